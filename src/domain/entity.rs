@@ -1,0 +1,212 @@
+//! The entities of the glossary, as loaded from the store. Ids are store row ids and never
+//! leave the process: people see keys (`api-beta`) and per-program numbers (`dep 3`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{
+    risk_score, Days, DepState, Key, Level, MilestoneState, Prose, Rag, RiskBand, RiskState,
+    Role, Timezone, Title, WorkDays,
+};
+
+pub type PersonId = i64;
+pub type ProjectId = i64;
+pub type MilestoneId = i64;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub id: PersonId,
+    /// Console name, Discord user id or Slack user id; unique in the tenant.
+    pub handle: String,
+    pub display_name: String,
+    pub timezone: Option<Timezone>,
+    pub away_until: Option<NaiveDate>,
+    pub delegate: Option<PersonId>,
+}
+
+impl Person {
+    pub fn is_away_on(&self, day: NaiveDate) -> bool {
+        self.away_until.is_some_and(|until| day <= until)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Program {
+    pub id: i64,
+    pub key: Key,
+    pub name: Title,
+    pub owner: PersonId,
+    pub timezone: Timezone,
+    pub work_days: WorkDays,
+    pub holidays: Vec<NaiveDate>,
+    pub staleness_days: u32,
+    pub archived: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Program {
+    /// Today's date where the program lives.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.timezone.tz()).date_naive()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Charter {
+    pub goal: String,
+    pub scope_in: String,
+    pub scope_out: String,
+    pub success_metrics: String,
+    pub stakeholders: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleGrant {
+    pub person: PersonId,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub key: Key,
+    pub name: Title,
+    pub owner: PersonId,
+    pub removed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Milestone {
+    pub id: MilestoneId,
+    pub key: Key,
+    pub title: Title,
+    pub project: Option<ProjectId>,
+    pub owner: Option<PersonId>,
+    /// The first commitment; never moves.
+    pub baseline: NaiveDate,
+    /// The current commitment.
+    pub target: NaiveDate,
+    /// Days of work after its predecessors finish.
+    pub duration: Option<Days>,
+    pub state: MilestoneState,
+    pub completed_on: Option<NaiveDate>,
+    /// Milestones that must finish first.
+    pub after: Vec<MilestoneId>,
+}
+
+impl Milestone {
+    pub fn slip_days(&self) -> i64 {
+        (self.target - self.baseline).num_days()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Slip {
+    pub milestone: MilestoneId,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+    pub actor: Option<PersonId>,
+    pub at: DateTime<Utc>,
+}
+
+/// One end of a dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Endpoint {
+    Project(ProjectId),
+    Milestone(MilestoneId),
+    /// Outside the program: a legal review, a vendor.
+    External(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dependency {
+    pub id: i64,
+    pub number: i64,
+    /// Who needs the deliverable.
+    pub needs: Endpoint,
+    /// Who provides it.
+    pub from: Endpoint,
+    pub what: Title,
+    pub need_by: NaiveDate,
+    /// The provider's owner: who gets pinged.
+    pub owner: Option<PersonId>,
+    pub state: DepState,
+    pub blocked_since: Option<DateTime<Utc>>,
+    pub blocked_reason: Option<String>,
+    pub delivered_on: Option<NaiveDate>,
+}
+
+impl Dependency {
+    pub fn is_open(&self) -> bool {
+        self.state != DepState::Delivered
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Risk {
+    pub id: i64,
+    pub number: i64,
+    pub project: Option<ProjectId>,
+    pub title: Title,
+    pub likelihood: Level,
+    pub impact: Level,
+    pub owner: Option<PersonId>,
+    pub mitigation: String,
+    pub customer_impact: String,
+    pub review_by: Option<NaiveDate>,
+    pub state: RiskState,
+}
+
+impl Risk {
+    pub fn score(&self) -> u8 {
+        risk_score(self.likelihood, self.impact)
+    }
+
+    pub fn band(&self) -> RiskBand {
+        RiskBand::of_score(self.score())
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, RiskState::Open | RiskState::Mitigating)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub id: i64,
+    pub number: i64,
+    pub title: Title,
+    pub context: String,
+    pub options: String,
+    pub outcome: String,
+    pub decided_by: Option<PersonId>,
+    pub decided_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusUpdate {
+    pub id: i64,
+    pub project: ProjectId,
+    pub rag: Rag,
+    pub summary: Prose,
+    pub blockers: String,
+    pub next_steps: String,
+    pub author: Option<PersonId>,
+    pub posted_at: DateTime<Utc>,
+}
+
+/// An append-only record of one change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<PersonId>,
+    /// What happened, e.g. `milestone.moved`.
+    pub kind: String,
+    /// What it happened to, e.g. `milestone:api-beta`.
+    pub subject: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}

@@ -1,0 +1,23 @@
+//! The program vocabulary of DESIGN.md as validated types: a value here can only be
+//! built through a `parse` that returns `Result`, so an invalid one cannot exist.
+
+mod date;
+mod entity;
+mod people;
+mod values;
+
+pub use date::{DateSpec, Days, WorkDays};
+pub use entity::*;
+pub use people::{PersonRef, Platform, Tenant};
+pub use values::*;
+
+/// A validation failure, written for the person who typed the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}

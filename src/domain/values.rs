@@ -1,0 +1,347 @@
+//! Small validated values: keys, bounded text, RAG, risk levels, states, timezones.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::Invalid;
+
+macro_rules! string_newtype_serde {
+    ($ty:ident) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                $ty::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+        impl FromStr for $ty {
+            type Err = Invalid;
+            fn from_str(s: &str) -> Result<Self, Invalid> {
+                $ty::parse(s)
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A short slug naming a program, project or milestone: `atlas`, `api-beta`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(String);
+
+impl Key {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let ok_shape = raw
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !raw.ends_with('-');
+        if !ok_shape || raw.len() > Self::MAX_LEN {
+            return Err(Invalid(format!(
+                "`{}` is not a valid key: use lowercase letters, digits and '-', starting with a letter, at most {} characters (e.g. `api-beta`)",
+                truncate_for_error(raw),
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+string_newtype_serde!(Key);
+
+/// A one-line human text: a name or a title. Not empty, at most 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(Invalid::new("a name or title cannot be empty"));
+        }
+        let chars = trimmed.chars().count();
+        if chars > Self::MAX_CHARS {
+            return Err(Invalid(format!(
+                "a name or title is at most {} characters (this one has {chars})",
+                Self::MAX_CHARS
+            )));
+        }
+        if trimmed.chars().any(|c| c.is_control()) {
+            return Err(Invalid::new(
+                "a name or title must be one line, without control characters",
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+string_newtype_serde!(Title);
+
+/// A paragraph of free text (summary, mitigation, context). At most 4000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Prose(String);
+
+impl Prose {
+    pub const MAX_CHARS: usize = 4000;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        let chars = trimmed.chars().count();
+        if chars > Self::MAX_CHARS {
+            return Err(Invalid(format!(
+                "a text field is at most {} characters (this one has {chars})",
+                Self::MAX_CHARS
+            )));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(Invalid::new("text must not contain control characters"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+string_newtype_serde!(Prose);
+
+/// A program timezone, an IANA name known to chrono-tz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timezone(pub chrono_tz::Tz);
+
+impl Timezone {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        raw.parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            Invalid(format!(
+                "unknown timezone `{}`: use an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`",
+                truncate_for_error(raw)
+            ))
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.name()
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
+}
+string_newtype_serde!(Timezone);
+
+impl Default for Timezone {
+    fn default() -> Self {
+        Self(chrono_tz::UTC)
+    }
+}
+
+/// Shortens user input quoted back in an error, so a pasted novel does not flood the reply.
+pub fn truncate_for_error(raw: &str) -> String {
+    const MAX: usize = 40;
+    if raw.chars().count() <= MAX {
+        raw.to_owned()
+    } else {
+        let head: String = raw.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $ty { $($variant),+ }
+
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn parse(raw: &str) -> Result<Self, Invalid> {
+                match raw.trim().to_ascii_lowercase().as_str() {
+                    $($word => Ok($ty::$variant),)+
+                    _ => Err(Invalid(format!(
+                        concat!("`{}` is not a ", $what, ": use one of {}"),
+                        truncate_for_error(raw),
+                        [$($word),+].join(", ")
+                    ))),
+                }
+            }
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($ty::$variant => $word),+ }
+            }
+        }
+        string_newtype_serde!($ty);
+    };
+}
+
+word_enum!(
+    /// Red / amber / green health. Ordered so that `max` is the worst.
+    Rag, "RAG value", { Green => "green", Amber => "amber", Red => "red" }
+);
+word_enum!(
+    /// Where a milestone stands.
+    MilestoneState, "milestone state", { Planned => "planned", Done => "done", Cancelled => "cancelled" }
+);
+word_enum!(
+    /// Where a dependency stands.
+    DepState, "dependency state", { Open => "open", AtRisk => "at-risk", Blocked => "blocked", Delivered => "delivered" }
+);
+word_enum!(
+    /// Where a risk stands.
+    RiskState, "risk state", { Open => "open", Mitigating => "mitigating", Closed => "closed", Realized => "realized" }
+);
+word_enum!(
+    /// A person's role on a program. The owner is the TPM.
+    Role, "role", { Viewer => "viewer", Editor => "editor", Owner => "owner" }
+);
+word_enum!(
+    /// How bad a risk is, from its score.
+    RiskBand, "risk band", { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
+);
+
+/// A risk likelihood or impact, 1 to 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Level(u8);
+
+impl Level {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw.trim().parse::<u8>() {
+            Ok(n @ 1..=5) => Ok(Self(n)),
+            _ => Err(Invalid(format!(
+                "`{}` is out of range: likelihood and impact are whole numbers from 1 to 5",
+                truncate_for_error(raw)
+            ))),
+        }
+    }
+
+    pub fn new(n: i64) -> Result<Self, Invalid> {
+        Self::parse(&n.to_string())
+    }
+
+    pub fn get(&self) -> u8 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        Level::new(n).map_err(serde::de::Error::custom)
+    }
+}
+
+impl FromStr for Level {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Level::parse(s)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl RiskBand {
+    /// Bands of DESIGN.md: low ≤ 4, medium 5–9, high 10–14, critical ≥ 15.
+    pub fn of_score(score: u8) -> Self {
+        match score {
+            0..=4 => RiskBand::Low,
+            5..=9 => RiskBand::Medium,
+            10..=14 => RiskBand::High,
+            _ => RiskBand::Critical,
+        }
+    }
+}
+
+/// Likelihood × impact.
+pub fn risk_score(likelihood: Level, impact: Level) -> u8 {
+    likelihood.get() * impact.get()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_slugs() {
+        assert!(Key::parse("atlas").is_ok());
+        assert!(Key::parse("api-beta2").is_ok());
+        for bad in ["", "Atlas", "2fast", "a_b", "a-", "a b", &"x".repeat(33)] {
+            assert!(Key::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn titles_are_bounded() {
+        assert_eq!(Title::parse("  API beta ").unwrap().as_str(), "API beta");
+        assert!(Title::parse("").is_err());
+        assert!(Title::parse(&"a".repeat(201)).is_err());
+        assert!(Title::parse(&"é".repeat(200)).is_ok());
+        assert!(Title::parse("two\nlines").is_err());
+    }
+
+    #[test]
+    fn levels_are_one_to_five() {
+        assert_eq!(Level::parse("4").unwrap().get(), 4);
+        for bad in ["0", "6", "7", "-1", "x", "2.5"] {
+            let err = Level::parse(bad).unwrap_err();
+            assert!(err.0.contains("1 to 5"), "{err}");
+        }
+    }
+
+    #[test]
+    fn bands_follow_design() {
+        let band = |s| RiskBand::of_score(s);
+        assert_eq!(band(4), RiskBand::Low);
+        assert_eq!(band(5), RiskBand::Medium);
+        assert_eq!(band(9), RiskBand::Medium);
+        assert_eq!(band(10), RiskBand::High);
+        assert_eq!(band(14), RiskBand::High);
+        assert_eq!(band(15), RiskBand::Critical);
+        assert_eq!(band(25), RiskBand::Critical);
+    }
+
+    #[test]
+    fn rag_orders_worst_last() {
+        assert!(Rag::Red > Rag::Amber && Rag::Amber > Rag::Green);
+        assert_eq!(Rag::parse("AMBER").unwrap(), Rag::Amber);
+        assert!(Rag::parse("blue").unwrap_err().0.contains("green, amber, red"));
+    }
+
+    #[test]
+    fn timezones_are_iana() {
+        assert_eq!(Timezone::parse("Europe/Berlin").unwrap().as_str(), "Europe/Berlin");
+        assert!(Timezone::parse("Mars/Olympus").unwrap_err().0.contains("IANA"));
+    }
+}

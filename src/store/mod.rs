@@ -1,0 +1,148 @@
+//! All SQL lives here. SQLite through sqlx: WAL, foreign keys, a busy timeout, and
+//! migrations run at open. Every function takes the tenant, or a [`Scope`] that can only
+//! be obtained by looking a program up within its tenant.
+
+mod people;
+mod programs;
+mod records;
+mod work;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub use people::*;
+pub use programs::*;
+pub use records::*;
+pub use work::*;
+
+use crate::domain::Tenant;
+
+pub type Tx = Transaction<'static, Sqlite>;
+pub type Conn = sqlx::SqliteConnection;
+
+/// A program looked up within its tenant. Holding one proves the program belongs to
+/// the tenant, so program-scoped queries need only its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    tenant: Tenant,
+    program_id: i64,
+}
+
+impl Scope {
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    pub fn program_id(&self) -> i64 {
+        self.program_id
+    }
+}
+
+/// How durable a commit is. `Normal` is safe in WAL mode against application crashes;
+/// `Full` also survives power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct DbSettings {
+    pub path: String,
+    pub synchronous: Durability,
+    pub busy_timeout_ms: u64,
+    pub max_connections: u32,
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        Self {
+            path: "drumbeat.db".into(),
+            synchronous: Durability::Normal,
+            busy_timeout_ms: 5000,
+            max_connections: 4,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    #[tracing::instrument(skip(settings), fields(path = %settings.path))]
+    pub async fn open(settings: &DbSettings) -> anyhow::Result<Self> {
+        let path = Path::new(&settings.path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the database folder {}", dir.display()))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms))
+            .synchronous(match settings.synchronous {
+                Durability::Normal => SqliteSynchronous::Normal,
+                Durability::Full => SqliteSynchronous::Full,
+            });
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .min_connections(0)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .with_context(|| format!("migrating the database {}", path.display()))?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A transaction that takes the write lock up front, so two writers queue on the busy
+    /// timeout instead of failing on a lock upgrade.
+    pub async fn write(&self) -> anyhow::Result<Tx> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("starting a write transaction")
+    }
+
+    pub async fn read(&self) -> anyhow::Result<Tx> {
+        self.pool.begin().await.context("starting a read transaction")
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Row counts of every table: what tests compare to prove a refused command changed nothing.
+pub async fn table_counts(conn: &mut Conn) -> anyhow::Result<Vec<(String, i64)>> {
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for (name,) in tables {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM \"{name}\""))
+            .fetch_one(&mut *conn)
+            .await?;
+        out.push((name, n));
+    }
+    Ok(out)
+}

@@ -1,0 +1,133 @@
+//! People in a tenant.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+
+use super::Conn;
+use crate::domain::{Person, PersonId, Tenant, Timezone};
+
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    id: i64,
+    handle: String,
+    display_name: String,
+    timezone: Option<String>,
+    away_until: Option<NaiveDate>,
+    delegate_id: Option<i64>,
+}
+
+impl TryFrom<PersonRow> for Person {
+    type Error = anyhow::Error;
+    fn try_from(r: PersonRow) -> anyhow::Result<Self> {
+        Ok(Person {
+            id: r.id,
+            handle: r.handle,
+            display_name: r.display_name,
+            timezone: r.timezone.as_deref().map(Timezone::parse).transpose()?,
+            away_until: r.away_until,
+            delegate: r.delegate_id,
+        })
+    }
+}
+
+const PERSON_COLS: &str = "id, handle, display_name, timezone, away_until, delegate_id";
+
+pub async fn person_by_handle(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    handle: &str,
+) -> anyhow::Result<Option<Person>> {
+    let row: Option<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND handle = ?"
+    ))
+    .bind(tenant.as_str())
+    .bind(handle)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a person")?;
+    row.map(Person::try_from).transpose()
+}
+
+/// People whose display name matches, ignoring case.
+pub async fn people_by_display_name(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    name: &str,
+) -> anyhow::Result<Vec<Person>> {
+    let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND display_name = ? COLLATE NOCASE"
+    ))
+    .bind(tenant.as_str())
+    .bind(name)
+    .fetch_all(&mut *conn)
+    .await
+    .context("looking up a person by name")?;
+    rows.into_iter().map(Person::try_from).collect()
+}
+
+pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::Result<Person> {
+    let row: PersonRow = sqlx::query_as(&format!(
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND id = ?"
+    ))
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .with_context(|| format!("loading person {id}"))?;
+    row.try_into()
+}
+
+/// Everyone in the tenant, by id: what renderers need to name people.
+pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<PersonId, Person>> {
+    let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? ORDER BY id"
+    ))
+    .bind(tenant.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .context("loading people")?;
+    rows.into_iter()
+        .map(|r| Person::try_from(r).map(|p| (p.id, p)))
+        .collect()
+}
+
+/// Finds the person with this handle, creating them if they are new to the tenant.
+pub async fn ensure_person(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    handle: &str,
+    display_name: &str,
+) -> anyhow::Result<Person> {
+    if let Some(p) = person_by_handle(conn, tenant, handle).await? {
+        return Ok(p);
+    }
+    let row: PersonRow = sqlx::query_as(&format!(
+        "INSERT INTO people (tenant, handle, display_name) VALUES (?, ?, ?) RETURNING {PERSON_COLS}"
+    ))
+    .bind(tenant.as_str())
+    .bind(handle)
+    .bind(display_name)
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding a person")?;
+    row.try_into()
+}
+
+pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE people SET display_name = ?, timezone = ?, away_until = ?, delegate_id = ?
+         WHERE tenant = ? AND id = ?",
+    )
+    .bind(&p.display_name)
+    .bind(p.timezone.map(|t| t.as_str().to_owned()))
+    .bind(p.away_until)
+    .bind(p.delegate)
+    .bind(tenant.as_str())
+    .bind(p.id)
+    .execute(&mut *conn)
+    .await
+    .context("updating a person")?;
+    Ok(())
+}

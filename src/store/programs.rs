@@ -1,0 +1,354 @@
+//! Programs, their charter, roles, channel bindings, and the event log.
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Conn, Scope};
+use crate::domain::{
+    Charter, Event, Key, PersonId, Program, Role, RoleGrant, Tenant, Timezone, Title, WorkDays,
+};
+
+#[derive(sqlx::FromRow)]
+struct ProgramRow {
+    id: i64,
+    key: String,
+    name: String,
+    owner_id: i64,
+    timezone: String,
+    work_days: String,
+    holidays: String,
+    staleness_days: i64,
+    archived: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProgramRow> for Program {
+    type Error = anyhow::Error;
+    fn try_from(r: ProgramRow) -> anyhow::Result<Self> {
+        Ok(Program {
+            id: r.id,
+            key: Key::parse(&r.key)?,
+            name: Title::parse(&r.name)?,
+            owner: r.owner_id,
+            timezone: Timezone::parse(&r.timezone)?,
+            work_days: WorkDays::parse(&r.work_days)?,
+            holidays: serde_json::from_str::<Vec<NaiveDate>>(&r.holidays)
+                .context("reading a program's holidays")?,
+            staleness_days: r.staleness_days.try_into()?,
+            archived: r.archived,
+            created_at: r.created_at,
+        })
+    }
+}
+
+const PROGRAM_COLS: &str =
+    "id, key, name, owner_id, timezone, work_days, holidays, staleness_days, archived, created_at";
+
+/// Looks a program up by key within the tenant; the returned scope is the only way in.
+pub async fn find_program(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    key: &Key,
+) -> anyhow::Result<Option<(Scope, Program)>> {
+    let row: Option<ProgramRow> = sqlx::query_as(&format!(
+        "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = ? AND key = ?"
+    ))
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a program")?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let p = Program::try_from(r)?;
+            Ok(Some((Scope { tenant: tenant.clone(), program_id: p.id }, p)))
+        }
+    }
+}
+
+pub async fn list_programs(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<Program>> {
+    let rows: Vec<ProgramRow> = sqlx::query_as(&format!(
+        "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = ? ORDER BY archived, key"
+    ))
+    .bind(tenant.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing programs")?;
+    rows.into_iter().map(Program::try_from).collect()
+}
+
+pub struct NewProgram<'a> {
+    pub key: &'a Key,
+    pub name: &'a Title,
+    pub owner: PersonId,
+    pub timezone: Timezone,
+    pub staleness_days: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_program(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    p: NewProgram<'_>,
+) -> anyhow::Result<(Scope, Program)> {
+    let row: ProgramRow = sqlx::query_as(&format!(
+        "INSERT INTO programs (tenant, key, name, owner_id, timezone, staleness_days, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {PROGRAM_COLS}"
+    ))
+    .bind(tenant.as_str())
+    .bind(p.key.as_str())
+    .bind(p.name.as_str())
+    .bind(p.owner)
+    .bind(p.timezone.as_str())
+    .bind(p.staleness_days)
+    .bind(p.created_at)
+    .fetch_one(&mut *conn)
+    .await
+    .context("creating a program")?;
+    let program = Program::try_from(row)?;
+    Ok((Scope { tenant: tenant.clone(), program_id: program.id }, program))
+}
+
+pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE programs SET name = ?, owner_id = ?, timezone = ?, work_days = ?, holidays = ?,
+         staleness_days = ?, archived = ? WHERE id = ? AND tenant = ?",
+    )
+    .bind(p.name.as_str())
+    .bind(p.owner)
+    .bind(p.timezone.as_str())
+    .bind(p.work_days.as_string())
+    .bind(serde_json::to_string(&p.holidays)?)
+    .bind(p.staleness_days)
+    .bind(p.archived)
+    .bind(scope.program_id)
+    .bind(scope.tenant.as_str())
+    .execute(&mut *conn)
+    .await
+    .context("updating a program")?;
+    Ok(())
+}
+
+/// Removes a program and everything in it; only import uses this, to replace a program whole.
+pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()> {
+    let id = scope.program_id;
+    // Children that reference each other go first, so no foreign key is left dangling.
+    for sql in [
+        "DELETE FROM events WHERE program_id = ?",
+        "DELETE FROM status_updates WHERE program_id = ?",
+        "DELETE FROM decisions WHERE program_id = ?",
+        "DELETE FROM risks WHERE program_id = ?",
+        "DELETE FROM dependencies WHERE program_id = ?",
+        "DELETE FROM milestones WHERE program_id = ?",
+        "DELETE FROM projects WHERE program_id = ?",
+        "DELETE FROM program_roles WHERE program_id = ?",
+        "DELETE FROM channel_bindings WHERE program_id = ?",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await.context("clearing a program")?;
+    }
+    sqlx::query("DELETE FROM programs WHERE id = ? AND tenant = ?")
+        .bind(id)
+        .bind(scope.tenant.as_str())
+        .execute(&mut *conn)
+        .await
+        .context("deleting a program")?;
+    Ok(())
+}
+
+pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> {
+    let (goal, scope_in, scope_out, success_metrics, stakeholders): (String, String, String, String, String) =
+        sqlx::query_as(
+            "SELECT goal, scope_in, scope_out, success_metrics, stakeholders FROM programs WHERE id = ?",
+        )
+        .bind(scope.program_id)
+        .fetch_one(&mut *conn)
+        .await
+        .context("loading the charter")?;
+    Ok(Charter { goal, scope_in, scope_out, success_metrics, stakeholders })
+}
+
+pub async fn set_charter(conn: &mut Conn, scope: &Scope, c: &Charter) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE programs SET goal = ?, scope_in = ?, scope_out = ?, success_metrics = ?, stakeholders = ?
+         WHERE id = ?",
+    )
+    .bind(&c.goal)
+    .bind(&c.scope_in)
+    .bind(&c.scope_out)
+    .bind(&c.success_metrics)
+    .bind(&c.stakeholders)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("saving the charter")?;
+    Ok(())
+}
+
+/// The person's explicit role on the program (the owner is on the program row).
+pub async fn granted_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> anyhow::Result<Option<Role>> {
+    let role: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM program_roles WHERE program_id = ? AND person_id = ?")
+            .bind(scope.program_id)
+            .bind(person)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("looking up a role")?;
+    role.map(|(r,)| Role::parse(&r).map_err(Into::into)).transpose()
+}
+
+pub async fn roles(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<RoleGrant>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT person_id, role FROM program_roles WHERE program_id = ? ORDER BY role, person_id",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing roles")?;
+    rows.into_iter()
+        .map(|(person, r)| Ok(RoleGrant { person, role: Role::parse(&r)? }))
+        .collect()
+}
+
+pub async fn grant_role(conn: &mut Conn, scope: &Scope, person: PersonId, role: Role) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO program_roles (program_id, person_id, role) VALUES (?, ?, ?)
+         ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(scope.program_id)
+    .bind(person)
+    .bind(role.as_str())
+    .execute(&mut *conn)
+    .await
+    .context("granting a role")?;
+    Ok(())
+}
+
+pub async fn revoke_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> anyhow::Result<bool> {
+    let done = sqlx::query("DELETE FROM program_roles WHERE program_id = ? AND person_id = ?")
+        .bind(scope.program_id)
+        .bind(person)
+        .execute(&mut *conn)
+        .await
+        .context("revoking a role")?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO channel_bindings (tenant, channel, program_id) VALUES (?, ?, ?)
+         ON CONFLICT (tenant, channel) DO UPDATE SET program_id = excluded.program_id",
+    )
+    .bind(scope.tenant.as_str())
+    .bind(channel)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("binding a channel")?;
+    Ok(())
+}
+
+pub async fn bound_channels(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT channel FROM channel_bindings WHERE program_id = ? ORDER BY channel")
+            .bind(scope.program_id)
+            .fetch_all(&mut *conn)
+            .await
+            .context("listing bound channels")?;
+    Ok(rows.into_iter().map(|(c,)| c).collect())
+}
+
+/// The key of the program a channel is bound to.
+pub async fn bound_program(conn: &mut Conn, tenant: &Tenant, channel: &str) -> anyhow::Result<Option<Key>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT p.key FROM channel_bindings b JOIN programs p ON p.id = b.program_id
+         WHERE b.tenant = ? AND b.channel = ? AND p.tenant = b.tenant",
+    )
+    .bind(tenant.as_str())
+    .bind(channel)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a channel binding")?;
+    row.map(|(k,)| Key::parse(&k).map_err(Into::into)).transpose()
+}
+
+/// One change, as it goes into the append-only log.
+pub struct NewEvent<'a> {
+    pub actor: Option<PersonId>,
+    pub at: DateTime<Utc>,
+    pub kind: &'a str,
+    pub subject: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub async fn append_event(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    scope: Option<&Scope>,
+    e: NewEvent<'_>,
+) -> anyhow::Result<()> {
+    if let Some(s) = scope {
+        anyhow::ensure!(&s.tenant == tenant, "event scope is from another tenant");
+    }
+    sqlx::query(
+        "INSERT INTO events (tenant, program_id, actor_id, at, kind, subject, before, after)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant.as_str())
+    .bind(scope.map(|s| s.program_id))
+    .bind(e.actor)
+    .bind(e.at)
+    .bind(e.kind)
+    .bind(&e.subject)
+    .bind(e.before.map(|v| v.to_string()))
+    .bind(e.after.map(|v| v.to_string()))
+    .execute(&mut *conn)
+    .await
+    .context("recording an event")?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    at: DateTime<Utc>,
+    actor_id: Option<i64>,
+    kind: String,
+    subject: String,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+pub async fn events(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Event>> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, at, actor_id, kind, subject, before, after FROM events
+         WHERE program_id = ? AND tenant = ? ORDER BY id",
+    )
+    .bind(scope.program_id)
+    .bind(scope.tenant.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .context("loading events")?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Event {
+                id: r.id,
+                at: r.at,
+                actor: r.actor_id,
+                kind: r.kind,
+                subject: r.subject,
+                before: r.before.map(|s| serde_json::from_str(&s)).transpose()?,
+                after: r.after.map(|s| serde_json::from_str(&s)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+pub async fn event_count(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE tenant = ?")
+        .bind(tenant.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}

@@ -1,0 +1,262 @@
+//! Risks, decisions and status updates.
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Conn, Scope};
+use crate::domain::{Decision, Level, Prose, ProjectId, Rag, Risk, RiskState, StatusUpdate, Title};
+
+#[derive(sqlx::FromRow)]
+struct RiskRow {
+    id: i64,
+    number: i64,
+    project_id: Option<i64>,
+    title: String,
+    likelihood: i64,
+    impact: i64,
+    owner_id: Option<i64>,
+    mitigation: String,
+    customer_impact: String,
+    review_by: Option<NaiveDate>,
+    state: String,
+}
+
+impl TryFrom<RiskRow> for Risk {
+    type Error = anyhow::Error;
+    fn try_from(r: RiskRow) -> anyhow::Result<Self> {
+        Ok(Risk {
+            id: r.id,
+            number: r.number,
+            project: r.project_id,
+            title: Title::parse(&r.title)?,
+            likelihood: Level::new(r.likelihood)?,
+            impact: Level::new(r.impact)?,
+            owner: r.owner_id,
+            mitigation: r.mitigation,
+            customer_impact: r.customer_impact,
+            review_by: r.review_by,
+            state: RiskState::parse(&r.state)?,
+        })
+    }
+}
+
+const RISK_COLS: &str =
+    "id, number, project_id, title, likelihood, impact, owner_id, mitigation, customer_impact, review_by, state";
+
+pub async fn risks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Risk>> {
+    let rows: Vec<RiskRow> = sqlx::query_as(&format!(
+        "SELECT {RISK_COLS} FROM risks WHERE program_id = ? ORDER BY number"
+    ))
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing risks")?;
+    rows.into_iter().map(Risk::try_from).collect()
+}
+
+pub async fn find_risk(conn: &mut Conn, scope: &Scope, number: i64) -> anyhow::Result<Option<Risk>> {
+    let row: Option<RiskRow> = sqlx::query_as(&format!(
+        "SELECT {RISK_COLS} FROM risks WHERE program_id = ? AND number = ?"
+    ))
+    .bind(scope.program_id)
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a risk")?;
+    row.map(Risk::try_from).transpose()
+}
+
+/// Inserts a risk; `r.number` of 0 takes the program's next number.
+pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<i64> {
+    let (number,): (i64,) = sqlx::query_as(
+        "INSERT INTO risks (program_id, number, project_id, title, likelihood, impact, owner_id,
+           mitigation, customer_impact, review_by, state)
+         VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE
+                   (SELECT coalesce(max(number), 0) + 1 FROM risks WHERE program_id = ?1) END,
+                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         RETURNING number",
+    )
+    .bind(scope.program_id)
+    .bind(r.number)
+    .bind(r.project)
+    .bind(r.title.as_str())
+    .bind(r.likelihood.get())
+    .bind(r.impact.get())
+    .bind(r.owner)
+    .bind(&r.mitigation)
+    .bind(&r.customer_impact)
+    .bind(r.review_by)
+    .bind(r.state.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding a risk")?;
+    Ok(number)
+}
+
+pub async fn update_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE risks SET project_id = ?, title = ?, likelihood = ?, impact = ?, owner_id = ?,
+         mitigation = ?, customer_impact = ?, review_by = ?, state = ? WHERE id = ? AND program_id = ?",
+    )
+    .bind(r.project)
+    .bind(r.title.as_str())
+    .bind(r.likelihood.get())
+    .bind(r.impact.get())
+    .bind(r.owner)
+    .bind(&r.mitigation)
+    .bind(&r.customer_impact)
+    .bind(r.review_by)
+    .bind(r.state.as_str())
+    .bind(r.id)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("updating a risk")?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    id: i64,
+    number: i64,
+    title: String,
+    context: String,
+    options: String,
+    outcome: String,
+    decided_by_id: Option<i64>,
+    decided_on: NaiveDate,
+}
+
+pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Decision>> {
+    let rows: Vec<DecisionRow> = sqlx::query_as(
+        "SELECT id, number, title, context, options, outcome, decided_by_id, decided_on
+         FROM decisions WHERE program_id = ? ORDER BY number",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing decisions")?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Decision {
+                id: r.id,
+                number: r.number,
+                title: Title::parse(&r.title)?,
+                context: r.context,
+                options: r.options,
+                outcome: r.outcome,
+                decided_by: r.decided_by_id,
+                decided_on: r.decided_on,
+            })
+        })
+        .collect()
+}
+
+/// Inserts a decision; `d.number` of 0 takes the program's next number.
+pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<i64> {
+    let (number,): (i64,) = sqlx::query_as(
+        "INSERT INTO decisions (program_id, number, title, context, options, outcome, decided_by_id, decided_on)
+         VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE
+                   (SELECT coalesce(max(number), 0) + 1 FROM decisions WHERE program_id = ?1) END,
+                 ?3, ?4, ?5, ?6, ?7, ?8)
+         RETURNING number",
+    )
+    .bind(scope.program_id)
+    .bind(d.number)
+    .bind(d.title.as_str())
+    .bind(&d.context)
+    .bind(&d.options)
+    .bind(&d.outcome)
+    .bind(d.decided_by)
+    .bind(d.decided_on)
+    .fetch_one(&mut *conn)
+    .await
+    .context("logging a decision")?;
+    Ok(number)
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    id: i64,
+    project_id: i64,
+    rag: String,
+    summary: String,
+    blockers: String,
+    next_steps: String,
+    author_id: Option<i64>,
+    posted_at: DateTime<Utc>,
+}
+
+impl TryFrom<StatusRow> for StatusUpdate {
+    type Error = anyhow::Error;
+    fn try_from(r: StatusRow) -> anyhow::Result<Self> {
+        Ok(StatusUpdate {
+            id: r.id,
+            project: r.project_id,
+            rag: Rag::parse(&r.rag)?,
+            summary: Prose::parse(&r.summary)?,
+            blockers: r.blockers,
+            next_steps: r.next_steps,
+            author: r.author_id,
+            posted_at: r.posted_at,
+        })
+    }
+}
+
+/// Status updates of the program, newest first, optionally for one project.
+pub async fn status_updates(
+    conn: &mut Conn,
+    scope: &Scope,
+    project: Option<ProjectId>,
+    limit: i64,
+) -> anyhow::Result<Vec<StatusUpdate>> {
+    let rows: Vec<StatusRow> = sqlx::query_as(
+        "SELECT id, project_id, rag, summary, blockers, next_steps, author_id, posted_at
+         FROM status_updates WHERE program_id = ?1 AND (?2 IS NULL OR project_id = ?2)
+         ORDER BY posted_at DESC, id DESC LIMIT ?3",
+    )
+    .bind(scope.program_id)
+    .bind(project)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing status updates")?;
+    rows.into_iter().map(StatusUpdate::try_from).collect()
+}
+
+/// The latest update of each project that has one.
+pub async fn latest_status_updates(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<StatusUpdate>> {
+    let rows: Vec<StatusRow> = sqlx::query_as(
+        "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
+         FROM status_updates s
+         WHERE s.program_id = ?1 AND s.id = (
+            SELECT s2.id FROM status_updates s2 WHERE s2.project_id = s.project_id
+            ORDER BY s2.posted_at DESC, s2.id DESC LIMIT 1)
+         ORDER BY s.project_id",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("loading the latest status updates")?;
+    rows.into_iter().map(StatusUpdate::try_from).collect()
+}
+
+pub async fn insert_status_update(conn: &mut Conn, scope: &Scope, s: &StatusUpdate) -> anyhow::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO status_updates (program_id, project_id, rag, summary, blockers, next_steps, author_id, posted_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?2 AND program_id = ?1)
+         RETURNING id",
+    )
+    .bind(scope.program_id)
+    .bind(s.project)
+    .bind(s.rag.as_str())
+    .bind(s.summary.as_str())
+    .bind(&s.blockers)
+    .bind(&s.next_steps)
+    .bind(s.author)
+    .bind(s.posted_at)
+    .fetch_one(&mut *conn)
+    .await
+    .context("posting a status update")?;
+    Ok(id)
+}

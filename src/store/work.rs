@@ -1,0 +1,426 @@
+//! Projects, milestones (with their predecessor edges and slips) and dependencies.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Conn, Scope};
+use crate::domain::{
+    Days, DepState, Dependency, Endpoint, Key, Milestone, MilestoneId, MilestoneState, Project,
+    Slip, Title,
+};
+
+/// What already uses a key in the program, if anything: projects and milestones share one
+/// namespace so that `--needs`, `--from` and `--after` are never ambiguous.
+pub async fn key_in_use(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<&'static str>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT 'project' FROM projects WHERE program_id = ?1 AND key = ?2
+         UNION ALL SELECT 'milestone' FROM milestones WHERE program_id = ?1 AND key = ?2 LIMIT 1",
+    )
+    .bind(scope.program_id)
+    .bind(key.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("checking a key")?;
+    Ok(row.map(|(kind,)| if kind == "project" { "project" } else { "milestone" }))
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    id: i64,
+    key: String,
+    name: String,
+    owner_id: i64,
+    removed: bool,
+}
+
+impl TryFrom<ProjectRow> for Project {
+    type Error = anyhow::Error;
+    fn try_from(r: ProjectRow) -> anyhow::Result<Self> {
+        Ok(Project {
+            id: r.id,
+            key: Key::parse(&r.key)?,
+            name: Title::parse(&r.name)?,
+            owner: r.owner_id,
+            removed: r.removed,
+        })
+    }
+}
+
+pub async fn projects(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Project>> {
+    let rows: Vec<ProjectRow> = sqlx::query_as(
+        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = ? ORDER BY key",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing projects")?;
+    rows.into_iter().map(Project::try_from).collect()
+}
+
+pub async fn find_project(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<Project>> {
+    let row: Option<ProjectRow> = sqlx::query_as(
+        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = ? AND key = ?",
+    )
+    .bind(scope.program_id)
+    .bind(key.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a project")?;
+    row.map(Project::try_from).transpose()
+}
+
+pub async fn insert_project(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &Key,
+    name: &Title,
+    owner: i64,
+) -> anyhow::Result<Project> {
+    let row: ProjectRow = sqlx::query_as(
+        "INSERT INTO projects (program_id, key, name, owner_id) VALUES (?, ?, ?, ?)
+         RETURNING id, key, name, owner_id, removed",
+    )
+    .bind(scope.program_id)
+    .bind(key.as_str())
+    .bind(name.as_str())
+    .bind(owner)
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding a project")?;
+    row.try_into()
+}
+
+pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyhow::Result<()> {
+    sqlx::query("UPDATE projects SET name = ?, owner_id = ?, removed = ? WHERE id = ? AND program_id = ?")
+        .bind(p.name.as_str())
+        .bind(p.owner)
+        .bind(p.removed)
+        .bind(p.id)
+        .bind(scope.program_id)
+        .execute(&mut *conn)
+        .await
+        .context("updating a project")?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct MilestoneRow {
+    id: i64,
+    key: String,
+    title: String,
+    project_id: Option<i64>,
+    owner_id: Option<i64>,
+    baseline: NaiveDate,
+    target: NaiveDate,
+    duration_days: Option<i64>,
+    state: String,
+    completed_on: Option<NaiveDate>,
+}
+
+impl MilestoneRow {
+    fn into_milestone(self, after: Vec<MilestoneId>) -> anyhow::Result<Milestone> {
+        Ok(Milestone {
+            id: self.id,
+            key: Key::parse(&self.key)?,
+            title: Title::parse(&self.title)?,
+            project: self.project_id,
+            owner: self.owner_id,
+            baseline: self.baseline,
+            target: self.target,
+            duration: self.duration_days.map(Days::new).transpose()?,
+            state: MilestoneState::parse(&self.state)?,
+            completed_on: self.completed_on,
+            after,
+        })
+    }
+}
+
+const MILESTONE_COLS: &str =
+    "id, key, title, project_id, owner_id, baseline, target, duration_days, state, completed_on";
+
+/// All milestones of the program with their predecessors, in key order.
+pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Milestone>> {
+    let rows: Vec<MilestoneRow> = sqlx::query_as(&format!(
+        "SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ? ORDER BY key"
+    ))
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing milestones")?;
+    let edges: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT e.successor_id, e.predecessor_id FROM milestone_edges e
+         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = ?
+         ORDER BY e.successor_id, e.predecessor_id",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing milestone edges")?;
+    let mut after: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (succ, pred) in edges {
+        after.entry(succ).or_default().push(pred);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let preds = after.remove(&r.id).unwrap_or_default();
+            r.into_milestone(preds)
+        })
+        .collect()
+}
+
+pub async fn find_milestone(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<Milestone>> {
+    let row: Option<MilestoneRow> = sqlx::query_as(&format!(
+        "SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ? AND key = ?"
+    ))
+    .bind(scope.program_id)
+    .bind(key.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a milestone")?;
+    let Some(row) = row else { return Ok(None) };
+    let preds: Vec<(i64,)> = sqlx::query_as(
+        "SELECT predecessor_id FROM milestone_edges WHERE successor_id = ? ORDER BY predecessor_id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("loading a milestone's predecessors")?;
+    row.into_milestone(preds.into_iter().map(|(p,)| p).collect()).map(Some)
+}
+
+pub struct NewMilestone<'a> {
+    pub key: &'a Key,
+    pub title: &'a Title,
+    pub project: Option<i64>,
+    pub owner: Option<i64>,
+    pub baseline: NaiveDate,
+    pub target: NaiveDate,
+    pub duration: Option<Days>,
+    pub state: MilestoneState,
+    pub completed_on: Option<NaiveDate>,
+}
+
+pub async fn insert_milestone(conn: &mut Conn, scope: &Scope, m: NewMilestone<'_>) -> anyhow::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO milestones (program_id, project_id, key, title, owner_id, baseline, target,
+         duration_days, state, completed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(scope.program_id)
+    .bind(m.project)
+    .bind(m.key.as_str())
+    .bind(m.title.as_str())
+    .bind(m.owner)
+    .bind(m.baseline)
+    .bind(m.target)
+    .bind(m.duration.map(|d| d.get()))
+    .bind(m.state.as_str())
+    .bind(m.completed_on)
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding a milestone")?;
+    Ok(id)
+}
+
+pub async fn update_milestone(conn: &mut Conn, scope: &Scope, m: &Milestone) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE milestones SET title = ?, project_id = ?, owner_id = ?, target = ?, duration_days = ?,
+         state = ?, completed_on = ? WHERE id = ? AND program_id = ?",
+    )
+    .bind(m.title.as_str())
+    .bind(m.project)
+    .bind(m.owner)
+    .bind(m.target)
+    .bind(m.duration.map(|d| d.get()))
+    .bind(m.state.as_str())
+    .bind(m.completed_on)
+    .bind(m.id)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("updating a milestone")?;
+    Ok(())
+}
+
+pub async fn add_milestone_edge(conn: &mut Conn, scope: &Scope, pred: i64, succ: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO milestone_edges (predecessor_id, successor_id)
+         SELECT ?1, ?2 WHERE (SELECT count(*) FROM milestones WHERE id IN (?1, ?2) AND program_id = ?3) = 2",
+    )
+    .bind(pred)
+    .bind(succ)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("linking milestones")?;
+    Ok(())
+}
+
+pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, NaiveDate, NaiveDate, String, Option<i64>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
+         JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ? ORDER BY s.id",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing slips")?;
+    Ok(rows
+        .into_iter()
+        .map(|(milestone, from, to, reason, actor, at)| Slip { milestone, from, to, reason, actor, at })
+        .collect())
+}
+
+pub async fn insert_slip(conn: &mut Conn, scope: &Scope, s: &Slip) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO slips (milestone_id, from_date, to_date, reason, actor_id, at)
+         SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM milestones WHERE id = ? AND program_id = ?)",
+    )
+    .bind(s.milestone)
+    .bind(s.from)
+    .bind(s.to)
+    .bind(&s.reason)
+    .bind(s.actor)
+    .bind(s.at)
+    .bind(s.milestone)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("recording a slip")?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct DepRow {
+    id: i64,
+    number: i64,
+    needs_project_id: Option<i64>,
+    needs_milestone_id: Option<i64>,
+    from_project_id: Option<i64>,
+    from_milestone_id: Option<i64>,
+    from_external: Option<String>,
+    what: String,
+    need_by: NaiveDate,
+    owner_id: Option<i64>,
+    state: String,
+    blocked_since: Option<DateTime<Utc>>,
+    blocked_reason: Option<String>,
+    delivered_on: Option<NaiveDate>,
+}
+
+fn endpoint(project: Option<i64>, milestone: Option<i64>, external: Option<String>) -> anyhow::Result<Endpoint> {
+    match (project, milestone, external) {
+        (Some(p), None, None) => Ok(Endpoint::Project(p)),
+        (None, Some(m), None) => Ok(Endpoint::Milestone(m)),
+        (None, None, Some(x)) => Ok(Endpoint::External(x)),
+        _ => anyhow::bail!("a dependency end must be exactly one of project, milestone or external"),
+    }
+}
+
+impl TryFrom<DepRow> for Dependency {
+    type Error = anyhow::Error;
+    fn try_from(r: DepRow) -> anyhow::Result<Self> {
+        Ok(Dependency {
+            id: r.id,
+            number: r.number,
+            needs: endpoint(r.needs_project_id, r.needs_milestone_id, None)?,
+            from: endpoint(r.from_project_id, r.from_milestone_id, r.from_external)?,
+            what: Title::parse(&r.what)?,
+            need_by: r.need_by,
+            owner: r.owner_id,
+            state: DepState::parse(&r.state)?,
+            blocked_since: r.blocked_since,
+            blocked_reason: r.blocked_reason,
+            delivered_on: r.delivered_on,
+        })
+    }
+}
+
+const DEP_COLS: &str = "id, number, needs_project_id, needs_milestone_id, from_project_id, from_milestone_id,
+    from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on";
+
+pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dependency>> {
+    let rows: Vec<DepRow> = sqlx::query_as(&format!(
+        "SELECT {DEP_COLS} FROM dependencies WHERE program_id = ? ORDER BY number"
+    ))
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing dependencies")?;
+    rows.into_iter().map(Dependency::try_from).collect()
+}
+
+pub async fn find_dependency(conn: &mut Conn, scope: &Scope, number: i64) -> anyhow::Result<Option<Dependency>> {
+    let row: Option<DepRow> = sqlx::query_as(&format!(
+        "SELECT {DEP_COLS} FROM dependencies WHERE program_id = ? AND number = ?"
+    ))
+    .bind(scope.program_id)
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a dependency")?;
+    row.map(Dependency::try_from).transpose()
+}
+
+fn split(e: &Endpoint) -> (Option<i64>, Option<i64>, Option<&str>) {
+    match e {
+        Endpoint::Project(p) => (Some(*p), None, None),
+        Endpoint::Milestone(m) => (None, Some(*m), None),
+        Endpoint::External(x) => (None, None, Some(x.as_str())),
+    }
+}
+
+/// Inserts a dependency; `d.number` of 0 takes the program's next number.
+pub async fn insert_dependency(conn: &mut Conn, scope: &Scope, d: &Dependency) -> anyhow::Result<i64> {
+    let (np, nm, _) = split(&d.needs);
+    let (fp, fm, fx) = split(&d.from);
+    let (number,): (i64,) = sqlx::query_as(
+        "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
+           from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
+           blocked_since, blocked_reason, delivered_on)
+         VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE
+                   (SELECT coalesce(max(number), 0) + 1 FROM dependencies WHERE program_id = ?1) END,
+                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         RETURNING number",
+    )
+    .bind(scope.program_id)
+    .bind(d.number)
+    .bind(np)
+    .bind(nm)
+    .bind(fp)
+    .bind(fm)
+    .bind(fx)
+    .bind(d.what.as_str())
+    .bind(d.need_by)
+    .bind(d.owner)
+    .bind(d.state.as_str())
+    .bind(d.blocked_since)
+    .bind(&d.blocked_reason)
+    .bind(d.delivered_on)
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding a dependency")?;
+    Ok(number)
+}
+
+pub async fn update_dependency(conn: &mut Conn, scope: &Scope, d: &Dependency) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE dependencies SET what = ?, need_by = ?, owner_id = ?, state = ?, blocked_since = ?,
+         blocked_reason = ?, delivered_on = ? WHERE id = ? AND program_id = ?",
+    )
+    .bind(d.what.as_str())
+    .bind(d.need_by)
+    .bind(d.owner)
+    .bind(d.state.as_str())
+    .bind(d.blocked_since)
+    .bind(&d.blocked_reason)
+    .bind(d.delivered_on)
+    .bind(d.id)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("updating a dependency")?;
+    Ok(())
+}
