@@ -3,3 +3,11 @@
 
 pub mod domain;
 pub mod store;
+pub mod analysis;
+pub mod command;
+pub mod reply;
+pub mod clock;
+pub mod config;
+pub mod document;
+pub mod platform;
+pub mod telemetry;

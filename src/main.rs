@@ -1,1 +1,236 @@
-fn main(){}
+//! The `drumbeat` binary: the console, one-shot `exec`, and program export / import.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use drumbeat::clock::{Clock, FakeClock, SystemClock};
+use drumbeat::command::CommandError;
+use drumbeat::config::Settings;
+use drumbeat::domain::{Key, Tenant};
+use drumbeat::platform::console::{self, Console};
+use drumbeat::reply::text;
+use drumbeat::store::Store;
+use drumbeat::{document, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "drumbeat", version, about = "Keeps a technical program's state and weekly rhythm.")]
+struct Cli {
+    /// A config file (default: config/local.toml if present)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The SQLite database file (default from config: ./drumbeat.db)
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Mode,
+}
+
+#[derive(Debug, clap::Args)]
+struct Who {
+    /// Act as this console user, e.g. @dana (default from config)
+    #[arg(long = "as", value_name = "@NAME")]
+    as_person: Option<String>,
+    /// The tenant to act in (default: local)
+    #[arg(long, value_name = "TENANT")]
+    tenant: Option<String>,
+    /// The channel commands come from, for bound programs (default from config)
+    #[arg(long)]
+    channel: Option<String>,
+    /// Pretend it is this instant (RFC 3339), for scripts and tests
+    #[arg(long, hide = true)]
+    now: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// An interactive console with line editing and history
+    Console(Who),
+    /// Run one command: `drumbeat exec "milestone list atlas"`. Exit 0 ok, 2 refused, 1 failed
+    Exec {
+        #[command(flatten)]
+        who: Who,
+        /// Print the reply as JSON
+        #[arg(long)]
+        json: bool,
+        /// The command, quoted as one argument or as separate words
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
+        command: Vec<String>,
+    },
+    /// Write a program as a JSON document (to stdout, or --out FILE)
+    Export {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read a program document; replaces the program with the same key, all or nothing
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// Exit codes of `exec`, `import` and friends.
+const USER_ERROR: u8 = 2;
+const INTERNAL_ERROR: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(USER_ERROR);
+        }
+    };
+    if let Some(db) = &cli.db {
+        settings.database.path.clone_from(db);
+    }
+    telemetry::init(&settings.log);
+    // One thread is plenty for the CLI and keeps start-up and memory small.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::from(INTERNAL_ERROR);
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", console::report_internal(&e));
+            eprintln!("  cause: {e:#}");
+            ExitCode::from(INTERNAL_ERROR)
+        }
+    }
+}
+
+fn tenant(raw: Option<&str>) -> Result<Tenant, String> {
+    match raw {
+        None => Ok(Tenant::local()),
+        Some(t) => Tenant::parse(t).map_err(|e| e.0),
+    }
+}
+
+fn clock(now: Option<DateTime<Utc>>) -> Box<dyn Clock> {
+    match now {
+        Some(t) => Box::new(FakeClock::at(t)),
+        None => Box::new(SystemClock),
+    }
+}
+
+fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
+    let mut console = Console::new(&settings.console, tenant(who.tenant.as_deref())?, who.as_person.as_deref())?;
+    if let Some(ch) = &who.channel {
+        console.channel.clone_from(ch);
+    }
+    Ok(console)
+}
+
+async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
+    match mode {
+        Mode::Console(who) => {
+            let console = match console_for(&settings, &who) {
+                Ok(c) => c,
+                Err(msg) => return Ok(user_error(&msg)),
+            };
+            let store = Store::open(&settings.database).await?;
+            let history = Some(settings.console.history_file.as_str()).filter(|h| !h.is_empty());
+            console::repl(&store, clock(who.now).as_ref(), &console, history).await?;
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::Exec { who, json, command } => {
+            let console = match console_for(&settings, &who) {
+                Ok(c) => c,
+                Err(msg) => return Ok(user_error(&msg)),
+            };
+            // One argument is a whole command line; several are words the shell already split.
+            let line = if command.len() == 1 {
+                command[0].clone()
+            } else {
+                shlex::try_join(command.iter().map(String::as_str)).context("quoting the command")?
+            };
+            let store = Store::open(&settings.database).await?;
+            let outcome = console.execute(&store, clock(who.now).as_ref(), &line).await;
+            store.close().await;
+            match outcome {
+                Ok(reply) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&reply)?);
+                    } else {
+                        print!("{}", text::render(&reply));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(CommandError::User(msg)) => Ok(user_error(&msg)),
+                Err(CommandError::Internal(e)) => {
+                    eprintln!("error: {}", console::report_internal(&e));
+                    Ok(ExitCode::from(INTERNAL_ERROR))
+                }
+            }
+        }
+        Mode::Export { program, tenant: t, out } => {
+            let tenant = match tenant(t.as_deref()) {
+                Ok(t) => t,
+                Err(msg) => return Ok(user_error(&msg)),
+            };
+            let key = match Key::parse(&program) {
+                Ok(k) => k,
+                Err(e) => return Ok(user_error(&format!("--program: {}", e.0))),
+            };
+            let store = Store::open(&settings.database).await?;
+            let doc = document::export(&store, &tenant, &key).await?;
+            store.close().await;
+            let Some(doc) = doc else {
+                return Ok(user_error(&format!("there is no program `{key}` in tenant {tenant}")));
+            };
+            let json = serde_json::to_string_pretty(&doc)? + "\n";
+            match out {
+                Some(path) => std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{json}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::Import { file, tenant: t } => {
+            let tenant = match tenant(t.as_deref()) {
+                Ok(t) => t,
+                Err(msg) => return Ok(user_error(&msg)),
+            };
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => return Ok(user_error(&format!("cannot read {}: {e}", file.display()))),
+            };
+            let doc = match document::parse(&text) {
+                Ok(d) => d,
+                Err(e) => return Ok(user_error(&format!("{} was not imported: {e}", file.display()))),
+            };
+            let store = Store::open(&settings.database).await?;
+            let summary = document::import(&store, &tenant, &doc).await?;
+            store.close().await;
+            println!(
+                "{} program {}: {} projects, {} milestones, {} dependencies, {} risks, {} events",
+                if summary.replaced { "Replaced" } else { "Imported" },
+                summary.program,
+                summary.projects,
+                summary.milestones,
+                summary.dependencies,
+                summary.risks,
+                summary.events
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn user_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(USER_ERROR)
+}

@@ -1,0 +1,787 @@
+//! The command language of DESIGN.md, as typed values. This module does no I/O: text goes
+//! in (what a Slack user types after `/drumbeat`, or a console line) and a [`Command`] or
+//! a specific error comes out. The same clap definition produces the help.
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::domain::{
+    DateSpec, Days, DepState, Key, Level, PersonRef, Prose, Rag, RiskState, Role, Timezone, Title,
+    WorkDays,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drumbeat",
+    no_binary_name = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    color = clap::ColorChoice::Never,
+    subcommand_required = true,
+    arg_required_else_help = true,
+    about = "Keep a program's state and weekly rhythm.",
+    after_help = "Dates: ISO (2026-12-15), today, tomorrow, a weekday (fri) or an offset (+3d, +2w).\n\
+                  People: @name, @me, or a platform mention (<@123>, <@U123>).\n\
+                  In a channel bound to a program (`program bind KEY`) the program key may be left out."
+)]
+pub struct Line {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command area. This one list drives the text grammar, help and platform registration.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Programs: create, list, show, set, bind, archive, grant and revoke roles
+    #[command(subcommand)]
+    Program(ProgramCmd),
+    /// The program's charter: goal, scope, success metrics, stakeholders
+    #[command(subcommand)]
+    Charter(CharterCmd),
+    /// Projects: the workstreams of a program, one team each
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    /// People: timezone, display name, time away, delegate
+    #[command(subcommand)]
+    Person(PersonCmd),
+    /// Milestones: dated checkpoints with predecessors and slips
+    #[command(subcommand)]
+    Milestone(MilestoneCmd),
+    /// Dependencies: deliverables one team needs from another
+    #[command(subcommand)]
+    Dep(DepCmd),
+    /// Risks: likelihood × impact, owner and mitigation
+    #[command(subcommand)]
+    Risk(RiskCmd),
+    /// Decisions: scope and schedule trade-offs, logged
+    #[command(subcommand)]
+    Decision(DecisionCmd),
+    /// Status updates: each project's RAG, summary, blockers and next steps
+    #[command(subcommand)]
+    Status(StatusCmd),
+    /// Help on the command language: `help`, `help milestone`, `help milestone add`
+    Help {
+        topic: Vec<String>,
+    },
+}
+
+macro_rules! target {
+    ($(#[$meta:meta])* $name:ident, $value:literal, $what:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Args)]
+        pub struct $name {
+            /// The program key (optional in a channel bound to a program)
+            #[arg(value_name = "PROGRAM")]
+            pub first: Option<String>,
+            #[arg(value_name = $value, help = concat!("The ", $what))]
+            pub second: Option<String>,
+        }
+
+        impl $name {
+            pub const WHAT: &'static str = $what;
+
+            /// Splits into (program, thing): with one positional it is the thing and the
+            /// program comes from the channel binding.
+            pub fn split(&self) -> Result<(Option<&str>, &str), String> {
+                match (&self.first, &self.second) {
+                    (Some(p), Some(t)) => Ok((Some(p.as_str()), t.as_str())),
+                    (Some(t), None) => Ok((None, t.as_str())),
+                    _ => Err(format!("missing the {}", $what)),
+                }
+            }
+        }
+    };
+}
+
+target!(
+    /// `[PROGRAM] KEY`
+    Target, "KEY", "key"
+);
+target!(
+    /// `[PROGRAM] NUMBER`
+    Numbered, "NUMBER", "number (as shown by `list`)"
+);
+target!(
+    /// `[PROGRAM] TITLE`
+    Titled, "TITLE", "title"
+);
+target!(
+    /// `[PROGRAM] PROJECT`
+    ForProject, "PROJECT", "project key"
+);
+target!(
+    /// `[PROGRAM] PERSON`
+    ForPerson, "PERSON", "person (@name or a mention)"
+);
+
+/// Just `[PROGRAM]`.
+#[derive(Debug, Clone, Args)]
+pub struct ProgramArg {
+    /// The program key (optional in a channel bound to a program)
+    #[arg(value_name = "PROGRAM")]
+    pub program: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgramCmd {
+    /// Create a program (needs tenant admin)
+    Create {
+        /// Short key, e.g. `atlas`
+        key: Key,
+        #[arg(long)]
+        name: Option<Title>,
+        /// IANA timezone, e.g. Europe/Berlin
+        #[arg(long)]
+        tz: Option<Timezone>,
+        /// The TPM who owns it (default: you)
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        /// Days after which a status update is stale (default 8)
+        #[arg(long)]
+        staleness: Option<Days>,
+    },
+    /// List programs
+    List {
+        /// Include archived programs
+        #[arg(long)]
+        archived: bool,
+    },
+    /// Show a program: owner, timezone, calendar, roles, projects
+    Show(ProgramArg),
+    /// Change a program's settings
+    Set {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        name: Option<Title>,
+        #[arg(long)]
+        tz: Option<Timezone>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        /// Work days, e.g. `mon-fri` or `sun,mon,tue,wed,thu`
+        #[arg(long)]
+        work_days: Option<WorkDays>,
+        /// Add a holiday (repeatable)
+        #[arg(long)]
+        holiday: Vec<DateSpec>,
+        /// Remove a holiday (repeatable)
+        #[arg(long)]
+        no_holiday: Vec<DateSpec>,
+        /// Days after which a status update is stale
+        #[arg(long)]
+        staleness: Option<Days>,
+    },
+    /// Bind this channel to a program, so its key may be left out here
+    Bind(ProgramArg),
+    /// Archive a program (read-only from then on); `--undo` restores it
+    Archive {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Give a person a role on the program: editor or viewer
+    Grant {
+        #[command(flatten)]
+        target: ForPerson,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Take a person's role on the program away
+    Revoke(ForPerson),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CharterCmd {
+    /// Show the charter
+    Show(ProgramArg),
+    /// Set parts of the charter
+    Set {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        goal: Option<Prose>,
+        #[arg(long)]
+        scope_in: Option<Prose>,
+        #[arg(long)]
+        scope_out: Option<Prose>,
+        #[arg(long)]
+        metrics: Option<Prose>,
+        #[arg(long)]
+        stakeholders: Option<Prose>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCmd {
+    /// Add a project: `project add atlas api --name "Public API" --owner @dana`
+    Add {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        name: Option<Title>,
+        /// The lead (default: you)
+        #[arg(long)]
+        owner: Option<PersonRef>,
+    },
+    /// List projects
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Include removed projects
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a project with its milestones, dependencies and latest status
+    Show(Target),
+    /// Change a project's name or owner
+    Set {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        name: Option<Title>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+    },
+    /// Remove a project (its history stays)
+    Remove(Target),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCmd {
+    /// Set a person's timezone, name, time away or delegate
+    Set {
+        /// @name, @me or a mention
+        person: PersonRef,
+        #[arg(long)]
+        tz: Option<Timezone>,
+        #[arg(long)]
+        name: Option<Title>,
+        /// Away until this date (inclusive)
+        #[arg(long)]
+        away: Option<DateSpec>,
+        /// Back now: clears time away
+        #[arg(long, conflicts_with = "away")]
+        back: bool,
+        /// Who answers while they are away
+        #[arg(long)]
+        delegate: Option<PersonRef>,
+        #[arg(long, conflicts_with = "delegate")]
+        no_delegate: bool,
+    },
+    /// Show a person (default: you)
+    Show { person: Option<PersonRef> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MilestoneCmd {
+    /// Add a milestone: `milestone add atlas api-beta --title "API beta" --target 2026-12-15`
+    Add {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        title: Option<Title>,
+        /// The committed date; it is also the baseline
+        #[arg(long = "target", value_name = "DATE")]
+        date: DateSpec,
+        /// The project it belongs to
+        #[arg(long)]
+        project: Option<Key>,
+        /// Milestones that must finish first (comma-separated or repeated)
+        #[arg(long, value_delimiter = ',')]
+        after: Vec<Key>,
+        /// Days of work after its predecessors finish
+        #[arg(long)]
+        duration: Option<Days>,
+        /// Default: the project's owner
+        #[arg(long)]
+        owner: Option<PersonRef>,
+    },
+    /// List milestones
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        project: Option<Key>,
+    },
+    /// Show a milestone with its slips
+    Show(Target),
+    /// Move a milestone's target date; the slip is recorded with its reason
+    Move {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long = "target", value_name = "DATE")]
+        date: DateSpec,
+        #[arg(long)]
+        reason: Prose,
+    },
+    /// Mark a milestone done
+    Done {
+        #[command(flatten)]
+        target: Target,
+        /// Completion date (default: today)
+        #[arg(long)]
+        on: Option<DateSpec>,
+    },
+    /// Cancel a milestone
+    Cancel {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        reason: Prose,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DepCmd {
+    /// Add a dependency: `dep add atlas --needs frontend --from api --what "Auth endpoints" --by 2026-12-01`
+    Add {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// The project or milestone that needs the deliverable
+        #[arg(long)]
+        needs: Key,
+        /// The project or milestone that provides it
+        #[arg(long, required_unless_present = "external", conflicts_with = "external")]
+        from: Option<Key>,
+        /// A provider outside the program, e.g. "Legal review"
+        #[arg(long)]
+        external: Option<Title>,
+        /// The deliverable
+        #[arg(long)]
+        what: Title,
+        /// The need-by date
+        #[arg(long)]
+        by: DateSpec,
+        /// Who provides it (default: the provider's owner)
+        #[arg(long)]
+        owner: Option<PersonRef>,
+    },
+    /// List dependencies
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Only those not yet delivered
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show a dependency
+    Show(Numbered),
+    /// Change a dependency's deliverable, date, owner or state (open, at-risk)
+    Set {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        what: Option<Title>,
+        #[arg(long)]
+        by: Option<DateSpec>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        #[arg(long)]
+        state: Option<DepState>,
+    },
+    /// Mark a dependency blocked; its owner will be pinged
+    Block {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        reason: Prose,
+    },
+    /// Clear a block
+    Unblock(Numbered),
+    /// Mark a dependency delivered
+    Deliver {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        on: Option<DateSpec>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCmd {
+    /// Add a risk: `risk add atlas "Vendor SDK late" --likelihood 4 --impact 5`
+    Add {
+        #[command(flatten)]
+        target: Titled,
+        /// 1 (rare) to 5 (almost certain)
+        #[arg(long)]
+        likelihood: Level,
+        /// 1 (minor) to 5 (severe)
+        #[arg(long)]
+        impact: Level,
+        /// Default: you
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        #[arg(long)]
+        mitigation: Option<Prose>,
+        /// What customers would notice
+        #[arg(long)]
+        customer_impact: Option<Prose>,
+        #[arg(long)]
+        project: Option<Key>,
+        /// Review it again by this date
+        #[arg(long)]
+        review_by: Option<DateSpec>,
+    },
+    /// List risks, worst first
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Include closed and realized risks
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a risk
+    Show(Numbered),
+    /// Change a risk
+    Set {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        title: Option<Title>,
+        #[arg(long)]
+        likelihood: Option<Level>,
+        #[arg(long)]
+        impact: Option<Level>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        #[arg(long)]
+        mitigation: Option<Prose>,
+        #[arg(long)]
+        customer_impact: Option<Prose>,
+        #[arg(long)]
+        review_by: Option<DateSpec>,
+        /// open or mitigating
+        #[arg(long)]
+        state: Option<RiskState>,
+    },
+    /// Close a risk that can no longer happen
+    Close {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        reason: Option<Prose>,
+    },
+    /// Record that a risk happened
+    Realize {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        note: Option<Prose>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecisionCmd {
+    /// Log a decision: `decision add atlas "Ship without SSO" --outcome "SSO in v2"`
+    Add {
+        #[command(flatten)]
+        target: Titled,
+        #[arg(long)]
+        context: Option<Prose>,
+        #[arg(long)]
+        options: Option<Prose>,
+        #[arg(long)]
+        outcome: Option<Prose>,
+        /// Who decided (default: you)
+        #[arg(long)]
+        by: Option<PersonRef>,
+        /// When (default: today)
+        #[arg(long)]
+        on: Option<DateSpec>,
+    },
+    /// List decisions
+    List(ProgramArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatusCmd {
+    /// Post a project's status: `status post atlas api --rag amber --summary "…"`
+    Post {
+        #[command(flatten)]
+        target: ForProject,
+        #[arg(long)]
+        rag: Rag,
+        #[arg(long)]
+        summary: Prose,
+        #[arg(long)]
+        blockers: Option<Prose>,
+        #[arg(long = "next")]
+        next_steps: Option<Prose>,
+    },
+    /// List status updates, newest first
+    List {
+        #[command(flatten)]
+        target: ForProject,
+        #[arg(long, default_value_t = 20)]
+        limit: u16,
+    },
+    /// Projects whose latest update is missing or stale
+    Missing(ProgramArg),
+}
+
+impl Command {
+    /// Whether the command changes state, and so takes the write lock.
+    pub fn is_write(&self) -> bool {
+        match self {
+            Command::Program(c) => !matches!(c, ProgramCmd::List { .. } | ProgramCmd::Show(_)),
+            Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
+            Command::Project(c) => !matches!(c, ProjectCmd::List { .. } | ProjectCmd::Show(_)),
+            Command::Person(c) => matches!(c, PersonCmd::Set { .. }),
+            Command::Milestone(c) => !matches!(c, MilestoneCmd::List { .. } | MilestoneCmd::Show(_)),
+            Command::Dep(c) => !matches!(c, DepCmd::List { .. } | DepCmd::Show(_)),
+            Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
+            Command::Decision(c) => matches!(c, DecisionCmd::Add { .. }),
+            Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
+            Command::Help { .. } => false,
+        }
+    }
+
+    /// `area verb`, for logs and metrics.
+    pub fn name(&self) -> String {
+        let (area, sub) = match self {
+            Command::Program(c) => ("program", subcommand_name(c)),
+            Command::Charter(c) => ("charter", subcommand_name(c)),
+            Command::Project(c) => ("project", subcommand_name(c)),
+            Command::Person(c) => ("person", subcommand_name(c)),
+            Command::Milestone(c) => ("milestone", subcommand_name(c)),
+            Command::Dep(c) => ("dep", subcommand_name(c)),
+            Command::Risk(c) => ("risk", subcommand_name(c)),
+            Command::Decision(c) => ("decision", subcommand_name(c)),
+            Command::Status(c) => ("status", subcommand_name(c)),
+            Command::Help { .. } => return "help".into(),
+        };
+        format!("{area} {sub}")
+    }
+}
+
+fn subcommand_name<T: std::fmt::Debug>(c: &T) -> String {
+    // Variant names are the subcommand names, capitalised.
+    let debug = format!("{c:?}");
+    let end = debug.find(|ch: char| !ch.is_alphanumeric()).unwrap_or(debug.len());
+    debug[..end].to_ascii_lowercase()
+}
+
+/// What the text parsed to: a command to run, or help to show.
+#[derive(Debug)]
+pub enum Parsed {
+    Run(Command),
+    Help(String),
+}
+
+/// A parse failure, ready to show to the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+/// Parses one line of the command language.
+pub fn parse(text: &str) -> Result<Parsed, ParseError> {
+    let words = split_words(text)?;
+    if words.is_empty() {
+        return Ok(Parsed::Help(overview()));
+    }
+    match Line::try_parse_from(&words) {
+        Ok(line) => match line.command {
+            Command::Help { topic } => help(&topic).map(Parsed::Help),
+            command => Ok(Parsed::Run(command)),
+        },
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp => Ok(Parsed::Help(e.to_string())),
+            _ => Err(ParseError(tidy_clap_error(&e.to_string()))),
+        },
+    }
+}
+
+/// Splits a line into words, honouring quotes. Curly double quotes, which chat clients
+/// put in for straight ones, count as straight quotes.
+pub fn split_words(text: &str) -> Result<Vec<String>, ParseError> {
+    let normalised: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{201C}' | '\u{201D}' | '\u{201E}' => '"',
+            c => c,
+        })
+        .collect();
+    let mut words = shlex::split(&normalised).ok_or_else(|| {
+        ParseError("a quote is not closed: put text with spaces in matching quotes, e.g. --title \"API beta\"".into())
+    })?;
+    if let Some(first) = words.first() {
+        if first == "/drumbeat" || first == "drumbeat" {
+            words.remove(0);
+        }
+    }
+    Ok(words)
+}
+
+fn tidy_clap_error(raw: &str) -> String {
+    let msg = raw.trim().strip_prefix("error: ").unwrap_or(raw.trim());
+    // Usage lines help; the generic "try --help" tail does not name our `help` command.
+    let msg = msg
+        .replace("\n\nFor more information, try '--help'.", "")
+        .replace("For more information, try '--help'.", "");
+    msg.trim_end().to_owned()
+}
+
+/// The overview: every area with its one-line description.
+pub fn overview() -> String {
+    let cmd = Line::command();
+    let mut out = String::from("Drumbeat commands. `help AREA` shows an area's commands and options.\n\n");
+    for sub in cmd.get_subcommands() {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        out.push_str(&format!("  {:<10} {about}\n", sub.get_name()));
+    }
+    out.push_str(
+        "\nDates: ISO (2026-12-15), today, tomorrow, a weekday (fri) or an offset (+3d, +2w).\n\
+         People: @name, @me, or a platform mention (<@123>, <@U123>).\n\
+         In a channel bound to a program (`program bind KEY`) the program key may be left out.\n",
+    );
+    out
+}
+
+/// Help for an area or one command: `help milestone`, `help milestone add`.
+pub fn help(topic: &[String]) -> Result<String, ParseError> {
+    if topic.is_empty() {
+        return Ok(overview());
+    }
+    let mut cmd = Line::command();
+    cmd.build();
+    let mut current = &mut cmd;
+    let mut path = Vec::new();
+    for word in topic {
+        path.push(word.as_str());
+        let names: Vec<String> = current.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+        current = current.find_subcommand_mut(word).ok_or_else(|| {
+            ParseError(format!(
+                "there is no command `{}`: choose from {}",
+                path.join(" "),
+                names.join(", ")
+            ))
+        })?;
+    }
+    let mut current = current.clone().bin_name(path.join(" "));
+    Ok(current.render_long_help().to_string())
+}
+
+/// The names of every area and subcommand, for platform registration and tests.
+pub fn command_tree() -> Vec<(String, Vec<String>)> {
+    Line::command()
+        .get_subcommands()
+        .map(|area| {
+            (
+                area.get_name().to_owned(),
+                area.get_subcommands().map(|s| s.get_name().to_owned()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Command {
+        match parse(text) {
+            Ok(Parsed::Run(c)) => c,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    fn err(text: &str) -> String {
+        match parse(text) {
+            Err(ParseError(m)) => m,
+            other => panic!("{text} should fail: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn design_examples_parse() {
+        for line in [
+            r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
+            r#"project add atlas api --name "Public API" --owner @dana"#,
+            r#"milestone add atlas api-beta --title "API beta" --target 2026-12-15 --project api --after auth-ready --duration 10"#,
+            r#"milestone move atlas api-beta --target 2026-12-22 --reason "load test failed""#,
+            r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by 2026-12-01 --owner @dana"#,
+            r#"dep block atlas 3 --reason "waiting on security review""#,
+            r#"risk add atlas "Vendor SDK late" --likelihood 4 --impact 5 --owner @li --mitigation "fallback to REST""#,
+            r#"status post atlas api --rag amber --summary "Beta on track, perf risk" --blockers "none""#,
+        ] {
+            run(line);
+        }
+    }
+
+    #[test]
+    fn program_may_be_left_out() {
+        let Command::Milestone(MilestoneCmd::Move { target, .. }) =
+            run("milestone move api-beta --target +1w --reason slow")
+        else {
+            panic!()
+        };
+        assert_eq!(target.split().unwrap(), (None, "api-beta"));
+        let Command::Milestone(MilestoneCmd::Move { target, .. }) =
+            run("milestone move atlas api-beta --target +1w --reason slow")
+        else {
+            panic!()
+        };
+        assert_eq!(target.split().unwrap(), (Some("atlas"), "api-beta"));
+    }
+
+    #[test]
+    fn after_takes_lists() {
+        let Command::Milestone(MilestoneCmd::Add { after, .. }) =
+            run("milestone add atlas ga --target 2027-01-10 --after a,b --after c")
+        else {
+            panic!()
+        };
+        let keys: Vec<&str> = after.iter().map(|k| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn errors_are_specific() {
+        assert!(err("risk add atlas x --likelihood 7 --impact 1").contains("1 to 5"));
+        assert!(err("milestone add atlas m --target 2026-13-01").contains("not a date"));
+        assert!(err("frobnicate").contains("frobnicate"));
+        assert!(err("milestone add atlas m --target 2026-12-01 --colour red").contains("--colour"));
+        assert!(err(r#"risk add atlas "unclosed --likelihood 1"#).contains("quote"));
+        assert!(err("program create atlas --tz Mars/Base").contains("IANA"));
+    }
+
+    #[test]
+    fn help_is_reachable() {
+        assert!(matches!(parse("help"), Ok(Parsed::Help(h)) if h.contains("milestone")));
+        assert!(matches!(parse("help milestone add"), Ok(Parsed::Help(h)) if h.contains("--after")));
+        assert!(matches!(parse("milestone add --help"), Ok(Parsed::Help(h)) if h.contains("--duration")));
+        assert!(parse("help nope").unwrap_err().0.contains("choose from"));
+    }
+
+    #[test]
+    fn prefix_and_curly_quotes() {
+        run("/drumbeat program create atlas --name \u{201C}Atlas launch\u{201D}");
+    }
+
+    #[test]
+    fn every_area_is_listed() {
+        let tree = command_tree();
+        let areas: Vec<&str> = tree.iter().map(|(a, _)| a.as_str()).collect();
+        for want in ["program", "charter", "project", "person", "milestone", "dep", "risk", "decision", "status", "help"] {
+            assert!(areas.contains(&want), "{want} missing");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parser_never_panics(s in "\\PC{0,200}") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn parser_never_panics_on_commandish_input(
+            area in proptest::sample::select(vec!["program", "project", "milestone", "dep", "risk", "status", "decision", "charter", "person", "help"]),
+            verb in proptest::sample::select(vec!["add", "create", "move", "block", "post", "set", "list", "show", "x"]),
+            rest in proptest::collection::vec("[-@<>a-z0-9 \"'+:/]{0,12}", 0..6),
+        ) {
+            let _ = parse(&format!("{area} {verb} {}", rest.join(" ")));
+        }
+    }
+}

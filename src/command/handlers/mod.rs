@@ -1,0 +1,299 @@
+//! One file per command area. [`Session`] holds the transaction and the helpers every
+//! handler needs: resolving programs and people, permission checks, and the event log.
+
+mod dep;
+mod milestone;
+mod person;
+mod program;
+mod project;
+mod risk;
+mod status;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::grammar::Command;
+use super::{CommandError, Ctx, Result};
+use crate::domain::{Key, Person, PersonId, PersonRef, Platform, Program, Role};
+use crate::reply::{Mention, Reply};
+use crate::store::{self, Scope, Store, Tx};
+
+/// Runs one command in one transaction: committed if it succeeds, rolled back otherwise.
+pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
+    let name = command.name();
+    let tx = if command.is_write() { store.write().await? } else { store.read().await? };
+    let mut s = Session { tx, ctx, actor: None, people: None };
+    let outcome = dispatch(&mut s, command).await;
+    match outcome {
+        Ok(reply) => {
+            s.tx.commit().await.map_err(anyhow::Error::from)?;
+            tracing::debug!(command = %name, "command done");
+            Ok(reply)
+        }
+        Err(e) => {
+            s.tx.rollback().await.map_err(anyhow::Error::from)?;
+            if let CommandError::User(msg) = &e {
+                tracing::debug!(command = %name, error = %msg, "command refused");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
+    match command {
+        Command::Program(c) => program::program(s, c).await,
+        Command::Charter(c) => program::charter(s, c).await,
+        Command::Project(c) => project::run(s, c).await,
+        Command::Person(c) => person::run(s, c).await,
+        Command::Milestone(c) => milestone::run(s, c).await,
+        Command::Dep(c) => dep::run(s, c).await,
+        Command::Risk(c) => risk::risk(s, c).await,
+        Command::Decision(c) => risk::decision(s, c).await,
+        Command::Status(c) => status::run(s, c).await,
+        Command::Help { topic } => {
+            let help = super::grammar::help(&topic)?;
+            Ok(Reply::new("Help").preformatted(help).ephemeral())
+        }
+    }
+}
+
+pub(crate) struct Session<'a> {
+    pub tx: Tx,
+    pub ctx: &'a Ctx,
+    actor: Option<Person>,
+    people: Option<HashMap<PersonId, Person>>,
+}
+
+/// A user error from a message.
+pub(crate) fn refuse<T>(msg: impl Into<String>) -> Result<T> {
+    Err(CommandError::user(msg))
+}
+
+pub(crate) fn parse_key(raw: &str, what: &str) -> Result<Key> {
+    Key::parse(raw).map_err(|e| CommandError::user(format!("{what}: {}", e.0)))
+}
+
+pub(crate) fn parse_number(raw: &str, what: &str) -> Result<i64> {
+    raw.trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| CommandError::user(format!("`{raw}` is not a {what} number: use the number shown by `list`, e.g. 3")))
+}
+
+impl Session<'_> {
+    pub fn conn(&mut self) -> &mut store::Conn {
+        &mut self.tx
+    }
+
+    /// The actor as a person, added to the tenant on first use.
+    pub async fn actor(&mut self) -> Result<Person> {
+        if let Some(p) = &self.actor {
+            return Ok(p.clone());
+        }
+        let a = &self.ctx.actor;
+        let p = store::ensure_person(&mut self.tx, &self.ctx.tenant, &a.handle, &a.display_name).await?;
+        self.actor = Some(p.clone());
+        Ok(p)
+    }
+
+    /// The actor if they are already known, without adding them (for read-only commands).
+    pub async fn known_actor(&mut self) -> Result<Option<Person>> {
+        if let Some(p) = &self.actor {
+            return Ok(Some(p.clone()));
+        }
+        let p = store::person_by_handle(&mut self.tx, &self.ctx.tenant, &self.ctx.actor.handle).await?;
+        self.actor.clone_from(&p);
+        Ok(p)
+    }
+
+    /// Resolves a program key, or the channel's bound program when the key is left out.
+    pub async fn program(&mut self, key: Option<&str>) -> Result<(Scope, Program)> {
+        let key = match key {
+            Some(raw) => parse_key(raw, "program")?,
+            None => {
+                let bound = match &self.ctx.channel {
+                    Some(ch) => store::bound_program(&mut self.tx, &self.ctx.tenant, ch).await?,
+                    None => None,
+                };
+                match bound {
+                    Some(k) => k,
+                    None => {
+                        return refuse(
+                            "which program? Give its key (e.g. `milestone list atlas`), or run `program bind KEY` in this channel",
+                        )
+                    }
+                }
+            }
+        };
+        match store::find_program(&mut self.tx, &self.ctx.tenant, &key).await? {
+            Some(found) => Ok(found),
+            None => refuse(format!("there is no program `{key}`: `program list` shows the programs here")),
+        }
+    }
+
+    /// Like [`Session::program`], refusing archived programs: they are read-only.
+    pub async fn program_for_change(&mut self, key: Option<&str>) -> Result<(Scope, Program)> {
+        let (scope, program) = self.program(key).await?;
+        if program.archived {
+            return refuse(format!(
+                "program `{}` is archived and read-only; its owner can restore it with `program archive {} --undo`",
+                program.key, program.key
+            ));
+        }
+        Ok((scope, program))
+    }
+
+    /// Resolves a person as written. On the console a new name adds the person; on a
+    /// platform people must be mentioned so the platform vouches for the id.
+    pub async fn person(&mut self, r: &PersonRef) -> Result<Person> {
+        let tenant = self.ctx.tenant.clone();
+        match r {
+            PersonRef::Me => self.actor().await,
+            PersonRef::Mention(id) => Ok(store::ensure_person(&mut self.tx, &tenant, id, id).await?),
+            PersonRef::Name(name) => {
+                if let Some(p) = store::person_by_handle(&mut self.tx, &tenant, name).await? {
+                    return Ok(p);
+                }
+                let by_name = store::people_by_display_name(&mut self.tx, &tenant, name).await?;
+                match (by_name.len(), self.ctx.platform) {
+                    (1, _) => Ok(by_name.into_iter().next().expect("one match")),
+                    (0, Platform::Console) => {
+                        Ok(store::ensure_person(&mut self.tx, &tenant, name, name).await?)
+                    }
+                    (0, _) => refuse(format!(
+                        "nobody called @{name} is known here yet: mention them with the platform's @ picker"
+                    )),
+                    (n, _) => refuse(format!(
+                        "{n} people are called @{name}: mention the one you mean with the platform's @ picker"
+                    )),
+                }
+            }
+        }
+    }
+
+    /// The actor's effective role: tenant admins and the program owner are owners; anyone
+    /// else in the tenant is at least a viewer.
+    pub async fn role(&mut self, scope: &Scope, program: &Program) -> Result<Role> {
+        if self.ctx.actor.is_admin {
+            return Ok(Role::Owner);
+        }
+        let Some(me) = self.known_actor().await? else { return Ok(Role::Viewer) };
+        if me.id == program.owner {
+            return Ok(Role::Owner);
+        }
+        Ok(store::granted_role(&mut self.tx, scope, me.id).await?.unwrap_or(Role::Viewer))
+    }
+
+    /// Refuses unless the actor has at least `need` on the program. `doing` completes
+    /// "only … can {doing}".
+    pub async fn require(&mut self, scope: &Scope, program: &Program, need: Role, doing: &str) -> Result<()> {
+        let have = self.role(scope, program).await?;
+        if have >= need {
+            return Ok(());
+        }
+        let who = match need {
+            Role::Owner => format!("the owner of `{}`", program.key),
+            Role::Editor => format!("an editor or the owner of `{}`", program.key),
+            Role::Viewer => format!("a viewer of `{}`", program.key),
+        };
+        refuse(format!(
+            "only {who} can {doing} (you are a {}). The program owner can grant it with `program grant {} @you --role {}`",
+            have.as_str(),
+            program.key,
+            need.as_str()
+        ))
+    }
+
+    /// Editors and owners may always; otherwise the actor must be one of `owners` (the
+    /// project's lead, the milestone's or dependency's owner).
+    pub async fn require_editor_or(
+        &mut self,
+        scope: &Scope,
+        program: &Program,
+        owners: &[PersonId],
+        owner_label: &str,
+        doing: &str,
+    ) -> Result<()> {
+        if self.role(scope, program).await? >= Role::Editor {
+            return Ok(());
+        }
+        if let Some(me) = self.known_actor().await? {
+            if owners.contains(&me.id) {
+                return Ok(());
+            }
+        }
+        refuse(format!(
+            "only {owner_label}, an editor or the owner of `{}` can {doing}",
+            program.key
+        ))
+    }
+
+    /// Appends one event to the log, inside the command's transaction.
+    pub async fn event<B: Serialize, A: Serialize>(
+        &mut self,
+        scope: Option<&Scope>,
+        kind: &str,
+        subject: String,
+        before: Option<&B>,
+        after: Option<&A>,
+    ) -> Result<()> {
+        let actor = self.actor().await?.id;
+        let e = store::NewEvent {
+            actor: Some(actor),
+            at: self.ctx.now,
+            kind,
+            subject,
+            before: before.map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?,
+            after: after.map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?,
+        };
+        let tenant = self.ctx.tenant.clone();
+        store::append_event(&mut self.tx, &tenant, scope, e).await?;
+        Ok(())
+    }
+
+    pub fn today(&self, program: &Program) -> NaiveDate {
+        program.today(self.ctx.now)
+    }
+
+    /// Everyone in the tenant, loaded once per command, for naming people in replies.
+    pub async fn people(&mut self) -> Result<&HashMap<PersonId, Person>> {
+        if self.people.is_none() {
+            let tenant = self.ctx.tenant.clone();
+            self.people = Some(store::people(&mut self.tx, &tenant).await?);
+        }
+        Ok(self.people.as_ref().expect("loaded above"))
+    }
+
+    pub async fn mention(&mut self, id: PersonId) -> Result<Mention> {
+        if let Some(p) = self.people().await?.get(&id) {
+            return Ok(Mention::from(p));
+        }
+        // Someone added in this command after the cache was filled.
+        let tenant = self.ctx.tenant.clone();
+        let p = store::person(&mut self.tx, &tenant, id).await?;
+        Ok(Mention::from(&p))
+    }
+
+    pub async fn maybe_mention(&mut self, id: Option<PersonId>) -> Result<Option<Mention>> {
+        match id {
+            Some(id) => Ok(Some(self.mention(id).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// "in 5 days", "3 days ago", "today".
+pub(crate) fn days_from(today: NaiveDate, day: NaiveDate) -> String {
+    let n = (day - today).num_days();
+    match n {
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        -1 => "yesterday".into(),
+        n if n > 0 => format!("in {n} days"),
+        n => format!("{} days ago", -n),
+    }
+}

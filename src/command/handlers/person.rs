@@ -1,0 +1,99 @@
+//! `person …`.
+
+use super::{refuse, Session};
+use crate::command::grammar::PersonCmd;
+use crate::command::Result;
+use crate::domain::PersonRef;
+use crate::reply::{Reply, Text};
+use crate::store;
+
+pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
+    match cmd {
+        PersonCmd::Set { person, tz, name, away, back, delegate, no_delegate } => {
+            let target = s.person(&person).await?;
+            let me = s.actor().await?;
+            if target.id != me.id && !s.ctx.actor.is_admin && !owns_a_program(s, me.id).await? {
+                return refuse("you can change only your own settings; a program owner or a tenant admin can change anyone's");
+            }
+            if tz.is_none() && name.is_none() && away.is_none() && !back && delegate.is_none() && !no_delegate {
+                return refuse("nothing to set: give --tz, --name, --away DATE, --back, --delegate @name or --no-delegate");
+            }
+            let before = target.clone();
+            let mut after = target.clone();
+            if let Some(tz) = tz {
+                after.timezone = Some(tz);
+            }
+            if let Some(n) = name {
+                after.display_name = n.as_str().to_owned();
+            }
+            let today = s.ctx.now.with_timezone(&after.timezone.unwrap_or_default().tz()).date_naive();
+            if let Some(a) = away {
+                let until = a.resolve(today);
+                if until < today {
+                    return refuse(format!("{until} is in the past: --away takes the last day away"));
+                }
+                after.away_until = Some(until);
+            }
+            if back {
+                after.away_until = None;
+            }
+            if let Some(d) = &delegate {
+                if matches!(d, PersonRef::Me) && target.id == me.id {
+                    return refuse("a person cannot be their own delegate");
+                }
+                let d = s.person(d).await?;
+                if d.id == target.id {
+                    return refuse("a person cannot be their own delegate");
+                }
+                after.delegate = Some(d.id);
+            }
+            if no_delegate {
+                after.delegate = None;
+            }
+            let tenant = s.ctx.tenant.clone();
+            store::update_person(s.conn(), &tenant, &after).await?;
+            s.event(None, "person.updated", format!("person:{}", after.handle), Some(&before), Some(&after)).await?;
+            person_reply(s, &after, true).await
+        }
+        PersonCmd::Show { person } => {
+            let target = match person.unwrap_or(PersonRef::Me) {
+                PersonRef::Me => match s.known_actor().await? {
+                    Some(p) => p,
+                    None => return refuse("you are not known here yet: anything you do adds you, e.g. `person set @me --tz Europe/Berlin`"),
+                },
+                other => {
+                    let tenant = s.ctx.tenant.clone();
+                    let handle = match &other {
+                        PersonRef::Name(n) | PersonRef::Mention(n) => n.clone(),
+                        PersonRef::Me => unreachable!(),
+                    };
+                    match store::person_by_handle(s.conn(), &tenant, &handle).await? {
+                        Some(p) => p,
+                        None => match store::people_by_display_name(s.conn(), &tenant, &handle).await?.into_iter().next() {
+                            Some(p) => p,
+                            None => return refuse(format!("nobody called {other} is known here")),
+                        },
+                    }
+                }
+            };
+            person_reply(s, &target, false).await
+        }
+    }
+}
+
+async fn owns_a_program(s: &mut Session<'_>, person: i64) -> Result<bool> {
+    let tenant = s.ctx.tenant.clone();
+    Ok(store::list_programs(s.conn(), &tenant).await?.iter().any(|p| p.owner == person))
+}
+
+async fn person_reply(s: &mut Session<'_>, p: &crate::domain::Person, changed: bool) -> Result<Reply> {
+    let delegate = s.maybe_mention(p.delegate).await?;
+    let title = if changed { format!("Updated {}", p.display_name) } else { p.display_name.clone() };
+    let reply = if changed { Reply::success(title) } else { Reply::new(title) };
+    Ok(reply.fields(vec![
+        ("Person", Text::new().person(p)),
+        ("Timezone", Text::plain(p.timezone.map_or("(program's)".to_owned(), |t| t.as_str().to_owned()))),
+        ("Away until", Text::plain(p.away_until.map_or("(not away)".to_owned(), |d| d.to_string()))),
+        ("Delegate", delegate.map_or(Text::plain("(none)"), |m| Text::new().person(m))),
+    ]))
+}

@@ -1,0 +1,75 @@
+//! The command layer: text or typed options in, a [`Reply`] out. `grammar` parses without
+//! I/O; the handlers run each command in one transaction that writes the state change and
+//! its events together, or nothing at all.
+
+pub mod grammar;
+mod handlers;
+
+use chrono::{DateTime, Utc};
+
+pub use grammar::{parse, Command, ParseError, Parsed};
+pub use handlers::run;
+
+use crate::domain::{Invalid, Platform, Tenant};
+use crate::reply::Reply;
+use crate::store::Store;
+
+/// The one running a command.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Console name, Discord user id or Slack user id.
+    pub handle: String,
+    pub display_name: String,
+    /// Tenant admin: may create programs, and acts as owner of every program.
+    pub is_admin: bool,
+}
+
+/// Everything a handler knows about where a command came from.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub tenant: Tenant,
+    pub platform: Platform,
+    pub actor: Actor,
+    /// The channel the command was typed in, for bound programs.
+    pub channel: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// The two tiers of failure: a user error is shown word for word; an internal one is
+/// logged with its context chain, and the user sees a short message with an id.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    User(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl CommandError {
+    pub fn user(msg: impl Into<String>) -> Self {
+        Self::User(msg.into())
+    }
+}
+
+impl From<Invalid> for CommandError {
+    fn from(e: Invalid) -> Self {
+        Self::User(e.0)
+    }
+}
+
+impl From<ParseError> for CommandError {
+    fn from(e: ParseError) -> Self {
+        Self::User(e.0)
+    }
+}
+
+pub type Result<T, E = CommandError> = std::result::Result<T, E>;
+
+/// Parses and runs one line of the command language.
+#[tracing::instrument(skip(store, ctx), fields(tenant = %ctx.tenant, actor = %ctx.actor.handle))]
+pub async fn execute(store: &Store, ctx: &Ctx, text: &str) -> Result<Reply> {
+    match parse(text)? {
+        Parsed::Help(help) => Ok(Reply::new("Help").preformatted(help).ephemeral()),
+        Parsed::Run(command) => run(store, ctx, command).await,
+    }
+}

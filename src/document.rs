@@ -1,0 +1,809 @@
+//! The program document: one program, its people and its whole history as JSON, for
+//! backups, moving between databases and tenants, and seeding. See `docs/program-document.md`.
+//!
+//! Import is all-or-nothing: the whole file is checked first, and the first bad field is
+//! named by its path (`milestones[2].target`). Importing replaces the program with the same
+//! key in one transaction, so importing the same file twice leaves the same state.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::graph;
+use crate::domain::{
+    Charter, Days, DepState, Dependency, Endpoint, Key, Level, MilestoneState, Person, Prose, Rag,
+    Risk, RiskState, Role, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays, Decision,
+};
+use crate::store::{self, NewEvent, NewMilestone, NewProgram, Store};
+
+pub const FORMAT: &str = "drumbeat.program";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramDocument {
+    pub format: String,
+    pub version: u32,
+    pub program: ProgramDoc,
+    pub charter: CharterDoc,
+    pub people: Vec<PersonDoc>,
+    #[serde(default)]
+    pub roles: Vec<RoleDoc>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub projects: Vec<ProjectDoc>,
+    #[serde(default)]
+    pub milestones: Vec<MilestoneDoc>,
+    #[serde(default)]
+    pub dependencies: Vec<DependencyDoc>,
+    #[serde(default)]
+    pub risks: Vec<RiskDoc>,
+    #[serde(default)]
+    pub decisions: Vec<DecisionDoc>,
+    #[serde(default)]
+    pub status_updates: Vec<StatusDoc>,
+    #[serde(default)]
+    pub events: Vec<EventDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramDoc {
+    pub key: Key,
+    pub name: Title,
+    /// A person's handle, listed in `people`.
+    pub owner: String,
+    pub timezone: Timezone,
+    pub work_days: WorkDays,
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+    pub staleness_days: Days,
+    #[serde(default)]
+    pub archived: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CharterDoc {
+    pub goal: Prose,
+    pub scope_in: Prose,
+    pub scope_out: Prose,
+    pub success_metrics: Prose,
+    pub stakeholders: Prose,
+}
+
+impl Default for Prose {
+    fn default() -> Self {
+        Prose::parse("").expect("empty prose is valid")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonDoc {
+    pub handle: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub timezone: Option<Timezone>,
+    #[serde(default)]
+    pub away_until: Option<NaiveDate>,
+    #[serde(default)]
+    pub delegate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDoc {
+    pub person: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectDoc {
+    pub key: Key,
+    pub name: Title,
+    pub owner: String,
+    #[serde(default)]
+    pub removed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneDoc {
+    pub key: Key,
+    pub title: Title,
+    #[serde(default)]
+    pub project: Option<Key>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub baseline: NaiveDate,
+    pub target: NaiveDate,
+    #[serde(default)]
+    pub duration_days: Option<Days>,
+    pub state: MilestoneState,
+    #[serde(default)]
+    pub completed_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub after: Vec<Key>,
+    #[serde(default)]
+    pub slips: Vec<SlipDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlipDoc {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+    #[serde(default)]
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// One end of a dependency: exactly one of the three.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum EndDoc {
+    Project(Key),
+    Milestone(Key),
+    External(Title),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyDoc {
+    pub number: i64,
+    pub needs: EndDoc,
+    pub from: EndDoc,
+    pub what: Title,
+    pub need_by: NaiveDate,
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub state: DepState,
+    #[serde(default)]
+    pub blocked_since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub blocked_reason: Option<String>,
+    #[serde(default)]
+    pub delivered_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskDoc {
+    pub number: i64,
+    #[serde(default)]
+    pub project: Option<Key>,
+    pub title: Title,
+    pub likelihood: Level,
+    pub impact: Level,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub mitigation: Prose,
+    #[serde(default)]
+    pub customer_impact: Prose,
+    #[serde(default)]
+    pub review_by: Option<NaiveDate>,
+    pub state: RiskState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionDoc {
+    pub number: i64,
+    pub title: Title,
+    #[serde(default)]
+    pub context: Prose,
+    #[serde(default)]
+    pub options: Prose,
+    #[serde(default)]
+    pub outcome: Prose,
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    pub decided_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusDoc {
+    pub project: Key,
+    pub rag: Rag,
+    pub summary: Prose,
+    #[serde(default)]
+    pub blockers: Prose,
+    #[serde(default)]
+    pub next_steps: Prose,
+    #[serde(default)]
+    pub author: Option<String>,
+    pub posted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventDoc {
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub actor: Option<String>,
+    pub kind: String,
+    pub subject: String,
+    #[serde(default)]
+    pub before: Option<serde_json::Value>,
+    #[serde(default)]
+    pub after: Option<serde_json::Value>,
+}
+
+/// Why an import was refused: the path of the bad field and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ImportError {
+    pub path: String,
+    pub message: String,
+}
+
+fn bad(path: impl Into<String>, message: impl Into<String>) -> ImportError {
+    ImportError { path: path.into(), message: message.into() }
+}
+
+/// Reads a document from JSON text, checking every field and reference.
+pub fn parse(json: &str) -> Result<ProgramDocument, ImportError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let doc: ProgramDocument = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { "document".to_owned() } else { path };
+        bad(path, e.into_inner().to_string())
+    })?;
+    validate(&doc)?;
+    Ok(doc)
+}
+
+fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
+    if doc.format != FORMAT {
+        return Err(bad("format", format!("expected \"{FORMAT}\"")));
+    }
+    if doc.version != VERSION {
+        return Err(bad("version", format!("this Drumbeat reads version {VERSION}")));
+    }
+    let mut people = HashSet::new();
+    for (i, p) in doc.people.iter().enumerate() {
+        if p.handle.is_empty() || p.handle.len() > 64 || p.handle.chars().any(char::is_whitespace) {
+            return Err(bad(format!("people[{i}].handle"), "a handle is 1 to 64 characters without spaces"));
+        }
+        Title::parse(&p.display_name).map_err(|e| bad(format!("people[{i}].display_name"), e.0))?;
+        if !people.insert(p.handle.as_str()) {
+            return Err(bad(format!("people[{i}].handle"), format!("`{}` is listed twice", p.handle)));
+        }
+    }
+    let person = |path: String, h: &Option<String>| -> Result<(), ImportError> {
+        match h {
+            Some(h) if !people.contains(h.as_str()) => Err(bad(path, format!("`{h}` is not in `people`"))),
+            _ => Ok(()),
+        }
+    };
+    for (i, p) in doc.people.iter().enumerate() {
+        person(format!("people[{i}].delegate"), &p.delegate)?;
+        if p.delegate.as_deref() == Some(p.handle.as_str()) {
+            return Err(bad(format!("people[{i}].delegate"), "a person cannot be their own delegate"));
+        }
+    }
+    person("program.owner".into(), &Some(doc.program.owner.clone()))?;
+    if !(1..=365).contains(&doc.program.staleness_days.get()) {
+        return Err(bad("program.staleness_days", "the staleness window is 1 to 365 days"));
+    }
+    let mut role_people = HashSet::new();
+    for (i, r) in doc.roles.iter().enumerate() {
+        person(format!("roles[{i}].person"), &Some(r.person.clone()))?;
+        if r.role == Role::Owner {
+            return Err(bad(format!("roles[{i}].role"), "the owner is `program.owner`; roles are editor or viewer"));
+        }
+        if !role_people.insert(&r.person) {
+            return Err(bad(format!("roles[{i}].person"), "one role per person"));
+        }
+    }
+    for (i, c) in doc.channels.iter().enumerate() {
+        if c.is_empty() || c.len() > 100 {
+            return Err(bad(format!("channels[{i}]"), "a channel id is 1 to 100 characters"));
+        }
+    }
+    let mut keys: HashMap<&Key, &str> = HashMap::new();
+    for (i, p) in doc.projects.iter().enumerate() {
+        person(format!("projects[{i}].owner"), &Some(p.owner.clone()))?;
+        if keys.insert(&p.key, "project").is_some() {
+            return Err(bad(format!("projects[{i}].key"), format!("`{}` is used twice", p.key)));
+        }
+    }
+    let project_keys: HashSet<&Key> = doc.projects.iter().map(|p| &p.key).collect();
+    for (i, m) in doc.milestones.iter().enumerate() {
+        let at = |f: &str| format!("milestones[{i}].{f}");
+        if keys.insert(&m.key, "milestone").is_some() {
+            return Err(bad(at("key"), format!("`{}` is used twice (project and milestone keys share one namespace)", m.key)));
+        }
+        if let Some(p) = &m.project {
+            if !project_keys.contains(p) {
+                return Err(bad(at("project"), format!("no project `{p}` in this document")));
+            }
+        }
+        person(at("owner"), &m.owner)?;
+        match (m.state, m.completed_on) {
+            (MilestoneState::Done, None) => return Err(bad(at("completed_on"), "a done milestone needs its completion date")),
+            (MilestoneState::Planned | MilestoneState::Cancelled, Some(_)) => {
+                return Err(bad(at("completed_on"), "only a done milestone has a completion date"))
+            }
+            _ => {}
+        }
+        for (j, s) in m.slips.iter().enumerate() {
+            person(format!("milestones[{i}].slips[{j}].actor"), &s.actor)?;
+        }
+    }
+    let milestone_keys: HashSet<&Key> = doc.milestones.iter().map(|m| &m.key).collect();
+    let mut edges: Vec<(&Key, &Key)> = Vec::new();
+    for (i, m) in doc.milestones.iter().enumerate() {
+        for (j, a) in m.after.iter().enumerate() {
+            if !milestone_keys.contains(a) {
+                return Err(bad(format!("milestones[{i}].after[{j}]"), format!("no milestone `{a}` in this document")));
+            }
+            edges.push((a, &m.key));
+        }
+    }
+    let mut numbers = HashSet::new();
+    for (i, d) in doc.dependencies.iter().enumerate() {
+        let at = |f: &str| format!("dependencies[{i}].{f}");
+        if d.number < 1 || !numbers.insert(d.number) {
+            return Err(bad(at("number"), "numbers are positive and unique"));
+        }
+        let check_end = |f: &str, e: &EndDoc| -> Result<(), ImportError> {
+            match e {
+                EndDoc::Project(k) if !project_keys.contains(k) => Err(bad(at(f), format!("no project `{k}` in this document"))),
+                EndDoc::Milestone(k) if !milestone_keys.contains(k) => Err(bad(at(f), format!("no milestone `{k}` in this document"))),
+                _ => Ok(()),
+            }
+        };
+        check_end("needs", &d.needs)?;
+        check_end("from", &d.from)?;
+        if matches!(d.needs, EndDoc::External(_)) {
+            return Err(bad(at("needs"), "the needing side is a project or milestone of the program"));
+        }
+        if d.needs == d.from {
+            return Err(bad(at("from"), "a dependency cannot point at itself"));
+        }
+        person(at("owner"), &d.owner)?;
+        if d.state == DepState::Blocked && d.blocked_since.is_none() {
+            return Err(bad(at("blocked_since"), "a blocked dependency needs the time it was blocked"));
+        }
+        if let (Some(a), Some(b)) = (end_key(&d.from), end_key(&d.needs)) {
+            // Keys are unique across projects and milestones, so keys name graph nodes.
+            edges.push((a, b));
+        }
+    }
+    if let Some(cycle) = graph::find_cycle(&edges) {
+        let names: Vec<&str> = cycle.iter().map(|k| k.as_str()).collect();
+        return Err(bad("dependencies", format!("the schedule graph has a cycle: {}", names.join(" → "))));
+    }
+    let mut numbers = HashSet::new();
+    for (i, r) in doc.risks.iter().enumerate() {
+        if r.number < 1 || !numbers.insert(r.number) {
+            return Err(bad(format!("risks[{i}].number"), "numbers are positive and unique"));
+        }
+        if let Some(p) = &r.project {
+            if !project_keys.contains(p) {
+                return Err(bad(format!("risks[{i}].project"), format!("no project `{p}` in this document")));
+            }
+        }
+        person(format!("risks[{i}].owner"), &r.owner)?;
+    }
+    let mut numbers = HashSet::new();
+    for (i, d) in doc.decisions.iter().enumerate() {
+        if d.number < 1 || !numbers.insert(d.number) {
+            return Err(bad(format!("decisions[{i}].number"), "numbers are positive and unique"));
+        }
+        person(format!("decisions[{i}].decided_by"), &d.decided_by)?;
+    }
+    for (i, s) in doc.status_updates.iter().enumerate() {
+        if !project_keys.contains(&s.project) {
+            return Err(bad(format!("status_updates[{i}].project"), format!("no project `{}` in this document", s.project)));
+        }
+        if s.summary.is_empty() {
+            return Err(bad(format!("status_updates[{i}].summary"), "a status update needs a summary"));
+        }
+        person(format!("status_updates[{i}].author"), &s.author)?;
+    }
+    for (i, e) in doc.events.iter().enumerate() {
+        person(format!("events[{i}].actor"), &e.actor)?;
+        if e.kind.is_empty() || e.kind.len() > 64 {
+            return Err(bad(format!("events[{i}].kind"), "an event kind is 1 to 64 characters"));
+        }
+    }
+    Ok(())
+}
+
+fn end_key(e: &EndDoc) -> Option<&Key> {
+    match e {
+        EndDoc::Project(k) | EndDoc::Milestone(k) => Some(k),
+        EndDoc::External(_) => None,
+    }
+}
+
+/// Exports one program of the tenant.
+pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result<Option<ProgramDocument>> {
+    let mut tx = store.read().await?;
+    let Some((scope, program)) = store::find_program(&mut tx, tenant, key).await? else {
+        return Ok(None);
+    };
+    let all_people = store::people(&mut tx, tenant).await?;
+    let mut used: BTreeSet<i64> = BTreeSet::new();
+    let handle = |id: i64, used: &mut BTreeSet<i64>| -> String {
+        used.insert(id);
+        all_people.get(&id).map(|p| p.handle.clone()).unwrap_or_default()
+    };
+    let maybe = |id: Option<i64>, used: &mut BTreeSet<i64>| id.map(|i| handle(i, used));
+
+    let charter = store::charter(&mut tx, &scope).await?;
+    let roles = store::roles(&mut tx, &scope).await?;
+    let channels = store::bound_channels(&mut tx, &scope).await?;
+    let projects = store::projects(&mut tx, &scope).await?;
+    let milestones = store::milestones(&mut tx, &scope).await?;
+    let slips = store::slips(&mut tx, &scope).await?;
+    let deps = store::dependencies(&mut tx, &scope).await?;
+    let risks = store::risks(&mut tx, &scope).await?;
+    let decisions = store::decisions(&mut tx, &scope).await?;
+    let mut updates = store::status_updates(&mut tx, &scope, None, i64::MAX).await?;
+    updates.reverse();
+    let events = store::events(&mut tx, &scope).await?;
+    tx.commit().await?;
+
+    let project_key: HashMap<i64, Key> = projects.iter().map(|p| (p.id, p.key.clone())).collect();
+    let milestone_key: HashMap<i64, Key> = milestones.iter().map(|m| (m.id, m.key.clone())).collect();
+    let end = |e: &Endpoint| -> anyhow::Result<EndDoc> {
+        Ok(match e {
+            Endpoint::Project(id) => EndDoc::Project(project_key.get(id).context("dangling project")?.clone()),
+            Endpoint::Milestone(id) => EndDoc::Milestone(milestone_key.get(id).context("dangling milestone")?.clone()),
+            Endpoint::External(x) => EndDoc::External(Title::parse(x)?),
+        })
+    };
+    let prose = |s: &str| Prose::parse(s).map_err(anyhow::Error::from);
+
+    let mut doc = ProgramDocument {
+        format: FORMAT.into(),
+        version: VERSION,
+        program: ProgramDoc {
+            key: program.key.clone(),
+            name: program.name.clone(),
+            owner: handle(program.owner, &mut used),
+            timezone: program.timezone,
+            work_days: program.work_days,
+            holidays: program.holidays.clone(),
+            staleness_days: Days::new(program.staleness_days.into())?,
+            archived: program.archived,
+            created_at: program.created_at,
+        },
+        charter: CharterDoc {
+            goal: prose(&charter.goal)?,
+            scope_in: prose(&charter.scope_in)?,
+            scope_out: prose(&charter.scope_out)?,
+            success_metrics: prose(&charter.success_metrics)?,
+            stakeholders: prose(&charter.stakeholders)?,
+        },
+        people: vec![],
+        roles: roles.iter().map(|r| RoleDoc { person: handle(r.person, &mut used), role: r.role }).collect(),
+        channels,
+        projects: projects
+            .iter()
+            .map(|p| ProjectDoc { key: p.key.clone(), name: p.name.clone(), owner: handle(p.owner, &mut used), removed: p.removed })
+            .collect(),
+        milestones: vec![],
+        dependencies: vec![],
+        risks: vec![],
+        decisions: vec![],
+        status_updates: vec![],
+        events: vec![],
+    };
+    for m in &milestones {
+        let mut after: Vec<Key> = m.after.iter().filter_map(|id| milestone_key.get(id).cloned()).collect();
+        after.sort();
+        doc.milestones.push(MilestoneDoc {
+            key: m.key.clone(),
+            title: m.title.clone(),
+            project: m.project.and_then(|id| project_key.get(&id).cloned()),
+            owner: maybe(m.owner, &mut used),
+            baseline: m.baseline,
+            target: m.target,
+            duration_days: m.duration,
+            state: m.state,
+            completed_on: m.completed_on,
+            after,
+            slips: slips
+                .iter()
+                .filter(|s| s.milestone == m.id)
+                .map(|s| SlipDoc { from: s.from, to: s.to, reason: s.reason.clone(), actor: maybe(s.actor, &mut used), at: s.at })
+                .collect(),
+        });
+    }
+    for d in &deps {
+        doc.dependencies.push(DependencyDoc {
+            number: d.number,
+            needs: end(&d.needs)?,
+            from: end(&d.from)?,
+            what: d.what.clone(),
+            need_by: d.need_by,
+            owner: maybe(d.owner, &mut used),
+            state: d.state,
+            blocked_since: d.blocked_since,
+            blocked_reason: d.blocked_reason.clone(),
+            delivered_on: d.delivered_on,
+        });
+    }
+    for r in &risks {
+        doc.risks.push(RiskDoc {
+            number: r.number,
+            project: r.project.and_then(|id| project_key.get(&id).cloned()),
+            title: r.title.clone(),
+            likelihood: r.likelihood,
+            impact: r.impact,
+            owner: maybe(r.owner, &mut used),
+            mitigation: prose(&r.mitigation)?,
+            customer_impact: prose(&r.customer_impact)?,
+            review_by: r.review_by,
+            state: r.state,
+        });
+    }
+    for d in &decisions {
+        doc.decisions.push(DecisionDoc {
+            number: d.number,
+            title: d.title.clone(),
+            context: prose(&d.context)?,
+            options: prose(&d.options)?,
+            outcome: prose(&d.outcome)?,
+            decided_by: maybe(d.decided_by, &mut used),
+            decided_on: d.decided_on,
+        });
+    }
+    for u in &updates {
+        doc.status_updates.push(StatusDoc {
+            project: project_key.get(&u.project).context("dangling project")?.clone(),
+            rag: u.rag,
+            summary: u.summary.clone(),
+            blockers: prose(&u.blockers)?,
+            next_steps: prose(&u.next_steps)?,
+            author: maybe(u.author, &mut used),
+            posted_at: u.posted_at,
+        });
+    }
+    for e in &events {
+        doc.events.push(EventDoc {
+            at: e.at,
+            actor: maybe(e.actor, &mut used),
+            kind: e.kind.clone(),
+            subject: e.subject.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+        });
+    }
+    // Delegates of listed people are listed too, so the document is self-contained.
+    let mut frontier: Vec<i64> = used.iter().copied().collect();
+    while let Some(id) = frontier.pop() {
+        if let Some(d) = all_people.get(&id).and_then(|p| p.delegate) {
+            if used.insert(d) {
+                frontier.push(d);
+            }
+        }
+    }
+    let mut people: BTreeMap<String, PersonDoc> = BTreeMap::new();
+    for id in used {
+        if let Some(p) = all_people.get(&id) {
+            people.insert(p.handle.clone(), person_doc(p, &all_people));
+        }
+    }
+    doc.people = people.into_values().collect();
+    Ok(Some(doc))
+}
+
+fn person_doc(p: &Person, all: &HashMap<i64, Person>) -> PersonDoc {
+    PersonDoc {
+        handle: p.handle.clone(),
+        display_name: p.display_name.clone(),
+        timezone: p.timezone,
+        away_until: p.away_until,
+        delegate: p.delegate.and_then(|d| all.get(&d)).map(|d| d.handle.clone()),
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub program: String,
+    pub replaced: bool,
+    pub projects: usize,
+    pub milestones: usize,
+    pub dependencies: usize,
+    pub risks: usize,
+    pub events: usize,
+}
+
+/// Writes a checked document into the tenant, replacing a program with the same key,
+/// in one transaction.
+pub async fn import(store: &Store, tenant: &Tenant, doc: &ProgramDocument) -> anyhow::Result<ImportSummary> {
+    let mut tx = store.write().await?;
+    let key = &doc.program.key;
+    let replaced = match store::find_program(&mut tx, tenant, key).await? {
+        Some((scope, _)) => {
+            store::delete_program(&mut tx, &scope).await?;
+            true
+        }
+        None => false,
+    };
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    for p in &doc.people {
+        let person = store::ensure_person(&mut tx, tenant, &p.handle, &p.display_name).await?;
+        ids.insert(p.handle.as_str(), person.id);
+    }
+    for p in &doc.people {
+        let mut person = store::person(&mut tx, tenant, ids[p.handle.as_str()]).await?;
+        person.display_name.clone_from(&p.display_name);
+        person.timezone = p.timezone;
+        person.away_until = p.away_until;
+        person.delegate = p.delegate.as_deref().map(|d| ids[d]);
+        store::update_person(&mut tx, tenant, &person).await?;
+    }
+    let id = |h: &Option<String>| h.as_deref().map(|h| ids[h]);
+    let pd = &doc.program;
+    let (scope, mut program) = store::insert_program(
+        &mut tx,
+        tenant,
+        NewProgram {
+            key,
+            name: &pd.name,
+            owner: ids[pd.owner.as_str()],
+            timezone: pd.timezone,
+            staleness_days: pd.staleness_days.get(),
+            created_at: pd.created_at,
+        },
+    )
+    .await?;
+    program.work_days = pd.work_days;
+    program.holidays = pd.holidays.clone();
+    program.archived = pd.archived;
+    store::update_program(&mut tx, &scope, &program).await?;
+    let c = &doc.charter;
+    let charter = Charter {
+        goal: c.goal.as_str().into(),
+        scope_in: c.scope_in.as_str().into(),
+        scope_out: c.scope_out.as_str().into(),
+        success_metrics: c.success_metrics.as_str().into(),
+        stakeholders: c.stakeholders.as_str().into(),
+    };
+    store::set_charter(&mut tx, &scope, &charter).await?;
+    for r in &doc.roles {
+        store::grant_role(&mut tx, &scope, ids[r.person.as_str()], r.role).await?;
+    }
+    for ch in &doc.channels {
+        store::bind_channel(&mut tx, &scope, ch).await?;
+    }
+    let mut project_ids: HashMap<&Key, i64> = HashMap::new();
+    for p in &doc.projects {
+        let mut project = store::insert_project(&mut tx, &scope, &p.key, &p.name, ids[p.owner.as_str()]).await?;
+        if p.removed {
+            project.removed = true;
+            store::update_project(&mut tx, &scope, &project).await?;
+        }
+        project_ids.insert(&p.key, project.id);
+    }
+    let mut milestone_ids: HashMap<&Key, i64> = HashMap::new();
+    for m in &doc.milestones {
+        let mid = store::insert_milestone(
+            &mut tx,
+            &scope,
+            NewMilestone {
+                key: &m.key,
+                title: &m.title,
+                project: m.project.as_ref().map(|k| project_ids[k]),
+                owner: id(&m.owner),
+                baseline: m.baseline,
+                target: m.target,
+                duration: m.duration_days,
+                state: m.state,
+                completed_on: m.completed_on,
+            },
+        )
+        .await?;
+        milestone_ids.insert(&m.key, mid);
+    }
+    for m in &doc.milestones {
+        let succ = milestone_ids[&m.key];
+        for a in &m.after {
+            store::add_milestone_edge(&mut tx, &scope, milestone_ids[a], succ).await?;
+        }
+        for s in &m.slips {
+            let slip = Slip { milestone: succ, from: s.from, to: s.to, reason: s.reason.clone(), actor: id(&s.actor), at: s.at };
+            store::insert_slip(&mut tx, &scope, &slip).await?;
+        }
+    }
+    let end = |e: &EndDoc| match e {
+        EndDoc::Project(k) => Endpoint::Project(project_ids[k]),
+        EndDoc::Milestone(k) => Endpoint::Milestone(milestone_ids[k]),
+        EndDoc::External(x) => Endpoint::External(x.as_str().to_owned()),
+    };
+    for d in &doc.dependencies {
+        let dep = Dependency {
+            id: 0,
+            number: d.number,
+            needs: end(&d.needs),
+            from: end(&d.from),
+            what: d.what.clone(),
+            need_by: d.need_by,
+            owner: id(&d.owner),
+            state: d.state,
+            blocked_since: d.blocked_since,
+            blocked_reason: d.blocked_reason.clone(),
+            delivered_on: d.delivered_on,
+        };
+        store::insert_dependency(&mut tx, &scope, &dep).await?;
+    }
+    for r in &doc.risks {
+        let risk = Risk {
+            id: 0,
+            number: r.number,
+            project: r.project.as_ref().map(|k| project_ids[k]),
+            title: r.title.clone(),
+            likelihood: r.likelihood,
+            impact: r.impact,
+            owner: id(&r.owner),
+            mitigation: r.mitigation.as_str().into(),
+            customer_impact: r.customer_impact.as_str().into(),
+            review_by: r.review_by,
+            state: r.state,
+        };
+        store::insert_risk(&mut tx, &scope, &risk).await?;
+    }
+    for d in &doc.decisions {
+        let decision = Decision {
+            id: 0,
+            number: d.number,
+            title: d.title.clone(),
+            context: d.context.as_str().into(),
+            options: d.options.as_str().into(),
+            outcome: d.outcome.as_str().into(),
+            decided_by: id(&d.decided_by),
+            decided_on: d.decided_on,
+        };
+        store::insert_decision(&mut tx, &scope, &decision).await?;
+    }
+    for s in &doc.status_updates {
+        let u = StatusUpdate {
+            id: 0,
+            project: project_ids[&s.project],
+            rag: s.rag,
+            summary: s.summary.clone(),
+            blockers: s.blockers.as_str().into(),
+            next_steps: s.next_steps.as_str().into(),
+            author: id(&s.author),
+            posted_at: s.posted_at,
+        };
+        store::insert_status_update(&mut tx, &scope, &u).await?;
+    }
+    for e in &doc.events {
+        let event = NewEvent {
+            actor: id(&e.actor),
+            at: e.at,
+            kind: &e.kind,
+            subject: e.subject.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+        };
+        store::append_event(&mut tx, tenant, Some(&scope), event).await?;
+    }
+    tx.commit().await.context("committing the import")?;
+    Ok(ImportSummary {
+        program: key.to_string(),
+        replaced,
+        projects: doc.projects.len(),
+        milestones: doc.milestones.len(),
+        dependencies: doc.dependencies.len(),
+        risks: doc.risks.len(),
+        events: doc.events.len(),
+    })
+}

@@ -1,0 +1,239 @@
+//! Platform-neutral replies. A handler returns a [`Reply`]; renderers turn it into plain
+//! text and JSON (and later Discord embeds, Slack blocks and Markdown). People appear as
+//! typed mentions, never as text, so renderers alone decide who may be pinged.
+
+pub mod text;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::domain::{Person, Rag};
+
+/// How a reply should look: a RAG colour, or a neutral tone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "rag")]
+pub enum Tone {
+    Info,
+    Success,
+    Warning,
+    Health(Rag),
+}
+
+/// A person named in a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mention {
+    /// Console name, Discord user id or Slack user id.
+    pub handle: String,
+    pub name: String,
+}
+
+impl From<&Person> for Mention {
+    fn from(p: &Person) -> Self {
+        Self { handle: p.handle.clone(), name: p.display_name.clone() }
+    }
+}
+
+/// A run of inline content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "type", content = "value")]
+pub enum Span {
+    Text(String),
+    Strong(String),
+    Code(String),
+    Person(Mention),
+    Rag(Rag),
+    Date(NaiveDate),
+}
+
+/// Inline content: text with typed people, dates and RAG values in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text(pub Vec<Span>);
+
+impl Text {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn plain(s: impl Into<String>) -> Self {
+        Self(vec![Span::Text(s.into())])
+    }
+
+    pub fn text(mut self, s: impl Into<String>) -> Self {
+        self.0.push(Span::Text(s.into()));
+        self
+    }
+
+    pub fn strong(mut self, s: impl Into<String>) -> Self {
+        self.0.push(Span::Strong(s.into()));
+        self
+    }
+
+    pub fn code(mut self, s: impl Into<String>) -> Self {
+        self.0.push(Span::Code(s.into()));
+        self
+    }
+
+    pub fn person(mut self, p: impl Into<Mention>) -> Self {
+        self.0.push(Span::Person(p.into()));
+        self
+    }
+
+    pub fn maybe_person(self, p: Option<impl Into<Mention>>) -> Self {
+        match p {
+            Some(p) => self.person(p),
+            None => self.text("nobody"),
+        }
+    }
+
+    pub fn rag(mut self, r: Rag) -> Self {
+        self.0.push(Span::Rag(r));
+        self
+    }
+
+    pub fn date(mut self, d: NaiveDate) -> Self {
+        self.0.push(Span::Date(d));
+        self
+    }
+
+    /// True when nothing would be shown.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|s| matches!(s, Span::Text(t) | Span::Strong(t) | Span::Code(t) if t.is_empty()))
+    }
+
+    pub fn mentions(&self) -> impl Iterator<Item = &Mention> {
+        self.0.iter().filter_map(|s| match s {
+            Span::Person(m) => Some(m),
+            _ => None,
+        })
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::plain(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::plain(s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: Text,
+}
+
+/// One block of a reply, top to bottom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "type")]
+pub enum Block {
+    Heading { text: String },
+    Paragraph { text: Text },
+    Fields { fields: Vec<Field> },
+    List { items: Vec<Text> },
+    Table { columns: Vec<String>, rows: Vec<Vec<Text>> },
+    Preformatted { text: String },
+}
+
+/// Something the reader can do next: a button on platforms that have them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    /// A stable id that carries what the handler needs, e.g. `status:atlas:api:amber`.
+    pub id: String,
+    pub label: String,
+    pub command: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reply {
+    pub title: String,
+    pub tone: Tone,
+    pub blocks: Vec<Block>,
+    pub actions: Vec<Action>,
+    /// Shown only to the one who asked, where the platform can.
+    pub ephemeral: bool,
+}
+
+impl Reply {
+    pub fn new(title: impl Into<String>) -> Self {
+        Self { title: title.into(), tone: Tone::Info, blocks: vec![], actions: vec![], ephemeral: false }
+    }
+
+    pub fn success(title: impl Into<String>) -> Self {
+        Self { tone: Tone::Success, ..Self::new(title) }
+    }
+
+    pub fn tone(mut self, tone: Tone) -> Self {
+        self.tone = tone;
+        self
+    }
+
+    pub fn ephemeral(mut self) -> Self {
+        self.ephemeral = true;
+        self
+    }
+
+    pub fn heading(mut self, s: impl Into<String>) -> Self {
+        self.blocks.push(Block::Heading { text: s.into() });
+        self
+    }
+
+    pub fn paragraph(mut self, t: impl Into<Text>) -> Self {
+        self.blocks.push(Block::Paragraph { text: t.into() });
+        self
+    }
+
+    pub fn fields(mut self, fields: Vec<(&str, Text)>) -> Self {
+        let fields = fields
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, v)| Field { name: n.to_owned(), value: v })
+            .collect();
+        self.blocks.push(Block::Fields { fields });
+        self
+    }
+
+    pub fn list(mut self, items: Vec<Text>) -> Self {
+        self.blocks.push(Block::List { items });
+        self
+    }
+
+    pub fn table(mut self, columns: &[&str], rows: Vec<Vec<Text>>) -> Self {
+        self.blocks.push(Block::Table { columns: columns.iter().map(|c| c.to_string()).collect(), rows });
+        self
+    }
+
+    pub fn preformatted(mut self, s: impl Into<String>) -> Self {
+        self.blocks.push(Block::Preformatted { text: s.into() });
+        self
+    }
+
+    pub fn action(mut self, id: impl Into<String>, label: impl Into<String>, command: impl Into<String>) -> Self {
+        self.actions.push(Action { id: id.into(), label: label.into(), command: command.into() });
+        self
+    }
+
+    /// Every person the reply names, in order, once each: the only people a platform may ping.
+    pub fn mentions(&self) -> Vec<&Mention> {
+        let mut texts: Vec<&Text> = Vec::new();
+        for b in &self.blocks {
+            match b {
+                Block::Paragraph { text } => texts.push(text),
+                Block::Fields { fields } => texts.extend(fields.iter().map(|f| &f.value)),
+                Block::List { items } => texts.extend(items.iter()),
+                Block::Table { rows, .. } => texts.extend(rows.iter().flatten()),
+                Block::Heading { .. } | Block::Preformatted { .. } => {}
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        texts
+            .into_iter()
+            .flat_map(|t| t.mentions())
+            .filter(|m| seen.insert(m.handle.as_str()))
+            .collect()
+    }
+}
