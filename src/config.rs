@@ -47,11 +47,17 @@ impl Settings {
         let from_env = std::env::var_os("DRUMBEAT_CONFIG").map(PathBuf::from);
         match explicit.map(Path::to_path_buf).or(from_env) {
             Some(path) => {
-                anyhow::ensure!(path.exists(), "the config file {} does not exist", path.display());
+                anyhow::ensure!(
+                    path.exists(),
+                    "the config file {} does not exist",
+                    path.display()
+                );
                 figment = figment.merge(Toml::file(path));
             }
             None => {
-                figment = figment.merge(Toml::file("config/local.toml")).merge(Toml::file("config/secrets.toml"));
+                figment = figment
+                    .merge(Toml::file("config/local.toml"))
+                    .merge(Toml::file("config/secrets.toml"));
             }
         }
         figment = figment.merge(Env::prefixed("DRUMBEAT_").split("__").ignore(&["config"]));
@@ -64,6 +70,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature, not ours
     fn defaults_parse_and_env_overrides() {
         figment::Jail::expect_with(|jail| {
             let s = Settings::load(None).expect("defaults load");
@@ -74,8 +81,12 @@ mod tests {
             let s = Settings::load(None).expect("env loads");
             assert_eq!(s.database.path, "/tmp/x.db");
             assert_eq!(s.log.format, LogFormat::Json);
+            jail.create_dir("config")?;
             jail.create_file("config/local.toml", "[console]\nactor = \"dana\"\n")?;
-            assert_eq!(Settings::load(None).expect("local loads").console.actor, "dana");
+            assert_eq!(
+                Settings::load(None).expect("local loads").console.actor,
+                "dana"
+            );
             Ok(())
         });
     }

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
 use crate::domain::{
-    Charter, Days, DepState, Dependency, Endpoint, Key, Level, MilestoneState, Person, Prose, Rag,
-    Risk, RiskState, Role, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays, Decision,
+    Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level, MilestoneState, Person,
+    Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
 };
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, Store};
 
@@ -247,7 +247,10 @@ pub struct ImportError {
 }
 
 fn bad(path: impl Into<String>, message: impl Into<String>) -> ImportError {
-    ImportError { path: path.into(), message: message.into() }
+    ImportError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 /// Reads a document from JSON text, checking every field and reference.
@@ -255,7 +258,11 @@ pub fn parse(json: &str) -> Result<ProgramDocument, ImportError> {
     let de = &mut serde_json::Deserializer::from_str(json);
     let doc: ProgramDocument = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let path = if path == "." { "document".to_owned() } else { path };
+        let path = if path == "." {
+            "document".to_owned()
+        } else {
+            path
+        };
         bad(path, e.into_inner().to_string())
     })?;
     validate(&doc)?;
@@ -267,39 +274,59 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
         return Err(bad("format", format!("expected \"{FORMAT}\"")));
     }
     if doc.version != VERSION {
-        return Err(bad("version", format!("this Drumbeat reads version {VERSION}")));
+        return Err(bad(
+            "version",
+            format!("this Drumbeat reads version {VERSION}"),
+        ));
     }
     let mut people = HashSet::new();
     for (i, p) in doc.people.iter().enumerate() {
         if p.handle.is_empty() || p.handle.len() > 64 || p.handle.chars().any(char::is_whitespace) {
-            return Err(bad(format!("people[{i}].handle"), "a handle is 1 to 64 characters without spaces"));
+            return Err(bad(
+                format!("people[{i}].handle"),
+                "a handle is 1 to 64 characters without spaces",
+            ));
         }
         Title::parse(&p.display_name).map_err(|e| bad(format!("people[{i}].display_name"), e.0))?;
         if !people.insert(p.handle.as_str()) {
-            return Err(bad(format!("people[{i}].handle"), format!("`{}` is listed twice", p.handle)));
+            return Err(bad(
+                format!("people[{i}].handle"),
+                format!("`{}` is listed twice", p.handle),
+            ));
         }
     }
     let person = |path: String, h: &Option<String>| -> Result<(), ImportError> {
         match h {
-            Some(h) if !people.contains(h.as_str()) => Err(bad(path, format!("`{h}` is not in `people`"))),
+            Some(h) if !people.contains(h.as_str()) => {
+                Err(bad(path, format!("`{h}` is not in `people`")))
+            }
             _ => Ok(()),
         }
     };
     for (i, p) in doc.people.iter().enumerate() {
         person(format!("people[{i}].delegate"), &p.delegate)?;
         if p.delegate.as_deref() == Some(p.handle.as_str()) {
-            return Err(bad(format!("people[{i}].delegate"), "a person cannot be their own delegate"));
+            return Err(bad(
+                format!("people[{i}].delegate"),
+                "a person cannot be their own delegate",
+            ));
         }
     }
     person("program.owner".into(), &Some(doc.program.owner.clone()))?;
     if !(1..=365).contains(&doc.program.staleness_days.get()) {
-        return Err(bad("program.staleness_days", "the staleness window is 1 to 365 days"));
+        return Err(bad(
+            "program.staleness_days",
+            "the staleness window is 1 to 365 days",
+        ));
     }
     let mut role_people = HashSet::new();
     for (i, r) in doc.roles.iter().enumerate() {
         person(format!("roles[{i}].person"), &Some(r.person.clone()))?;
         if r.role == Role::Owner {
-            return Err(bad(format!("roles[{i}].role"), "the owner is `program.owner`; roles are editor or viewer"));
+            return Err(bad(
+                format!("roles[{i}].role"),
+                "the owner is `program.owner`; roles are editor or viewer",
+            ));
         }
         if !role_people.insert(&r.person) {
             return Err(bad(format!("roles[{i}].person"), "one role per person"));
@@ -307,32 +334,55 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     for (i, c) in doc.channels.iter().enumerate() {
         if c.is_empty() || c.len() > 100 {
-            return Err(bad(format!("channels[{i}]"), "a channel id is 1 to 100 characters"));
+            return Err(bad(
+                format!("channels[{i}]"),
+                "a channel id is 1 to 100 characters",
+            ));
         }
     }
     let mut keys: HashMap<&Key, &str> = HashMap::new();
     for (i, p) in doc.projects.iter().enumerate() {
         person(format!("projects[{i}].owner"), &Some(p.owner.clone()))?;
         if keys.insert(&p.key, "project").is_some() {
-            return Err(bad(format!("projects[{i}].key"), format!("`{}` is used twice", p.key)));
+            return Err(bad(
+                format!("projects[{i}].key"),
+                format!("`{}` is used twice", p.key),
+            ));
         }
     }
     let project_keys: HashSet<&Key> = doc.projects.iter().map(|p| &p.key).collect();
     for (i, m) in doc.milestones.iter().enumerate() {
         let at = |f: &str| format!("milestones[{i}].{f}");
         if keys.insert(&m.key, "milestone").is_some() {
-            return Err(bad(at("key"), format!("`{}` is used twice (project and milestone keys share one namespace)", m.key)));
+            return Err(bad(
+                at("key"),
+                format!(
+                    "`{}` is used twice (project and milestone keys share one namespace)",
+                    m.key
+                ),
+            ));
         }
         if let Some(p) = &m.project {
             if !project_keys.contains(p) {
-                return Err(bad(at("project"), format!("no project `{p}` in this document")));
+                return Err(bad(
+                    at("project"),
+                    format!("no project `{p}` in this document"),
+                ));
             }
         }
         person(at("owner"), &m.owner)?;
         match (m.state, m.completed_on) {
-            (MilestoneState::Done, None) => return Err(bad(at("completed_on"), "a done milestone needs its completion date")),
+            (MilestoneState::Done, None) => {
+                return Err(bad(
+                    at("completed_on"),
+                    "a done milestone needs its completion date",
+                ))
+            }
             (MilestoneState::Planned | MilestoneState::Cancelled, Some(_)) => {
-                return Err(bad(at("completed_on"), "only a done milestone has a completion date"))
+                return Err(bad(
+                    at("completed_on"),
+                    "only a done milestone has a completion date",
+                ))
             }
             _ => {}
         }
@@ -345,7 +395,10 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     for (i, m) in doc.milestones.iter().enumerate() {
         for (j, a) in m.after.iter().enumerate() {
             if !milestone_keys.contains(a) {
-                return Err(bad(format!("milestones[{i}].after[{j}]"), format!("no milestone `{a}` in this document")));
+                return Err(bad(
+                    format!("milestones[{i}].after[{j}]"),
+                    format!("no milestone `{a}` in this document"),
+                ));
             }
             edges.push((a, &m.key));
         }
@@ -358,22 +411,32 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
         }
         let check_end = |f: &str, e: &EndDoc| -> Result<(), ImportError> {
             match e {
-                EndDoc::Project(k) if !project_keys.contains(k) => Err(bad(at(f), format!("no project `{k}` in this document"))),
-                EndDoc::Milestone(k) if !milestone_keys.contains(k) => Err(bad(at(f), format!("no milestone `{k}` in this document"))),
+                EndDoc::Project(k) if !project_keys.contains(k) => {
+                    Err(bad(at(f), format!("no project `{k}` in this document")))
+                }
+                EndDoc::Milestone(k) if !milestone_keys.contains(k) => {
+                    Err(bad(at(f), format!("no milestone `{k}` in this document")))
+                }
                 _ => Ok(()),
             }
         };
         check_end("needs", &d.needs)?;
         check_end("from", &d.from)?;
         if matches!(d.needs, EndDoc::External(_)) {
-            return Err(bad(at("needs"), "the needing side is a project or milestone of the program"));
+            return Err(bad(
+                at("needs"),
+                "the needing side is a project or milestone of the program",
+            ));
         }
         if d.needs == d.from {
             return Err(bad(at("from"), "a dependency cannot point at itself"));
         }
         person(at("owner"), &d.owner)?;
         if d.state == DepState::Blocked && d.blocked_since.is_none() {
-            return Err(bad(at("blocked_since"), "a blocked dependency needs the time it was blocked"));
+            return Err(bad(
+                at("blocked_since"),
+                "a blocked dependency needs the time it was blocked",
+            ));
         }
         if let (Some(a), Some(b)) = (end_key(&d.from), end_key(&d.needs)) {
             // Keys are unique across projects and milestones, so keys name graph nodes.
@@ -382,16 +445,25 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     if let Some(cycle) = graph::find_cycle(&edges) {
         let names: Vec<&str> = cycle.iter().map(|k| k.as_str()).collect();
-        return Err(bad("dependencies", format!("the schedule graph has a cycle: {}", names.join(" → "))));
+        return Err(bad(
+            "dependencies",
+            format!("the schedule graph has a cycle: {}", names.join(" → ")),
+        ));
     }
     let mut numbers = HashSet::new();
     for (i, r) in doc.risks.iter().enumerate() {
         if r.number < 1 || !numbers.insert(r.number) {
-            return Err(bad(format!("risks[{i}].number"), "numbers are positive and unique"));
+            return Err(bad(
+                format!("risks[{i}].number"),
+                "numbers are positive and unique",
+            ));
         }
         if let Some(p) = &r.project {
             if !project_keys.contains(p) {
-                return Err(bad(format!("risks[{i}].project"), format!("no project `{p}` in this document")));
+                return Err(bad(
+                    format!("risks[{i}].project"),
+                    format!("no project `{p}` in this document"),
+                ));
             }
         }
         person(format!("risks[{i}].owner"), &r.owner)?;
@@ -399,23 +471,35 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     let mut numbers = HashSet::new();
     for (i, d) in doc.decisions.iter().enumerate() {
         if d.number < 1 || !numbers.insert(d.number) {
-            return Err(bad(format!("decisions[{i}].number"), "numbers are positive and unique"));
+            return Err(bad(
+                format!("decisions[{i}].number"),
+                "numbers are positive and unique",
+            ));
         }
         person(format!("decisions[{i}].decided_by"), &d.decided_by)?;
     }
     for (i, s) in doc.status_updates.iter().enumerate() {
         if !project_keys.contains(&s.project) {
-            return Err(bad(format!("status_updates[{i}].project"), format!("no project `{}` in this document", s.project)));
+            return Err(bad(
+                format!("status_updates[{i}].project"),
+                format!("no project `{}` in this document", s.project),
+            ));
         }
         if s.summary.is_empty() {
-            return Err(bad(format!("status_updates[{i}].summary"), "a status update needs a summary"));
+            return Err(bad(
+                format!("status_updates[{i}].summary"),
+                "a status update needs a summary",
+            ));
         }
         person(format!("status_updates[{i}].author"), &s.author)?;
     }
     for (i, e) in doc.events.iter().enumerate() {
         person(format!("events[{i}].actor"), &e.actor)?;
         if e.kind.is_empty() || e.kind.len() > 64 {
-            return Err(bad(format!("events[{i}].kind"), "an event kind is 1 to 64 characters"));
+            return Err(bad(
+                format!("events[{i}].kind"),
+                "an event kind is 1 to 64 characters",
+            ));
         }
     }
     Ok(())
@@ -429,7 +513,11 @@ fn end_key(e: &EndDoc) -> Option<&Key> {
 }
 
 /// Exports one program of the tenant.
-pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result<Option<ProgramDocument>> {
+pub async fn export(
+    store: &Store,
+    tenant: &Tenant,
+    key: &Key,
+) -> anyhow::Result<Option<ProgramDocument>> {
     let mut tx = store.read().await?;
     let Some((scope, program)) = store::find_program(&mut tx, tenant, key).await? else {
         return Ok(None);
@@ -438,7 +526,10 @@ pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result
     let mut used: BTreeSet<i64> = BTreeSet::new();
     let handle = |id: i64, used: &mut BTreeSet<i64>| -> String {
         used.insert(id);
-        all_people.get(&id).map(|p| p.handle.clone()).unwrap_or_default()
+        all_people
+            .get(&id)
+            .map(|p| p.handle.clone())
+            .unwrap_or_default()
     };
     let maybe = |id: Option<i64>, used: &mut BTreeSet<i64>| id.map(|i| handle(i, used));
 
@@ -457,11 +548,16 @@ pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result
     tx.commit().await?;
 
     let project_key: HashMap<i64, Key> = projects.iter().map(|p| (p.id, p.key.clone())).collect();
-    let milestone_key: HashMap<i64, Key> = milestones.iter().map(|m| (m.id, m.key.clone())).collect();
+    let milestone_key: HashMap<i64, Key> =
+        milestones.iter().map(|m| (m.id, m.key.clone())).collect();
     let end = |e: &Endpoint| -> anyhow::Result<EndDoc> {
         Ok(match e {
-            Endpoint::Project(id) => EndDoc::Project(project_key.get(id).context("dangling project")?.clone()),
-            Endpoint::Milestone(id) => EndDoc::Milestone(milestone_key.get(id).context("dangling milestone")?.clone()),
+            Endpoint::Project(id) => {
+                EndDoc::Project(project_key.get(id).context("dangling project")?.clone())
+            }
+            Endpoint::Milestone(id) => {
+                EndDoc::Milestone(milestone_key.get(id).context("dangling milestone")?.clone())
+            }
             Endpoint::External(x) => EndDoc::External(Title::parse(x)?),
         })
     };
@@ -489,11 +585,22 @@ pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result
             stakeholders: prose(&charter.stakeholders)?,
         },
         people: vec![],
-        roles: roles.iter().map(|r| RoleDoc { person: handle(r.person, &mut used), role: r.role }).collect(),
+        roles: roles
+            .iter()
+            .map(|r| RoleDoc {
+                person: handle(r.person, &mut used),
+                role: r.role,
+            })
+            .collect(),
         channels,
         projects: projects
             .iter()
-            .map(|p| ProjectDoc { key: p.key.clone(), name: p.name.clone(), owner: handle(p.owner, &mut used), removed: p.removed })
+            .map(|p| ProjectDoc {
+                key: p.key.clone(),
+                name: p.name.clone(),
+                owner: handle(p.owner, &mut used),
+                removed: p.removed,
+            })
             .collect(),
         milestones: vec![],
         dependencies: vec![],
@@ -503,7 +610,11 @@ pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result
         events: vec![],
     };
     for m in &milestones {
-        let mut after: Vec<Key> = m.after.iter().filter_map(|id| milestone_key.get(id).cloned()).collect();
+        let mut after: Vec<Key> = m
+            .after
+            .iter()
+            .filter_map(|id| milestone_key.get(id).cloned())
+            .collect();
         after.sort();
         doc.milestones.push(MilestoneDoc {
             key: m.key.clone(),
@@ -519,7 +630,13 @@ pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result
             slips: slips
                 .iter()
                 .filter(|s| s.milestone == m.id)
-                .map(|s| SlipDoc { from: s.from, to: s.to, reason: s.reason.clone(), actor: maybe(s.actor, &mut used), at: s.at })
+                .map(|s| SlipDoc {
+                    from: s.from,
+                    to: s.to,
+                    reason: s.reason.clone(),
+                    actor: maybe(s.actor, &mut used),
+                    at: s.at,
+                })
                 .collect(),
         });
     }
@@ -564,7 +681,10 @@ pub async fn export(store: &Store, tenant: &Tenant, key: &Key) -> anyhow::Result
     }
     for u in &updates {
         doc.status_updates.push(StatusDoc {
-            project: project_key.get(&u.project).context("dangling project")?.clone(),
+            project: project_key
+                .get(&u.project)
+                .context("dangling project")?
+                .clone(),
             rag: u.rag,
             summary: u.summary.clone(),
             blockers: prose(&u.blockers)?,
@@ -608,7 +728,10 @@ fn person_doc(p: &Person, all: &HashMap<i64, Person>) -> PersonDoc {
         display_name: p.display_name.clone(),
         timezone: p.timezone,
         away_until: p.away_until,
-        delegate: p.delegate.and_then(|d| all.get(&d)).map(|d| d.handle.clone()),
+        delegate: p
+            .delegate
+            .and_then(|d| all.get(&d))
+            .map(|d| d.handle.clone()),
     }
 }
 
@@ -626,7 +749,11 @@ pub struct ImportSummary {
 
 /// Writes a checked document into the tenant, replacing a program with the same key,
 /// in one transaction.
-pub async fn import(store: &Store, tenant: &Tenant, doc: &ProgramDocument) -> anyhow::Result<ImportSummary> {
+pub async fn import(
+    store: &Store,
+    tenant: &Tenant,
+    doc: &ProgramDocument,
+) -> anyhow::Result<ImportSummary> {
     let mut tx = store.write().await?;
     let key = &doc.program.key;
     let replaced = match store::find_program(&mut tx, tenant, key).await? {
@@ -685,7 +812,8 @@ pub async fn import(store: &Store, tenant: &Tenant, doc: &ProgramDocument) -> an
     }
     let mut project_ids: HashMap<&Key, i64> = HashMap::new();
     for p in &doc.projects {
-        let mut project = store::insert_project(&mut tx, &scope, &p.key, &p.name, ids[p.owner.as_str()]).await?;
+        let mut project =
+            store::insert_project(&mut tx, &scope, &p.key, &p.name, ids[p.owner.as_str()]).await?;
         if p.removed {
             project.removed = true;
             store::update_project(&mut tx, &scope, &project).await?;
@@ -718,7 +846,14 @@ pub async fn import(store: &Store, tenant: &Tenant, doc: &ProgramDocument) -> an
             store::add_milestone_edge(&mut tx, &scope, milestone_ids[a], succ).await?;
         }
         for s in &m.slips {
-            let slip = Slip { milestone: succ, from: s.from, to: s.to, reason: s.reason.clone(), actor: id(&s.actor), at: s.at };
+            let slip = Slip {
+                milestone: succ,
+                from: s.from,
+                to: s.to,
+                reason: s.reason.clone(),
+                actor: id(&s.actor),
+                at: s.at,
+            };
             store::insert_slip(&mut tx, &scope, &slip).await?;
         }
     }

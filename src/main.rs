@@ -17,7 +17,11 @@ use drumbeat::store::Store;
 use drumbeat::{document, telemetry};
 
 #[derive(Debug, Parser)]
-#[command(name = "drumbeat", version, about = "Keeps a technical program's state and weekly rhythm.")]
+#[command(
+    name = "drumbeat",
+    version,
+    about = "Keeps a technical program's state and weekly rhythm."
+)]
 struct Cli {
     /// A config file (default: config/local.toml if present)
     #[arg(long, global = true, value_name = "FILE")]
@@ -95,7 +99,10 @@ fn main() -> ExitCode {
     }
     telemetry::init(&settings.log);
     // One thread is plenty for the CLI and keeps start-up and memory small.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -127,7 +134,11 @@ fn clock(now: Option<DateTime<Utc>>) -> Box<dyn Clock> {
 }
 
 fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
-    let mut console = Console::new(&settings.console, tenant(who.tenant.as_deref())?, who.as_person.as_deref())?;
+    let mut console = Console::new(
+        &settings.console,
+        tenant(who.tenant.as_deref())?,
+        who.as_person.as_deref(),
+    )?;
     if let Some(ch) = &who.channel {
         console.channel.clone_from(ch);
     }
@@ -156,10 +167,13 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             let line = if command.len() == 1 {
                 command[0].clone()
             } else {
-                shlex::try_join(command.iter().map(String::as_str)).context("quoting the command")?
+                shlex::try_join(command.iter().map(String::as_str))
+                    .context("quoting the command")?
             };
             let store = Store::open(&settings.database).await?;
-            let outcome = console.execute(&store, clock(who.now).as_ref(), &line).await;
+            let outcome = console
+                .execute(&store, clock(who.now).as_ref(), &line)
+                .await;
             store.close().await;
             match outcome {
                 Ok(reply) => {
@@ -177,7 +191,11 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Mode::Export { program, tenant: t, out } => {
+        Mode::Export {
+            program,
+            tenant: t,
+            out,
+        } => {
             let tenant = match tenant(t.as_deref()) {
                 Ok(t) => t,
                 Err(msg) => return Ok(user_error(&msg)),
@@ -190,11 +208,14 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             let doc = document::export(&store, &tenant, &key).await?;
             store.close().await;
             let Some(doc) = doc else {
-                return Ok(user_error(&format!("there is no program `{key}` in tenant {tenant}")));
+                return Ok(user_error(&format!(
+                    "there is no program `{key}` in tenant {tenant}"
+                )));
             };
             let json = serde_json::to_string_pretty(&doc)? + "\n";
             match out {
-                Some(path) => std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?,
                 None => print!("{json}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -210,14 +231,23 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             };
             let doc = match document::parse(&text) {
                 Ok(d) => d,
-                Err(e) => return Ok(user_error(&format!("{} was not imported: {e}", file.display()))),
+                Err(e) => {
+                    return Ok(user_error(&format!(
+                        "{} was not imported: {e}",
+                        file.display()
+                    )))
+                }
             };
             let store = Store::open(&settings.database).await?;
             let summary = document::import(&store, &tenant, &doc).await?;
             store.close().await;
             println!(
                 "{} program {}: {} projects, {} milestones, {} dependencies, {} risks, {} events",
-                if summary.replaced { "Replaced" } else { "Imported" },
+                if summary.replaced {
+                    "Replaced"
+                } else {
+                    "Imported"
+                },
                 summary.program,
                 summary.projects,
                 summary.milestones,

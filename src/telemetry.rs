@@ -17,7 +17,10 @@ where
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.filter))
         .unwrap_or_else(|_| EnvFilter::new("warn"));
-    let builder = fmt().with_env_filter(filter).with_writer(writer).with_target(false);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_target(false);
     // A second init (tests, embedded use) keeps the first subscriber.
     let _ = match settings.format {
         LogFormat::Json => builder.json().try_init(),

@@ -74,7 +74,10 @@ pub fn find_cycle<T: Copy + Eq + Hash + Ord>(edges: &[(T, T)]) -> Option<Vec<T>>
                 *i += 1;
                 match mark.get(&m) {
                     Some(Mark::Active) => {
-                        let pos = stack.iter().position(|(x, _)| *x == m).expect("active nodes are on the stack");
+                        let pos = stack
+                            .iter()
+                            .position(|(x, _)| *x == m)
+                            .expect("active nodes are on the stack");
                         let mut cycle: Vec<T> = stack[pos..].iter().map(|(x, _)| *x).collect();
                         cycle.push(m);
                         return Some(cycle);

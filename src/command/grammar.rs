@@ -59,9 +59,7 @@ pub enum Command {
     #[command(subcommand)]
     Status(StatusCmd),
     /// Help on the command language: `help`, `help milestone`, `help milestone add`
-    Help {
-        topic: Vec<String>,
-    },
+    Help { topic: Vec<String> },
 }
 
 macro_rules! target {
@@ -341,7 +339,11 @@ pub enum DepCmd {
         #[arg(long)]
         needs: Key,
         /// The project or milestone that provides it
-        #[arg(long, required_unless_present = "external", conflicts_with = "external")]
+        #[arg(
+            long,
+            required_unless_present = "external",
+            conflicts_with = "external"
+        )]
         from: Option<Key>,
         /// A provider outside the program, e.g. "Legal review"
         #[arg(long)]
@@ -528,7 +530,9 @@ impl Command {
             Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
             Command::Project(c) => !matches!(c, ProjectCmd::List { .. } | ProjectCmd::Show(_)),
             Command::Person(c) => matches!(c, PersonCmd::Set { .. }),
-            Command::Milestone(c) => !matches!(c, MilestoneCmd::List { .. } | MilestoneCmd::Show(_)),
+            Command::Milestone(c) => {
+                !matches!(c, MilestoneCmd::List { .. } | MilestoneCmd::Show(_))
+            }
             Command::Dep(c) => !matches!(c, DepCmd::List { .. } | DepCmd::Show(_)),
             Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
             Command::Decision(c) => matches!(c, DecisionCmd::Add { .. }),
@@ -558,7 +562,9 @@ impl Command {
 fn subcommand_name<T: std::fmt::Debug>(c: &T) -> String {
     // Variant names are the subcommand names, capitalised.
     let debug = format!("{c:?}");
-    let end = debug.find(|ch: char| !ch.is_alphanumeric()).unwrap_or(debug.len());
+    let end = debug
+        .find(|ch: char| !ch.is_alphanumeric())
+        .unwrap_or(debug.len());
     debug[..end].to_ascii_lowercase()
 }
 
@@ -626,7 +632,8 @@ fn tidy_clap_error(raw: &str) -> String {
 /// The overview: every area with its one-line description.
 pub fn overview() -> String {
     let cmd = Line::command();
-    let mut out = String::from("Drumbeat commands. `help AREA` shows an area's commands and options.\n\n");
+    let mut out =
+        String::from("Drumbeat commands. `help AREA` shows an area's commands and options.\n\n");
     for sub in cmd.get_subcommands() {
         let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
         out.push_str(&format!("  {:<10} {about}\n", sub.get_name()));
@@ -650,7 +657,10 @@ pub fn help(topic: &[String]) -> Result<String, ParseError> {
     let mut path = Vec::new();
     for word in topic {
         path.push(word.as_str());
-        let names: Vec<String> = current.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+        let names: Vec<String> = current
+            .get_subcommands()
+            .map(|s| s.get_name().to_owned())
+            .collect();
         current = current.find_subcommand_mut(word).ok_or_else(|| {
             ParseError(format!(
                 "there is no command `{}`: choose from {}",
@@ -670,7 +680,9 @@ pub fn command_tree() -> Vec<(String, Vec<String>)> {
         .map(|area| {
             (
                 area.get_name().to_owned(),
-                area.get_subcommands().map(|s| s.get_name().to_owned()).collect(),
+                area.get_subcommands()
+                    .map(|s| s.get_name().to_owned())
+                    .collect(),
             )
         })
         .collect()
@@ -750,8 +762,12 @@ mod tests {
     #[test]
     fn help_is_reachable() {
         assert!(matches!(parse("help"), Ok(Parsed::Help(h)) if h.contains("milestone")));
-        assert!(matches!(parse("help milestone add"), Ok(Parsed::Help(h)) if h.contains("--after")));
-        assert!(matches!(parse("milestone add --help"), Ok(Parsed::Help(h)) if h.contains("--duration")));
+        assert!(
+            matches!(parse("help milestone add"), Ok(Parsed::Help(h)) if h.contains("--after"))
+        );
+        assert!(
+            matches!(parse("milestone add --help"), Ok(Parsed::Help(h)) if h.contains("--duration"))
+        );
         assert!(parse("help nope").unwrap_err().0.contains("choose from"));
     }
 
@@ -764,7 +780,18 @@ mod tests {
     fn every_area_is_listed() {
         let tree = command_tree();
         let areas: Vec<&str> = tree.iter().map(|(a, _)| a.as_str()).collect();
-        for want in ["program", "charter", "project", "person", "milestone", "dep", "risk", "decision", "status", "help"] {
+        for want in [
+            "program",
+            "charter",
+            "project",
+            "person",
+            "milestone",
+            "dep",
+            "risk",
+            "decision",
+            "status",
+            "help",
+        ] {
             assert!(areas.contains(&want), "{want} missing");
         }
     }

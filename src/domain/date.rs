@@ -25,7 +25,12 @@ const DATE_HELP: &str =
 impl DateSpec {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let s = raw.trim().to_ascii_lowercase();
-        let bad = || Invalid(format!("`{}` is not a date: {DATE_HELP}", truncate_for_error(raw)));
+        let bad = || {
+            Invalid(format!(
+                "`{}` is not a date: {DATE_HELP}",
+                truncate_for_error(raw)
+            ))
+        };
         if let Ok(d) = NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
             // chrono accepts 1-digit months and days; ISO means exactly YYYY-MM-DD.
             if s.len() == 10 {
@@ -242,13 +247,25 @@ mod tests {
             ("Thursday", "2026-12-03"),
         ];
         for (raw, want) in cases {
-            assert_eq!(DateSpec::parse(raw).unwrap().resolve(friday), d(want), "{raw}");
+            assert_eq!(
+                DateSpec::parse(raw).unwrap().resolve(friday),
+                d(want),
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn bad_dates_say_what_is_accepted() {
-        for raw in ["2026-13-01", "2026-02-30", "2026-1-5", "next week", "+3x", "+", "+99999w"] {
+        for raw in [
+            "2026-13-01",
+            "2026-02-30",
+            "2026-1-5",
+            "next week",
+            "+3x",
+            "+",
+            "+99999w",
+        ] {
             assert!(DateSpec::parse(raw).is_err(), "{raw} should be refused");
         }
         assert!(DateSpec::parse("soon").unwrap_err().0.contains("ISO date"));
@@ -265,7 +282,10 @@ mod tests {
     #[test]
     fn work_days() {
         assert_eq!(WorkDays::parse("mon-fri").unwrap(), WorkDays::WEEKDAYS);
-        assert_eq!(WorkDays::parse("sun,mon-thu").unwrap().as_string(), "mon,tue,wed,thu,sun");
+        assert_eq!(
+            WorkDays::parse("sun,mon-thu").unwrap().as_string(),
+            "mon,tue,wed,thu,sun"
+        );
         assert!(WorkDays::parse("fri-mon").is_err());
         assert!(WorkDays::parse("").is_err());
     }

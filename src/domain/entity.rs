@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    risk_score, Days, DepState, Key, Level, MilestoneState, Prose, Rag, RiskBand, RiskState,
-    Role, Timezone, Title, WorkDays,
+    risk_score, Days, DepState, Key, Level, MilestoneState, Prose, Rag, RiskBand, RiskState, Role,
+    Timezone, Title, WorkDays,
 };
 
 pub type PersonId = i64;

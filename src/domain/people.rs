@@ -27,7 +27,10 @@ impl Tenant {
     /// For ids that come from trusted configuration or a platform.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         if raw.is_empty() || raw.len() > 64 || raw.chars().any(|c| c.is_whitespace()) {
-            return Err(Invalid(format!("`{}` is not a tenant id", truncate_for_error(raw))));
+            return Err(Invalid(format!(
+                "`{}` is not a tenant id",
+                truncate_for_error(raw)
+            )));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -75,12 +78,19 @@ impl PersonRef {
         if let Some(inner) = s.strip_prefix("<@").and_then(|r| r.strip_suffix('>')) {
             let id = inner.strip_prefix('!').unwrap_or(inner);
             // Discord ids are digits; Slack ids are upper-case letters and digits (U…, W…).
-            let discord = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+            let discord =
+                !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
             let slack = id.len() >= 2
                 && id.len() <= 20
                 && matches!(id.as_bytes()[0], b'U' | b'W')
-                && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-            return if discord || slack { Ok(Self::Mention(id.to_owned())) } else { Err(bad()) };
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            return if discord || slack {
+                Ok(Self::Mention(id.to_owned()))
+            } else {
+                Err(bad())
+            };
         }
         let name = s.strip_prefix('@').ok_or_else(bad)?;
         if name.eq_ignore_ascii_case("me") {
@@ -121,12 +131,32 @@ mod tests {
 
     #[test]
     fn people_as_typed() {
-        assert_eq!(PersonRef::parse("@dana").unwrap(), PersonRef::Name("dana".into()));
+        assert_eq!(
+            PersonRef::parse("@dana").unwrap(),
+            PersonRef::Name("dana".into())
+        );
         assert_eq!(PersonRef::parse("@ME").unwrap(), PersonRef::Me);
-        assert_eq!(PersonRef::parse("<@123>").unwrap(), PersonRef::Mention("123".into()));
-        assert_eq!(PersonRef::parse("<@!123>").unwrap(), PersonRef::Mention("123".into()));
-        assert_eq!(PersonRef::parse("<@U02AB>").unwrap(), PersonRef::Mention("U02AB".into()));
-        for bad in ["dana", "@", "<@>", "<@&123>", "<!channel>", "@every one", "<@u12>"] {
+        assert_eq!(
+            PersonRef::parse("<@123>").unwrap(),
+            PersonRef::Mention("123".into())
+        );
+        assert_eq!(
+            PersonRef::parse("<@!123>").unwrap(),
+            PersonRef::Mention("123".into())
+        );
+        assert_eq!(
+            PersonRef::parse("<@U02AB>").unwrap(),
+            PersonRef::Mention("U02AB".into())
+        );
+        for bad in [
+            "dana",
+            "@",
+            "<@>",
+            "<@&123>",
+            "<!channel>",
+            "@every one",
+            "<@u12>",
+        ] {
             assert!(PersonRef::parse(bad).is_err(), "{bad} should be refused");
         }
     }

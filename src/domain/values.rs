@@ -42,10 +42,7 @@ impl Key {
     pub const MAX_LEN: usize = 32;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let ok_shape = raw
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase())
+        let ok_shape = raw.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && raw
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -336,12 +333,21 @@ mod tests {
     fn rag_orders_worst_last() {
         assert!(Rag::Red > Rag::Amber && Rag::Amber > Rag::Green);
         assert_eq!(Rag::parse("AMBER").unwrap(), Rag::Amber);
-        assert!(Rag::parse("blue").unwrap_err().0.contains("green, amber, red"));
+        assert!(Rag::parse("blue")
+            .unwrap_err()
+            .0
+            .contains("green, amber, red"));
     }
 
     #[test]
     fn timezones_are_iana() {
-        assert_eq!(Timezone::parse("Europe/Berlin").unwrap().as_str(), "Europe/Berlin");
-        assert!(Timezone::parse("Mars/Olympus").unwrap_err().0.contains("IANA"));
+        assert_eq!(
+            Timezone::parse("Europe/Berlin").unwrap().as_str(),
+            "Europe/Berlin"
+        );
+        assert!(Timezone::parse("Mars/Olympus")
+            .unwrap_err()
+            .0
+            .contains("IANA"));
     }
 }

@@ -19,7 +19,11 @@ pub struct Console {
 
 impl Console {
     /// `as_person` is the `--as` value (`@dana`); the configured actor otherwise.
-    pub fn new(settings: &ConsoleSettings, tenant: Tenant, as_person: Option<&str>) -> Result<Self, String> {
+    pub fn new(
+        settings: &ConsoleSettings,
+        tenant: Tenant,
+        as_person: Option<&str>,
+    ) -> Result<Self, String> {
         let handle = match as_person {
             Some(raw) => match PersonRef::parse(raw) {
                 Ok(PersonRef::Name(n)) => n,
@@ -28,10 +32,17 @@ impl Console {
             },
             None => settings.actor.clone(),
         };
-        let is_admin = settings.admins.iter().any(|a| a.trim_start_matches('@') == handle);
+        let is_admin = settings
+            .admins
+            .iter()
+            .any(|a| a.trim_start_matches('@') == handle);
         Ok(Self {
             tenant,
-            actor: Actor { display_name: handle.clone(), handle, is_admin },
+            actor: Actor {
+                display_name: handle.clone(),
+                handle,
+                is_admin,
+            },
             channel: settings.channel.clone(),
         })
     }
@@ -46,7 +57,12 @@ impl Console {
         }
     }
 
-    pub async fn execute(&self, store: &Store, clock: &dyn Clock, line: &str) -> Result<Reply, CommandError> {
+    pub async fn execute(
+        &self,
+        store: &Store,
+        clock: &dyn Clock,
+        line: &str,
+    ) -> Result<Reply, CommandError> {
         command::execute(store, &self.ctx(clock), line).await
     }
 }
@@ -60,7 +76,12 @@ pub fn report_internal(e: &anyhow::Error) -> String {
 }
 
 /// The interactive console: line editing, history, one command per line.
-pub async fn repl(store: &Store, clock: &dyn Clock, console: &Console, history: Option<&str>) -> anyhow::Result<()> {
+pub async fn repl(
+    store: &Store,
+    clock: &dyn Clock,
+    console: &Console,
+    history: Option<&str>,
+) -> anyhow::Result<()> {
     let mut editor = rustyline::DefaultEditor::new()?;
     if let Some(h) = history {
         let _ = editor.load_history(h);
@@ -68,7 +89,11 @@ pub async fn repl(store: &Store, clock: &dyn Clock, console: &Console, history: 
     println!(
         "Drumbeat console — you are @{}{}. Type `help`, or `quit` to leave.",
         console.actor.handle,
-        if console.actor.is_admin { " (admin)" } else { "" }
+        if console.actor.is_admin {
+            " (admin)"
+        } else {
+            ""
+        }
     );
     loop {
         let line = match editor.readline("drumbeat> ") {

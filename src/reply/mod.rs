@@ -29,7 +29,10 @@ pub struct Mention {
 
 impl From<&Person> for Mention {
     fn from(p: &Person) -> Self {
-        Self { handle: p.handle.clone(), name: p.display_name.clone() }
+        Self {
+            handle: p.handle.clone(),
+            name: p.display_name.clone(),
+        }
     }
 }
 
@@ -98,7 +101,9 @@ impl Text {
 
     /// True when nothing would be shown.
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|s| matches!(s, Span::Text(t) | Span::Strong(t) | Span::Code(t) if t.is_empty()))
+        self.0
+            .iter()
+            .all(|s| matches!(s, Span::Text(t) | Span::Strong(t) | Span::Code(t) if t.is_empty()))
     }
 
     pub fn mentions(&self) -> impl Iterator<Item = &Mention> {
@@ -131,12 +136,25 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "type")]
 pub enum Block {
-    Heading { text: String },
-    Paragraph { text: Text },
-    Fields { fields: Vec<Field> },
-    List { items: Vec<Text> },
-    Table { columns: Vec<String>, rows: Vec<Vec<Text>> },
-    Preformatted { text: String },
+    Heading {
+        text: String,
+    },
+    Paragraph {
+        text: Text,
+    },
+    Fields {
+        fields: Vec<Field>,
+    },
+    List {
+        items: Vec<Text>,
+    },
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Vec<Text>>,
+    },
+    Preformatted {
+        text: String,
+    },
 }
 
 /// Something the reader can do next: a button on platforms that have them.
@@ -160,11 +178,20 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(title: impl Into<String>) -> Self {
-        Self { title: title.into(), tone: Tone::Info, blocks: vec![], actions: vec![], ephemeral: false }
+        Self {
+            title: title.into(),
+            tone: Tone::Info,
+            blocks: vec![],
+            actions: vec![],
+            ephemeral: false,
+        }
     }
 
     pub fn success(title: impl Into<String>) -> Self {
-        Self { tone: Tone::Success, ..Self::new(title) }
+        Self {
+            tone: Tone::Success,
+            ..Self::new(title)
+        }
     }
 
     pub fn tone(mut self, tone: Tone) -> Self {
@@ -191,7 +218,10 @@ impl Reply {
         let fields = fields
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(n, v)| Field { name: n.to_owned(), value: v })
+            .map(|(n, v)| Field {
+                name: n.to_owned(),
+                value: v,
+            })
             .collect();
         self.blocks.push(Block::Fields { fields });
         self
@@ -203,7 +233,10 @@ impl Reply {
     }
 
     pub fn table(mut self, columns: &[&str], rows: Vec<Vec<Text>>) -> Self {
-        self.blocks.push(Block::Table { columns: columns.iter().map(|c| c.to_string()).collect(), rows });
+        self.blocks.push(Block::Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        });
         self
     }
 
@@ -212,8 +245,17 @@ impl Reply {
         self
     }
 
-    pub fn action(mut self, id: impl Into<String>, label: impl Into<String>, command: impl Into<String>) -> Self {
-        self.actions.push(Action { id: id.into(), label: label.into(), command: command.into() });
+    pub fn action(
+        mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        command: impl Into<String>,
+    ) -> Self {
+        self.actions.push(Action {
+            id: id.into(),
+            label: label.into(),
+            command: command.into(),
+        });
         self
     }
 

@@ -45,7 +45,11 @@ pub fn render(reply: &Reply) -> String {
                 let _ = writeln!(out, "{}", render_text(text));
             }
             Block::Fields { fields } => {
-                let width = fields.iter().map(|f| f.name.chars().count()).max().unwrap_or(0);
+                let width = fields
+                    .iter()
+                    .map(|f| f.name.chars().count())
+                    .max()
+                    .unwrap_or(0);
                 for f in fields {
                     let value = render_text(&f.value);
                     let mut lines = value.lines();
@@ -64,7 +68,11 @@ pub fn render(reply: &Reply) -> String {
             Block::Table { columns, rows } => {
                 let cells: Vec<Vec<String>> = rows
                     .iter()
-                    .map(|r| r.iter().map(|c| render_text(c).replace('\n', " ")).collect())
+                    .map(|r| {
+                        r.iter()
+                            .map(|c| render_text(c).replace('\n', " "))
+                            .collect()
+                    })
                     .collect();
                 let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
                 for row in &cells {

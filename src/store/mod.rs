@@ -122,7 +122,10 @@ impl Store {
     }
 
     pub async fn read(&self) -> anyhow::Result<Tx> {
-        self.pool.begin().await.context("starting a read transaction")
+        self.pool
+            .begin()
+            .await
+            .context("starting a read transaction")
     }
 
     pub async fn close(&self) {

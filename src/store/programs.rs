@@ -62,7 +62,13 @@ pub async fn find_program(
         None => Ok(None),
         Some(r) => {
             let p = Program::try_from(r)?;
-            Ok(Some((Scope { tenant: tenant.clone(), program_id: p.id }, p)))
+            Ok(Some((
+                Scope {
+                    tenant: tenant.clone(),
+                    program_id: p.id,
+                },
+                p,
+            )))
         }
     }
 }
@@ -107,7 +113,13 @@ pub async fn insert_program(
     .await
     .context("creating a program")?;
     let program = Program::try_from(row)?;
-    Ok((Scope { tenant: tenant.clone(), program_id: program.id }, program))
+    Ok((
+        Scope {
+            tenant: tenant.clone(),
+            program_id: program.id,
+        },
+        program,
+    ))
 }
 
 pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyhow::Result<()> {
@@ -145,7 +157,11 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
         "DELETE FROM program_roles WHERE program_id = ?",
         "DELETE FROM channel_bindings WHERE program_id = ?",
     ] {
-        sqlx::query(sql).bind(id).execute(&mut *conn).await.context("clearing a program")?;
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .context("clearing a program")?;
     }
     sqlx::query("DELETE FROM programs WHERE id = ? AND tenant = ?")
         .bind(id)
@@ -165,7 +181,13 @@ pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> 
         .fetch_one(&mut *conn)
         .await
         .context("loading the charter")?;
-    Ok(Charter { goal, scope_in, scope_out, success_metrics, stakeholders })
+    Ok(Charter {
+        goal,
+        scope_in,
+        scope_out,
+        success_metrics,
+        stakeholders,
+    })
 }
 
 pub async fn set_charter(conn: &mut Conn, scope: &Scope, c: &Charter) -> anyhow::Result<()> {
@@ -186,7 +208,11 @@ pub async fn set_charter(conn: &mut Conn, scope: &Scope, c: &Charter) -> anyhow:
 }
 
 /// The person's explicit role on the program (the owner is on the program row).
-pub async fn granted_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> anyhow::Result<Option<Role>> {
+pub async fn granted_role(
+    conn: &mut Conn,
+    scope: &Scope,
+    person: PersonId,
+) -> anyhow::Result<Option<Role>> {
     let role: Option<(String,)> =
         sqlx::query_as("SELECT role FROM program_roles WHERE program_id = ? AND person_id = ?")
             .bind(scope.program_id)
@@ -194,7 +220,8 @@ pub async fn granted_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> a
             .fetch_optional(&mut *conn)
             .await
             .context("looking up a role")?;
-    role.map(|(r,)| Role::parse(&r).map_err(Into::into)).transpose()
+    role.map(|(r,)| Role::parse(&r).map_err(Into::into))
+        .transpose()
 }
 
 pub async fn roles(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<RoleGrant>> {
@@ -206,11 +233,21 @@ pub async fn roles(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<RoleGra
     .await
     .context("listing roles")?;
     rows.into_iter()
-        .map(|(person, r)| Ok(RoleGrant { person, role: Role::parse(&r)? }))
+        .map(|(person, r)| {
+            Ok(RoleGrant {
+                person,
+                role: Role::parse(&r)?,
+            })
+        })
         .collect()
 }
 
-pub async fn grant_role(conn: &mut Conn, scope: &Scope, person: PersonId, role: Role) -> anyhow::Result<()> {
+pub async fn grant_role(
+    conn: &mut Conn,
+    scope: &Scope,
+    person: PersonId,
+    role: Role,
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO program_roles (program_id, person_id, role) VALUES (?, ?, ?)
          ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role",
@@ -249,17 +286,22 @@ pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyh
 }
 
 pub async fn bound_channels(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<String>> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT channel FROM channel_bindings WHERE program_id = ? ORDER BY channel")
-            .bind(scope.program_id)
-            .fetch_all(&mut *conn)
-            .await
-            .context("listing bound channels")?;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT channel FROM channel_bindings WHERE program_id = ? ORDER BY channel",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing bound channels")?;
     Ok(rows.into_iter().map(|(c,)| c).collect())
 }
 
 /// The key of the program a channel is bound to.
-pub async fn bound_program(conn: &mut Conn, tenant: &Tenant, channel: &str) -> anyhow::Result<Option<Key>> {
+pub async fn bound_program(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    channel: &str,
+) -> anyhow::Result<Option<Key>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT p.key FROM channel_bindings b JOIN programs p ON p.id = b.program_id
          WHERE b.tenant = ? AND b.channel = ? AND p.tenant = b.tenant",
@@ -269,7 +311,8 @@ pub async fn bound_program(conn: &mut Conn, tenant: &Tenant, channel: &str) -> a
     .fetch_optional(&mut *conn)
     .await
     .context("looking up a channel binding")?;
-    row.map(|(k,)| Key::parse(&k).map_err(Into::into)).transpose()
+    row.map(|(k,)| Key::parse(&k).map_err(Into::into))
+        .transpose()
 }
 
 /// One change, as it goes into the append-only log.

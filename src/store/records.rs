@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Conn, Scope};
-use crate::domain::{Decision, Level, Prose, ProjectId, Rag, Risk, RiskState, StatusUpdate, Title};
+use crate::domain::{Decision, Level, ProjectId, Prose, Rag, Risk, RiskState, StatusUpdate, Title};
 
 #[derive(sqlx::FromRow)]
 struct RiskRow {
@@ -54,7 +54,11 @@ pub async fn risks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Risk>> 
     rows.into_iter().map(Risk::try_from).collect()
 }
 
-pub async fn find_risk(conn: &mut Conn, scope: &Scope, number: i64) -> anyhow::Result<Option<Risk>> {
+pub async fn find_risk(
+    conn: &mut Conn,
+    scope: &Scope,
+    number: i64,
+) -> anyhow::Result<Option<Risk>> {
     let row: Option<RiskRow> = sqlx::query_as(&format!(
         "SELECT {RISK_COLS} FROM risks WHERE program_id = ? AND number = ?"
     ))
@@ -225,7 +229,10 @@ pub async fn status_updates(
 }
 
 /// The latest update of each project that has one.
-pub async fn latest_status_updates(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<StatusUpdate>> {
+pub async fn latest_status_updates(
+    conn: &mut Conn,
+    scope: &Scope,
+) -> anyhow::Result<Vec<StatusUpdate>> {
     let rows: Vec<StatusRow> = sqlx::query_as(
         "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
          FROM status_updates s
@@ -241,7 +248,11 @@ pub async fn latest_status_updates(conn: &mut Conn, scope: &Scope) -> anyhow::Re
     rows.into_iter().map(StatusUpdate::try_from).collect()
 }
 
-pub async fn insert_status_update(conn: &mut Conn, scope: &Scope, s: &StatusUpdate) -> anyhow::Result<i64> {
+pub async fn insert_status_update(
+    conn: &mut Conn,
+    scope: &Scope,
+    s: &StatusUpdate,
+) -> anyhow::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO status_updates (program_id, project_id, rag, summary, blockers, next_steps, author_id, posted_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?2 AND program_id = ?1)

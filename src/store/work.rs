@@ -13,7 +13,11 @@ use crate::domain::{
 
 /// What already uses a key in the program, if anything: projects and milestones share one
 /// namespace so that `--needs`, `--from` and `--after` are never ambiguous.
-pub async fn key_in_use(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<&'static str>> {
+pub async fn key_in_use(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &Key,
+) -> anyhow::Result<Option<&'static str>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT 'project' FROM projects WHERE program_id = ?1 AND key = ?2
          UNION ALL SELECT 'milestone' FROM milestones WHERE program_id = ?1 AND key = ?2 LIMIT 1",
@@ -23,7 +27,13 @@ pub async fn key_in_use(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Re
     .fetch_optional(&mut *conn)
     .await
     .context("checking a key")?;
-    Ok(row.map(|(kind,)| if kind == "project" { "project" } else { "milestone" }))
+    Ok(row.map(|(kind,)| {
+        if kind == "project" {
+            "project"
+        } else {
+            "milestone"
+        }
+    }))
 }
 
 #[derive(sqlx::FromRow)]
@@ -59,7 +69,11 @@ pub async fn projects(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Proj
     rows.into_iter().map(Project::try_from).collect()
 }
 
-pub async fn find_project(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<Project>> {
+pub async fn find_project(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &Key,
+) -> anyhow::Result<Option<Project>> {
     let row: Option<ProjectRow> = sqlx::query_as(
         "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = ? AND key = ?",
     )
@@ -93,15 +107,17 @@ pub async fn insert_project(
 }
 
 pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyhow::Result<()> {
-    sqlx::query("UPDATE projects SET name = ?, owner_id = ?, removed = ? WHERE id = ? AND program_id = ?")
-        .bind(p.name.as_str())
-        .bind(p.owner)
-        .bind(p.removed)
-        .bind(p.id)
-        .bind(scope.program_id)
-        .execute(&mut *conn)
-        .await
-        .context("updating a project")?;
+    sqlx::query(
+        "UPDATE projects SET name = ?, owner_id = ?, removed = ? WHERE id = ? AND program_id = ?",
+    )
+    .bind(p.name.as_str())
+    .bind(p.owner)
+    .bind(p.removed)
+    .bind(p.id)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("updating a project")?;
     Ok(())
 }
 
@@ -170,7 +186,11 @@ pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Mi
         .collect()
 }
 
-pub async fn find_milestone(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<Milestone>> {
+pub async fn find_milestone(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &Key,
+) -> anyhow::Result<Option<Milestone>> {
     let row: Option<MilestoneRow> = sqlx::query_as(&format!(
         "SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ? AND key = ?"
     ))
@@ -187,7 +207,8 @@ pub async fn find_milestone(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow
     .fetch_all(&mut *conn)
     .await
     .context("loading a milestone's predecessors")?;
-    row.into_milestone(preds.into_iter().map(|(p,)| p).collect()).map(Some)
+    row.into_milestone(preds.into_iter().map(|(p,)| p).collect())
+        .map(Some)
 }
 
 pub struct NewMilestone<'a> {
@@ -202,7 +223,11 @@ pub struct NewMilestone<'a> {
     pub completed_on: Option<NaiveDate>,
 }
 
-pub async fn insert_milestone(conn: &mut Conn, scope: &Scope, m: NewMilestone<'_>) -> anyhow::Result<i64> {
+pub async fn insert_milestone(
+    conn: &mut Conn,
+    scope: &Scope,
+    m: NewMilestone<'_>,
+) -> anyhow::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO milestones (program_id, project_id, key, title, owner_id, baseline, target,
          duration_days, state, completed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -243,7 +268,12 @@ pub async fn update_milestone(conn: &mut Conn, scope: &Scope, m: &Milestone) -> 
     Ok(())
 }
 
-pub async fn add_milestone_edge(conn: &mut Conn, scope: &Scope, pred: i64, succ: i64) -> anyhow::Result<()> {
+pub async fn add_milestone_edge(
+    conn: &mut Conn,
+    scope: &Scope,
+    pred: i64,
+    succ: i64,
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT OR IGNORE INTO milestone_edges (predecessor_id, successor_id)
          SELECT ?1, ?2 WHERE (SELECT count(*) FROM milestones WHERE id IN (?1, ?2) AND program_id = ?3) = 2",
@@ -259,7 +289,14 @@ pub async fn add_milestone_edge(conn: &mut Conn, scope: &Scope, pred: i64, succ:
 
 pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> {
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, NaiveDate, NaiveDate, String, Option<i64>, DateTime<Utc>)> = sqlx::query_as(
+    let rows: Vec<(
+        i64,
+        NaiveDate,
+        NaiveDate,
+        String,
+        Option<i64>,
+        DateTime<Utc>,
+    )> = sqlx::query_as(
         "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
          JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ? ORDER BY s.id",
     )
@@ -269,7 +306,14 @@ pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> 
     .context("listing slips")?;
     Ok(rows
         .into_iter()
-        .map(|(milestone, from, to, reason, actor, at)| Slip { milestone, from, to, reason, actor, at })
+        .map(|(milestone, from, to, reason, actor, at)| Slip {
+            milestone,
+            from,
+            to,
+            reason,
+            actor,
+            at,
+        })
         .collect())
 }
 
@@ -310,12 +354,18 @@ struct DepRow {
     delivered_on: Option<NaiveDate>,
 }
 
-fn endpoint(project: Option<i64>, milestone: Option<i64>, external: Option<String>) -> anyhow::Result<Endpoint> {
+fn endpoint(
+    project: Option<i64>,
+    milestone: Option<i64>,
+    external: Option<String>,
+) -> anyhow::Result<Endpoint> {
     match (project, milestone, external) {
         (Some(p), None, None) => Ok(Endpoint::Project(p)),
         (None, Some(m), None) => Ok(Endpoint::Milestone(m)),
         (None, None, Some(x)) => Ok(Endpoint::External(x)),
-        _ => anyhow::bail!("a dependency end must be exactly one of project, milestone or external"),
+        _ => {
+            anyhow::bail!("a dependency end must be exactly one of project, milestone or external")
+        }
     }
 }
 
@@ -338,7 +388,8 @@ impl TryFrom<DepRow> for Dependency {
     }
 }
 
-const DEP_COLS: &str = "id, number, needs_project_id, needs_milestone_id, from_project_id, from_milestone_id,
+const DEP_COLS: &str =
+    "id, number, needs_project_id, needs_milestone_id, from_project_id, from_milestone_id,
     from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on";
 
 pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dependency>> {
@@ -352,7 +403,11 @@ pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<
     rows.into_iter().map(Dependency::try_from).collect()
 }
 
-pub async fn find_dependency(conn: &mut Conn, scope: &Scope, number: i64) -> anyhow::Result<Option<Dependency>> {
+pub async fn find_dependency(
+    conn: &mut Conn,
+    scope: &Scope,
+    number: i64,
+) -> anyhow::Result<Option<Dependency>> {
     let row: Option<DepRow> = sqlx::query_as(&format!(
         "SELECT {DEP_COLS} FROM dependencies WHERE program_id = ? AND number = ?"
     ))
@@ -373,7 +428,11 @@ fn split(e: &Endpoint) -> (Option<i64>, Option<i64>, Option<&str>) {
 }
 
 /// Inserts a dependency; `d.number` of 0 takes the program's next number.
-pub async fn insert_dependency(conn: &mut Conn, scope: &Scope, d: &Dependency) -> anyhow::Result<i64> {
+pub async fn insert_dependency(
+    conn: &mut Conn,
+    scope: &Scope,
+    d: &Dependency,
+) -> anyhow::Result<i64> {
     let (np, nm, _) = split(&d.needs);
     let (fp, fm, fx) = split(&d.from);
     let (number,): (i64,) = sqlx::query_as(
@@ -405,7 +464,11 @@ pub async fn insert_dependency(conn: &mut Conn, scope: &Scope, d: &Dependency) -
     Ok(number)
 }
 
-pub async fn update_dependency(conn: &mut Conn, scope: &Scope, d: &Dependency) -> anyhow::Result<()> {
+pub async fn update_dependency(
+    conn: &mut Conn,
+    scope: &Scope,
+    d: &Dependency,
+) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE dependencies SET what = ?, need_by = ?, owner_id = ?, state = ?, blocked_since = ?,
          blocked_reason = ?, delivered_on = ? WHERE id = ? AND program_id = ?",

@@ -19,7 +19,15 @@ enum Node {
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
     match cmd {
-        DepCmd::Add { program: ProgramArg { program }, needs, from, external, what, by, owner } => {
+        DepCmd::Add {
+            program: ProgramArg { program },
+            needs,
+            from,
+            external,
+            what,
+            by,
+            owner,
+        } => {
             let (scope, p) = s.program_for_change(program.as_deref()).await?;
             let projects = store::projects(s.conn(), &scope).await?;
             let milestones = store::milestones(s.conn(), &scope).await?;
@@ -39,11 +47,24 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                     leads.push(pr.owner);
                 }
             }
-            s.require_editor_or(&scope, &p, &leads, "the owner of either project", "add this dependency").await?;
+            s.require_editor_or(
+                &scope,
+                &p,
+                &leads,
+                "the owner of either project",
+                "add this dependency",
+            )
+            .await?;
             let deps = store::dependencies(s.conn(), &scope).await?;
             if let Some(cycle) = cycle_if_added(&milestones, &deps, &from_end, &needs_end) {
-                let names: Vec<String> = cycle.iter().map(|n| node_name(*n, &projects, &milestones)).collect();
-                return refuse(format!("this dependency would close a cycle: {}", names.join(" → ")));
+                let names: Vec<String> = cycle
+                    .iter()
+                    .map(|n| node_name(*n, &projects, &milestones))
+                    .collect();
+                return refuse(format!(
+                    "this dependency would close a cycle: {}",
+                    names.join(" → ")
+                ));
             }
             let owner = match (&owner, &from_end) {
                 (Some(r), _) => s.person(r).await?.id,
@@ -66,22 +87,34 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                 delivered_on: None,
             };
             dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
-            s.event(Some(&scope), "dep.added", format!("dep:{}", dep.number), None::<&()>, Some(&dep)).await?;
+            s.event(
+                Some(&scope),
+                "dep.added",
+                format!("dep:{}", dep.number),
+                None::<&()>,
+                Some(&dep),
+            )
+            .await?;
             let owner = s.mention(owner).await?;
-            Ok(Reply::success(format!("Added dependency #{} to {}", dep.number, p.key)).paragraph(
-                Text::new()
-                    .code(end_name(&dep.needs, &projects, &milestones))
-                    .text(" needs ")
-                    .strong(dep.what.as_str())
-                    .text(" from ")
-                    .code(end_name(&dep.from, &projects, &milestones))
-                    .text(" by ")
-                    .date(need_by)
-                    .text(". Owner: ")
-                    .person(owner),
-            ))
+            Ok(
+                Reply::success(format!("Added dependency #{} to {}", dep.number, p.key)).paragraph(
+                    Text::new()
+                        .code(end_name(&dep.needs, &projects, &milestones))
+                        .text(" needs ")
+                        .strong(dep.what.as_str())
+                        .text(" from ")
+                        .code(end_name(&dep.from, &projects, &milestones))
+                        .text(" by ")
+                        .date(need_by)
+                        .text(". Owner: ")
+                        .person(owner),
+                ),
+            )
         }
-        DepCmd::List { program: ProgramArg { program }, open } => {
+        DepCmd::List {
+            program: ProgramArg { program },
+            open,
+        } => {
             let (scope, p) = s.program(program.as_deref()).await?;
             let projects = store::projects(s.conn(), &scope).await?;
             let milestones = store::milestones(s.conn(), &scope).await?;
@@ -103,8 +136,12 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             if rows.is_empty() {
                 return Ok(Reply::new(format!("No dependencies in {}", p.key)));
             }
-            Ok(Reply::new(format!("Dependencies of {} ({})", p.key, rows.len()))
-                .table(&["#", "Needs", "From", "What", "By", "Owner", "State"], rows))
+            Ok(
+                Reply::new(format!("Dependencies of {} ({})", p.key, rows.len())).table(
+                    &["#", "Needs", "From", "What", "By", "Owner", "State"],
+                    rows,
+                ),
+            )
         }
         DepCmd::Show(target) => {
             let (program, n) = target.split().map_err(CommandError::User)?;
@@ -114,17 +151,42 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             let milestones = store::milestones(s.conn(), &scope).await?;
             let owner = s.maybe_mention(d.owner).await?;
             let today = s.today(&p);
-            Ok(Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
-                ("What", Text::plain(d.what.as_str())),
-                ("Needs", Text::plain(end_name(&d.needs, &projects, &milestones))),
-                ("From", Text::plain(end_name(&d.from, &projects, &milestones))),
-                ("Need by", Text::new().date(d.need_by).text(format!(" ({})", super::days_from(today, d.need_by)))),
-                ("Owner", owner.map_or(Text::new(), |o| Text::new().person(o))),
-                ("State", Text::plain(state_words(&d, s.ctx.now, today))),
-                ("Blocked because", Text::plain(d.blocked_reason.clone().unwrap_or_default())),
-            ]))
+            Ok(
+                Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
+                    ("What", Text::plain(d.what.as_str())),
+                    (
+                        "Needs",
+                        Text::plain(end_name(&d.needs, &projects, &milestones)),
+                    ),
+                    (
+                        "From",
+                        Text::plain(end_name(&d.from, &projects, &milestones)),
+                    ),
+                    (
+                        "Need by",
+                        Text::new()
+                            .date(d.need_by)
+                            .text(format!(" ({})", super::days_from(today, d.need_by))),
+                    ),
+                    (
+                        "Owner",
+                        owner.map_or(Text::new(), |o| Text::new().person(o)),
+                    ),
+                    ("State", Text::plain(state_words(&d, s.ctx.now, today))),
+                    (
+                        "Blocked because",
+                        Text::plain(d.blocked_reason.clone().unwrap_or_default()),
+                    ),
+                ]),
+            )
         }
-        DepCmd::Set { target, what, by, owner, state } => {
+        DepCmd::Set {
+            target,
+            what,
+            by,
+            owner,
+            state,
+        } => {
             let (program, n) = target.split().map_err(CommandError::User)?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
@@ -146,19 +208,45 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                 None => {}
                 Some(st @ (DepState::Open | DepState::AtRisk)) => {
                     if before.state == DepState::Delivered {
-                        return refuse(format!("dependency #{} is delivered; it cannot be reopened", before.number));
+                        return refuse(format!(
+                            "dependency #{} is delivered; it cannot be reopened",
+                            before.number
+                        ));
                     }
                     if before.state == DepState::Blocked {
-                        return refuse(format!("dependency #{} is blocked: use `dep unblock {} {}` first", before.number, p.key, before.number));
+                        return refuse(format!(
+                            "dependency #{} is blocked: use `dep unblock {} {}` first",
+                            before.number, p.key, before.number
+                        ));
                     }
                     after.state = st;
                 }
-                Some(DepState::Blocked) => return refuse(format!("use `dep block {} {} --reason \"…\"` to block it", p.key, before.number)),
-                Some(DepState::Delivered) => return refuse(format!("use `dep deliver {} {}` to mark it delivered", p.key, before.number)),
+                Some(DepState::Blocked) => {
+                    return refuse(format!(
+                        "use `dep block {} {} --reason \"…\"` to block it",
+                        p.key, before.number
+                    ))
+                }
+                Some(DepState::Delivered) => {
+                    return refuse(format!(
+                        "use `dep deliver {} {}` to mark it delivered",
+                        p.key, before.number
+                    ))
+                }
             }
             store::update_dependency(s.conn(), &scope, &after).await?;
-            s.event(Some(&scope), "dep.updated", format!("dep:{}", before.number), Some(&before), Some(&after)).await?;
-            Ok(Reply::success(format!("Updated dependency #{}", before.number)))
+            s.event(
+                Some(&scope),
+                "dep.updated",
+                format!("dep:{}", before.number),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(Reply::success(format!(
+                "Updated dependency #{}",
+                before.number
+            )))
         }
         DepCmd::Block { target, reason } => {
             let (program, n) = target.split().map_err(CommandError::User)?;
@@ -166,7 +254,10 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "block it").await?;
             if before.state == DepState::Delivered {
-                return refuse(format!("dependency #{} is already delivered", before.number));
+                return refuse(format!(
+                    "dependency #{} is already delivered",
+                    before.number
+                ));
             }
             if reason.is_empty() {
                 return refuse("a block needs a --reason: the owner is told why");
@@ -185,9 +276,14 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             )
             .await?;
             let owner = s.maybe_mention(before.owner).await?;
-            Ok(Reply::success(format!("Dependency #{} is blocked", before.number))
-                .tone(crate::reply::Tone::Warning)
-                .paragraph(Text::plain(format!("{} — {}. Owner: ", before.what, reason.as_str())).maybe_person(owner)))
+            Ok(
+                Reply::success(format!("Dependency #{} is blocked", before.number))
+                    .tone(crate::reply::Tone::Warning)
+                    .paragraph(
+                        Text::plain(format!("{} — {}. Owner: ", before.what, reason.as_str()))
+                            .maybe_person(owner),
+                    ),
+            )
         }
         DepCmd::Unblock(target) => {
             let (program, n) = target.split().map_err(CommandError::User)?;
@@ -195,9 +291,16 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "unblock it").await?;
             if before.state != DepState::Blocked {
-                return refuse(format!("dependency #{} is not blocked (it is {})", before.number, before.state.as_str()));
+                return refuse(format!(
+                    "dependency #{} is not blocked (it is {})",
+                    before.number,
+                    before.state.as_str()
+                ));
             }
-            let blocked_days = before.blocked_since.map(|t| (s.ctx.now - t).num_days()).unwrap_or(0);
+            let blocked_days = before
+                .blocked_since
+                .map(|t| (s.ctx.now - t).num_days())
+                .unwrap_or(0);
             let mut after = before.clone();
             after.state = DepState::Open;
             after.blocked_since = None;
@@ -211,7 +314,10 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                 Some(&json!({ "state": "open", "blocked_days": blocked_days })),
             )
             .await?;
-            Ok(Reply::success(format!("Dependency #{} is unblocked", before.number)).paragraph(format!("It was blocked for {blocked_days} days.")))
+            Ok(
+                Reply::success(format!("Dependency #{} is unblocked", before.number))
+                    .paragraph(format!("It was blocked for {blocked_days} days.")),
+            )
         }
         DepCmd::Deliver { target, on } => {
             let (program, n) = target.split().map_err(CommandError::User)?;
@@ -219,12 +325,17 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "mark it delivered").await?;
             if before.state == DepState::Delivered {
-                return refuse(format!("dependency #{} is already delivered", before.number));
+                return refuse(format!(
+                    "dependency #{} is already delivered",
+                    before.number
+                ));
             }
             let today = s.today(&p);
             let on = on.map_or(today, |d| d.resolve(today));
             if on > today {
-                return refuse(format!("{on} is in the future: a dependency is delivered on or before today"));
+                return refuse(format!(
+                    "{on} is in the future: a dependency is delivered on or before today"
+                ));
             }
             let mut after = before.clone();
             after.state = DepState::Delivered;
@@ -241,8 +352,15 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             )
             .await?;
             let late = (on - before.need_by).num_days();
-            let note = if late > 0 { format!("{late} days after it was needed") } else { "in time".to_owned() };
-            Ok(Reply::success(format!("Dependency #{} is delivered", before.number)).paragraph(format!("{} delivered {on}, {note}.", before.what)))
+            let note = if late > 0 {
+                format!("{late} days after it was needed")
+            } else {
+                "in time".to_owned()
+            };
+            Ok(
+                Reply::success(format!("Dependency #{} is delivered", before.number))
+                    .paragraph(format!("{} delivered {on}, {note}.", before.what)),
+            )
         }
     }
 }
@@ -251,12 +369,21 @@ async fn load(s: &mut Session<'_>, scope: &Scope, p: &Program, raw: &str) -> Res
     let n = parse_number(raw, "dependency")?;
     match store::find_dependency(s.conn(), scope, n).await? {
         Some(d) => Ok(d),
-        None => refuse(format!("there is no dependency #{n} in `{}`: `dep list {}` shows them", p.key, p.key)),
+        None => refuse(format!(
+            "there is no dependency #{n} in `{}`: `dep list {}` shows them",
+            p.key, p.key
+        )),
     }
 }
 
 /// Editors, the dependency's owner, and the leads of the projects on either end.
-async fn require_dep_edit(s: &mut Session<'_>, scope: &Scope, p: &Program, d: &Dependency, doing: &str) -> Result<()> {
+async fn require_dep_edit(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+    d: &Dependency,
+    doing: &str,
+) -> Result<()> {
     let projects = store::projects(s.conn(), scope).await?;
     let milestones = store::milestones(s.conn(), scope).await?;
     let mut owners: Vec<i64> = d.owner.into_iter().collect();
@@ -265,24 +392,50 @@ async fn require_dep_edit(s: &mut Session<'_>, scope: &Scope, p: &Program, d: &D
             owners.push(pr.owner);
         }
     }
-    s.require_editor_or(scope, p, &owners, "the dependency's owner, a lead of either project", doing).await
+    s.require_editor_or(
+        scope,
+        p,
+        &owners,
+        "the dependency's owner, a lead of either project",
+        doing,
+    )
+    .await
 }
 
-fn endpoint(p: &Program, projects: &[Project], milestones: &[Milestone], key: &Key, flag: &str) -> Result<Endpoint> {
+fn endpoint(
+    p: &Program,
+    projects: &[Project],
+    milestones: &[Milestone],
+    key: &Key,
+    flag: &str,
+) -> Result<Endpoint> {
     if let Some(m) = milestones.iter().find(|m| &m.key == key) {
         return Ok(Endpoint::Milestone(m.id));
     }
     match projects.iter().find(|pr| &pr.key == key) {
-        Some(pr) if pr.removed => refuse(format!("{flag}: project `{key}` was removed from `{}`", p.key)),
+        Some(pr) if pr.removed => refuse(format!(
+            "{flag}: project `{key}` was removed from `{}`",
+            p.key
+        )),
         Some(pr) => Ok(Endpoint::Project(pr.id)),
-        None => refuse(format!("{flag}: there is no project or milestone `{key}` in `{}`", p.key)),
+        None => refuse(format!(
+            "{flag}: there is no project or milestone `{key}` in `{}`",
+            p.key
+        )),
     }
 }
 
-fn project_of<'a>(e: &Endpoint, projects: &'a [Project], milestones: &[Milestone]) -> Option<&'a Project> {
+fn project_of<'a>(
+    e: &Endpoint,
+    projects: &'a [Project],
+    milestones: &[Milestone],
+) -> Option<&'a Project> {
     let id = match e {
         Endpoint::Project(id) => Some(*id),
-        Endpoint::Milestone(m) => milestones.iter().find(|x| x.id == *m).and_then(|x| x.project),
+        Endpoint::Milestone(m) => milestones
+            .iter()
+            .find(|x| x.id == *m)
+            .and_then(|x| x.project),
         Endpoint::External(_) => None,
     }?;
     projects.iter().find(|pr| pr.id == id)
@@ -299,8 +452,16 @@ fn provider_owner(e: &Endpoint, projects: &[Project], milestones: &[Milestone]) 
 
 pub(super) fn end_name(e: &Endpoint, projects: &[Project], milestones: &[Milestone]) -> String {
     match e {
-        Endpoint::Project(id) => projects.iter().find(|p| p.id == *id).map(|p| p.key.to_string()).unwrap_or_default(),
-        Endpoint::Milestone(id) => milestones.iter().find(|m| m.id == *id).map(|m| m.key.to_string()).unwrap_or_default(),
+        Endpoint::Project(id) => projects
+            .iter()
+            .find(|p| p.id == *id)
+            .map(|p| p.key.to_string())
+            .unwrap_or_default(),
+        Endpoint::Milestone(id) => milestones
+            .iter()
+            .find(|m| m.id == *id)
+            .map(|m| m.key.to_string())
+            .unwrap_or_default(),
         Endpoint::External(x) => format!("{x} (external)"),
     }
 }
@@ -321,11 +482,20 @@ fn node_name(n: Node, projects: &[Project], milestones: &[Milestone]) -> String 
 }
 
 /// The cycle that a dependency `from → needs` would close in the schedule graph.
-fn cycle_if_added(milestones: &[Milestone], deps: &[Dependency], from: &Endpoint, needs: &Endpoint) -> Option<Vec<Node>> {
+fn cycle_if_added(
+    milestones: &[Milestone],
+    deps: &[Dependency],
+    from: &Endpoint,
+    needs: &Endpoint,
+) -> Option<Vec<Node>> {
     let (from, needs) = (node(from)?, node(needs)?);
     let mut edges: Vec<(Node, Node)> = Vec::new();
     for m in milestones {
-        edges.extend(m.after.iter().map(|p| (Node::Milestone(*p), Node::Milestone(m.id))));
+        edges.extend(
+            m.after
+                .iter()
+                .map(|p| (Node::Milestone(*p), Node::Milestone(m.id))),
+        );
     }
     for d in deps {
         if let (Some(a), Some(b)) = (node(&d.from), node(&d.needs)) {
@@ -335,15 +505,25 @@ fn cycle_if_added(milestones: &[Milestone], deps: &[Dependency], from: &Endpoint
     graph::cycle_if_added(&edges, from, needs)
 }
 
-fn state_words(d: &Dependency, now: chrono::DateTime<chrono::Utc>, today: chrono::NaiveDate) -> String {
+fn state_words(
+    d: &Dependency,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+) -> String {
     match d.state {
         DepState::Blocked => {
             let days = d.blocked_since.map(|t| (now - t).num_days()).unwrap_or(0);
             format!("blocked {days}d")
         }
-        DepState::Delivered => format!("delivered {}", d.delivered_on.map(|x| x.to_string()).unwrap_or_default()),
-        st if d.need_by < today => format!("{}, {} days late", st.as_str(), (today - d.need_by).num_days()),
+        DepState::Delivered => format!(
+            "delivered {}",
+            d.delivered_on.map(|x| x.to_string()).unwrap_or_default()
+        ),
+        st if d.need_by < today => format!(
+            "{}, {} days late",
+            st.as_str(),
+            (today - d.need_by).num_days()
+        ),
         st => st.as_str().to_owned(),
     }
 }
-

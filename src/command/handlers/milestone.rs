@@ -11,7 +11,15 @@ use crate::store::{self, NewMilestone, Scope};
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply> {
     match cmd {
-        MilestoneCmd::Add { target, title, date, project, after, duration, owner } => {
+        MilestoneCmd::Add {
+            target,
+            title,
+            date,
+            project,
+            after,
+            duration,
+            owner,
+        } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let key = parse_key(key, "milestone")?;
             let (scope, p) = s.program_for_change(program).await?;
@@ -21,13 +29,27 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             let project = match &project {
                 Some(k) => match store::find_project(s.conn(), &scope, k).await? {
                     Some(pr) if !pr.removed => Some(pr),
-                    Some(_) => return refuse(format!("project `{k}` was removed from `{}`", p.key)),
-                    None => return refuse(format!("there is no project `{k}` in `{}`: `project list {}` shows them", p.key, p.key)),
+                    Some(_) => {
+                        return refuse(format!("project `{k}` was removed from `{}`", p.key))
+                    }
+                    None => {
+                        return refuse(format!(
+                            "there is no project `{k}` in `{}`: `project list {}` shows them",
+                            p.key, p.key
+                        ))
+                    }
                 },
                 None => None,
             };
             let project_owner: Vec<i64> = project.iter().map(|pr| pr.owner).collect();
-            s.require_editor_or(&scope, &p, &project_owner, "the project's owner", "add milestones to it").await?;
+            s.require_editor_or(
+                &scope,
+                &p,
+                &project_owner,
+                "the project's owner",
+                "add milestones to it",
+            )
+            .await?;
             let mut preds = Vec::new();
             for k in &after {
                 match store::find_milestone(s.conn(), &scope, k).await? {
@@ -38,7 +60,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                     }
                     None => {
                         let hint = match store::key_in_use(s.conn(), &scope, k).await? {
-                            Some("project") => format!("`{k}` is a project; --after takes milestone keys"),
+                            Some("project") => {
+                                format!("`{k}` is a project; --after takes milestone keys")
+                            }
                             _ => format!("there is no milestone `{k}` in `{}`", p.key),
                         };
                         return refuse(hint);
@@ -52,7 +76,8 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             };
             let today = s.today(&p);
             let target_date = date.resolve(today);
-            let title = title.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
+            let title = title
+                .unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
             let id = store::insert_milestone(
                 s.conn(),
                 &scope,
@@ -73,22 +98,68 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                 store::add_milestone_edge(s.conn(), &scope, pred.id, id).await?;
             }
             let m = load(s, &scope, &p, &key.to_string()).await?;
-            s.event(Some(&scope), "milestone.added", format!("milestone:{key}"), None::<&()>, Some(&m)).await?;
+            s.event(
+                Some(&scope),
+                "milestone.added",
+                format!("milestone:{key}"),
+                None::<&()>,
+                Some(&m),
+            )
+            .await?;
             let mut reply = Reply::success(format!("Added milestone {key} to {}", p.key));
             reply = reply.fields(vec![
                 ("Title", Text::plain(m.title.as_str())),
-                ("Target", Text::new().date(m.target).text(format!(" ({})", days_from(today, m.target)))),
-                ("Project", Text::plain(project.as_ref().map(|pr| pr.key.to_string()).unwrap_or_default())),
-                ("After", Text::plain(preds.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", "))),
-                ("Duration", Text::plain(duration.map(|d| format!("{} days", d.get())).unwrap_or_default())),
-                ("Owner", match s.maybe_mention(owner).await? { Some(m) => Text::new().person(m), None => Text::new() }),
+                (
+                    "Target",
+                    Text::new()
+                        .date(m.target)
+                        .text(format!(" ({})", days_from(today, m.target))),
+                ),
+                (
+                    "Project",
+                    Text::plain(
+                        project
+                            .as_ref()
+                            .map(|pr| pr.key.to_string())
+                            .unwrap_or_default(),
+                    ),
+                ),
+                (
+                    "After",
+                    Text::plain(
+                        preds
+                            .iter()
+                            .map(|m| m.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                ),
+                (
+                    "Duration",
+                    Text::plain(
+                        duration
+                            .map(|d| format!("{} days", d.get()))
+                            .unwrap_or_default(),
+                    ),
+                ),
+                (
+                    "Owner",
+                    match s.maybe_mention(owner).await? {
+                        Some(m) => Text::new().person(m),
+                        None => Text::new(),
+                    },
+                ),
             ]);
             if target_date < today {
-                reply = reply.paragraph(Text::plain("Note: the target date is already in the past."));
+                reply =
+                    reply.paragraph(Text::plain("Note: the target date is already in the past."));
             }
             Ok(reply)
         }
-        MilestoneCmd::List { program: ProgramArg { program }, project } => {
+        MilestoneCmd::List {
+            program: ProgramArg { program },
+            project,
+        } => {
             let (scope, p) = s.program(program.as_deref()).await?;
             let project_id = match &project {
                 Some(k) => match store::find_project(s.conn(), &scope, k).await? {
@@ -100,10 +171,17 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             let projects = store::projects(s.conn(), &scope).await?;
             let milestones = store::milestones(s.conn(), &scope).await?;
             let mut rows = Vec::new();
-            let mut sorted: Vec<&Milestone> = milestones.iter().filter(|m| project_id.is_none() || m.project == project_id).collect();
+            let mut sorted: Vec<&Milestone> = milestones
+                .iter()
+                .filter(|m| project_id.is_none() || m.project == project_id)
+                .collect();
             sorted.sort_by(|a, b| (a.target, &a.key).cmp(&(b.target, &b.key)));
             for m in sorted {
-                let proj = m.project.and_then(|id| projects.iter().find(|pr| pr.id == id)).map(|pr| pr.key.to_string()).unwrap_or_default();
+                let proj = m
+                    .project
+                    .and_then(|id| projects.iter().find(|pr| pr.id == id))
+                    .map(|pr| pr.key.to_string())
+                    .unwrap_or_default();
                 let owner = s.maybe_mention(m.owner).await?;
                 let slip = match m.slip_days() {
                     0 => String::new(),
@@ -122,35 +200,79 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             if rows.is_empty() {
                 return Ok(Reply::new(format!("No milestones in {} yet", p.key)));
             }
-            Ok(Reply::new(format!("Milestones of {} ({})", p.key, rows.len()))
-                .table(&["Key", "Title", "Project", "Owner", "Target", "Slip", "State"], rows))
+            Ok(
+                Reply::new(format!("Milestones of {} ({})", p.key, rows.len())).table(
+                    &[
+                        "Key", "Title", "Project", "Owner", "Target", "Slip", "State",
+                    ],
+                    rows,
+                ),
+            )
         }
         MilestoneCmd::Show(target) => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let (scope, p) = s.program(program).await?;
             let m = load(s, &scope, &p, key).await?;
             let all = store::milestones(s.conn(), &scope).await?;
-            let key_of = |id: i64| all.iter().find(|x| x.id == id).map(|x| x.key.to_string()).unwrap_or_default();
+            let key_of = |id: i64| {
+                all.iter()
+                    .find(|x| x.id == id)
+                    .map(|x| x.key.to_string())
+                    .unwrap_or_default()
+            };
             let preds: Vec<String> = m.after.iter().map(|id| key_of(*id)).collect();
-            let succs: Vec<String> = all.iter().filter(|x| x.after.contains(&m.id)).map(|x| x.key.to_string()).collect();
-            let slips: Vec<Slip> = store::slips(s.conn(), &scope).await?.into_iter().filter(|sl| sl.milestone == m.id).collect();
+            let succs: Vec<String> = all
+                .iter()
+                .filter(|x| x.after.contains(&m.id))
+                .map(|x| x.key.to_string())
+                .collect();
+            let slips: Vec<Slip> = store::slips(s.conn(), &scope)
+                .await?
+                .into_iter()
+                .filter(|sl| sl.milestone == m.id)
+                .collect();
             let today = s.today(&p);
             let owner = s.maybe_mention(m.owner).await?;
             let projects = store::projects(s.conn(), &scope).await?;
-            let proj = m.project.and_then(|id| projects.iter().find(|pr| pr.id == id)).map(|pr| pr.key.to_string()).unwrap_or_default();
+            let proj = m
+                .project
+                .and_then(|id| projects.iter().find(|pr| pr.id == id))
+                .map(|pr| pr.key.to_string())
+                .unwrap_or_default();
             let mut reply = Reply::new(format!("{} ({}/{})", m.title, p.key, m.key)).fields(vec![
-                ("State", Text::plain(match m.completed_on {
-                    Some(d) if m.state == MilestoneState::Done => format!("done on {d}"),
-                    _ => m.state.as_str().to_owned(),
-                })),
-                ("Target", Text::new().date(m.target).text(format!(" ({})", days_from(today, m.target)))),
-                ("Baseline", Text::new().date(m.baseline).text(match m.slip_days() {
-                    0 => String::new(),
-                    n => format!(" (slipped {n:+} days)"),
-                })),
+                (
+                    "State",
+                    Text::plain(match m.completed_on {
+                        Some(d) if m.state == MilestoneState::Done => format!("done on {d}"),
+                        _ => m.state.as_str().to_owned(),
+                    }),
+                ),
+                (
+                    "Target",
+                    Text::new()
+                        .date(m.target)
+                        .text(format!(" ({})", days_from(today, m.target))),
+                ),
+                (
+                    "Baseline",
+                    Text::new().date(m.baseline).text(match m.slip_days() {
+                        0 => String::new(),
+                        n => format!(" (slipped {n:+} days)"),
+                    }),
+                ),
                 ("Project", Text::plain(proj)),
-                ("Owner", owner.map_or(Text::new(), |o| Text::new().person(o))),
-                ("Duration", Text::plain(m.duration.map(|d| format!("{} days", d.get())).unwrap_or_default())),
+                (
+                    "Owner",
+                    owner.map_or(Text::new(), |o| Text::new().person(o)),
+                ),
+                (
+                    "Duration",
+                    Text::plain(
+                        m.duration
+                            .map(|d| format!("{} days", d.get()))
+                            .unwrap_or_default(),
+                    ),
+                ),
                 ("After", Text::plain(preds.join(", "))),
                 ("Before", Text::plain(succs.join(", "))),
             ]);
@@ -163,7 +285,12 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                             .date(sl.from)
                             .text(" → ")
                             .date(sl.to)
-                            .text(format!(" ({:+} days) on {}: {} — ", (sl.to - sl.from).num_days(), sl.at.date_naive(), sl.reason))
+                            .text(format!(
+                                " ({:+} days) on {}: {} — ",
+                                (sl.to - sl.from).num_days(),
+                                sl.at.date_naive(),
+                                sl.reason
+                            ))
                             .maybe_person(by),
                     );
                 }
@@ -171,16 +298,26 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             }
             Ok(reply)
         }
-        MilestoneCmd::Move { target, date, reason } => {
+        MilestoneCmd::Move {
+            target,
+            date,
+            reason,
+        } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, key).await?;
             require_milestone_edit(s, &scope, &p, &before, "move it").await?;
             if before.state != MilestoneState::Planned {
-                return refuse(format!("milestone `{}` is {}; only planned milestones move", before.key, before.state.as_str()));
+                return refuse(format!(
+                    "milestone `{}` is {}; only planned milestones move",
+                    before.key,
+                    before.state.as_str()
+                ));
             }
             if reason.is_empty() {
-                return refuse("a move needs a --reason: it goes into the slip history and the post-mortem");
+                return refuse(
+                    "a move needs a --reason: it goes into the slip history and the post-mortem",
+                );
             }
             let today = s.today(&p);
             let to = date.resolve(today);
@@ -188,7 +325,14 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                 return refuse(format!("milestone `{}` already targets {to}", before.key));
             }
             let actor = s.actor().await?;
-            let slip = Slip { milestone: before.id, from: before.target, to, reason: reason.as_str().to_owned(), actor: Some(actor.id), at: s.ctx.now };
+            let slip = Slip {
+                milestone: before.id,
+                from: before.target,
+                to,
+                reason: reason.as_str().to_owned(),
+                actor: Some(actor.id),
+                at: s.ctx.now,
+            };
             store::insert_slip(s.conn(), &scope, &slip).await?;
             let mut after = before.clone();
             after.target = to;
@@ -203,15 +347,21 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             .await?;
             let days = (to - before.target).num_days();
             let verb = if days > 0 { "slipped" } else { "pulled in" };
-            Ok(Reply::success(format!("Moved {} to {to}", before.key)).paragraph(
-                Text::new()
-                    .code(before.key.as_str())
-                    .text(format!(" {verb} {} days, from ", days.abs()))
-                    .date(before.target)
-                    .text(" to ")
-                    .date(to)
-                    .text(format!(" ({} days from the baseline). Reason: {}", after.slip_days(), reason.as_str())),
-            ))
+            Ok(
+                Reply::success(format!("Moved {} to {to}", before.key)).paragraph(
+                    Text::new()
+                        .code(before.key.as_str())
+                        .text(format!(" {verb} {} days, from ", days.abs()))
+                        .date(before.target)
+                        .text(" to ")
+                        .date(to)
+                        .text(format!(
+                            " ({} days from the baseline). Reason: {}",
+                            after.slip_days(),
+                            reason.as_str()
+                        )),
+                ),
+            )
         }
         MilestoneCmd::Done { target, on } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
@@ -219,25 +369,39 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             let before = load(s, &scope, &p, key).await?;
             require_milestone_edit(s, &scope, &p, &before, "mark it done").await?;
             if before.state != MilestoneState::Planned {
-                return refuse(format!("milestone `{}` is already {}", before.key, before.state.as_str()));
+                return refuse(format!(
+                    "milestone `{}` is already {}",
+                    before.key,
+                    before.state.as_str()
+                ));
             }
             let today = s.today(&p);
             let on = on.map_or(today, |d| d.resolve(today));
             if on > today {
-                return refuse(format!("{on} is in the future: a milestone is done on or before today"));
+                return refuse(format!(
+                    "{on} is in the future: a milestone is done on or before today"
+                ));
             }
             let mut after = before.clone();
             after.state = MilestoneState::Done;
             after.completed_on = Some(on);
             store::update_milestone(s.conn(), &scope, &after).await?;
-            s.event(Some(&scope), "milestone.done", format!("milestone:{}", before.key), Some(&before), Some(&after)).await?;
+            s.event(
+                Some(&scope),
+                "milestone.done",
+                format!("milestone:{}", before.key),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             let late = (on - before.target).num_days();
             let note = match late {
                 0 => "on its target date".to_owned(),
                 n if n > 0 => format!("{n} days after its target"),
                 n => format!("{} days early", -n),
             };
-            Ok(Reply::success(format!("{} is done", before.key)).paragraph(format!("Completed {on}, {note}.")))
+            Ok(Reply::success(format!("{} is done", before.key))
+                .paragraph(format!("Completed {on}, {note}.")))
         }
         MilestoneCmd::Cancel { target, reason } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
@@ -245,7 +409,11 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             let before = load(s, &scope, &p, key).await?;
             require_milestone_edit(s, &scope, &p, &before, "cancel it").await?;
             if before.state != MilestoneState::Planned {
-                return refuse(format!("milestone `{}` is already {}", before.key, before.state.as_str()));
+                return refuse(format!(
+                    "milestone `{}` is already {}",
+                    before.key,
+                    before.state.as_str()
+                ));
             }
             if reason.is_empty() {
                 return refuse("a cancellation needs a --reason");
@@ -261,7 +429,8 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                 Some(&json!({ "state": "cancelled", "reason": reason.as_str() })),
             )
             .await?;
-            Ok(Reply::success(format!("Cancelled {}", before.key)).paragraph(format!("Reason: {}", reason.as_str())))
+            Ok(Reply::success(format!("Cancelled {}", before.key))
+                .paragraph(format!("Reason: {}", reason.as_str())))
         }
     }
 }
@@ -273,7 +442,10 @@ async fn load(s: &mut Session<'_>, scope: &Scope, p: &Program, raw_key: &str) ->
         None => {
             let hint = match store::key_in_use(s.conn(), scope, &key).await? {
                 Some("project") => format!("`{key}` is a project, not a milestone"),
-                _ => format!("there is no milestone `{key}` in `{}`: `milestone list {}` shows them", p.key, p.key),
+                _ => format!(
+                    "there is no milestone `{key}` in `{}`: `milestone list {}` shows them",
+                    p.key, p.key
+                ),
             };
             refuse(hint)
         }
@@ -281,15 +453,32 @@ async fn load(s: &mut Session<'_>, scope: &Scope, p: &Program, raw_key: &str) ->
 }
 
 /// Editors, the milestone's owner, and the owner of its project may change a milestone.
-async fn require_milestone_edit(s: &mut Session<'_>, scope: &Scope, p: &Program, m: &Milestone, doing: &str) -> Result<()> {
+async fn require_milestone_edit(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+    m: &Milestone,
+    doing: &str,
+) -> Result<()> {
     let mut owners: Vec<i64> = m.owner.into_iter().collect();
     if let Some(pid) = m.project {
-        if let Some(pr) = store::projects(s.conn(), scope).await?.into_iter().find(|pr| pr.id == pid) {
+        if let Some(pr) = store::projects(s.conn(), scope)
+            .await?
+            .into_iter()
+            .find(|pr| pr.id == pid)
+        {
             owners.push(pr.owner);
         }
     }
     if owners.is_empty() {
         return s.require(scope, p, Role::Editor, doing).await;
     }
-    s.require_editor_or(scope, p, &owners, "the milestone's or its project's owner", doing).await
+    s.require_editor_or(
+        scope,
+        p,
+        &owners,
+        "the milestone's or its project's owner",
+        doing,
+    )
+    .await
 }

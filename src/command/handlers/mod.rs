@@ -23,8 +23,17 @@ use crate::store::{self, Scope, Store, Tx};
 /// Runs one command in one transaction: committed if it succeeds, rolled back otherwise.
 pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
     let name = command.name();
-    let tx = if command.is_write() { store.write().await? } else { store.read().await? };
-    let mut s = Session { tx, ctx, actor: None, people: None };
+    let tx = if command.is_write() {
+        store.write().await?
+    } else {
+        store.read().await?
+    };
+    let mut s = Session {
+        tx,
+        ctx,
+        actor: None,
+        people: None,
+    };
     let outcome = dispatch(&mut s, command).await;
     match outcome {
         Ok(reply) => {
@@ -81,7 +90,11 @@ pub(crate) fn parse_number(raw: &str, what: &str) -> Result<i64> {
         .parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| CommandError::user(format!("`{raw}` is not a {what} number: use the number shown by `list`, e.g. 3")))
+        .ok_or_else(|| {
+            CommandError::user(format!(
+                "`{raw}` is not a {what} number: use the number shown by `list`, e.g. 3"
+            ))
+        })
 }
 
 impl Session<'_> {
@@ -95,7 +108,8 @@ impl Session<'_> {
             return Ok(p.clone());
         }
         let a = &self.ctx.actor;
-        let p = store::ensure_person(&mut self.tx, &self.ctx.tenant, &a.handle, &a.display_name).await?;
+        let p = store::ensure_person(&mut self.tx, &self.ctx.tenant, &a.handle, &a.display_name)
+            .await?;
         self.actor = Some(p.clone());
         Ok(p)
     }
@@ -105,7 +119,8 @@ impl Session<'_> {
         if let Some(p) = &self.actor {
             return Ok(Some(p.clone()));
         }
-        let p = store::person_by_handle(&mut self.tx, &self.ctx.tenant, &self.ctx.actor.handle).await?;
+        let p =
+            store::person_by_handle(&mut self.tx, &self.ctx.tenant, &self.ctx.actor.handle).await?;
         self.actor.clone_from(&p);
         Ok(p)
     }
@@ -131,7 +146,9 @@ impl Session<'_> {
         };
         match store::find_program(&mut self.tx, &self.ctx.tenant, &key).await? {
             Some(found) => Ok(found),
-            None => refuse(format!("there is no program `{key}`: `program list` shows the programs here")),
+            None => refuse(format!(
+                "there is no program `{key}`: `program list` shows the programs here"
+            )),
         }
     }
 
@@ -153,7 +170,9 @@ impl Session<'_> {
         let tenant = self.ctx.tenant.clone();
         match r {
             PersonRef::Me => self.actor().await,
-            PersonRef::Mention(id) => Ok(store::ensure_person(&mut self.tx, &tenant, id, id).await?),
+            PersonRef::Mention(id) => {
+                Ok(store::ensure_person(&mut self.tx, &tenant, id, id).await?)
+            }
             PersonRef::Name(name) => {
                 if let Some(p) = store::person_by_handle(&mut self.tx, &tenant, name).await? {
                     return Ok(p);
@@ -181,16 +200,26 @@ impl Session<'_> {
         if self.ctx.actor.is_admin {
             return Ok(Role::Owner);
         }
-        let Some(me) = self.known_actor().await? else { return Ok(Role::Viewer) };
+        let Some(me) = self.known_actor().await? else {
+            return Ok(Role::Viewer);
+        };
         if me.id == program.owner {
             return Ok(Role::Owner);
         }
-        Ok(store::granted_role(&mut self.tx, scope, me.id).await?.unwrap_or(Role::Viewer))
+        Ok(store::granted_role(&mut self.tx, scope, me.id)
+            .await?
+            .unwrap_or(Role::Viewer))
     }
 
     /// Refuses unless the actor has at least `need` on the program. `doing` completes
     /// "only … can {doing}".
-    pub async fn require(&mut self, scope: &Scope, program: &Program, need: Role, doing: &str) -> Result<()> {
+    pub async fn require(
+        &mut self,
+        scope: &Scope,
+        program: &Program,
+        need: Role,
+        doing: &str,
+    ) -> Result<()> {
         let have = self.role(scope, program).await?;
         if have >= need {
             return Ok(());
@@ -247,8 +276,14 @@ impl Session<'_> {
             at: self.ctx.now,
             kind,
             subject,
-            before: before.map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?,
-            after: after.map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?,
+            before: before
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(anyhow::Error::from)?,
+            after: after
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(anyhow::Error::from)?,
         };
         let tenant = self.ctx.tenant.clone();
         store::append_event(&mut self.tx, &tenant, scope, e).await?;

@@ -9,13 +9,27 @@ use crate::store;
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
     match cmd {
-        PersonCmd::Set { person, tz, name, away, back, delegate, no_delegate } => {
+        PersonCmd::Set {
+            person,
+            tz,
+            name,
+            away,
+            back,
+            delegate,
+            no_delegate,
+        } => {
             let target = s.person(&person).await?;
             let me = s.actor().await?;
             if target.id != me.id && !s.ctx.actor.is_admin && !owns_a_program(s, me.id).await? {
                 return refuse("you can change only your own settings; a program owner or a tenant admin can change anyone's");
             }
-            if tz.is_none() && name.is_none() && away.is_none() && !back && delegate.is_none() && !no_delegate {
+            if tz.is_none()
+                && name.is_none()
+                && away.is_none()
+                && !back
+                && delegate.is_none()
+                && !no_delegate
+            {
                 return refuse("nothing to set: give --tz, --name, --away DATE, --back, --delegate @name or --no-delegate");
             }
             let before = target.clone();
@@ -26,11 +40,17 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
             if let Some(n) = name {
                 after.display_name = n.as_str().to_owned();
             }
-            let today = s.ctx.now.with_timezone(&after.timezone.unwrap_or_default().tz()).date_naive();
+            let today = s
+                .ctx
+                .now
+                .with_timezone(&after.timezone.unwrap_or_default().tz())
+                .date_naive();
             if let Some(a) = away {
                 let until = a.resolve(today);
                 if until < today {
-                    return refuse(format!("{until} is in the past: --away takes the last day away"));
+                    return refuse(format!(
+                        "{until} is in the past: --away takes the last day away"
+                    ));
                 }
                 after.away_until = Some(until);
             }
@@ -52,7 +72,14 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
             }
             let tenant = s.ctx.tenant.clone();
             store::update_person(s.conn(), &tenant, &after).await?;
-            s.event(None, "person.updated", format!("person:{}", after.handle), Some(&before), Some(&after)).await?;
+            s.event(
+                None,
+                "person.updated",
+                format!("person:{}", after.handle),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             person_reply(s, &after, true).await
         }
         PersonCmd::Show { person } => {
@@ -83,17 +110,47 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
 
 async fn owns_a_program(s: &mut Session<'_>, person: i64) -> Result<bool> {
     let tenant = s.ctx.tenant.clone();
-    Ok(store::list_programs(s.conn(), &tenant).await?.iter().any(|p| p.owner == person))
+    Ok(store::list_programs(s.conn(), &tenant)
+        .await?
+        .iter()
+        .any(|p| p.owner == person))
 }
 
-async fn person_reply(s: &mut Session<'_>, p: &crate::domain::Person, changed: bool) -> Result<Reply> {
+async fn person_reply(
+    s: &mut Session<'_>,
+    p: &crate::domain::Person,
+    changed: bool,
+) -> Result<Reply> {
     let delegate = s.maybe_mention(p.delegate).await?;
-    let title = if changed { format!("Updated {}", p.display_name) } else { p.display_name.clone() };
-    let reply = if changed { Reply::success(title) } else { Reply::new(title) };
+    let title = if changed {
+        format!("Updated {}", p.display_name)
+    } else {
+        p.display_name.clone()
+    };
+    let reply = if changed {
+        Reply::success(title)
+    } else {
+        Reply::new(title)
+    };
     Ok(reply.fields(vec![
         ("Person", Text::new().person(p)),
-        ("Timezone", Text::plain(p.timezone.map_or("(program's)".to_owned(), |t| t.as_str().to_owned()))),
-        ("Away until", Text::plain(p.away_until.map_or("(not away)".to_owned(), |d| d.to_string()))),
-        ("Delegate", delegate.map_or(Text::plain("(none)"), |m| Text::new().person(m))),
+        (
+            "Timezone",
+            Text::plain(
+                p.timezone
+                    .map_or("(program's)".to_owned(), |t| t.as_str().to_owned()),
+            ),
+        ),
+        (
+            "Away until",
+            Text::plain(
+                p.away_until
+                    .map_or("(not away)".to_owned(), |d| d.to_string()),
+            ),
+        ),
+        (
+            "Delegate",
+            delegate.map_or(Text::plain("(none)"), |m| Text::new().person(m)),
+        ),
     ]))
 }

@@ -13,19 +13,31 @@ const DEFAULT_STALENESS_DAYS: u32 = 8;
 
 pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Reply> {
     match cmd {
-        ProgramCmd::Create { key, name, tz, owner, staleness } => {
+        ProgramCmd::Create {
+            key,
+            name,
+            tz,
+            owner,
+            staleness,
+        } => {
             if !s.ctx.actor.is_admin {
                 return refuse("only a tenant admin can create programs (Discord: Manage Server or the configured admin role; Slack and console: the configured admins)");
             }
             let tenant = s.ctx.tenant.clone();
-            if store::find_program(s.conn(), &tenant, &key).await?.is_some() {
-                return refuse(format!("a program `{key}` already exists: choose another key, or `program show {key}`"));
+            if store::find_program(s.conn(), &tenant, &key)
+                .await?
+                .is_some()
+            {
+                return refuse(format!(
+                    "a program `{key}` already exists: choose another key, or `program show {key}`"
+                ));
             }
             let owner = match &owner {
                 Some(r) => s.person(r).await?,
                 None => s.actor().await?,
             };
-            let name = name.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
+            let name =
+                name.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
             let timezone = tz.unwrap_or_default();
             let staleness_days = staleness.map_or(DEFAULT_STALENESS_DAYS, |d| d.get());
             if !(1..=365).contains(&staleness_days) {
@@ -35,17 +47,34 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let (scope, program) = store::insert_program(
                 s.conn(),
                 &tenant,
-                NewProgram { key: &key, name: &name, owner: owner.id, timezone, staleness_days, created_at },
+                NewProgram {
+                    key: &key,
+                    name: &name,
+                    owner: owner.id,
+                    timezone,
+                    staleness_days,
+                    created_at,
+                },
             )
             .await?;
-            s.event(Some(&scope), "program.created", format!("program:{key}"), None::<&()>, Some(&program)).await?;
+            s.event(
+                Some(&scope),
+                "program.created",
+                format!("program:{key}"),
+                None::<&()>,
+                Some(&program),
+            )
+            .await?;
             Ok(Reply::success(format!("Created program {key}"))
                 .fields(vec![
                     ("Name", Text::plain(program.name.as_str())),
                     ("Owner", Text::new().person(&owner)),
                     ("Timezone", Text::plain(timezone.as_str())),
                 ])
-                .paragraph(Text::plain("Next: ").code(format!("project add {key} KEY --name \"…\" --owner @lead"))))
+                .paragraph(
+                    Text::plain("Next: ")
+                        .code(format!("project add {key} KEY --name \"…\" --owner @lead")),
+                ))
         }
         ProgramCmd::List { archived } => {
             let tenant = s.ctx.tenant.clone();
@@ -57,12 +86,21 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 if p.archived {
                     key = key.text(" (archived)");
                 }
-                rows.push(vec![key, Text::plain(p.name.as_str()), Text::new().person(owner), Text::plain(p.timezone.as_str())]);
+                rows.push(vec![
+                    key,
+                    Text::plain(p.name.as_str()),
+                    Text::new().person(owner),
+                    Text::plain(p.timezone.as_str()),
+                ]);
             }
             if rows.is_empty() {
-                return Ok(Reply::new("No programs yet").paragraph(Text::plain("Create one with ").code("program create KEY --name \"…\" --tz Europe/Berlin")));
+                return Ok(Reply::new("No programs yet").paragraph(
+                    Text::plain("Create one with ")
+                        .code("program create KEY --name \"…\" --tz Europe/Berlin"),
+                ));
             }
-            Ok(Reply::new(format!("Programs ({})", rows.len())).table(&["Key", "Name", "Owner", "Timezone"], rows))
+            Ok(Reply::new(format!("Programs ({})", rows.len()))
+                .table(&["Key", "Name", "Owner", "Timezone"], rows))
         }
         ProgramCmd::Show(ProgramArg { program }) => {
             let (scope, p) = s.program(program.as_deref()).await?;
@@ -72,7 +110,11 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let mut viewers = Text::new();
             for g in &roles {
                 let m = s.mention(g.person).await?;
-                let t = if g.role == Role::Editor { &mut editors } else { &mut viewers };
+                let t = if g.role == Role::Editor {
+                    &mut editors
+                } else {
+                    &mut viewers
+                };
                 if !t.is_empty() {
                     t.0.push(crate::reply::Span::Text(", ".into()));
                 }
@@ -81,8 +123,17 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let projects = store::projects(s.conn(), &scope).await?;
             let channels = store::bound_channels(s.conn(), &scope).await?;
             let today = s.today(&p);
-            let holidays: Vec<String> = p.holidays.iter().filter(|d| **d >= today).map(|d| d.to_string()).collect();
-            let project_keys: Vec<&str> = projects.iter().filter(|p| !p.removed).map(|p| p.key.as_str()).collect();
+            let holidays: Vec<String> = p
+                .holidays
+                .iter()
+                .filter(|d| **d >= today)
+                .map(|d| d.to_string())
+                .collect();
+            let project_keys: Vec<&str> = projects
+                .iter()
+                .filter(|p| !p.removed)
+                .map(|p| p.key.as_str())
+                .collect();
             Ok(Reply::new(format!("{} ({})", p.name, p.key)).fields(vec![
                 ("Owner", Text::new().person(owner)),
                 ("Editors", editors),
@@ -90,16 +141,39 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 ("Timezone", Text::plain(p.timezone.as_str())),
                 ("Work days", Text::plain(p.work_days.as_string())),
                 ("Upcoming holidays", Text::plain(holidays.join(", "))),
-                ("Stale after", Text::plain(format!("{} days", p.staleness_days))),
+                (
+                    "Stale after",
+                    Text::plain(format!("{} days", p.staleness_days)),
+                ),
                 ("Projects", Text::plain(project_keys.join(", "))),
                 ("Bound channels", Text::plain(channels.join(", "))),
-                ("State", Text::plain(if p.archived { "archived" } else { "active" })),
-                ("Created", Text::plain(format!("{} ({})", p.created_at.date_naive(), days_from(today, p.created_at.date_naive())))),
+                (
+                    "State",
+                    Text::plain(if p.archived { "archived" } else { "active" }),
+                ),
+                (
+                    "Created",
+                    Text::plain(format!(
+                        "{} ({})",
+                        p.created_at.date_naive(),
+                        days_from(today, p.created_at.date_naive())
+                    )),
+                ),
             ]))
         }
-        ProgramCmd::Set { program, name, tz, owner, work_days, holiday, no_holiday, staleness } => {
+        ProgramCmd::Set {
+            program,
+            name,
+            tz,
+            owner,
+            work_days,
+            holiday,
+            no_holiday,
+            staleness,
+        } => {
             let (scope, p) = s.program_for_change(program.program.as_deref()).await?;
-            s.require(&scope, &p, Role::Owner, "change the program's settings").await?;
+            s.require(&scope, &p, Role::Owner, "change the program's settings")
+                .await?;
             let before = p.clone();
             let mut after = p.clone();
             if let Some(n) = name {
@@ -136,16 +210,38 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 after.staleness_days = st.get();
             }
             store::update_program(s.conn(), &scope, &after).await?;
-            s.event(Some(&scope), "program.updated", format!("program:{}", p.key), Some(&before), Some(&after)).await?;
+            s.event(
+                Some(&scope),
+                "program.updated",
+                format!("program:{}", p.key),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             let owner = s.mention(after.owner).await?;
-            Ok(Reply::success(format!("Updated program {}", p.key)).fields(vec![
-                ("Name", Text::plain(after.name.as_str())),
-                ("Owner", Text::new().person(owner)),
-                ("Timezone", Text::plain(after.timezone.as_str())),
-                ("Work days", Text::plain(after.work_days.as_string())),
-                ("Holidays", Text::plain(after.holidays.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))),
-                ("Stale after", Text::plain(format!("{} days", after.staleness_days))),
-            ]))
+            Ok(
+                Reply::success(format!("Updated program {}", p.key)).fields(vec![
+                    ("Name", Text::plain(after.name.as_str())),
+                    ("Owner", Text::new().person(owner)),
+                    ("Timezone", Text::plain(after.timezone.as_str())),
+                    ("Work days", Text::plain(after.work_days.as_string())),
+                    (
+                        "Holidays",
+                        Text::plain(
+                            after
+                                .holidays
+                                .iter()
+                                .map(|d| d.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                    ),
+                    (
+                        "Stale after",
+                        Text::plain(format!("{} days", after.staleness_days)),
+                    ),
+                ]),
+            )
         }
         ProgramCmd::Bind(ProgramArg { program }) => {
             let Some(channel) = s.ctx.channel.clone() else {
@@ -154,13 +250,25 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let (scope, p) = s.program_for_change(program.as_deref()).await?;
             s.require(&scope, &p, Role::Editor, "bind channels").await?;
             store::bind_channel(s.conn(), &scope, &channel).await?;
-            s.event(Some(&scope), "program.bound", format!("program:{}", p.key), None::<&()>, Some(&json!({ "channel": channel }))).await?;
-            Ok(Reply::success(format!("This channel is now bound to {}", p.key))
-                .paragraph(Text::plain("Commands here may leave out the program key, e.g. ").code("milestone list")))
+            s.event(
+                Some(&scope),
+                "program.bound",
+                format!("program:{}", p.key),
+                None::<&()>,
+                Some(&json!({ "channel": channel })),
+            )
+            .await?;
+            Ok(
+                Reply::success(format!("This channel is now bound to {}", p.key)).paragraph(
+                    Text::plain("Commands here may leave out the program key, e.g. ")
+                        .code("milestone list"),
+                ),
+            )
         }
         ProgramCmd::Archive { program, undo } => {
             let (scope, p) = s.program(program.program.as_deref()).await?;
-            s.require(&scope, &p, Role::Owner, "archive the program").await?;
+            s.require(&scope, &p, Role::Owner, "archive the program")
+                .await?;
             if p.archived != undo {
                 let state = if undo { "active" } else { "archived" };
                 return refuse(format!("program `{}` is already {state}", p.key));
@@ -168,9 +276,24 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let mut after = p.clone();
             after.archived = !undo;
             store::update_program(s.conn(), &scope, &after).await?;
-            let kind = if undo { "program.restored" } else { "program.archived" };
-            s.event(Some(&scope), kind, format!("program:{}", p.key), Some(&p), Some(&after)).await?;
-            Ok(Reply::success(if undo { format!("Restored program {}", p.key) } else { format!("Archived program {}", p.key) }))
+            let kind = if undo {
+                "program.restored"
+            } else {
+                "program.archived"
+            };
+            s.event(
+                Some(&scope),
+                kind,
+                format!("program:{}", p.key),
+                Some(&p),
+                Some(&after),
+            )
+            .await?;
+            Ok(Reply::success(if undo {
+                format!("Restored program {}", p.key)
+            } else {
+                format!("Archived program {}", p.key)
+            }))
         }
         ProgramCmd::Grant { target, role } => {
             let (program, who) = target.split().map_err(crate::command::CommandError::User)?;
@@ -178,7 +301,10 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let (scope, p) = s.program_for_change(program).await?;
             s.require(&scope, &p, Role::Owner, "grant roles").await?;
             if role == Role::Owner {
-                return refuse(format!("a program has one owner: use `program set {} --owner @name` to hand it over", p.key));
+                return refuse(format!(
+                    "a program has one owner: use `program set {} --owner @name` to hand it over",
+                    p.key
+                ));
             }
             let person = s.person(&who).await?;
             if person.id == p.owner {
@@ -194,8 +320,15 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 Some(&json!({ "person": person.handle, "role": role.as_str() })),
             )
             .await?;
-            Ok(Reply::success(format!("Granted {} on {}", role.as_str(), p.key))
-                .paragraph(Text::new().person(&person).text(format!(" is now a {} of {}", role.as_str(), p.key))))
+            Ok(
+                Reply::success(format!("Granted {} on {}", role.as_str(), p.key)).paragraph(
+                    Text::new().person(&person).text(format!(
+                        " is now a {} of {}",
+                        role.as_str(),
+                        p.key
+                    )),
+                ),
+            )
         }
         ProgramCmd::Revoke(target) => {
             let (program, who) = target.split().map_err(crate::command::CommandError::User)?;
@@ -205,7 +338,10 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             let person = s.person(&who).await?;
             let before = store::granted_role(s.conn(), &scope, person.id).await?;
             if !store::revoke_role(s.conn(), &scope, person.id).await? {
-                return refuse(format!("{} has no role on `{}` to revoke", person.display_name, p.key));
+                return refuse(format!(
+                    "{} has no role on `{}` to revoke",
+                    person.display_name, p.key
+                ));
             }
             s.event(
                 Some(&scope),
@@ -215,7 +351,10 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 None::<&()>,
             )
             .await?;
-            Ok(Reply::success(format!("Revoked {}'s role on {}", person.display_name, p.key)))
+            Ok(Reply::success(format!(
+                "Revoked {}'s role on {}",
+                person.display_name, p.key
+            )))
         }
     }
 }
@@ -227,10 +366,21 @@ pub(super) async fn charter(s: &mut Session<'_>, cmd: CharterCmd) -> Result<Repl
             let c = store::charter(s.conn(), &scope).await?;
             Ok(charter_reply(&p.name, &p.key.to_string(), &c))
         }
-        CharterCmd::Set { program, goal, scope_in, scope_out, metrics, stakeholders } => {
+        CharterCmd::Set {
+            program,
+            goal,
+            scope_in,
+            scope_out,
+            metrics,
+            stakeholders,
+        } => {
             let (scope, p) = s.program_for_change(program.program.as_deref()).await?;
-            s.require(&scope, &p, Role::Editor, "change the charter").await?;
-            if [&goal, &scope_in, &scope_out, &metrics, &stakeholders].iter().all(|x| x.is_none()) {
+            s.require(&scope, &p, Role::Editor, "change the charter")
+                .await?;
+            if [&goal, &scope_in, &scope_out, &metrics, &stakeholders]
+                .iter()
+                .all(|x| x.is_none())
+            {
                 return refuse("nothing to set: give at least one of --goal, --scope-in, --scope-out, --metrics, --stakeholders");
             }
             let before = store::charter(s.conn(), &scope).await?;
@@ -246,8 +396,18 @@ pub(super) async fn charter(s: &mut Session<'_>, cmd: CharterCmd) -> Result<Repl
             set(&mut after.success_metrics, metrics);
             set(&mut after.stakeholders, stakeholders);
             store::set_charter(s.conn(), &scope, &after).await?;
-            s.event(Some(&scope), "charter.updated", format!("program:{}", p.key), Some(&before), Some(&after)).await?;
-            Ok(charter_reply(&p.name, &p.key.to_string(), &after).tone(crate::reply::Tone::Success))
+            s.event(
+                Some(&scope),
+                "charter.updated",
+                format!("program:{}", p.key),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(
+                charter_reply(&p.name, &p.key.to_string(), &after)
+                    .tone(crate::reply::Tone::Success),
+            )
         }
     }
 }
@@ -262,4 +422,3 @@ fn charter_reply(name: &Title, key: &str, c: &Charter) -> Reply {
         ("Stakeholders", or_unset(&c.stakeholders)),
     ])
 }
-

@@ -9,7 +9,11 @@ use crate::store;
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
     match cmd {
-        ProjectCmd::Add { target, name, owner } => {
+        ProjectCmd::Add {
+            target,
+            name,
+            owner,
+        } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
@@ -21,15 +25,28 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
                 Some(r) => s.person(r).await?,
                 None => s.actor().await?,
             };
-            let name = name.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
+            let name =
+                name.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
             let project = store::insert_project(s.conn(), &scope, &key, &name, owner.id).await?;
-            s.event(Some(&scope), "project.added", format!("project:{key}"), None::<&()>, Some(&project)).await?;
-            Ok(Reply::success(format!("Added project {key} to {}", p.key)).fields(vec![
-                ("Name", Text::plain(name.as_str())),
-                ("Owner", Text::new().person(&owner)),
-            ]))
+            s.event(
+                Some(&scope),
+                "project.added",
+                format!("project:{key}"),
+                None::<&()>,
+                Some(&project),
+            )
+            .await?;
+            Ok(
+                Reply::success(format!("Added project {key} to {}", p.key)).fields(vec![
+                    ("Name", Text::plain(name.as_str())),
+                    ("Owner", Text::new().person(&owner)),
+                ]),
+            )
         }
-        ProjectCmd::List { program: ProgramArg { program }, all } => {
+        ProjectCmd::List {
+            program: ProgramArg { program },
+            all,
+        } => {
             let (scope, p) = s.program(program.as_deref()).await?;
             let projects = store::projects(s.conn(), &scope).await?;
             let latest = store::latest_status_updates(s.conn(), &scope).await?;
@@ -37,27 +54,46 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             for pr in projects.iter().filter(|pr| all || !pr.removed) {
                 let owner = s.mention(pr.owner).await?;
                 let status = match latest.iter().find(|u| u.project == pr.id) {
-                    Some(u) => Text::new().rag(u.rag).text(format!(" {}", u.posted_at.date_naive())),
+                    Some(u) => Text::new()
+                        .rag(u.rag)
+                        .text(format!(" {}", u.posted_at.date_naive())),
                     None => Text::plain("no update yet"),
                 };
                 let mut key = Text::plain(pr.key.as_str());
                 if pr.removed {
                     key = key.text(" (removed)");
                 }
-                rows.push(vec![key, Text::plain(pr.name.as_str()), Text::new().person(owner), status]);
+                rows.push(vec![
+                    key,
+                    Text::plain(pr.name.as_str()),
+                    Text::new().person(owner),
+                    status,
+                ]);
             }
             if rows.is_empty() {
-                return Ok(Reply::new(format!("No projects in {} yet", p.key))
-                    .paragraph(Text::plain("Add one with ").code(format!("project add {} KEY --name \"…\" --owner @lead", p.key))));
+                return Ok(
+                    Reply::new(format!("No projects in {} yet", p.key)).paragraph(
+                        Text::plain("Add one with ").code(format!(
+                            "project add {} KEY --name \"…\" --owner @lead",
+                            p.key
+                        )),
+                    ),
+                );
             }
-            Ok(Reply::new(format!("Projects of {} ({})", p.key, rows.len())).table(&["Key", "Name", "Owner", "Latest status"], rows))
+            Ok(
+                Reply::new(format!("Projects of {} ({})", p.key, rows.len()))
+                    .table(&["Key", "Name", "Owner", "Latest status"], rows),
+            )
         }
         ProjectCmd::Show(target) => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program(program).await?;
             let Some(pr) = store::find_project(s.conn(), &scope, &key).await? else {
-                return refuse(format!("there is no project `{key}` in `{}`: `project list {}` shows them", p.key, p.key));
+                return refuse(format!(
+                    "there is no project `{key}` in `{}`: `project list {}` shows them",
+                    p.key, p.key
+                ));
             };
             let owner = s.mention(pr.owner).await?;
             let milestones = store::milestones(s.conn(), &scope).await?;
@@ -66,30 +102,57 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             let mine: Vec<Text> = milestones
                 .iter()
                 .filter(|m| m.project == Some(pr.id) && m.state == MilestoneState::Planned)
-                .map(|m| Text::new().code(m.key.as_str()).text(format!(" {} — target ", m.title)).date(m.target))
+                .map(|m| {
+                    Text::new()
+                        .code(m.key.as_str())
+                        .text(format!(" {} — target ", m.title))
+                        .date(m.target)
+                })
                 .collect();
-            let needs = deps.iter().filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, &milestones)).count();
-            let gives = deps.iter().filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, &milestones)).count();
+            let needs = deps
+                .iter()
+                .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, &milestones))
+                .count();
+            let gives = deps
+                .iter()
+                .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, &milestones))
+                .count();
             let mut reply = Reply::new(format!("{} ({}/{})", pr.name, p.key, pr.key)).fields(vec![
                 ("Owner", Text::new().person(owner)),
-                ("Open dependencies", Text::plain(format!("needs {needs}, provides {gives}"))),
-                ("State", Text::plain(if pr.removed { "removed" } else { "active" })),
+                (
+                    "Open dependencies",
+                    Text::plain(format!("needs {needs}, provides {gives}")),
+                ),
+                (
+                    "State",
+                    Text::plain(if pr.removed { "removed" } else { "active" }),
+                ),
             ]);
             if let Some(u) = latest.first() {
-                reply = reply.tone(Tone::Health(u.rag)).heading("Latest status").fields(vec![
-                    ("RAG", Text::new().rag(u.rag)),
-                    ("Posted", Text::plain(u.posted_at.format("%Y-%m-%d %H:%M UTC").to_string())),
-                    ("Summary", Text::plain(u.summary.as_str())),
-                    ("Blockers", Text::plain(u.blockers.clone())),
-                    ("Next steps", Text::plain(u.next_steps.clone())),
-                ]);
+                reply = reply
+                    .tone(Tone::Health(u.rag))
+                    .heading("Latest status")
+                    .fields(vec![
+                        ("RAG", Text::new().rag(u.rag)),
+                        (
+                            "Posted",
+                            Text::plain(u.posted_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                        ),
+                        ("Summary", Text::plain(u.summary.as_str())),
+                        ("Blockers", Text::plain(u.blockers.clone())),
+                        ("Next steps", Text::plain(u.next_steps.clone())),
+                    ]);
             }
             if !mine.is_empty() {
                 reply = reply.heading("Open milestones").list(mine);
             }
             Ok(reply)
         }
-        ProjectCmd::Set { target, name, owner } => {
+        ProjectCmd::Set {
+            target,
+            name,
+            owner,
+        } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
@@ -100,9 +163,17 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
                 return refuse("nothing to set: give --name or --owner");
             }
             if owner.is_some() {
-                s.require(&scope, &p, Role::Editor, "change a project's owner").await?;
+                s.require(&scope, &p, Role::Editor, "change a project's owner")
+                    .await?;
             } else {
-                s.require_editor_or(&scope, &p, &[before.owner], "the project's owner", "rename it").await?;
+                s.require_editor_or(
+                    &scope,
+                    &p,
+                    &[before.owner],
+                    "the project's owner",
+                    "rename it",
+                )
+                .await?;
             }
             let mut after = before.clone();
             if let Some(n) = name {
@@ -112,18 +183,28 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
                 after.owner = s.person(o).await?.id;
             }
             store::update_project(s.conn(), &scope, &after).await?;
-            s.event(Some(&scope), "project.updated", format!("project:{key}"), Some(&before), Some(&after)).await?;
+            s.event(
+                Some(&scope),
+                "project.updated",
+                format!("project:{key}"),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             let owner = s.mention(after.owner).await?;
-            Ok(Reply::success(format!("Updated project {key}")).fields(vec![
-                ("Name", Text::plain(after.name.as_str())),
-                ("Owner", Text::new().person(owner)),
-            ]))
+            Ok(
+                Reply::success(format!("Updated project {key}")).fields(vec![
+                    ("Name", Text::plain(after.name.as_str())),
+                    ("Owner", Text::new().person(owner)),
+                ]),
+            )
         }
         ProjectCmd::Remove(target) => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
-            s.require(&scope, &p, Role::Editor, "remove projects").await?;
+            s.require(&scope, &p, Role::Editor, "remove projects")
+                .await?;
             let Some(before) = store::find_project(s.conn(), &scope, &key).await? else {
                 return refuse(format!("there is no project `{key}` in `{}`", p.key));
             };
@@ -145,7 +226,11 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             let deps = store::dependencies(s.conn(), &scope).await?;
             let open: Vec<String> = deps
                 .iter()
-                .filter(|d| d.is_open() && (endpoint_in(&d.needs, before.id, &milestones) || endpoint_in(&d.from, before.id, &milestones)))
+                .filter(|d| {
+                    d.is_open()
+                        && (endpoint_in(&d.needs, before.id, &milestones)
+                            || endpoint_in(&d.from, before.id, &milestones))
+                })
                 .map(|d| format!("#{}", d.number))
                 .collect();
             if !open.is_empty() {
@@ -157,17 +242,33 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             let mut after = before.clone();
             after.removed = true;
             store::update_project(s.conn(), &scope, &after).await?;
-            s.event(Some(&scope), "project.removed", format!("project:{key}"), Some(&before), Some(&after)).await?;
-            Ok(Reply::success(format!("Removed project {key} from {}", p.key)).paragraph("Its history stays in reports and post-mortems."))
+            s.event(
+                Some(&scope),
+                "project.removed",
+                format!("project:{key}"),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(
+                Reply::success(format!("Removed project {key} from {}", p.key))
+                    .paragraph("Its history stays in reports and post-mortems."),
+            )
         }
     }
 }
 
 /// Whether a dependency end is the project or one of its milestones.
-pub(super) fn endpoint_in(e: &Endpoint, project: i64, milestones: &[crate::domain::Milestone]) -> bool {
+pub(super) fn endpoint_in(
+    e: &Endpoint,
+    project: i64,
+    milestones: &[crate::domain::Milestone],
+) -> bool {
     match e {
         Endpoint::Project(p) => *p == project,
-        Endpoint::Milestone(m) => milestones.iter().any(|x| x.id == *m && x.project == Some(project)),
+        Endpoint::Milestone(m) => milestones
+            .iter()
+            .any(|x| x.id == *m && x.project == Some(project)),
         Endpoint::External(_) => false,
     }
 }

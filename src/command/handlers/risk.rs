@@ -11,7 +11,16 @@ use crate::store::{self, Scope};
 
 pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
     match cmd {
-        RiskCmd::Add { target, likelihood, impact, owner, mitigation, customer_impact, project, review_by } => {
+        RiskCmd::Add {
+            target,
+            likelihood,
+            impact,
+            owner,
+            mitigation,
+            customer_impact,
+            project,
+            review_by,
+        } => {
             let (program, title) = target.split().map_err(CommandError::User)?;
             let title = Title::parse(title)?;
             let (scope, p) = s.program_for_change(program).await?;
@@ -23,7 +32,8 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
                 None => None,
             };
             let leads: Vec<i64> = project.iter().map(|pr| pr.owner).collect();
-            s.require_editor_or(&scope, &p, &leads, "the project's owner", "add risks").await?;
+            s.require_editor_or(&scope, &p, &leads, "the project's owner", "add risks")
+                .await?;
             let owner = match &owner {
                 Some(r) => s.person(r).await?.id,
                 None => s.actor().await?.id,
@@ -37,19 +47,37 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
                 likelihood,
                 impact,
                 owner: Some(owner),
-                mitigation: mitigation.map(|m| m.as_str().to_owned()).unwrap_or_default(),
-                customer_impact: customer_impact.map(|m| m.as_str().to_owned()).unwrap_or_default(),
+                mitigation: mitigation
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default(),
+                customer_impact: customer_impact
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default(),
                 review_by: review_by.map(|d| d.resolve(today)),
                 state: RiskState::Open,
             };
             r.number = store::insert_risk(s.conn(), &scope, &r).await?;
-            s.event(Some(&scope), "risk.opened", format!("risk:{}", r.number), None::<&()>, Some(&r)).await?;
+            s.event(
+                Some(&scope),
+                "risk.opened",
+                format!("risk:{}", r.number),
+                None::<&()>,
+                Some(&r),
+            )
+            .await?;
             let reply = Reply::success(format!("Added risk #{} to {}", r.number, p.key));
             risk_fields(s, reply, &r).await
         }
-        RiskCmd::List { program: ProgramArg { program }, all } => {
+        RiskCmd::List {
+            program: ProgramArg { program },
+            all,
+        } => {
             let (scope, p) = s.program(program.as_deref()).await?;
-            let mut risks: Vec<Risk> = store::risks(s.conn(), &scope).await?.into_iter().filter(|r| all || r.is_open()).collect();
+            let mut risks: Vec<Risk> = store::risks(s.conn(), &scope)
+                .await?
+                .into_iter()
+                .filter(|r| all || r.is_open())
+                .collect();
             risks.sort_by(|a, b| b.score().cmp(&a.score()).then(a.number.cmp(&b.number)));
             let today = s.today(&p);
             let mut rows = Vec::new();
@@ -73,8 +101,12 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             if rows.is_empty() {
                 return Ok(Reply::new(format!("No open risks in {}", p.key)));
             }
-            Ok(Reply::new(format!("Risks of {} ({})", p.key, rows.len()))
-                .table(&["#", "Title", "Score", "Band", "Owner", "Review by", "State"], rows))
+            Ok(
+                Reply::new(format!("Risks of {} ({})", p.key, rows.len())).table(
+                    &["#", "Title", "Score", "Band", "Owner", "Review by", "State"],
+                    rows,
+                ),
+            )
         }
         RiskCmd::Show(target) => {
             let (program, n) = target.split().map_err(CommandError::User)?;
@@ -83,12 +115,23 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             let reply = Reply::new(format!("Risk #{} of {}: {}", r.number, p.key, r.title));
             risk_fields(s, reply, &r).await
         }
-        RiskCmd::Set { target, title, likelihood, impact, owner, mitigation, customer_impact, review_by, state } => {
+        RiskCmd::Set {
+            target,
+            title,
+            likelihood,
+            impact,
+            owner,
+            mitigation,
+            customer_impact,
+            review_by,
+            state,
+        } => {
             let (program, n) = target.split().map_err(CommandError::User)?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
             let owners: Vec<i64> = before.owner.into_iter().collect();
-            s.require_editor_or(&scope, &p, &owners, "the risk's owner", "change it").await?;
+            s.require_editor_or(&scope, &p, &owners, "the risk's owner", "change it")
+                .await?;
             let nothing = title.is_none()
                 && likelihood.is_none()
                 && impact.is_none()
@@ -101,7 +144,11 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
                 return refuse("nothing to set: give --title, --likelihood, --impact, --owner, --mitigation, --customer-impact, --review-by or --state");
             }
             if !before.is_open() {
-                return refuse(format!("risk #{} is {}; closed and realized risks do not change", before.number, before.state.as_str()));
+                return refuse(format!(
+                    "risk #{} is {}; closed and realized risks do not change",
+                    before.number,
+                    before.state.as_str()
+                ));
             }
             let mut after = before.clone();
             if let Some(t) = title {
@@ -128,12 +175,33 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             match state {
                 None => {}
                 Some(st @ (RiskState::Open | RiskState::Mitigating)) => after.state = st,
-                Some(RiskState::Closed) => return refuse(format!("use `risk close {} {}` to close it", p.key, before.number)),
-                Some(RiskState::Realized) => return refuse(format!("use `risk realize {} {}` to record that it happened", p.key, before.number)),
+                Some(RiskState::Closed) => {
+                    return refuse(format!(
+                        "use `risk close {} {}` to close it",
+                        p.key, before.number
+                    ))
+                }
+                Some(RiskState::Realized) => {
+                    return refuse(format!(
+                        "use `risk realize {} {}` to record that it happened",
+                        p.key, before.number
+                    ))
+                }
             }
             store::update_risk(s.conn(), &scope, &after).await?;
-            let kind = if after.score() != before.score() { "risk.rescored" } else { "risk.updated" };
-            s.event(Some(&scope), kind, format!("risk:{}", before.number), Some(&before), Some(&after)).await?;
+            let kind = if after.score() != before.score() {
+                "risk.rescored"
+            } else {
+                "risk.updated"
+            };
+            s.event(
+                Some(&scope),
+                kind,
+                format!("risk:{}", before.number),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             let reply = Reply::success(format!("Updated risk #{}", before.number));
             risk_fields(s, reply, &after).await
         }
@@ -152,16 +220,29 @@ async fn end_risk(
     let (scope, p) = s.program_for_change(program).await?;
     let before = load(s, &scope, &p, n).await?;
     let owners: Vec<i64> = before.owner.into_iter().collect();
-    let doing = if to == RiskState::Closed { "close it" } else { "mark it realized" };
-    s.require_editor_or(&scope, &p, &owners, "the risk's owner", doing).await?;
+    let doing = if to == RiskState::Closed {
+        "close it"
+    } else {
+        "mark it realized"
+    };
+    s.require_editor_or(&scope, &p, &owners, "the risk's owner", doing)
+        .await?;
     if !before.is_open() {
-        return refuse(format!("risk #{} is already {}", before.number, before.state.as_str()));
+        return refuse(format!(
+            "risk #{} is already {}",
+            before.number,
+            before.state.as_str()
+        ));
     }
     let mut after = before.clone();
     after.state = to;
     store::update_risk(s.conn(), &scope, &after).await?;
     let note = note.map(|n| n.as_str().to_owned()).unwrap_or_default();
-    let kind = if to == RiskState::Closed { "risk.closed" } else { "risk.realized" };
+    let kind = if to == RiskState::Closed {
+        "risk.closed"
+    } else {
+        "risk.realized"
+    };
     s.event(
         Some(&scope),
         kind,
@@ -189,7 +270,10 @@ async fn load(s: &mut Session<'_>, scope: &Scope, p: &Program, raw: &str) -> Res
     let n = parse_number(raw, "risk")?;
     match store::find_risk(s.conn(), scope, n).await? {
         Some(r) => Ok(r),
-        None => refuse(format!("there is no risk #{n} in `{}`: `risk list {} --all` shows them", p.key, p.key)),
+        None => refuse(format!(
+            "there is no risk #{n} in `{}`: `risk list {} --all` shows them",
+            p.key, p.key
+        )),
     }
 }
 
@@ -197,18 +281,40 @@ async fn risk_fields(s: &mut Session<'_>, reply: Reply, r: &Risk) -> Result<Repl
     let owner = s.maybe_mention(r.owner).await?;
     Ok(reply.fields(vec![
         ("Title", Text::plain(r.title.as_str())),
-        ("Score", Text::plain(format!("{} = likelihood {} × impact {} ({})", r.score(), r.likelihood, r.impact, r.band().as_str()))),
-        ("Owner", owner.map_or(Text::new(), |o| Text::new().person(o))),
+        (
+            "Score",
+            Text::plain(format!(
+                "{} = likelihood {} × impact {} ({})",
+                r.score(),
+                r.likelihood,
+                r.impact,
+                r.band().as_str()
+            )),
+        ),
+        (
+            "Owner",
+            owner.map_or(Text::new(), |o| Text::new().person(o)),
+        ),
         ("Mitigation", Text::plain(r.mitigation.clone())),
         ("Customer impact", Text::plain(r.customer_impact.clone())),
-        ("Review by", Text::plain(r.review_by.map(|d| d.to_string()).unwrap_or_default())),
+        (
+            "Review by",
+            Text::plain(r.review_by.map(|d| d.to_string()).unwrap_or_default()),
+        ),
         ("State", Text::plain(r.state.as_str())),
     ]))
 }
 
 pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Reply> {
     match cmd {
-        DecisionCmd::Add { target, context, options, outcome, by, on } => {
+        DecisionCmd::Add {
+            target,
+            context,
+            options,
+            outcome,
+            by,
+            on,
+        } => {
             let (program, title) = target.split().map_err(CommandError::User)?;
             let title = Title::parse(title)?;
             let (scope, p) = s.program_for_change(program).await?;
@@ -220,9 +326,13 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
             let today = s.today(&p);
             let decided_on = on.map_or(today, |d| d.resolve(today));
             if decided_on > today {
-                return refuse(format!("{decided_on} is in the future: log a decision once it is taken"));
+                return refuse(format!(
+                    "{decided_on} is in the future: log a decision once it is taken"
+                ));
             }
-            let text = |x: Option<crate::domain::Prose>| x.map(|v| v.as_str().to_owned()).unwrap_or_default();
+            let text = |x: Option<crate::domain::Prose>| {
+                x.map(|v| v.as_str().to_owned()).unwrap_or_default()
+            };
             let mut d = Decision {
                 id: 0,
                 number: 0,
@@ -234,14 +344,26 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
                 decided_on,
             };
             d.number = store::insert_decision(s.conn(), &scope, &d).await?;
-            s.event(Some(&scope), "decision.logged", format!("decision:{}", d.number), None::<&()>, Some(&d)).await?;
-            Ok(Reply::success(format!("Logged decision #{} in {}", d.number, p.key)).fields(vec![
-                ("Decision", Text::plain(d.title.as_str())),
-                ("Context", Text::plain(d.context.clone())),
-                ("Options", Text::plain(d.options.clone())),
-                ("Outcome", Text::plain(d.outcome.clone())),
-                ("Decided by", Text::new().person(&by).text(format!(" on {decided_on}"))),
-            ]))
+            s.event(
+                Some(&scope),
+                "decision.logged",
+                format!("decision:{}", d.number),
+                None::<&()>,
+                Some(&d),
+            )
+            .await?;
+            Ok(
+                Reply::success(format!("Logged decision #{} in {}", d.number, p.key)).fields(vec![
+                    ("Decision", Text::plain(d.title.as_str())),
+                    ("Context", Text::plain(d.context.clone())),
+                    ("Options", Text::plain(d.options.clone())),
+                    ("Outcome", Text::plain(d.outcome.clone())),
+                    (
+                        "Decided by",
+                        Text::new().person(&by).text(format!(" on {decided_on}")),
+                    ),
+                ]),
+            )
         }
         DecisionCmd::List(ProgramArg { program }) => {
             let (scope, p) = s.program(program.as_deref()).await?;
@@ -260,7 +382,10 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
                     by.map_or(Text::new(), |b| Text::new().person(b)),
                 ]);
             }
-            Ok(Reply::new(format!("Decisions of {} ({})", p.key, rows.len())).table(&["#", "On", "Decision", "Outcome", "By"], rows))
+            Ok(
+                Reply::new(format!("Decisions of {} ({})", p.key, rows.len()))
+                    .table(&["#", "On", "Decision", "Outcome", "By"], rows),
+            )
         }
     }
 }

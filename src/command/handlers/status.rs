@@ -11,21 +11,40 @@ use crate::store;
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
     match cmd {
-        StatusCmd::Post { target, rag, summary, blockers, next_steps } => {
+        StatusCmd::Post {
+            target,
+            rag,
+            summary,
+            blockers,
+            next_steps,
+        } => {
             let (program, key) = target.split().map_err(CommandError::User)?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
             let Some(project) = store::find_project(s.conn(), &scope, &key).await? else {
-                return refuse(format!("there is no project `{key}` in `{}`: `project list {}` shows them", p.key, p.key));
+                return refuse(format!(
+                    "there is no project `{key}` in `{}`: `project list {}` shows them",
+                    p.key, p.key
+                ));
             };
             if project.removed {
                 return refuse(format!("project `{key}` was removed from `{}`", p.key));
             }
-            s.require_editor_or(&scope, &p, &[project.owner], "the project's owner", "post its status").await?;
+            s.require_editor_or(
+                &scope,
+                &p,
+                &[project.owner],
+                "the project's owner",
+                "post its status",
+            )
+            .await?;
             if summary.is_empty() {
                 return refuse("a status update needs a --summary");
             }
-            if rag != Rag::Green && blockers.as_ref().is_none_or(|b| b.is_empty()) && next_steps.as_ref().is_none_or(|n| n.is_empty()) {
+            if rag != Rag::Green
+                && blockers.as_ref().is_none_or(|b| b.is_empty())
+                && next_steps.as_ref().is_none_or(|n| n.is_empty())
+            {
                 // Amber and red are calls for help: say what is in the way or what happens next.
                 return refuse(format!(
                     "a {} update needs --blockers or --next, so readers know what is in the way",
@@ -39,18 +58,31 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                 rag,
                 summary,
                 blockers: blockers.map(|b| b.as_str().to_owned()).unwrap_or_default(),
-                next_steps: next_steps.map(|n| n.as_str().to_owned()).unwrap_or_default(),
+                next_steps: next_steps
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default(),
                 author: Some(author.id),
                 posted_at: s.ctx.now,
             };
             u.id = store::insert_status_update(s.conn(), &scope, &u).await?;
-            s.event(Some(&scope), "status.posted", format!("project:{key}"), None::<&()>, Some(&u)).await?;
-            Ok(Reply::success(format!("Posted {} status for {key}", rag.as_str())).tone(Tone::Health(rag)).fields(vec![
-                ("Summary", Text::plain(u.summary.as_str())),
-                ("Blockers", Text::plain(u.blockers.clone())),
-                ("Next steps", Text::plain(u.next_steps.clone())),
-                ("Author", Text::new().person(&author)),
-            ]))
+            s.event(
+                Some(&scope),
+                "status.posted",
+                format!("project:{key}"),
+                None::<&()>,
+                Some(&u),
+            )
+            .await?;
+            Ok(
+                Reply::success(format!("Posted {} status for {key}", rag.as_str()))
+                    .tone(Tone::Health(rag))
+                    .fields(vec![
+                        ("Summary", Text::plain(u.summary.as_str())),
+                        ("Blockers", Text::plain(u.blockers.clone())),
+                        ("Next steps", Text::plain(u.next_steps.clone())),
+                        ("Author", Text::new().person(&author)),
+                    ]),
+            )
         }
         StatusCmd::List { target, limit } => {
             // `status list atlas` names a program; `status list api` in a bound channel, a project.
@@ -60,7 +92,10 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                 (Some(one), None) => {
                     let key = parse_key(one, "program or project")?;
                     let tenant = s.ctx.tenant.clone();
-                    if store::find_program(s.conn(), &tenant, &key).await?.is_some() {
+                    if store::find_program(s.conn(), &tenant, &key)
+                        .await?
+                        .is_some()
+                    {
                         (Some(one), None)
                     } else {
                         (None, Some(one))
@@ -82,7 +117,13 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
             if limit == 0 || limit > 500 {
                 return refuse("--limit is 1 to 500");
             }
-            let updates = store::status_updates(s.conn(), &scope, project.as_ref().map(|pr| pr.id), limit.into()).await?;
+            let updates = store::status_updates(
+                s.conn(),
+                &scope,
+                project.as_ref().map(|pr| pr.id),
+                limit.into(),
+            )
+            .await?;
             let projects = store::projects(s.conn(), &scope).await?;
             if updates.is_empty() {
                 return Ok(Reply::new(format!("No status updates in {} yet", p.key)));
@@ -90,7 +131,11 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
             let mut rows = Vec::new();
             for u in &updates {
                 let author = s.maybe_mention(u.author).await?;
-                let key = projects.iter().find(|pr| pr.id == u.project).map(|pr| pr.key.to_string()).unwrap_or_default();
+                let key = projects
+                    .iter()
+                    .find(|pr| pr.id == u.project)
+                    .map(|pr| pr.key.to_string())
+                    .unwrap_or_default();
                 rows.push(vec![
                     Text::plain(u.posted_at.format("%Y-%m-%d %H:%M").to_string()),
                     Text::plain(key),
@@ -100,8 +145,19 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                     author.map_or(Text::new(), |a| Text::new().person(a)),
                 ]);
             }
-            Ok(Reply::new(format!("Status updates of {} ({})", p.key, rows.len()))
-                .table(&["Posted (UTC)", "Project", "RAG", "Summary", "Blockers", "By"], rows))
+            Ok(
+                Reply::new(format!("Status updates of {} ({})", p.key, rows.len())).table(
+                    &[
+                        "Posted (UTC)",
+                        "Project",
+                        "RAG",
+                        "Summary",
+                        "Blockers",
+                        "By",
+                    ],
+                    rows,
+                ),
+            )
         }
         StatusCmd::Missing(ProgramArg { program }) => {
             let (scope, p) = s.program(program.as_deref()).await?;
@@ -112,23 +168,41 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
             for pr in projects.iter().filter(|pr| !pr.removed) {
                 let owner = s.mention(pr.owner).await?;
                 match latest.iter().find(|u| u.project == pr.id) {
-                    None => items.push(Text::new().code(pr.key.as_str()).text(": no update yet — ").person(owner)),
+                    None => items.push(
+                        Text::new()
+                            .code(pr.key.as_str())
+                            .text(": no update yet — ")
+                            .person(owner),
+                    ),
                     Some(u) if u.posted_at < cutoff => items.push(
                         Text::new()
                             .code(pr.key.as_str())
-                            .text(format!(": last update {} days ago — ", (s.ctx.now - u.posted_at).num_days()))
+                            .text(format!(
+                                ": last update {} days ago — ",
+                                (s.ctx.now - u.posted_at).num_days()
+                            ))
                             .person(owner),
                     ),
                     Some(_) => {}
                 }
             }
             if items.is_empty() {
-                return Ok(Reply::success(format!("Every project in {} has a current update", p.key)));
+                return Ok(Reply::success(format!(
+                    "Every project in {} has a current update",
+                    p.key
+                )));
             }
-            Ok(Reply::new(format!("Missing or stale updates in {} ({})", p.key, items.len()))
-                .tone(Tone::Warning)
-                .paragraph(format!("Updates older than {} days are stale.", p.staleness_days))
-                .list(items))
+            Ok(Reply::new(format!(
+                "Missing or stale updates in {} ({})",
+                p.key,
+                items.len()
+            ))
+            .tone(Tone::Warning)
+            .paragraph(format!(
+                "Updates older than {} days are stale.",
+                p.staleness_days
+            ))
+            .list(items))
         }
     }
 }

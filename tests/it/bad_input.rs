@@ -1,0 +1,256 @@
+//! Bad input: exit 2, a specific message, and not one byte of content changed.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn bad_input_is_refused_specifically_and_changes_nothing() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let long_title = "x".repeat(201);
+    let long = format!("milestone add atlas m --target +1w --title {long_title}");
+    let cases: Vec<(&str, &str, &str)> = vec![
+        (
+            "tpm",
+            "frobnicate atlas",
+            "unrecognized subcommand 'frobnicate'",
+        ),
+        (
+            "tpm",
+            "milestone add atlas m --target 2026-12-01 --colour red",
+            "--colour",
+        ),
+        ("tpm", "milestone add atlas m", "--target"),
+        ("tpm", "program create", "<KEY>"),
+        (
+            "tpm",
+            "milestone add atlas m --target 2026-13-01",
+            "`2026-13-01` is not a date",
+        ),
+        (
+            "tpm",
+            "milestone add atlas m --target someday",
+            "`someday` is not a date",
+        ),
+        (
+            "tpm",
+            "risk add atlas x --likelihood 7 --impact 5",
+            "from 1 to 5",
+        ),
+        (
+            "tpm",
+            "risk add atlas x --likelihood 3 --impact 0",
+            "from 1 to 5",
+        ),
+        ("tpm", "milestone list nope", "there is no program `nope`"),
+        (
+            "tpm",
+            "status post atlas nope --rag green --summary x",
+            "there is no project `nope`",
+        ),
+        (
+            "tpm",
+            "milestone move atlas nope --target +1w --reason x",
+            "there is no milestone `nope`",
+        ),
+        ("tpm", "project add atlas api", "`api` is already a project"),
+        (
+            "tpm",
+            "milestone add atlas api --target +1w",
+            "`api` is already a project",
+        ),
+        (
+            "tpm",
+            "program create atlas",
+            "a program `atlas` already exists",
+        ),
+        (
+            "tpm",
+            "dep add atlas --needs api --from frontend --what x --by +1w",
+            "cycle: frontend → api → frontend",
+        ),
+        (
+            "tpm",
+            "dep add atlas --needs api-beta --from fe-launch --what x --by +1w",
+            "cycle: fe-launch → api-beta → fe-launch",
+        ),
+        ("tpm", &long, "at most 200 characters"),
+        (
+            "tpm",
+            "program create newp --tz Mars/Base",
+            "unknown timezone `Mars/Base`",
+        ),
+        (
+            "zoe",
+            "risk add atlas x --likelihood 1 --impact 1",
+            "only the project's owner, an editor or the owner of `atlas`",
+        ),
+        (
+            "zoe",
+            "decision add atlas x",
+            "only an editor or the owner of `atlas` can log decisions (you are a viewer)",
+        ),
+        (
+            "dana",
+            "program create p2",
+            "only a tenant admin can create programs",
+        ),
+        (
+            "li",
+            "milestone move atlas api-beta --target +5w --reason x",
+            "can move it",
+        ),
+        (
+            "tpm",
+            "dep block atlas 99 --reason x",
+            "there is no dependency #99",
+        ),
+        (
+            "tpm",
+            "dep block atlas abc --reason x",
+            "`abc` is not a dependency number",
+        ),
+        (
+            "tpm",
+            "status post atlas api --rag blue --summary x",
+            "`blue` is not a RAG value",
+        ),
+        (
+            "tpm",
+            "milestone add atlas Bad_Key --target +1w",
+            "`Bad_Key` is not a valid key",
+        ),
+        (
+            "tpm",
+            r#"risk add atlas "unclosed --likelihood 1 --impact 1"#,
+            "a quote is not closed",
+        ),
+        (
+            "tpm",
+            "project add atlas x --owner dana",
+            "`dana` is not a person",
+        ),
+        (
+            "tpm",
+            "milestone add atlas m2 --target +1w --after nope",
+            "there is no milestone `nope`",
+        ),
+        (
+            "tpm",
+            "milestone add atlas m2 --target +1w --after api",
+            "`api` is a project; --after takes milestone keys",
+        ),
+        (
+            "tpm",
+            "dep add atlas --needs api --from api --what x --by +1w",
+            "cannot depend on itself",
+        ),
+        (
+            "tpm",
+            "milestone done atlas auth-ready --on +3d",
+            "is in the future",
+        ),
+        (
+            "li",
+            "status post atlas frontend --rag red --summary bad",
+            "needs --blockers or --next",
+        ),
+        (
+            "tpm",
+            "program grant atlas @zoe --role owner",
+            "a program has one owner",
+        ),
+        (
+            "tpm",
+            "milestone move atlas api-beta --target 2026-12-15 --reason x",
+            "already targets 2026-12-15",
+        ),
+        (
+            "tpm",
+            "dep add atlas --needs frontend --what x --by +1w",
+            "--from",
+        ),
+        ("tpm", "program set atlas --staleness 400", "1 to 365 days"),
+        (
+            "tpm",
+            "person set @dana --delegate @dana",
+            "cannot be their own delegate",
+        ),
+        ("tpm", "risk close atlas 7", "there is no risk #7"),
+        (
+            "tpm",
+            "milestone move atlas api-beta --target +1w --reason ''",
+            "needs a --reason",
+        ),
+    ];
+    assert!(cases.len() >= 25);
+    for (who, line, want) in cases {
+        let before = db.dump().await;
+        let out = db.bin(&[
+            "exec",
+            "--as",
+            &format!("@{who}"),
+            "--now",
+            "2026-11-27T09:00:00Z",
+            line,
+        ]);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "`{line}` should exit 2; stderr: {err} stdout: {}",
+            stdout(&out)
+        );
+        assert!(err.contains(want), "`{line}`: expected «{want}» in «{err}»");
+        assert!(
+            stdout(&out).is_empty(),
+            "`{line}` printed to stdout: {}",
+            stdout(&out)
+        );
+        assert_eq!(before, db.dump().await, "`{line}` changed the database");
+    }
+}
+
+#[tokio::test]
+async fn internal_errors_exit_1_and_a_missing_config_exits_2() {
+    let db = TestDb::new().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+        .args([
+            "--config",
+            "/nonexistent/drumbeat.toml",
+            "exec",
+            "program list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("does not exist"));
+    // A database path that is a directory cannot be opened: an internal error, exit 1.
+    let dir = db.path.parent().unwrap().to_string_lossy().into_owned();
+    let out = bin(std::path::Path::new(&dir), &["exec", "program list"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error id"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn help_is_there_for_every_area() {
+    let db = TestDb::new().await;
+    let out = db.bin(&["exec", "help"]);
+    assert!(out.status.success());
+    for area in [
+        "program",
+        "charter",
+        "project",
+        "person",
+        "milestone",
+        "dep",
+        "risk",
+        "decision",
+        "status",
+    ] {
+        assert!(stdout(&out).contains(area), "help lacks {area}");
+        let out = db.bin(&["exec", "help", area]);
+        assert!(out.status.success(), "help {area}: {}", stderr(&out));
+    }
+    let out = db.bin(&["exec", "milestone add --help"]);
+    assert!(stdout(&out).contains("--duration"), "{}", stdout(&out));
+}

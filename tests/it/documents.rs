@@ -1,0 +1,130 @@
+//! Export and import of the program document.
+
+use crate::helpers::*;
+
+async fn full_program(db: &TestDb) {
+    seed_atlas(db).await;
+    for (who, line) in [
+        ("tpm", r#"dep block atlas 1 --reason "security review""#),
+        (
+            "dana",
+            r#"status post atlas api --rag amber --summary "perf risk" --blockers "load tests""#,
+        ),
+        (
+            "dana",
+            r#"milestone move atlas api-beta --target 2026-12-22 --reason "load test failed""#,
+        ),
+        ("dana", "milestone done atlas auth-ready"),
+        (
+            "tpm",
+            r#"charter set atlas --goal "Launch" --stakeholders "CTO, VP Product""#,
+        ),
+        ("tpm", "program grant atlas @zoe --role viewer"),
+        (
+            "tpm",
+            "program set atlas --holiday 2026-12-24 --work-days mon-fri",
+        ),
+        ("tpm", "program bind atlas"),
+        (
+            "tpm",
+            "person set @dana --tz America/New_York --delegate @li",
+        ),
+        ("tpm", "risk realize atlas 1 --note \"SDK slipped\""),
+    ] {
+        db.ok(who, line).await;
+    }
+}
+
+#[tokio::test]
+async fn export_import_export_is_identical() {
+    let a = TestDb::new().await;
+    full_program(&a).await;
+    let out = a.bin(&["export", "--program", "atlas"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = stdout(&out);
+
+    let b = TestDb::new().await;
+    let file = b.path.with_file_name("atlas.json");
+    std::fs::write(&file, &first).unwrap();
+    let out = b.bin(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = stdout(&b.bin(&["export", "--program", "atlas"]));
+    assert_eq!(first, second);
+
+    // The import is usable, not just stored: history and state read back.
+    let shown = b.ok("tpm", "milestone show atlas api-beta").await;
+    assert!(shown.contains("load test failed"), "{shown}");
+
+    // Re-importing the same file changes nothing.
+    let before = b.dump().await;
+    let out = b.bin(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Replaced"), "{}", stdout(&out));
+    let after = b.dump().await;
+    assert_eq!(before.len(), after.len());
+    assert_eq!(second, stdout(&b.bin(&["export", "--program", "atlas"])));
+}
+
+#[tokio::test]
+async fn one_bad_record_rejects_the_whole_file_with_its_path() {
+    let a = TestDb::new().await;
+    full_program(&a).await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout(&a.bin(&["export", "--program", "atlas"]))).unwrap();
+    let b = TestDb::new().await;
+    type Breakage = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(Breakage, &str)> = vec![
+        (
+            Box::new(|d| d["milestones"][1]["target"] = "2026-13-01".into()),
+            "milestones[1].target",
+        ),
+        (
+            Box::new(|d| d["risks"][0]["likelihood"] = 7.into()),
+            "risks[0].likelihood",
+        ),
+        (
+            Box::new(|d| d["projects"][0]["owner"] = "ghost".into()),
+            "projects[0].owner: `ghost` is not in `people`",
+        ),
+        (
+            Box::new(|d| d["milestones"][0]["after"] = serde_json::json!(["nope"])),
+            "milestones[0].after[0]",
+        ),
+        (
+            Box::new(|d| d["program"]["timezone"] = "Mars/Base".into()),
+            "program.timezone",
+        ),
+        (
+            Box::new(|d| d["milestones"][1]["after"] = serde_json::json!(["fe-launch"])),
+            "cycle",
+        ),
+        (
+            Box::new(|d| d["dependencies"][0]["needs"] = serde_json::json!({"project": "api"})),
+            "dependencies[0].from",
+        ),
+        (
+            Box::new(|d| d["status_updates"][0]["rag"] = "blue".into()),
+            "status_updates[0].rag",
+        ),
+        (Box::new(|d| d["version"] = 9.into()), "version"),
+        (
+            Box::new(|d| d["projects"][1]["colour"] = "red".into()),
+            "projects[1]",
+        ),
+    ];
+    for (i, (break_it, want)) in cases.into_iter().enumerate() {
+        let mut bad = doc.clone();
+        break_it(&mut bad);
+        let file = b.path.with_file_name(format!("bad{i}.json"));
+        std::fs::write(&file, serde_json::to_string(&bad).unwrap()).unwrap();
+        let before = b.dump().await;
+        let out = b.bin(&["import", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(want),
+            "case {i}: expected «{want}» in «{}»",
+            stderr(&out)
+        );
+        assert_eq!(before, b.dump().await, "case {i} changed the database");
+    }
+}

@@ -1,0 +1,191 @@
+//! A whole program through the text grammar, then a second process sees it all.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_program_from_create_to_status_and_a_second_process_sees_it() {
+    let db = TestDb::new().await;
+    // Arrange / act: the TPM sets the program up, the leads answer.
+    seed_atlas(&db).await;
+    db.ok(
+        "tpm",
+        r#"dep block atlas 1 --reason "waiting on security review""#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"risk add atlas "Load test capacity" --likelihood 2 --impact 3 --project api"#,
+    )
+    .await;
+    db.ok("dana", r#"status post atlas api --rag amber --summary "Beta on track, perf risk" --blockers "none""#).await;
+    db.ok(
+        "li",
+        r#"status post atlas frontend --rag green --summary "Design done""#,
+    )
+    .await;
+    db.ok(
+        "dana",
+        r#"milestone move atlas api-beta --target 2026-12-22 --reason "load test failed""#,
+    )
+    .await;
+    db.ok("dana", "milestone done atlas auth-ready").await;
+    db.ok(
+        "tpm",
+        r#"charter set atlas --goal "Launch Atlas GA" --scope-out "On-prem""#,
+    )
+    .await;
+
+    // Assert, in-process.
+    let shown = db.ok("tpm", "milestone show atlas api-beta").await;
+    assert!(shown.contains("2026-12-15 → 2026-12-22"), "{shown}");
+    assert!(shown.contains("load test failed"), "{shown}");
+    let missing = db.ok("tpm", "status missing atlas").await;
+    assert!(
+        missing.contains("legal") && !missing.contains("`api`"),
+        "{missing}"
+    );
+
+    // Assert, from another process: everything the first wrote is there.
+    let p = |args: &[&str]| {
+        let out = db.bin(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let milestones = p(&["exec", "milestone list atlas"]);
+    for want in ["auth-ready", "api-beta", "fe-launch", "+7d", "done"] {
+        assert!(milestones.contains(want), "missing {want} in {milestones}");
+    }
+    let deps = p(&["exec", "dep", "list", "atlas"]);
+    assert!(
+        deps.contains("Auth endpoints") && deps.contains("blocked"),
+        "{deps}"
+    );
+    assert!(deps.contains("Vendor security review (external)"), "{deps}");
+    let risks = p(&["exec", "--json", "risk list atlas"]);
+    let json: serde_json::Value = serde_json::from_str(&risks).expect("json reply");
+    assert_eq!(
+        json["blocks"][0]["rows"].as_array().map(Vec::len),
+        Some(2),
+        "{risks}"
+    );
+    assert!(
+        risks.find("Vendor SDK late") < risks.find("Load test capacity"),
+        "worst first: {risks}"
+    );
+    let decisions = p(&["exec", "decision list atlas"]);
+    assert!(decisions.contains("Ship without SSO"), "{decisions}");
+    let status = p(&["exec", "status list atlas"]);
+    assert!(
+        status.contains("AMBER") && status.contains("GREEN"),
+        "{status}"
+    );
+    let charter = p(&["exec", "charter show atlas"]);
+    assert!(
+        charter.contains("Launch Atlas GA") && charter.contains("On-prem"),
+        "{charter}"
+    );
+    let show = p(&["exec", "program show atlas"]);
+    assert!(show.contains("api, frontend, legal"), "{show}");
+}
+
+#[tokio::test]
+async fn every_change_writes_an_event_in_the_same_transaction() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let before = drumbeat::store::event_count(&mut conn, &drumbeat::domain::Tenant::local())
+        .await
+        .unwrap();
+    drop(conn);
+    db.ok("tpm", r#"dep block atlas 1 --reason "security review""#)
+        .await;
+    db.ok("tpm", "dep unblock atlas 1").await;
+    db.ok("tpm", "program list").await; // reads write nothing
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let after = drumbeat::store::event_count(&mut conn, &drumbeat::domain::Tenant::local())
+        .await
+        .unwrap();
+    assert_eq!(after, before + 2);
+    // The log is append-only.
+    let err = sqlx::query("UPDATE events SET kind = 'x'")
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+#[tokio::test]
+async fn a_bound_channel_may_leave_the_program_out() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let refused = db.refused("tpm", "milestone list").await;
+    assert!(refused.contains("program bind"), "{refused}");
+    db.ok("tpm", "program bind atlas").await;
+    let list = db.ok("tpm", "milestone list").await;
+    assert!(list.contains("api-beta"), "{list}");
+    db.ok("dana", r#"status post api --rag green --summary "fine""#)
+        .await;
+    let status = db.ok("tpm", "status list api").await;
+    assert!(status.contains("fine"), "{status}");
+}
+
+#[tokio::test]
+async fn relative_dates_are_read_in_the_programs_timezone() {
+    let db = TestDb::new().await;
+    db.ok("tpm", "program create tokyo --tz Asia/Tokyo").await;
+    db.ok("tpm", "program create hawaii --tz Pacific/Honolulu")
+        .await;
+    // 09:00 UTC on Friday 27 Nov is 18:00 Friday in Tokyo and 23:00 Thursday in Honolulu.
+    db.ok("tpm", "milestone add tokyo m --target tomorrow")
+        .await;
+    db.ok("tpm", "milestone add hawaii m --target tomorrow")
+        .await;
+    assert!(db
+        .ok("tpm", "milestone show tokyo m")
+        .await
+        .contains("2026-11-28"));
+    assert!(db
+        .ok("tpm", "milestone show hawaii m")
+        .await
+        .contains("2026-11-27"));
+}
+
+#[tokio::test]
+async fn permissions_follow_roles_and_project_ownership() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    // A viewer cannot add risks; the refusal names the role needed.
+    let msg = db
+        .refused("zoe", r#"risk add atlas "x" --likelihood 1 --impact 1"#)
+        .await;
+    assert!(msg.contains("editor"), "{msg}");
+    // Creating programs needs tenant admin.
+    assert!(db
+        .refused("dana", "program create other")
+        .await
+        .contains("tenant admin"));
+    // A project owner may move their own milestone but not another team's.
+    db.ok(
+        "dana",
+        r#"milestone move atlas auth-ready --target +2w --reason "scope""#,
+    )
+    .await;
+    let msg = db
+        .refused(
+            "dana",
+            r#"milestone move atlas fe-launch --target +9w --reason "x""#,
+        )
+        .await;
+    assert!(msg.contains("owner"), "{msg}");
+    // Granting editor lets zoe in.
+    db.ok("tpm", "program grant atlas @zoe --role editor").await;
+    db.ok("zoe", r#"risk add atlas "x" --likelihood 1 --impact 1"#)
+        .await;
+    // Archived programs are read-only.
+    db.ok("tpm", "program archive atlas").await;
+    assert!(db
+        .refused("tpm", "risk close atlas 1")
+        .await
+        .contains("archived"));
+    db.ok("tpm", "risk list atlas").await;
+}

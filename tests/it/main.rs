@@ -1,0 +1,8 @@
+//! The one integration-test binary: helpers, then one module per area.
+
+mod helpers;
+
+mod bad_input;
+mod documents;
+mod lifecycle;
+mod tenancy;
