@@ -73,6 +73,54 @@ pub async fn find_program(
     }
 }
 
+/// What a command needs first, in one round trip: the program, and who the actor is on it.
+pub struct ProgramForActor {
+    pub scope: Scope,
+    pub program: Program,
+    /// The actor's person id, if they are known in the tenant.
+    pub actor: Option<PersonId>,
+    /// The actor's granted role (editor or viewer), if any.
+    pub role: Option<Role>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProgramForActorRow {
+    #[sqlx(flatten)]
+    program: ProgramRow,
+    actor_id: Option<i64>,
+    actor_role: Option<String>,
+}
+
+pub async fn find_program_for(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    key: &Key,
+    actor_handle: &str,
+) -> anyhow::Result<Option<ProgramForActor>> {
+    let row: Option<ProgramForActorRow> = sqlx::query_as(
+        "SELECT p.id, p.key, p.name, p.owner_id, p.timezone, p.work_days, p.holidays, p.staleness_days,
+                p.archived, p.created_at, a.id AS actor_id, r.role AS actor_role
+         FROM programs p
+         LEFT JOIN people a ON a.tenant = p.tenant AND a.handle = ?3
+         LEFT JOIN program_roles r ON r.program_id = p.id AND r.person_id = a.id
+         WHERE p.tenant = ?1 AND p.key = ?2",
+    )
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .bind(actor_handle)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a program")?;
+    let Some(row) = row else { return Ok(None) };
+    let program = Program::try_from(row.program)?;
+    Ok(Some(ProgramForActor {
+        scope: Scope { tenant: tenant.clone(), program_id: program.id },
+        program,
+        actor: row.actor_id,
+        role: row.actor_role.as_deref().map(Role::parse).transpose()?,
+    }))
+}
+
 pub async fn list_programs(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<Program>> {
     let rows: Vec<ProgramRow> = sqlx::query_as(&format!(
         "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = ? ORDER BY archived, key"

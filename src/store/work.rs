@@ -85,6 +85,17 @@ pub async fn find_project(
     row.map(Project::try_from).transpose()
 }
 
+/// The owner of one project of the program.
+pub async fn project_owner(conn: &mut Conn, scope: &Scope, project: i64) -> anyhow::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT owner_id FROM projects WHERE id = ? AND program_id = ?")
+        .bind(project)
+        .bind(scope.program_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("looking up a project's owner")?;
+    Ok(row.map(|(o,)| o))
+}
+
 pub async fn insert_project(
     conn: &mut Conn,
     scope: &Scope,
@@ -186,13 +197,19 @@ pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Mi
         .collect()
 }
 
-pub async fn find_milestone(
-    conn: &mut Conn,
-    scope: &Scope,
-    key: &Key,
-) -> anyhow::Result<Option<Milestone>> {
-    let row: Option<MilestoneRow> = sqlx::query_as(&format!(
-        "SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ? AND key = ?"
+#[derive(sqlx::FromRow)]
+struct MilestoneWithPredsRow {
+    #[sqlx(flatten)]
+    milestone: MilestoneRow,
+    preds: Option<String>,
+}
+
+pub async fn find_milestone(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<Milestone>> {
+    let row: Option<MilestoneWithPredsRow> = sqlx::query_as(&format!(
+        "SELECT {MILESTONE_COLS},
+           (SELECT group_concat(predecessor_id) FROM
+              (SELECT predecessor_id FROM milestone_edges WHERE successor_id = milestones.id ORDER BY predecessor_id)) AS preds
+         FROM milestones WHERE program_id = ? AND key = ?"
     ))
     .bind(scope.program_id)
     .bind(key.as_str())
@@ -200,15 +217,11 @@ pub async fn find_milestone(
     .await
     .context("looking up a milestone")?;
     let Some(row) = row else { return Ok(None) };
-    let preds: Vec<(i64,)> = sqlx::query_as(
-        "SELECT predecessor_id FROM milestone_edges WHERE successor_id = ? ORDER BY predecessor_id",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await
-    .context("loading a milestone's predecessors")?;
-    row.into_milestone(preds.into_iter().map(|(p,)| p).collect())
-        .map(Some)
+    let preds = match row.preds.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(list) => list.split(',').map(str::parse).collect::<Result<Vec<i64>, _>>().context("reading predecessors")?,
+    };
+    row.milestone.into_milestone(preds).map(Some)
 }
 
 pub struct NewMilestone<'a> {

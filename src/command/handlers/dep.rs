@@ -384,6 +384,9 @@ async fn require_dep_edit(
     d: &Dependency,
     doing: &str,
 ) -> Result<()> {
+    if s.is_editor(scope, p).await? {
+        return Ok(());
+    }
     let projects = store::projects(s.conn(), scope).await?;
     let milestones = store::milestones(s.conn(), scope).await?;
     let mut owners: Vec<i64> = d.owner.into_iter().collect();

@@ -72,7 +72,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             let owner = match (&owner, &project) {
                 (Some(r), _) => Some(s.person(r).await?.id),
                 (None, Some(pr)) => Some(pr.owner),
-                (None, None) => Some(s.actor().await?.id),
+                (None, None) => Some(s.actor_id().await?),
             };
             let today = s.today(&p);
             let target_date = date.resolve(today);
@@ -460,14 +460,13 @@ async fn require_milestone_edit(
     m: &Milestone,
     doing: &str,
 ) -> Result<()> {
+    if s.is_editor(scope, p).await? {
+        return Ok(());
+    }
     let mut owners: Vec<i64> = m.owner.into_iter().collect();
     if let Some(pid) = m.project {
-        if let Some(pr) = store::projects(s.conn(), scope)
-            .await?
-            .into_iter()
-            .find(|pr| pr.id == pid)
-        {
-            owners.push(pr.owner);
+        if let Some(owner) = store::project_owner(s.conn(), scope, pid).await? {
+            owners.push(owner);
         }
     }
     if owners.is_empty() {

@@ -32,6 +32,8 @@ pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
         tx,
         ctx,
         actor: None,
+        actor_id: None,
+        role_on: None,
         people: None,
     };
     let outcome = dispatch(&mut s, command).await;
@@ -73,6 +75,10 @@ pub(crate) struct Session<'a> {
     pub tx: Tx,
     pub ctx: &'a Ctx,
     actor: Option<Person>,
+    /// The actor's id once known, from the program lookup or from `actor()`.
+    actor_id: Option<PersonId>,
+    /// The actor's granted role on the program looked up last: (program id, role).
+    role_on: Option<(i64, Option<Role>)>,
     people: Option<HashMap<PersonId, Person>>,
 }
 
@@ -111,7 +117,24 @@ impl Session<'_> {
         let p = store::ensure_person(&mut self.tx, &self.ctx.tenant, &a.handle, &a.display_name)
             .await?;
         self.actor = Some(p.clone());
+        self.actor_id = Some(p.id);
         Ok(p)
+    }
+
+    /// The actor's id, added to the tenant on first use; no query when already known.
+    pub async fn actor_id(&mut self) -> Result<PersonId> {
+        match self.actor_id {
+            Some(id) => Ok(id),
+            None => Ok(self.actor().await?.id),
+        }
+    }
+
+    /// The actor's id if they are already known, without adding them.
+    pub async fn known_actor_id(&mut self) -> Result<Option<PersonId>> {
+        if self.actor_id.is_some() {
+            return Ok(self.actor_id);
+        }
+        Ok(self.known_actor().await?.map(|p| p.id))
     }
 
     /// The actor if they are already known, without adding them (for read-only commands).
@@ -122,6 +145,9 @@ impl Session<'_> {
         let p =
             store::person_by_handle(&mut self.tx, &self.ctx.tenant, &self.ctx.actor.handle).await?;
         self.actor.clone_from(&p);
+        if let Some(p) = &p {
+            self.actor_id = Some(p.id);
+        }
         Ok(p)
     }
 
@@ -144,8 +170,15 @@ impl Session<'_> {
                 }
             }
         };
-        match store::find_program(&mut self.tx, &self.ctx.tenant, &key).await? {
-            Some(found) => Ok(found),
+        let tenant = self.ctx.tenant.clone();
+        match store::find_program_for(&mut self.tx, &tenant, &key, &self.ctx.actor.handle).await? {
+            Some(found) => {
+                if found.actor.is_some() {
+                    self.actor_id = found.actor;
+                }
+                self.role_on = Some((found.program.id, found.role));
+                Ok((found.scope, found.program))
+            }
             None => refuse(format!(
                 "there is no program `{key}`: `program list` shows the programs here"
             )),
@@ -200,13 +233,18 @@ impl Session<'_> {
         if self.ctx.actor.is_admin {
             return Ok(Role::Owner);
         }
-        let Some(me) = self.known_actor().await? else {
+        let Some(me) = self.known_actor_id().await? else {
             return Ok(Role::Viewer);
         };
-        if me.id == program.owner {
+        if me == program.owner {
             return Ok(Role::Owner);
         }
-        Ok(store::granted_role(&mut self.tx, scope, me.id)
+        if let Some((pid, role)) = self.role_on {
+            if pid == program.id {
+                return Ok(role.unwrap_or(Role::Viewer));
+            }
+        }
+        Ok(store::granted_role(&mut self.tx, scope, me)
             .await?
             .unwrap_or(Role::Viewer))
     }
@@ -250,8 +288,8 @@ impl Session<'_> {
         if self.role(scope, program).await? >= Role::Editor {
             return Ok(());
         }
-        if let Some(me) = self.known_actor().await? {
-            if owners.contains(&me.id) {
+        if let Some(me) = self.known_actor_id().await? {
+            if owners.contains(&me) {
                 return Ok(());
             }
         }
@@ -270,7 +308,7 @@ impl Session<'_> {
         before: Option<&B>,
         after: Option<&A>,
     ) -> Result<()> {
-        let actor = self.actor().await?.id;
+        let actor = self.actor_id().await?;
         let e = store::NewEvent {
             actor: Some(actor),
             at: self.ctx.now,
@@ -290,6 +328,19 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// The actor as a mention, without a query.
+    pub fn actor_mention(&self) -> Mention {
+        match &self.actor {
+            Some(p) => Mention::from(p),
+            None => Mention { handle: self.ctx.actor.handle.clone(), name: self.ctx.actor.display_name.clone() },
+        }
+    }
+
+    /// Whether the actor is at least an editor (or owner, or tenant admin) of the program.
+    pub async fn is_editor(&mut self, scope: &Scope, program: &Program) -> Result<bool> {
+        Ok(self.role(scope, program).await? >= Role::Editor)
+    }
+
     pub fn today(&self, program: &Program) -> NaiveDate {
         program.today(self.ctx.now)
     }
@@ -304,6 +355,9 @@ impl Session<'_> {
     }
 
     pub async fn mention(&mut self, id: PersonId) -> Result<Mention> {
+        if let Some(p) = self.actor.as_ref().filter(|a| a.id == id) {
+            return Ok(Mention::from(p));
+        }
         if let Some(p) = self.people().await?.get(&id) {
             return Ok(Mention::from(p));
         }

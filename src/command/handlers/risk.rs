@@ -36,7 +36,7 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
                 .await?;
             let owner = match &owner {
                 Some(r) => s.person(r).await?.id,
-                None => s.actor().await?.id,
+                None => s.actor_id().await?,
             };
             let today = s.today(&p);
             let mut r = Risk {

@@ -51,7 +51,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                     rag.as_str()
                 ));
             }
-            let author = s.actor().await?;
+            let author = s.actor_id().await?;
             let mut u = StatusUpdate {
                 id: 0,
                 project: project.id,
@@ -61,7 +61,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                 next_steps: next_steps
                     .map(|n| n.as_str().to_owned())
                     .unwrap_or_default(),
-                author: Some(author.id),
+                author: Some(author),
                 posted_at: s.ctx.now,
             };
             u.id = store::insert_status_update(s.conn(), &scope, &u).await?;
@@ -80,7 +80,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                         ("Summary", Text::plain(u.summary.as_str())),
                         ("Blockers", Text::plain(u.blockers.clone())),
                         ("Next steps", Text::plain(u.next_steps.clone())),
-                        ("Author", Text::new().person(&author)),
+                        ("Author", Text::new().person(s.actor_mention())),
                     ]),
             )
         }
