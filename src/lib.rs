@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod demo;
 pub mod document;
 pub mod domain;
 pub mod platform;

@@ -51,6 +51,8 @@ struct Who {
 
 #[derive(Debug, Subcommand)]
 enum Mode {
+    /// Build the sample program (a cloud-service launch) and show it as a transcript
+    Demo,
     /// An interactive console with line editing and history
     Console(Who),
     /// Run one command: `drumbeat exec "milestone list atlas"`. Exit 0 ok, 2 refused, 1 failed
@@ -147,6 +149,16 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
+        Mode::Demo => {
+            let console = Console::new(&settings.console, Tenant::local(), None).map_err(anyhow::Error::msg)?;
+            let store = Store::open(&settings.database).await?;
+            let mut out = std::io::stdout().lock();
+            drumbeat::demo::run(&store, &SystemClock, &console, &mut out).await?;
+            store.close().await;
+            println!("
+The sample program is in {}. Explore it with `drumbeat --db {} console`.", settings.database.path, settings.database.path);
+            Ok(ExitCode::SUCCESS)
+        }
         Mode::Console(who) => {
             let console = match console_for(&settings, &who) {
                 Ok(c) => c,

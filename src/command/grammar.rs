@@ -586,7 +586,7 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
     if words.is_empty() {
         return Ok(Parsed::Help(overview()));
     }
-    match Line::try_parse_from(&words) {
+    match parse_words(&words) {
         Ok(line) => match line.command {
             Command::Help { topic } => help(&topic).map(Parsed::Help),
             command => Ok(Parsed::Run(command)),
@@ -596,6 +596,21 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
             _ => Err(ParseError(tidy_clap_error(&e.to_string()))),
         },
     }
+}
+
+/// The clap command tree, built once: building it is most of the cost of a parse.
+fn line_command() -> &'static clap::Command {
+    static COMMAND: std::sync::OnceLock<clap::Command> = std::sync::OnceLock::new();
+    COMMAND.get_or_init(|| {
+        let mut cmd = Line::command();
+        cmd.build();
+        cmd
+    })
+}
+
+fn parse_words(words: &[String]) -> Result<Line, clap::Error> {
+    let matches = line_command().clone().try_get_matches_from(words)?;
+    <Line as clap::FromArgMatches>::from_arg_matches(&matches)
 }
 
 /// Splits a line into words, honouring quotes. Curly double quotes, which chat clients

@@ -189,3 +189,17 @@ async fn permissions_follow_roles_and_project_ownership() {
         .contains("archived"));
     db.ok("tpm", "risk list atlas").await;
 }
+
+#[tokio::test]
+async fn the_demo_script_runs_without_a_refusal_and_twice_is_safe() {
+    let db = TestDb::new().await;
+    let out = db.bin(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let transcript = stdout(&out);
+    assert!(!transcript.contains("error:"), "{transcript}");
+    assert!(transcript.contains("Load test failed at 70% of target"), "{transcript}");
+    let again = db.bin(&["demo"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stdout(&again).contains("already in this database"));
+    assert!(!stdout(&again).contains("error:"), "{}", stdout(&again));
+}
