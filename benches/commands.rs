@@ -34,10 +34,15 @@ fn ctx(who: &str, n: usize) -> Ctx {
     Ctx {
         tenant: Tenant::local(),
         platform: Platform::Console,
-        actor: Actor { handle: who.into(), display_name: who.into(), is_admin: who == "tpm" },
+        actor: Actor {
+            handle: who.into(),
+            display_name: who.into(),
+            is_admin: who == "tpm",
+        },
         channel: Some("console".into()),
         // Time moves a second per command, as it would.
-        now: Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap() + chrono::Duration::seconds(n as i64),
+        now: Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap()
+            + chrono::Duration::seconds(n as i64),
     }
 }
 
@@ -45,20 +50,32 @@ const PROJECTS: usize = 20;
 const MILESTONES_PER_PROJECT: usize = 3;
 
 async fn seed(store: &Store) {
-    let mut lines = vec![r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#.to_owned()];
+    let mut lines =
+        vec![r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#.to_owned()];
     for p in 0..PROJECTS {
-        lines.push(format!("project add atlas p{p} --name \"Project {p}\" --owner @lead{p}"));
+        lines.push(format!(
+            "project add atlas p{p} --name \"Project {p}\" --owner @lead{p}"
+        ));
         for m in 0..MILESTONES_PER_PROJECT {
-            let after = if m > 0 { format!(" --after p{p}-m{}", m - 1) } else { String::new() };
+            let after = if m > 0 {
+                format!(" --after p{p}-m{}", m - 1)
+            } else {
+                String::new()
+            };
             lines.push(format!("milestone add atlas p{p}-m{m} --target 2027-0{}-15 --project p{p} --duration 5{after}", m + 1));
         }
     }
     for p in 1..PROJECTS {
-        lines.push(format!("dep add atlas --needs p{p} --from p{} --what \"Deliverable {p}\" --by 2027-01-10", p - 1));
+        lines.push(format!(
+            "dep add atlas --needs p{p} --from p{} --what \"Deliverable {p}\" --by 2027-01-10",
+            p - 1
+        ));
     }
     lines.push(r#"risk add atlas "Seed risk" --likelihood 3 --impact 3"#.to_owned());
     for (i, line) in lines.iter().enumerate() {
-        command::execute(store, &ctx("tpm", i), line).await.unwrap_or_else(|e| panic!("{line}: {e}"));
+        command::execute(store, &ctx("tpm", i), line)
+            .await
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
     }
 }
 
@@ -68,12 +85,36 @@ fn command_for(i: usize) -> (String, String) {
     let lead = format!("lead{p}");
     let tpm = "tpm".to_owned();
     match i % 20 {
-        0..=5 => (lead, format!("status post atlas p{p} --rag amber --summary \"Update {i}\" --blockers \"none\"")),
-        6 | 7 => (tpm, format!("risk add atlas \"Risk {i}\" --likelihood {} --impact {}", i % 5 + 1, (i / 5) % 5 + 1)),
-        8 | 9 => (lead, format!("milestone move atlas p{p}-m2 --target 2027-03-{:02} --reason \"replan {i}\"", 10 + i % 18)),
-        10 => (tpm, format!("dep block atlas {} --reason \"waiting {i}\"", p.max(1))),
+        0..=5 => (
+            lead,
+            format!(
+                "status post atlas p{p} --rag amber --summary \"Update {i}\" --blockers \"none\""
+            ),
+        ),
+        6 | 7 => (
+            tpm,
+            format!(
+                "risk add atlas \"Risk {i}\" --likelihood {} --impact {}",
+                i % 5 + 1,
+                (i / 5) % 5 + 1
+            ),
+        ),
+        8 | 9 => (
+            lead,
+            format!(
+                "milestone move atlas p{p}-m2 --target 2027-03-{:02} --reason \"replan {i}\"",
+                10 + i % 18
+            ),
+        ),
+        10 => (
+            tpm,
+            format!("dep block atlas {} --reason \"waiting {i}\"", p.max(1)),
+        ),
         11 => (tpm, format!("dep set atlas {} --state at-risk", p.max(1))),
-        12 => (tpm, format!("decision add atlas \"Decision {i}\" --outcome \"ok\"")),
+        12 => (
+            tpm,
+            format!("decision add atlas \"Decision {i}\" --outcome \"ok\""),
+        ),
         13 => (tpm, format!("risk set atlas 1 --likelihood {}", i % 5 + 1)),
         14 => (tpm, format!("milestone show atlas p{p}-m1")),
         15 => (tpm, format!("dep show atlas {}", p.max(1))),
@@ -86,7 +127,11 @@ fn command_for(i: usize) -> (String, String) {
 
 async fn open(path: &std::path::Path, sync: Durability) -> Store {
     let _ = std::fs::remove_file(path);
-    let settings = DbSettings { path: path.to_string_lossy().into_owned(), synchronous: sync, ..DbSettings::default() };
+    let settings = DbSettings {
+        path: path.to_string_lossy().into_owned(),
+        synchronous: sync,
+        ..DbSettings::default()
+    };
     Store::open(&settings).await.expect("open")
 }
 
@@ -108,7 +153,11 @@ async fn run_commands(dir: &std::path::Path, sync: Durability, n: usize) -> Figu
     }
     let total = start.elapsed();
     store.close().await;
-    Figures { ops: n, total, latencies }
+    Figures {
+        ops: n,
+        total,
+        latencies,
+    }
 }
 
 async fn run_raw(dir: &std::path::Path, sync: Durability, n: usize) -> Figures {
@@ -132,13 +181,25 @@ async fn run_raw(dir: &std::path::Path, sync: Durability, n: usize) -> Figures {
     }
     let total = start.elapsed();
     store.close().await;
-    Figures { ops: n, total, latencies }
+    Figures {
+        ops: n,
+        total,
+        latencies,
+    }
 }
 
 fn main() {
-    let n: usize = std::env::var("DRUMBEAT_BENCH_COMMANDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let dir = tempfile::tempdir_in(std::env::var("DRUMBEAT_BENCH_DIR").unwrap_or_else(|_| ".".into())).expect("temp dir");
+    let n: usize = std::env::var("DRUMBEAT_BENCH_COMMANDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir =
+        tempfile::tempdir_in(std::env::var("DRUMBEAT_BENCH_DIR").unwrap_or_else(|_| ".".into()))
+            .expect("temp dir");
     let mut json = serde_json::Map::new();
     json.insert("commands".into(), n.into());
     for sync in [Durability::Normal, Durability::Full] {

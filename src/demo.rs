@@ -11,27 +11,90 @@ use crate::store::Store;
 
 /// Who types each line, and the line. Dates are relative, so the sample is always current.
 pub const SCRIPT: &[(&str, &str)] = &[
-    ("tpm", r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#),
-    ("tpm", r#"charter set atlas --goal "Launch the Atlas managed service to GA" --scope-in "Public API, web console, billing" --scope-out "On-prem edition" --metrics "100 paying tenants in Q1; p99 API latency < 200 ms" --stakeholders "CTO, VP Product, Support lead""#),
-    ("tpm", r#"project add atlas api --name "Public API" --owner @dana"#),
-    ("tpm", r#"project add atlas frontend --name "Web console" --owner @li"#),
-    ("tpm", r#"project add atlas billing --name "Billing" --owner @omar"#),
-    ("tpm", r#"person set @li --tz America/New_York --delegate @sam"#),
-    ("tpm", r#"milestone add atlas auth-ready --title "Auth endpoints ready" --target +1w --project api"#),
-    ("tpm", r#"milestone add atlas api-beta --title "API beta" --target +3w --project api --after auth-ready --duration 10"#),
-    ("tpm", r#"milestone add atlas console-beta --title "Console beta" --target +5w --project frontend --after api-beta --duration 10"#),
-    ("tpm", r#"milestone add atlas payments-live --title "Payments live" --target +6w --project billing"#),
-    ("tpm", r#"milestone add atlas ga --title "General availability" --target +9w --after console-beta,payments-live --duration 5"#),
-    ("tpm", r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by +6d"#),
-    ("tpm", r#"dep add atlas --needs payments-live --external "Legal review" --what "Payment processor contract approved" --by +4w"#),
-    ("tpm", r#"dep add atlas --needs billing --from api --what "Usage metering events" --by +4w"#),
-    ("tpm", r#"risk add atlas "Payment vendor SDK late" --likelihood 4 --impact 5 --owner @omar --mitigation "Fall back to the REST API" --customer-impact "No self-serve upgrades at GA" --review-by +1w"#),
-    ("tpm", r#"risk add atlas "Load tests show p99 over budget" --likelihood 3 --impact 4 --owner @dana --project api --mitigation "Cache token introspection""#),
-    ("tpm", r#"decision add atlas "Ship GA without SSO" --context "SSO vendor cannot deliver before GA" --options "Delay GA 6 weeks; ship without SSO" --outcome "SSO follows in v1.1""#),
-    ("dana", r#"status post atlas api --rag amber --summary "Auth on track; load tests at 70% of target" --blockers "Security review of token format" --next "Finish rate limiting""#),
-    ("omar", r#"status post atlas billing --rag green --summary "Invoicing done, waiting on contract""#),
-    ("tpm", r#"dep block atlas 1 --reason "Waiting on security review of the token format""#),
-    ("dana", r#"milestone move atlas api-beta --target +4w --reason "Load test failed at 70% of target""#),
+    (
+        "tpm",
+        r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
+    ),
+    (
+        "tpm",
+        r#"charter set atlas --goal "Launch the Atlas managed service to GA" --scope-in "Public API, web console, billing" --scope-out "On-prem edition" --metrics "100 paying tenants in Q1; p99 API latency < 200 ms" --stakeholders "CTO, VP Product, Support lead""#,
+    ),
+    (
+        "tpm",
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+    ),
+    (
+        "tpm",
+        r#"project add atlas frontend --name "Web console" --owner @li"#,
+    ),
+    (
+        "tpm",
+        r#"project add atlas billing --name "Billing" --owner @omar"#,
+    ),
+    (
+        "tpm",
+        r#"person set @li --tz America/New_York --delegate @sam"#,
+    ),
+    (
+        "tpm",
+        r#"milestone add atlas auth-ready --title "Auth endpoints ready" --target +1w --project api"#,
+    ),
+    (
+        "tpm",
+        r#"milestone add atlas api-beta --title "API beta" --target +3w --project api --after auth-ready --duration 10"#,
+    ),
+    (
+        "tpm",
+        r#"milestone add atlas console-beta --title "Console beta" --target +5w --project frontend --after api-beta --duration 10"#,
+    ),
+    (
+        "tpm",
+        r#"milestone add atlas payments-live --title "Payments live" --target +6w --project billing"#,
+    ),
+    (
+        "tpm",
+        r#"milestone add atlas ga --title "General availability" --target +9w --after console-beta,payments-live --duration 5"#,
+    ),
+    (
+        "tpm",
+        r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by +6d"#,
+    ),
+    (
+        "tpm",
+        r#"dep add atlas --needs payments-live --external "Legal review" --what "Payment processor contract approved" --by +4w"#,
+    ),
+    (
+        "tpm",
+        r#"dep add atlas --needs billing --from api --what "Usage metering events" --by +4w"#,
+    ),
+    (
+        "tpm",
+        r#"risk add atlas "Payment vendor SDK late" --likelihood 4 --impact 5 --owner @omar --mitigation "Fall back to the REST API" --customer-impact "No self-serve upgrades at GA" --review-by +1w"#,
+    ),
+    (
+        "tpm",
+        r#"risk add atlas "Load tests show p99 over budget" --likelihood 3 --impact 4 --owner @dana --project api --mitigation "Cache token introspection""#,
+    ),
+    (
+        "tpm",
+        r#"decision add atlas "Ship GA without SSO" --context "SSO vendor cannot deliver before GA" --options "Delay GA 6 weeks; ship without SSO" --outcome "SSO follows in v1.1""#,
+    ),
+    (
+        "dana",
+        r#"status post atlas api --rag amber --summary "Auth on track; load tests at 70% of target" --blockers "Security review of token format" --next "Finish rate limiting""#,
+    ),
+    (
+        "omar",
+        r#"status post atlas billing --rag green --summary "Invoicing done, waiting on contract""#,
+    ),
+    (
+        "tpm",
+        r#"dep block atlas 1 --reason "Waiting on security review of the token format""#,
+    ),
+    (
+        "dana",
+        r#"milestone move atlas api-beta --target +4w --reason "Load test failed at 70% of target""#,
+    ),
     ("tpm", "program bind atlas"),
     ("tpm", "program show"),
     ("tpm", "milestone list"),
@@ -43,16 +106,31 @@ pub const SCRIPT: &[(&str, &str)] = &[
 
 /// Runs the sample script, printing each line and its reply. A program `atlas` that is
 /// already there is shown rather than rebuilt.
-pub async fn run(store: &Store, clock: &dyn Clock, console: &Console, out: &mut impl std::io::Write) -> anyhow::Result<()> {
-    let exists = console.execute(store, clock, "program show atlas").await.is_ok();
+pub async fn run(
+    store: &Store,
+    clock: &dyn Clock,
+    console: &Console,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let exists = console
+        .execute(store, clock, "program show atlas")
+        .await
+        .is_ok();
     for (who, line) in SCRIPT {
-        let read_only = line.starts_with("program show") || line.contains(" list") || line.starts_with("status missing") || line.starts_with("milestone show");
+        let read_only = line.starts_with("program show")
+            || line.contains(" list")
+            || line.starts_with("status missing")
+            || line.starts_with("milestone show");
         if exists && !read_only && *line != "program bind atlas" {
             continue;
         }
         let as_who = Console {
             tenant: Tenant::local(),
-            actor: Actor { handle: (*who).into(), display_name: (*who).into(), is_admin: console.actor.handle == *who && console.actor.is_admin },
+            actor: Actor {
+                handle: (*who).into(),
+                display_name: (*who).into(),
+                is_admin: console.actor.handle == *who && console.actor.is_admin,
+            },
             channel: console.channel.clone(),
         };
         writeln!(out, "\n@{who}> {line}")?;
@@ -63,7 +141,10 @@ pub async fn run(store: &Store, clock: &dyn Clock, console: &Console, out: &mut 
         }
     }
     if exists {
-        writeln!(out, "\n(The sample program was already in this database; it was shown, not rebuilt.)")?;
+        writeln!(
+            out,
+            "\n(The sample program was already in this database; it was shown, not rebuilt.)"
+        )?;
     }
     Ok(())
 }

@@ -150,13 +150,17 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
         Mode::Demo => {
-            let console = Console::new(&settings.console, Tenant::local(), None).map_err(anyhow::Error::msg)?;
+            let console = Console::new(&settings.console, Tenant::local(), None)
+                .map_err(anyhow::Error::msg)?;
             let store = Store::open(&settings.database).await?;
             let mut out = std::io::stdout().lock();
             drumbeat::demo::run(&store, &SystemClock, &console, &mut out).await?;
             store.close().await;
-            println!("
-The sample program is in {}. Explore it with `drumbeat --db {} console`.", settings.database.path, settings.database.path);
+            println!(
+                "
+The sample program is in {}. Explore it with `drumbeat --db {} console`.",
+                settings.database.path, settings.database.path
+            );
             Ok(ExitCode::SUCCESS)
         }
         Mode::Console(who) => {

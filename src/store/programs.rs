@@ -114,7 +114,10 @@ pub async fn find_program_for(
     let Some(row) = row else { return Ok(None) };
     let program = Program::try_from(row.program)?;
     Ok(Some(ProgramForActor {
-        scope: Scope { tenant: tenant.clone(), program_id: program.id },
+        scope: Scope {
+            tenant: tenant.clone(),
+            program_id: program.id,
+        },
         program,
         actor: row.actor_id,
         role: row.actor_role.as_deref().map(Role::parse).transpose()?,

@@ -86,13 +86,18 @@ pub async fn find_project(
 }
 
 /// The owner of one project of the program.
-pub async fn project_owner(conn: &mut Conn, scope: &Scope, project: i64) -> anyhow::Result<Option<i64>> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT owner_id FROM projects WHERE id = ? AND program_id = ?")
-        .bind(project)
-        .bind(scope.program_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("looking up a project's owner")?;
+pub async fn project_owner(
+    conn: &mut Conn,
+    scope: &Scope,
+    project: i64,
+) -> anyhow::Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT owner_id FROM projects WHERE id = ? AND program_id = ?")
+            .bind(project)
+            .bind(scope.program_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("looking up a project's owner")?;
     Ok(row.map(|(o,)| o))
 }
 
@@ -204,7 +209,11 @@ struct MilestoneWithPredsRow {
     preds: Option<String>,
 }
 
-pub async fn find_milestone(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow::Result<Option<Milestone>> {
+pub async fn find_milestone(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &Key,
+) -> anyhow::Result<Option<Milestone>> {
     let row: Option<MilestoneWithPredsRow> = sqlx::query_as(&format!(
         "SELECT {MILESTONE_COLS},
            (SELECT group_concat(predecessor_id) FROM
@@ -219,7 +228,11 @@ pub async fn find_milestone(conn: &mut Conn, scope: &Scope, key: &Key) -> anyhow
     let Some(row) = row else { return Ok(None) };
     let preds = match row.preds.as_deref() {
         None | Some("") => Vec::new(),
-        Some(list) => list.split(',').map(str::parse).collect::<Result<Vec<i64>, _>>().context("reading predecessors")?,
+        Some(list) => list
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<Vec<i64>, _>>()
+            .context("reading predecessors")?,
     };
     row.milestone.into_milestone(preds).map(Some)
 }

@@ -197,7 +197,10 @@ async fn the_demo_script_runs_without_a_refusal_and_twice_is_safe() {
     assert!(out.status.success(), "{}", stderr(&out));
     let transcript = stdout(&out);
     assert!(!transcript.contains("error:"), "{transcript}");
-    assert!(transcript.contains("Load test failed at 70% of target"), "{transcript}");
+    assert!(
+        transcript.contains("Load test failed at 70% of target"),
+        "{transcript}"
+    );
     let again = db.bin(&["demo"]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).contains("already in this database"));

@@ -332,7 +332,10 @@ impl Session<'_> {
     pub fn actor_mention(&self) -> Mention {
         match &self.actor {
             Some(p) => Mention::from(p),
-            None => Mention { handle: self.ctx.actor.handle.clone(), name: self.ctx.actor.display_name.clone() },
+            None => Mention {
+                handle: self.ctx.actor.handle.clone(),
+                name: self.ctx.actor.display_name.clone(),
+            },
         }
     }
 
