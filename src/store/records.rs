@@ -214,17 +214,25 @@ pub async fn status_updates(
     project: Option<ProjectId>,
     limit: i64,
 ) -> anyhow::Result<Vec<StatusUpdate>> {
-    let rows: Vec<StatusRow> = sqlx::query_as(
-        "SELECT id, project_id, rag, summary, blockers, next_steps, author_id, posted_at
-         FROM status_updates WHERE program_id = ?1 AND (?2 IS NULL OR project_id = ?2)
-         ORDER BY posted_at DESC, id DESC LIMIT ?3",
-    )
-    .bind(scope.program_id)
-    .bind(project)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await
-    .context("listing status updates")?;
+    const COLS: &str = "id, project_id, rag, summary, blockers, next_steps, author_id, posted_at";
+    // Two shapes, so each can use its index: (project_id, posted_at) for one project.
+    let query = match project {
+        Some(_) => format!(
+            "SELECT {COLS} FROM status_updates WHERE program_id = ?1 AND project_id = ?2
+             ORDER BY posted_at DESC, id DESC LIMIT ?3"
+        ),
+        None => format!(
+            "SELECT {COLS} FROM status_updates WHERE program_id = ?1 AND ?2 IS NULL
+             ORDER BY posted_at DESC, id DESC LIMIT ?3"
+        ),
+    };
+    let rows: Vec<StatusRow> = sqlx::query_as(&query)
+        .bind(scope.program_id)
+        .bind(project)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .context("listing status updates")?;
     rows.into_iter().map(StatusUpdate::try_from).collect()
 }
 
@@ -234,11 +242,13 @@ pub async fn latest_status_updates(
     scope: &Scope,
 ) -> anyhow::Result<Vec<StatusUpdate>> {
     let rows: Vec<StatusRow> = sqlx::query_as(
+        // One indexed probe per project, not a scan per update.
         "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
-         FROM status_updates s
-         WHERE s.program_id = ?1 AND s.id = (
-            SELECT s2.id FROM status_updates s2 WHERE s2.project_id = s.project_id
+         FROM projects p
+         JOIN status_updates s ON s.id = (
+            SELECT s2.id FROM status_updates s2 WHERE s2.project_id = p.id
             ORDER BY s2.posted_at DESC, s2.id DESC LIMIT 1)
+         WHERE p.program_id = ?1
          ORDER BY s.project_id",
     )
     .bind(scope.program_id)
