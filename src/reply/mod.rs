@@ -279,3 +279,45 @@ impl Reply {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(handle: &str) -> Mention {
+        Mention {
+            handle: handle.into(),
+            name: handle.into(),
+        }
+    }
+
+    #[test]
+    fn mentions_are_the_typed_people_once_each_in_order() {
+        let reply = Reply::new("t")
+            .paragraph(Text::plain("<@999> @everyone in text is not a mention ").person(m("dana")))
+            .fields(vec![("Owner", Text::new().person(m("li")))])
+            .table(
+                &["Who"],
+                vec![
+                    vec![Text::new().person(m("dana"))],
+                    vec![Text::new().person(m("sam"))],
+                ],
+            )
+            .list(vec![Text::new().person(m("li"))]);
+        let handles: Vec<&str> = reply.mentions().iter().map(|m| m.handle.as_str()).collect();
+        assert_eq!(handles, ["dana", "li", "sam"]);
+    }
+
+    #[test]
+    fn empty_text_is_empty_and_fields_drop_it() {
+        assert!(Text::plain("").is_empty());
+        assert!(!Text::new().person(m("x")).is_empty());
+        let reply =
+            Reply::new("t").fields(vec![("Gone", Text::plain("")), ("Kept", Text::plain("v"))]);
+        let Block::Fields { fields } = &reply.blocks[0] else {
+            panic!()
+        };
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].name, "Kept");
+    }
+}

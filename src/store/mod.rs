@@ -132,20 +132,3 @@ impl Store {
         self.pool.close().await;
     }
 }
-
-/// Row counts of every table: what tests compare to prove a refused command changed nothing.
-pub async fn table_counts(conn: &mut Conn) -> anyhow::Result<Vec<(String, i64)>> {
-    let tables: Vec<(String,)> = sqlx::query_as(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::new();
-    for (name,) in tables {
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM \"{name}\""))
-            .fetch_one(&mut *conn)
-            .await?;
-        out.push((name, n));
-    }
-    Ok(out)
-}
