@@ -76,12 +76,6 @@ pub struct CharterDoc {
     pub stakeholders: Prose,
 }
 
-impl Default for Prose {
-    fn default() -> Self {
-        Prose::parse("").expect("empty prose is valid")
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonDoc {

@@ -79,11 +79,11 @@ macro_rules! target {
 
             /// Splits into (program, thing): with one positional it is the thing and the
             /// program comes from the channel binding.
-            pub fn split(&self) -> Result<(Option<&str>, &str), String> {
+            pub fn split(&self) -> Result<(Option<&str>, &str), ParseError> {
                 match (&self.first, &self.second) {
                     (Some(p), Some(t)) => Ok((Some(p.as_str()), t.as_str())),
                     (Some(t), None) => Ok((None, t.as_str())),
-                    _ => Err(format!("missing the {}", $what)),
+                    _ => Err(ParseError(format!("missing the {}", $what))),
                 }
             }
         }

@@ -96,8 +96,15 @@ impl Title {
 }
 string_newtype_serde!(Title);
 
+/// A key is always a valid title: the default name of what it keys.
+impl From<&Key> for Title {
+    fn from(key: &Key) -> Self {
+        Self(key.0.clone())
+    }
+}
+
 /// A paragraph of free text (summary, mitigation, context). At most 4000 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Prose(String);
 
 impl Prose {

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{parse_number, refuse, Session};
 use crate::analysis::graph;
 use crate::command::grammar::{DepCmd, ProgramArg};
-use crate::command::{CommandError, Result};
+use crate::command::Result;
 use crate::domain::{DepState, Dependency, Endpoint, Key, Milestone, Program, Project};
 use crate::reply::{Reply, Text};
 use crate::store::{self, Scope};
@@ -144,7 +144,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             )
         }
         DepCmd::Show(target) => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program(program).await?;
             let d = load(s, &scope, &p, n).await?;
             let projects = store::projects(s.conn(), &scope).await?;
@@ -187,7 +187,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             owner,
             state,
         } => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "change it").await?;
@@ -249,7 +249,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             )))
         }
         DepCmd::Block { target, reason } => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "block it").await?;
@@ -286,7 +286,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             )
         }
         DepCmd::Unblock(target) => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "unblock it").await?;
@@ -320,7 +320,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             )
         }
         DepCmd::Deliver { target, on } => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
             require_dep_edit(s, &scope, &p, &before, "mark it delivered").await?;

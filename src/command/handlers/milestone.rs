@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{days_from, parse_key, refuse, Session};
 use crate::command::grammar::{MilestoneCmd, ProgramArg};
-use crate::command::{CommandError, Result};
+use crate::command::Result;
 use crate::domain::{Milestone, MilestoneState, Program, Role, Slip, Title};
 use crate::reply::{Reply, Text};
 use crate::store::{self, NewMilestone, Scope};
@@ -20,7 +20,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             duration,
             owner,
         } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let key = parse_key(key, "milestone")?;
             let (scope, p) = s.program_for_change(program).await?;
             if let Some(kind) = store::key_in_use(s.conn(), &scope, &key).await? {
@@ -76,8 +76,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             };
             let today = s.today(&p);
             let target_date = date.resolve(today);
-            let title = title
-                .unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
+            let title = title.unwrap_or_else(|| Title::from(&key));
             let id = store::insert_milestone(
                 s.conn(),
                 &scope,
@@ -210,7 +209,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             )
         }
         MilestoneCmd::Show(target) => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let (scope, p) = s.program(program).await?;
             let m = load(s, &scope, &p, key).await?;
             let all = store::milestones(s.conn(), &scope).await?;
@@ -303,7 +302,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             date,
             reason,
         } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, key).await?;
             require_milestone_edit(s, &scope, &p, &before, "move it").await?;
@@ -364,7 +363,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             )
         }
         MilestoneCmd::Done { target, on } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, key).await?;
             require_milestone_edit(s, &scope, &p, &before, "mark it done").await?;
@@ -404,7 +403,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                 .paragraph(format!("Completed {on}, {note}.")))
         }
         MilestoneCmd::Cancel { target, reason } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, key).await?;
             require_milestone_edit(s, &scope, &p, &before, "cancel it").await?;

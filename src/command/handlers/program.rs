@@ -36,8 +36,7 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 Some(r) => s.person(r).await?,
                 None => s.actor().await?,
             };
-            let name =
-                name.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
+            let name = name.unwrap_or_else(|| Title::from(&key));
             let timezone = tz.unwrap_or_default();
             let staleness_days = staleness.map_or(DEFAULT_STALENESS_DAYS, |d| d.get());
             if !(1..=365).contains(&staleness_days) {
@@ -296,7 +295,7 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             }))
         }
         ProgramCmd::Grant { target, role } => {
-            let (program, who) = target.split().map_err(crate::command::CommandError::User)?;
+            let (program, who) = target.split()?;
             let who = crate::domain::PersonRef::parse(who)?;
             let (scope, p) = s.program_for_change(program).await?;
             s.require(&scope, &p, Role::Owner, "grant roles").await?;
@@ -331,7 +330,7 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             )
         }
         ProgramCmd::Revoke(target) => {
-            let (program, who) = target.split().map_err(crate::command::CommandError::User)?;
+            let (program, who) = target.split()?;
             let who = crate::domain::PersonRef::parse(who)?;
             let (scope, p) = s.program_for_change(program).await?;
             s.require(&scope, &p, Role::Owner, "revoke roles").await?;

@@ -2,7 +2,7 @@
 
 use super::{parse_key, refuse, Session};
 use crate::command::grammar::{ProgramArg, ProjectCmd};
-use crate::command::{CommandError, Result};
+use crate::command::Result;
 use crate::domain::{Endpoint, MilestoneState, Role, Title};
 use crate::reply::{Reply, Text, Tone};
 use crate::store;
@@ -14,7 +14,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             name,
             owner,
         } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
             s.require(&scope, &p, Role::Editor, "add projects").await?;
@@ -25,8 +25,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
                 Some(r) => s.person(r).await?,
                 None => s.actor().await?,
             };
-            let name =
-                name.unwrap_or_else(|| Title::parse(key.as_str()).expect("a key is a valid title"));
+            let name = name.unwrap_or_else(|| Title::from(&key));
             let project = store::insert_project(s.conn(), &scope, &key, &name, owner.id).await?;
             s.event(
                 Some(&scope),
@@ -86,7 +85,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             )
         }
         ProjectCmd::Show(target) => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program(program).await?;
             let Some(pr) = store::find_project(s.conn(), &scope, &key).await? else {
@@ -153,7 +152,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             name,
             owner,
         } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
             let Some(before) = store::find_project(s.conn(), &scope, &key).await? else {
@@ -200,7 +199,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             )
         }
         ProjectCmd::Remove(target) => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
             s.require(&scope, &p, Role::Editor, "remove projects")

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{parse_number, refuse, Session};
 use crate::command::grammar::{DecisionCmd, ProgramArg, RiskCmd};
-use crate::command::{CommandError, Result};
+use crate::command::Result;
 use crate::domain::{Decision, Program, Risk, RiskState, Role, Title};
 use crate::reply::{Reply, Text, Tone};
 use crate::store::{self, Scope};
@@ -21,7 +21,7 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             project,
             review_by,
         } => {
-            let (program, title) = target.split().map_err(CommandError::User)?;
+            let (program, title) = target.split()?;
             let title = Title::parse(title)?;
             let (scope, p) = s.program_for_change(program).await?;
             let project = match &project {
@@ -109,7 +109,7 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             )
         }
         RiskCmd::Show(target) => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program(program).await?;
             let r = load(s, &scope, &p, n).await?;
             let reply = Reply::new(format!("Risk #{} of {}: {}", r.number, p.key, r.title));
@@ -126,7 +126,7 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             review_by,
             state,
         } => {
-            let (program, n) = target.split().map_err(CommandError::User)?;
+            let (program, n) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;
             let before = load(s, &scope, &p, n).await?;
             let owners: Vec<i64> = before.owner.into_iter().collect();
@@ -216,7 +216,7 @@ async fn end_risk(
     to: RiskState,
     note: Option<crate::domain::Prose>,
 ) -> Result<Reply> {
-    let (program, n) = target.split().map_err(CommandError::User)?;
+    let (program, n) = target.split()?;
     let (scope, p) = s.program_for_change(program).await?;
     let before = load(s, &scope, &p, n).await?;
     let owners: Vec<i64> = before.owner.into_iter().collect();
@@ -315,7 +315,7 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
             by,
             on,
         } => {
-            let (program, title) = target.split().map_err(CommandError::User)?;
+            let (program, title) = target.split()?;
             let title = Title::parse(title)?;
             let (scope, p) = s.program_for_change(program).await?;
             s.require(&scope, &p, Role::Editor, "log decisions").await?;

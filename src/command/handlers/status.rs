@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use super::{parse_key, refuse, Session};
 use crate::command::grammar::{ProgramArg, StatusCmd};
-use crate::command::{CommandError, Result};
+use crate::command::Result;
 use crate::domain::{Rag, StatusUpdate};
 use crate::reply::{Reply, Text, Tone};
 use crate::store;
@@ -18,7 +18,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
             blockers,
             next_steps,
         } => {
-            let (program, key) = target.split().map_err(CommandError::User)?;
+            let (program, key) = target.split()?;
             let key = parse_key(key, "project")?;
             let (scope, p) = s.program_for_change(program).await?;
             let Some(project) = store::find_project(s.conn(), &scope, &key).await? else {
