@@ -758,12 +758,14 @@ pub async fn import(
         None => false,
     };
     let mut ids: HashMap<&str, i64> = HashMap::new();
+    let mut people = Vec::with_capacity(doc.people.len());
     for p in &doc.people {
         let person = store::ensure_person(&mut tx, tenant, &p.handle, &p.display_name).await?;
         ids.insert(p.handle.as_str(), person.id);
+        people.push(person);
     }
-    for p in &doc.people {
-        let mut person = store::person(&mut tx, tenant, ids[p.handle.as_str()]).await?;
+    // Delegates may point at people listed later, so settings go in once all have ids.
+    for (p, mut person) in doc.people.iter().zip(people) {
         person.display_name.clone_from(&p.display_name);
         person.timezone = p.timezone;
         person.away_until = p.away_until;

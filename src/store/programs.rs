@@ -50,27 +50,9 @@ pub async fn find_program(
     tenant: &Tenant,
     key: &Key,
 ) -> anyhow::Result<Option<(Scope, Program)>> {
-    let row: Option<ProgramRow> = sqlx::query_as(&format!(
-        "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = ? AND key = ?"
-    ))
-    .bind(tenant.as_str())
-    .bind(key.as_str())
-    .fetch_optional(&mut *conn)
-    .await
-    .context("looking up a program")?;
-    match row {
-        None => Ok(None),
-        Some(r) => {
-            let p = Program::try_from(r)?;
-            Ok(Some((
-                Scope {
-                    tenant: tenant.clone(),
-                    program_id: p.id,
-                },
-                p,
-            )))
-        }
-    }
+    // No handle is empty, so this asks for the program alone.
+    let found = find_program_for(conn, tenant, key, "").await?;
+    Ok(found.map(|f| (f.scope, f.program)))
 }
 
 /// What a command needs first, in one round trip: the program, and who the actor is on it.

@@ -77,26 +77,38 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             let today = s.today(&p);
             let target_date = date.resolve(today);
             let title = title.unwrap_or_else(|| Title::from(&key));
-            let id = store::insert_milestone(
+            let mut m = Milestone {
+                id: 0,
+                key: key.clone(),
+                title,
+                project: project.as_ref().map(|pr| pr.id),
+                owner,
+                baseline: target_date,
+                target: target_date,
+                duration,
+                state: MilestoneState::Planned,
+                completed_on: None,
+                after: preds.iter().map(|pred| pred.id).collect(),
+            };
+            m.id = store::insert_milestone(
                 s.conn(),
                 &scope,
                 NewMilestone {
-                    key: &key,
-                    title: &title,
-                    project: project.as_ref().map(|pr| pr.id),
-                    owner,
-                    baseline: target_date,
-                    target: target_date,
-                    duration,
-                    state: MilestoneState::Planned,
-                    completed_on: None,
+                    key: &m.key,
+                    title: &m.title,
+                    project: m.project,
+                    owner: m.owner,
+                    baseline: m.baseline,
+                    target: m.target,
+                    duration: m.duration,
+                    state: m.state,
+                    completed_on: m.completed_on,
                 },
             )
             .await?;
-            for pred in &preds {
-                store::add_milestone_edge(s.conn(), &scope, pred.id, id).await?;
+            for pred in &m.after {
+                store::add_milestone_edge(s.conn(), &scope, *pred, m.id).await?;
             }
-            let m = load(s, &scope, &p, &key.to_string()).await?;
             s.event(
                 Some(&scope),
                 "milestone.added",
