@@ -4,13 +4,17 @@
 
 use crate::clock::Clock;
 use crate::command::{Actor, CommandError};
-use crate::domain::Tenant;
+use crate::domain::{Key, Tenant};
 use crate::platform::console::Console;
 use crate::reply::text;
-use crate::store::Store;
+use crate::store::{self, Store};
 
-/// Who types each line, and the line. Dates are relative, so the sample is always current.
-pub const SCRIPT: &[(&str, &str)] = &[
+/// The TPM of the sample; the tenant admin who creates the program.
+const TPM: &str = "tpm";
+
+/// Who types each line, and the line: the changes that build the program. Dates are
+/// relative, so the sample is always current.
+pub const SETUP: &[(&str, &str)] = &[
     (
         "tpm",
         r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
@@ -95,56 +99,76 @@ pub const SCRIPT: &[(&str, &str)] = &[
         "dana",
         r#"milestone move atlas api-beta --target +4w --reason "Load test failed at 70% of target""#,
     ),
-    ("tpm", "program bind atlas"),
-    ("tpm", "program show"),
-    ("tpm", "milestone list"),
-    ("tpm", "dep list"),
-    ("tpm", "risk list"),
-    ("tpm", "status missing"),
-    ("tpm", "milestone show api-beta"),
 ];
 
-/// Runs the sample script, printing each line and its reply. A program `atlas` that is
-/// already there is shown rather than rebuilt.
+/// The tour of the result, shown every time: binding the console channel first lets the
+/// rest leave the program key out.
+pub const TOUR: &[&str] = &[
+    "program bind atlas",
+    "program show",
+    "milestone list",
+    "dep list",
+    "risk list",
+    "status missing",
+    "milestone show api-beta",
+];
+
+/// Runs the sample script as a transcript on the console tenant. A program `atlas` that
+/// is already there is toured rather than rebuilt.
 pub async fn run(
     store: &Store,
     clock: &dyn Clock,
-    console: &Console,
+    channel: &str,
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
-    let exists = console
-        .execute(store, clock, "program show atlas")
-        .await
-        .is_ok();
-    for (who, line) in SCRIPT {
-        let read_only = line.starts_with("program show")
-            || line.contains(" list")
-            || line.starts_with("status missing")
-            || line.starts_with("milestone show");
-        if exists && !read_only && *line != "program bind atlas" {
-            continue;
+    let key = Key::parse("atlas").expect("a valid key");
+    let exists = {
+        let mut tx = store.read().await?;
+        store::find_program(&mut tx, &Tenant::local(), &key)
+            .await?
+            .is_some()
+    };
+    if !exists {
+        for (who, line) in SETUP {
+            say(store, clock, channel, who, line, out).await?;
         }
-        let as_who = Console {
-            tenant: Tenant::local(),
-            actor: Actor {
-                handle: (*who).into(),
-                display_name: (*who).into(),
-                is_admin: console.actor.handle == *who && console.actor.is_admin,
-            },
-            channel: console.channel.clone(),
-        };
-        writeln!(out, "\n@{who}> {line}")?;
-        match as_who.execute(store, clock, line).await {
-            Ok(reply) => write!(out, "{}", text::render(&reply))?,
-            Err(CommandError::User(msg)) => writeln!(out, "error: {msg}")?,
-            Err(CommandError::Internal(e)) => return Err(e),
-        }
+    }
+    for line in TOUR {
+        say(store, clock, channel, TPM, line, out).await?;
     }
     if exists {
         writeln!(
             out,
             "\n(The sample program was already in this database; it was shown, not rebuilt.)"
         )?;
+    }
+    Ok(())
+}
+
+/// Runs one line as `who` and prints it with its reply. The script is ours, so a
+/// refusal is a bug in it and stops the demo like an internal error.
+async fn say(
+    store: &Store,
+    clock: &dyn Clock,
+    channel: &str,
+    who: &str,
+    line: &str,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let console = Console {
+        tenant: Tenant::local(),
+        actor: Actor {
+            handle: who.into(),
+            display_name: who.into(),
+            is_admin: who == TPM,
+        },
+        channel: channel.into(),
+    };
+    writeln!(out, "\n@{who}> {line}")?;
+    match console.execute(store, clock, line).await {
+        Ok(reply) => write!(out, "{}", text::render(&reply))?,
+        Err(CommandError::User(msg)) => anyhow::bail!("the demo line `{line}` was refused: {msg}"),
+        Err(CommandError::Internal(e)) => return Err(e),
     }
     Ok(())
 }

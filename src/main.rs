@@ -150,11 +150,9 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
         Mode::Demo => {
-            let console = Console::new(&settings.console, Tenant::local(), None)
-                .map_err(anyhow::Error::msg)?;
             let store = Store::open(&settings.database).await?;
             let mut out = std::io::stdout().lock();
-            drumbeat::demo::run(&store, &SystemClock, &console, &mut out).await?;
+            drumbeat::demo::run(&store, &SystemClock, &settings.console.channel, &mut out).await?;
             store.close().await;
             println!(
                 "
