@@ -4,6 +4,7 @@
 //!
 //! `DRUMBEAT_BENCH_COMMANDS=N` changes the count (for a quick look).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -15,6 +16,9 @@ struct Figures {
     ops: usize,
     total: Duration,
     latencies: Vec<Duration>,
+    /// Latencies by command kind (`status post`, …), to tell where the tail comes from.
+    by_kind: BTreeMap<String, Vec<Duration>>,
+    refused: usize,
 }
 
 impl Figures {
@@ -23,11 +27,15 @@ impl Figures {
     }
 
     fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted[i].as_secs_f64() * 1000.0
+        percentile_ms(&self.latencies, p)
     }
+}
+
+fn percentile_ms(latencies: &[Duration], p: f64) -> f64 {
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
 }
 
 fn ctx(who: &str, n: usize) -> Ctx {
@@ -139,16 +147,23 @@ async fn run_commands(dir: &std::path::Path, sync: Durability, n: usize) -> Figu
     let store = open(&dir.join(format!("commands-{sync:?}.db")), sync).await;
     seed(&store).await;
     let mut latencies = Vec::with_capacity(n);
+    let mut by_kind: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+    let mut refused = 0;
     let start = Instant::now();
     for i in 0..n {
         let (who, line) = command_for(i);
         let t = Instant::now();
         let outcome = command::execute(&store, &ctx(&who, 1000 + i), &line).await;
-        latencies.push(t.elapsed());
+        let took = t.elapsed();
+        latencies.push(took);
+        let kind: Vec<&str> = line.split(' ').take(2).collect();
+        by_kind.entry(kind.join(" ")).or_default().push(took);
         // `dep block` on an already-blocked dependency and the like may be refused; that is
         // still a full round through the command layer. Internal errors are not allowed.
-        if let Err(command::CommandError::Internal(e)) = outcome {
-            panic!("{line}: {e:#}");
+        match outcome {
+            Ok(_) => {}
+            Err(command::CommandError::User(_)) => refused += 1,
+            Err(command::CommandError::Internal(e)) => panic!("{line}: {e:#}"),
         }
     }
     let total = start.elapsed();
@@ -157,6 +172,8 @@ async fn run_commands(dir: &std::path::Path, sync: Durability, n: usize) -> Figu
         ops: n,
         total,
         latencies,
+        by_kind,
+        refused,
     }
 }
 
@@ -185,6 +202,8 @@ async fn run_raw(dir: &std::path::Path, sync: Durability, n: usize) -> Figures {
         ops: n,
         total,
         latencies,
+        by_kind: BTreeMap::new(),
+        refused: 0,
     }
 }
 
@@ -221,6 +240,15 @@ fn main() {
             cmd.percentile(0.99)
         );
         println!("  ratio commands/raw: {ratio:.2} (target ≥ 0.5)");
+        println!("  refused (counted, still a full round): {}", cmd.refused);
+        for (kind, l) in &cmd.by_kind {
+            println!(
+                "    {kind:<16} n={:<6} p50 {:.3} ms   p99 {:.3} ms",
+                l.len(),
+                percentile_ms(l, 0.50),
+                percentile_ms(l, 0.99)
+            );
+        }
         json.insert(
             name,
             serde_json::json!({

@@ -598,18 +598,18 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
     }
 }
 
-/// The clap command tree, built once: building it is most of the cost of a parse.
-fn line_command() -> &'static clap::Command {
-    static COMMAND: std::sync::OnceLock<clap::Command> = std::sync::OnceLock::new();
-    COMMAND.get_or_init(|| {
+thread_local! {
+    /// The clap command tree, built once per thread: building (or cloning) it costs more
+    /// than the parse itself. `try_get_matches_from_mut` leaves it reusable.
+    static COMMAND: std::cell::RefCell<clap::Command> = std::cell::RefCell::new({
         let mut cmd = Line::command();
         cmd.build();
         cmd
-    })
+    });
 }
 
 fn parse_words(words: &[String]) -> Result<Line, clap::Error> {
-    let matches = line_command().clone().try_get_matches_from(words)?;
+    let matches = COMMAND.with(|cmd| cmd.borrow_mut().try_get_matches_from_mut(words))?;
     <Line as clap::FromArgMatches>::from_arg_matches(&matches)
 }
 
@@ -784,6 +784,26 @@ mod tests {
             matches!(parse("milestone add --help"), Ok(Parsed::Help(h)) if h.contains("--duration"))
         );
         assert!(parse("help nope").unwrap_err().0.contains("choose from"));
+    }
+
+    #[test]
+    fn the_reused_parser_carries_nothing_between_lines() {
+        let Command::Milestone(MilestoneCmd::Add {
+            duration, after, ..
+        }) = run("milestone add atlas m --target 2026-12-01 --duration 5 --after a")
+        else {
+            panic!()
+        };
+        assert_eq!((duration.map(|d| d.get()), after.len()), (Some(5), 1));
+        assert!(parse("milestone add atlas m --target nope").is_err());
+        assert!(matches!(parse("milestone add --help"), Ok(Parsed::Help(_))));
+        let Command::Milestone(MilestoneCmd::Add {
+            duration, after, ..
+        }) = run("milestone add atlas m --target 2026-12-01")
+        else {
+            panic!()
+        };
+        assert_eq!((duration, after.len()), (None, 0));
     }
 
     #[test]

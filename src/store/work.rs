@@ -313,16 +313,32 @@ pub async fn add_milestone_edge(
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct SlipRow {
+    milestone_id: i64,
+    from_date: NaiveDate,
+    to_date: NaiveDate,
+    reason: String,
+    actor_id: Option<i64>,
+    at: DateTime<Utc>,
+}
+
+impl From<SlipRow> for Slip {
+    fn from(r: SlipRow) -> Self {
+        Slip {
+            milestone: r.milestone_id,
+            from: r.from_date,
+            to: r.to_date,
+            reason: r.reason,
+            actor: r.actor_id,
+            at: r.at,
+        }
+    }
+}
+
+/// Every slip of the program, oldest first.
 pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        NaiveDate,
-        NaiveDate,
-        String,
-        Option<i64>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
+    let rows: Vec<SlipRow> = sqlx::query_as(
         "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
          JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ? ORDER BY s.id",
     )
@@ -330,17 +346,26 @@ pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> 
     .fetch_all(&mut *conn)
     .await
     .context("listing slips")?;
-    Ok(rows
-        .into_iter()
-        .map(|(milestone, from, to, reason, actor, at)| Slip {
-            milestone,
-            from,
-            to,
-            reason,
-            actor,
-            at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(Slip::from).collect())
+}
+
+/// The slips of one milestone, oldest first.
+pub async fn milestone_slips(
+    conn: &mut Conn,
+    scope: &Scope,
+    milestone: MilestoneId,
+) -> anyhow::Result<Vec<Slip>> {
+    let rows: Vec<SlipRow> = sqlx::query_as(
+        "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
+         JOIN milestones m ON m.id = s.milestone_id
+         WHERE s.milestone_id = ? AND m.program_id = ? ORDER BY s.id",
+    )
+    .bind(milestone)
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing a milestone's slips")?;
+    Ok(rows.into_iter().map(Slip::from).collect())
 }
 
 pub async fn insert_slip(conn: &mut Conn, scope: &Scope, s: &Slip) -> anyhow::Result<()> {

@@ -237,11 +237,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                 .filter(|x| x.after.contains(&m.id))
                 .map(|x| x.key.to_string())
                 .collect();
-            let slips: Vec<Slip> = store::slips(s.conn(), &scope)
-                .await?
-                .into_iter()
-                .filter(|sl| sl.milestone == m.id)
-                .collect();
+            let slips = store::milestone_slips(s.conn(), &scope, m.id).await?;
             let today = s.today(&p);
             let owner = s.maybe_mention(m.owner).await?;
             let projects = store::projects(s.conn(), &scope).await?;

@@ -22,7 +22,8 @@ use crate::store::{self, Scope, Store, Tx};
 
 /// Runs one command in one transaction: committed if it succeeds, rolled back otherwise.
 pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
-    let name = command.name();
+    // Naming a command formats it; only pay for that when the log line is wanted.
+    let name = tracing::enabled!(tracing::Level::DEBUG).then(|| command.name());
     let tx = if command.is_write() {
         store.write().await?
     } else {
@@ -40,13 +41,13 @@ pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
     match outcome {
         Ok(reply) => {
             s.tx.commit().await.map_err(anyhow::Error::from)?;
-            tracing::debug!(command = %name, "command done");
+            tracing::debug!(command = name.as_deref(), "command done");
             Ok(reply)
         }
         Err(e) => {
             s.tx.rollback().await.map_err(anyhow::Error::from)?;
             if let CommandError::User(msg) = &e {
-                tracing::debug!(command = %name, error = %msg, "command refused");
+                tracing::debug!(command = name.as_deref(), error = %msg, "command refused");
             }
             Err(e)
         }
