@@ -254,3 +254,43 @@ async fn help_is_there_for_every_area() {
     let out = db.bin(&["exec", "milestone add --help"]);
     assert!(stdout(&out).contains("--duration"), "{}", stdout(&out));
 }
+
+#[test]
+fn the_console_reads_lines_until_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+        .current_dir(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("console")
+        .env(
+            "DRUMBEAT_CONFIG",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"program create atlas --name \"Atlas\"\nrisk add atlas x --likelihood 9 --impact 1\nprogram list\nquit\nprogram list\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("Created program atlas"), "{text}");
+    assert!(text.contains("error: invalid value '9'"), "{text}");
+    assert_eq!(
+        text.matches("Programs (1)").count(),
+        1,
+        "lines after quit ran: {text}"
+    );
+    assert!(
+        dir.path().join(".drumbeat_history").exists(),
+        "history was not kept"
+    );
+}

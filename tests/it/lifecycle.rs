@@ -206,3 +206,92 @@ async fn the_demo_script_runs_without_a_refusal_and_twice_is_safe() {
     assert!(stdout(&again).contains("already in this database"));
     assert!(!stdout(&again).contains("error:"), "{}", stdout(&again));
 }
+
+#[tokio::test]
+async fn ending_work_keeps_history_and_refuses_what_no_longer_applies() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    // A project with open milestones or dependencies cannot be removed.
+    let msg = db.refused("tpm", "project remove atlas api").await;
+    assert!(
+        msg.contains("auth-ready") && msg.contains("api-beta"),
+        "{msg}"
+    );
+    db.ok(
+        "tpm",
+        r#"milestone cancel atlas fe-launch --reason "folded into GA""#,
+    )
+    .await;
+    assert!(db
+        .refused("tpm", "milestone done atlas fe-launch")
+        .await
+        .contains("already cancelled"));
+    db.ok("tpm", "dep deliver atlas 1 --on 2026-11-26").await;
+    assert!(db
+        .refused("tpm", "dep block atlas 1 --reason x")
+        .await
+        .contains("already delivered"));
+    db.ok("tpm", "milestone done atlas auth-ready").await;
+    db.ok("tpm", "milestone done atlas api-beta").await;
+    db.ok("tpm", "project remove atlas api").await;
+    let list = db.ok("tpm", "project list atlas").await;
+    assert!(!list.contains("Public API"), "{list}");
+    assert!(db
+        .ok("tpm", "project list atlas --all")
+        .await
+        .contains("(removed)"));
+    assert!(db
+        .refused("dana", r#"status post atlas api --rag green --summary x"#)
+        .await
+        .contains("removed"));
+    // The milestone history is still there.
+    assert!(db
+        .ok("tpm", "milestone show atlas auth-ready")
+        .await
+        .contains("done on 2026-11-27"));
+    let deps = db.ok("tpm", "dep list atlas").await;
+    assert!(deps.contains("delivered 2026-11-26"), "{deps}");
+}
+
+#[tokio::test]
+async fn calendars_and_time_away() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    db.ok(
+        "tpm",
+        "program set atlas --holiday 2026-12-24 --holiday 2026-12-25",
+    )
+    .await;
+    assert!(db
+        .ok("tpm", "program show atlas")
+        .await
+        .contains("2026-12-24, 2026-12-25"));
+    db.ok("tpm", "program set atlas --no-holiday 2026-12-24")
+        .await;
+    let shown = db.ok("tpm", "program show atlas").await;
+    assert!(
+        shown.contains("2026-12-25") && !shown.contains("2026-12-24"),
+        "{shown}"
+    );
+    assert!(db
+        .refused("tpm", "program set atlas --no-holiday 2026-12-31")
+        .await
+        .contains("not a holiday"));
+    // People set their own time away; others may not, unless they own a program.
+    db.ok("dana", "person set @me --away +1w --delegate @li")
+        .await;
+    assert!(db.ok("dana", "person show").await.contains("2026-12-04"));
+    assert!(db
+        .refused("li", "person set @dana --back")
+        .await
+        .contains("only your own"));
+    db.ok("tpm", "person set @dana --back").await;
+    assert!(db
+        .ok("tpm", "person show @dana")
+        .await
+        .contains("(not away)"));
+    assert!(db
+        .refused("dana", "person set @me --away 2026-11-01")
+        .await
+        .contains("in the past"));
+}
