@@ -295,3 +295,49 @@ async fn calendars_and_time_away() {
         .await
         .contains("in the past"));
 }
+
+#[tokio::test]
+async fn people_are_found_by_handle_or_unique_display_name() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    db.ok("tpm", r#"person set @dana --name "Dana""#).await;
+    // A display name matches ignoring case, and finds the existing person.
+    let before = db
+        .dump()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("people:"))
+        .count();
+    db.ok(
+        "tpm",
+        "risk add atlas r --likelihood 1 --impact 1 --owner @DANA",
+    )
+    .await;
+    let after = db
+        .dump()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("people:"))
+        .count();
+    assert_eq!(
+        before, after,
+        "@DANA added a new person instead of finding dana"
+    );
+    let risk = db.run("tpm", "risk show atlas 2").await.unwrap();
+    assert_eq!(risk.mentions()[0].handle, "dana");
+    // A handle wins over someone else's display name.
+    db.ok("tpm", r#"person set @sam --name "li""#).await;
+    let shown = db.run("tpm", "person show @li").await.unwrap();
+    assert_eq!(shown.mentions()[0].handle, "li");
+    // Two people with one display name: refused, never a guess.
+    db.ok("tpm", r#"person set @dana --name "twin""#).await;
+    db.ok("tpm", r#"person set @sam --name "twin""#).await;
+    assert!(db
+        .refused("tpm", "person show @twin")
+        .await
+        .contains("2 people are called @twin"));
+    assert!(db
+        .refused("tpm", "project set atlas api --owner @twin")
+        .await
+        .contains("2 people"));
+}

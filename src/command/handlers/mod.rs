@@ -201,30 +201,43 @@ impl Session<'_> {
     /// Resolves a person as written. On the console a new name adds the person; on a
     /// platform people must be mentioned so the platform vouches for the id.
     pub async fn person(&mut self, r: &PersonRef) -> Result<Person> {
+        if let Some(p) = self.find_person(r).await? {
+            return Ok(p);
+        }
         let tenant = self.ctx.tenant.clone();
-        match r {
-            PersonRef::Me => self.actor().await,
-            PersonRef::Mention(id) => {
+        match (r, self.ctx.platform) {
+            (PersonRef::Me, _) => self.actor().await,
+            (PersonRef::Mention(id), _) => {
                 Ok(store::ensure_person(&mut self.tx, &tenant, id, id).await?)
             }
-            PersonRef::Name(name) => {
-                if let Some(p) = store::person_by_handle(&mut self.tx, &tenant, name).await? {
-                    return Ok(p);
-                }
-                let by_name = store::people_by_display_name(&mut self.tx, &tenant, name).await?;
-                match (by_name.len(), self.ctx.platform) {
-                    (1, _) => Ok(by_name.into_iter().next().expect("one match")),
-                    (0, Platform::Console) => {
-                        Ok(store::ensure_person(&mut self.tx, &tenant, name, name).await?)
-                    }
-                    (0, _) => refuse(format!(
-                        "nobody called @{name} is known here yet: mention them with the platform's @ picker"
-                    )),
-                    (n, _) => refuse(format!(
-                        "{n} people are called @{name}: mention the one you mean with the platform's @ picker"
-                    )),
-                }
+            (PersonRef::Name(name), Platform::Console) => {
+                Ok(store::ensure_person(&mut self.tx, &tenant, name, name).await?)
             }
+            (PersonRef::Name(name), _) => refuse(format!(
+                "nobody called @{name} is known here yet: mention them with the platform's @ picker"
+            )),
+        }
+    }
+
+    /// Finds a person as written, by handle and then by display name, adding nobody.
+    pub async fn find_person(&mut self, r: &PersonRef) -> Result<Option<Person>> {
+        let tenant = self.ctx.tenant.clone();
+        let handle = match r {
+            PersonRef::Me => return self.known_actor().await,
+            PersonRef::Mention(id) => {
+                return Ok(store::person_by_handle(&mut self.tx, &tenant, id).await?)
+            }
+            PersonRef::Name(name) => name,
+        };
+        if let Some(p) = store::person_by_handle(&mut self.tx, &tenant, handle).await? {
+            return Ok(Some(p));
+        }
+        let mut by_name = store::people_by_display_name(&mut self.tx, &tenant, handle).await?;
+        match by_name.len() {
+            0 | 1 => Ok(by_name.pop()),
+            n => refuse(format!(
+                "{n} people are called @{handle}: mention the one you mean with the platform's @ picker"
+            )),
         }
     }
 

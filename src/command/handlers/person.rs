@@ -83,25 +83,12 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
             person_reply(s, &after, true).await
         }
         PersonCmd::Show { person } => {
-            let target = match person.unwrap_or(PersonRef::Me) {
-                PersonRef::Me => match s.known_actor().await? {
-                    Some(p) => p,
-                    None => return refuse("you are not known here yet: anything you do adds you, e.g. `person set @me --tz Europe/Berlin`"),
-                },
-                other => {
-                    let tenant = s.ctx.tenant.clone();
-                    let handle = match &other {
-                        PersonRef::Name(n) | PersonRef::Mention(n) => n.clone(),
-                        PersonRef::Me => unreachable!(),
-                    };
-                    match store::person_by_handle(s.conn(), &tenant, &handle).await? {
-                        Some(p) => p,
-                        None => match store::people_by_display_name(s.conn(), &tenant, &handle).await?.into_iter().next() {
-                            Some(p) => p,
-                            None => return refuse(format!("nobody called {other} is known here")),
-                        },
-                    }
-                }
+            let person = person.unwrap_or(PersonRef::Me);
+            let Some(target) = s.find_person(&person).await? else {
+                return refuse(match person {
+                    PersonRef::Me => "you are not known here yet: anything you do adds you, e.g. `person set @me --tz Europe/Berlin`".to_owned(),
+                    other => format!("nobody called {other} is known here"),
+                });
             };
             person_reply(s, &target, false).await
         }
