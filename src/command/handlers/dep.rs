@@ -272,7 +272,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                 "dep.blocked",
                 format!("dep:{}", before.number),
                 Some(&json!({ "state": before.state, "reason": before.blocked_reason })),
-                Some(&json!({ "state": "blocked", "reason": reason.as_str() })),
+                Some(
+                    &json!({ "state": "blocked", "reason": reason.as_str(), "what": before.what }),
+                ),
             )
             .await?;
             let owner = s.maybe_mention(before.owner).await?;
@@ -311,7 +313,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                 "dep.unblocked",
                 format!("dep:{}", before.number),
                 Some(&json!({ "state": "blocked", "since": before.blocked_since, "reason": before.blocked_reason })),
-                Some(&json!({ "state": "open", "blocked_days": blocked_days })),
+                Some(&json!({ "state": "open", "blocked_days": blocked_days, "what": before.what })),
             )
             .await?;
             Ok(
@@ -348,7 +350,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                 "dep.delivered",
                 format!("dep:{}", before.number),
                 Some(&json!({ "state": before.state, "blocked_since": before.blocked_since })),
-                Some(&json!({ "state": "delivered", "on": on })),
+                Some(&json!({ "state": "delivered", "on": on, "what": before.what })),
             )
             .await?;
             let late = (on - before.need_by).num_days();

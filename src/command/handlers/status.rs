@@ -52,6 +52,11 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                 ));
             }
             let author = s.actor_id().await?;
+            // The colour before this update, so "what changed" can say amber → red.
+            let previous = store::status_updates(s.conn(), &scope, Some(project.id), 1)
+                .await?
+                .first()
+                .map(|u| u.rag);
             let mut u = StatusUpdate {
                 id: 0,
                 project: project.id,
@@ -69,7 +74,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                 Some(&scope),
                 "status.posted",
                 format!("project:{key}"),
-                None::<&()>,
+                previous
+                    .map(|rag| serde_json::json!({ "rag": rag }))
+                    .as_ref(),
                 Some(&u),
             )
             .await?;

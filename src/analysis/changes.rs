@@ -1,0 +1,332 @@
+//! "What changed since": the event log after an instant, read as the changes a reader cares
+//! about. Names come from the payloads recorded with each event, so a renamed or removed item
+//! still reads as it was.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Snapshot;
+use crate::domain::{Event, Rag};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Change {
+    MilestoneAdded {
+        key: String,
+        target: Option<NaiveDate>,
+    },
+    MilestoneMoved {
+        key: String,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        reason: String,
+    },
+    MilestoneDone {
+        key: String,
+    },
+    MilestoneCancelled {
+        key: String,
+        reason: String,
+    },
+    RiskOpened {
+        number: String,
+        title: String,
+        score: Option<i64>,
+    },
+    RiskRescored {
+        number: String,
+        title: String,
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    RiskClosed {
+        number: String,
+        title: String,
+    },
+    RiskRealized {
+        number: String,
+        title: String,
+    },
+    DependencyBlocked {
+        number: String,
+        what: String,
+        reason: String,
+    },
+    DependencyUnblocked {
+        number: String,
+        what: String,
+        blocked_days: Option<i64>,
+    },
+    DependencyDelivered {
+        number: String,
+        what: String,
+    },
+    HealthChanged {
+        project: String,
+        from: Option<Rag>,
+        to: Rag,
+    },
+    DecisionLogged {
+        number: String,
+        title: String,
+        outcome: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dated {
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+impl Change {
+    /// One line for a reader.
+    pub fn describe(&self) -> String {
+        fn date(d: &Option<NaiveDate>) -> String {
+            d.map(|d| d.to_string()).unwrap_or_else(|| "?".into())
+        }
+        fn because(r: &str) -> String {
+            if r.is_empty() {
+                String::new()
+            } else {
+                format!(": {r}")
+            }
+        }
+        match self {
+            Change::MilestoneAdded { key, target } => {
+                format!("milestone `{key}` added, target {}", date(target))
+            }
+            Change::MilestoneMoved {
+                key,
+                from,
+                to,
+                reason,
+            } => {
+                let days = match (from, to) {
+                    (Some(a), Some(b)) => format!(" ({:+} days)", (*b - *a).num_days()),
+                    _ => String::new(),
+                };
+                format!(
+                    "`{key}` moved {} → {}{days}{}",
+                    date(from),
+                    date(to),
+                    because(reason)
+                )
+            }
+            Change::MilestoneDone { key } => format!("`{key}` done"),
+            Change::MilestoneCancelled { key, reason } => {
+                format!("`{key}` cancelled{}", because(reason))
+            }
+            Change::RiskOpened {
+                number,
+                title,
+                score,
+            } => match score {
+                Some(s) => format!("risk #{number} opened: {title} (score {s})"),
+                None => format!("risk #{number} opened: {title}"),
+            },
+            Change::RiskRescored {
+                number,
+                title,
+                from,
+                to,
+            } => format!(
+                "risk #{number} rescored {} → {}: {title}",
+                from.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
+                to.map(|s| s.to_string()).unwrap_or_else(|| "?".into())
+            ),
+            Change::RiskClosed { number, title } => format!("risk #{number} closed: {title}"),
+            Change::RiskRealized { number, title } => {
+                format!("risk #{number} happened: {title}")
+            }
+            Change::DependencyBlocked {
+                number,
+                what,
+                reason,
+            } => format!("dependency #{number} `{what}` blocked{}", because(reason)),
+            Change::DependencyUnblocked {
+                number,
+                what,
+                blocked_days,
+            } => match blocked_days {
+                Some(d) => format!("dependency #{number} `{what}` unblocked after {d} days"),
+                None => format!("dependency #{number} `{what}` unblocked"),
+            },
+            Change::DependencyDelivered { number, what } => {
+                format!("dependency #{number} `{what}` delivered")
+            }
+            Change::HealthChanged { project, from, to } => match from {
+                Some(f) => format!("{project} went {} → {}", f.as_str(), to.as_str()),
+                None => format!("{project} reported {} for the first time", to.as_str()),
+            },
+            Change::DecisionLogged {
+                number,
+                title,
+                outcome,
+            } => format!("decision #{number}: {title}{}", because(outcome)),
+        }
+    }
+}
+
+fn s(v: Option<&Value>, key: &str) -> String {
+    v.and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn date(v: Option<&Value>, key: &str) -> Option<NaiveDate> {
+    v.and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse().ok())
+}
+
+fn int(v: Option<&Value>, key: &str) -> Option<i64> {
+    v.and_then(|v| v.get(key)).and_then(Value::as_i64)
+}
+
+fn score(v: Option<&Value>) -> Option<i64> {
+    Some(int(v, "likelihood")? * int(v, "impact")?).or_else(|| int(v, "score"))
+}
+
+/// The part of a subject after its kind: `milestone:api-beta` → `api-beta`.
+fn id(subject: &str) -> String {
+    subject
+        .split_once(':')
+        .map(|(_, k)| k)
+        .unwrap_or(subject)
+        .to_owned()
+}
+
+/// The changes in `events` (oldest first), in order. Several status updates to one project
+/// collapse to one health change from the first colour to the last, and none when they agree.
+/// Names missing from older payloads come from the snapshot.
+pub fn since(events: &[Event], snap: &Snapshot) -> Vec<Dated> {
+    let dep_what = |number: &str| -> String {
+        snap.deps
+            .iter()
+            .find(|d| d.number.to_string() == number)
+            .map(|d| d.what.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let or = |given: String, fallback: &dyn Fn() -> String| {
+        if given.is_empty() {
+            fallback()
+        } else {
+            given
+        }
+    };
+    let mut out = Vec::new();
+    // project key → (index in `out`, the colour before the window)
+    let mut health: HashMap<String, (usize, Option<Rag>)> = HashMap::new();
+    for e in events {
+        let (b, a) = (e.before.as_ref(), e.after.as_ref());
+        let subject = id(&e.subject);
+        let change = match e.kind.as_str() {
+            "milestone.added" => Change::MilestoneAdded {
+                key: subject,
+                target: date(a, "target"),
+            },
+            "milestone.moved" => Change::MilestoneMoved {
+                key: subject,
+                from: date(b, "target"),
+                to: date(a, "target"),
+                reason: s(a, "reason"),
+            },
+            "milestone.done" => Change::MilestoneDone { key: subject },
+            "milestone.cancelled" => Change::MilestoneCancelled {
+                key: subject,
+                reason: s(a, "reason"),
+            },
+            "risk.opened" => Change::RiskOpened {
+                number: subject,
+                title: s(a, "title"),
+                score: score(a),
+            },
+            "risk.rescored" => Change::RiskRescored {
+                number: subject,
+                title: s(a, "title"),
+                from: score(b),
+                to: score(a),
+            },
+            "risk.closed" => Change::RiskClosed {
+                number: subject,
+                title: s(b, "title"),
+            },
+            "risk.realized" => Change::RiskRealized {
+                number: subject,
+                title: s(b, "title"),
+            },
+            "dep.blocked" => Change::DependencyBlocked {
+                what: or(s(a, "what"), &|| dep_what(&subject)),
+                number: subject,
+                reason: s(a, "reason"),
+            },
+            "dep.unblocked" => Change::DependencyUnblocked {
+                what: or(s(a, "what"), &|| dep_what(&subject)),
+                number: subject,
+                blocked_days: int(a, "blocked_days"),
+            },
+            "dep.delivered" => Change::DependencyDelivered {
+                what: or(s(a, "what"), &|| dep_what(&subject)),
+                number: subject,
+            },
+            "decision.logged" => Change::DecisionLogged {
+                number: subject,
+                title: s(a, "title"),
+                outcome: s(a, "outcome"),
+            },
+            "status.posted" => {
+                let Some(to) = a
+                    .and_then(|a| a.get("rag"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| Rag::parse(r).ok())
+                else {
+                    continue;
+                };
+                let name = snap
+                    .projects
+                    .iter()
+                    .find(|p| p.key.as_str() == subject)
+                    .map(|p| p.name.as_str().to_owned())
+                    .unwrap_or_else(|| subject.clone());
+                match health.get(&subject) {
+                    Some(&(i, from)) => {
+                        out[i] = Dated {
+                            at: e.at,
+                            change: Change::HealthChanged {
+                                project: name,
+                                from,
+                                to,
+                            },
+                        };
+                    }
+                    None => {
+                        let from = b
+                            .and_then(|b| b.get("rag"))
+                            .and_then(Value::as_str)
+                            .and_then(|r| Rag::parse(r).ok());
+                        health.insert(subject, (out.len(), from));
+                        out.push(Dated {
+                            at: e.at,
+                            change: Change::HealthChanged {
+                                project: name,
+                                from,
+                                to,
+                            },
+                        });
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        out.push(Dated { at: e.at, change });
+    }
+    out.retain(|d| !matches!(d.change, Change::HealthChanged { from, to, .. } if from == Some(to)));
+    out
+}

@@ -1,0 +1,210 @@
+//! The program's schedule graph: live milestones, plus dependencies whose consumer is a
+//! milestone (a dependency passes its provider's forecast on, or its need-by date when the
+//! provider is a project or outside the program). Cancelled milestones drop out.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::schedule::{self, Driver, Plan, Task};
+use super::Snapshot;
+use crate::domain::{Endpoint, MilestoneId, MilestoneState};
+
+/// A node of the graph, by index into the snapshot's lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "index")]
+pub enum Node {
+    Milestone(usize),
+    Dependency(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Forecasts {
+    pub tasks: Vec<Task>,
+    pub nodes: Vec<Node>,
+    pub plan: Plan,
+    pub today: NaiveDate,
+    /// Task index per milestone index (`None` for cancelled milestones).
+    milestone_task: Vec<Option<usize>>,
+    /// Task index per dependency index (`None` when its consumer is not a live milestone).
+    dep_task: Vec<Option<usize>>,
+    critical: Vec<bool>,
+    path: Vec<usize>,
+}
+
+/// A milestone's forecast, with how much room it has.
+#[derive(Debug, Clone, Copy)]
+pub struct MilestoneForecast {
+    pub forecast: NaiveDate,
+    /// Target − forecast: negative when late.
+    pub slack_days: i64,
+    pub critical: bool,
+    pub driver: Driver,
+}
+
+/// A milestone whose forecast a change would move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shift {
+    /// Index into the snapshot's milestones.
+    pub milestone: usize,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Shift {
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days()
+    }
+}
+
+impl Forecasts {
+    pub fn of(s: &Snapshot) -> Self {
+        Self::with_targets(s, &HashMap::new())
+    }
+
+    /// Forecasts as if some milestones had other targets (for a move not yet made).
+    pub fn with_targets(s: &Snapshot, targets: &HashMap<MilestoneId, NaiveDate>) -> Self {
+        let today = s.today();
+        let mut milestone_task = vec![None; s.milestones.len()];
+        let mut nodes = Vec::with_capacity(s.milestones.len() + s.deps.len());
+        for (i, m) in s.milestones.iter().enumerate() {
+            if m.state != MilestoneState::Cancelled {
+                milestone_task[i] = Some(nodes.len());
+                nodes.push(Node::Milestone(i));
+            }
+        }
+        let task_of = |id: MilestoneId| s.milestone_index(id).and_then(|i| milestone_task[i]);
+        let mut tasks: Vec<Task> = nodes
+            .iter()
+            .map(|n| {
+                let Node::Milestone(i) = *n else {
+                    unreachable!("only milestones so far")
+                };
+                let m = &s.milestones[i];
+                Task {
+                    target: Some(targets.get(&m.id).copied().unwrap_or(m.target)),
+                    duration: m.duration.map(|d| i64::from(d.get())).unwrap_or(0),
+                    done_on: (m.state == MilestoneState::Done)
+                        .then(|| m.completed_on.unwrap_or(m.target)),
+                    preds: m.after.iter().filter_map(|&p| task_of(p)).collect(),
+                }
+            })
+            .collect();
+        let mut dep_task = vec![None; s.deps.len()];
+        for (di, d) in s.deps.iter().enumerate() {
+            let Endpoint::Milestone(consumer) = d.needs else {
+                continue;
+            };
+            let Some(consumer) = task_of(consumer) else {
+                continue;
+            };
+            let provider = match d.from {
+                Endpoint::Milestone(p) => task_of(p),
+                _ => None,
+            };
+            let t = nodes.len();
+            dep_task[di] = Some(t);
+            nodes.push(Node::Dependency(di));
+            tasks.push(Task {
+                target: provider.is_none().then_some(d.need_by),
+                duration: 0,
+                done_on: if d.is_open() {
+                    None
+                } else {
+                    Some(d.delivered_on.unwrap_or(d.need_by))
+                },
+                preds: provider.into_iter().collect(),
+            });
+            tasks[consumer].preds.push(t);
+        }
+        let plan = Plan::compute(&tasks, today);
+        let is_milestone = |t: usize| matches!(nodes[t], Node::Milestone(_));
+        let path = plan.critical_path(is_milestone);
+        let mut critical = vec![false; tasks.len()];
+        for &t in &path {
+            critical[t] = true;
+        }
+        Self {
+            tasks,
+            nodes,
+            plan,
+            today,
+            milestone_task,
+            dep_task,
+            critical,
+            path,
+        }
+    }
+
+    pub fn milestone(&self, index: usize) -> Option<MilestoneForecast> {
+        let t = self.milestone_task.get(index).copied().flatten()?;
+        Some(MilestoneForecast {
+            forecast: self.plan.forecast[t],
+            slack_days: self.plan.slack_days(&self.tasks, t).unwrap_or(0),
+            critical: self.critical[t],
+            driver: self.plan.driver[t],
+        })
+    }
+
+    /// When a dependency will be delivered, as far as the graph knows: `None` for a
+    /// dependency whose consumer is not a milestone.
+    pub fn dependency(&self, index: usize) -> Option<NaiveDate> {
+        let t = self.dep_task.get(index).copied().flatten()?;
+        Some(self.plan.forecast[t])
+    }
+
+    fn task(&self, node: Node) -> Option<usize> {
+        match node {
+            Node::Milestone(i) => self.milestone_task.get(i).copied().flatten(),
+            Node::Dependency(i) => self.dep_task.get(i).copied().flatten(),
+        }
+    }
+
+    /// The critical path, first node first: milestones and the dependencies between them.
+    pub fn critical_path(&self) -> Vec<Node> {
+        self.path.iter().map(|&t| self.nodes[t]).collect()
+    }
+
+    /// The node that set a task's forecast, if it was a predecessor.
+    pub fn binding(&self, node: Node) -> Option<Node> {
+        let t = self.task(node)?;
+        match self.plan.driver[t] {
+            Driver::Predecessor(p) => Some(self.nodes[p]),
+            _ => None,
+        }
+    }
+
+    /// What moves if milestone `index` finishes `days` later than forecast: every milestone
+    /// whose forecast changes, the milestone itself first.
+    pub fn what_if(&self, index: usize, days: i64) -> Vec<Shift> {
+        let Some(t) = self.milestone_task.get(index).copied().flatten() else {
+            return vec![];
+        };
+        let (_, moved) = schedule::what_if_slip(&self.tasks, self.today, &self.plan, t, days);
+        self.shifts(moved)
+    }
+
+    /// Milestones whose forecast differs from `self` in `after` (the same snapshot with other
+    /// targets).
+    pub fn shifted_in(&self, after: &Forecasts) -> Vec<Shift> {
+        self.shifts(schedule::moved(&self.plan, &after.plan))
+    }
+
+    fn shifts(&self, moved: Vec<schedule::Moved>) -> Vec<Shift> {
+        let mut out: Vec<Shift> = moved
+            .into_iter()
+            .filter_map(|m| match self.nodes[m.task] {
+                Node::Milestone(i) => Some(Shift {
+                    milestone: i,
+                    from: m.from,
+                    to: m.to,
+                }),
+                Node::Dependency(_) => None,
+            })
+            .collect();
+        // The moved milestone first, then by date: the order a reader follows the ripple.
+        out.sort_by_key(|s| (s.from, s.milestone));
+        out
+    }
+}
