@@ -12,7 +12,6 @@ use drumbeat::command::CommandError;
 use drumbeat::config::Settings;
 use drumbeat::domain::{Key, Tenant};
 use drumbeat::platform::console::{self, Console};
-use drumbeat::reply::text;
 use drumbeat::store::Store;
 use drumbeat::{document, telemetry};
 
@@ -190,14 +189,13 @@ The sample program is in {}. Explore it with `drumbeat --db {} console`.",
                 .await;
             store.close().await;
             match outcome {
-                Ok(reply) => {
-                    if json {
-                        println!("{}", serde_json::to_string_pretty(&reply)?);
-                    } else {
-                        print!("{}", text::render(&reply));
+                Ok(reply) => match console::present(&reply, json) {
+                    Ok(out) => {
+                        print!("{out}");
+                        Ok(ExitCode::SUCCESS)
                     }
-                    Ok(ExitCode::SUCCESS)
-                }
+                    Err(msg) => Ok(user_error(&msg)),
+                },
                 Err(CommandError::User(msg)) => Ok(user_error(&msg)),
                 Err(CommandError::Internal(e)) => {
                     eprintln!("error: {}", console::report_internal(&e));

@@ -204,8 +204,8 @@ fn id(subject: &str) -> String {
 
 /// The changes in `events` (oldest first), in order. Several status updates to one project
 /// collapse to one health change from the first colour to the last, and none when they agree.
-/// Names missing from older payloads come from the snapshot.
-pub fn since(events: &[Event], snap: &Snapshot) -> Vec<Dated> {
+/// Only events after `after` count. Names missing from older payloads come from the snapshot.
+pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dated> {
     let dep_what = |number: &str| -> String {
         snap.deps
             .iter()
@@ -223,7 +223,7 @@ pub fn since(events: &[Event], snap: &Snapshot) -> Vec<Dated> {
     let mut out = Vec::new();
     // project key → (index in `out`, the colour before the window)
     let mut health: HashMap<String, (usize, Option<Rag>)> = HashMap::new();
-    for e in events {
+    for e in events.iter().filter(|e| e.at > after) {
         let (b, a) = (e.before.as_ref(), e.after.as_ref());
         let subject = id(&e.subject);
         let change = match e.kind.as_str() {

@@ -147,6 +147,15 @@ impl Forecasts {
         })
     }
 
+    /// Nothing live waits on this milestone, directly or through a dependency.
+    pub fn is_terminal(&self, index: usize) -> bool {
+        self.milestone_task
+            .get(index)
+            .copied()
+            .flatten()
+            .is_some_and(|t| self.plan.terminal[t])
+    }
+
     /// When a dependency will be delivered, as far as the graph knows: `None` for a
     /// dependency whose consumer is not a milestone.
     pub fn dependency(&self, index: usize) -> Option<NaiveDate> {

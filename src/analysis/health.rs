@@ -51,7 +51,7 @@ pub struct Health {
 impl Health {
     fn from_reasons(reported: Option<Rag>, stale: bool, mut reasons: Vec<Reason>) -> Self {
         // Stable, so reasons of one colour keep the order the rules produced them in.
-        reasons.sort_by(|a, b| b.rag.cmp(&a.rag));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.rag));
         let rag = reasons.iter().map(|r| r.rag).max().unwrap_or(Rag::Green);
         Self {
             rag,
@@ -314,7 +314,7 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
         }
     }
     reasons.extend(unowned);
-    reasons.sort_by(|a, b| b.rag.cmp(&a.rag));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.rag));
     let rag = reasons.iter().map(|r| r.rag).max().unwrap_or(Rag::Green);
     ProgramHealth {
         rag,

@@ -128,7 +128,9 @@ impl Plan {
             let better = match best {
                 None => true,
                 Some((b, Driver::Predecessor(q))) => f > b || (f == b && p < q),
-                Some((b, _)) => f > b,
+                // A predecessor that lands exactly on the target binds too: it is on the
+                // critical chain with no slack to spare.
+                Some((b, _)) => f >= b,
             };
             if better {
                 best = Some((f, Driver::Predecessor(p)));

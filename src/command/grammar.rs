@@ -5,8 +5,8 @@
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::domain::{
-    DateSpec, Days, DepState, Key, Level, PersonRef, Prose, Rag, RiskState, Role, Timezone, Title,
-    WorkDays,
+    Audience, DateSpec, Days, DepState, Format, Key, Level, PersonRef, Prose, Rag, RiskState, Role,
+    Timezone, Title, WorkDays,
 };
 
 #[derive(Debug, Parser)]
@@ -58,6 +58,15 @@ pub enum Command {
     /// Status updates: each project's RAG, summary, blockers and next steps
     #[command(subcommand)]
     Status(StatusCmd),
+    /// Digests: health with reasons, changes, milestones, risks; per audience
+    #[command(subcommand)]
+    Digest(DigestCmd),
+    /// The schedule: forecasts, the critical path and what-if slips
+    #[command(subcommand)]
+    Path(PathCmd),
+    /// Documents: charter, status report, weekly sync agenda, post-mortem
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Help on the command language: `help`, `help milestone`, `help milestone add`
     Help { topic: Vec<String> },
 }
@@ -522,6 +531,70 @@ pub enum StatusCmd {
     Missing(ProgramArg),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum DigestCmd {
+    /// Show a digest: `digest show atlas --audience executive`
+    Show {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// engineering (everything), executive (one screen) or product (dates and customers)
+        #[arg(long, default_value = "engineering")]
+        audience: Audience,
+        /// text, markdown, or the payload sent to a platform: discord, slack, json
+        #[arg(long, default_value = "text")]
+        format: Format,
+        /// Start of the period (default: a week ago)
+        #[arg(long)]
+        since: Option<DateSpec>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PathCmd {
+    /// The critical path, with forecasts and slack: `path show atlas`
+    Show(ProgramArg),
+    /// What moves if a milestone slips: `path whatif atlas api-beta --slip 5`
+    Whatif {
+        #[command(flatten)]
+        target: Target,
+        /// How many days later than forecast it finishes (`5`, `5d`, `1w`)
+        #[arg(long)]
+        slip: Days,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub program: ProgramArg,
+    /// Write the report as Markdown to this file (console and `drumbeat exec` only)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// The charter: goal, scope, success metrics, stakeholders, teams, key dates
+    Charter(ReportArgs),
+    /// The long-form status report
+    Status {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Start of the "changes" period (default: a week ago)
+        #[arg(long)]
+        since: Option<DateSpec>,
+    },
+    /// The weekly sync agenda: decisions, blockers, milestones and risks due, missing updates
+    Agenda(ReportArgs),
+    /// The post-mortem of the program, or of one milestone with `--milestone KEY`
+    Postmortem {
+        #[command(flatten)]
+        args: ReportArgs,
+        #[arg(long, value_name = "KEY")]
+        milestone: Option<String>,
+    },
+}
+
 impl Command {
     /// Whether the command changes state, and so takes the write lock.
     pub fn is_write(&self) -> bool {
@@ -537,6 +610,7 @@ impl Command {
             Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
             Command::Decision(c) => matches!(c, DecisionCmd::Add { .. }),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
+            Command::Digest(_) | Command::Path(_) | Command::Report(_) => false,
             Command::Help { .. } => false,
         }
     }
@@ -553,6 +627,9 @@ impl Command {
             Command::Risk(c) => ("risk", subcommand_name(c)),
             Command::Decision(c) => ("decision", subcommand_name(c)),
             Command::Status(c) => ("status", subcommand_name(c)),
+            Command::Digest(c) => ("digest", subcommand_name(c)),
+            Command::Path(c) => ("path", subcommand_name(c)),
+            Command::Report(c) => ("report", subcommand_name(c)),
             Command::Help { .. } => return "help".into(),
         };
         format!("{area} {sub}")

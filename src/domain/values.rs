@@ -232,6 +232,16 @@ word_enum!(
     RiskBand, "risk band", { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
 );
 
+word_enum!(
+    /// Who a digest is for.
+    Audience, "digest audience", { Engineering => "engineering", Executive => "executive", Product => "product" }
+);
+
+word_enum!(
+    /// How a digest is rendered: for reading here, or as the payload a platform is sent.
+    Format, "format", { Text => "text", Markdown => "markdown", Discord => "discord", Slack => "slack", Json => "json" }
+);
+
 /// A risk likelihood or impact, 1 to 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Level(u8);

@@ -67,6 +67,49 @@ impl Console {
     }
 }
 
+/// What the console prints for a reply. An attachment with `--out` is written to that file
+/// (or into that directory) and the reply says where; one without is printed as it is, so
+/// `digest show --format slack` can be piped. With `json`, the structured value behind the
+/// reply is printed when there is one, else the reply itself. A file that cannot be written
+/// is the user's error, in words.
+pub fn present(reply: &Reply, json: bool) -> Result<String, String> {
+    if let Some(a) = &reply.attachment {
+        if let Some(out) = &a.save_to {
+            let mut path = std::path::PathBuf::from(out);
+            if path.is_dir() {
+                path.push(&a.filename);
+            }
+            std::fs::write(&path, &a.body)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            let note = format!("Wrote {} ({} bytes)\n", path.display(), a.body.len());
+            return Ok(if json {
+                serde_json::json!({ "wrote": path.display().to_string(), "bytes": a.body.len() })
+                    .to_string()
+                    + "\n"
+            } else {
+                note
+            });
+        }
+    }
+    if json {
+        let v = match &reply.data {
+            Some(v) => serde_json::to_string_pretty(v),
+            None => serde_json::to_string_pretty(reply),
+        };
+        return v
+            .map(|s| s + "\n")
+            .map_err(|e| format!("cannot show JSON: {e}"));
+    }
+    if let Some(a) = &reply.attachment {
+        let mut body = a.body.clone();
+        if !body.ends_with('\n') {
+            body.push('\n');
+        }
+        return Ok(body);
+    }
+    Ok(text::render(reply))
+}
+
 /// Shows an internal error the way every adapter does: a short message and an id that is
 /// in the log with the whole context chain.
 pub fn report_internal(e: &anyhow::Error) -> String {
@@ -111,7 +154,10 @@ pub async fn repl(
         }
         let _ = editor.add_history_entry(trimmed);
         match console.execute(store, clock, trimmed).await {
-            Ok(reply) => print!("{}", text::render(&reply)),
+            Ok(reply) => match present(&reply, false) {
+                Ok(out) => print!("{out}"),
+                Err(msg) => println!("error: {msg}"),
+            },
             Err(CommandError::User(msg)) => println!("error: {msg}"),
             Err(CommandError::Internal(e)) => println!("error: {}", report_internal(&e)),
         }

@@ -2,6 +2,9 @@
 //! text and JSON (and later Discord embeds, Slack blocks and Markdown). People appear as
 //! typed mentions, never as text, so renderers alone decide who may be pinged.
 
+pub mod discord;
+pub mod markdown;
+pub mod slack;
 pub mod text;
 
 use chrono::NaiveDate;
@@ -60,6 +63,25 @@ impl Text {
 
     pub fn plain(s: impl Into<String>) -> Self {
         Self(vec![Span::Text(s.into())])
+    }
+
+    /// Text whose `backticked` parts are code, as analysis writes its reasons. An unpaired
+    /// backtick stays text.
+    pub fn marked(s: &str) -> Self {
+        let mut t = Self::new();
+        let parts: Vec<&str> = s.split('`').collect();
+        let paired = parts.len() % 2 == 1;
+        for (i, part) in parts.iter().enumerate() {
+            let last_unpaired = !paired && i == parts.len() - 1;
+            if i % 2 == 1 && !last_unpaired {
+                t = t.code(*part);
+            } else if last_unpaired {
+                t = t.text(format!("`{part}"));
+            } else if !part.is_empty() {
+                t = t.text(*part);
+            }
+        }
+        t
     }
 
     pub fn text(mut self, s: impl Into<String>) -> Self {
@@ -166,6 +188,18 @@ pub struct Action {
     pub command: String,
 }
 
+/// A document that goes with a reply: a rendered digest, a Markdown report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// A file name for platforms that upload files, e.g. `atlas-postmortem.md`.
+    pub filename: String,
+    pub media_type: String,
+    pub body: String,
+    /// Where the console writes it (`--out`); `None` to show it instead of the reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub save_to: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reply {
     pub title: String,
@@ -174,6 +208,11 @@ pub struct Reply {
     pub actions: Vec<Action>,
     /// Shown only to the one who asked, where the platform can.
     pub ephemeral: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+    /// The structured value behind the reply (a digest, a path), which `--json` prints.
+    #[serde(skip)]
+    pub data: Option<serde_json::Value>,
 }
 
 impl Reply {
@@ -184,6 +223,8 @@ impl Reply {
             blocks: vec![],
             actions: vec![],
             ephemeral: false,
+            attachment: None,
+            data: None,
         }
     }
 
@@ -196,6 +237,16 @@ impl Reply {
 
     pub fn tone(mut self, tone: Tone) -> Self {
         self.tone = tone;
+        self
+    }
+
+    pub fn attach(mut self, a: Attachment) -> Self {
+        self.attachment = Some(a);
+        self
+    }
+
+    pub fn data(mut self, v: impl Serialize) -> Self {
+        self.data = serde_json::to_value(v).ok();
         self
     }
 
@@ -306,6 +357,18 @@ mod tests {
             .list(vec![Text::new().person(m("li"))]);
         let handles: Vec<&str> = reply.mentions().iter().map(|m| m.handle.as_str()).collect();
         assert_eq!(handles, ["dana", "li", "sam"]);
+    }
+
+    #[test]
+    fn marked_text_turns_backticks_into_code() {
+        assert_eq!(
+            Text::marked("needs `Auth API` from X"),
+            Text::new().text("needs ").code("Auth API").text(" from X")
+        );
+        assert_eq!(
+            Text::marked("a `b` c `d"),
+            Text::new().text("a ").code("b").text(" c ").text("`d")
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod people;
 mod programs;
 mod records;
+mod snapshot;
 mod work;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use people::*;
 pub use programs::*;
 pub use records::*;
+pub use snapshot::{load_schedule, load_snapshot};
 pub use work::*;
 
 use crate::domain::Tenant;

@@ -397,12 +397,22 @@ struct EventRow {
 }
 
 pub async fn events(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Event>> {
+    events_since(conn, scope, None).await
+}
+
+/// The program's events after `since` (all of them for `None`), oldest first.
+pub async fn events_since(
+    conn: &mut Conn,
+    scope: &Scope,
+    since: Option<DateTime<Utc>>,
+) -> anyhow::Result<Vec<Event>> {
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, at, actor_id, kind, subject, before, after FROM events
-         WHERE program_id = ? AND tenant = ? ORDER BY id",
+         WHERE program_id = ?1 AND tenant = ?2 AND (?3 IS NULL OR at > ?3) ORDER BY id",
     )
     .bind(scope.program_id)
     .bind(scope.tenant.as_str())
+    .bind(since)
     .fetch_all(&mut *conn)
     .await
     .context("loading events")?;

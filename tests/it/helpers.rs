@@ -51,9 +51,29 @@ impl TestDb {
         who: &str,
         line: &str,
     ) -> Result<Reply, CommandError> {
+        self.run_with(tenant, Platform::Console, who, line).await
+    }
+
+    /// Runs a command on the console tenant as if it came from `platform`.
+    pub async fn run_on(
+        &self,
+        platform: Platform,
+        who: &str,
+        line: &str,
+    ) -> Result<Reply, CommandError> {
+        self.run_with(&Tenant::local(), platform, who, line).await
+    }
+
+    pub async fn run_with(
+        &self,
+        tenant: &Tenant,
+        platform: Platform,
+        who: &str,
+        line: &str,
+    ) -> Result<Reply, CommandError> {
         let ctx = Ctx {
             tenant: tenant.clone(),
-            platform: Platform::Console,
+            platform,
             actor: Actor {
                 handle: who.into(),
                 display_name: who.into(),

@@ -2,7 +2,9 @@
 
 mod helpers;
 
+mod analysis;
 mod bad_input;
 mod documents;
 mod lifecycle;
+mod limits;
 mod tenancy;

@@ -1,12 +1,15 @@
 //! `milestone …`.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{days_from, parse_key, refuse, Session};
+use crate::analysis::{Forecasts, Shift};
 use crate::command::grammar::{MilestoneCmd, ProgramArg};
 use crate::command::Result;
 use crate::domain::{Milestone, MilestoneState, Program, Role, Slip, Title};
-use crate::reply::{Reply, Text};
+use crate::reply::{Mention, Reply, Text};
 use crate::store::{self, NewMilestone, Scope};
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply> {
@@ -331,6 +334,17 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             if to == before.target {
                 return refuse(format!("milestone `{}` already targets {to}", before.key));
             }
+            // Forecasts before and after, so the reply can name every downstream owner whose
+            // date moves.
+            let now = s.ctx.now;
+            let graph = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+            let forecasts = Forecasts::of(&graph);
+            let moved_to = Forecasts::with_targets(&graph, &HashMap::from([(before.id, to)]));
+            let shifts: Vec<Shift> = forecasts
+                .shifted_in(&moved_to)
+                .into_iter()
+                .filter(|sh| graph.milestones[sh.milestone].id != before.id)
+                .collect();
             let actor = s.actor().await?;
             let slip = Slip {
                 milestone: before.id,
@@ -354,21 +368,45 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             .await?;
             let days = (to - before.target).num_days();
             let verb = if days > 0 { "slipped" } else { "pulled in" };
-            Ok(
-                Reply::success(format!("Moved {} to {to}", before.key)).paragraph(
-                    Text::new()
-                        .code(before.key.as_str())
-                        .text(format!(" {verb} {} days, from ", days.abs()))
-                        .date(before.target)
-                        .text(" to ")
-                        .date(to)
-                        .text(format!(
-                            " ({} days from the baseline). Reason: {}",
-                            after.slip_days(),
-                            reason.as_str()
-                        )),
-                ),
-            )
+            let mut reply = Reply::success(format!("Moved {} to {to}", before.key)).paragraph(
+                Text::new()
+                    .code(before.key.as_str())
+                    .text(format!(" {verb} {} days, from ", days.abs()))
+                    .date(before.target)
+                    .text(" to ")
+                    .date(to)
+                    .text(format!(
+                        " ({} days from the baseline). Reason: {}",
+                        after.slip_days(),
+                        reason.as_str()
+                    )),
+            );
+            if shifts.is_empty() {
+                reply = reply.paragraph("No other milestone's forecast moves.");
+            } else {
+                let items = shifts
+                    .iter()
+                    .map(|sh| {
+                        let m = &graph.milestones[sh.milestone];
+                        let late = (m.target - sh.to).num_days();
+                        let mut t = Text::new().code(m.key.as_str()).text(format!(
+                            " forecast {} → {} ({:+} days)",
+                            sh.from,
+                            sh.to,
+                            sh.days()
+                        ));
+                        if late < 0 {
+                            t = t.text(format!(", {} days past its target {}", -late, m.target));
+                        }
+                        t.text("; owner ")
+                            .maybe_person(graph.milestone_owner(m).map(Mention::from))
+                    })
+                    .collect();
+                reply = reply
+                    .heading(format!("Downstream forecasts moved ({})", shifts.len()))
+                    .list(items);
+            }
+            Ok(reply)
         }
         MilestoneCmd::Done { target, on } => {
             let (program, key) = target.split()?;

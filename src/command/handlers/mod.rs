@@ -1,6 +1,7 @@
 //! One file per command area. [`Session`] holds the transaction and the helpers every
 //! handler needs: resolving programs and people, permission checks, and the event log.
 
+mod analysis;
 mod dep;
 mod milestone;
 mod person;
@@ -65,6 +66,9 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
         Command::Risk(c) => risk::risk(s, c).await,
         Command::Decision(c) => risk::decision(s, c).await,
         Command::Status(c) => status::run(s, c).await,
+        Command::Digest(c) => analysis::digest(s, c).await,
+        Command::Path(c) => analysis::path(s, c).await,
+        Command::Report(c) => analysis::report(s, c).await,
         Command::Help { topic } => {
             let help = super::grammar::help(&topic)?;
             Ok(Reply::new("Help").preformatted(help).ephemeral())

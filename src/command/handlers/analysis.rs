@@ -1,0 +1,326 @@
+//! Read-only commands over the analysis: digests, the critical path, what-ifs and reports.
+//! Each loads one snapshot in one read transaction and renders what the analysis says.
+
+use chrono::{DateTime, Utc};
+
+use super::{parse_key, refuse, Session};
+use crate::analysis::Snapshot;
+use crate::command::grammar::{DigestCmd, PathCmd, ReportArgs, ReportCmd};
+use crate::command::Result;
+use crate::digest::{self, Analysis, PathStep};
+use crate::domain::{DateSpec, Format, MilestoneState, Platform, Program};
+use crate::reply::{discord, markdown, slack, Attachment, Reply, Text, Tone};
+use crate::report;
+use crate::store::{self, Scope};
+
+/// The start of `spec`'s day in the program's timezone.
+fn day_start(p: &Program, spec: &DateSpec, now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = spec.resolve(p.today(now));
+    let tz = p.timezone.tz();
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    // A midnight skipped by a DST change starts the day at the first instant after it.
+    chrono::TimeZone::from_local_datetime(&tz, &midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| midnight.and_utc())
+}
+
+async fn snapshot(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    events_since: Option<DateTime<Utc>>,
+) -> Result<Snapshot> {
+    let (scope, p) = s.program(program).await?;
+    load(s, &scope, p, events_since).await
+}
+
+async fn load(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: Program,
+    events_since: Option<DateTime<Utc>>,
+) -> Result<Snapshot> {
+    let now = s.ctx.now;
+    Ok(store::load_snapshot(s.conn(), scope, p, now, events_since).await?)
+}
+
+fn json_attachment(name: String, v: &impl serde::Serialize) -> Result<Attachment> {
+    Ok(Attachment {
+        filename: name,
+        media_type: "application/json".into(),
+        body: serde_json::to_string_pretty(v).map_err(anyhow::Error::from)? + "\n",
+        save_to: None,
+    })
+}
+
+/// A reply in one of the digest formats: the reply itself for text, else the rendered
+/// payload as an attachment that the console prints as it is.
+pub(crate) fn in_format(
+    reply: Reply,
+    format: Format,
+    stem: &str,
+    value: &impl serde::Serialize,
+) -> Result<Reply> {
+    let attachment = match format {
+        Format::Text => return Ok(reply.data(value)),
+        Format::Markdown => Attachment {
+            filename: format!("{stem}.md"),
+            media_type: "text/markdown".into(),
+            body: markdown::render(&reply),
+            save_to: None,
+        },
+        Format::Discord => {
+            json_attachment(format!("{stem}.discord.json"), &discord::render(&reply))?
+        }
+        Format::Slack => json_attachment(format!("{stem}.slack.json"), &slack::render(&reply))?,
+        Format::Json => json_attachment(format!("{stem}.json"), value)?,
+    };
+    let title = format!("{} ({})", reply.title, format.as_str());
+    Ok(Reply::new(title).attach(attachment).data(value))
+}
+
+pub async fn digest(s: &mut Session<'_>, c: DigestCmd) -> Result<Reply> {
+    match c {
+        DigestCmd::Show {
+            program,
+            audience,
+            format,
+            since,
+        } => {
+            let (scope, p) = s.program(program.program.as_deref()).await?;
+            let since =
+                digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
+            if since >= s.ctx.now {
+                return refuse(
+                    "--since must be before now: the digest covers a period that has started",
+                );
+            }
+            let snap = load(s, &scope, p, Some(since)).await?;
+            let a = Analysis::of(&snap);
+            let d = digest::build(&a, audience, since);
+            let reply = digest::to_reply(&d);
+            let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
+            in_format(reply, format, &stem, &d)
+        }
+    }
+}
+
+fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
+    let key = snap.program.key.as_str();
+    let mut r = Reply::new(format!("{}: critical path", snap.program.name.as_str()));
+    let Some(end) = steps.last() else {
+        return r.paragraph(
+            Text::plain("No milestones yet: ")
+                .code(format!("milestone add {key} …"))
+                .text(" adds one."),
+        );
+    };
+    let late = end.slack_days.is_some_and(|d| d < 0);
+    r = r.tone(if late { Tone::Warning } else { Tone::Info });
+    r = r.paragraph(Text::plain("Ends at ").code(&end.name).text(format!(
+        ", forecast {} against a target of {} (slack {}). {} steps; each waits on the one before.",
+        end.forecast,
+        end.target.map(|d| d.to_string()).unwrap_or_default(),
+        end.slack_days.map(|d| format!("{d:+}")).unwrap_or_default(),
+        steps.len()
+    )));
+    r.table(
+        &["Step", "What", "Owner", "Target", "Forecast", "Slack"],
+        steps
+            .iter()
+            .map(|p| {
+                vec![
+                    Text::new().code(&p.name),
+                    Text::plain(&p.title),
+                    Text::plain(
+                        p.owner
+                            .as_ref()
+                            .map(|m| format!("@{}", m.name))
+                            .unwrap_or_else(|| "nobody".into()),
+                    ),
+                    Text::plain(p.target.map(|d| d.to_string()).unwrap_or_default()),
+                    Text::new().date(p.forecast),
+                    Text::plain(p.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()),
+                ]
+            })
+            .collect(),
+    )
+}
+
+#[derive(serde::Serialize)]
+struct WhatIfLine {
+    milestone: String,
+    title: String,
+    owner: Option<crate::reply::Mention>,
+    target: chrono::NaiveDate,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    days: i64,
+    slack_days: i64,
+}
+
+pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
+    match c {
+        PathCmd::Show(program) => {
+            let snap = snapshot(s, program.program.as_deref(), Some(s.ctx.now)).await?;
+            let a = Analysis::of(&snap);
+            let steps = a.critical_path();
+            Ok(path_reply(&snap, &steps).data(&steps))
+        }
+        PathCmd::Whatif { target, slip } => {
+            let (program, key) = target.split()?;
+            let key = parse_key(key, "milestone")?;
+            if slip.get() == 0 {
+                return refuse("--slip must be at least 1 day");
+            }
+            let snap = snapshot(s, program, Some(s.ctx.now)).await?;
+            let pk = snap.program.key.as_str().to_owned();
+            let Some(index) = snap.milestones.iter().position(|m| m.key == key) else {
+                return refuse(format!(
+                    "there is no milestone `{key}` in `{pk}`: `milestone list {pk}` shows them"
+                ));
+            };
+            let m = &snap.milestones[index];
+            if m.state != MilestoneState::Planned {
+                return refuse(format!(
+                    "milestone `{key}` is {}: only planned milestones can slip",
+                    m.state.as_str()
+                ));
+            }
+            let a = Analysis::of(&snap);
+            let days = i64::from(slip.get());
+            let shifts = a.forecasts.what_if(index, days);
+            let lines: Vec<WhatIfLine> = shifts
+                .iter()
+                .map(|sh| {
+                    let m = &snap.milestones[sh.milestone];
+                    WhatIfLine {
+                        milestone: m.key.as_str().to_owned(),
+                        title: m.title.as_str().to_owned(),
+                        owner: snap.milestone_owner(m).map(crate::reply::Mention::from),
+                        target: m.target,
+                        from: sh.from,
+                        to: sh.to,
+                        days: sh.days(),
+                        slack_days: (m.target - sh.to).num_days(),
+                    }
+                })
+                .collect();
+            let downstream = lines.iter().filter(|l| l.milestone != key.as_str()).count();
+            let newly_late = lines
+                .iter()
+                .filter(|l| l.milestone != key.as_str() && l.slack_days < 0)
+                .count();
+            let mut r = Reply::new(format!("What if `{key}` slips {days} days?"))
+                .tone(if newly_late > 0 {
+                    Tone::Warning
+                } else {
+                    Tone::Info
+                })
+                .paragraph(Text::plain(format!(
+                    "{}. Hypothetical: nothing is changed and nobody is told.",
+                    match (downstream, newly_late) {
+                        (0, _) => "No other milestone moves".to_owned(),
+                        (1, 1) => "1 other milestone moves; it would be past its target".to_owned(),
+                        (1, _) => "1 other milestone moves; it stays within its target".to_owned(),
+                        (n, l) => format!(
+                            "{n} other milestones move; {l} of them would be past their target"
+                        ),
+                    }
+                )));
+            if !lines.is_empty() {
+                r = r.table(
+                    &["Milestone", "Owner", "Forecast", "Moves", "Target", "Slack"],
+                    lines
+                        .iter()
+                        .map(|l| {
+                            vec![
+                                Text::new().code(&l.milestone),
+                                Text::plain(
+                                    l.owner
+                                        .as_ref()
+                                        .map(|m| format!("@{}", m.name))
+                                        .unwrap_or_else(|| "nobody".into()),
+                                ),
+                                Text::plain(format!("{} → {}", l.from, l.to)),
+                                Text::plain(format!("{:+} days", l.days)),
+                                Text::new().date(l.target),
+                                Text::plain(format!("{:+}", l.slack_days)),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+            Ok(r.data(&lines))
+        }
+    }
+}
+
+fn with_out(s: &Session<'_>, reply: Reply, args: &ReportArgs, stem: &str) -> Result<Reply> {
+    let Some(out) = &args.out else {
+        return Ok(reply);
+    };
+    if s.ctx.platform != Platform::Console {
+        return refuse("--out writes a file where Drumbeat runs: it works on the console and in `drumbeat exec` only");
+    }
+    if out.trim().is_empty() {
+        return refuse("--out needs a file name, e.g. --out postmortem.md");
+    }
+    let body = markdown::render(&reply);
+    Ok(reply.attach(Attachment {
+        filename: format!("{stem}.md"),
+        media_type: "text/markdown".into(),
+        body,
+        save_to: Some(out.clone()),
+    }))
+}
+
+pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
+    match c {
+        ReportCmd::Charter(args) => {
+            let snap = snapshot(s, args.program.program.as_deref(), Some(s.ctx.now)).await?;
+            let a = Analysis::of(&snap);
+            let stem = format!("{}-charter", snap.program.key);
+            with_out(s, report::charter(&a), &args, &stem)
+        }
+        ReportCmd::Status { args, since } => {
+            let (scope, p) = s.program(args.program.program.as_deref()).await?;
+            let since =
+                digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
+            let snap = load(s, &scope, p, Some(since)).await?;
+            let a = Analysis::of(&snap);
+            let stem = format!("{}-status", snap.program.key);
+            with_out(s, report::status(&a, since), &args, &stem)
+        }
+        ReportCmd::Agenda(args) => {
+            let snap = snapshot(s, args.program.program.as_deref(), Some(s.ctx.now)).await?;
+            let a = Analysis::of(&snap);
+            let stem = format!("{}-agenda", snap.program.key);
+            with_out(s, report::agenda(&a), &args, &stem)
+        }
+        ReportCmd::Postmortem { args, milestone } => {
+            let snap = snapshot(s, args.program.program.as_deref(), None).await?;
+            let pk = snap.program.key.as_str().to_owned();
+            let id = match &milestone {
+                Some(raw) => {
+                    let key = parse_key(raw, "milestone")?;
+                    match snap.milestone_by_key(key.as_str()) {
+                        Some(m) => Some(m.id),
+                        None => {
+                            return refuse(format!(
+                                "there is no milestone `{key}` in `{pk}`: `milestone list {pk}` shows them"
+                            ))
+                        }
+                    }
+                }
+                None => None,
+            };
+            let a = Analysis::of(&snap);
+            let stem = match &milestone {
+                Some(k) => format!("{pk}-{k}-postmortem"),
+                None => format!("{pk}-postmortem"),
+            };
+            with_out(s, report::postmortem(&a, id), &args, &stem)
+        }
+    }
+}

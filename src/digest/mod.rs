@@ -1,0 +1,641 @@
+//! Digests: one value per (program, audience, period), built from a [`Snapshot`] by the
+//! pure analyses, and turned into a platform-neutral [`Reply`] for the renderers. The JSON
+//! form of a digest is the [`Digest`] value itself.
+//!
+//! - engineering: everything.
+//! - executive: one screen: health and why, key milestones, the top 3 risks, help needed.
+//! - product: dates and launch readiness, and risks with customer impact.
+
+mod reply;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::analysis::changes::{self, Change, Dated};
+use crate::analysis::health::{self, ProgramHealth, Reason};
+use crate::analysis::{Forecasts, Node, Snapshot};
+use crate::domain::{Audience, DepState, Milestone, MilestoneState, PersonId, Rag, Risk, RiskBand};
+use crate::reply::Mention;
+
+pub use reply::to_reply;
+
+/// How far ahead "upcoming" looks.
+pub const UPCOMING_DAYS: i64 = 14;
+/// The period of a digest when no `--since` is given and none was sent before.
+pub const DEFAULT_PERIOD_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramRef {
+    pub key: String,
+    pub name: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// The first day of the period, in the program's timezone.
+    pub first_day: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectLine {
+    pub key: String,
+    pub name: String,
+    pub owner: Option<Mention>,
+    pub rag: Rag,
+    pub reported: Option<Rag>,
+    pub stale: bool,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthSection {
+    pub rag: Rag,
+    /// The program's reasons of its own colour, worst first.
+    pub why: Vec<String>,
+    pub projects: Vec<ProjectLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneLine {
+    pub key: String,
+    pub title: String,
+    pub project: Option<String>,
+    pub owner: Option<Mention>,
+    pub state: MilestoneState,
+    pub baseline: NaiveDate,
+    pub target: NaiveDate,
+    pub forecast: Option<NaiveDate>,
+    /// Target − forecast: negative when late.
+    pub slack_days: Option<i64>,
+    pub critical: bool,
+    /// Target − baseline: how far it has moved since the first commitment.
+    pub slipped_days: i64,
+    pub completed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneSection {
+    /// Not done, forecast within the next two weeks.
+    pub upcoming: Vec<MilestoneLine>,
+    /// Moved later during the period.
+    pub slipped: Vec<MilestoneLine>,
+    /// Done during the period.
+    pub completed: Vec<MilestoneLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PathStep {
+    /// A milestone key, or `dep #N`.
+    pub name: String,
+    pub title: String,
+    pub owner: Option<Mention>,
+    pub target: Option<NaiveDate>,
+    pub forecast: NaiveDate,
+    pub slack_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepLine {
+    pub number: i64,
+    pub what: String,
+    pub needed_by: String,
+    pub from: String,
+    pub owner: Option<Mention>,
+    pub state: DepState,
+    pub need_by: NaiveDate,
+    pub days_late: i64,
+    pub blocked_days: Option<i64>,
+    pub blocked_reason: Option<String>,
+    /// Milestones waiting on it, directly.
+    pub delays: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskLine {
+    pub number: i64,
+    pub title: String,
+    pub score: u8,
+    pub band: RiskBand,
+    pub owner: Option<Mention>,
+    pub mitigation: String,
+    pub customer_impact: String,
+    pub review_by: Option<NaiveDate>,
+    pub review_overdue: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Answer {
+    /// Posted during the period.
+    Posted,
+    /// Posted before the period, but still inside the staleness window.
+    Earlier,
+    /// Older than the staleness window.
+    Stale,
+    /// Never posted.
+    Missing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RollCallLine {
+    pub project: String,
+    pub owner: Option<Mention>,
+    pub answer: Answer,
+    pub rag: Option<Rag>,
+    pub posted_on: Option<NaiveDate>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionLine {
+    pub number: i64,
+    pub title: String,
+    pub outcome: String,
+    pub decided_by: Option<Mention>,
+    pub decided_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Readiness {
+    pub milestones_done: usize,
+    pub milestones_total: usize,
+    /// The latest terminal milestone: the launch, as far as the graph knows.
+    pub launch: Option<MilestoneLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    pub program: ProgramRef,
+    pub audience: Audience,
+    pub period: Period,
+    pub today: NaiveDate,
+    pub health: HealthSection,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<Dated>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub milestones: Option<MilestoneSection>,
+    /// Executive: terminal milestones and late ones on the critical path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_milestones: Option<Vec<MilestoneLine>>,
+    /// Product: every live milestone's dates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dates: Option<Vec<MilestoneLine>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Readiness>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub critical_path: Option<Vec<PathStep>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<DepLine>>,
+    pub risks: Vec<RiskLine>,
+    /// How many open risks there are in all, for "… and N more".
+    pub open_risks: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_reviews: Option<Vec<RiskLine>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roll_call: Option<Vec<RollCallLine>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<Vec<DecisionLine>>,
+    /// Executive: where leadership can help: pending decisions, blockers past need-by, red
+    /// projects' blockers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help_needed: Option<Vec<String>>,
+}
+
+/// Everything derived once per snapshot, shared by the three audiences.
+pub struct Analysis<'a> {
+    pub snap: &'a Snapshot,
+    pub forecasts: Forecasts,
+    pub health: ProgramHealth,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn of(snap: &'a Snapshot) -> Self {
+        let forecasts = Forecasts::of(snap);
+        let health = health::assess(snap, &forecasts);
+        Self {
+            snap,
+            forecasts,
+            health,
+        }
+    }
+
+    pub fn who(&self, id: Option<PersonId>) -> Option<Mention> {
+        id.and_then(|id| self.snap.person(id)).map(Mention::from)
+    }
+
+    pub fn milestone_line(&self, index: usize) -> MilestoneLine {
+        let s = self.snap;
+        let m: &Milestone = &s.milestones[index];
+        let fc = self.forecasts.milestone(index);
+        MilestoneLine {
+            key: m.key.as_str().to_owned(),
+            title: m.title.as_str().to_owned(),
+            project: m
+                .project
+                .and_then(|p| s.project(p))
+                .map(|p| p.name.as_str().to_owned()),
+            owner: s.milestone_owner(m).map(Mention::from),
+            state: m.state,
+            baseline: m.baseline,
+            target: m.target,
+            forecast: fc.map(|f| f.forecast),
+            slack_days: fc.map(|f| f.slack_days),
+            critical: fc.is_some_and(|f| f.critical),
+            slipped_days: m.slip_days(),
+            completed_on: m.completed_on,
+        }
+    }
+
+    pub fn risk_line(&self, r: &Risk) -> RiskLine {
+        RiskLine {
+            number: r.number,
+            title: r.title.as_str().to_owned(),
+            score: r.score(),
+            band: r.band(),
+            owner: self.who(r.owner),
+            mitigation: r.mitigation.clone(),
+            customer_impact: r.customer_impact.clone(),
+            review_by: r.review_by,
+            review_overdue: r.is_open() && r.review_by.is_some_and(|d| d < self.snap.today()),
+        }
+    }
+
+    /// Open risks, highest score first (then by number).
+    pub fn open_risks(&self) -> Vec<&Risk> {
+        let mut v: Vec<&Risk> = self.snap.risks.iter().filter(|r| r.is_open()).collect();
+        v.sort_by(|a, b| b.score().cmp(&a.score()).then(a.number.cmp(&b.number)));
+        v
+    }
+
+    pub fn overdue_reviews(&self) -> Vec<RiskLine> {
+        self.open_risks()
+            .into_iter()
+            .map(|r| self.risk_line(r))
+            .filter(|r| r.review_overdue)
+            .collect()
+    }
+
+    pub fn critical_path(&self) -> Vec<PathStep> {
+        let s = self.snap;
+        self.forecasts
+            .critical_path()
+            .into_iter()
+            .filter_map(|n| match n {
+                Node::Milestone(i) => {
+                    let m = &s.milestones[i];
+                    let fc = self.forecasts.milestone(i)?;
+                    Some(PathStep {
+                        name: m.key.as_str().to_owned(),
+                        title: m.title.as_str().to_owned(),
+                        owner: s.milestone_owner(m).map(Mention::from),
+                        target: Some(m.target),
+                        forecast: fc.forecast,
+                        slack_days: Some(fc.slack_days),
+                    })
+                }
+                Node::Dependency(i) => {
+                    let d = &s.deps[i];
+                    Some(PathStep {
+                        name: format!("dep #{}", d.number),
+                        title: d.what.as_str().to_owned(),
+                        owner: self.who(d.owner),
+                        target: Some(d.need_by),
+                        forecast: self.forecasts.dependency(i)?,
+                        slack_days: self
+                            .forecasts
+                            .dependency(i)
+                            .map(|f| (d.need_by - f).num_days()),
+                    })
+                }
+            })
+            .collect()
+    }
+
+    /// Open dependencies that are blocked, at risk, or past need-by: worst first.
+    pub fn troubled_dependencies(&self) -> Vec<DepLine> {
+        let s = self.snap;
+        let today = s.today();
+        let mut waiting: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        for d in &s.deps {
+            if let crate::domain::Endpoint::Milestone(m) = d.needs {
+                if let Some(m) = s.milestone(m) {
+                    waiting
+                        .entry(d.id)
+                        .or_default()
+                        .push(m.key.as_str().to_owned());
+                }
+            }
+        }
+        let mut out: Vec<DepLine> = s
+            .deps
+            .iter()
+            .filter(|d| d.is_open() && (d.state != DepState::Open || d.need_by < today))
+            .map(|d| DepLine {
+                number: d.number,
+                what: d.what.as_str().to_owned(),
+                needed_by: s.endpoint_name(&d.needs),
+                from: s.endpoint_name(&d.from),
+                owner: self.who(d.owner),
+                state: d.state,
+                need_by: d.need_by,
+                days_late: (today - d.need_by).num_days().max(0),
+                blocked_days: (d.state == DepState::Blocked)
+                    .then(|| d.blocked_since.map(|t| (s.now - t).num_days().max(0)))
+                    .flatten(),
+                blocked_reason: d.blocked_reason.clone().filter(|r| !r.is_empty()),
+                delays: waiting.remove(&d.id).unwrap_or_default(),
+            })
+            .collect();
+        let rank = |d: &DepLine| match d.state {
+            DepState::Blocked => 0,
+            _ if d.days_late > 0 => 1,
+            _ => 2,
+        };
+        out.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then(b.days_late.cmp(&a.days_late))
+                .then(a.number.cmp(&b.number))
+        });
+        out
+    }
+
+    pub fn roll_call(&self, since: DateTime<Utc>) -> Vec<RollCallLine> {
+        let s = self.snap;
+        let tz = s.program.timezone.tz();
+        let window = Duration::days(i64::from(s.program.staleness_days));
+        s.active_projects()
+            .map(|p| {
+                let u = s.latest_status(p.id);
+                let answer = match u {
+                    None => Answer::Missing,
+                    Some(u) if u.posted_at > since => Answer::Posted,
+                    Some(u) if s.now - u.posted_at > window => Answer::Stale,
+                    Some(_) => Answer::Earlier,
+                };
+                RollCallLine {
+                    project: p.name.as_str().to_owned(),
+                    owner: s.person(p.owner).map(Mention::from),
+                    answer,
+                    rag: u.map(|u| u.rag),
+                    posted_on: u.map(|u| u.posted_at.with_timezone(&tz).date_naive()),
+                    summary: u.map(|u| u.summary.as_str().to_owned()).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// Decisions without an outcome yet: what the sync has to decide.
+    pub fn pending_decisions(&self) -> Vec<DecisionLine> {
+        self.snap
+            .decisions
+            .iter()
+            .filter(|d| d.outcome.trim().is_empty())
+            .map(|d| self.decision_line(d))
+            .collect()
+    }
+
+    pub fn decision_line(&self, d: &crate::domain::Decision) -> DecisionLine {
+        DecisionLine {
+            number: d.number,
+            title: d.title.as_str().to_owned(),
+            outcome: d.outcome.clone(),
+            decided_by: self.who(d.decided_by),
+            decided_on: d.decided_on,
+        }
+    }
+
+    /// The latest terminal live milestone: the launch.
+    pub fn launch(&self) -> Option<usize> {
+        self.forecasts
+            .critical_path()
+            .into_iter()
+            .rev()
+            .find_map(|n| match n {
+                Node::Milestone(i) => Some(i),
+                Node::Dependency(_) => None,
+            })
+    }
+}
+
+/// Builds the digest for one audience. `since` is the start of the period.
+pub fn build(a: &Analysis<'_>, audience: Audience, since: DateTime<Utc>) -> Digest {
+    let s = a.snap;
+    let today = s.today();
+    let tz = s.program.timezone.tz();
+    let horizon = today + Duration::days(UPCOMING_DAYS);
+    let since_day = since.with_timezone(&tz).date_naive();
+
+    let owners: std::collections::HashMap<String, Option<Mention>> = s
+        .active_projects()
+        .map(|p| {
+            (
+                p.key.as_str().to_owned(),
+                s.person(p.owner).map(Mention::from),
+            )
+        })
+        .collect();
+    let health = HealthSection {
+        rag: a.health.rag,
+        why: a
+            .health
+            .reasons
+            .iter()
+            .filter(|r| r.rag == a.health.rag && a.health.rag != Rag::Green)
+            .map(|r| r.text.clone())
+            .collect(),
+        projects: a
+            .health
+            .projects
+            .iter()
+            .map(|p| ProjectLine {
+                key: p.key.clone(),
+                name: p.name.clone(),
+                owner: owners.get(&p.key).cloned().flatten(),
+                rag: p.health.rag,
+                reported: p.health.reported,
+                stale: p.health.stale,
+                reasons: p.health.reasons.clone(),
+            })
+            .collect(),
+    };
+
+    let all_changes = changes::since(&s.events, since, s);
+
+    let live: Vec<usize> = (0..s.milestones.len())
+        .filter(|&i| s.milestones[i].state != MilestoneState::Cancelled)
+        .collect();
+    let open_risks = a.open_risks();
+
+    let mut d = Digest {
+        program: ProgramRef {
+            key: s.program.key.as_str().to_owned(),
+            name: s.program.name.as_str().to_owned(),
+            timezone: s.program.timezone.as_str().to_owned(),
+        },
+        audience,
+        period: Period {
+            since,
+            until: s.now,
+            first_day: since_day,
+        },
+        today,
+        health,
+        changes: None,
+        milestones: None,
+        key_milestones: None,
+        dates: None,
+        readiness: None,
+        critical_path: None,
+        dependencies: None,
+        risks: vec![],
+        open_risks: open_risks.len(),
+        overdue_reviews: None,
+        roll_call: None,
+        decisions: None,
+        help_needed: None,
+    };
+
+    let decisions_in_period = || -> Vec<DecisionLine> {
+        s.decisions
+            .iter()
+            .filter(|x| x.decided_on >= since_day && !x.outcome.trim().is_empty())
+            .map(|x| a.decision_line(x))
+            .collect()
+    };
+
+    match audience {
+        Audience::Engineering => {
+            let slipped_ids: std::collections::HashSet<i64> = s
+                .slips
+                .iter()
+                .filter(|sl| sl.at > since && sl.to > sl.from)
+                .map(|sl| sl.milestone)
+                .collect();
+            let mut upcoming: Vec<MilestoneLine> = live
+                .iter()
+                .map(|&i| a.milestone_line(i))
+                .filter(|m| {
+                    m.state == MilestoneState::Planned && m.forecast.is_some_and(|f| f <= horizon)
+                })
+                .collect();
+            upcoming.sort_by(|x, y| x.forecast.cmp(&y.forecast).then(x.key.cmp(&y.key)));
+            let slipped = live
+                .iter()
+                .filter(|&&i| slipped_ids.contains(&s.milestones[i].id))
+                .map(|&i| a.milestone_line(i))
+                .collect();
+            let completed = live
+                .iter()
+                .filter(|&&i| {
+                    let m = &s.milestones[i];
+                    m.state == MilestoneState::Done
+                        && m.completed_on.is_some_and(|c| c >= since_day)
+                })
+                .map(|&i| a.milestone_line(i))
+                .collect();
+            d.changes = Some(all_changes);
+            d.milestones = Some(MilestoneSection {
+                upcoming,
+                slipped,
+                completed,
+            });
+            d.critical_path = Some(a.critical_path());
+            d.dependencies = Some(a.troubled_dependencies());
+            d.risks = open_risks.iter().map(|r| a.risk_line(r)).collect();
+            d.overdue_reviews = Some(a.overdue_reviews());
+            d.roll_call = Some(a.roll_call(since));
+            d.decisions = Some(decisions_in_period());
+        }
+        Audience::Executive => {
+            let mut key: Vec<usize> = live
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let m = &s.milestones[i];
+                    let fc = a.forecasts.milestone(i);
+                    let terminal = a.forecasts.is_terminal(i);
+                    m.state == MilestoneState::Planned
+                        && (terminal || fc.is_some_and(|f| f.critical && f.slack_days < 0))
+                })
+                .collect();
+            key.sort_by_key(|&i| {
+                (
+                    a.forecasts.milestone(i).map(|f| f.slack_days).unwrap_or(0),
+                    s.milestones[i].target,
+                )
+            });
+            d.key_milestones = Some(key.into_iter().map(|i| a.milestone_line(i)).collect());
+            d.risks = open_risks.iter().take(3).map(|r| a.risk_line(r)).collect();
+            let mut help: Vec<String> = a
+                .pending_decisions()
+                .into_iter()
+                .map(|x| format!("decide #{}: {}", x.number, x.title))
+                .collect();
+            for dep in a.troubled_dependencies() {
+                if dep.state == DepState::Blocked || dep.days_late > 0 {
+                    help.push(format!(
+                        "unblock dependency #{} `{}` from {} for {}",
+                        dep.number, dep.what, dep.from, dep.needed_by
+                    ));
+                }
+            }
+            for p in &a.health.projects {
+                if p.health.rag == Rag::Red {
+                    if let Some(u) = s.latest_status(p.project) {
+                        if !u.blockers.trim().is_empty() {
+                            help.push(format!("{}: {}", p.name, u.blockers.trim()));
+                        }
+                    }
+                }
+            }
+            d.help_needed = Some(help);
+        }
+        Audience::Product => {
+            let mut dates: Vec<MilestoneLine> = live
+                .iter()
+                .map(|&i| a.milestone_line(i))
+                .filter(|m| m.state == MilestoneState::Planned)
+                .collect();
+            dates.sort_by(|x, y| x.forecast.cmp(&y.forecast).then(x.key.cmp(&y.key)));
+            let done = live
+                .iter()
+                .filter(|&&i| s.milestones[i].state == MilestoneState::Done)
+                .count();
+            d.readiness = Some(Readiness {
+                milestones_done: done,
+                milestones_total: live.len(),
+                launch: a.launch().map(|i| a.milestone_line(i)),
+            });
+            d.dates = Some(dates);
+            d.changes = Some(
+                all_changes
+                    .into_iter()
+                    .filter(|c| {
+                        matches!(
+                            c.change,
+                            Change::MilestoneMoved { .. }
+                                | Change::MilestoneDone { .. }
+                                | Change::MilestoneCancelled { .. }
+                                | Change::MilestoneAdded { .. }
+                        )
+                    })
+                    .collect(),
+            );
+            d.risks = open_risks
+                .iter()
+                .filter(|r| !r.customer_impact.trim().is_empty() || r.band() >= RiskBand::High)
+                .map(|r| a.risk_line(r))
+                .collect();
+        }
+    }
+    d
+}
+
+/// The start of a digest's period: `since` if given, else [`DEFAULT_PERIOD_DAYS`] ago.
+pub fn period_start(now: DateTime<Utc>, since: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    since.unwrap_or(now - Duration::days(DEFAULT_PERIOD_DAYS))
+}

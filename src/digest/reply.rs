@@ -1,0 +1,467 @@
+//! A digest as a platform-neutral reply. Digests name owners but ping no one: names are plain
+//! text here, and pings come from nudges and reminders. Long sections stop at a cap with a
+//! "… and N more" line that names the command showing the rest, so nothing is dropped
+//! without saying where it is.
+
+use super::*;
+use crate::reply::{Reply, Text, Tone};
+
+/// Items per section before "… and N more".
+const ENGINEERING_CAP: usize = 25;
+const PRODUCT_CAP: usize = 40;
+const EXEC_MILESTONES: usize = 5;
+const EXEC_REASONS: usize = 3;
+const EXEC_HELP: usize = 5;
+
+fn name(m: &Option<Mention>) -> String {
+    match m {
+        Some(m) => format!("@{}", m.name),
+        None => "nobody".into(),
+    }
+}
+
+fn more(n: usize, cmd: String) -> Text {
+    Text::plain(format!("… and {n} more: ")).code(cmd)
+}
+
+/// Caps a list, adding the "… and N more" line when it cut.
+fn capped(mut items: Vec<Text>, cap: usize, cmd: impl FnOnce() -> String) -> Vec<Text> {
+    if items.len() > cap {
+        let rest = items.len() - cap;
+        items.truncate(cap);
+        items.push(more(rest, cmd()));
+    }
+    items
+}
+
+fn slack(days: Option<i64>) -> String {
+    match days {
+        Some(0) => "0".into(),
+        Some(d) => format!("{d:+}"),
+        None => "".into(),
+    }
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn milestone_rows(ms: &[MilestoneLine], cap: usize, program: &str) -> Vec<Vec<Text>> {
+    let mut rows: Vec<Vec<Text>> = ms
+        .iter()
+        .take(cap)
+        .map(|m| {
+            let key = if m.critical {
+                Text::new().code(&m.key).text(" ◆")
+            } else {
+                Text::new().code(&m.key)
+            };
+            vec![
+                key,
+                Text::plain(&m.title),
+                Text::plain(name(&m.owner)),
+                Text::new().date(m.target),
+                Text::plain(date(m.forecast)),
+                Text::plain(slack(m.slack_days)),
+            ]
+        })
+        .collect();
+    if ms.len() > cap {
+        rows.push(vec![
+            more(ms.len() - cap, format!("milestone list {program}")),
+            Text::new(),
+            Text::new(),
+            Text::new(),
+            Text::new(),
+            Text::new(),
+        ]);
+    }
+    rows
+}
+
+const MILESTONE_COLUMNS: [&str; 6] = ["Milestone", "Title", "Owner", "Target", "Forecast", "Slack"];
+
+fn risk_item(r: &RiskLine) -> Text {
+    let mut t = Text::new()
+        .strong(format!("#{} {}", r.number, r.title))
+        .text(format!(
+            " ({}, score {}) owner {}",
+            r.band.as_str(),
+            r.score,
+            name(&r.owner)
+        ));
+    if !r.mitigation.trim().is_empty() {
+        t = t.text(format!("; mitigation: {}", r.mitigation.trim()));
+    }
+    if let Some(by) = r.review_by {
+        t = t.text(if r.review_overdue {
+            format!("; review overdue since {by}")
+        } else {
+            format!("; review by {by}")
+        });
+    }
+    t
+}
+
+fn dep_item(d: &DepLine) -> Text {
+    let state = match (d.state, d.blocked_days) {
+        (DepState::Blocked, Some(n)) => format!("blocked for {n} days"),
+        (s, _) => s.as_str().to_owned(),
+    };
+    let mut t = Text::new()
+        .strong(format!("#{} {}", d.number, d.what))
+        .text(format!(
+            " from {} for {}, due {}: {state}",
+            d.from, d.needed_by, d.need_by
+        ));
+    if d.days_late > 0 {
+        t = t.text(format!(", {} days late", d.days_late));
+    }
+    if let Some(r) = &d.blocked_reason {
+        t = t.text(format!(" ({r})"));
+    }
+    t = t.text(format!("; owner {}", name(&d.owner)));
+    if !d.delays.is_empty() {
+        t = t.text("; delays ");
+        for (i, k) in d.delays.iter().enumerate() {
+            if i > 0 {
+                t = t.text(", ");
+            }
+            t = t.code(k);
+        }
+    }
+    t
+}
+
+fn path_item(p: &PathStep) -> Text {
+    Text::new().code(&p.name).text(format!(
+        " {}: forecast {} (target {}, slack {}) owner {}",
+        p.title,
+        p.forecast,
+        date(p.target),
+        slack(p.slack_days),
+        name(&p.owner)
+    ))
+}
+
+fn rag_badge(r: Rag) -> Tone {
+    Tone::Health(r)
+}
+
+/// The period in words: "2026-11-20 to 2026-11-27".
+fn period(d: &Digest) -> String {
+    format!("{} to {}", d.period.first_day, d.today)
+}
+
+pub fn to_reply(d: &Digest) -> Reply {
+    let key = d.program.key.as_str();
+    let title = format!(
+        "{}: {} digest, {}",
+        d.program.name,
+        d.audience.as_str(),
+        period(d)
+    );
+    let mut r = Reply::new(title).tone(rag_badge(d.health.rag));
+    let cap = match d.audience {
+        Audience::Engineering => ENGINEERING_CAP,
+        Audience::Executive => EXEC_REASONS,
+        Audience::Product => PRODUCT_CAP,
+    };
+
+    // Health and why: every audience.
+    let mut head = Text::new().text("Overall ").rag(d.health.rag);
+    if d.health.why.is_empty() {
+        head = head.text(": nothing is off track.");
+    }
+    r = r.paragraph(head);
+    if !d.health.why.is_empty() {
+        let why = d.health.why.iter().map(|w| Text::marked(w)).collect();
+        r = r.list(capped(why, cap, || {
+            format!("digest show {key} --audience engineering")
+        }));
+    }
+
+    match d.audience {
+        Audience::Engineering => {
+            let rows = d
+                .health
+                .projects
+                .iter()
+                .map(|p| {
+                    // The first reason of its colour, and how many more: the JSON and the
+                    // status report have them all.
+                    let of_colour: Vec<&str> = p
+                        .reasons
+                        .iter()
+                        .filter(|x| x.rag == p.rag)
+                        .map(|x| x.text.as_str())
+                        .collect();
+                    let why = match of_colour.len() {
+                        0 => String::new(),
+                        1 => of_colour[0].to_owned(),
+                        n => format!("{} (and {} more)", of_colour[0], n - 1),
+                    };
+                    vec![
+                        Text::plain(&p.name),
+                        Text::new().rag(p.rag),
+                        Text::plain(name(&p.owner)),
+                        Text::marked(&why),
+                    ]
+                })
+                .collect::<Vec<_>>();
+            if !rows.is_empty() {
+                r = r
+                    .heading("Projects")
+                    .table(&["Project", "Health", "Owner", "Why"], rows);
+            }
+            if let Some(changes) = &d.changes {
+                r = r.heading(format!("Changes since {}", d.period.first_day));
+                r = if changes.is_empty() {
+                    r.paragraph("No changes in this period.")
+                } else {
+                    let items = changes
+                        .iter()
+                        .map(|c| Text::marked(&c.change.describe()))
+                        .collect();
+                    r.list(capped(items, cap, || format!("report status {key}")))
+                };
+            }
+            if let Some(ms) = &d.milestones {
+                for (label, list) in [
+                    ("Upcoming milestones (next two weeks)", &ms.upcoming),
+                    ("Slipped this period", &ms.slipped),
+                    ("Completed this period", &ms.completed),
+                ] {
+                    if !list.is_empty() {
+                        r = r
+                            .heading(label)
+                            .table(&MILESTONE_COLUMNS, milestone_rows(list, cap, key));
+                    }
+                }
+            }
+            if let Some(path) = &d.critical_path {
+                if !path.is_empty() {
+                    let items = path.iter().map(path_item).collect();
+                    r = r
+                        .heading("Critical path")
+                        .list(capped(items, cap, || format!("path show {key}")));
+                }
+            }
+            if let Some(deps) = &d.dependencies {
+                r = r.heading("Blocked and overdue dependencies");
+                r = if deps.is_empty() {
+                    r.paragraph("None.")
+                } else {
+                    let items = deps.iter().map(dep_item).collect();
+                    r.list(capped(items, cap, || format!("dep list {key}")))
+                };
+            }
+            r = r.heading("Top risks");
+            r = if d.risks.is_empty() {
+                r.paragraph("No open risks.")
+            } else {
+                let items = d.risks.iter().map(risk_item).collect();
+                r.list(capped(items, 10, || format!("risk list {key}")))
+            };
+            if let Some(reviews) = d.overdue_reviews.as_ref().filter(|v| !v.is_empty()) {
+                let items = reviews.iter().map(risk_item).collect();
+                r = r
+                    .heading("Risk reviews overdue")
+                    .list(capped(items, cap, || format!("risk list {key}")));
+            }
+            if let Some(calls) = &d.roll_call {
+                let missing = calls
+                    .iter()
+                    .filter(|c| matches!(c.answer, Answer::Missing | Answer::Stale))
+                    .count();
+                let rows: Vec<Vec<Text>> = calls
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            Text::plain(&c.project),
+                            Text::plain(name(&c.owner)),
+                            Text::plain(match c.answer {
+                                Answer::Posted => "posted",
+                                Answer::Earlier => "earlier",
+                                Answer::Stale => "stale",
+                                Answer::Missing => "missing",
+                            }),
+                            match c.rag {
+                                Some(rag) => Text::new().rag(rag),
+                                None => Text::new(),
+                            },
+                            Text::plain(date(c.posted_on)),
+                        ]
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    r = r
+                        .heading(format!(
+                            "Status roll call ({missing} missing or stale of {})",
+                            calls.len()
+                        ))
+                        .table(&["Project", "Owner", "Update", "RAG", "Posted"], rows);
+                }
+            }
+            if let Some(ds) = d.decisions.as_ref().filter(|v| !v.is_empty()) {
+                let items = ds
+                    .iter()
+                    .map(|x| {
+                        Text::new()
+                            .strong(format!("#{} {}", x.number, x.title))
+                            .text(format!(
+                                ": {} ({}, {})",
+                                x.outcome,
+                                name(&x.decided_by),
+                                x.decided_on
+                            ))
+                    })
+                    .collect();
+                r = r
+                    .heading("Decisions")
+                    .list(capped(items, cap, || format!("decision list {key}")));
+            }
+        }
+        Audience::Executive => {
+            if let Some(ms) = d.key_milestones.as_ref().filter(|v| !v.is_empty()) {
+                let rows = ms
+                    .iter()
+                    .take(EXEC_MILESTONES)
+                    .map(|m| {
+                        vec![
+                            Text::plain(&m.title),
+                            Text::new().date(m.target),
+                            Text::plain(date(m.forecast)),
+                            Text::plain(slack(m.slack_days)),
+                        ]
+                    })
+                    .collect();
+                r = r
+                    .heading("Key milestones")
+                    .table(&["Milestone", "Target", "Forecast", "Slack"], rows);
+                if ms.len() > EXEC_MILESTONES {
+                    r = r.paragraph(more(ms.len() - EXEC_MILESTONES, format!("path show {key}")));
+                }
+            }
+            r = r.heading("Top risks");
+            r = if d.risks.is_empty() {
+                r.paragraph("No open risks.")
+            } else {
+                let mut items: Vec<Text> = d
+                    .risks
+                    .iter()
+                    .map(|x| {
+                        Text::new()
+                            .strong(format!("#{} {}", x.number, x.title))
+                            .text(format!(" ({}, score {})", x.band.as_str(), x.score))
+                    })
+                    .collect();
+                if d.open_risks > d.risks.len() {
+                    items.push(more(
+                        d.open_risks - d.risks.len(),
+                        format!("risk list {key}"),
+                    ));
+                }
+                r.list(items)
+            };
+            if let Some(help) = &d.help_needed {
+                r = r.heading("Decisions and help needed");
+                r = if help.is_empty() {
+                    r.paragraph("None this week.")
+                } else {
+                    let items = help.iter().map(|h| Text::marked(h)).collect();
+                    r.list(capped(items, EXEC_HELP, || format!("report agenda {key}")))
+                };
+            }
+        }
+        Audience::Product => {
+            if let Some(ready) = &d.readiness {
+                let mut t = Text::plain(format!(
+                    "{} of {} milestones done.",
+                    ready.milestones_done, ready.milestones_total
+                ));
+                if let Some(l) = &ready.launch {
+                    t = t.text(" Launch ").code(&l.key).text(format!(
+                        " ({}): target {}, forecast {}, slack {}.",
+                        l.title,
+                        l.target,
+                        date(l.forecast),
+                        slack(l.slack_days)
+                    ));
+                }
+                r = r.heading("Launch readiness").paragraph(t);
+            }
+            if let Some(dates) = d.dates.as_ref().filter(|v| !v.is_empty()) {
+                let mut rows: Vec<Vec<Text>> = dates
+                    .iter()
+                    .take(PRODUCT_CAP)
+                    .map(|m| {
+                        vec![
+                            Text::new().code(&m.key),
+                            Text::plain(&m.title),
+                            Text::new().date(m.baseline),
+                            Text::new().date(m.target),
+                            Text::plain(date(m.forecast)),
+                            Text::plain(if m.slipped_days == 0 {
+                                String::new()
+                            } else {
+                                format!("{:+} days", m.slipped_days)
+                            }),
+                        ]
+                    })
+                    .collect();
+                if dates.len() > PRODUCT_CAP {
+                    rows.push(vec![
+                        more(dates.len() - PRODUCT_CAP, format!("milestone list {key}")),
+                        Text::new(),
+                        Text::new(),
+                        Text::new(),
+                        Text::new(),
+                        Text::new(),
+                    ]);
+                }
+                r = r.heading("Dates").table(
+                    &[
+                        "Milestone",
+                        "Title",
+                        "Baseline",
+                        "Target",
+                        "Forecast",
+                        "Moved",
+                    ],
+                    rows,
+                );
+            }
+            if let Some(changes) = d.changes.as_ref().filter(|v| !v.is_empty()) {
+                let items = changes
+                    .iter()
+                    .map(|c| Text::marked(&c.change.describe()))
+                    .collect();
+                r = r
+                    .heading("Date changes")
+                    .list(capped(items, cap, || format!("report status {key}")));
+            }
+            r = r.heading("Risks to customers");
+            r = if d.risks.is_empty() {
+                r.paragraph("None open.")
+            } else {
+                let items = d
+                    .risks
+                    .iter()
+                    .map(|x| {
+                        let impact = if x.customer_impact.trim().is_empty() {
+                            "impact not described".to_owned()
+                        } else {
+                            x.customer_impact.trim().to_owned()
+                        };
+                        Text::new()
+                            .strong(format!("#{} {}", x.number, x.title))
+                            .text(format!(" ({}): {impact}", x.band.as_str()))
+                    })
+                    .collect();
+                r.list(capped(items, cap, || format!("risk list {key}")))
+            };
+        }
+    }
+    r
+}

@@ -1,0 +1,823 @@
+//! Long-form documents: the charter, the status report, the weekly sync agenda and the
+//! post-mortem. Each is a [`Reply`], so it renders as a chat reply and as Markdown alike.
+//! Like digests, documents name people without pinging them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::analysis::changes;
+use crate::digest::{Analysis, Answer, MilestoneLine};
+use crate::domain::{DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState};
+use crate::reply::{Mention, Reply, Text, Tone};
+
+fn name(m: Option<&Mention>) -> String {
+    m.map(|m| format!("@{}", m.name))
+        .unwrap_or_else(|| "nobody".into())
+}
+
+fn who(a: &Analysis<'_>, id: Option<i64>) -> String {
+    name(a.who(id).as_ref())
+}
+
+fn or_none(s: &str) -> Text {
+    if s.trim().is_empty() {
+        Text::plain("(not written yet)")
+    } else {
+        Text::plain(s.trim())
+    }
+}
+
+/// The charter: goal, scope, success metrics, stakeholders, teams and the key dates.
+pub fn charter(a: &Analysis<'_>) -> Reply {
+    let s = a.snap;
+    let c = &s.charter;
+    let mut r = Reply::new(format!("{}: charter", s.program.name.as_str()))
+        .fields(vec![
+            ("Program", Text::new().code(s.program.key.as_str())),
+            ("Owner", Text::plain(who(a, Some(s.program.owner)))),
+            ("Timezone", Text::plain(s.program.timezone.as_str())),
+        ])
+        .heading("Goal")
+        .paragraph(or_none(&c.goal))
+        .heading("In scope")
+        .paragraph(or_none(&c.scope_in))
+        .heading("Out of scope")
+        .paragraph(or_none(&c.scope_out))
+        .heading("Success metrics")
+        .paragraph(or_none(&c.success_metrics))
+        .heading("Stakeholders")
+        .paragraph(or_none(&c.stakeholders));
+    let teams: Vec<Vec<Text>> = s
+        .active_projects()
+        .map(|p| {
+            vec![
+                Text::new().code(p.key.as_str()),
+                Text::plain(p.name.as_str()),
+                Text::plain(name(s.person(p.owner).map(Mention::from).as_ref())),
+            ]
+        })
+        .collect();
+    if !teams.is_empty() {
+        r = r
+            .heading("Projects")
+            .table(&["Key", "Project", "Owner"], teams);
+    }
+    let key_dates: Vec<Vec<Text>> = (0..s.milestones.len())
+        .filter(|&i| a.forecasts.is_terminal(i))
+        .map(|i| a.milestone_line(i))
+        .map(|m| {
+            vec![
+                Text::new().code(&m.key),
+                Text::plain(&m.title),
+                Text::new().date(m.baseline),
+                Text::new().date(m.target),
+            ]
+        })
+        .collect();
+    if !key_dates.is_empty() {
+        r = r
+            .heading("Key dates")
+            .table(&["Milestone", "Title", "Committed", "Target"], key_dates);
+    }
+    r
+}
+
+/// The long-form status report: the program's health, then each project in full.
+pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
+    let s = a.snap;
+    let today = s.today();
+    let mut r = Reply::new(format!(
+        "{}: status report, {today}",
+        s.program.name.as_str()
+    ))
+    .tone(Tone::Health(a.health.rag));
+    let mut head = Text::new().text("Overall ").rag(a.health.rag);
+    if a.health.rag == Rag::Green {
+        head = head.text(": nothing is off track.");
+    }
+    r = r.paragraph(head);
+    let why: Vec<Text> = a
+        .health
+        .reasons
+        .iter()
+        .filter(|x| x.rag == a.health.rag && x.rag != Rag::Green)
+        .map(|x| Text::marked(&x.text))
+        .collect();
+    if !why.is_empty() {
+        r = r.list(why);
+    }
+
+    let path = a.critical_path();
+    if !path.is_empty() {
+        r = r.heading("Critical path").list(
+            path.iter()
+                .map(|p| {
+                    Text::new().code(&p.name).text(format!(
+                        " {}: forecast {}, slack {}",
+                        p.title,
+                        p.forecast,
+                        p.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()
+                    ))
+                })
+                .collect(),
+        );
+    }
+
+    for ph in &a.health.projects {
+        r = r.heading(format!(
+            "{} ({})",
+            ph.name,
+            ph.health.rag.as_str().to_uppercase()
+        ));
+        let mut fields = vec![(
+            "Owner",
+            Text::plain(name(
+                s.project_owner(ph.project).map(Mention::from).as_ref(),
+            )),
+        )];
+        match s.latest_status(ph.project) {
+            Some(u) => {
+                let posted = u
+                    .posted_at
+                    .with_timezone(&s.program.timezone.tz())
+                    .date_naive();
+                fields.push((
+                    "Latest update",
+                    Text::new()
+                        .rag(u.rag)
+                        .text(format!(" on {posted} by {}", who(a, u.author))),
+                ));
+                fields.push(("Summary", Text::plain(u.summary.as_str())));
+                fields.push(("Blockers", Text::plain(u.blockers.clone())));
+                fields.push(("Next steps", Text::plain(u.next_steps.clone())));
+            }
+            None => fields.push(("Latest update", Text::plain("none yet"))),
+        }
+        r = r.fields(fields);
+        let reasons: Vec<Text> = ph
+            .health
+            .reasons
+            .iter()
+            .filter(|x| x.rule != crate::analysis::Rule::Reported)
+            .map(|x| {
+                let mut t = Text::new().rag(x.rag).text(": ");
+                t.0.extend(Text::marked(&x.text).0);
+                t
+            })
+            .collect();
+        if !reasons.is_empty() {
+            r = r.list(reasons);
+        }
+        let ms: Vec<MilestoneLine> = (0..s.milestones.len())
+            .filter(|&i| {
+                let m = &s.milestones[i];
+                m.project == Some(ph.project) && m.state != MilestoneState::Cancelled
+            })
+            .map(|i| a.milestone_line(i))
+            .collect();
+        if !ms.is_empty() {
+            r = r.table(
+                &["Milestone", "State", "Target", "Forecast", "Slack", "Moved"],
+                ms.iter()
+                    .map(|m| {
+                        vec![
+                            Text::new().code(&m.key),
+                            Text::plain(m.state.as_str()),
+                            Text::new().date(m.target),
+                            Text::plain(m.forecast.map(|d| d.to_string()).unwrap_or_default()),
+                            Text::plain(m.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()),
+                            Text::plain(if m.slipped_days == 0 {
+                                String::new()
+                            } else {
+                                format!("{:+} days", m.slipped_days)
+                            }),
+                        ]
+                    })
+                    .collect(),
+            );
+        }
+    }
+
+    let changes = changes::since(&s.events, since, s);
+    r = r.heading(format!(
+        "Changes since {}",
+        since.with_timezone(&s.program.timezone.tz()).date_naive()
+    ));
+    r = if changes.is_empty() {
+        r.paragraph("No changes in this period.")
+    } else {
+        r.list(
+            changes
+                .iter()
+                .map(|c| Text::marked(&c.change.describe()))
+                .collect(),
+        )
+    };
+
+    let risks: Vec<Text> = a
+        .open_risks()
+        .into_iter()
+        .map(|x| {
+            Text::new()
+                .strong(format!("#{} {}", x.number, x.title.as_str()))
+                .text(format!(
+                    " ({}, score {}) owner {}; mitigation: {}",
+                    x.band().as_str(),
+                    x.score(),
+                    who(a, x.owner),
+                    if x.mitigation.is_empty() {
+                        "none yet"
+                    } else {
+                        x.mitigation.as_str()
+                    }
+                ))
+        })
+        .collect();
+    r = r.heading("Open risks");
+    r = if risks.is_empty() {
+        r.paragraph("None.")
+    } else {
+        r.list(risks)
+    };
+    let decisions: Vec<Text> = s
+        .decisions
+        .iter()
+        .map(|d| {
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.title.as_str()))
+                .text(if d.outcome.trim().is_empty() {
+                    " (pending)".to_owned()
+                } else {
+                    format!(
+                        ": {} ({}, {})",
+                        d.outcome,
+                        who(a, d.decided_by),
+                        d.decided_on
+                    )
+                })
+        })
+        .collect();
+    if !decisions.is_empty() {
+        r = r.heading("Decisions").list(decisions);
+    }
+    r
+}
+
+/// How far ahead the weekly sync looks.
+const AGENDA_DAYS: i64 = 14;
+
+/// The agenda of the weekly program sync: each item with its owner.
+pub fn agenda(a: &Analysis<'_>) -> Reply {
+    let s = a.snap;
+    let today = s.today();
+    let horizon = today + Duration::days(AGENDA_DAYS);
+    let key = s.program.key.as_str();
+    let mut r = Reply::new(format!(
+        "{}: weekly sync agenda, {today}",
+        s.program.name.as_str()
+    ))
+    .tone(Tone::Health(a.health.rag));
+
+    let section = |r: Reply, title: &str, items: Vec<Text>, empty: &str| {
+        let r = r.heading(format!("{title} ({})", items.len()));
+        if items.is_empty() {
+            r.paragraph(empty.to_owned())
+        } else {
+            r.list(items)
+        }
+    };
+
+    let decisions = a
+        .pending_decisions()
+        .into_iter()
+        .map(|d| {
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.title))
+                .text(format!(" raised by {}", name(d.decided_by.as_ref())))
+        })
+        .collect();
+    r = section(r, "1. Decisions needed", decisions, "None pending.");
+
+    let blockers = a
+        .troubled_dependencies()
+        .into_iter()
+        .filter(|d| d.days_late > 0)
+        .map(|d| {
+            let state = match d.blocked_days {
+                Some(n) => format!("blocked for {n} days"),
+                None => d.state.as_str().to_owned(),
+            };
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.what))
+                .text(format!(
+                    " from {} for {}: due {}, {} days late, {state}; owner {}",
+                    d.from,
+                    d.needed_by,
+                    d.need_by,
+                    d.days_late,
+                    name(d.owner.as_ref())
+                ))
+        })
+        .collect();
+    r = section(r, "2. Blockers past need-by", blockers, "None.");
+
+    let mut at_risk: Vec<(NaiveDate, Text)> = Vec::new();
+    for (i, m) in s.milestones.iter().enumerate() {
+        if m.state != MilestoneState::Planned || m.target > horizon {
+            continue;
+        }
+        let Some(fc) = a.forecasts.milestone(i) else {
+            continue;
+        };
+        let project_rag = m
+            .project
+            .and_then(|p| a.health.project(p))
+            .map(|p| p.health.rag)
+            .unwrap_or(Rag::Green);
+        let why = if m.target < today {
+            format!("{} days overdue", (today - m.target).num_days())
+        } else if fc.slack_days < 0 {
+            format!("forecast {}, {} days late", fc.forecast, -fc.slack_days)
+        } else if project_rag != Rag::Green {
+            format!("its project is {}", project_rag.as_str())
+        } else {
+            continue;
+        };
+        at_risk.push((
+            m.target,
+            Text::new().code(m.key.as_str()).text(format!(
+                " {}: target {}, {why}; owner {}",
+                m.title.as_str(),
+                m.target,
+                name(s.milestone_owner(m).map(Mention::from).as_ref())
+            )),
+        ));
+    }
+    at_risk.sort_by_key(|(d, _)| *d);
+    r = section(
+        r,
+        "3. Milestones at risk in the next two weeks",
+        at_risk.into_iter().map(|(_, t)| t).collect(),
+        "None.",
+    );
+
+    let week = today + Duration::days(7);
+    let reviews = a
+        .open_risks()
+        .into_iter()
+        .filter(|x| x.review_by.is_some_and(|d| d <= week))
+        .map(|x| {
+            let by = x.review_by.expect("filtered on review_by");
+            let when = if by < today {
+                format!("overdue since {by}")
+            } else {
+                format!("due {by}")
+            };
+            Text::new()
+                .strong(format!("#{} {}", x.number, x.title.as_str()))
+                .text(format!(
+                    " ({}, score {}): review {when}; owner {}",
+                    x.band().as_str(),
+                    x.score(),
+                    who(a, x.owner)
+                ))
+        })
+        .collect();
+    r = section(r, "4. Risks due for review", reviews, "None this week.");
+
+    let since = s.now - Duration::days(i64::from(s.program.staleness_days));
+    let calls = a
+        .roll_call(since)
+        .into_iter()
+        .filter(|c| c.rag == Some(Rag::Red) || matches!(c.answer, Answer::Missing | Answer::Stale))
+        .map(|c| {
+            let what = match (c.answer, c.rag) {
+                (Answer::Missing, _) => "no update yet".to_owned(),
+                (Answer::Stale, Some(rag)) => format!(
+                    "last update {} ({}) is stale",
+                    c.posted_on.map(|d| d.to_string()).unwrap_or_default(),
+                    rag.as_str()
+                ),
+                (_, Some(rag)) => format!("reported {}: {}", rag.as_str(), c.summary),
+                (_, None) => "no update".to_owned(),
+            };
+            Text::new()
+                .strong(c.project.clone())
+                .text(format!(": {what}; owner {}", name(c.owner.as_ref())))
+        })
+        .collect();
+    r = section(r, "5. Projects with missing or red updates", calls, "None.");
+    r.action(
+        format!("digest:{key}:engineering"),
+        "Full digest",
+        format!("digest show {key}"),
+    )
+}
+
+/// The post-mortem of the program, or of one milestone and everything upstream of it.
+pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
+    let s = a.snap;
+    let (title, scope_ms): (String, Option<HashSet<MilestoneId>>) = match milestone {
+        Some(id) => {
+            let key = s
+                .milestone(id)
+                .map(|m| m.key.as_str().to_owned())
+                .unwrap_or_default();
+            (
+                format!("{}: post-mortem of `{key}`", s.program.name.as_str()),
+                Some(upstream(a, id)),
+            )
+        }
+        None => (format!("{}: post-mortem", s.program.name.as_str()), None),
+    };
+    let in_scope = |m: MilestoneId| scope_ms.as_ref().is_none_or(|set| set.contains(&m));
+    let projects: HashSet<i64> = s
+        .milestones
+        .iter()
+        .filter(|m| in_scope(m.id))
+        .filter_map(|m| m.project)
+        .collect();
+    // A dependency is in scope when it feeds a milestone in scope (or, for the program, always).
+    let dep_in_scope = |e: &Endpoint| match (&scope_ms, e) {
+        (None, _) => true,
+        (Some(set), Endpoint::Milestone(m)) => set.contains(m),
+        (Some(_), Endpoint::Project(p)) => projects.contains(p),
+        (Some(_), Endpoint::External(_)) => false,
+    };
+
+    let mut r = Reply::new(title);
+    if let Some(id) = milestone {
+        if let Some(i) = s.milestone_index(id) {
+            let m = a.milestone_line(i);
+            r = r.fields(vec![
+                (
+                    "Milestone",
+                    Text::new().code(&m.key).text(format!(" {}", m.title)),
+                ),
+                ("Owner", Text::plain(name(m.owner.as_ref()))),
+                ("State", Text::plain(m.state.as_str())),
+                ("Committed", Text::new().date(m.baseline)),
+                ("Target", Text::new().date(m.target)),
+                (
+                    "Finished",
+                    Text::plain(m.completed_on.map(|d| d.to_string()).unwrap_or_else(|| {
+                        format!(
+                            "not yet (forecast {})",
+                            m.forecast.map(|d| d.to_string()).unwrap_or_default()
+                        )
+                    })),
+                ),
+                (
+                    "Total slip",
+                    Text::plain(format!("{:+} days", m.slipped_days)),
+                ),
+            ]);
+        }
+    }
+
+    // Timeline: slips, blocks, realized risks, decisions, completions, oldest first.
+    let mut timeline: Vec<(DateTime<Utc>, Text)> = Vec::new();
+    let mut slip_days_by_team: BTreeMap<String, i64> = BTreeMap::new();
+    let team_of = |p: Option<i64>| {
+        p.and_then(|p| s.project(p))
+            .map(|p| p.name.as_str().to_owned())
+            .unwrap_or_else(|| "(no project)".into())
+    };
+    for sl in &s.slips {
+        if !in_scope(sl.milestone) {
+            continue;
+        }
+        let Some(m) = s.milestone(sl.milestone) else {
+            continue;
+        };
+        let days = (sl.to - sl.from).num_days();
+        *slip_days_by_team.entry(team_of(m.project)).or_default() += days;
+        timeline.push((
+            sl.at,
+            Text::new().code(m.key.as_str()).text(format!(
+                " moved {} → {} ({days:+} days): {}",
+                sl.from, sl.to, sl.reason
+            )),
+        ));
+    }
+
+    // Blocked intervals, from the event log: blocked … unblocked/delivered, or still open.
+    let by_number: HashMap<String, usize> = s
+        .deps
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.number.to_string(), i))
+        .collect();
+    let mut open_block: HashMap<usize, (DateTime<Utc>, String)> = HashMap::new();
+    // (dependency index, blocked at, unblocked at, why)
+    let mut blocked: Vec<Blocked> = Vec::new();
+    for e in &s.events {
+        let Some(n) = e.subject.strip_prefix("dep:") else {
+            if e.kind == "risk.realized" || e.kind == "decision.logged" {
+                timeline_event(a, e, &projects, scope_ms.is_some(), &mut timeline);
+            }
+            if e.kind == "milestone.done" {
+                if let Some(m) = e
+                    .subject
+                    .strip_prefix("milestone:")
+                    .and_then(|k| s.milestone_by_key(k))
+                {
+                    if in_scope(m.id) {
+                        timeline.push((e.at, Text::new().code(m.key.as_str()).text(" done")));
+                    }
+                }
+            }
+            continue;
+        };
+        let Some(&i) = by_number.get(n) else { continue };
+        if !dep_in_scope(&s.deps[i].needs) {
+            continue;
+        }
+        match e.kind.as_str() {
+            "dep.blocked" => {
+                let reason = e
+                    .after
+                    .as_ref()
+                    .and_then(|v| v.get("reason"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                open_block.entry(i).or_insert((e.at, reason));
+            }
+            "dep.unblocked" | "dep.delivered" => {
+                if let Some((from, reason)) = open_block.remove(&i) {
+                    blocked.push((i, from, Some(e.at), reason));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, (from, reason)) in open_block {
+        blocked.push((i, from, None, reason));
+    }
+    // A dependency blocked before history was kept (an import) still counts from its row.
+    for (i, d) in s.deps.iter().enumerate() {
+        if d.state == DepState::Blocked
+            && dep_in_scope(&d.needs)
+            && !blocked.iter().any(|b| b.0 == i)
+        {
+            if let Some(since) = d.blocked_since {
+                blocked.push((i, since, None, d.blocked_reason.clone().unwrap_or_default()));
+            }
+        }
+    }
+    blocked.sort_by_key(|b| (b.1, b.0));
+    let mut blocker_days_by_team: BTreeMap<String, i64> = BTreeMap::new();
+    let mut blocker_items = Vec::new();
+    for (i, from, to, reason) in &blocked {
+        let d = &s.deps[*i];
+        let end = to.unwrap_or(s.now);
+        let days = (end - *from).num_days().max(0);
+        let team = match &d.from {
+            Endpoint::External(x) => x.clone(),
+            e => team_of(s.project_of(e)),
+        };
+        *blocker_days_by_team.entry(team).or_default() += days;
+        let until = match to {
+            Some(t) => format!(
+                "until {}",
+                t.with_timezone(&s.program.timezone.tz()).date_naive()
+            ),
+            None => "and still blocked".to_owned(),
+        };
+        let reason = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {reason}")
+        };
+        blocker_items.push(
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.what.as_str()))
+                .text(format!(
+                    " from {} for {}: blocked {days} days, from {} {until}{reason}; owner {}",
+                    s.endpoint_name(&d.from),
+                    s.endpoint_name(&d.needs),
+                    from.with_timezone(&s.program.timezone.tz()).date_naive(),
+                    who(a, d.owner)
+                )),
+        );
+        timeline.push((
+            *from,
+            Text::new().text(format!(
+                "dependency #{} `{}` blocked{reason}",
+                d.number,
+                d.what.as_str()
+            )),
+        ));
+        if let Some(t) = to {
+            timeline.push((
+                *t,
+                Text::new().text(format!(
+                    "dependency #{} `{}` unblocked after {days} days",
+                    d.number,
+                    d.what.as_str()
+                )),
+            ));
+        }
+    }
+    timeline.sort_by_key(|(at, _)| *at);
+    let tz = s.program.timezone.tz();
+    r = r.heading("Timeline");
+    r = if timeline.is_empty() {
+        r.paragraph("Nothing slipped, blocked or was decided.")
+    } else {
+        r.list(
+            timeline
+                .into_iter()
+                .map(|(at, t)| {
+                    let mut line = Text::new()
+                        .date(at.with_timezone(&tz).date_naive())
+                        .text(": ");
+                    line.0.extend(t.0);
+                    line
+                })
+                .collect(),
+        )
+    };
+    r = r.heading("Blockers");
+    r = if blocker_items.is_empty() {
+        r.paragraph("Nothing was blocked.")
+    } else {
+        r.list(blocker_items)
+    };
+
+    let realized: Vec<Text> = s
+        .risks
+        .iter()
+        .filter(|x| x.state == RiskState::Realized)
+        .filter(|x| scope_ms.is_none() || x.project.is_none_or(|p| projects.contains(&p)))
+        .map(|x| {
+            Text::new()
+                .strong(format!("#{} {}", x.number, x.title.as_str()))
+                .text(format!(
+                    " (score {}); mitigation was: {}",
+                    x.score(),
+                    if x.mitigation.is_empty() {
+                        "none"
+                    } else {
+                        x.mitigation.as_str()
+                    }
+                ))
+        })
+        .collect();
+    r = r.heading("Risks that happened");
+    r = if realized.is_empty() {
+        r.paragraph("None.")
+    } else {
+        r.list(realized)
+    };
+
+    let decisions: Vec<Text> = s
+        .decisions
+        .iter()
+        .map(|d| {
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.title.as_str()))
+                .text(format!(
+                    ": {} ({}, {})",
+                    if d.outcome.is_empty() {
+                        "pending"
+                    } else {
+                        d.outcome.as_str()
+                    },
+                    who(a, d.decided_by),
+                    d.decided_on
+                ))
+        })
+        .collect();
+    r = r.heading("Decisions");
+    r = if decisions.is_empty() {
+        r.paragraph("None logged.")
+    } else {
+        r.list(decisions)
+    };
+
+    let teams: HashSet<&String> = slip_days_by_team
+        .keys()
+        .chain(blocker_days_by_team.keys())
+        .collect();
+    let mut teams: Vec<&String> = teams.into_iter().collect();
+    teams.sort();
+    let total_slip: i64 = slip_days_by_team.values().sum();
+    let total_blocked: i64 = blocker_days_by_team.values().sum();
+    r = r.heading(format!(
+        "Totals: {total_slip} slip days, {total_blocked} blocker-days"
+    ));
+    if !teams.is_empty() {
+        r = r.table(
+            &["Team", "Slip days", "Blocker-days caused"],
+            teams
+                .into_iter()
+                .map(|t| {
+                    vec![
+                        Text::plain(t.clone()),
+                        Text::plain(slip_days_by_team.get(t).copied().unwrap_or(0).to_string()),
+                        Text::plain(
+                            blocker_days_by_team
+                                .get(t)
+                                .copied()
+                                .unwrap_or(0)
+                                .to_string(),
+                        ),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    r.heading("What went well")
+        .list(vec![Text::plain("…")])
+        .heading("What went badly")
+        .list(vec![Text::plain("…")])
+        .heading("Action items")
+        .table(
+            &["Action", "Owner", "Due"],
+            vec![vec![Text::plain("…"), Text::plain("@…"), Text::plain("…")]],
+        )
+}
+
+/// One blocked interval of a dependency: (index, from, until, reason).
+type Blocked = (usize, DateTime<Utc>, Option<DateTime<Utc>>, String);
+
+fn timeline_event(
+    a: &Analysis<'_>,
+    e: &crate::domain::Event,
+    projects: &HashSet<i64>,
+    scoped: bool,
+    out: &mut Vec<(DateTime<Utc>, Text)>,
+) {
+    let s = a.snap;
+    let text = |k: &str| {
+        e.after
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .or_else(|| e.before.as_ref().and_then(|v| v.get(k)))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let n = e
+        .subject
+        .split_once(':')
+        .map(|(_, n)| n)
+        .unwrap_or_default();
+    match e.kind.as_str() {
+        "risk.realized" => {
+            let risk = s.risks.iter().find(|r| r.number.to_string() == n);
+            if scoped
+                && risk
+                    .and_then(|r| r.project)
+                    .is_some_and(|p| !projects.contains(&p))
+            {
+                return;
+            }
+            out.push((
+                e.at,
+                Text::plain(format!("risk #{n} happened: {}", text("title"))),
+            ));
+        }
+        "decision.logged" => {
+            out.push((
+                e.at,
+                Text::plain(format!(
+                    "decision #{n}: {} ({})",
+                    text("title"),
+                    text("outcome")
+                )),
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// A milestone and everything it waits on: predecessors and milestones that deliver its
+/// dependencies, transitively.
+fn upstream(a: &Analysis<'_>, id: MilestoneId) -> HashSet<MilestoneId> {
+    let s = a.snap;
+    let mut into: HashMap<MilestoneId, Vec<MilestoneId>> = HashMap::new();
+    for m in &s.milestones {
+        into.entry(m.id)
+            .or_default()
+            .extend(m.after.iter().copied());
+    }
+    for d in &s.deps {
+        if let (Endpoint::Milestone(c), Endpoint::Milestone(p)) = (&d.needs, &d.from) {
+            into.entry(*c).or_default().push(*p);
+        }
+    }
+    let mut seen = HashSet::from([id]);
+    let mut stack = vec![id];
+    while let Some(m) = stack.pop() {
+        for &p in into.get(&m).into_iter().flatten() {
+            if seen.insert(p) {
+                stack.push(p);
+            }
+        }
+    }
+    seen
+}
