@@ -24,6 +24,39 @@ pub use work::*;
 
 use crate::domain::Tenant;
 
+/// Reads many rows in one: each row becomes a JSON object of `columns`, SQLite aggregates
+/// them into one array in `inner`'s order, and serde parses it once. sqlx hands SQLite
+/// rows over one at a time from its worker thread, several µs each, and that dominated
+/// whole-program reads (5,000 dependencies: 35 ms row by row).
+///
+/// `columns` names the columns of `inner`; a `name=expr` entry uses `expr` for `name` (e.g.
+/// `before=json(before)` to embed stored JSON as JSON).
+pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
+    conn: &mut Conn,
+    columns: &str,
+    inner: &str,
+    bind: i64,
+) -> anyhow::Result<Vec<T>> {
+    let object = columns
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| match c.split_once('=') {
+            Some((name, expr)) => format!("'{name}', {expr}"),
+            None => format!("'{c}', {c}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql =
+        format!("SELECT coalesce(json_group_array(json_object({object})), '[]') FROM ({inner})");
+    let (json,): (String,) = sqlx::query_as(&sql)
+        .bind(bind)
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading rows")?;
+    serde_json::from_str(&json).context("decoding rows")
+}
+
 pub type Tx = Transaction<'static, Sqlite>;
 pub type Conn = sqlx::SqliteConnection;
 

@@ -385,50 +385,52 @@ pub async fn append_event(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    id: i64,
-    at: DateTime<Utc>,
-    actor_id: Option<i64>,
-    kind: String,
-    subject: String,
-    before: Option<String>,
-    after: Option<String>,
-}
-
 pub async fn events(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Event>> {
     events_since(conn, scope, None).await
 }
 
-/// The program's events after `since` (all of them for `None`), oldest first.
+/// The program's events after `since` (all of them for `None`), oldest first. Read as one
+/// JSON array, like [`super::json_rows`], with the stored payloads embedded as JSON.
 pub async fn events_since(
     conn: &mut Conn,
     scope: &Scope,
     since: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Vec<Event>> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT id, at, actor_id, kind, subject, before, after FROM events
-         WHERE program_id = ?1 AND tenant = ?2 AND (?3 IS NULL OR at > ?3) ORDER BY id",
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: i64,
+        at: DateTime<Utc>,
+        actor_id: Option<i64>,
+        kind: String,
+        subject: String,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    }
+    let (json,): (String,) = sqlx::query_as(
+        "SELECT coalesce(json_group_array(json_object('id', id, 'at', at, 'actor_id', actor_id,
+                'kind', kind, 'subject', subject, 'before', json(before), 'after', json(after))), '[]')
+         FROM (SELECT * FROM events WHERE program_id = ?1 AND tenant = ?2
+               AND (?3 IS NULL OR at > ?3) ORDER BY id)",
     )
     .bind(scope.program_id)
     .bind(scope.tenant.as_str())
     .bind(since)
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
     .context("loading events")?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Event {
-                id: r.id,
-                at: r.at,
-                actor: r.actor_id,
-                kind: r.kind,
-                subject: r.subject,
-                before: r.before.map(|s| serde_json::from_str(&s)).transpose()?,
-                after: r.after.map(|s| serde_json::from_str(&s)).transpose()?,
-            })
+    let rows: Vec<Row> = serde_json::from_str(&json).context("decoding events")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Event {
+            id: r.id,
+            at: r.at,
+            actor: r.actor_id,
+            kind: r.kind,
+            subject: r.subject,
+            before: r.before,
+            after: r.after,
         })
-        .collect()
+        .collect())
 }
 
 pub async fn event_count(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<i64> {

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{Conn, Scope};
 use crate::domain::{Decision, Level, ProjectId, Prose, Rag, Risk, RiskState, StatusUpdate, Title};
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct RiskRow {
     id: i64,
     number: i64,
@@ -44,11 +44,12 @@ const RISK_COLS: &str =
     "id, number, project_id, title, likelihood, impact, owner_id, mitigation, customer_impact, review_by, state";
 
 pub async fn risks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Risk>> {
-    let rows: Vec<RiskRow> = sqlx::query_as(&format!(
-        "SELECT {RISK_COLS} FROM risks WHERE program_id = ? ORDER BY number"
-    ))
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
+    let rows: Vec<RiskRow> = super::json_rows(
+        conn,
+        RISK_COLS,
+        &format!("SELECT {RISK_COLS} FROM risks WHERE program_id = ?1 ORDER BY number"),
+        scope.program_id,
+    )
     .await
     .context("listing risks")?;
     rows.into_iter().map(Risk::try_from).collect()

@@ -137,7 +137,7 @@ pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyh
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MilestoneRow {
     id: i64,
     key: String,
@@ -174,22 +174,30 @@ const MILESTONE_COLS: &str =
 
 /// All milestones of the program with their predecessors, in key order.
 pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Milestone>> {
-    let rows: Vec<MilestoneRow> = sqlx::query_as(&format!(
-        "SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ? ORDER BY key"
-    ))
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
+    let rows: Vec<MilestoneRow> = super::json_rows(
+        conn,
+        MILESTONE_COLS,
+        &format!("SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ?1 ORDER BY key"),
+        scope.program_id,
+    )
     .await
     .context("listing milestones")?;
-    let edges: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT e.successor_id, e.predecessor_id FROM milestone_edges e
-         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = ?
+    #[derive(serde::Deserialize)]
+    struct Edge {
+        s: i64,
+        p: i64,
+    }
+    let edges: Vec<Edge> = super::json_rows(
+        conn,
+        "s, p",
+        "SELECT e.successor_id AS s, e.predecessor_id AS p FROM milestone_edges e
+         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = ?1
          ORDER BY e.successor_id, e.predecessor_id",
+        scope.program_id,
     )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
     .await
     .context("listing milestone edges")?;
+    let edges = edges.into_iter().map(|e| (e.s, e.p));
     let mut after: HashMap<i64, Vec<i64>> = HashMap::new();
     for (succ, pred) in edges {
         after.entry(succ).or_default().push(pred);
@@ -313,7 +321,7 @@ pub async fn add_milestone_edge(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct SlipRow {
     milestone_id: i64,
     from_date: NaiveDate,
@@ -338,12 +346,13 @@ impl From<SlipRow> for Slip {
 
 /// Every slip of the program, oldest first.
 pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> {
-    let rows: Vec<SlipRow> = sqlx::query_as(
+    let rows: Vec<SlipRow> = super::json_rows(
+        conn,
+        "milestone_id, from_date, to_date, reason, actor_id, at",
         "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
-         JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ? ORDER BY s.id",
+         JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ?1 ORDER BY s.id",
+        scope.program_id,
     )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
     .await
     .context("listing slips")?;
     Ok(rows.into_iter().map(Slip::from).collect())
@@ -387,7 +396,7 @@ pub async fn insert_slip(conn: &mut Conn, scope: &Scope, s: &Slip) -> anyhow::Re
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct DepRow {
     id: i64,
     number: i64,
@@ -444,11 +453,12 @@ const DEP_COLS: &str =
     from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on";
 
 pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dependency>> {
-    let rows: Vec<DepRow> = sqlx::query_as(&format!(
-        "SELECT {DEP_COLS} FROM dependencies WHERE program_id = ? ORDER BY number"
-    ))
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
+    let rows: Vec<DepRow> = super::json_rows(
+        conn,
+        DEP_COLS,
+        &format!("SELECT {DEP_COLS} FROM dependencies WHERE program_id = ?1 ORDER BY number"),
+        scope.program_id,
+    )
     .await
     .context("listing dependencies")?;
     rows.into_iter().map(Dependency::try_from).collect()
