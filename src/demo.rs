@@ -84,6 +84,10 @@ pub const SETUP: &[(&str, &str)] = &[
         r#"decision add atlas "Ship GA without SSO" --context "SSO vendor cannot deliver before GA" --options "Delay GA 6 weeks; ship without SSO" --outcome "SSO follows in v1.1""#,
     ),
     (
+        "tpm",
+        r#"decision add atlas "Launch regions: EU only, or EU and US at GA?" --context "US data residency review not started" --options "EU only at GA; EU and US at GA, +3 weeks""#,
+    ),
+    (
         "dana",
         r#"status post atlas api --rag amber --summary "Auth on track; load tests at 70% of target" --blockers "Security review of token format" --next "Finish rate limiting""#,
     ),
@@ -111,6 +115,10 @@ pub const TOUR: &[&str] = &[
     "risk list",
     "status missing",
     "milestone show api-beta",
+    "path show",
+    "path whatif api-beta --slip 5",
+    "digest show --audience executive",
+    "report agenda",
 ];
 
 /// Runs the sample script as a transcript on the console tenant. A program `atlas` that

@@ -514,7 +514,10 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
     let mut blocked: Vec<Blocked> = Vec::new();
     for e in &s.events {
         let Some(n) = e.subject.strip_prefix("dep:") else {
-            if e.kind == "risk.realized" || e.kind == "decision.logged" {
+            if matches!(
+                e.kind.as_str(),
+                "risk.realized" | "decision.logged" | "decision.decided"
+            ) {
                 timeline_event(a, e, &projects, scope_ms.is_some(), &mut timeline);
             }
             if e.kind == "milestone.done" {
@@ -781,7 +784,7 @@ fn timeline_event(
                 Text::plain(format!("risk #{n} happened: {}", text("title"))),
             ));
         }
-        "decision.logged" => {
+        "decision.logged" | "decision.decided" if !text("outcome").is_empty() => {
             out.push((
                 e.at,
                 Text::plain(format!(

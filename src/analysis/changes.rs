@@ -167,6 +167,11 @@ impl Change {
                 number,
                 title,
                 outcome,
+            } if outcome.is_empty() => format!("decision #{number} needed: {title}"),
+            Change::DecisionLogged {
+                number,
+                title,
+                outcome,
             } => format!("decision #{number}: {title}{}", because(outcome)),
         }
     }
@@ -275,7 +280,7 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 what: or(s(a, "what"), &|| dep_what(&subject)),
                 number: subject,
             },
-            "decision.logged" => Change::DecisionLogged {
+            "decision.logged" | "decision.decided" => Change::DecisionLogged {
                 number: subject,
                 title: s(a, "title"),
                 outcome: s(a, "outcome"),

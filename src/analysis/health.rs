@@ -144,11 +144,15 @@ fn dependency_reason(s: &Snapshot, d: &Dependency, today: NaiveDate) -> Option<R
             .filter(|r| !r.is_empty())
             .map(|r| format!(" ({})", short(r, 80)))
             .unwrap_or_default();
-        let unit = if days == 1 { "day" } else { "days" };
+        let for_ = match days {
+            0 => "blocked since today".to_owned(),
+            1 => "blocked for 1 day".to_owned(),
+            n => format!("blocked for {n} days"),
+        };
         return Some(Reason {
             rag: Rag::Red,
             rule: Rule::DependencyBlocked,
-            text: format!("{head}, blocked for {days} {unit}{why}"),
+            text: format!("{head}, {for_}{why}"),
         });
     }
     if late > 0 {

@@ -484,7 +484,8 @@ pub enum RiskCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum DecisionCmd {
-    /// Log a decision: `decision add atlas "Ship without SSO" --outcome "SSO in v2"`
+    /// Log a decision: `decision add atlas "Ship without SSO" --outcome "SSO in v2"`; without
+    /// --outcome it is pending, and the weekly sync agenda lists it
     Add {
         #[command(flatten)]
         target: Titled,
@@ -494,6 +495,19 @@ pub enum DecisionCmd {
         options: Option<Prose>,
         #[arg(long)]
         outcome: Option<Prose>,
+        /// Who decided (default: you)
+        #[arg(long)]
+        by: Option<PersonRef>,
+        /// When (default: today)
+        #[arg(long)]
+        on: Option<DateSpec>,
+    },
+    /// Record the outcome of a pending decision: `decision decide atlas 2 --outcome "EU only"`
+    Decide {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        outcome: Prose,
         /// Who decided (default: you)
         #[arg(long)]
         by: Option<PersonRef>,
@@ -608,7 +622,7 @@ impl Command {
             }
             Command::Dep(c) => !matches!(c, DepCmd::List { .. } | DepCmd::Show(_)),
             Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
-            Command::Decision(c) => matches!(c, DecisionCmd::Add { .. }),
+            Command::Decision(c) => !matches!(c, DecisionCmd::List(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
             Command::Digest(_) | Command::Path(_) | Command::Report(_) => false,
             Command::Help { .. } => false,

@@ -157,6 +157,23 @@ pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dec
         .collect()
 }
 
+/// Records the outcome of a decision (who decided, and when).
+pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE decisions SET outcome = ?1, decided_by_id = ?2, decided_on = ?3
+         WHERE program_id = ?4 AND number = ?5",
+    )
+    .bind(&d.outcome)
+    .bind(d.decided_by)
+    .bind(d.decided_on)
+    .bind(scope.program_id)
+    .bind(d.number)
+    .execute(&mut *conn)
+    .await
+    .context("recording a decision's outcome")?;
+    Ok(())
+}
+
 /// Inserts a decision; `d.number` of 0 takes the program's next number.
 pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<i64> {
     let (number,): (i64,) = sqlx::query_as(

@@ -509,6 +509,42 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
     ] {
         assert!(shown.contains(want), "missing `{want}` in:\n{shown}");
     }
+    // Deciding takes it off the agenda; a decision is decided once.
+    db.ok(
+        "dana",
+        "status post atlas api --rag amber --summary Better --next deploy",
+    )
+    .await;
+    let refused = db
+        .refused("dana", r#"decision decide atlas 2 --outcome "EU only""#)
+        .await;
+    assert!(
+        refused.starts_with(
+            "only an editor or the owner of `atlas` can record decisions (you are a viewer)"
+        ),
+        "{refused}"
+    );
+    db.ok(
+        "tpm",
+        r#"decision decide atlas 2 --outcome "EU only" --by @li"#,
+    )
+    .await;
+    let shown = text::render(&db.run("tpm", "report agenda atlas").await.unwrap());
+    assert!(shown.contains("1. Decisions needed (0)"), "{shown}");
+    let d = json(&db, "digest show atlas").await;
+    let changes = d["changes"].to_string();
+    assert!(changes.contains("EU only"), "{changes}");
+    let again = db
+        .refused("tpm", r#"decision decide atlas 2 --outcome "EU and US""#)
+        .await;
+    assert_eq!(again, "decision #2 was decided on 2026-12-02: log a new decision to change it, so the history keeps both");
+    let missing = db
+        .refused("tpm", r#"decision decide atlas 9 --outcome "x""#)
+        .await;
+    assert_eq!(
+        missing,
+        "there is no decision #9 in `atlas`: `decision list atlas` shows them"
+    );
 }
 
 #[tokio::test]

@@ -352,12 +352,92 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
                 Some(&d),
             )
             .await?;
+            let pending = d.outcome.is_empty();
+            let mut reply = Reply::success(if pending {
+                format!("Decision #{} needed in {}", d.number, p.key)
+            } else {
+                format!("Logged decision #{} in {}", d.number, p.key)
+            })
+            .fields(vec![
+                ("Decision", Text::plain(d.title.as_str())),
+                ("Context", Text::plain(d.context.clone())),
+                ("Options", Text::plain(d.options.clone())),
+                ("Outcome", Text::plain(d.outcome.clone())),
+                (
+                    if pending { "Raised by" } else { "Decided by" },
+                    Text::new().person(&by).text(format!(" on {decided_on}")),
+                ),
+            ]);
+            if pending {
+                reply = reply.paragraph(
+                    Text::plain("Pending: the weekly sync agenda lists it until ")
+                        .code(format!(
+                            "decision decide {} {} --outcome \"…\"",
+                            p.key, d.number
+                        ))
+                        .text(" records the outcome."),
+                );
+            }
+            Ok(reply)
+        }
+        DecisionCmd::Decide {
+            target,
+            outcome,
+            by,
+            on,
+        } => {
+            let (program, n) = target.split()?;
+            let n = parse_number(n, "decision")?;
+            let (scope, p) = s.program_for_change(program).await?;
+            s.require(&scope, &p, Role::Editor, "record decisions")
+                .await?;
+            let Some(before) = store::decisions(s.conn(), &scope)
+                .await?
+                .into_iter()
+                .find(|d| d.number == n)
+            else {
+                return refuse(format!(
+                    "there is no decision #{n} in `{}`: `decision list {}` shows them",
+                    p.key, p.key
+                ));
+            };
+            if !before.outcome.is_empty() {
+                return refuse(format!(
+                    "decision #{n} was decided on {}: log a new decision to change it, so the history keeps both",
+                    before.decided_on
+                ));
+            }
+            if outcome.is_empty() {
+                return refuse("a decision needs an --outcome");
+            }
+            let by = match &by {
+                Some(r) => s.person(r).await?,
+                None => s.actor().await?,
+            };
+            let today = s.today(&p);
+            let decided_on = on.map_or(today, |d| d.resolve(today));
+            if decided_on > today {
+                return refuse(format!(
+                    "{decided_on} is in the future: record a decision once it is taken"
+                ));
+            }
+            let mut after = before.clone();
+            after.outcome = outcome.as_str().to_owned();
+            after.decided_by = Some(by.id);
+            after.decided_on = decided_on;
+            store::update_decision(s.conn(), &scope, &after).await?;
+            s.event(
+                Some(&scope),
+                "decision.decided",
+                format!("decision:{n}"),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok(
-                Reply::success(format!("Logged decision #{} in {}", d.number, p.key)).fields(vec![
-                    ("Decision", Text::plain(d.title.as_str())),
-                    ("Context", Text::plain(d.context.clone())),
-                    ("Options", Text::plain(d.options.clone())),
-                    ("Outcome", Text::plain(d.outcome.clone())),
+                Reply::success(format!("Decided #{n} in {}", p.key)).fields(vec![
+                    ("Decision", Text::plain(after.title.as_str())),
+                    ("Outcome", Text::plain(after.outcome.clone())),
                     (
                         "Decided by",
                         Text::new().person(&by).text(format!(" on {decided_on}")),
@@ -378,7 +458,11 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
                     Text::plain(format!("#{}", d.number)),
                     Text::new().date(d.decided_on),
                     Text::plain(d.title.as_str()),
-                    Text::plain(d.outcome.clone()),
+                    Text::plain(if d.outcome.is_empty() {
+                        "(pending)".to_owned()
+                    } else {
+                        d.outcome.clone()
+                    }),
                     by.map_or(Text::new(), |b| Text::new().person(b)),
                 ]);
             }
