@@ -425,7 +425,7 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
                 .map(|m| m.key.as_str().to_owned())
                 .unwrap_or_default();
             (
-                format!("{}: post-mortem of `{key}`", s.program.name.as_str()),
+                format!("{}: post-mortem of {key}", s.program.name.as_str()),
                 Some(upstream(a, id)),
             )
         }

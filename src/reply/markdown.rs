@@ -138,8 +138,16 @@ fn escape_into(out: &mut String, s: &str, place: Place) {
         let c = chars[i];
         if line_start && !matches!(c, ' ' | '\t') {
             line_start = false;
-            if matches!(c, '#' | '-' | '+' | '=') {
-                // Headings, list items and setext underlines.
+            let next = chars.get(i + 1).copied();
+            let marker = match c {
+                // Headings and list items need a space (or more #) after the marker.
+                '#' => matches!(next, None | Some(' ' | '#')),
+                '-' | '+' => matches!(next, None | Some(' ')),
+                // Setext underlines.
+                '=' => true,
+                _ => false,
+            };
+            if marker {
                 out.push('\\');
             } else if c.is_ascii_digit() {
                 // `1. ` or `1) ` starts an ordered list; escaping the dot keeps the number.

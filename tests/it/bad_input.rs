@@ -181,8 +181,55 @@ async fn bad_input_is_refused_specifically_and_changes_nothing() {
             "milestone move atlas api-beta --target +1w --reason ''",
             "needs a --reason",
         ),
+        (
+            "tpm",
+            "digest show atlas --audience ceo",
+            "`ceo` is not a digest audience: use one of engineering, executive, product",
+        ),
+        (
+            "tpm",
+            "digest show atlas --format pdf",
+            "`pdf` is not a format: use one of text, markdown, discord, slack, json",
+        ),
+        (
+            "tpm",
+            "digest show atlas --since +1w",
+            "--since must be before now",
+        ),
+        ("tpm", "path show nope", "there is no program `nope`"),
+        (
+            "tpm",
+            "path whatif atlas api-beta --slip soon",
+            "`soon` is not a duration",
+        ),
+        ("tpm", "path whatif atlas api-beta", "--slip"),
+        (
+            "tpm",
+            "path whatif atlas api-beta --slip 0",
+            "--slip must be at least 1 day",
+        ),
+        (
+            "tpm",
+            "report postmortem atlas --milestone nope",
+            "there is no milestone `nope` in `atlas`",
+        ),
+        (
+            "tpm",
+            "report charter atlas --out /nonexistent/dir/charter.md",
+            "cannot write `/nonexistent/dir/charter.md`",
+        ),
+        (
+            "tpm",
+            "report roadmap atlas",
+            "unrecognized subcommand 'roadmap'",
+        ),
+        (
+            "tpm",
+            "decision decide atlas 1 --outcome again",
+            "decision #1 was decided on 2026-11-27",
+        ),
     ];
-    assert!(cases.len() >= 25);
+    assert!(cases.len() >= 50);
     for (who, line, want) in cases {
         let before = db.dump().await;
         let out = db.bin(&[

@@ -211,7 +211,7 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                 .iter()
                 .filter(|l| l.milestone != key.as_str() && l.slack_days < 0)
                 .count();
-            let mut r = Reply::new(format!("What if `{key}` slips {days} days?"))
+            let mut r = Reply::new(format!("What if {key} slips {days} days?"))
                 .tone(if newly_late > 0 {
                     Tone::Warning
                 } else {
