@@ -19,7 +19,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use people::*;
 pub use programs::*;
 pub use records::*;
-pub use snapshot::{load_schedule, load_snapshot};
+pub use snapshot::{has_downstream, load_schedule, load_snapshot};
 pub use work::*;
 
 use crate::domain::Tenant;

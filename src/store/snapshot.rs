@@ -1,5 +1,6 @@
 //! Loading a whole program for analysis, in one read transaction so every part agrees.
 
+use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Scope};
@@ -47,8 +48,8 @@ pub async fn load_snapshot(
     }))
 }
 
-/// Only what forecasts need (people, projects, milestones, dependencies): for a command that
-/// must know what a change moves before it makes it.
+/// Only what forecasts need (projects, milestones, dependencies; no people): for a command
+/// that must know what a change moves before it makes it.
 pub async fn load_schedule(
     conn: &mut Conn,
     scope: &Scope,
@@ -62,7 +63,7 @@ pub async fn load_schedule(
     Ok(Snapshot::new(Parts {
         program,
         charter: Default::default(),
-        people: super::people(conn, scope.tenant()).await?,
+        people: Default::default(),
         projects: super::projects(conn, scope).await?,
         milestones: super::milestones(conn, scope).await?,
         slips: vec![],
@@ -74,4 +75,21 @@ pub async fn load_schedule(
         events_since: Some(now),
         now,
     }))
+}
+
+/// Whether anything waits on the milestone: a successor, or a dependency it delivers to a
+/// milestone.
+pub async fn has_downstream(conn: &mut Conn, scope: &Scope, milestone: i64) -> anyhow::Result<bool> {
+    let (yes,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS(SELECT 1 FROM milestone_edges e JOIN milestones m ON m.id = e.successor_id
+                       WHERE e.predecessor_id = ?1 AND m.program_id = ?2)
+             OR EXISTS(SELECT 1 FROM dependencies
+                       WHERE from_milestone_id = ?1 AND needs_milestone_id IS NOT NULL AND program_id = ?2)",
+    )
+    .bind(milestone)
+    .bind(scope.program_id())
+    .fetch_one(&mut *conn)
+    .await
+    .context("looking for what waits on a milestone")?;
+    Ok(yes)
 }

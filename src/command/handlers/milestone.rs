@@ -9,7 +9,7 @@ use crate::analysis::{Forecasts, Shift};
 use crate::command::grammar::{MilestoneCmd, ProgramArg};
 use crate::command::Result;
 use crate::domain::{Milestone, MilestoneState, Program, Role, Slip, Title};
-use crate::reply::{Mention, Reply, Text};
+use crate::reply::{Reply, Text};
 use crate::store::{self, NewMilestone, Scope};
 
 pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply> {
@@ -335,16 +335,21 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                 return refuse(format!("milestone `{}` already targets {to}", before.key));
             }
             // Forecasts before and after, so the reply can name every downstream owner whose
-            // date moves.
+            // date moves. Most milestones have nothing downstream: then there is nothing to load.
             let now = s.ctx.now;
-            let graph = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
-            let forecasts = Forecasts::of(&graph);
-            let moved_to = Forecasts::with_targets(&graph, &HashMap::from([(before.id, to)]));
-            let shifts: Vec<Shift> = forecasts
-                .shifted_in(&moved_to)
-                .into_iter()
-                .filter(|sh| graph.milestones[sh.milestone].id != before.id)
-                .collect();
+            let (graph, shifts) = if store::has_downstream(s.conn(), &scope, before.id).await? {
+                let graph = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+                let forecasts = Forecasts::of(&graph);
+                let moved_to = Forecasts::with_targets(&graph, &HashMap::from([(before.id, to)]));
+                let shifts: Vec<Shift> = forecasts
+                    .shifted_in(&moved_to)
+                    .into_iter()
+                    .filter(|sh| graph.milestones[sh.milestone].id != before.id)
+                    .collect();
+                (Some(graph), shifts)
+            } else {
+                (None, vec![])
+            };
             let actor = s.actor().await?;
             let slip = Slip {
                 milestone: before.id,
@@ -381,30 +386,30 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                         reason.as_str()
                     )),
             );
-            if shifts.is_empty() {
-                reply = reply.paragraph("No other milestone's forecast moves.");
-            } else {
-                let items = shifts
-                    .iter()
-                    .map(|sh| {
-                        let m = &graph.milestones[sh.milestone];
-                        let late = (m.target - sh.to).num_days();
-                        let mut t = Text::new().code(m.key.as_str()).text(format!(
-                            " forecast {} → {} ({:+} days)",
-                            sh.from,
-                            sh.to,
-                            sh.days()
-                        ));
-                        if late < 0 {
-                            t = t.text(format!(", {} days past its target {}", -late, m.target));
-                        }
-                        t.text("; owner ")
-                            .maybe_person(graph.milestone_owner(m).map(Mention::from))
-                    })
-                    .collect();
+            if let (Some(graph), false) = (&graph, shifts.is_empty()) {
+                let mut items = Vec::new();
+                for sh in &shifts {
+                    let m = &graph.milestones[sh.milestone];
+                    let late = (m.target - sh.to).num_days();
+                    let mut t = Text::new().code(m.key.as_str()).text(format!(
+                        " forecast {} → {} ({:+} days)",
+                        sh.from,
+                        sh.to,
+                        sh.days()
+                    ));
+                    if late < 0 {
+                        t = t.text(format!(", {} days past its target {}", -late, m.target));
+                    }
+                    let owner = m
+                        .owner
+                        .or_else(|| m.project.and_then(|p| graph.project(p)).map(|p| p.owner));
+                    items.push(t.text("; owner ").maybe_person(s.maybe_mention(owner).await?));
+                }
                 reply = reply
                     .heading(format!("Downstream forecasts moved ({})", shifts.len()))
                     .list(items);
+            } else {
+                reply = reply.paragraph("No other milestone's forecast moves.");
             }
             Ok(reply)
         }
