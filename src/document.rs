@@ -496,6 +496,46 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
             ));
         }
     }
+    check_dates(doc)
+}
+
+/// Every date within the years 1900 to 9999: what the command language can write, and what
+/// date arithmetic can carry.
+fn check_dates(doc: &ProgramDocument) -> Result<(), ImportError> {
+    use chrono::Datelike as _;
+    let check = |path: String, d: NaiveDate| -> Result<(), ImportError> {
+        if (1900..=9999).contains(&d.year()) {
+            Ok(())
+        } else {
+            Err(bad(path, format!("{d} is outside the years 1900 to 9999")))
+        }
+    };
+    let maybe = |path: String, d: Option<NaiveDate>| d.map_or(Ok(()), |d| check(path, d));
+    for (i, d) in doc.program.holidays.iter().enumerate() {
+        check(format!("program.holidays[{i}]"), *d)?;
+    }
+    for (i, p) in doc.people.iter().enumerate() {
+        maybe(format!("people[{i}].away_until"), p.away_until)?;
+    }
+    for (i, m) in doc.milestones.iter().enumerate() {
+        check(format!("milestones[{i}].baseline"), m.baseline)?;
+        check(format!("milestones[{i}].target"), m.target)?;
+        maybe(format!("milestones[{i}].completed_on"), m.completed_on)?;
+        for (j, sl) in m.slips.iter().enumerate() {
+            check(format!("milestones[{i}].slips[{j}].from"), sl.from)?;
+            check(format!("milestones[{i}].slips[{j}].to"), sl.to)?;
+        }
+    }
+    for (i, d) in doc.dependencies.iter().enumerate() {
+        check(format!("dependencies[{i}].need_by"), d.need_by)?;
+        maybe(format!("dependencies[{i}].delivered_on"), d.delivered_on)?;
+    }
+    for (i, r) in doc.risks.iter().enumerate() {
+        maybe(format!("risks[{i}].review_by"), r.review_by)?;
+    }
+    for (i, d) in doc.decisions.iter().enumerate() {
+        check(format!("decisions[{i}].decided_on"), d.decided_on)?;
+    }
     Ok(())
 }
 

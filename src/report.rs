@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::analysis::changes;
 use crate::digest::{Analysis, Answer, MilestoneLine};
-use crate::domain::{DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState};
+use crate::domain::{n_days, DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState};
 use crate::reply::{Mention, Reply, Text, Tone};
 
 fn name(m: Option<&Mention>) -> String {
@@ -124,6 +124,12 @@ pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
         );
     }
 
+    let mut by_project: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, m) in s.milestones.iter().enumerate() {
+        if let (Some(p), true) = (m.project, m.state != MilestoneState::Cancelled) {
+            by_project.entry(p).or_default().push(i);
+        }
+    }
     for ph in &a.health.projects {
         r = r.heading(format!(
             "{} ({})",
@@ -169,12 +175,11 @@ pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
         if !reasons.is_empty() {
             r = r.list(reasons);
         }
-        let ms: Vec<MilestoneLine> = (0..s.milestones.len())
-            .filter(|&i| {
-                let m = &s.milestones[i];
-                m.project == Some(ph.project) && m.state != MilestoneState::Cancelled
-            })
-            .map(|i| a.milestone_line(i))
+        let ms: Vec<MilestoneLine> = by_project
+            .get(&ph.project)
+            .into_iter()
+            .flatten()
+            .map(|&i| a.milestone_line(i))
             .collect();
         if !ms.is_empty() {
             r = r.table(
@@ -299,29 +304,45 @@ pub fn agenda(a: &Analysis<'_>) -> Reply {
         .collect();
     r = section(r, "1. Decisions needed", decisions, "None pending.");
 
+    // Blocked ones whatever their need-by date: a block is the sync's business now.
     let blockers = a
         .troubled_dependencies()
         .into_iter()
-        .filter(|d| d.days_late > 0)
+        .filter(|d| d.days_late > 0 || d.state == DepState::Blocked)
         .map(|d| {
-            let state = match d.blocked_days {
-                Some(n) => format!("blocked for {n} days"),
-                None => d.state.as_str().to_owned(),
-            };
+            let mut words = vec![format!("due {}", d.need_by)];
+            if d.days_late > 0 {
+                words.push(format!("{} late", n_days(d.days_late)));
+            }
+            match d.blocked_days {
+                Some(0) => words.push("blocked since today".into()),
+                Some(n) => words.push(format!("blocked for {}", n_days(n))),
+                None => words.push(d.state.as_str().to_owned()),
+            }
             Text::new()
                 .strong(format!("#{} {}", d.number, d.what))
                 .text(format!(
-                    " from {} for {}: due {}, {} days late, {state}; owner {}",
+                    " from {} for {}: {}; owner {}",
                     d.from,
                     d.needed_by,
-                    d.need_by,
-                    d.days_late,
+                    words.join(", "),
                     name(d.owner.as_ref())
                 ))
         })
         .collect();
-    r = section(r, "2. Blockers past need-by", blockers, "None.");
+    r = section(
+        r,
+        "2. Blockers (blocked or past need-by)",
+        blockers,
+        "None.",
+    );
 
+    let project_rag: HashMap<i64, Rag> = a
+        .health
+        .projects
+        .iter()
+        .map(|p| (p.project, p.health.rag))
+        .collect();
     let mut at_risk: Vec<(NaiveDate, Text)> = Vec::new();
     for (i, m) in s.milestones.iter().enumerate() {
         if m.state != MilestoneState::Planned || m.target > horizon {
@@ -332,13 +353,12 @@ pub fn agenda(a: &Analysis<'_>) -> Reply {
         };
         let project_rag = m
             .project
-            .and_then(|p| a.health.project(p))
-            .map(|p| p.health.rag)
+            .and_then(|p| project_rag.get(&p).copied())
             .unwrap_or(Rag::Green);
         let why = if m.target < today {
-            format!("{} days overdue", (today - m.target).num_days())
+            format!("{} overdue", n_days((today - m.target).num_days()))
         } else if fc.slack_days < 0 {
-            format!("forecast {}, {} days late", fc.forecast, -fc.slack_days)
+            format!("forecast {}, {} late", fc.forecast, n_days(-fc.slack_days))
         } else if project_rag != Rag::Green {
             format!("its project is {}", project_rag.as_str())
         } else {
@@ -512,19 +532,32 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
     let mut open_block: HashMap<usize, (DateTime<Utc>, String)> = HashMap::new();
     // (dependency index, blocked at, unblocked at, why)
     let mut blocked: Vec<Blocked> = Vec::new();
+    let milestone_by_key: HashMap<&str, &crate::domain::Milestone> =
+        s.milestones.iter().map(|m| (m.key.as_str(), m)).collect();
+    let risk_project: HashMap<String, Option<i64>> = s
+        .risks
+        .iter()
+        .map(|r| (r.number.to_string(), r.project))
+        .collect();
     for e in &s.events {
         let Some(n) = e.subject.strip_prefix("dep:") else {
             if matches!(
                 e.kind.as_str(),
                 "risk.realized" | "decision.logged" | "decision.decided"
             ) {
-                timeline_event(a, e, &projects, scope_ms.is_some(), &mut timeline);
+                timeline_event(
+                    e,
+                    &risk_project,
+                    &projects,
+                    scope_ms.is_some(),
+                    &mut timeline,
+                );
             }
             if e.kind == "milestone.done" {
                 if let Some(m) = e
                     .subject
                     .strip_prefix("milestone:")
-                    .and_then(|k| s.milestone_by_key(k))
+                    .and_then(|k| milestone_by_key.get(k).copied())
                 {
                     if in_scope(m.id) {
                         timeline.push((e.at, Text::new().code(m.key.as_str()).text(" done")));
@@ -550,42 +583,62 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
             }
             "dep.unblocked" | "dep.delivered" => {
                 if let Some((from, reason)) = open_block.remove(&i) {
-                    blocked.push((i, from, Some(e.at), reason));
+                    blocked.push(Blocked {
+                        dep: i,
+                        from,
+                        until: Some((e.at, e.kind == "dep.delivered")),
+                        reason,
+                    });
                 }
             }
             _ => {}
         }
     }
     for (i, (from, reason)) in open_block {
-        blocked.push((i, from, None, reason));
+        blocked.push(Blocked {
+            dep: i,
+            from,
+            until: None,
+            reason,
+        });
     }
     // A dependency blocked before history was kept (an import) still counts from its row.
+    let seen: HashSet<usize> = blocked.iter().map(|b| b.dep).collect();
     for (i, d) in s.deps.iter().enumerate() {
-        if d.state == DepState::Blocked
-            && dep_in_scope(&d.needs)
-            && !blocked.iter().any(|b| b.0 == i)
-        {
+        if d.state == DepState::Blocked && dep_in_scope(&d.needs) && !seen.contains(&i) {
             if let Some(since) = d.blocked_since {
-                blocked.push((i, since, None, d.blocked_reason.clone().unwrap_or_default()));
+                blocked.push(Blocked {
+                    dep: i,
+                    from: since,
+                    until: None,
+                    reason: d.blocked_reason.clone().unwrap_or_default(),
+                });
             }
         }
     }
-    blocked.sort_by_key(|b| (b.1, b.0));
+    blocked.sort_by_key(|b| (b.from, b.dep));
     let mut blocker_days_by_team: BTreeMap<String, i64> = BTreeMap::new();
     let mut blocker_items = Vec::new();
-    for (i, from, to, reason) in &blocked {
-        let d = &s.deps[*i];
-        let end = to.unwrap_or(s.now);
+    for Blocked {
+        dep,
+        from,
+        until,
+        reason,
+    } in &blocked
+    {
+        let d = &s.deps[*dep];
+        let end = until.map(|(t, _)| t).unwrap_or(s.now);
         let days = (end - *from).num_days().max(0);
         let team = match &d.from {
             Endpoint::External(x) => x.clone(),
             e => team_of(s.project_of(e)),
         };
         *blocker_days_by_team.entry(team).or_default() += days;
-        let until = match to {
-            Some(t) => format!(
-                "until {}",
-                t.with_timezone(&s.program.timezone.tz()).date_naive()
+        let until_words = match until {
+            Some((t, delivered)) => format!(
+                "until {}{}",
+                t.with_timezone(&s.program.timezone.tz()).date_naive(),
+                if *delivered { " (delivered)" } else { "" }
             ),
             None => "and still blocked".to_owned(),
         };
@@ -598,9 +651,10 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
             Text::new()
                 .strong(format!("#{} {}", d.number, d.what.as_str()))
                 .text(format!(
-                    " from {} for {}: blocked {days} days, from {} {until}{reason}; owner {}",
+                    " from {} for {}: blocked {}, from {} {until_words}{reason}; owner {}",
                     s.endpoint_name(&d.from),
                     s.endpoint_name(&d.needs),
+                    n_days(days),
                     from.with_timezone(&s.program.timezone.tz()).date_naive(),
                     who(a, d.owner)
                 )),
@@ -613,13 +667,15 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
                 d.what.as_str()
             )),
         ));
-        if let Some(t) = to {
+        if let Some(t) = until {
             timeline.push((
-                *t,
+                t.0,
                 Text::new().text(format!(
-                    "dependency #{} `{}` unblocked after {days} days",
+                    "dependency #{} `{}` {} after {} blocked",
                     d.number,
-                    d.what.as_str()
+                    d.what.as_str(),
+                    if t.1 { "delivered" } else { "unblocked" },
+                    n_days(days)
                 )),
             ));
         }
@@ -676,9 +732,21 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
         r.list(realized)
     };
 
+    // For one milestone: the decisions of its lifetime, from when it was added to when it
+    // finished (or today).
+    let lifetime = milestone.and_then(|id| s.milestone(id)).map(|m| {
+        let added = s
+            .events
+            .iter()
+            .find(|e| e.kind == "milestone.added" && e.subject == format!("milestone:{}", m.key))
+            .map(|e| e.at.with_timezone(&tz).date_naive())
+            .unwrap_or(NaiveDate::MIN);
+        (added, m.completed_on.unwrap_or_else(|| s.today()))
+    });
     let decisions: Vec<Text> = s
         .decisions
         .iter()
+        .filter(|d| lifetime.is_none_or(|(from, to)| d.decided_on >= from && d.decided_on <= to))
         .map(|d| {
             Text::new()
                 .strong(format!("#{} {}", d.number, d.title.as_str()))
@@ -744,17 +812,23 @@ pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
         )
 }
 
-/// One blocked interval of a dependency: (index, from, until, reason).
-type Blocked = (usize, DateTime<Utc>, Option<DateTime<Utc>>, String);
+/// One blocked interval of a dependency.
+struct Blocked {
+    /// Index into the snapshot's dependencies.
+    dep: usize,
+    from: DateTime<Utc>,
+    /// When it ended, and whether by delivery (rather than an unblock).
+    until: Option<(DateTime<Utc>, bool)>,
+    reason: String,
+}
 
 fn timeline_event(
-    a: &Analysis<'_>,
     e: &crate::domain::Event,
+    risk_project: &HashMap<String, Option<i64>>,
     projects: &HashSet<i64>,
     scoped: bool,
     out: &mut Vec<(DateTime<Utc>, Text)>,
 ) {
-    let s = a.snap;
     let text = |k: &str| {
         e.after
             .as_ref()
@@ -771,10 +845,11 @@ fn timeline_event(
         .unwrap_or_default();
     match e.kind.as_str() {
         "risk.realized" => {
-            let risk = s.risks.iter().find(|r| r.number.to_string() == n);
             if scoped
-                && risk
-                    .and_then(|r| r.project)
+                && risk_project
+                    .get(n)
+                    .copied()
+                    .flatten()
                     .is_some_and(|p| !projects.contains(&p))
             {
                 return;

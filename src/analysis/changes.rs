@@ -50,6 +50,25 @@ pub enum Change {
         number: String,
         title: String,
     },
+    DependencyAdded {
+        number: String,
+        what: String,
+        need_by: Option<NaiveDate>,
+    },
+    DependencyChanged {
+        number: String,
+        what: String,
+        from_state: String,
+        to_state: String,
+        from_need_by: Option<NaiveDate>,
+        to_need_by: Option<NaiveDate>,
+    },
+    RiskChanged {
+        number: String,
+        title: String,
+        from_state: String,
+        to_state: String,
+    },
     DependencyBlocked {
         number: String,
         what: String,
@@ -107,7 +126,9 @@ impl Change {
                 reason,
             } => {
                 let days = match (from, to) {
-                    (Some(a), Some(b)) => format!(" ({:+} days)", (*b - *a).num_days()),
+                    (Some(a), Some(b)) => {
+                        format!(" ({})", crate::domain::signed_days((*b - *a).num_days()))
+                    }
                     _ => String::new(),
                 };
                 format!(
@@ -143,6 +164,51 @@ impl Change {
             Change::RiskRealized { number, title } => {
                 format!("risk #{number} happened: {title}")
             }
+            Change::DependencyAdded {
+                number,
+                what,
+                need_by,
+            } => format!(
+                "dependency #{number} `{what}` added, needed by {}",
+                date(need_by)
+            ),
+            Change::DependencyChanged {
+                number,
+                what,
+                from_state,
+                to_state,
+                from_need_by,
+                to_need_by,
+            } => {
+                let mut parts = Vec::new();
+                if from_need_by != to_need_by {
+                    parts.push(format!(
+                        "need-by {} → {}",
+                        date(from_need_by),
+                        date(to_need_by)
+                    ));
+                }
+                if from_state != to_state {
+                    parts.push(format!("now {to_state}"));
+                }
+                if parts.is_empty() {
+                    format!("dependency #{number} `{what}` updated")
+                } else {
+                    format!("dependency #{number} `{what}`: {}", parts.join(", "))
+                }
+            }
+            Change::RiskChanged {
+                number,
+                title,
+                from_state,
+                to_state,
+            } => {
+                if from_state != to_state {
+                    format!("risk #{number} is now {to_state}: {title}")
+                } else {
+                    format!("risk #{number} updated: {title}")
+                }
+            }
             Change::DependencyBlocked {
                 number,
                 what,
@@ -153,7 +219,10 @@ impl Change {
                 what,
                 blocked_days,
             } => match blocked_days {
-                Some(d) => format!("dependency #{number} `{what}` unblocked after {d} days"),
+                Some(d) => format!(
+                    "dependency #{number} `{what}` unblocked after {}",
+                    crate::domain::n_days(*d)
+                ),
                 None => format!("dependency #{number} `{what}` unblocked"),
             },
             Change::DependencyDelivered { number, what } => {
@@ -211,11 +280,21 @@ fn id(subject: &str) -> String {
 /// collapse to one health change from the first colour to the last, and none when they agree.
 /// Only events after `after` count. Names missing from older payloads come from the snapshot.
 pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dated> {
+    // Indexed once, so older payloads without names cost a lookup, not a scan.
+    let what_by_number: HashMap<String, &str> = snap
+        .deps
+        .iter()
+        .map(|d| (d.number.to_string(), d.what.as_str()))
+        .collect();
+    let name_by_key: HashMap<&str, &str> = snap
+        .projects
+        .iter()
+        .map(|p| (p.key.as_str(), p.name.as_str()))
+        .collect();
     let dep_what = |number: &str| -> String {
-        snap.deps
-            .iter()
-            .find(|d| d.number.to_string() == number)
-            .map(|d| d.what.as_str().to_owned())
+        what_by_number
+            .get(number)
+            .map(|w| (*w).to_owned())
             .unwrap_or_default()
     };
     let or = |given: String, fallback: &dyn Fn() -> String| {
@@ -266,6 +345,25 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 number: subject,
                 title: s(b, "title"),
             },
+            "dep.added" => Change::DependencyAdded {
+                what: s(a, "what"),
+                need_by: date(a, "need_by"),
+                number: subject,
+            },
+            "dep.updated" => Change::DependencyChanged {
+                what: s(a, "what"),
+                from_state: s(b, "state"),
+                to_state: s(a, "state"),
+                from_need_by: date(b, "need_by"),
+                to_need_by: date(a, "need_by"),
+                number: subject,
+            },
+            "risk.updated" => Change::RiskChanged {
+                title: s(a, "title"),
+                from_state: s(b, "state"),
+                to_state: s(a, "state"),
+                number: subject,
+            },
             "dep.blocked" => Change::DependencyBlocked {
                 what: or(s(a, "what"), &|| dep_what(&subject)),
                 number: subject,
@@ -293,11 +391,9 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 else {
                     continue;
                 };
-                let name = snap
-                    .projects
-                    .iter()
-                    .find(|p| p.key.as_str() == subject)
-                    .map(|p| p.name.as_str().to_owned())
+                let name = name_by_key
+                    .get(subject.as_str())
+                    .map(|n| (*n).to_owned())
                     .unwrap_or_else(|| subject.clone());
                 match health.get(&subject) {
                     Some(&(i, from)) => {

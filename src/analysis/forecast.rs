@@ -88,6 +88,7 @@ impl Forecasts {
                     done_on: (m.state == MilestoneState::Done)
                         .then(|| m.completed_on.unwrap_or(m.target)),
                     preds: m.after.iter().filter_map(|&p| task_of(p)).collect(),
+                    needs: vec![],
                 }
             })
             .collect();
@@ -115,8 +116,11 @@ impl Forecasts {
                     Some(d.delivered_on.unwrap_or(d.need_by))
                 },
                 preds: provider.into_iter().collect(),
+                needs: vec![],
             });
-            tasks[consumer].preds.push(t);
+            // The consumer cannot finish before the deliverable arrives; its duration is the
+            // work after its milestone predecessors, not after every input.
+            tasks[consumer].needs.push(t);
         }
         let plan = Plan::compute(&tasks, today);
         let is_milestone = |t: usize| matches!(nodes[t], Node::Milestone(_));
@@ -212,7 +216,7 @@ impl Forecasts {
                 Node::Dependency(_) => None,
             })
             .collect();
-        // The moved milestone first, then by date: the order a reader follows the ripple.
+        // By date, then by index: the order a reader follows the ripple.
         out.sort_by_key(|s| (s.from, s.milestone));
         out
     }

@@ -266,7 +266,7 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
                 let by = u
                     .author
                     .and_then(|a| s.person(a))
-                    .map(|a| format!(" by {}", a.display_name))
+                    .map(|a| format!(" by @{}", a.display_name))
                     .unwrap_or_default();
                 reasons.push(Reason {
                     rag: u.rag,
@@ -277,7 +277,7 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
                         short(u.summary.as_str(), 120)
                     ),
                 });
-                let stale = age > window;
+                let stale = s.is_stale(u);
                 if stale {
                     reasons.push(Reason {
                         rag: Rag::Amber,

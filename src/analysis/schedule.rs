@@ -15,8 +15,32 @@ pub struct Task {
     pub duration: i64,
     /// Finished on this date: the forecast is that date, whatever else holds.
     pub done_on: Option<NaiveDate>,
-    /// Indexes of the tasks that must finish first.
+    /// Indexes of the tasks that must finish first; the duration runs after them.
     pub preds: Vec<usize>,
+    /// Indexes of tasks it cannot finish before, with no work after them: deliverables it
+    /// needs (dependencies).
+    pub needs: Vec<usize>,
+}
+
+/// `d` plus `days`, saturating at the ends of the calendar: an absurd imported date must
+/// not take analysis down.
+pub fn plus_days(d: NaiveDate, days: i64) -> NaiveDate {
+    d.checked_add_signed(Duration::days(days.clamp(-3_650_000, 3_650_000)))
+        .unwrap_or(if days >= 0 {
+            NaiveDate::MAX
+        } else {
+            NaiveDate::MIN
+        })
+}
+
+impl Task {
+    /// Every predecessor, with the days that follow it.
+    fn before(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
+        self.preds
+            .iter()
+            .map(|&p| (p, self.duration))
+            .chain(self.needs.iter().map(|&p| (p, 0)))
+    }
 }
 
 /// What bound a task's forecast.
@@ -52,7 +76,7 @@ impl Plan {
         let mut succ_count = vec![0usize; n];
         let mut indegree = vec![0usize; n];
         for (i, t) in tasks.iter().enumerate() {
-            for &p in &t.preds {
+            for (p, _) in t.before() {
                 if p < n && p != i {
                     succ_count[p] += 1;
                     indegree[i] += 1;
@@ -67,7 +91,7 @@ impl Plan {
         let mut fill = start.clone();
         let mut succ = vec![0usize; start[n]];
         for (i, t) in tasks.iter().enumerate() {
-            for &p in &t.preds {
+            for (p, _) in t.before() {
                 if p < n && p != i {
                     succ[fill[p]] = i;
                     fill[p] += 1;
@@ -120,11 +144,11 @@ impl Plan {
             return (d, Driver::Done);
         }
         let mut best: Option<(NaiveDate, Driver)> = t.target.map(|d| (d, Driver::Target));
-        for &p in &t.preds {
+        for (p, lag) in t.before() {
             if p >= tasks.len() || p == i || !ready[p] {
                 continue;
             }
-            let f = forecast[p] + Duration::days(t.duration);
+            let f = plus_days(forecast[p], lag);
             let better = match best {
                 None => true,
                 Some((b, Driver::Predecessor(q))) => f > b || (f == b && p < q),
@@ -195,7 +219,7 @@ pub fn what_if_slip(
     days: i64,
 ) -> (Plan, Vec<Moved>) {
     let mut changed = tasks.to_vec();
-    changed[i].target = Some(before.forecast[i] + Duration::days(days));
+    changed[i].target = Some(plus_days(before.forecast[i], days));
     changed[i].done_on = None;
     let after = Plan::compute(&changed, today);
     let moved = moved(before, &after);
@@ -229,6 +253,7 @@ mod tests {
             duration,
             done_on: None,
             preds: preds.to_vec(),
+            needs: vec![],
         }
     }
 
@@ -285,6 +310,27 @@ mod tests {
     }
 
     #[test]
+    fn a_needed_deliverable_bounds_without_the_duration_and_dates_saturate() {
+        let today = d("2026-11-27");
+        let mut tasks = vec![task("2026-12-10", 0, &[]), task("2026-12-05", 10, &[])];
+        tasks[1].needs = vec![0];
+        let plan = Plan::compute(&tasks, today);
+        assert_eq!(plan.forecast[1], d("2026-12-10"), "needs: no work after it");
+        assert_eq!(plan.driver[1], Driver::Predecessor(0));
+        let far = vec![
+            Task {
+                target: Some(NaiveDate::MAX),
+                ..task("2026-12-10", 0, &[])
+            },
+            task("2026-12-10", 3650, &[0]),
+        ];
+        let plan = Plan::compute(&far, today);
+        assert_eq!(plan.forecast[1], NaiveDate::MAX);
+        let (_, moved) = what_if_slip(&far, today, &plan, 0, 30);
+        assert!(moved.is_empty());
+    }
+
+    #[test]
     fn a_cycle_in_damaged_data_does_not_hang() {
         let today = d("2026-11-27");
         let tasks = vec![task("2026-12-01", 1, &[1]), task("2026-12-02", 1, &[0])];
@@ -324,6 +370,7 @@ mod tests {
                             duration,
                             done_on: None,
                             preds,
+                            needs: vec![],
                         }
                     })
                     .collect();

@@ -159,6 +159,19 @@ impl Snapshot {
         }
     }
 
+    /// The day an update was posted, where the program lives.
+    pub fn posted_on(&self, u: &StatusUpdate) -> NaiveDate {
+        u.posted_at
+            .with_timezone(&self.program.timezone.tz())
+            .date_naive()
+    }
+
+    /// Older than the program's staleness window, in calendar days where the program lives:
+    /// the one definition health, the roll call and the agenda share.
+    pub fn is_stale(&self, u: &StatusUpdate) -> bool {
+        (self.today() - self.posted_on(u)).num_days() > i64::from(self.program.staleness_days)
+    }
+
     /// Who answers for a project: its owner.
     pub fn project_owner(&self, id: ProjectId) -> Option<&Person> {
         self.project(id).and_then(|p| self.person(p.owner))

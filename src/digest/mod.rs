@@ -21,7 +21,8 @@ pub use reply::to_reply;
 
 /// How far ahead "upcoming" looks.
 pub const UPCOMING_DAYS: i64 = 14;
-/// The period of a digest when no `--since` is given and none was sent before.
+/// The period of a digest when no `--since` is given. (Scheduled digests will start where
+/// the subscription's last one ended.)
 pub const DEFAULT_PERIOD_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +199,9 @@ pub struct Digest {
     pub roll_call: Option<Vec<RollCallLine>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<Vec<DecisionLine>>,
+    /// Decisions raised and not yet taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions_needed: Option<Vec<DecisionLine>>,
     /// Executive: where leadership can help: pending decisions, blockers past need-by, red
     /// projects' blockers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,15 +369,13 @@ impl<'a> Analysis<'a> {
 
     pub fn roll_call(&self, since: DateTime<Utc>) -> Vec<RollCallLine> {
         let s = self.snap;
-        let tz = s.program.timezone.tz();
-        let window = Duration::days(i64::from(s.program.staleness_days));
         s.active_projects()
             .map(|p| {
                 let u = s.latest_status(p.id);
                 let answer = match u {
                     None => Answer::Missing,
                     Some(u) if u.posted_at > since => Answer::Posted,
-                    Some(u) if s.now - u.posted_at > window => Answer::Stale,
+                    Some(u) if s.is_stale(u) => Answer::Stale,
                     Some(_) => Answer::Earlier,
                 };
                 RollCallLine {
@@ -381,7 +383,7 @@ impl<'a> Analysis<'a> {
                     owner: s.person(p.owner).map(Mention::from),
                     answer,
                     rag: u.map(|u| u.rag),
-                    posted_on: u.map(|u| u.posted_at.with_timezone(&tz).date_naive()),
+                    posted_on: u.map(|u| s.posted_on(u)),
                     summary: u.map(|u| u.summary.as_str().to_owned()).unwrap_or_default(),
                 }
             })
@@ -496,6 +498,7 @@ pub fn build(a: &Analysis<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
         overdue_reviews: None,
         roll_call: None,
         decisions: None,
+        decisions_needed: None,
         help_needed: None,
     };
 
@@ -528,12 +531,21 @@ pub fn build(a: &Analysis<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
                 .filter(|&&i| slipped_ids.contains(&s.milestones[i].id))
                 .map(|&i| a.milestone_line(i))
                 .collect();
+            // Done in the period: by its completion date, or by when it was marked done
+            // (a completion recorded late still counts as news).
+            let marked_done: std::collections::HashSet<&str> = s
+                .events
+                .iter()
+                .filter(|e| e.at > since && e.kind == "milestone.done")
+                .filter_map(|e| e.subject.strip_prefix("milestone:"))
+                .collect();
             let completed = live
                 .iter()
                 .filter(|&&i| {
                     let m = &s.milestones[i];
                     m.state == MilestoneState::Done
-                        && m.completed_on.is_some_and(|c| c >= since_day)
+                        && (m.completed_on.is_some_and(|c| c >= since_day)
+                            || marked_done.contains(m.key.as_str()))
                 })
                 .map(|&i| a.milestone_line(i))
                 .collect();
@@ -549,6 +561,7 @@ pub fn build(a: &Analysis<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
             d.overdue_reviews = Some(a.overdue_reviews());
             d.roll_call = Some(a.roll_call(since));
             d.decisions = Some(decisions_in_period());
+            d.decisions_needed = Some(a.pending_decisions());
         }
         Audience::Executive => {
             let mut key: Vec<usize> = live

@@ -4,6 +4,7 @@
 //! without saying where it is.
 
 use super::*;
+use crate::domain::n_days;
 use crate::reply::{Reply, Text, Tone};
 
 /// Items per section before "… and N more".
@@ -105,7 +106,8 @@ fn risk_item(r: &RiskLine) -> Text {
 
 fn dep_item(d: &DepLine) -> Text {
     let state = match (d.state, d.blocked_days) {
-        (DepState::Blocked, Some(n)) => format!("blocked for {n} days"),
+        (DepState::Blocked, Some(0)) => "blocked since today".to_owned(),
+        (DepState::Blocked, Some(n)) => format!("blocked for {}", n_days(n)),
         (s, _) => s.as_str().to_owned(),
     };
     let mut t = Text::new()
@@ -115,7 +117,7 @@ fn dep_item(d: &DepLine) -> Text {
             d.from, d.needed_by, d.need_by
         ));
     if d.days_late > 0 {
-        t = t.text(format!(", {} days late", d.days_late));
+        t = t.text(format!(", {} late", n_days(d.days_late)));
     }
     if let Some(r) = &d.blocked_reason {
         t = t.text(format!(" ({r})"));
@@ -302,6 +304,23 @@ pub fn to_reply(d: &Digest) -> Reply {
                         ))
                         .table(&["Project", "Owner", "Update", "RAG", "Posted"], rows);
                 }
+            }
+            if let Some(ds) = d.decisions_needed.as_ref().filter(|v| !v.is_empty()) {
+                let items = ds
+                    .iter()
+                    .map(|x| {
+                        Text::new()
+                            .strong(format!("#{} {}", x.number, x.title))
+                            .text(format!(
+                                " raised by {} on {}",
+                                name(&x.decided_by),
+                                x.decided_on
+                            ))
+                    })
+                    .collect();
+                r = r
+                    .heading("Decisions needed")
+                    .list(capped(items, cap, || format!("decision list {key}")));
             }
             if let Some(ds) = d.decisions.as_ref().filter(|v| !v.is_empty()) {
                 let items = ds

@@ -51,12 +51,14 @@ impl DateSpec {
             Some(b'-') => (-1, &s[1..]),
             _ => return Err(bad()),
         };
-        let (num, unit) = rest.split_at(rest.len().saturating_sub(1));
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        let days = match unit {
-            "d" => n,
-            "w" => n.checked_mul(7).ok_or_else(bad)?,
-            _ => return Err(bad()),
+        // By suffix, not by byte position: the last character may be any width.
+        let days = if let Some(num) = rest.strip_suffix('d') {
+            num.parse::<i64>().map_err(|_| bad())?
+        } else if let Some(num) = rest.strip_suffix('w') {
+            let n: i64 = num.parse().map_err(|_| bad())?;
+            n.checked_mul(7).ok_or_else(bad)?
+        } else {
+            return Err(bad());
         };
         if days.abs() > 3650 {
             return Err(Invalid(format!(
@@ -100,6 +102,24 @@ fn weekday(s: &str) -> Option<Weekday> {
         "sun" | "sunday" => Weekday::Sun,
         _ => return None,
     })
+}
+
+/// "1 day", "3 days", "-2 days": how replies count days.
+pub fn n_days(n: i64) -> String {
+    if n.abs() == 1 {
+        format!("{n} day")
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// "+1 day", "+3 days", "-2 days": a change in days.
+pub fn signed_days(n: i64) -> String {
+    if n > 0 {
+        format!("+{}", n_days(n))
+    } else {
+        n_days(n)
+    }
 }
 
 /// A span of work in whole days (`10`, `10d`, `2w`), 0 to 3650.
@@ -288,5 +308,13 @@ mod tests {
         );
         assert!(WorkDays::parse("fri-mon").is_err());
         assert!(WorkDays::parse("").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_date_or_a_refusal(raw in "\\PC{0,12}", tail in "[+-][0-9]{0,3}\\PC{0,2}") {
+            let _ = DateSpec::parse(&raw);
+            let _ = DateSpec::parse(&tail);
+        }
     }
 }

@@ -6,7 +6,7 @@ mod entity;
 mod people;
 mod values;
 
-pub use date::{DateSpec, Days, WorkDays};
+pub use date::{n_days, signed_days, DateSpec, Days, WorkDays};
 pub use entity::*;
 pub use people::{PersonRef, Platform, Tenant};
 pub use values::*;

@@ -24,8 +24,8 @@ pub use work::*;
 
 use crate::domain::Tenant;
 
-/// Reads many rows in one: each row becomes a JSON object of `columns`, SQLite aggregates
-/// them into one array in `inner`'s order, and serde parses it once. sqlx hands SQLite
+/// Reads many rows in one: each row of `inner` becomes a JSON object of `columns`, SQLite
+/// aggregates them into one array ordered by `order`, and serde parses it once. sqlx hands SQLite
 /// rows over one at a time from its worker thread, several µs each, and that dominated
 /// whole-program reads (5,000 dependencies: 35 ms row by row).
 ///
@@ -35,6 +35,7 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
     conn: &mut Conn,
     columns: &str,
     inner: &str,
+    order: &str,
     bind: i64,
 ) -> anyhow::Result<Vec<T>> {
     let object = columns
@@ -47,8 +48,9 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let sql =
-        format!("SELECT coalesce(json_group_array(json_object({object})), '[]') FROM ({inner})");
+    let sql = format!(
+        "SELECT coalesce(json_group_array(json_object({object}) ORDER BY {order}), '[]') FROM ({inner})"
+    );
     let (json,): (String,) = sqlx::query_as(&sql)
         .bind(bind)
         .fetch_one(&mut *conn)

@@ -407,10 +407,12 @@ pub async fn events_since(
         after: Option<serde_json::Value>,
     }
     let (json,): (String,) = sqlx::query_as(
+        // A payload that is not valid JSON reads as missing rather than failing the load.
         "SELECT coalesce(json_group_array(json_object('id', id, 'at', at, 'actor_id', actor_id,
-                'kind', kind, 'subject', subject, 'before', json(before), 'after', json(after))), '[]')
-         FROM (SELECT * FROM events WHERE program_id = ?1 AND tenant = ?2
-               AND (?3 IS NULL OR at > ?3) ORDER BY id)",
+                'kind', kind, 'subject', subject,
+                'before', CASE WHEN json_valid(before) THEN json(before) END,
+                'after', CASE WHEN json_valid(after) THEN json(after) END) ORDER BY id), '[]')
+         FROM events WHERE program_id = ?1 AND tenant = ?2 AND (?3 IS NULL OR at > ?3)",
     )
     .bind(scope.program_id)
     .bind(scope.tenant.as_str())

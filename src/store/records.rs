@@ -47,7 +47,8 @@ pub async fn risks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Risk>> 
     let rows: Vec<RiskRow> = super::json_rows(
         conn,
         RISK_COLS,
-        &format!("SELECT {RISK_COLS} FROM risks WHERE program_id = ?1 ORDER BY number"),
+        &format!("SELECT {RISK_COLS} FROM risks WHERE program_id = ?1"),
+        "number",
         scope.program_id,
     )
     .await

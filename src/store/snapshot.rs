@@ -79,7 +79,11 @@ pub async fn load_schedule(
 
 /// Whether anything waits on the milestone: a successor, or a dependency it delivers to a
 /// milestone.
-pub async fn has_downstream(conn: &mut Conn, scope: &Scope, milestone: i64) -> anyhow::Result<bool> {
+pub async fn has_downstream(
+    conn: &mut Conn,
+    scope: &Scope,
+    milestone: i64,
+) -> anyhow::Result<bool> {
     let (yes,): (bool,) = sqlx::query_as(
         "SELECT EXISTS(SELECT 1 FROM milestone_edges e JOIN milestones m ON m.id = e.successor_id
                        WHERE e.predecessor_id = ?1 AND m.program_id = ?2)

@@ -177,7 +177,8 @@ pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Mi
     let rows: Vec<MilestoneRow> = super::json_rows(
         conn,
         MILESTONE_COLS,
-        &format!("SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ?1 ORDER BY key"),
+        &format!("SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ?1"),
+        "key",
         scope.program_id,
     )
     .await
@@ -191,8 +192,8 @@ pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Mi
         conn,
         "s, p",
         "SELECT e.successor_id AS s, e.predecessor_id AS p FROM milestone_edges e
-         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = ?1
-         ORDER BY e.successor_id, e.predecessor_id",
+         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = ?1",
+        "s, p",
         scope.program_id,
     )
     .await
@@ -349,8 +350,9 @@ pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> 
     let rows: Vec<SlipRow> = super::json_rows(
         conn,
         "milestone_id, from_date, to_date, reason, actor_id, at",
-        "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
-         JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ?1 ORDER BY s.id",
+        "SELECT s.id, s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at
+         FROM slips s JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ?1",
+        "id",
         scope.program_id,
     )
     .await
@@ -456,7 +458,8 @@ pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<
     let rows: Vec<DepRow> = super::json_rows(
         conn,
         DEP_COLS,
-        &format!("SELECT {DEP_COLS} FROM dependencies WHERE program_id = ?1 ORDER BY number"),
+        &format!("SELECT {DEP_COLS} FROM dependencies WHERE program_id = ?1"),
+        "number",
         scope.program_id,
     )
     .await

@@ -78,7 +78,7 @@ async fn health_starts_from_the_latest_update_and_is_amber_without_one() {
         &reasons,
         "reported",
         "green",
-        "reported green by dana on 2026-11-27: All good"
+        "reported green by @dana on 2026-11-27: All good"
     ));
 
     db.ok(
@@ -324,7 +324,7 @@ async fn an_open_critical_risk_makes_it_red_and_the_program_is_the_worst() {
     );
     assert_eq!(
         d["health"]["why"][0],
-        "Identity: reported amber by ira on 2026-11-27: Slow"
+        "Identity: reported amber by @ira on 2026-11-27: Slow"
     );
 }
 
@@ -436,7 +436,7 @@ async fn postmortem_shows_both_slips_and_the_blocker_with_its_duration() {
         "{shown}"
     );
     assert!(shown.contains("2026-12-09: `api-beta` moved 2026-12-22 → 2027-01-05 (+14 days): waited on legal sign-off"), "{shown}");
-    assert!(shown.contains("#3 Token format sign-off from Legal for api-beta (Public API): blocked 9 days, from 2026-11-27 until 2026-12-06: legal waiting on the DPA; owner @sam"), "{shown}");
+    assert!(shown.contains("#3 Token format sign-off from Legal for api-beta (Public API): blocked 9 days, from 2026-11-27 until 2026-12-06 (delivered): legal waiting on the DPA; owner @sam"), "{shown}");
     assert!(
         shown.contains("Totals: 21 slip days, 9 blocker-days"),
         "{shown}"
@@ -497,8 +497,8 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
     for want in [
         "1. Decisions needed (1)",
         "#2 EU-only launch? raised by @tpm",
-        "2. Blockers past need-by (1)",
-        "#1 Auth endpoints from Public API for Web frontend: due 2026-12-01, 1 days late, blocked for 5 days; owner @dana",
+        "2. Blockers (blocked or past need-by) (1)",
+        "#1 Auth endpoints from Public API for Web frontend: due 2026-12-01, 1 day late, blocked for 5 days; owner @dana",
         "3. Milestones at risk in the next two weeks",
         "`auth-ready` Auth ready: target 2026-12-05, its project is red; owner @dana",
         "4. Risks due for review (1)",

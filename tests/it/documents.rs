@@ -108,6 +108,10 @@ async fn one_bad_record_rejects_the_whole_file_with_its_path() {
         ),
         (Box::new(|d| d["version"] = 9.into()), "version"),
         (
+            Box::new(|d| d["milestones"][0]["target"] = "+262142-12-25".into()),
+            "milestones[0].target: +262142-12-25 is outside the years 1900 to 9999",
+        ),
+        (
             Box::new(|d| d["projects"][1]["colour"] = "red".into()),
             "projects[1]",
         ),

@@ -211,7 +211,11 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                 .iter()
                 .filter(|l| l.milestone != key.as_str() && l.slack_days < 0)
                 .count();
-            let mut r = Reply::new(format!("What if {key} slips {days} days?"))
+            let mut r =
+                Reply::new(format!(
+                    "What if {key} slips {}?",
+                    crate::domain::n_days(days)
+                ))
                 .tone(if newly_late > 0 {
                     Tone::Warning
                 } else {
@@ -243,7 +247,7 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                                         .unwrap_or_else(|| "nobody".into()),
                                 ),
                                 Text::plain(format!("{} → {}", l.from, l.to)),
-                                Text::plain(format!("{:+} days", l.days)),
+                                Text::plain(crate::domain::signed_days(l.days)),
                                 Text::new().date(l.target),
                                 Text::plain(format!("{:+}", l.slack_days)),
                             ]

@@ -8,7 +8,7 @@ use super::{days_from, parse_key, refuse, Session};
 use crate::analysis::{Forecasts, Shift};
 use crate::command::grammar::{MilestoneCmd, ProgramArg};
 use crate::command::Result;
-use crate::domain::{Milestone, MilestoneState, Program, Role, Slip, Title};
+use crate::domain::{n_days, signed_days, Milestone, MilestoneState, Program, Role, Slip, Title};
 use crate::reply::{Reply, Text};
 use crate::store::{self, NewMilestone, Scope};
 
@@ -350,6 +350,20 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             } else {
                 (None, vec![])
             };
+            // Where its own predecessors leave it, whatever the new target says.
+            let own_forecast = if before.after.is_empty() {
+                None
+            } else {
+                let graph = match &graph {
+                    Some(g) => g.clone(),
+                    None => store::load_schedule(s.conn(), &scope, p.clone(), now).await?,
+                };
+                let moved = Forecasts::with_targets(&graph, &HashMap::from([(before.id, to)]));
+                graph
+                    .milestone_index(before.id)
+                    .and_then(|i| moved.milestone(i))
+                    .map(|f| f.forecast)
+            };
             let actor = s.actor().await?;
             let slip = Slip {
                 milestone: before.id,
@@ -373,37 +387,52 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             .await?;
             let days = (to - before.target).num_days();
             let verb = if days > 0 { "slipped" } else { "pulled in" };
+            let against = match after.slip_days() {
+                0 => "back on its baseline".to_owned(),
+                n => format!("now {n:+} days against its baseline {}", after.baseline),
+            };
             let mut reply = Reply::success(format!("Moved {} to {to}", before.key)).paragraph(
                 Text::new()
                     .code(before.key.as_str())
-                    .text(format!(" {verb} {} days, from ", days.abs()))
+                    .text(format!(" {verb} {}, from ", n_days(days.abs())))
                     .date(before.target)
                     .text(" to ")
                     .date(to)
-                    .text(format!(
-                        " ({} days from the baseline). Reason: {}",
-                        after.slip_days(),
-                        reason.as_str()
-                    )),
+                    .text(format!(" ({against}). Reason: {}", reason.as_str())),
             );
+            if to < today {
+                reply = reply.paragraph(format!(
+                    "The new target is in the past: `{}` is overdue from today.",
+                    before.key
+                ));
+            }
+            if let Some(fc) = own_forecast.filter(|f| *f > to) {
+                reply = reply.paragraph(format!(
+                    "Its predecessors still put its forecast at {fc}, {} after the new target.",
+                    n_days((fc - to).num_days())
+                ));
+            }
             if let (Some(graph), false) = (&graph, shifts.is_empty()) {
                 let mut items = Vec::new();
                 for sh in &shifts {
                     let m = &graph.milestones[sh.milestone];
                     let late = (m.target - sh.to).num_days();
                     let mut t = Text::new().code(m.key.as_str()).text(format!(
-                        " forecast {} → {} ({:+} days)",
+                        " forecast {} → {} ({})",
                         sh.from,
                         sh.to,
-                        sh.days()
+                        signed_days(sh.days())
                     ));
                     if late < 0 {
-                        t = t.text(format!(", {} days past its target {}", -late, m.target));
+                        t = t.text(format!(", {} past its target {}", n_days(-late), m.target));
                     }
                     let owner = m
                         .owner
                         .or_else(|| m.project.and_then(|p| graph.project(p)).map(|p| p.owner));
-                    items.push(t.text("; owner ").maybe_person(s.maybe_mention(owner).await?));
+                    items.push(
+                        t.text("; owner ")
+                            .maybe_person(s.maybe_mention(owner).await?),
+                    );
                 }
                 reply = reply
                     .heading(format!("Downstream forecasts moved ({})", shifts.len()))
