@@ -406,20 +406,27 @@ pub async fn events_since(
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     }
-    let (json,): (String,) = sqlx::query_as(
-        // A payload that is not valid JSON reads as missing rather than failing the load.
+    // Two shapes, so a window uses the (program_id, at) index as a range.
+    let window = if since.is_some() {
+        "AND at > ?3"
+    } else {
+        "AND ?3 IS NULL"
+    };
+    // A payload that is not valid JSON reads as missing rather than failing the load.
+    let sql = format!(
         "SELECT coalesce(json_group_array(json_object('id', id, 'at', at, 'actor_id', actor_id,
                 'kind', kind, 'subject', subject,
                 'before', CASE WHEN json_valid(before) THEN json(before) END,
                 'after', CASE WHEN json_valid(after) THEN json(after) END) ORDER BY id), '[]')
-         FROM events WHERE program_id = ?1 AND tenant = ?2 AND (?3 IS NULL OR at > ?3)",
-    )
-    .bind(scope.program_id)
-    .bind(scope.tenant.as_str())
-    .bind(since)
-    .fetch_one(&mut *conn)
-    .await
-    .context("loading events")?;
+         FROM events WHERE program_id = ?1 AND tenant = ?2 {window}"
+    );
+    let (json,): (String,) = sqlx::query_as(&sql)
+        .bind(scope.program_id)
+        .bind(scope.tenant.as_str())
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await
+        .context("loading events")?;
     let rows: Vec<Row> = serde_json::from_str(&json).context("decoding events")?;
     Ok(rows
         .into_iter()
