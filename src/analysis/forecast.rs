@@ -174,6 +174,18 @@ impl Forecasts {
         }
     }
 
+    /// The predecessor that comes closest to binding a milestone, and the date it would allow:
+    /// what "slack" is measured against when the milestone's own target holds it.
+    pub fn nearest_constraint(&self, index: usize) -> Option<(Node, NaiveDate)> {
+        let t = self.milestone_task.get(index).copied().flatten()?;
+        self.tasks[t]
+            .before()
+            .filter(|(p, _)| *p < self.tasks.len())
+            .map(|(p, lag)| (p, schedule::plus_days(self.plan.forecast[p], lag)))
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(p, d)| (self.nodes[p], d))
+    }
+
     /// The critical path, first node first: milestones and the dependencies between them.
     pub fn critical_path(&self) -> Vec<Node> {
         self.path.iter().map(|&t| self.nodes[t]).collect()

@@ -35,7 +35,7 @@ pub fn plus_days(d: NaiveDate, days: i64) -> NaiveDate {
 
 impl Task {
     /// Every predecessor, with the days that follow it.
-    fn before(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
+    pub fn before(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
         self.preds
             .iter()
             .map(|&p| (p, self.duration))

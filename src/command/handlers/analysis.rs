@@ -117,12 +117,16 @@ fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
     };
     let late = end.slack_days.is_some_and(|d| d < 0);
     r = r.tone(if late { Tone::Warning } else { Tone::Info });
+    let steps_words = if steps.len() == 1 {
+        "Its own target holds it: nothing before it is late enough to move it.".to_owned()
+    } else {
+        format!("{} steps; each waits on the one before.", steps.len())
+    };
     r = r.paragraph(Text::plain("Ends at ").code(&end.name).text(format!(
-        ", forecast {} against a target of {} (slack {}). {} steps; each waits on the one before.",
+        ", forecast {} against a target of {} (slack {}). {steps_words}",
         end.forecast,
         end.target.map(|d| d.to_string()).unwrap_or_default(),
         end.slack_days.map(|d| format!("{d:+}")).unwrap_or_default(),
-        steps.len()
     )));
     r.table(
         &["Step", "What", "Owner", "Target", "Forecast", "Slack"],
@@ -165,7 +169,27 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
             let snap = snapshot(s, program.program.as_deref(), Some(s.ctx.now)).await?;
             let a = Analysis::of(&snap);
             let steps = a.critical_path();
-            Ok(path_reply(&snap, &steps).data(&steps))
+            let mut reply = path_reply(&snap, &steps);
+            // Held by its own target: say what comes next in line, and how much room is left.
+            if steps.len() == 1 {
+                if let Some((node, by)) = a.launch().and_then(|i| a.forecasts.nearest_constraint(i))
+                {
+                    let name = match node {
+                        crate::analysis::Node::Milestone(i) => {
+                            format!("`{}`", snap.milestones[i].key)
+                        }
+                        crate::analysis::Node::Dependency(i) => {
+                            format!("dependency #{}", snap.deps[i].number)
+                        }
+                    };
+                    let room = (steps[0].forecast - by).num_days();
+                    reply = reply.paragraph(Text::marked(&format!(
+                        "The closest constraint is {name}, which allows {by}: {} of room.",
+                        crate::domain::n_days(room)
+                    )));
+                }
+            }
+            Ok(reply.data(&steps))
         }
         PathCmd::Whatif { target, slip } => {
             let (program, key) = target.split()?;
