@@ -8,12 +8,12 @@ pub mod slack;
 pub mod text;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Person, Rag};
 
 /// How a reply should look: a RAG colour, or a neutral tone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "rag")]
 pub enum Tone {
     Info,
@@ -23,7 +23,7 @@ pub enum Tone {
 }
 
 /// A person named in a reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mention {
     /// Console name, Discord user id or Slack user id.
     pub handle: String,
@@ -40,7 +40,7 @@ impl From<&Person> for Mention {
 }
 
 /// A run of inline content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "type", content = "value")]
 pub enum Span {
     Text(String),
@@ -52,7 +52,7 @@ pub enum Span {
 }
 
 /// Inline content: text with typed people, dates and RAG values in it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Text(pub Vec<Span>);
 
@@ -148,14 +148,14 @@ impl From<String> for Text {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     pub name: String,
     pub value: Text,
 }
 
 /// One block of a reply, top to bottom.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "type")]
 pub enum Block {
     Heading {
@@ -180,7 +180,7 @@ pub enum Block {
 }
 
 /// Something the reader can do next: a button on platforms that have them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     /// A stable id that carries what the handler needs, e.g. `status:atlas:api:amber`.
     pub id: String,
@@ -189,18 +189,18 @@ pub struct Action {
 }
 
 /// A document that goes with a reply: a rendered digest, a Markdown report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     /// A file name for platforms that upload files, e.g. `atlas-postmortem.md`.
     pub filename: String,
     pub media_type: String,
     pub body: String,
     /// Where the console writes it (`--out`); `None` to show it instead of the reply.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save_to: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     pub title: String,
     pub tone: Tone,
@@ -208,10 +208,10 @@ pub struct Reply {
     pub actions: Vec<Action>,
     /// Shown only to the one who asked, where the platform can.
     pub ephemeral: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
     /// The structured value behind the reply (a digest, a path), which `--json` prints.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub data: Option<serde_json::Value>,
 }
 
