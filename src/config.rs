@@ -17,6 +17,10 @@ pub struct Settings {
     pub database: DbSettings,
     pub console: ConsoleSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub delivery: DeliverySettings,
+    #[serde(default)]
+    pub schedule: crate::schedule::SchedulerSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -38,6 +42,42 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub filter: String,
     pub format: LogFormat,
+}
+
+/// The outbox worker and its senders (`[delivery]`); `config/default.toml` says what each
+/// setting does.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DeliverySettings {
+    pub poll_interval_ms: u64,
+    pub batch: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub max_attempts: u32,
+    pub connect_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub webhook_hosts: Vec<String>,
+    pub allow_loopback_http: bool,
+    pub stale_claim_secs: u64,
+    pub webhook_min_interval_ms: u64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+            batch: 20,
+            retry_base_ms: 2000,
+            retry_max_ms: 600_000,
+            max_attempts: 10,
+            connect_timeout_ms: 5000,
+            request_timeout_ms: 10_000,
+            webhook_hosts: vec!["hooks.slack.com".into()],
+            allow_loopback_http: false,
+            stale_claim_secs: 300,
+            webhook_min_interval_ms: 1000,
+        }
+    }
 }
 
 impl Settings {
@@ -76,6 +116,8 @@ mod tests {
             let s = Settings::load(None).expect("defaults load");
             assert_eq!(s.database.path, "drumbeat.db");
             assert_eq!(s.console.actor, "tpm");
+            assert_eq!(s.delivery.webhook_hosts, ["hooks.slack.com"]);
+            assert!(!s.delivery.allow_loopback_http);
             jail.set_env("DRUMBEAT_DATABASE__PATH", "/tmp/x.db");
             jail.set_env("DRUMBEAT_LOG__FORMAT", "json");
             let s = Settings::load(None).expect("env loads");

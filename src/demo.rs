@@ -2,11 +2,17 @@
 //! way a TPM and the leads would, printed as a transcript. The scheduled two weeks
 //! (prompts, reminders, pings, digests) join it with the scheduler.
 
-use crate::clock::Clock;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::Duration;
+
+use crate::clock::{Clock, FakeClock};
 use crate::command::{Actor, CommandError};
 use crate::domain::{Key, Tenant};
+use crate::outbox::{ConsoleSink, Senders, Worker};
 use crate::platform::console::Console;
-use crate::reply::text;
+use crate::schedule::Scheduler;
 use crate::store::{self, Store};
 
 /// The TPM of the sample; the tenant admin who creates the program.
@@ -174,9 +180,196 @@ async fn say(
     };
     writeln!(out, "\n@{who}> {line}")?;
     match console.execute(store, clock, line).await {
-        Ok(reply) => write!(out, "{}", text::render(&reply))?,
+        Ok(reply) => match crate::platform::console::present(&reply, false) {
+            Ok(shown) => write!(out, "{shown}")?,
+            Err(msg) => anyhow::bail!("the demo line `{line}` could not be shown: {msg}"),
+        },
         Err(CommandError::User(msg)) => anyhow::bail!("the demo line `{line}` was refused: {msg}"),
         Err(CommandError::Internal(e)) => return Err(e),
     }
     Ok(())
+}
+
+/// The first Monday 07:00 UTC after `now`: where the simulated weeks start.
+pub fn next_monday(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike as _;
+    let today = now.date_naive();
+    let ahead = (7 - i64::from(today.weekday().num_days_from_monday())) % 7;
+    let ahead = if ahead == 0 { 7 } else { ahead };
+    (today + Duration::days(ahead))
+        .and_hms_opt(7, 0, 0)
+        .expect("07:00 exists")
+        .and_utc()
+}
+
+/// The program's rhythm, set through the command language at the start of the two weeks.
+pub const RHYTHM: &[&str] = &[
+    r#"schedule set atlas prompt "weekly mon 10:00""#,
+    r#"schedule set atlas reminder "weekdays 16:00""#,
+    r#"schedule set atlas nudge "weekdays 09:00""#,
+    r#"schedule set atlas digest "weekly fri 16:00" --audience engineering"#,
+    r#"schedule set atlas digest "weekly fri 16:30" --audience executive"#,
+    r#"schedule set atlas digest "weekly fri 17:00" --audience product"#,
+];
+
+/// What people do during the two weeks: (day from the start, hour UTC, minute, who, line).
+/// Some answer their prompts, some never do; a dependency stays blocked until the second
+/// week; a milestone slips; someone goes away.
+pub const WEEKS: &[(i64, u32, u32, &str, &str)] = &[
+    (
+        0,
+        11,
+        5,
+        "dana",
+        r#"status post atlas api --rag amber --summary "Auth endpoints in review; load tests at 80%" --blockers "Security review of the token format""#,
+    ),
+    (
+        1,
+        9,
+        40,
+        "omar",
+        r#"status post atlas billing --rag green --summary "Invoicing done; contract with legal""#,
+    ),
+    (
+        2,
+        14,
+        0,
+        "dana",
+        r#"milestone move atlas api-beta --target +5w --reason "Load test failed at 80% of target""#,
+    ),
+    (
+        3,
+        10,
+        30,
+        "tpm",
+        r#"risk set atlas 2 --likelihood 4 --impact 4"#,
+    ),
+    (6, 18, 0, "tpm", r#"person away @li --until +5d"#),
+    (
+        7,
+        10,
+        20,
+        "dana",
+        r#"status post atlas api --rag amber --summary "Token format approved; load tests at 90%" --next "Finish rate limiting""#,
+    ),
+    (7, 15, 0, "tpm", r#"dep unblock atlas 1"#),
+    (8, 11, 0, "dana", r#"dep deliver atlas 1"#),
+    (
+        8,
+        12,
+        0,
+        "omar",
+        r#"status post atlas billing --rag amber --summary "Contract still with legal" --blockers "Legal review""#,
+    ),
+    (
+        9,
+        9,
+        30,
+        "omar",
+        r#"risk snooze atlas 1 --until +7d --reason "Vendor call on Friday""#,
+    ),
+];
+
+/// How the two simulated weeks went.
+#[derive(Debug, Default)]
+pub struct Weeks {
+    pub deliveries: usize,
+    pub ticks: usize,
+    pub reports: Vec<std::path::PathBuf>,
+}
+
+/// Runs the program's rhythm for two weeks on a fake clock from `start`: the scheduler ticks
+/// every 15 simulated minutes, the outbox drains to the console, and people act on
+/// [`WEEKS`]. Every delivery is printed as its reader would see it; the Markdown reports of
+/// the end are written to `reports`.
+pub async fn two_weeks(
+    store: &Store,
+    settings: &crate::config::Settings,
+    clock: Arc<FakeClock>,
+    channel: &str,
+    reports: &std::path::Path,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<Weeks> {
+    let start = clock.now();
+    writeln!(out, "\n== The rhythm ==")?;
+    say(
+        store,
+        clock.as_ref(),
+        channel,
+        TPM,
+        "program bind atlas",
+        out,
+    )
+    .await?;
+    for line in RHYTHM {
+        say(store, clock.as_ref(), channel, TPM, line, out).await?;
+    }
+    let (sink, lines) = ConsoleSink::memory();
+    let senders = Senders::from_settings(&settings.delivery, sink)?;
+    let worker = Worker::new(store.clone(), senders, clock.clone(), &settings.delivery);
+    let scheduler = Scheduler::new(store.clone(), clock.clone(), settings.schedule.clone());
+    let mut weeks = Weeks::default();
+    let step = Duration::minutes(15);
+    let end = start + Duration::days(14);
+    let mut script = WEEKS.iter().peekable();
+    let mut t = start;
+    let mut day_shown = None;
+    while t <= end {
+        clock.set(t);
+        let day = t.date_naive();
+        let mut header = |out: &mut dyn std::io::Write| -> anyhow::Result<()> {
+            if day_shown != Some(day) {
+                writeln!(out, "\n== {} ==", t.format("%A %Y-%m-%d"))?;
+                day_shown = Some(day);
+            }
+            Ok(())
+        };
+        while let Some(&&(d, h, m, who, line)) = script.peek() {
+            let at = start
+                .date_naive()
+                .and_hms_opt(h, m, 0)
+                .expect("valid time")
+                .and_utc()
+                + Duration::days(d);
+            if at > t {
+                break;
+            }
+            script.next();
+            header(out)?;
+            writeln!(out, "[{} UTC]", at.format("%H:%M"))?;
+            say(store, clock.as_ref(), channel, who, line, out).await?;
+        }
+        scheduler.tick().await?;
+        weeks.ticks += 1;
+        worker.drain().await?;
+        let delivered: Vec<String> = std::mem::take(&mut *lines.lock().expect("sink lock"));
+        if !delivered.is_empty() {
+            header(out)?;
+        }
+        for d in delivered {
+            weeks.deliveries += 1;
+            writeln!(out, "\n[{} UTC] {d}", t.format("%H:%M"))?;
+        }
+        t += step;
+    }
+    std::fs::create_dir_all(reports).with_context(|| format!("creating {}", reports.display()))?;
+    writeln!(out, "\n== Reports ==")?;
+    for (name, line) in [
+        ("status.md", "report status atlas --since -14d"),
+        ("agenda.md", "report agenda atlas"),
+        (
+            "postmortem-api-beta.md",
+            "report postmortem atlas --milestone api-beta",
+        ),
+        ("charter.md", "report charter atlas"),
+    ] {
+        let path = reports.join(name);
+        let full = format!(
+            "{line} --out {}",
+            shlex::try_quote(&path.display().to_string())?
+        );
+        say(store, clock.as_ref(), channel, TPM, &full, out).await?;
+        weeks.reports.push(path);
+    }
+    Ok(weeks)
 }

@@ -50,8 +50,16 @@ struct Who {
 
 #[derive(Debug, Subcommand)]
 enum Mode {
-    /// Build the sample program (a cloud-service launch) and show it as a transcript
-    Demo,
+    /// Build the sample program (a cloud-service launch), then run two simulated weeks of
+    /// its rhythm in seconds and print every delivery
+    Demo {
+        /// Where the Markdown reports go (default: drumbeat-demo-reports beside the database)
+        #[arg(long, value_name = "DIR")]
+        reports: Option<PathBuf>,
+    },
+    /// Run the scheduler and the outbox delivery; with no platform configured, deliveries
+    /// are printed on the console. Stops cleanly on Ctrl-C or SIGTERM
+    Run,
     /// An interactive console with line editing and history
     Console(Who),
     /// Run one command: `drumbeat exec "milestone list atlas"`. Exit 0 ok, 2 refused, 1 failed
@@ -120,6 +128,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// Ctrl-C, or SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn tenant(raw: Option<&str>) -> Result<Tenant, String> {
     match raw {
         None => Ok(Tenant::local()),
@@ -148,16 +177,79 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
-        Mode::Demo => {
+        Mode::Demo { reports } => {
             let store = Store::open(&settings.database).await?;
+            let exists = {
+                let key = Key::parse("atlas").expect("a valid key");
+                let mut tx = store.read().await?;
+                let found = drumbeat::store::find_program(&mut tx, &Tenant::local(), &key).await?;
+                tx.commit().await?;
+                found.is_some()
+            };
             let mut out = std::io::stdout().lock();
-            drumbeat::demo::run(&store, &SystemClock, &settings.console.channel, &mut out).await?;
+            let channel = settings.console.channel.clone();
+            if exists {
+                drumbeat::demo::run(&store, &SystemClock, &channel, &mut out).await?;
+            } else {
+                // Two weeks from next Monday morning, so every run reads the same way.
+                let start = drumbeat::demo::next_monday(Utc::now());
+                let clock = std::sync::Arc::new(FakeClock::at(start));
+                drumbeat::demo::run(&store, clock.as_ref(), &channel, &mut out).await?;
+                let reports = reports.unwrap_or_else(|| {
+                    std::path::Path::new(&settings.database.path)
+                        .parent()
+                        .map(|p| p.join("drumbeat-demo-reports"))
+                        .unwrap_or_else(|| PathBuf::from("drumbeat-demo-reports"))
+                });
+                let weeks = drumbeat::demo::two_weeks(
+                    &store, &settings, clock, &channel, &reports, &mut out,
+                )
+                .await?;
+                println!(
+                    "\nTwo weeks simulated: {} scheduler ticks, {} deliveries. Reports are in {}.",
+                    weeks.ticks,
+                    weeks.deliveries,
+                    reports.display()
+                );
+            }
             store.close().await;
             println!(
-                "
-The sample program is in {}. Explore it with `drumbeat --db {} console`.",
+                "\nThe sample program is in {}. Explore it with `drumbeat --db {} console`.",
                 settings.database.path, settings.database.path
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::Run => {
+            let store = Store::open(&settings.database).await?;
+            let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let senders = drumbeat::outbox::Senders::from_settings(
+                &settings.delivery,
+                drumbeat::outbox::ConsoleSink::Stdout,
+            )?;
+            let worker = drumbeat::outbox::Worker::new(
+                store.clone(),
+                senders,
+                clock.clone(),
+                &settings.delivery,
+            );
+            let scheduler = drumbeat::schedule::Scheduler::new(
+                store.clone(),
+                clock.clone(),
+                settings.schedule.clone(),
+            );
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                tracing::info!("stopping: finishing what is in flight");
+                let _ = stop.send(true);
+            });
+            eprintln!(
+                "drumbeat is running on {} (console deliveries print here). Ctrl-C stops it.",
+                settings.database.path
+            );
+            let (_, delivered) = tokio::join!(scheduler.run(stopped.clone()), worker.run(stopped));
+            delivered?;
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Mode::Console(who) => {

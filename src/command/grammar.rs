@@ -8,6 +8,7 @@ use crate::domain::{
     Audience, DateSpec, Days, DepState, Format, Key, Level, PersonRef, Prose, Rag, RiskState, Role,
     Timezone, Title, WorkDays,
 };
+use crate::schedule::ScheduleSpec;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -67,6 +68,12 @@ pub enum Command {
     /// Documents: charter, status report, weekly sync agenda, post-mortem
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Schedules: status prompts, reminders, digests and daily nudges
+    #[command(subcommand)]
+    Schedule(ScheduleCmd),
+    /// The outbox: messages on their way, and the ones that could not be delivered
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
     /// Help on the command language: `help`, `help milestone`, `help milestone add`
     Help { topic: Vec<String> },
 }
@@ -277,6 +284,17 @@ pub enum PersonCmd {
     },
     /// Show a person (default: you)
     Show { person: Option<PersonRef> },
+    /// Mark someone away: no prompts, and their pings go to their delegate
+    Away {
+        /// @name, @me or a mention
+        person: PersonRef,
+        /// The last day away (inclusive)
+        #[arg(long)]
+        until: Option<DateSpec>,
+        /// Back now
+        #[arg(long, conflicts_with = "until")]
+        back: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -406,6 +424,16 @@ pub enum DepCmd {
         #[arg(long)]
         on: Option<DateSpec>,
     },
+    /// Pause a dependency's blocker pings until a date
+    Snooze {
+        #[command(flatten)]
+        target: Numbered,
+        /// The last day of quiet (inclusive)
+        #[arg(long)]
+        until: DateSpec,
+        #[arg(long)]
+        reason: Option<Prose>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -479,6 +507,16 @@ pub enum RiskCmd {
         target: Numbered,
         #[arg(long)]
         note: Option<Prose>,
+    },
+    /// Pause a risk's review reminders until a date
+    Snooze {
+        #[command(flatten)]
+        target: Numbered,
+        /// The last day of quiet (inclusive)
+        #[arg(long)]
+        until: DateSpec,
+        #[arg(long)]
+        reason: Option<Prose>,
     },
 }
 
@@ -558,7 +596,7 @@ pub enum DigestCmd {
         #[arg(long, default_value = "text")]
         format: Format,
         /// Start of the period (default: a week ago)
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         since: Option<DateSpec>,
     },
 }
@@ -595,7 +633,7 @@ pub enum ReportCmd {
         #[command(flatten)]
         args: ReportArgs,
         /// Start of the "changes" period (default: a week ago)
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         since: Option<DateSpec>,
     },
     /// The weekly sync agenda: decisions, blockers, milestones and risks due, missing updates
@@ -609,6 +647,62 @@ pub enum ReportCmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCmd {
+    /// Set a schedule: `schedule set atlas digest "weekly fri 16:00" --audience executive`
+    Set {
+        /// `[PROGRAM] KIND SPEC`: KIND is prompt, reminder, digest or nudge; SPEC is 5-field
+        /// crontab or `daily 09:30`, `weekdays 10:00`, `weekly fri 16:00`
+        #[arg(num_args = 2..=3, value_name = "[PROGRAM] KIND SPEC", required = true)]
+        words: Vec<String>,
+        /// Digests: engineering, executive or product
+        #[arg(long)]
+        audience: Option<Audience>,
+        /// Digests: the channel to post to (default: the program's bound channel)
+        #[arg(long)]
+        channel: Option<String>,
+        /// Digests: a Slack incoming-webhook URL to post to
+        #[arg(long, conflicts_with = "channel")]
+        webhook: Option<String>,
+    },
+    /// The program's schedules with their next runs, and the latest runs
+    Show(ProgramArg),
+    /// Remove a schedule by its number in `schedule show`
+    Remove {
+        #[command(flatten)]
+        target: Numbered,
+    },
+    /// When a spec fires: `schedule preview "0 9 * * mon" --tz America/New_York --count 5`
+    Preview {
+        spec: ScheduleSpec,
+        #[arg(long, default_value = "UTC")]
+        tz: Timezone,
+        /// Start after this instant (RFC 3339, default: now)
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::FixedOffset>>,
+        #[arg(long, default_value_t = 5)]
+        count: u16,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Messages of a program waiting to go out (or dead ones with --dead)
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        dead: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: u16,
+    },
+    /// Send a dead message again
+    Retry {
+        #[command(flatten)]
+        target: Numbered,
+    },
+}
+
 impl Command {
     /// Whether the command changes state, and so takes the write lock.
     pub fn is_write(&self) -> bool {
@@ -616,7 +710,7 @@ impl Command {
             Command::Program(c) => !matches!(c, ProgramCmd::List { .. } | ProgramCmd::Show(_)),
             Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
             Command::Project(c) => !matches!(c, ProjectCmd::List { .. } | ProjectCmd::Show(_)),
-            Command::Person(c) => matches!(c, PersonCmd::Set { .. }),
+            Command::Person(c) => matches!(c, PersonCmd::Set { .. } | PersonCmd::Away { .. }),
             Command::Milestone(c) => {
                 !matches!(c, MilestoneCmd::List { .. } | MilestoneCmd::Show(_))
             }
@@ -625,6 +719,10 @@ impl Command {
             Command::Decision(c) => !matches!(c, DecisionCmd::List(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
             Command::Digest(_) | Command::Path(_) | Command::Report(_) => false,
+            Command::Schedule(c) => {
+                matches!(c, ScheduleCmd::Set { .. } | ScheduleCmd::Remove { .. })
+            }
+            Command::Outbox(c) => matches!(c, OutboxCmd::Retry { .. }),
             Command::Help { .. } => false,
         }
     }
@@ -644,6 +742,8 @@ impl Command {
             Command::Digest(c) => ("digest", subcommand_name(c)),
             Command::Path(c) => ("path", subcommand_name(c)),
             Command::Report(c) => ("report", subcommand_name(c)),
+            Command::Schedule(c) => ("schedule", subcommand_name(c)),
+            Command::Outbox(c) => ("outbox", subcommand_name(c)),
             Command::Help { .. } => return "help".into(),
         };
         format!("{area} {sub}")

@@ -238,6 +238,12 @@ word_enum!(
 );
 
 word_enum!(
+    /// What a schedule runs: status prompts, reminders to those who did not answer,
+    /// digests, or the daily nudges (blockers, risk reviews, milestones due).
+    ScheduleKind, "schedule kind", { Prompt => "prompt", Reminder => "reminder", Digest => "digest", Nudge => "nudge" }
+);
+
+word_enum!(
     /// How a digest is rendered: for reading here, or as the payload a platform is sent.
     Format, "format", { Text => "text", Markdown => "markdown", Discord => "discord", Slack => "slack", Json => "json" }
 );

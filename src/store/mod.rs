@@ -2,9 +2,11 @@
 //! migrations run at open. Every function takes the tenant, or a [`Scope`] that can only
 //! be obtained by looking a program up within its tenant.
 
+mod outbox;
 mod people;
 mod programs;
 mod records;
+mod schedule;
 mod snapshot;
 mod work;
 
@@ -16,9 +18,11 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use outbox::*;
 pub use people::*;
 pub use programs::*;
 pub use records::*;
+pub use schedule::*;
 pub use snapshot::{has_downstream, load_schedule, load_snapshot};
 pub use work::*;
 

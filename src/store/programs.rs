@@ -9,7 +9,7 @@ use crate::domain::{
 };
 
 #[derive(sqlx::FromRow)]
-struct ProgramRow {
+pub(super) struct ProgramRow {
     id: i64,
     key: String,
     name: String,
@@ -43,6 +43,10 @@ impl TryFrom<ProgramRow> for Program {
 
 const PROGRAM_COLS: &str =
     "id, key, name, owner_id, timezone, work_days, holidays, staleness_days, archived, created_at";
+
+/// [`PROGRAM_COLS`] of a table aliased `p`.
+pub(super) const PROGRAM_COLS_P: &str = "p.id, p.key, p.name, p.owner_id, p.timezone, p.work_days,
+    p.holidays, p.staleness_days, p.archived, p.created_at";
 
 /// Looks a program up by key within the tenant; the returned scope is the only way in.
 pub async fn find_program(

@@ -4,7 +4,11 @@ mod helpers;
 
 mod analysis;
 mod bad_input;
+mod crash;
 mod documents;
+mod fake_webhook;
 mod lifecycle;
 mod limits;
+mod outbox;
+mod schedule;
 mod tenancy;

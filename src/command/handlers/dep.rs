@@ -321,6 +321,25 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
                     .paragraph(format!("It was blocked for {blocked_days} days.")),
             )
         }
+        DepCmd::Snooze {
+            target,
+            until,
+            reason,
+        } => {
+            let (program, n) = target.split()?;
+            let (scope, p) = s.program_for_change(program).await?;
+            let before = load(s, &scope, &p, n).await?;
+            require_dep_edit(s, &scope, &p, &before, "snooze it").await?;
+            if !before.is_open() {
+                return refuse(format!(
+                    "dependency #{} is delivered: there is nothing to snooze",
+                    before.number
+                ));
+            }
+            let subject = format!("dep:{}", before.number);
+            let what = format!("dependency #{} ({})", before.number, before.what.as_str());
+            super::schedule::snooze(s, &scope, &p, &subject, &what, until, reason).await
+        }
         DepCmd::Deliver { target, on } => {
             let (program, n) = target.split()?;
             let (scope, p) = s.program_for_change(program).await?;

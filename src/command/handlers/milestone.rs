@@ -414,6 +414,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             }
             if let (Some(graph), false) = (&graph, shifts.is_empty()) {
                 let mut items = Vec::new();
+                let mut pings = Vec::new();
+                // Nobody is pinged about their own move.
+                let me = s.actor_id().await?;
                 for sh in &shifts {
                     let m = &graph.milestones[sh.milestone];
                     let late = (m.target - sh.to).num_days();
@@ -429,14 +432,45 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                     let owner = m
                         .owner
                         .or_else(|| m.project.and_then(|p| graph.project(p)).map(|p| p.owner));
+                    if let Some(o) = owner.filter(|o| *o != me) {
+                        let mut words = format!(
+                            "is now forecast {} instead of {} ({})",
+                            sh.to,
+                            sh.from,
+                            signed_days(sh.days())
+                        );
+                        if late < 0 {
+                            words.push_str(&format!(
+                                ", {} past its target {}",
+                                n_days(-late),
+                                m.target
+                            ));
+                        }
+                        pings.push((m.key.as_str().to_owned(), o, words));
+                    }
                     items.push(
                         t.text("; owner ")
                             .maybe_person(s.maybe_mention(owner).await?),
                     );
                 }
+                // The owners hear about it through the outbox, in this same transaction.
+                let queued = crate::schedule::jobs::notify_shifts(
+                    &mut s.tx,
+                    &scope,
+                    &p,
+                    before.key.as_str(),
+                    &pings,
+                    now,
+                    &format!("{}:{}", before.key, now.timestamp()),
+                )
+                .await?;
                 reply = reply
                     .heading(format!("Downstream forecasts moved ({})", shifts.len()))
-                    .list(items);
+                    .list(items)
+                    .paragraph(format!(
+                        "{queued} owner{} will be told.",
+                        if queued == 1 { "" } else { "s" }
+                    ));
             } else {
                 reply = reply.paragraph("No other milestone's forecast moves.");
             }

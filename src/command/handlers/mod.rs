@@ -8,6 +8,7 @@ mod person;
 mod program;
 mod project;
 mod risk;
+mod schedule;
 mod status;
 
 use std::collections::HashMap;
@@ -69,6 +70,8 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
         Command::Digest(c) => analysis::digest(s, c).await,
         Command::Path(c) => analysis::path(s, c).await,
         Command::Report(c) => analysis::report(s, c).await,
+        Command::Schedule(c) => schedule::schedule(s, c).await,
+        Command::Outbox(c) => schedule::outbox(s, c).await,
         Command::Help { topic } => {
             let help = super::grammar::help(&topic)?;
             Ok(Reply::new("Help").preformatted(help).ephemeral())

@@ -82,6 +82,29 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
             .await?;
             person_reply(s, &after, true).await
         }
+        PersonCmd::Away {
+            person,
+            until,
+            back,
+        } => {
+            if until.is_none() && !back {
+                return refuse("give --until DATE (the last day away) or --back");
+            }
+            // The same change as `person set --away/--back`, with its checks and event.
+            Box::pin(run(
+                s,
+                PersonCmd::Set {
+                    person,
+                    tz: None,
+                    name: None,
+                    away: until,
+                    back,
+                    delegate: None,
+                    no_delegate: false,
+                },
+            ))
+            .await
+        }
         PersonCmd::Show { person } => {
             let person = person.unwrap_or(PersonRef::Me);
             let Some(target) = s.find_person(&person).await? else {

@@ -207,6 +207,28 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
         }
         RiskCmd::Close { target, reason } => end_risk(s, target, RiskState::Closed, reason).await,
         RiskCmd::Realize { target, note } => end_risk(s, target, RiskState::Realized, note).await,
+        RiskCmd::Snooze {
+            target,
+            until,
+            reason,
+        } => {
+            let (program, n) = target.split()?;
+            let (scope, p) = s.program_for_change(program).await?;
+            let before = load(s, &scope, &p, n).await?;
+            let owners: Vec<i64> = before.owner.into_iter().collect();
+            s.require_editor_or(&scope, &p, &owners, "the risk's owner", "snooze it")
+                .await?;
+            if !before.is_open() {
+                return refuse(format!(
+                    "risk #{} is {}: there is nothing to snooze",
+                    before.number,
+                    before.state.as_str()
+                ));
+            }
+            let subject = format!("risk:{}", before.number);
+            let what = format!("risk #{} ({})", before.number, before.title.as_str());
+            super::schedule::snooze(s, &scope, &p, &subject, &what, until, reason).await
+        }
     }
 }
 

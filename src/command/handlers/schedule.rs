@@ -1,0 +1,382 @@
+//! `schedule …`, `outbox …`, and snoozes: the program's rhythm and what it owes people.
+
+use chrono::{DateTime, Utc};
+
+use super::{parse_number, refuse, Session};
+use crate::command::grammar::{OutboxCmd, ProgramArg, ScheduleCmd};
+use crate::command::Result;
+use crate::domain::{DateSpec, Program, Prose, Role, ScheduleKind, Tenant};
+use crate::outbox::Destination;
+use crate::reply::{Reply, Text};
+use crate::schedule::ScheduleSpec;
+use crate::store::{self, NewSchedule, Scope};
+
+/// How many upcoming runs `schedule show` lists per schedule.
+const SHOW_NEXT: usize = 3;
+
+fn local(p: &Program, t: DateTime<Utc>) -> String {
+    t.with_timezone(&p.timezone.tz())
+        .format("%a %Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// Where a digest goes, from `--channel` or `--webhook`.
+fn digest_destination(
+    tenant: &Tenant,
+    channel: Option<String>,
+    webhook: Option<String>,
+) -> Result<Option<Destination>> {
+    if let Some(c) = channel {
+        if c.trim().is_empty() || c.len() > 100 {
+            return refuse("--channel takes a channel name or id, 1 to 100 characters");
+        }
+        return Ok(Some(Destination::for_channel(tenant, c.trim())));
+    }
+    if let Some(url) = webhook {
+        let u = url.trim();
+        if !u.starts_with("https://") || u.len() > 500 {
+            return refuse(
+                "--webhook takes a Slack incoming-webhook URL: https://hooks.slack.com/services/…",
+            );
+        }
+        return Ok(Some(Destination::SlackWebhook { url: u.to_owned() }));
+    }
+    Ok(None)
+}
+
+pub(super) async fn schedule(s: &mut Session<'_>, cmd: ScheduleCmd) -> Result<Reply> {
+    match cmd {
+        ScheduleCmd::Set {
+            words,
+            audience,
+            channel,
+            webhook,
+        } => {
+            // `[PROGRAM] KIND SPEC`: the program may be left out in a bound channel.
+            let (program, kind, spec) = match words.as_slice() {
+                [p, k, sp] => (Some(p.as_str()), k, sp),
+                [k, sp] => (None, k, sp),
+                _ => return refuse(
+                    "give the kind and the spec: `schedule set atlas digest \"weekly fri 16:00\"`",
+                ),
+            };
+            let kind = ScheduleKind::parse(kind)?;
+            let spec = ScheduleSpec::parse(spec)?;
+            let (scope, p) = s.program_for_change(program).await?;
+            s.require(&scope, &p, Role::Editor, "set schedules").await?;
+            let tenant = s.ctx.tenant.clone();
+            let destination = digest_destination(&tenant, channel, webhook)?;
+            if kind != ScheduleKind::Digest && (audience.is_some() || destination.is_some()) {
+                return refuse("--audience, --channel and --webhook are for digest schedules");
+            }
+            let audience = match kind {
+                ScheduleKind::Digest => {
+                    Some(audience.unwrap_or(crate::domain::Audience::Engineering))
+                }
+                _ => None,
+            };
+            let destination_json = destination
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(anyhow::Error::from)?;
+            let actor = s.actor_id().await?;
+            let now = s.ctx.now;
+            let (id, replaced) = store::set_schedule(
+                s.conn(),
+                &scope,
+                NewSchedule {
+                    kind,
+                    spec: &spec,
+                    audience,
+                    destination: destination_json,
+                    created_at: now,
+                    created_by: Some(actor),
+                },
+            )
+            .await?;
+            s.event(
+                Some(&scope),
+                "schedule.set",
+                format!("schedule:{id}"),
+                None::<&()>,
+                Some(&serde_json::json!({
+                    "kind": kind.as_str(), "spec": spec.to_string(),
+                    "audience": audience.map(|a| a.as_str()),
+                    "destination": destination.as_ref().map(|d| d.masked()),
+                })),
+            )
+            .await?;
+            let next = spec.upcoming(p.timezone.tz(), now, SHOW_NEXT);
+            let what = match (kind, audience) {
+                (ScheduleKind::Digest, Some(a)) => format!("{} digest", a.as_str()),
+                (k, _) => format!("{}s", k.as_str()),
+            };
+            let mut reply = Reply::success(format!(
+                "{} {what} of {} {}",
+                if replaced { "Changed" } else { "Scheduled" },
+                p.key,
+                spec.describe()
+            ))
+            .fields(vec![
+                ("Schedule", Text::plain(format!("#{id}: {spec}"))),
+                (
+                    "Timezone",
+                    Text::plain(if kind == ScheduleKind::Prompt {
+                        format!("each owner's own, else {}", p.timezone.as_str())
+                    } else {
+                        p.timezone.as_str().to_owned()
+                    }),
+                ),
+                (
+                    "Goes to",
+                    Text::plain(match (&destination, kind) {
+                        (Some(d), _) => d.masked(),
+                        (None, ScheduleKind::Digest) => "the program's bound channel".into(),
+                        (None, ScheduleKind::Nudge) => "owners, up the escalation ladder".into(),
+                        (None, _) => "each project owner".into(),
+                    }),
+                ),
+            ]);
+            if !next.is_empty() {
+                reply = reply.list(
+                    next.iter()
+                        .map(|t| Text::plain(format!("next: {}", local(&p, *t))))
+                        .collect(),
+                );
+            }
+            Ok(reply)
+        }
+        ScheduleCmd::Show(ProgramArg { program }) => {
+            let (scope, p) = s.program(program.as_deref()).await?;
+            let schedules = store::schedules(s.conn(), &scope).await?;
+            let now = s.ctx.now;
+            let key = p.key.as_str().to_owned();
+            if schedules.is_empty() {
+                return Ok(Reply::new(format!("No schedules in {key}")).paragraph(
+                    Text::plain("Start the rhythm with ")
+                        .code(format!("schedule set {key} prompt \"weekly mon 10:00\"")),
+                ));
+            }
+            let rows = schedules
+                .iter()
+                .map(|sc| {
+                    let next = sc.spec.upcoming(p.timezone.tz(), now, 1);
+                    let what = match sc.audience {
+                        Some(a) => format!("{} {}", sc.kind.as_str(), a.as_str()),
+                        None => sc.kind.as_str().to_owned(),
+                    };
+                    let to = sc
+                        .destination
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<Destination>(d).ok())
+                        .map(|d| d.masked())
+                        .unwrap_or_default();
+                    vec![
+                        Text::plain(format!("#{}", sc.id)),
+                        Text::plain(what),
+                        Text::plain(sc.spec.describe()),
+                        Text::plain(next.first().map(|t| local(&p, *t)).unwrap_or_default()),
+                        Text::plain(to),
+                    ]
+                })
+                .collect();
+            let runs = store::runs(s.conn(), &scope, 10).await?;
+            let mut reply = Reply::new(format!("Schedules of {key} ({})", schedules.len()))
+                .table(&["#", "What", "When", "Next", "To"], rows);
+            if !runs.is_empty() {
+                reply = reply.heading("Latest runs").table(
+                    &["When", "Job", "State", "Outcome"],
+                    runs.iter()
+                        .map(|r| {
+                            vec![
+                                Text::plain(local(&p, r.scheduled_at)),
+                                Text::plain(r.job.clone()),
+                                Text::plain(r.state.as_str()),
+                                Text::plain(r.outcome.clone()),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+            Ok(reply)
+        }
+        ScheduleCmd::Remove { target } => {
+            let (program, n) = target.split()?;
+            let n = parse_number(n, "schedule")?;
+            let (scope, p) = s.program_for_change(program).await?;
+            s.require(&scope, &p, Role::Editor, "remove schedules")
+                .await?;
+            if !store::remove_schedule(s.conn(), &scope, n).await? {
+                return refuse(format!(
+                    "there is no schedule #{n} in `{}`: `schedule show {}` lists them",
+                    p.key, p.key
+                ));
+            }
+            s.event(
+                Some(&scope),
+                "schedule.removed",
+                format!("schedule:{n}"),
+                None::<&()>,
+                None::<&()>,
+            )
+            .await?;
+            Ok(Reply::success(format!(
+                "Removed schedule #{n} from {}",
+                p.key
+            )))
+        }
+        ScheduleCmd::Preview {
+            spec,
+            tz,
+            from,
+            count,
+        } => {
+            if !(1..=100).contains(&count) {
+                return refuse("--count is 1 to 100");
+            }
+            let from = from.map(|f| f.with_timezone(&Utc)).unwrap_or(s.ctx.now);
+            let times = spec.upcoming(tz.tz(), from, usize::from(count));
+            let rows = times
+                .iter()
+                .map(|t| {
+                    vec![
+                        Text::plain(
+                            t.with_timezone(&tz.tz())
+                                .format("%a %Y-%m-%d %H:%M %Z")
+                                .to_string(),
+                        ),
+                        Text::plain(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                    ]
+                })
+                .collect();
+            let mut reply = Reply::new(format!("{spec}: {}", spec.describe())).paragraph(format!(
+                "In {}, after {}:",
+                tz.as_str(),
+                from.format("%Y-%m-%dT%H:%M:%SZ")
+            ));
+            reply = if times.is_empty() {
+                reply.paragraph("It never fires in the next five years.")
+            } else {
+                reply.table(&[tz.as_str(), "UTC"], rows)
+            };
+            Ok(reply.data(&times))
+        }
+    }
+}
+
+pub(super) async fn outbox(s: &mut Session<'_>, cmd: OutboxCmd) -> Result<Reply> {
+    match cmd {
+        OutboxCmd::List {
+            program,
+            dead,
+            limit,
+        } => {
+            let (scope, p) = s.program(program.program.as_deref()).await?;
+            s.require(&scope, &p, Role::Owner, "see its outbox").await?;
+            let rows = store::outbox_list(s.conn(), &scope, dead, i64::from(limit)).await?;
+            let key = p.key.as_str();
+            if rows.is_empty() {
+                return Ok(Reply::new(if dead {
+                    format!("No dead messages in {key}")
+                } else {
+                    format!("Nothing waiting to go out in {key}")
+                }));
+            }
+            let table = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        Text::plain(format!("#{}", r.id)),
+                        Text::plain(r.state.as_str()),
+                        Text::plain(r.destination.masked()),
+                        Text::plain(r.reply.title.clone()),
+                        Text::plain(r.attempts.to_string()),
+                        Text::plain(r.last_error.clone().unwrap_or_default()),
+                    ]
+                })
+                .collect();
+            let mut reply = Reply::new(format!(
+                "{} messages of {key} ({})",
+                if dead { "Dead" } else { "Waiting" },
+                rows.len()
+            ))
+            .table(
+                &["#", "State", "To", "Message", "Tries", "Last error"],
+                table,
+            );
+            if dead {
+                reply = reply.paragraph(
+                    Text::plain("Send one again with ").code(format!("outbox retry {key} ID")),
+                );
+            }
+            Ok(reply)
+        }
+        OutboxCmd::Retry { target } => {
+            let (program, n) = target.split()?;
+            let n = parse_number(n, "message")?;
+            let (scope, p) = s.program_for_change(program).await?;
+            s.require(&scope, &p, Role::Owner, "retry its messages")
+                .await?;
+            let now = s.ctx.now;
+            if !store::outbox_retry(s.conn(), &scope, n, now).await? {
+                return refuse(format!(
+                    "there is no dead message #{n} in `{}`: `outbox list {} --dead` lists them",
+                    p.key, p.key
+                ));
+            }
+            s.event(
+                Some(&scope),
+                "outbox.retried",
+                format!("outbox:{n}"),
+                None::<&()>,
+                None::<&()>,
+            )
+            .await?;
+            Ok(Reply::success(format!("Message #{n} will be sent again")))
+        }
+    }
+}
+
+/// Puts off pings about one subject until a date (inclusive).
+pub(super) async fn snooze(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+    subject: &str,
+    what: &str,
+    until: DateSpec,
+    reason: Option<Prose>,
+) -> Result<Reply> {
+    let today = s.today(p);
+    let until = until.resolve(today);
+    if until < today {
+        return refuse(format!(
+            "{until} is in the past: --until takes the last quiet day"
+        ));
+    }
+    if (until - today).num_days() > 365 {
+        return refuse("a snooze lasts at most a year; close it instead if it no longer matters");
+    }
+    let by = s.actor_id().await?;
+    let reason = reason.map(|r| r.as_str().to_owned()).unwrap_or_default();
+    store::snooze(s.conn(), scope, subject, until, Some(by), &reason).await?;
+    let kind = if subject.starts_with("dep:") {
+        "dep.snoozed"
+    } else {
+        "risk.snoozed"
+    };
+    s.event(
+        Some(scope),
+        kind,
+        subject.to_owned(),
+        None::<&()>,
+        Some(&serde_json::json!({ "until": until, "reason": reason })),
+    )
+    .await?;
+    Ok(
+        Reply::success(format!("Snoozed {what} until {until}")).paragraph(format!(
+            "No pings about it through {until}; they resume the day after."
+        )),
+    )
+}

@@ -1,0 +1,876 @@
+//! The scheduler: every schedule's slots, each claimed once by its (job, instant) row and run
+//! in one transaction with the messages it queues. A slot missed while the scheduler was down
+//! runs once if it is still inside its kind's grace window, and is recorded as skipped
+//! otherwise. Prompts are per owner, at the scheduled time where the owner lives.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Forecasts;
+use crate::clock::Clock;
+use crate::digest::{self, Analysis};
+use crate::domain::{
+    n_days, DepState, Endpoint, MilestoneState, Person, PersonId, Program, ScheduleKind, Tenant,
+};
+use crate::outbox::{Destination, NewMessage};
+use crate::reply::{Mention, Reply, Text, Tone};
+use crate::store::{self, RunEnd, ScheduledProgram, Scope, Store, Tx};
+
+/// Scheduler settings (`[schedule]` in the configuration).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SchedulerSettings {
+    /// How often the scheduler looks for due slots, in seconds.
+    pub tick_secs: u64,
+    /// How late a missed slot may still run, per kind, in minutes.
+    pub grace_prompt_mins: i64,
+    pub grace_reminder_mins: i64,
+    pub grace_digest_mins: i64,
+    pub grace_nudge_mins: i64,
+    /// A reminder goes only to owners asked at least this many hours before it.
+    pub remind_after_hours: i64,
+    /// Working days on one rung of the blocker escalation ladder.
+    pub rung_work_days: i64,
+    /// How many days ahead "milestone due soon" looks.
+    pub due_soon_days: i64,
+    /// At most this many slots are caught up per job and tick (a minute schedule after a
+    /// long outage would otherwise write thousands of skip rows at once).
+    pub max_slots_per_tick: usize,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            tick_secs: 30,
+            grace_prompt_mins: 120,
+            grace_reminder_mins: 120,
+            grace_digest_mins: 12 * 60,
+            grace_nudge_mins: 6 * 60,
+            remind_after_hours: 4,
+            rung_work_days: 2,
+            due_soon_days: 3,
+            max_slots_per_tick: 2000,
+        }
+    }
+}
+
+impl SchedulerSettings {
+    fn grace(&self, kind: ScheduleKind) -> Duration {
+        Duration::minutes(match kind {
+            ScheduleKind::Prompt => self.grace_prompt_mins,
+            ScheduleKind::Reminder => self.grace_reminder_mins,
+            ScheduleKind::Digest => self.grace_digest_mins,
+            ScheduleKind::Nudge => self.grace_nudge_mins,
+        })
+    }
+}
+
+/// What one tick did, for logs, tests and the demo.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    pub ran: usize,
+    pub skipped: usize,
+    pub queued: usize,
+    pub failed: usize,
+}
+
+pub struct Scheduler {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: SchedulerSettings,
+}
+
+/// One job's view of the world while it runs.
+struct Run<'a> {
+    sp: &'a ScheduledProgram,
+    run_id: i64,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+    settings: &'a SchedulerSettings,
+    queued: usize,
+}
+
+impl Scheduler {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: SchedulerSettings) -> Self {
+        Self {
+            store,
+            clock,
+            settings,
+        }
+    }
+
+    /// Runs every slot that is due now, once.
+    pub async fn tick(&self) -> anyhow::Result<TickReport> {
+        let now = self.clock.now();
+        let scheduled = {
+            let mut tx = self.store.read().await?;
+            let all = store::all_schedules(&mut tx).await?;
+            tx.commit().await?;
+            all
+        };
+        let mut report = TickReport::default();
+        for sp in &scheduled {
+            if let Err(e) = self.tick_one(sp, now, &mut report).await {
+                report.failed += 1;
+                tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
+            }
+        }
+        Ok(report)
+    }
+
+    /// Ticks until `shutdown` turns true; a tick in progress finishes first.
+    pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let every = std::time::Duration::from_secs(self.settings.tick_secs.max(1));
+        loop {
+            match self.tick().await {
+                Ok(r) if r.ran + r.skipped > 0 => {
+                    tracing::info!(
+                        ran = r.ran,
+                        skipped = r.skipped,
+                        queued = r.queued,
+                        "scheduler tick"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "scheduler tick failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+
+    async fn tick_one(
+        &self,
+        sp: &ScheduledProgram,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> anyhow::Result<()> {
+        match sp.schedule.kind {
+            ScheduleKind::Prompt => {
+                // One job per owner, in the owner's own timezone.
+                let owners = {
+                    let mut tx = self.store.read().await?;
+                    let people = store::people(&mut tx, sp.scope.tenant()).await?;
+                    let projects = store::projects(&mut tx, &sp.scope).await?;
+                    tx.commit().await?;
+                    let mut seen = HashSet::new();
+                    projects
+                        .iter()
+                        .filter(|p| !p.removed && seen.insert(p.owner))
+                        .filter_map(|p| people.get(&p.owner).cloned())
+                        .collect::<Vec<Person>>()
+                };
+                for owner in owners {
+                    let tz = owner
+                        .timezone
+                        .as_ref()
+                        .map(|t| t.tz())
+                        .unwrap_or_else(|| sp.program.timezone.tz());
+                    let job = format!("prompt:{}:{}", sp.schedule.id, owner.id);
+                    self.slots(sp, &job, tz, now, report, Some(&owner)).await?;
+                }
+            }
+            kind => {
+                let job = format!("{}:{}", kind.as_str(), sp.schedule.id);
+                self.slots(sp, &job, sp.program.timezone.tz(), now, report, None)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every slot of `job` from where it left off up to now: run inside the grace window,
+    /// skipped before it, and skipped on days off for the kinds that keep working days.
+    async fn slots(
+        &self,
+        sp: &ScheduledProgram,
+        job: &str,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+        owner: Option<&Person>,
+    ) -> anyhow::Result<()> {
+        let grace = self.settings.grace(sp.schedule.kind);
+        let mut cursor = {
+            let mut tx = self.store.read().await?;
+            let last = store::last_slot(&mut tx, job).await?;
+            tx.commit().await?;
+            // A new schedule starts from when it was set, not from the dawn of time.
+            last.unwrap_or(sp.schedule.created_at)
+        };
+        for _ in 0..self.settings.max_slots_per_tick {
+            let Some(slot) = sp.schedule.spec.next_after(tz, cursor) else {
+                break;
+            };
+            if slot > now {
+                break;
+            }
+            cursor = slot;
+            let schedule = Some(sp.schedule.id);
+            if now - slot > grace {
+                let mut tx = self.store.write().await?;
+                if store::skip_slot(
+                    &mut tx,
+                    job,
+                    schedule,
+                    slot,
+                    now,
+                    "missed: past its grace window",
+                )
+                .await?
+                {
+                    report.skipped += 1;
+                }
+                tx.commit().await?;
+                continue;
+            }
+            let local_day = slot.with_timezone(&tz).date_naive();
+            let keeps_work_days = matches!(
+                sp.schedule.kind,
+                ScheduleKind::Prompt | ScheduleKind::Reminder | ScheduleKind::Nudge
+            );
+            if keeps_work_days && !is_work_day(&sp.program, local_day) {
+                let mut tx = self.store.write().await?;
+                if store::skip_slot(&mut tx, job, schedule, slot, now, "not a work day").await? {
+                    report.skipped += 1;
+                }
+                tx.commit().await?;
+                continue;
+            }
+            let mut tx = self.store.write().await?;
+            let Some(run_id) = store::claim_slot(&mut tx, job, schedule, slot, now).await? else {
+                // Someone else ran it (another process, or an earlier tick).
+                tx.rollback().await?;
+                continue;
+            };
+            let mut run = Run {
+                sp,
+                run_id,
+                slot,
+                now,
+                settings: &self.settings,
+                queued: 0,
+            };
+            let outcome = match sp.schedule.kind {
+                ScheduleKind::Prompt => match owner {
+                    Some(o) if o.is_away_on(local_day) => {
+                        Ok((RunEnd::Skipped, format!("@{} is away", o.display_name)))
+                    }
+                    Some(o) => prompt(&mut tx, &mut run, o)
+                        .await
+                        .map(|w| (RunEnd::Done, w)),
+                    None => Ok((RunEnd::Skipped, "no owner".to_owned())),
+                },
+                ScheduleKind::Reminder => remind(&mut tx, &mut run, local_day)
+                    .await
+                    .map(|w| (RunEnd::Done, w)),
+                ScheduleKind::Digest => send_digest(&mut tx, &mut run)
+                    .await
+                    .map(|w| (RunEnd::Done, w)),
+                ScheduleKind::Nudge => nudge(&mut tx, &mut run, local_day)
+                    .await
+                    .map(|w| (RunEnd::Done, w)),
+            };
+            match outcome {
+                Ok((end, words)) => {
+                    store::finish_run(&mut tx, run_id, end, &words, now).await?;
+                    tx.commit().await?;
+                    report.ran += 1;
+                    report.queued += run.queued;
+                }
+                Err(e) => {
+                    // Nothing it queued survives; the slot is recorded as failed.
+                    tx.rollback().await?;
+                    let mut tx = self.store.write().await?;
+                    if let Some(id) = store::claim_slot(&mut tx, job, schedule, slot, now).await? {
+                        store::finish_run(&mut tx, id, RunEnd::Failed, &format!("{e:#}"), now)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    report.failed += 1;
+                    tracing::error!(job, %slot, error = ?e, "job failed");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A work day of the program: one of its work days and not a holiday.
+pub fn is_work_day(p: &Program, day: NaiveDate) -> bool {
+    p.work_days.contains(day.weekday()) && !p.holidays.contains(&day)
+}
+
+/// Work days from `from` (exclusive) to `to` (inclusive).
+pub fn work_days_between(p: &Program, from: NaiveDate, to: NaiveDate) -> i64 {
+    let mut n = 0;
+    let mut d = from;
+    // Bounded: a dependency blocked for years still costs at most ~10 years of days.
+    let mut guard = 0;
+    while d < to && guard < 3660 {
+        d = d.succ_opt().unwrap_or(to);
+        if is_work_day(p, d) {
+            n += 1;
+        }
+        guard += 1;
+    }
+    n
+}
+
+impl Run<'_> {
+    fn tenant(&self) -> &Tenant {
+        self.sp.scope.tenant()
+    }
+
+    async fn send(
+        &mut self,
+        tx: &mut Tx,
+        destination: Destination,
+        reply: Reply,
+        reason: String,
+        dedup_key: String,
+    ) -> anyhow::Result<bool> {
+        let queued = store::enqueue(
+            tx,
+            &NewMessage {
+                tenant: self.tenant().clone(),
+                program_id: Some(self.sp.program.id),
+                destination,
+                reply,
+                reason,
+                dedup_key: Some(dedup_key),
+                not_before: self.now,
+            },
+        )
+        .await?
+        .is_some();
+        if queued {
+            self.queued += 1;
+        }
+        Ok(queued)
+    }
+
+    fn to_person(&self, p: &Person) -> Destination {
+        Destination::for_person(self.tenant(), &p.handle)
+    }
+}
+
+/// The program's channel: the first one bound to it, on the program's platform.
+async fn program_channel(
+    tx: &mut Tx,
+    sp: &ScheduledProgram,
+) -> anyhow::Result<Option<Destination>> {
+    let channels = store::bound_channels(tx, &sp.scope).await?;
+    Ok(channels
+        .into_iter()
+        .next()
+        .map(|c| Destination::for_channel(sp.scope.tenant(), &c)))
+}
+
+/// Asks one owner for the status of each project they own.
+async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Result<String> {
+    let key = run.sp.program.key.as_str().to_owned();
+    let projects: Vec<_> = store::projects(tx, &run.sp.scope)
+        .await?
+        .into_iter()
+        .filter(|p| !p.removed && p.owner == owner.id)
+        .collect();
+    let describe = run.sp.schedule.spec.describe();
+    let mut asked = Vec::new();
+    for p in &projects {
+        let pk = p.key.as_str();
+        let mut reply = Reply::new(format!("Status update for {}?", p.name.as_str()))
+            .tone(Tone::Info)
+            .paragraph(
+                Text::new()
+                    .person(owner)
+                    .text(format!(", how is {} (", p.name.as_str()))
+                    .code(pk)
+                    .text(format!(
+                        ") doing this week in {key}? Pick a colour, or type "
+                    )),
+            )
+            .paragraph(Text::new().code(format!(
+                "status post {key} {pk} --rag green|amber|red --summary \"…\""
+            )));
+        for (rag, label) in [("green", "Green"), ("amber", "Amber"), ("red", "Red")] {
+            reply = reply.action(
+                format!("status:{key}:{pk}:{rag}"),
+                label,
+                format!("status post {key} {pk} --rag {rag} --summary \"…\""),
+            );
+        }
+        let reason = format!(
+            "You own {} in {key}; status is asked {describe}. Answering stops the reminders. \
+             Away? `person set @{} --away DATE` pauses prompts.",
+            p.name.as_str(),
+            owner.handle
+        );
+        if run
+            .send(
+                tx,
+                run.to_person(owner),
+                reply,
+                reason,
+                format!("prompt:{}:{}", run.run_id, p.id),
+            )
+            .await?
+        {
+            asked.push(pk.to_owned());
+        }
+    }
+    Ok(format!(
+        "asked @{} about {}",
+        owner.display_name,
+        asked.join(", ")
+    ))
+}
+
+/// Reminds owners who did not answer their latest prompt; a second time, tells the program
+/// owner instead.
+async fn remind(tx: &mut Tx, run: &mut Run<'_>, local_day: NaiveDate) -> anyhow::Result<String> {
+    let sp = run.sp;
+    let key = sp.program.key.as_str().to_owned();
+    let people = store::people(tx, sp.scope.tenant()).await?;
+    let updates = store::latest_status_updates(tx, &sp.scope).await?;
+    let latest: HashMap<i64, DateTime<Utc>> =
+        updates.iter().map(|u| (u.project, u.posted_at)).collect();
+    let latest_id: HashMap<i64, i64> = updates.iter().map(|u| (u.project, u.id)).collect();
+    let prompts: Vec<i64> = store::schedules(tx, &sp.scope)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == ScheduleKind::Prompt)
+        .map(|s| s.id)
+        .collect();
+    let program_owner = people.get(&sp.program.owner).cloned();
+    let (mut reminded, mut escalated) = (0, 0);
+    for p in store::projects(tx, &sp.scope)
+        .await?
+        .into_iter()
+        .filter(|p| !p.removed)
+    {
+        let Some(owner) = people.get(&p.owner) else {
+            continue;
+        };
+        // The first prompt since their latest update, from any prompt schedule: silence is
+        // counted from there, however often they are asked again.
+        let answered_at = latest.get(&p.id).copied();
+        let mut asked: Option<(i64, DateTime<Utc>)> = None;
+        for s in &prompts {
+            let job = format!("prompt:{s}:{}", owner.id);
+            if let Some(r) = store::first_run_after(tx, &job, answered_at).await? {
+                if asked.is_none_or(|a| r.1 < a.1) {
+                    asked = Some(r);
+                }
+            }
+        }
+        let Some((_, asked_at)) = asked else { continue };
+        if run.slot - asked_at < Duration::hours(run.settings.remind_after_hours) {
+            continue; // just asked: give them time
+        }
+        // One reminder, then one escalation, per silence: a new update starts a new one.
+        let silence = latest_id
+            .get(&p.id)
+            .map_or("none".to_owned(), |id| id.to_string());
+        let pk = p.key.as_str();
+        let how = format!("status post {key} {pk} --rag green|amber|red --summary \"…\"");
+        let first = !owner.is_away_on(local_day)
+            && run
+                .send(
+                    tx,
+                    run.to_person(owner),
+                    Reply::new(format!("Reminder: status for {}", p.name.as_str()))
+                        .tone(Tone::Warning)
+                        .paragraph(
+                            Text::new()
+                                .person(owner)
+                                .text(format!(", {} has no update since you were asked on {}. ", p.name.as_str(), asked_at.with_timezone(&sp.program.timezone.tz()).date_naive()))
+                                .code(how.clone()),
+                        ),
+                    format!("You were asked for {}'s status and have not answered; the next reminder goes to the program owner. Answering stops it.", p.name.as_str()),
+                    format!("remind:{}:{silence}", p.id),
+                )
+                .await?;
+        if first {
+            reminded += 1;
+            continue;
+        }
+        // Reminded before (or away): the program owner hears about it, once per prompt.
+        if let Some(po) = &program_owner {
+            if po.id != owner.id
+                && run
+                    .send(
+                        tx,
+                        run.to_person(po),
+                        Reply::new(format!("No status from {}", p.name.as_str()))
+                            .tone(Tone::Warning)
+                            .paragraph(
+                                Text::new()
+                                    .person(po)
+                                    .text(format!(", {} (owner ", p.name.as_str()))
+                                    .person(owner)
+                                    .text(format!(
+                                        ") has not answered the status prompt of {}{}.",
+                                        asked_at.with_timezone(&sp.program.timezone.tz()).date_naive(),
+                                        if owner.is_away_on(local_day) { "; they are away" } else { " despite a reminder" }
+                                    )),
+                            ),
+                        format!("You own {key}: unanswered prompts come to you after one reminder. `status missing {key}` lists them."),
+                        format!("escalate:{}:{silence}", p.id),
+                    )
+                    .await?
+            {
+                escalated += 1;
+            }
+        }
+    }
+    Ok(format!("{reminded} reminded, {escalated} escalated"))
+}
+
+/// Sends one digest subscription, covering the time since its previous run.
+async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
+    let sp = run.sp;
+    let audience = sp
+        .schedule
+        .audience
+        .unwrap_or(crate::domain::Audience::Engineering);
+    let previous = store::last_run(tx, &format!("digest:{}", sp.schedule.id))
+        .await?
+        .filter(|(id, _)| *id != run.run_id)
+        .map(|(_, at)| at);
+    let since = digest::period_start(run.slot, previous);
+    let snap =
+        store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(since)).await?;
+    let a = Analysis::of(&snap);
+    let d = digest::build(&a, audience, since);
+    let reply = digest::to_reply(&d);
+    let destination = match &sp.schedule.destination {
+        Some(json) => serde_json::from_str(json)?,
+        None => match program_channel(tx, sp).await? {
+            Some(d) => d,
+            None => {
+                let owner = store::person(tx, sp.scope.tenant(), sp.program.owner).await?;
+                run.to_person(&owner)
+            }
+        },
+    };
+    let key = sp.program.key.as_str();
+    let reason = format!(
+        "The {} digest of {key}, sent {}. `schedule show {key}` lists the schedules; `schedule remove {key} {}` stops this one.",
+        audience.as_str(),
+        sp.schedule.spec.describe(),
+        sp.schedule.id
+    );
+    run.send(
+        tx,
+        destination,
+        reply,
+        reason,
+        format!("digest:{}", run.run_id),
+    )
+    .await?;
+    Ok(format!(
+        "{} digest, {}",
+        audience.as_str(),
+        d.health.rag.as_str()
+    ))
+}
+
+/// The daily nudges: blockers up their escalation ladder, risk reviews due, milestones due
+/// soon.
+async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Result<String> {
+    let sp = run.sp;
+    let key = sp.program.key.as_str().to_owned();
+    let snap =
+        store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(run.now)).await?;
+    let snoozed = store::snoozes(tx, &sp.scope).await?;
+    let is_snoozed = |subject: &str| snoozed.get(subject).is_some_and(|until| *until >= today);
+    let forecasts = Forecasts::of(&snap);
+    let channel = program_channel(tx, sp).await?;
+    let program_owner = snap.person(sp.program.owner).cloned();
+    let (mut blockers, mut reviews, mut due) = (0, 0, 0);
+
+    for d in &snap.deps {
+        if !d.is_open() || is_snoozed(&format!("dep:{}", d.number)) {
+            continue;
+        }
+        let blocked = d.state == DepState::Blocked;
+        if !blocked && d.need_by >= today {
+            continue;
+        }
+        // How long it has hurt, in working days: since it was blocked, or since need-by.
+        let since = match (blocked, d.blocked_since) {
+            (true, Some(t)) => t.with_timezone(&sp.program.timezone.tz()).date_naive(),
+            _ => d.need_by,
+        };
+        let age = work_days_between(&sp.program, since, today);
+        // Working days 1 and 2 are the first rung, 3 and 4 the second, and so on.
+        let rung = ((age - 1).max(0) / run.settings.rung_work_days.max(1)).min(3);
+        let owner = d.owner.and_then(|o| snap.person(o)).cloned();
+        // The ladder: owner → their delegate, or the provider's lead → program owner →
+        // program channel. Someone away hands their rung to the next one up.
+        let lead = snap
+            .project_of(&d.from)
+            .and_then(|p| snap.project_owner(p))
+            .filter(|l| owner.as_ref().is_none_or(|o| o.id != l.id))
+            .cloned();
+        let delegate = owner
+            .as_ref()
+            .and_then(|o| o.delegate)
+            .and_then(|id| snap.person(id))
+            .cloned();
+        let mut ladder: Vec<(Option<Person>, &str)> = vec![
+            (owner.clone(), "you own it"),
+            (delegate.or(lead), "its owner has not moved it"),
+            (
+                program_owner.clone(),
+                "you own the program and it is still open",
+            ),
+            (None, "it is still open after every rung of the ladder"),
+        ];
+        let mut step = rung as usize;
+        while step < 3 {
+            match &ladder[step].0 {
+                Some(p) if !p.is_away_on(today) => break,
+                _ => step += 1,
+            }
+        }
+        let (who, why) = std::mem::take(&mut ladder[step]);
+        let destination = match (&who, &channel) {
+            (Some(p), _) => run.to_person(p),
+            (None, Some(c)) => c.clone(),
+            (None, None) => match &program_owner {
+                Some(p) => run.to_person(p),
+                None => continue,
+            },
+        };
+        let needs = snap.endpoint_name(&d.needs);
+        // The milestone waiting on it, and the ones after it that a day's slip would move.
+        let delays: Vec<String> = match d.needs {
+            Endpoint::Milestone(m) => match snap.milestone_index(m) {
+                Some(i) => {
+                    let mut names = vec![snap.milestones[i].key.as_str().to_owned()];
+                    names.extend(
+                        forecasts
+                            .what_if(i, 1)
+                            .into_iter()
+                            .filter(|sh| sh.milestone != i)
+                            .take(5)
+                            .map(|sh| snap.milestones[sh.milestone].key.as_str().to_owned()),
+                    );
+                    names
+                }
+                None => vec![],
+            },
+            _ => vec![],
+        };
+        let state = if blocked {
+            format!(
+                "blocked{}",
+                d.blocked_reason
+                    .as_deref()
+                    .filter(|r| !r.is_empty())
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            )
+        } else {
+            format!(
+                "{} past its need-by date {}",
+                n_days((today - d.need_by).num_days()),
+                d.need_by
+            )
+        };
+        let mut body = Text::new();
+        if let Some(p) = &who {
+            body = body.person(p).text(", ");
+        }
+        body = body
+            .text(format!("dependency #{} ", d.number))
+            .code(d.what.as_str())
+            .text(format!(
+                " from {} is {state}. {needs} is waiting on it",
+                snap.endpoint_name(&d.from)
+            ));
+        if !delays.is_empty() {
+            body = body.text(format!("; it delays {}", delays.join(", ")));
+        }
+        body = body.text(".");
+        let n = d.number;
+        let reply = Reply::new(format!("Blocker: dependency #{n} {}", d.what.as_str()))
+            .tone(Tone::Health(crate::domain::Rag::Red))
+            .paragraph(body)
+            .action(
+                format!("dep:{key}:{n}:deliver"),
+                "Delivered",
+                format!("dep deliver {key} {n}"),
+            )
+            .action(
+                format!("dep:{key}:{n}:snooze"),
+                "Snooze a week",
+                format!("dep snooze {key} {n} --until +1w"),
+            );
+        let reason = format!(
+            "Pinged because {why} (rung {} of 4, after {} working {}). Stop: `dep deliver {key} {n}`, `dep unblock {key} {n}`, `dep snooze {key} {n} --until DATE`, or hand it over with `dep set {key} {n} --owner @someone`.",
+            step + 1,
+            age,
+            if age == 1 { "day" } else { "days" }
+        );
+        if run
+            .send(
+                tx,
+                destination,
+                reply,
+                reason,
+                format!("nudge:{}:dep:{}", run.run_id, d.id),
+            )
+            .await?
+        {
+            blockers += 1;
+        }
+    }
+
+    for r in &snap.risks {
+        let Some(by) = r.review_by else { continue };
+        if !r.is_open() || by > today || is_snoozed(&format!("risk:{}", r.number)) {
+            continue;
+        }
+        let Some(owner) = r.owner.and_then(|o| snap.person(o)) else {
+            continue;
+        };
+        if owner.is_away_on(today) {
+            continue;
+        }
+        let n = r.number;
+        let reply = Reply::new(format!("Risk review due: #{n} {}", r.title.as_str()))
+            .tone(Tone::Warning)
+            .paragraph(Text::new().person(owner).text(format!(
+                ", risk #{n} ({}, score {}) is due for review since {by}. Mitigation so far: {}.",
+                r.band().as_str(),
+                r.score(),
+                if r.mitigation.is_empty() {
+                    "none"
+                } else {
+                    r.mitigation.as_str()
+                }
+            )));
+        let reason = format!(
+            "You own risk #{n} and its review date has come. Stop: set the next review with `risk set {key} {n} --review-by DATE`, `risk close {key} {n}`, or `risk snooze {key} {n} --until DATE`."
+        );
+        if run
+            .send(
+                tx,
+                run.to_person(owner),
+                reply,
+                reason,
+                format!("review:{}:{by}", r.id),
+            )
+            .await?
+        {
+            reviews += 1;
+        }
+    }
+
+    let horizon = today + Duration::days(run.settings.due_soon_days);
+    for (i, m) in snap.milestones.iter().enumerate() {
+        if m.state != MilestoneState::Planned || m.target < today || m.target > horizon {
+            continue;
+        }
+        let Some(owner) = snap.milestone_owner(m) else {
+            continue;
+        };
+        if owner.is_away_on(today) {
+            continue;
+        }
+        let fc = forecasts.milestone(i);
+        let mut text = Text::new()
+            .person(Mention::from(owner))
+            .text(", ")
+            .code(m.key.as_str())
+            .text(format!(" ({}) is due {}", m.title.as_str(), m.target));
+        if let Some(f) = fc.filter(|f| f.forecast > m.target) {
+            text = text.text(format!(
+                "; it is forecast {}, {} late",
+                f.forecast,
+                n_days(-f.slack_days)
+            ));
+        }
+        let mk = m.key.as_str();
+        let reply = Reply::new(format!("Due soon: {}", m.title.as_str()))
+            .tone(Tone::Info)
+            .paragraph(text.text("."));
+        let reason = format!(
+            "You own milestone {mk}, due within {} days. Stop: `milestone done {key} {mk}`, or `milestone move {key} {mk} --target DATE --reason \"…\"`.",
+            run.settings.due_soon_days
+        );
+        if run
+            .send(
+                tx,
+                run.to_person(owner),
+                reply,
+                reason,
+                format!("due:{}:{}", m.id, m.target),
+            )
+            .await?
+        {
+            due += 1;
+        }
+    }
+    Ok(format!(
+        "{blockers} blocker pings, {reviews} reviews, {due} due soon"
+    ))
+}
+
+/// Queues a ping to each owner whose milestone's forecast a real move shifted.
+pub async fn notify_shifts(
+    tx: &mut Tx,
+    scope: &Scope,
+    program: &Program,
+    moved_key: &str,
+    owners: &[(String, PersonId, String)],
+    now: DateTime<Utc>,
+    event_dedup: &str,
+) -> anyhow::Result<usize> {
+    let mut queued = 0;
+    let key = program.key.as_str();
+    for (milestone, owner, words) in owners {
+        let person = store::person(tx, scope.tenant(), *owner).await?;
+        let reply = Reply::new(format!("{moved_key} slipped: {milestone} moves"))
+            .tone(Tone::Warning)
+            .paragraph(
+                Text::new()
+                    .person(&person)
+                    .text(", ")
+                    .code(milestone.as_str())
+                    .text(format!(" {words}.")),
+            );
+        let reason = format!(
+            "You own milestone {milestone}, which waits on {moved_key}. `path show {key}` shows the critical path; `milestone move {key} {milestone} --target DATE --reason \"…\"` re-plans it."
+        );
+        if store::enqueue(
+            tx,
+            &NewMessage {
+                tenant: scope.tenant().clone(),
+                program_id: Some(program.id),
+                destination: Destination::for_person(scope.tenant(), &person.handle),
+                reply,
+                reason,
+                dedup_key: Some(format!("shift:{event_dedup}:{milestone}")),
+                not_before: now,
+            },
+        )
+        .await?
+        .is_some()
+        {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}

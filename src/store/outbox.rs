@@ -1,0 +1,418 @@
+//! The outbox table: queueing a message inside the caller's transaction, and the worker's
+//! claim → send → record cycle. A row is claimed by one atomic `UPDATE … RETURNING`, and every
+//! outcome is recorded only while the claim still holds (same state, same attempt), so two
+//! processes never both record one delivery.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Scope};
+use crate::domain::Tenant;
+use crate::outbox::{Destination, NewMessage};
+use crate::reply::Reply;
+
+/// Where a row is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    /// Waiting for `next_attempt_at`.
+    Pending,
+    /// Claimed by a worker that is sending it now.
+    Sending,
+    Sent,
+    /// Failed for good; the program owner was told.
+    Dead,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "pending" => OutboxState::Pending,
+            "sending" => OutboxState::Sending,
+            "sent" => OutboxState::Sent,
+            "dead" => OutboxState::Dead,
+            other => anyhow::bail!("unknown outbox state `{other}`"),
+        })
+    }
+}
+
+impl std::fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One queued message as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub tenant: Tenant,
+    pub program_id: Option<i64>,
+    pub destination: Destination,
+    pub reply: Reply,
+    pub reason: String,
+    pub dedup_key: Option<String>,
+    /// Unique per row, at most 20 characters, so a sender that splits a reply can append a
+    /// part number and stay within Discord's 25-character nonce.
+    pub nonce: String,
+    pub state: OutboxState,
+    /// Delivery attempts so far, the one in progress included.
+    pub attempts: u32,
+    /// Rendered parts already delivered; a retry starts after them.
+    pub parts_sent: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    tenant: String,
+    program_id: Option<i64>,
+    destination: String,
+    reply: String,
+    reason: String,
+    dedup_key: Option<String>,
+    nonce: String,
+    state: String,
+    attempts: i64,
+    parts_sent: i64,
+    next_attempt_at: DateTime<Utc>,
+    claimed_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+}
+
+const COLS: &str = "id, tenant, program_id, destination, reply, reason, dedup_key, nonce, state, \
+    attempts, parts_sent, next_attempt_at, claimed_at, last_error, created_at, sent_at";
+
+impl TryFrom<Row> for OutboxRow {
+    type Error = anyhow::Error;
+    fn try_from(r: Row) -> anyhow::Result<Self> {
+        Ok(OutboxRow {
+            id: r.id,
+            tenant: Tenant::parse(&r.tenant)?,
+            program_id: r.program_id,
+            destination: serde_json::from_str(&r.destination)
+                .with_context(|| format!("reading the destination of outbox row {}", r.id))?,
+            reply: serde_json::from_str(&r.reply)
+                .with_context(|| format!("reading the reply of outbox row {}", r.id))?,
+            reason: r.reason,
+            dedup_key: r.dedup_key,
+            nonce: r.nonce,
+            state: OutboxState::parse(&r.state)?,
+            attempts: r.attempts.try_into()?,
+            parts_sent: r.parts_sent.try_into()?,
+            next_attempt_at: r.next_attempt_at,
+            claimed_at: r.claimed_at,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+        })
+    }
+}
+
+const NONCE_LEN: usize = 20;
+
+/// 20 random base-36 characters (about 103 bits).
+fn new_nonce() -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..NONCE_LEN)
+        .map(|_| DIGITS[rand::random_range(0..DIGITS.len())] as char)
+        .collect()
+}
+
+/// Queues a message in the caller's transaction, so it is sent only if that transaction
+/// commits. `None` when the tenant already queued a message with this dedup key.
+pub async fn enqueue(conn: &mut Conn, m: &NewMessage) -> anyhow::Result<Option<i64>> {
+    if let Some(program_id) = m.program_id {
+        let ours: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM programs WHERE id = ? AND tenant = ?")
+                .bind(program_id)
+                .bind(m.tenant.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .context("checking the program of a message")?;
+        anyhow::ensure!(
+            ours.is_some(),
+            "program {program_id} is not in tenant {}",
+            m.tenant
+        );
+    }
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO outbox (tenant, program_id, destination, reply, reason, dedup_key, nonce,
+                             next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+         RETURNING id",
+    )
+    .bind(m.tenant.as_str())
+    .bind(m.program_id)
+    .bind(serde_json::to_string(&m.destination)?)
+    .bind(serde_json::to_string(&m.reply)?)
+    .bind(&m.reason)
+    .bind(m.dedup_key.as_deref())
+    .bind(new_nonce())
+    .bind(m.not_before)
+    .bind(m.not_before)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("queueing a message")?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Claims up to `limit` pending rows that are due at `now`, oldest due first: they become
+/// `sending`, with the attempt counted. One statement, so two workers never claim one row.
+///
+/// A row that can no longer be read (its JSON does not parse) is dead-lettered here rather
+/// than returned, so it cannot stop the queue.
+pub async fn claim_due(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> anyhow::Result<Vec<OutboxRow>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "UPDATE outbox SET state = 'sending', claimed_at = ?1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE state = 'pending' AND next_attempt_at <= ?1
+                      ORDER BY next_attempt_at, id LIMIT ?2)
+         RETURNING {COLS}"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .context("claiming due messages")?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.id;
+        match OutboxRow::try_from(row) {
+            Ok(r) => claimed.push(r),
+            Err(e) => {
+                tracing::error!(outbox_id = id, error = ?e, "unreadable outbox row");
+                sqlx::query(
+                    "UPDATE outbox SET state = 'dead', claimed_at = NULL, last_error = ? WHERE id = ?",
+                )
+                .bind(format!("unreadable: {e:#}"))
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .context("dead-lettering an unreadable message")?;
+            }
+        }
+    }
+    // RETURNING gives no order.
+    claimed.sort_by_key(|r| (r.next_attempt_at, r.id));
+    Ok(claimed)
+}
+
+/// Records a delivery. False when the claim was lost (released as stale and claimed again).
+pub async fn mark_sent(
+    conn: &mut Conn,
+    row: &OutboxRow,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_at = NULL, last_error = NULL
+         WHERE id = ? AND state = 'sending' AND attempts = ?",
+    )
+    .bind(at)
+    .bind(row.id)
+    .bind(row.attempts)
+    .execute(&mut *conn)
+    .await
+    .context("recording a delivery")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts a claimed row back to wait for another attempt at `next_attempt_at`; `parts_sent`
+/// is how many of its parts have been delivered so far.
+pub async fn mark_retry(
+    conn: &mut Conn,
+    row: &OutboxRow,
+    next_attempt_at: DateTime<Utc>,
+    error: &str,
+    parts_sent: u32,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, parts_sent = ?,
+                claimed_at = NULL
+         WHERE id = ? AND state = 'sending' AND attempts = ?",
+    )
+    .bind(next_attempt_at)
+    .bind(error)
+    .bind(parts_sent)
+    .bind(row.id)
+    .bind(row.attempts)
+    .execute(&mut *conn)
+    .await
+    .context("recording a failed attempt")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives up on a claimed row.
+pub async fn mark_dead(conn: &mut Conn, row: &OutboxRow, error: &str) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'dead', last_error = ?, claimed_at = NULL
+         WHERE id = ? AND state = 'sending' AND attempts = ?",
+    )
+    .bind(error)
+    .bind(row.id)
+    .bind(row.attempts)
+    .execute(&mut *conn)
+    .await
+    .context("dead-lettering a message")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Hands a claimed row back unsent, without counting the attempt: it waits for `until`
+/// (the worker paces a webhook this way instead of holding the claim).
+pub async fn defer(conn: &mut Conn, row: &OutboxRow, until: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = ?, claimed_at = NULL,
+                attempts = attempts - 1
+         WHERE id = ? AND state = 'sending' AND attempts = ?",
+    )
+    .bind(until)
+    .bind(row.id)
+    .bind(row.attempts)
+    .execute(&mut *conn)
+    .await
+    .context("deferring a message")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Rows claimed before `older_than` and never finished were claimed by a process that
+/// crashed: they go back to pending, due at once. This is the one way a message can be sent
+/// twice — it may have been delivered just before the crash. Returns how many.
+pub async fn release_stale_claims(
+    conn: &mut Conn,
+    older_than: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = claimed_at, claimed_at = NULL
+         WHERE state = 'sending' AND claimed_at < ?",
+    )
+    .bind(older_than)
+    .execute(&mut *conn)
+    .await
+    .context("releasing stale claims")?;
+    Ok(done.rows_affected())
+}
+
+/// The program's messages, newest first; only the dead ones with `dead_only`.
+pub async fn outbox_list(
+    conn: &mut Conn,
+    scope: &Scope,
+    dead_only: bool,
+    limit: i64,
+) -> anyhow::Result<Vec<OutboxRow>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLS} FROM outbox
+         WHERE program_id = ? AND tenant = ? AND (? = 0 OR state = 'dead')
+         ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(scope.program_id)
+    .bind(scope.tenant.as_str())
+    .bind(dead_only)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing the outbox")?;
+    rows.into_iter().map(OutboxRow::try_from).collect()
+}
+
+/// Sends a dead message of the program again with a fresh retry budget, due at `now`. Parts
+/// already delivered stay delivered: it resumes after them. False when the program has no
+/// dead message with that id.
+pub async fn outbox_retry(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?,
+                claimed_at = NULL
+         WHERE id = ? AND program_id = ? AND tenant = ? AND state = 'dead'",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(scope.program_id)
+    .bind(scope.tenant.as_str())
+    .execute(&mut *conn)
+    .await
+    .context("retrying a message")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How far behind delivery is, across all tenants (for health checks and the demo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxDepth {
+    /// Pending and in-flight rows.
+    pub pending: i64,
+    /// When the oldest of them was queued.
+    pub oldest_pending: Option<DateTime<Utc>>,
+    pub dead: i64,
+}
+
+pub async fn outbox_depth(conn: &mut Conn) -> anyhow::Result<OutboxDepth> {
+    let (pending, oldest_pending, dead): (i64, Option<DateTime<Utc>>, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),
+                min(created_at) FILTER (WHERE state IN ('pending', 'sending')),
+                count(*) FILTER (WHERE state = 'dead')
+         FROM outbox WHERE state IN ('pending', 'sending', 'dead')",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .context("measuring the outbox")?;
+    Ok(OutboxDepth {
+        pending,
+        oldest_pending,
+        dead,
+    })
+}
+
+/// Who to tell when a message of the program dies: the owner's handle and the program's key.
+pub async fn program_owner_handle(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    program_id: i64,
+) -> anyhow::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT pe.handle, p.key FROM programs p
+         JOIN people pe ON pe.id = p.owner_id AND pe.tenant = p.tenant
+         WHERE p.id = ? AND p.tenant = ?",
+    )
+    .bind(program_id)
+    .bind(tenant.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a program's owner")
+}
+
+/// Every row of the tenant, oldest first: for tests and the demo, which check what was
+/// queued and how it ended.
+pub async fn tenant_outbox(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<OutboxRow>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLS} FROM outbox WHERE tenant = ? ORDER BY id"
+    ))
+    .bind(tenant.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing the outbox")?;
+    rows.into_iter().map(OutboxRow::try_from).collect()
+}

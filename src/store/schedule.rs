@@ -1,0 +1,366 @@
+//! Schedules, their runs, and snoozes. A run is claimed by inserting its (job, scheduled
+//! instant) row: the unique key makes a slot run at most once, across restarts and
+//! processes. Claiming stays in this one place, so a PostgreSQL backend can do it its own way.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{programs::ProgramRow, Conn, Scope};
+use crate::domain::{Audience, PersonId, Program, ScheduleKind, Tenant};
+use crate::schedule::ScheduleSpec;
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub id: i64,
+    pub kind: ScheduleKind,
+    pub spec: ScheduleSpec,
+    pub audience: Option<Audience>,
+    /// A JSON destination for digests; `None` sends to the program's bound channel.
+    pub destination: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScheduleRow {
+    id: i64,
+    kind: String,
+    spec: String,
+    audience: Option<String>,
+    destination: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ScheduleRow> for Schedule {
+    type Error = anyhow::Error;
+    fn try_from(r: ScheduleRow) -> anyhow::Result<Self> {
+        Ok(Schedule {
+            id: r.id,
+            kind: ScheduleKind::parse(&r.kind)?,
+            spec: ScheduleSpec::parse(&r.spec)?,
+            audience: r.audience.as_deref().map(Audience::parse).transpose()?,
+            destination: r.destination,
+            created_at: r.created_at,
+        })
+    }
+}
+
+pub struct NewSchedule<'a> {
+    pub kind: ScheduleKind,
+    pub spec: &'a ScheduleSpec,
+    pub audience: Option<Audience>,
+    pub destination: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<PersonId>,
+}
+
+/// Adds a schedule. A prompt, reminder or nudge schedule replaces the program's previous
+/// one of that kind (a program has one rhythm of each); digests are per (audience,
+/// destination). Returns the id and whether it replaced one.
+pub async fn set_schedule(
+    conn: &mut Conn,
+    scope: &Scope,
+    s: NewSchedule<'_>,
+) -> anyhow::Result<(i64, bool)> {
+    let replaced = sqlx::query(
+        "DELETE FROM schedules WHERE program_id = ?1 AND kind = ?2
+           AND coalesce(audience, '') = coalesce(?3, '') AND coalesce(destination, '') = coalesce(?4, '')",
+    )
+    .bind(scope.program_id)
+    .bind(s.kind.as_str())
+    .bind(s.audience.map(|a| a.as_str()))
+    .bind(&s.destination)
+    .execute(&mut *conn)
+    .await
+    .context("replacing a schedule")?
+    .rows_affected()
+        > 0;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO schedules (program_id, kind, spec, audience, destination, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(scope.program_id)
+    .bind(s.kind.as_str())
+    .bind(s.spec.to_string())
+    .bind(s.audience.map(|a| a.as_str()))
+    .bind(&s.destination)
+    .bind(s.created_at)
+    .bind(s.created_by)
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding a schedule")?;
+    Ok((id, replaced))
+}
+
+const SCHEDULE_COLS: &str = "s.id, s.kind, s.spec, s.audience, s.destination, s.created_at";
+
+pub async fn schedules(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Schedule>> {
+    let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
+        "SELECT {SCHEDULE_COLS} FROM schedules s WHERE s.program_id = ? ORDER BY s.id"
+    ))
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing schedules")?;
+    rows.into_iter().map(Schedule::try_from).collect()
+}
+
+pub async fn remove_schedule(conn: &mut Conn, scope: &Scope, id: i64) -> anyhow::Result<bool> {
+    Ok(
+        sqlx::query("DELETE FROM schedules WHERE program_id = ? AND id = ?")
+            .bind(scope.program_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .context("removing a schedule")?
+            .rows_affected()
+            > 0,
+    )
+}
+
+/// A schedule with its program, as the scheduler sees it. The scope comes from the
+/// program's own row, so a job can only touch its own tenant.
+pub struct ScheduledProgram {
+    pub scope: Scope,
+    pub program: Program,
+    pub schedule: Schedule,
+}
+
+/// Every schedule of every live (not archived) program, in every tenant.
+pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgram>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        program: ProgramRow,
+        p_tenant: String,
+        s_id: i64,
+        s_kind: String,
+        s_spec: String,
+        s_audience: Option<String>,
+        s_destination: Option<String>,
+        s_created_at: DateTime<Utc>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {}, p.tenant AS p_tenant, s.id AS s_id, s.kind AS s_kind, s.spec AS s_spec, s.audience AS s_audience,
+                s.destination AS s_destination, s.created_at AS s_created_at
+         FROM schedules s JOIN programs p ON p.id = s.program_id
+         WHERE p.archived = 0 ORDER BY s.id",
+        super::programs::PROGRAM_COLS_P
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing every schedule")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let tenant = Tenant::parse(&r.p_tenant)?;
+        let program = Program::try_from(r.program)?;
+        let schedule = Schedule::try_from(ScheduleRow {
+            id: r.s_id,
+            kind: r.s_kind,
+            spec: r.s_spec,
+            audience: r.s_audience,
+            destination: r.s_destination,
+            created_at: r.s_created_at,
+        });
+        match schedule {
+            Ok(schedule) => out.push(ScheduledProgram {
+                scope: Scope {
+                    tenant,
+                    program_id: program.id,
+                },
+                program,
+                schedule,
+            }),
+            // One unreadable schedule must not stop every program's rhythm.
+            Err(e) => {
+                tracing::warn!(schedule = r.s_id, error = %e, "skipping an unreadable schedule")
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The latest slot of a job that was claimed or skipped: where the scheduler resumes.
+pub async fn last_slot(conn: &mut Conn, job: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let row: Option<(DateTime<Utc>,)> =
+        sqlx::query_as("SELECT max(scheduled_at) FROM job_runs WHERE job = ? HAVING count(*) > 0")
+            .bind(job)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("finding a job's last slot")?;
+    Ok(row.map(|r| r.0))
+}
+
+/// The latest slot of a job that ran (not skipped), with its run id.
+pub async fn last_run(conn: &mut Conn, job: &str) -> anyhow::Result<Option<(i64, DateTime<Utc>)>> {
+    let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, scheduled_at FROM job_runs WHERE job = ? AND state IN ('running', 'done')
+         ORDER BY scheduled_at DESC LIMIT 1",
+    )
+    .bind(job)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("finding a job's last run")?;
+    Ok(row)
+}
+
+/// The first slot of a job that ran after an instant (any, for `None`), with its run id.
+pub async fn first_run_after(
+    conn: &mut Conn,
+    job: &str,
+    after: Option<DateTime<Utc>>,
+) -> anyhow::Result<Option<(i64, DateTime<Utc>)>> {
+    let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, scheduled_at FROM job_runs WHERE job = ?1 AND state IN ('running', 'done')
+           AND (?2 IS NULL OR scheduled_at > ?2)
+         ORDER BY scheduled_at LIMIT 1",
+    )
+    .bind(job)
+    .bind(after)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("finding a job's first run")?;
+    Ok(row)
+}
+
+/// Claims a slot: `Some(run id)` for the one caller that inserted it, `None` if the slot was
+/// already claimed or skipped.
+pub async fn claim_slot(
+    conn: &mut Conn,
+    job: &str,
+    schedule: Option<i64>,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at)
+         VALUES (?, ?, ?, 'running', ?) ON CONFLICT (job, scheduled_at) DO NOTHING RETURNING id",
+    )
+    .bind(job)
+    .bind(schedule)
+    .bind(slot)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("claiming a job slot")?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Records a slot that will not run (missed beyond its grace window, a day off, …).
+pub async fn skip_slot(
+    conn: &mut Conn,
+    job: &str,
+    schedule: Option<i64>,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+    why: &str,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, finished_at, outcome)
+         VALUES (?, ?, ?, 'skipped', ?, ?, ?) ON CONFLICT (job, scheduled_at) DO NOTHING",
+    )
+    .bind(job)
+    .bind(schedule)
+    .bind(slot)
+    .bind(now)
+    .bind(now)
+    .bind(why)
+    .execute(&mut *conn)
+    .await
+    .context("recording a skipped slot")?
+    .rows_affected()
+        > 0)
+}
+
+/// How a claimed run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    Done,
+    /// Claimed, then found to have nothing to do for a reason that matters later (the
+    /// owner was away: no prompt means nothing to remind about).
+    Skipped,
+    Failed,
+}
+
+pub async fn finish_run(
+    conn: &mut Conn,
+    run: i64,
+    end: RunEnd,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE job_runs SET state = ?, outcome = ?, finished_at = ? WHERE id = ?")
+        .bind(match end {
+            RunEnd::Done => "done",
+            RunEnd::Skipped => "skipped",
+            RunEnd::Failed => "failed",
+        })
+        .bind(outcome)
+        .bind(now)
+        .bind(run)
+        .execute(&mut *conn)
+        .await
+        .context("recording a job's outcome")?;
+    Ok(())
+}
+
+/// One run, for `schedule show` and tests.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRun {
+    pub id: i64,
+    pub job: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub state: String,
+    pub outcome: String,
+}
+
+/// The runs of a program's schedules, newest first.
+pub async fn runs(conn: &mut Conn, scope: &Scope, limit: i64) -> anyhow::Result<Vec<JobRun>> {
+    sqlx::query_as(
+        "SELECT r.id, r.job, r.scheduled_at, r.state, r.outcome FROM job_runs r
+         JOIN schedules s ON s.id = r.schedule_id WHERE s.program_id = ?
+         ORDER BY r.scheduled_at DESC, r.id DESC LIMIT ?",
+    )
+    .bind(scope.program_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing job runs")
+}
+
+/// Puts off pings about `subject` (`dep:3`, `risk:2`) until a date.
+pub async fn snooze(
+    conn: &mut Conn,
+    scope: &Scope,
+    subject: &str,
+    until: NaiveDate,
+    by: Option<PersonId>,
+    reason: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO snoozes (program_id, subject, until, by_id, reason) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (program_id, subject) DO UPDATE SET until = excluded.until,
+           by_id = excluded.by_id, reason = excluded.reason",
+    )
+    .bind(scope.program_id)
+    .bind(subject)
+    .bind(until)
+    .bind(by)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await
+    .context("snoozing")?;
+    Ok(())
+}
+
+/// Subjects snoozed until a date, by subject.
+pub async fn snoozes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<HashMap<String, NaiveDate>> {
+    let rows: Vec<(String, NaiveDate)> =
+        sqlx::query_as("SELECT subject, until FROM snoozes WHERE program_id = ?")
+            .bind(scope.program_id)
+            .fetch_all(&mut *conn)
+            .await
+            .context("listing snoozes")?;
+    Ok(rows.into_iter().collect())
+}

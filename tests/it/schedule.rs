@@ -1,0 +1,354 @@
+//! The scheduler on a fake clock: a simulated week of every job kind, daylight-saving days,
+//! and downtime. Deliveries go to the console sink, so the tests read what people would.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use drumbeat::config::DeliverySettings;
+use drumbeat::outbox::{ConsoleSink, Senders, Worker};
+use drumbeat::schedule::{Scheduler, SchedulerSettings};
+use drumbeat::store;
+
+use crate::helpers::TestDb;
+
+struct Rig {
+    scheduler: Scheduler,
+    worker: Worker,
+    lines: Arc<Mutex<Vec<String>>>,
+    /// (when, what) for every delivery so far.
+    seen: Vec<(DateTime<Utc>, String)>,
+}
+
+fn rig(db: &TestDb, settings: SchedulerSettings) -> Rig {
+    let (sink, lines) = ConsoleSink::memory();
+    let delivery = DeliverySettings::default();
+    let senders = Senders::from_settings(&delivery, sink).unwrap();
+    let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
+    Rig {
+        scheduler: Scheduler::new(db.store.clone(), clock.clone(), settings),
+        worker: Worker::new(db.store.clone(), senders, clock, &delivery),
+        lines,
+        seen: Vec::new(),
+    }
+}
+
+impl Rig {
+    /// Moves the clock to `until` in 15-minute steps, ticking and delivering at each.
+    async fn run_until(&mut self, db: &TestDb, until: DateTime<Utc>) {
+        let step = Duration::minutes(15);
+        let mut t = db.clock.now_utc();
+        while t <= until {
+            db.clock.set(t);
+            self.scheduler.tick().await.unwrap();
+            self.worker.drain().await.unwrap();
+            for l in std::mem::take(&mut *self.lines.lock().unwrap()) {
+                self.seen.push((t, l));
+            }
+            t += step;
+        }
+    }
+
+    /// Deliveries whose text contains every one of `words`, as UTC instants.
+    fn when(&self, words: &[&str]) -> Vec<DateTime<Utc>> {
+        self.seen
+            .iter()
+            .filter(|(_, l)| words.iter().all(|w| l.contains(w)))
+            .map(|(t, _)| *t)
+            .collect()
+    }
+}
+
+trait NowUtc {
+    fn now_utc(&self) -> DateTime<Utc>;
+}
+
+impl NowUtc for drumbeat::clock::FakeClock {
+    fn now_utc(&self) -> DateTime<Utc> {
+        drumbeat::clock::Clock::now(self)
+    }
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+/// A week from Monday 2026-11-30: prompts where each owner lives, a holiday on Wednesday, a
+/// person away, reminders and escalation, the blocker ladder, reviews, due dates, a digest.
+#[tokio::test]
+async fn a_simulated_week_reaches_the_right_people_at_the_right_times() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 29, 12, 0)); // Sunday
+    for (who, line) in [
+        (
+            "tpm",
+            r#"program create atlas --name "Atlas" --tz Europe/Berlin"#,
+        ),
+        ("tpm", "program set atlas --holiday 2026-12-02"),
+        ("tpm", "program bind atlas"),
+        (
+            "tpm",
+            r#"project add atlas api --name "Public API" --owner @dana"#,
+        ),
+        (
+            "tpm",
+            r#"project add atlas web --name "Web console" --owner @li"#,
+        ),
+        (
+            "tpm",
+            r#"project add atlas billing --name "Billing" --owner @omar"#,
+        ),
+        ("tpm", "person set @li --tz America/New_York"),
+        ("tpm", "person set @omar --away 2026-12-01"),
+        (
+            "tpm",
+            r#"milestone add atlas beta --title "Beta" --target 2026-12-03 --project api"#,
+        ),
+        (
+            "tpm",
+            r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-10 --owner @dana"#,
+        ),
+        ("tpm", r#"dep block atlas 1 --reason "security review""#),
+        (
+            "tpm",
+            r#"risk add atlas "Vendor late" --likelihood 3 --impact 3 --owner @li --review-by 2026-12-01"#,
+        ),
+        ("tpm", r#"schedule set atlas prompt "weekdays 10:00""#),
+        ("tpm", r#"schedule set atlas reminder "weekdays 16:00""#),
+        ("tpm", r#"schedule set atlas nudge "weekdays 09:00""#),
+        (
+            "tpm",
+            r#"schedule set atlas digest "weekly fri 16:00" --audience executive"#,
+        ),
+    ] {
+        db.ok(who, line).await;
+    }
+    let mut rig = rig(&db, SchedulerSettings::default());
+    // Monday: dana answers at 11:00 Berlin; li never answers.
+    rig.run_until(&db, utc(2026, 11, 30, 10, 0)).await;
+    db.ok(
+        "dana",
+        r#"status post atlas api --rag green --summary "Fine""#,
+    )
+    .await;
+    rig.run_until(&db, utc(2026, 12, 6, 23, 0)).await;
+
+    // Prompts at 10:00 where each owner lives, on work days only (not Wednesday, a holiday;
+    // not the weekend), and not to omar while he is away (Monday and Tuesday).
+    assert_eq!(
+        rig.when(&["Status update for Public API?"]),
+        [
+            utc(2026, 11, 30, 9, 0),
+            utc(2026, 12, 1, 9, 0),
+            utc(2026, 12, 3, 9, 0),
+            utc(2026, 12, 4, 9, 0)
+        ],
+        "dana, in Berlin (UTC+1)"
+    );
+    assert_eq!(
+        rig.when(&["Status update for Web console?"]),
+        [
+            utc(2026, 11, 30, 15, 0),
+            utc(2026, 12, 1, 15, 0),
+            utc(2026, 12, 3, 15, 0),
+            utc(2026, 12, 4, 15, 0)
+        ],
+        "li, in New York (UTC-5), prompted at 10:00 her time"
+    );
+    assert_eq!(
+        rig.when(&["Status update for Billing?"]),
+        [utc(2026, 12, 3, 9, 0), utc(2026, 12, 4, 9, 0)],
+        "omar is away until Tuesday, and Wednesday is a holiday"
+    );
+    // Reminders: 16:00 Berlin, only to those asked at least four hours before and silent.
+    // li is asked at 15:00 UTC (16:00 Berlin), so her reminder comes the next work day.
+    let li_reminded = rig.when(&["Reminder: status for Web console"]);
+    assert_eq!(
+        li_reminded.first(),
+        Some(&utc(2026, 12, 1, 15, 0)),
+        "{li_reminded:?}"
+    );
+    // dana answered Monday's prompt: no reminder that day.
+    assert!(!rig
+        .when(&["Reminder: status for Public API"])
+        .contains(&utc(2026, 11, 30, 15, 0)));
+    // The second unanswered reminder run escalates to the program owner, once per prompt.
+    let escalations = rig.when(&["No status from Web console", "@tpm"]);
+    assert!(!escalations.is_empty(), "li's silence reaches the TPM");
+    assert!(escalations[0] > li_reminded[0]);
+    // Blocker ladder: dana (rung 1) on Monday and Tuesday, then the program owner (dana is
+    // the provider's lead herself and has no delegate), never on the holiday.
+    let blocker = rig.when(&["Blocker: dependency #1"]);
+    assert_eq!(blocker.first(), Some(&utc(2026, 11, 30, 8, 0)));
+    assert!(
+        !blocker.contains(&utc(2026, 12, 2, 8, 0)),
+        "no nudges on a holiday"
+    );
+    assert_eq!(
+        rig.when(&["Blocker: dependency #1", "@dana, dependency"])
+            .len(),
+        2
+    );
+    assert!(rig
+        .when(&["Blocker: dependency #1", "@tpm, dependency"])
+        .contains(&utc(2026, 12, 3, 8, 0)));
+    // Risk review due to li, once; milestone due soon to dana, once.
+    assert_eq!(
+        rig.when(&["Risk review due: #1 Vendor late"]),
+        [utc(2026, 12, 1, 8, 0)]
+    );
+    assert_eq!(rig.when(&["Due soon: Beta"]), [utc(2026, 11, 30, 8, 0)]);
+    // The executive digest on Friday at 16:00 Berlin, to the bound channel.
+    assert_eq!(
+        rig.when(&["executive digest", "#console"]),
+        [utc(2026, 12, 4, 15, 0)]
+    );
+    // Every ping says why and how to stop it.
+    for (_, l) in &rig.seen {
+        assert!(l.contains('·'), "a delivery without its reason: {l}");
+    }
+}
+
+/// Daily 02:30 and 01:30 in New York across both 2026 transitions: once a day each, at the
+/// times DESIGN.md gives (a missing time at the end of the gap; a repeated one, first).
+#[tokio::test]
+async fn daylight_saving_days_fire_once_at_the_right_instants() {
+    for (start, days) in [(utc(2026, 3, 6, 12, 0), 4), (utc(2026, 10, 30, 12, 0), 4)] {
+        let db = TestDb::new().await;
+        db.clock.set(start);
+        db.ok(
+            "tpm",
+            r#"program create ny --name "NY" --tz America/New_York"#,
+        )
+        .await;
+        db.ok(
+            "tpm",
+            r#"schedule set ny digest "30 2 * * *" --audience executive"#,
+        )
+        .await;
+        db.ok(
+            "tpm",
+            r#"schedule set ny digest "daily 01:30" --audience product"#,
+        )
+        .await;
+        let mut rig = rig(&db, SchedulerSettings::default());
+        rig.run_until(&db, start + Duration::days(days)).await;
+        let runs = {
+            let mut tx = db.store.read().await.unwrap();
+            let (scope, _) = store::find_program(
+                &mut tx,
+                &drumbeat::domain::Tenant::local(),
+                &drumbeat::domain::Key::parse("ny").unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            store::runs(&mut tx, &scope, 100).await.unwrap()
+        };
+        let mut at_0230: Vec<DateTime<Utc>> = runs
+            .iter()
+            .filter(|r| r.job == "digest:1")
+            .map(|r| r.scheduled_at)
+            .collect();
+        let mut at_0130: Vec<DateTime<Utc>> = runs
+            .iter()
+            .filter(|r| r.job == "digest:2")
+            .map(|r| r.scheduled_at)
+            .collect();
+        at_0230.sort();
+        at_0130.sort();
+        assert!(runs.iter().all(|r| r.state == "done"), "{runs:?}");
+        if start.month() == 3 {
+            // Spring forward on 8 March: 02:30 does not exist and fires at 03:00 EDT.
+            assert_eq!(
+                at_0230,
+                [
+                    utc(2026, 3, 7, 7, 30),
+                    utc(2026, 3, 8, 7, 0),
+                    utc(2026, 3, 9, 6, 30),
+                    utc(2026, 3, 10, 6, 30)
+                ]
+            );
+            assert_eq!(
+                at_0130,
+                [
+                    utc(2026, 3, 7, 6, 30),
+                    utc(2026, 3, 8, 6, 30),
+                    utc(2026, 3, 9, 5, 30),
+                    utc(2026, 3, 10, 5, 30)
+                ]
+            );
+        } else {
+            // Fall back on 1 November: 01:30 happens twice and fires at the first (EDT).
+            assert_eq!(
+                at_0230,
+                [
+                    utc(2026, 10, 31, 6, 30),
+                    utc(2026, 11, 1, 7, 30),
+                    utc(2026, 11, 2, 7, 30),
+                    utc(2026, 11, 3, 7, 30)
+                ]
+            );
+            assert_eq!(
+                at_0130,
+                [
+                    utc(2026, 10, 31, 5, 30),
+                    utc(2026, 11, 1, 5, 30),
+                    utc(2026, 11, 2, 6, 30),
+                    utc(2026, 11, 3, 6, 30)
+                ]
+            );
+        }
+    }
+}
+
+/// Three days down: the slots inside the grace window fire once each, older ones are
+/// recorded as skipped, and nothing fires twice.
+#[tokio::test]
+async fn missed_slots_after_downtime_fire_once_inside_the_grace_window() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 12, 1, 0, 0));
+    db.ok("tpm", r#"program create atlas --name "Atlas" --tz UTC"#)
+        .await;
+    db.ok(
+        "tpm",
+        r#"schedule set atlas digest "0 * * * *" --audience executive"#,
+    )
+    .await;
+    let settings = SchedulerSettings {
+        grace_digest_mins: 5 * 60,
+        ..SchedulerSettings::default()
+    };
+    let mut rig = rig(&db, settings);
+    rig.run_until(&db, utc(2026, 12, 1, 2, 0)).await; // runs 01:00 and 02:00
+                                                      // Down from 02:00 to 3 days later, 02:10: 72 hourly slots missed.
+    db.clock.set(utc(2026, 12, 4, 2, 10));
+    rig.scheduler.tick().await.unwrap();
+    rig.scheduler.tick().await.unwrap(); // a second tick finds nothing new
+    let mut tx = db.store.read().await.unwrap();
+    let (scope, _) = store::find_program(
+        &mut tx,
+        &drumbeat::domain::Tenant::local(),
+        &drumbeat::domain::Key::parse("atlas").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let runs = store::runs(&mut tx, &scope, 1000).await.unwrap();
+    let done: Vec<_> = runs.iter().filter(|r| r.state == "done").collect();
+    let skipped: Vec<_> = runs.iter().filter(|r| r.state == "skipped").collect();
+    // Before: 01:00, 02:00. After: 21:10 on 3 Dec … 02:10 on 4 Dec is the 5-hour window:
+    // the slots 22:00, 23:00, 00:00, 01:00, 02:00 run; 03:00 on 1 Dec … 21:00 on 3 Dec skip.
+    assert_eq!(done.len(), 2 + 5, "{done:?}");
+    assert_eq!(skipped.len(), 72 - 5, "{} skipped", skipped.len());
+    let mut slots: Vec<_> = runs
+        .iter()
+        .map(|r| (r.job.clone(), r.scheduled_at))
+        .collect();
+    let n = slots.len();
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), n, "a slot appears twice");
+    assert!(skipped.iter().all(|r| r.outcome.contains("grace")));
+}
+
+use chrono::Datelike as _;
