@@ -203,8 +203,9 @@ impl Scheduler {
             let mut tx = self.store.read().await?;
             let last = store::last_slot(&mut tx, job).await?;
             tx.commit().await?;
-            // A new schedule starts from when it was set, not from the dawn of time.
-            last.unwrap_or(sp.schedule.created_at)
+            // A schedule starts from when its spec was set, not from the dawn of time (nor from
+            // the last run of the spec it replaced).
+            last.map_or(sp.schedule.created_at, |l| l.max(sp.schedule.created_at))
         };
         for _ in 0..self.settings.max_slots_per_tick {
             let Some(slot) = sp.schedule.spec.next_after(tz, cursor) else {

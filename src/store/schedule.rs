@@ -55,27 +55,41 @@ pub struct NewSchedule<'a> {
     pub created_by: Option<PersonId>,
 }
 
-/// Adds a schedule. A prompt, reminder or nudge schedule replaces the program's previous
-/// one of that kind (a program has one rhythm of each); digests are per (audience,
-/// destination). Returns the id and whether it replaced one.
+/// Sets a schedule. A prompt, reminder or nudge schedule changes the program's previous one
+/// of that kind (a program has one rhythm of each); digests are per (audience,
+/// destination). Returns the id and whether it changed an existing one.
 pub async fn set_schedule(
     conn: &mut Conn,
     scope: &Scope,
     s: NewSchedule<'_>,
 ) -> anyhow::Result<(i64, bool)> {
-    let replaced = sqlx::query(
-        "DELETE FROM schedules WHERE program_id = ?1 AND kind = ?2
+    // Changing a schedule keeps its number and its run history.
+    let existing: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM schedules WHERE program_id = ?1 AND kind = ?2
            AND coalesce(audience, '') = coalesce(?3, '') AND coalesce(destination, '') = coalesce(?4, '')",
     )
     .bind(scope.program_id)
     .bind(s.kind.as_str())
     .bind(s.audience.map(|a| a.as_str()))
     .bind(&s.destination)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
-    .context("replacing a schedule")?
-    .rows_affected()
-        > 0;
+    .context("looking for a schedule to change")?;
+    if let Some((id,)) = existing {
+        // `created_at` is when the current spec took effect: slots before it never run.
+        sqlx::query(
+            "UPDATE schedules SET spec = ?, created_by = ?, created_at = ? WHERE id = ? AND program_id = ?",
+        )
+            .bind(s.spec.to_string())
+            .bind(s.created_by)
+            .bind(s.created_at)
+            .bind(id)
+            .bind(scope.program_id)
+            .execute(&mut *conn)
+            .await
+            .context("changing a schedule")?;
+        return Ok((id, true));
+    }
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO schedules (program_id, kind, spec, audience, destination, created_at, created_by)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -90,7 +104,7 @@ pub async fn set_schedule(
     .fetch_one(&mut *conn)
     .await
     .context("adding a schedule")?;
-    Ok((id, replaced))
+    Ok((id, false))
 }
 
 const SCHEDULE_COLS: &str = "s.id, s.kind, s.spec, s.audience, s.destination, s.created_at";

@@ -228,8 +228,50 @@ async fn bad_input_is_refused_specifically_and_changes_nothing() {
             "decision decide atlas 1 --outcome again",
             "decision #1 was decided on 2026-11-27",
         ),
+        (
+            "tpm",
+            r#"schedule set atlas prompt "weekly funday 10:00""#,
+            "is not a schedule",
+        ),
+        (
+            "tpm",
+            r#"schedule set atlas weekly "daily 09:00""#,
+            "`weekly` is not a schedule kind: use one of prompt, reminder, digest, nudge",
+        ),
+        (
+            "tpm",
+            r#"schedule preview "61 * * * *""#,
+            "minute 61 is out of range",
+        ),
+        (
+            "tpm",
+            r#"schedule set atlas prompt "daily 09:00" --audience executive"#,
+            "--audience, --channel and --webhook are for digest schedules",
+        ),
+        (
+            "tpm",
+            r#"schedule set atlas digest "daily 09:00" --webhook http://example.com/x"#,
+            "--webhook takes a Slack incoming-webhook URL",
+        ),
+        (
+            "tpm",
+            "schedule remove atlas 9",
+            "there is no schedule #9 in `atlas`",
+        ),
+        (
+            "tpm",
+            "dep snooze atlas 1 --until 2026-11-01",
+            "is in the past: --until takes the last quiet day",
+        ),
+        (
+            "tpm",
+            "outbox retry atlas 99",
+            "there is no dead message #99 in `atlas`",
+        ),
+        ("dana", "outbox list atlas", "can see its outbox"),
+        ("tpm", "person away @dana", "give --until DATE"),
     ];
-    assert!(cases.len() >= 50);
+    assert!(cases.len() >= 60);
     for (who, line, want) in cases {
         let before = db.dump().await;
         let out = db.bin(&[

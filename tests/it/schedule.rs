@@ -352,3 +352,57 @@ async fn missed_slots_after_downtime_fire_once_inside_the_grace_window() {
 }
 
 use chrono::Datelike as _;
+
+#[tokio::test]
+async fn schedule_commands_show_preview_and_remove() {
+    let db = TestDb::new().await;
+    db.ok(
+        "tpm",
+        r#"program create atlas --name "Atlas" --tz Europe/Berlin"#,
+    )
+    .await;
+    let set = db.ok("tpm", r#"schedule set atlas digest "weekly fri 16:00" --audience executive --webhook https://hooks.slack.com/services/T000/B000/secret"#).await;
+    assert!(
+        set.contains("Scheduled executive digest of atlas every Friday at 16:00"),
+        "{set}"
+    );
+    assert!(set.contains("next: Fri 2026-11-27 16:00 CET"), "{set}");
+    assert!(
+        !set.contains("secret"),
+        "webhook URLs are never echoed: {set}"
+    );
+    let again = db.ok("tpm", r#"schedule set atlas digest "weekly fri 17:00" --audience executive --webhook https://hooks.slack.com/services/T000/B000/secret"#).await;
+    assert!(again.starts_with("Changed"), "{again}");
+    let shown = db.ok("tpm", "schedule show atlas").await;
+    assert!(
+        shown.contains("every Friday at 17:00") && !shown.contains("secret"),
+        "{shown}"
+    );
+    // Preview, as JSON through the binary: the next three 09:00s in New York after the change.
+    let o = db.bin(&[
+        "exec",
+        "--json",
+        "schedule",
+        "preview",
+        "0 9 * * *",
+        "--tz",
+        "America/New_York",
+        "--from",
+        "2026-10-31T00:00:00Z",
+        "--count",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", crate::helpers::stderr(&o));
+    let times: Vec<String> = serde_json::from_str(&crate::helpers::stdout(&o)).unwrap();
+    assert_eq!(
+        times,
+        [
+            "2026-10-31T13:00:00Z",
+            "2026-11-01T14:00:00Z",
+            "2026-11-02T14:00:00Z"
+        ]
+    );
+    db.ok("tpm", "schedule remove atlas 1").await;
+    let shown = db.ok("tpm", "schedule show atlas").await;
+    assert!(shown.starts_with("No schedules in atlas"), "{shown}");
+}
