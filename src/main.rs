@@ -247,8 +247,17 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 "drumbeat is running on {} (console deliveries print here). Ctrl-C stops it.",
                 settings.database.path
             );
-            let (_, delivered) = tokio::join!(scheduler.run(stopped.clone()), worker.run(stopped));
-            delivered?;
+            // Separate tasks: a panic in one job does not stop delivery, or the other way round.
+            let scheduling = {
+                let stopped = stopped.clone();
+                tokio::spawn(async move { scheduler.run(stopped).await })
+            };
+            let delivering = tokio::spawn(async move { worker.run(stopped).await });
+            let (scheduled, delivered) = tokio::join!(scheduling, delivering);
+            if let Err(e) = scheduled {
+                tracing::error!(error = %e, "the scheduler stopped unexpectedly");
+            }
+            delivered.context("the delivery worker stopped unexpectedly")??;
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -86,7 +86,9 @@ pub struct Scheduler {
 /// One job's view of the world while it runs.
 struct Run<'a> {
     sp: &'a ScheduledProgram,
-    run_id: i64,
+    /// `{job}@{slot}`: what dedup keys are built from. Run ids are reused by SQLite after
+    /// a schedule is removed, so they must not be.
+    claim: String,
     slot: DateTime<Utc>,
     now: DateTime<Utc>,
     settings: &'a SchedulerSettings,
@@ -254,7 +256,7 @@ impl Scheduler {
             };
             let mut run = Run {
                 sp,
-                run_id,
+                claim: format!("{job}@{}", slot.timestamp()),
                 slot,
                 now,
                 settings: &self.settings,
@@ -288,16 +290,13 @@ impl Scheduler {
                     report.queued += run.queued;
                 }
                 Err(e) => {
-                    // Nothing it queued survives; the slot is recorded as failed.
+                    // Nothing it queued survives, and the claim goes with it: the slot is
+                    // tried again next tick while it is inside its grace window, and
+                    // recorded as skipped after that. Later slots wait behind it.
                     tx.rollback().await?;
-                    let mut tx = self.store.write().await?;
-                    if let Some(id) = store::claim_slot(&mut tx, job, schedule, slot, now).await? {
-                        store::finish_run(&mut tx, id, RunEnd::Failed, &format!("{e:#}"), now)
-                            .await?;
-                    }
-                    tx.commit().await?;
                     report.failed += 1;
-                    tracing::error!(job, %slot, error = ?e, "job failed");
+                    tracing::error!(job, %slot, error = ?e, "job failed; it will be retried");
+                    break;
                 }
             }
         }
@@ -421,7 +420,7 @@ async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Resul
                 run.to_person(owner),
                 reply,
                 reason,
-                format!("prompt:{}:{}", run.run_id, p.id),
+                format!("prompt:{}:{}", run.claim, p.id),
             )
             .await?
         {
@@ -543,10 +542,9 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         .schedule
         .audience
         .unwrap_or(crate::domain::Audience::Engineering);
-    let previous = store::last_run(tx, &format!("digest:{}", sp.schedule.id))
-        .await?
-        .filter(|(id, _)| *id != run.run_id)
-        .map(|(_, at)| at);
+    // Since the previous digest of this subscription that went out (not this one).
+    let previous =
+        store::last_done_before(tx, &format!("digest:{}", sp.schedule.id), run.slot).await?;
     let since = digest::period_start(run.slot, previous);
     let snap =
         store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(since)).await?;
@@ -575,7 +573,7 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         destination,
         reply,
         reason,
-        format!("digest:{}", run.run_id),
+        format!("digest:{}", run.claim),
     )
     .await?;
     Ok(format!(
@@ -623,14 +621,23 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
             .and_then(|p| snap.project_owner(p))
             .filter(|l| owner.as_ref().is_none_or(|o| o.id != l.id))
             .cloned();
-        let delegate = owner
-            .as_ref()
-            .and_then(|o| o.delegate)
-            .and_then(|id| snap.person(id))
-            .cloned();
+        // The owner's rung goes to their delegate while they are away.
+        let (first, first_why) = match &owner {
+            Some(o) if o.is_away_on(today) => match o.delegate.and_then(|id| snap.person(id)) {
+                Some(d) => (
+                    Some(d.clone()),
+                    "its owner is away and you are their delegate",
+                ),
+                None => (None, ""),
+            },
+            other => (other.clone(), "you own it"),
+        };
         let mut ladder: Vec<(Option<Person>, &str)> = vec![
-            (owner.clone(), "you own it"),
-            (delegate.or(lead), "its owner has not moved it"),
+            (first, first_why),
+            (
+                lead,
+                "you lead the team that provides it and it has not moved",
+            ),
             (
                 program_owner.clone(),
                 "you own the program and it is still open",
@@ -704,8 +711,21 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
             body = body.text(format!("; it delays {}", delays.join(", ")));
         }
         body = body.text(".");
+        if let (Some(o), Some(w)) = (&owner, &who) {
+            if o.id != w.id {
+                body = body
+                    .text(" Its owner is ")
+                    .person(Mention::from(o))
+                    .text(".");
+            }
+        }
         let n = d.number;
-        let reply = Reply::new(format!("Blocker: dependency #{n} {}", d.what.as_str()))
+        let headline = if blocked {
+            "Blocker"
+        } else {
+            "Late dependency"
+        };
+        let reply = Reply::new(format!("{headline}: dependency #{n} {}", d.what.as_str()))
             .tone(Tone::Health(crate::domain::Rag::Red))
             .paragraph(body)
             .action(
@@ -719,10 +739,13 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
                 format!("dep snooze {key} {n} --until +1w"),
             );
         let reason = format!(
-            "Pinged because {why} (rung {} of 4, after {} working {}). Stop: `dep deliver {key} {n}`, `dep unblock {key} {n}`, `dep snooze {key} {n} --until DATE`, or hand it over with `dep set {key} {n} --owner @someone`.",
+            "Pinged because {why} (rung {} of 4, {}). Stop: `dep deliver {key} {n}`, `dep unblock {key} {n}`, `dep snooze {key} {n} --until DATE`, or hand it over with `dep set {key} {n} --owner @someone`.",
             step + 1,
-            age,
-            if age == 1 { "day" } else { "days" }
+            match age {
+                0 => "since today".to_owned(),
+                1 => "for 1 working day".to_owned(),
+                n => format!("for {n} working days"),
+            }
         );
         if run
             .send(
@@ -730,7 +753,8 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
                 destination,
                 reply,
                 reason,
-                format!("nudge:{}:dep:{}", run.run_id, d.id),
+                // One ping per dependency and day, whatever catches up after downtime.
+                format!("nudge:{}:dep:{}:{today}", sp.program.id, d.id),
             )
             .await?
         {
@@ -843,7 +867,7 @@ pub async fn notify_shifts(
     let key = program.key.as_str();
     for (milestone, owner, words) in owners {
         let person = store::person(tx, scope.tenant(), *owner).await?;
-        let reply = Reply::new(format!("{moved_key} slipped: {milestone} moves"))
+        let reply = Reply::new(format!("{moved_key} moved: so does {milestone}"))
             .tone(Tone::Warning)
             .paragraph(
                 Text::new()
@@ -853,7 +877,7 @@ pub async fn notify_shifts(
                     .text(format!(" {words}.")),
             );
         let reason = format!(
-            "You own milestone {milestone}, which waits on {moved_key}. `path show {key}` shows the critical path; `milestone move {key} {milestone} --target DATE --reason \"…\"` re-plans it."
+            "You own milestone {milestone}, which comes after {moved_key}. `path show {key}` shows the critical path; `milestone move {key} {milestone} --target DATE --reason \"…\"` re-plans it."
         );
         if store::enqueue(
             tx,
@@ -863,7 +887,7 @@ pub async fn notify_shifts(
                 destination: Destination::for_person(scope.tenant(), &person.handle),
                 reply,
                 reason,
-                dedup_key: Some(format!("shift:{event_dedup}:{milestone}")),
+                dedup_key: Some(format!("shift:{}:{event_dedup}:{milestone}", program.id)),
                 not_before: now,
             },
         )

@@ -64,8 +64,8 @@ pub async fn set_schedule(
     s: NewSchedule<'_>,
 ) -> anyhow::Result<(i64, bool)> {
     // Changing a schedule keeps its number and its run history.
-    let existing: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM schedules WHERE program_id = ?1 AND kind = ?2
+    let existing: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, spec FROM schedules WHERE program_id = ?1 AND kind = ?2
            AND coalesce(audience, '') = coalesce(?3, '') AND coalesce(destination, '') = coalesce(?4, '')",
     )
     .bind(scope.program_id)
@@ -75,7 +75,10 @@ pub async fn set_schedule(
     .fetch_optional(&mut *conn)
     .await
     .context("looking for a schedule to change")?;
-    if let Some((id,)) = existing {
+    if let Some((id, spec)) = existing {
+        if spec == s.spec.to_string() {
+            return Ok((id, true)); // the same spec again: nothing changes, no slot is lost
+        }
         // `created_at` is when the current spec took effect: slots before it never run.
         sqlx::query(
             "UPDATE schedules SET spec = ?, created_by = ?, created_at = ? WHERE id = ? AND program_id = ?",
@@ -167,8 +170,15 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
     .context("listing every schedule")?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let tenant = Tenant::parse(&r.p_tenant)?;
-        let program = Program::try_from(r.program)?;
+        // One unreadable program must not stop every other program's rhythm.
+        let (tenant, program) = match (Tenant::parse(&r.p_tenant), Program::try_from(r.program)) {
+            (Ok(t), Ok(p)) => (t, p),
+            (t, p) => {
+                let why = t.err().map(|e| e.0).or(p.err().map(|e| e.to_string()));
+                tracing::warn!(schedule = r.s_id, error = ?why, "skipping a schedule of an unreadable program");
+                continue;
+            }
+        };
         let schedule = Schedule::try_from(ScheduleRow {
             id: r.s_id,
             kind: r.s_kind,
@@ -206,17 +216,22 @@ pub async fn last_slot(conn: &mut Conn, job: &str) -> anyhow::Result<Option<Date
     Ok(row.map(|r| r.0))
 }
 
-/// The latest slot of a job that ran (not skipped), with its run id.
-pub async fn last_run(conn: &mut Conn, job: &str) -> anyhow::Result<Option<(i64, DateTime<Utc>)>> {
-    let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, scheduled_at FROM job_runs WHERE job = ? AND state IN ('running', 'done')
+/// The latest slot of a job that ran to completion before `slot`.
+pub async fn last_done_before(
+    conn: &mut Conn,
+    job: &str,
+    slot: DateTime<Utc>,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
+        "SELECT scheduled_at FROM job_runs WHERE job = ? AND state = 'done' AND scheduled_at < ?
          ORDER BY scheduled_at DESC LIMIT 1",
     )
     .bind(job)
+    .bind(slot)
     .fetch_optional(&mut *conn)
     .await
-    .context("finding a job's last run")?;
-    Ok(row)
+    .context("finding a job's previous run")?;
+    Ok(row.map(|r| r.0))
 }
 
 /// The first slot of a job that ran after an instant (any, for `None`), with its run id.

@@ -406,3 +406,76 @@ async fn schedule_commands_show_preview_and_remove() {
     let shown = db.ok("tpm", "schedule show atlas").await;
     assert!(shown.starts_with("No schedules in atlas"), "{shown}");
 }
+
+/// A digest covers the time since the previous one of its subscription went out.
+#[tokio::test]
+async fn a_digest_covers_the_time_since_the_previous_one() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 30, 12, 0));
+    db.ok("tpm", r#"program create atlas --name "Atlas" --tz UTC"#)
+        .await;
+    db.ok(
+        "tpm",
+        r#"schedule set atlas digest "daily 09:00" --audience executive"#,
+    )
+    .await;
+    let mut rig = rig(&db, SchedulerSettings::default());
+    rig.run_until(&db, utc(2026, 12, 2, 10, 0)).await;
+    let digests: Vec<&String> = rig
+        .seen
+        .iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.contains("executive digest"))
+        .collect();
+    assert_eq!(digests.len(), 2, "{digests:#?}");
+    assert!(
+        digests[0].contains("2026-11-24 to 2026-12-01"),
+        "the first covers a week: {}",
+        digests[0]
+    );
+    assert!(
+        digests[1].contains("2026-12-01 to 2026-12-02"),
+        "the second starts at the first: {}",
+        digests[1]
+    );
+}
+
+/// Two moves in the same instant each tell the downstream owner.
+#[tokio::test]
+async fn every_move_tells_the_downstream_owner() {
+    let db = TestDb::new().await;
+    crate::helpers::seed_atlas(&db).await;
+    db.ok("tpm", "dep deliver atlas 2").await;
+    db.ok(
+        "tpm",
+        r#"milestone move atlas fe-launch --target 2026-12-18 --reason "pull in""#,
+    )
+    .await;
+    let first = db
+        .ok(
+            "dana",
+            r#"milestone move atlas api-beta --target 2026-12-30 --reason "load test""#,
+        )
+        .await;
+    assert!(first.contains("1 owner will be told"), "{first}");
+    let second = db
+        .ok(
+            "dana",
+            r#"milestone move atlas api-beta --target 2027-01-06 --reason "more load tests""#,
+        )
+        .await;
+    assert!(
+        second.contains("1 owner will be told"),
+        "the second move is news too: {second}"
+    );
+    let mut rig = rig(&db, SchedulerSettings::default());
+    rig.run_until(&db, crate::helpers::now()).await;
+    let told: Vec<&String> = rig
+        .seen
+        .iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.contains("api-beta moved: so does fe-launch"))
+        .collect();
+    assert_eq!(told.len(), 2, "{told:#?}");
+    assert!(told[1].contains("2027-01-06"), "{}", told[1]);
+}

@@ -461,7 +461,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                     before.key.as_str(),
                     &pings,
                     now,
-                    &format!("{}:{}", before.key, now.timestamp()),
+                    &format!("{}:{}:{to}", before.key, now.timestamp_micros()),
                 )
                 .await?;
                 reply = reply
