@@ -444,12 +444,6 @@ async fn remind(tx: &mut Tx, run: &mut Run<'_>, local_day: NaiveDate) -> anyhow:
     let latest: HashMap<i64, DateTime<Utc>> =
         updates.iter().map(|u| (u.project, u.posted_at)).collect();
     let latest_id: HashMap<i64, i64> = updates.iter().map(|u| (u.project, u.id)).collect();
-    let prompts: Vec<i64> = store::schedules(tx, &sp.scope)
-        .await?
-        .into_iter()
-        .filter(|s| s.kind == ScheduleKind::Prompt)
-        .map(|s| s.id)
-        .collect();
     let program_owner = people.get(&sp.program.owner).cloned();
     let (mut reminded, mut escalated) = (0, 0);
     for p in store::projects(tx, &sp.scope)
@@ -460,19 +454,16 @@ async fn remind(tx: &mut Tx, run: &mut Run<'_>, local_day: NaiveDate) -> anyhow:
         let Some(owner) = people.get(&p.owner) else {
             continue;
         };
-        // The first prompt since their latest update, from any prompt schedule: silence is
-        // counted from there, however often they are asked again.
+        // The first prompt about this project since its latest update: silence is counted
+        // from there, however often they are asked again. The outbox is the record of what
+        // was asked, so a project added or handed over later is not "unanswered" before its
+        // owner was ever asked about it.
         let answered_at = latest.get(&p.id).copied();
-        let mut asked: Option<(i64, DateTime<Utc>)> = None;
-        for s in &prompts {
-            let job = format!("prompt:{s}:{}", owner.id);
-            if let Some(r) = store::first_run_after(tx, &job, answered_at).await? {
-                if asked.is_none_or(|a| r.1 < a.1) {
-                    asked = Some(r);
-                }
-            }
-        }
-        let Some((_, asked_at)) = asked else { continue };
+        let Some(asked_at) =
+            store::first_prompt_about(tx, &sp.scope, p.id, owner, answered_at).await?
+        else {
+            continue;
+        };
         if run.slot - asked_at < Duration::hours(run.settings.remind_after_hours) {
             continue; // just asked: give them time
         }
@@ -503,7 +494,7 @@ async fn remind(tx: &mut Tx, run: &mut Run<'_>, local_day: NaiveDate) -> anyhow:
             reminded += 1;
             continue;
         }
-        // Reminded before (or away): the program owner hears about it, once per prompt.
+        // Reminded before (or away): the program owner hears about it, once per silence.
         if let Some(po) = &program_owner {
             if po.id != owner.id
                 && run
@@ -770,9 +761,10 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
         let Some(owner) = r.owner.and_then(|o| snap.person(o)) else {
             continue;
         };
-        if owner.is_away_on(today) {
+        // Away: their delegate hears instead; without one, it waits for their return.
+        let Some(owner) = stand_in(&snap, owner, today) else {
             continue;
-        }
+        };
         let n = r.number;
         let reply = Reply::new(format!("Risk review due: #{n} {}", r.title.as_str()))
             .tone(Tone::Warning)
@@ -811,9 +803,9 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
         let Some(owner) = snap.milestone_owner(m) else {
             continue;
         };
-        if owner.is_away_on(today) {
+        let Some(owner) = stand_in(&snap, owner, today) else {
             continue;
-        }
+        };
         let fc = forecasts.milestone(i);
         let mut text = Text::new()
             .person(Mention::from(owner))
@@ -851,6 +843,20 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
     Ok(format!(
         "{blockers} blocker pings, {reviews} reviews, {due} due soon"
     ))
+}
+
+/// Who answers for `p` today: themselves, or their delegate while they are away.
+fn stand_in<'a>(
+    snap: &'a crate::analysis::Snapshot,
+    p: &'a Person,
+    today: NaiveDate,
+) -> Option<&'a Person> {
+    if !p.is_away_on(today) {
+        return Some(p);
+    }
+    p.delegate
+        .and_then(|d| snap.person(d))
+        .filter(|d| !d.is_away_on(today))
 }
 
 /// Queues a ping to each owner whose milestone's forecast a real move shifted.

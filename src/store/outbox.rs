@@ -416,3 +416,31 @@ pub async fn tenant_outbox(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<V
     .context("listing the outbox")?;
     rows.into_iter().map(OutboxRow::try_from).collect()
 }
+
+/// When `owner` was first asked about `project` after `after` (ever, for `None`): the
+/// earliest prompt queued to them for it. Prompt dedup keys end in `:{project id}`.
+pub async fn first_prompt_about(
+    conn: &mut Conn,
+    scope: &Scope,
+    project: i64,
+    owner: &crate::domain::Person,
+    after: Option<DateTime<Utc>>,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let destination =
+        serde_json::to_string(&Destination::for_person(scope.tenant(), &owner.handle))?;
+    let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
+        "SELECT created_at FROM outbox
+         WHERE program_id = ?1 AND tenant = ?2 AND dedup_key LIKE 'prompt:%:' || ?3
+           AND destination = ?4 AND (?5 IS NULL OR created_at > ?5)
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(scope.program_id())
+    .bind(scope.tenant().as_str())
+    .bind(project.to_string())
+    .bind(destination)
+    .bind(after)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("finding the first prompt about a project")?;
+    Ok(row.map(|r| r.0))
+}

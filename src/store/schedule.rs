@@ -234,25 +234,6 @@ pub async fn last_done_before(
     Ok(row.map(|r| r.0))
 }
 
-/// The first slot of a job that ran after an instant (any, for `None`), with its run id.
-pub async fn first_run_after(
-    conn: &mut Conn,
-    job: &str,
-    after: Option<DateTime<Utc>>,
-) -> anyhow::Result<Option<(i64, DateTime<Utc>)>> {
-    let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, scheduled_at FROM job_runs WHERE job = ?1 AND state IN ('running', 'done')
-           AND (?2 IS NULL OR scheduled_at > ?2)
-         ORDER BY scheduled_at LIMIT 1",
-    )
-    .bind(job)
-    .bind(after)
-    .fetch_optional(&mut *conn)
-    .await
-    .context("finding a job's first run")?;
-    Ok(row)
-}
-
 /// Claims a slot: `Some(run id)` for the one caller that inserted it, `None` if the slot was
 /// already claimed or skipped.
 pub async fn claim_slot(

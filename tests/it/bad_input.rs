@@ -270,6 +270,11 @@ async fn bad_input_is_refused_specifically_and_changes_nothing() {
         ),
         ("dana", "outbox list atlas", "can see its outbox"),
         ("tpm", "person away @dana", "give --until DATE"),
+        (
+            "dana",
+            "dep snooze atlas 1 --until +3w",
+            "owners may snooze for up to two weeks",
+        ),
     ];
     assert!(cases.len() >= 60);
     for (who, line, want) in cases {

@@ -171,7 +171,7 @@ async fn a_simulated_week_reaches_the_right_people_at_the_right_times() {
     assert!(!rig
         .when(&["Reminder: status for Public API"])
         .contains(&utc(2026, 11, 30, 15, 0)));
-    // The second unanswered reminder run escalates to the program owner, once per prompt.
+    // The second reminder run of a silence tells the program owner, once per silence.
     let escalations = rig.when(&["No status from Web console", "@tpm"]);
     assert!(!escalations.is_empty(), "li's silence reaches the TPM");
     assert!(escalations[0] > li_reminded[0]);
@@ -478,4 +478,38 @@ async fn every_move_tells_the_downstream_owner() {
         .collect();
     assert_eq!(told.len(), 2, "{told:#?}");
     assert!(told[1].contains("2027-01-06"), "{}", told[1]);
+}
+
+/// A project handed to someone after the prompt went out was never asked about: no
+/// reminder, and nothing for the TPM, until it has been.
+#[tokio::test]
+async fn nobody_is_reminded_about_a_project_they_were_never_asked_about() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 29, 12, 0));
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"schedule set atlas prompt "weekly mon 10:00""#,
+        r#"schedule set atlas reminder "weekdays 16:00""#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let mut rig = rig(&db, SchedulerSettings::default());
+    rig.run_until(&db, utc(2026, 11, 30, 12, 0)).await;
+    db.ok(
+        "tpm",
+        r#"project add atlas web --name "Web console" --owner @dana"#,
+    )
+    .await;
+    rig.run_until(&db, utc(2026, 12, 2, 17, 0)).await;
+    assert_eq!(
+        rig.when(&["Reminder: status for Public API"]),
+        [utc(2026, 11, 30, 16, 0)]
+    );
+    assert!(rig.when(&["Reminder: status for Web console"]).is_empty());
+    assert!(rig.when(&["No status from Web console"]).is_empty());
+    assert_eq!(
+        rig.when(&["No status from Public API"]),
+        [utc(2026, 12, 1, 16, 0)]
+    );
 }

@@ -358,6 +358,15 @@ pub(super) async fn snooze(
     if (until - today).num_days() > 365 {
         return refuse("a snooze lasts at most a year; close it instead if it no longer matters");
     }
+    // Snoozing silences every rung of the ladder, the program owner's too: owners may
+    // pause their own pings for two weeks; longer takes an editor.
+    if (until - today).num_days() > 14 && !s.is_editor(scope, p).await? {
+        return refuse(format!(
+            "owners may snooze for up to two weeks (until {}); longer needs an editor or the owner of `{}`",
+            today + chrono::Duration::days(14),
+            p.key
+        ));
+    }
     let by = s.actor_id().await?;
     let reason = reason.map(|r| r.as_str().to_owned()).unwrap_or_default();
     store::snooze(s.conn(), scope, subject, until, Some(by), &reason).await?;
