@@ -93,6 +93,9 @@ struct Run<'a> {
     now: DateTime<Utc>,
     settings: &'a SchedulerSettings,
     queued: usize,
+    /// Messages held back to be queued once the slot is claimed (for jobs built in a read
+    /// transaction); `None` queues them at once, in the caller's write transaction.
+    buffer: Option<Vec<NewMessage>>,
 }
 
 impl Scheduler {
@@ -248,6 +251,52 @@ impl Scheduler {
                 tx.commit().await?;
                 continue;
             }
+            let claim = format!("{job}@{}", slot.timestamp());
+            // Digests and nudges read the whole program: they build their messages in a
+            // read transaction, so the write lock is held only to claim the slot and queue
+            // them. (SQLite has one writer; commands must not wait on an analysis.)
+            if matches!(sp.schedule.kind, ScheduleKind::Digest | ScheduleKind::Nudge) {
+                let mut rtx = self.store.read().await?;
+                let mut run = Run {
+                    sp,
+                    claim: claim.clone(),
+                    slot,
+                    now,
+                    settings: &self.settings,
+                    queued: 0,
+                    buffer: Some(Vec::new()),
+                };
+                let built = match sp.schedule.kind {
+                    ScheduleKind::Digest => send_digest(&mut rtx, &mut run).await,
+                    _ => nudge(&mut rtx, &mut run, local_day).await,
+                };
+                rtx.rollback().await?;
+                let words = match built {
+                    Ok(w) => w,
+                    Err(e) => {
+                        report.failed += 1;
+                        tracing::error!(job, %slot, error = ?e, "job failed; it will be retried");
+                        break;
+                    }
+                };
+                let mut tx = self.store.write().await?;
+                let Some(run_id) = store::claim_slot(&mut tx, job, schedule, slot, now).await?
+                else {
+                    tx.rollback().await?;
+                    continue;
+                };
+                let mut queued = 0;
+                for m in run.buffer.take().unwrap_or_default() {
+                    if store::enqueue(&mut tx, &m).await?.is_some() {
+                        queued += 1;
+                    }
+                }
+                store::finish_run(&mut tx, run_id, RunEnd::Done, &words, now).await?;
+                tx.commit().await?;
+                report.ran += 1;
+                report.queued += queued;
+                continue;
+            }
             let mut tx = self.store.write().await?;
             let Some(run_id) = store::claim_slot(&mut tx, job, schedule, slot, now).await? else {
                 // Someone else ran it (another process, or an earlier tick).
@@ -256,11 +305,12 @@ impl Scheduler {
             };
             let mut run = Run {
                 sp,
-                claim: format!("{job}@{}", slot.timestamp()),
+                claim,
                 slot,
                 now,
                 settings: &self.settings,
                 queued: 0,
+                buffer: None,
             };
             let outcome = match sp.schedule.kind {
                 ScheduleKind::Prompt => match owner {
@@ -275,12 +325,9 @@ impl Scheduler {
                 ScheduleKind::Reminder => remind(&mut tx, &mut run, local_day)
                     .await
                     .map(|w| (RunEnd::Done, w)),
-                ScheduleKind::Digest => send_digest(&mut tx, &mut run)
-                    .await
-                    .map(|w| (RunEnd::Done, w)),
-                ScheduleKind::Nudge => nudge(&mut tx, &mut run, local_day)
-                    .await
-                    .map(|w| (RunEnd::Done, w)),
+                ScheduleKind::Digest | ScheduleKind::Nudge => {
+                    unreachable!("built in a read transaction above")
+                }
             };
             match outcome {
                 Ok((end, words)) => {
@@ -338,20 +385,20 @@ impl Run<'_> {
         reason: String,
         dedup_key: String,
     ) -> anyhow::Result<bool> {
-        let queued = store::enqueue(
-            tx,
-            &NewMessage {
-                tenant: self.tenant().clone(),
-                program_id: Some(self.sp.program.id),
-                destination,
-                reply,
-                reason,
-                dedup_key: Some(dedup_key),
-                not_before: self.now,
-            },
-        )
-        .await?
-        .is_some();
+        let message = NewMessage {
+            tenant: self.tenant().clone(),
+            program_id: Some(self.sp.program.id),
+            destination,
+            reply,
+            reason,
+            dedup_key: Some(dedup_key),
+            not_before: self.now,
+        };
+        if let Some(buffer) = &mut self.buffer {
+            buffer.push(message);
+            return Ok(true);
+        }
+        let queued = store::enqueue(tx, &message).await?.is_some();
         if queued {
             self.queued += 1;
         }
