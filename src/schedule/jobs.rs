@@ -159,8 +159,9 @@ impl Scheduler {
         report: &mut TickReport,
     ) -> anyhow::Result<()> {
         match sp.schedule.kind {
-            ScheduleKind::Prompt => {
-                // One job per owner, in the owner's own timezone.
+            ScheduleKind::Prompt | ScheduleKind::Reminder => {
+                // One job per owner, in the owner's own timezone: prompts come at 10:00 where
+                // they live, and so do reminders.
                 let owners = {
                     let mut tx = self.store.read().await?;
                     let people = store::people(&mut tx, sp.scope.tenant()).await?;
@@ -179,7 +180,12 @@ impl Scheduler {
                         .as_ref()
                         .map(|t| t.tz())
                         .unwrap_or_else(|| sp.program.timezone.tz());
-                    let job = format!("prompt:{}:{}", sp.schedule.id, owner.id);
+                    let job = format!(
+                        "{}:{}:{}",
+                        sp.schedule.kind.as_str(),
+                        sp.schedule.id,
+                        owner.id
+                    );
                     self.slots(sp, &job, tz, now, report, Some(&owner)).await?;
                 }
             }
@@ -322,9 +328,12 @@ impl Scheduler {
                         .map(|w| (RunEnd::Done, w)),
                     None => Ok((RunEnd::Skipped, "no owner".to_owned())),
                 },
-                ScheduleKind::Reminder => remind(&mut tx, &mut run, local_day)
-                    .await
-                    .map(|w| (RunEnd::Done, w)),
+                ScheduleKind::Reminder => match owner {
+                    Some(o) => remind(&mut tx, &mut run, local_day, o)
+                        .await
+                        .map(|w| (RunEnd::Done, w)),
+                    None => Ok((RunEnd::Skipped, "no owner".to_owned())),
+                },
                 ScheduleKind::Digest | ScheduleKind::Nudge => {
                     unreachable!("built in a read transaction above")
                 }
@@ -483,7 +492,12 @@ async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Resul
 
 /// Reminds owners who did not answer their latest prompt; a second time, tells the program
 /// owner instead.
-async fn remind(tx: &mut Tx, run: &mut Run<'_>, local_day: NaiveDate) -> anyhow::Result<String> {
+async fn remind(
+    tx: &mut Tx,
+    run: &mut Run<'_>,
+    local_day: NaiveDate,
+    only: &Person,
+) -> anyhow::Result<String> {
     let sp = run.sp;
     let key = sp.program.key.as_str().to_owned();
     let people = store::people(tx, sp.scope.tenant()).await?;
@@ -496,7 +510,7 @@ async fn remind(tx: &mut Tx, run: &mut Run<'_>, local_day: NaiveDate) -> anyhow:
     for p in store::projects(tx, &sp.scope)
         .await?
         .into_iter()
-        .filter(|p| !p.removed)
+        .filter(|p| !p.removed && p.owner == only.id)
     {
         let Some(owner) = people.get(&p.owner) else {
             continue;
