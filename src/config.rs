@@ -21,6 +21,33 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     #[serde(default)]
     pub schedule: crate::schedule::SchedulerSettings,
+    #[serde(default)]
+    pub discord: DiscordSettings,
+}
+
+/// Discord (`[discord]`). The token is a secret: it comes from `DISCORD_TOKEN` or
+/// `DRUMBEAT_DISCORD__TOKEN` (or the git-ignored secrets file), is never serialized, and
+/// prints as `[REDACTED]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DiscordSettings {
+    #[serde(skip_serializing)]
+    pub token: Option<secrecy::SecretString>,
+    /// Send every REST call to this base URL instead of discord.com (an HTTP proxy such as
+    /// twilight's http-proxy, or a test's fake Discord).
+    pub proxy_url: Option<String>,
+}
+
+impl DiscordSettings {
+    /// The token from the settings, else from `DISCORD_TOKEN`.
+    pub fn token(&self) -> Option<secrecy::SecretString> {
+        self.token.clone().or_else(|| {
+            std::env::var("DISCORD_TOKEN")
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| secrecy::SecretString::from(t.trim().to_owned()))
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

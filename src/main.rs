@@ -223,10 +223,17 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             let store = Store::open(&settings.database).await?;
             let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let senders = drumbeat::outbox::Senders::from_settings(
+            let mut senders = drumbeat::outbox::Senders::from_settings(
                 &settings.delivery,
                 drumbeat::outbox::ConsoleSink::Stdout,
             )?;
+            if let Some(token) = settings.discord.token() {
+                // Messages to Discord channels and DMs go out over its REST API.
+                senders = senders.with_discord(drumbeat::platform::discord::DiscordSender::new(
+                    &token,
+                    settings.discord.proxy_url.as_deref(),
+                ));
+            }
             let worker = drumbeat::outbox::Worker::new(
                 store.clone(),
                 senders,

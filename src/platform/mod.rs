@@ -2,3 +2,4 @@
 //! nothing else.
 
 pub mod console;
+pub mod discord;
