@@ -118,9 +118,25 @@ impl Scheduler {
         };
         let mut report = TickReport::default();
         for sp in &scheduled {
-            if let Err(e) = self.tick_one(sp, now, &mut report).await {
-                report.failed += 1;
-                tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
+            // A bug in one program's job must not stop every other program's rhythm: a
+            // panic is caught here, its transaction rolls back, and the slot is tried again
+            // next tick while it is inside its grace window.
+            let one = std::panic::AssertUnwindSafe(self.tick_one(sp, now, &mut report));
+            match futures_util::FutureExt::catch_unwind(one).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    report.failed += 1;
+                    tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
+                }
+                Err(panic) => {
+                    report.failed += 1;
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, panic = %why, "a job panicked");
+                }
             }
         }
         Ok(report)
