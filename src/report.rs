@@ -12,8 +12,7 @@ use crate::domain::{n_days, DepState, Endpoint, MilestoneId, MilestoneState, Rag
 use crate::reply::{Mention, Reply, Text, Tone};
 
 fn name(m: Option<&Mention>) -> String {
-    m.map(|m| format!("@{}", m.name))
-        .unwrap_or_else(|| "nobody".into())
+    Mention::plain(m)
 }
 
 fn who(a: &Analysis<'_>, id: Option<i64>) -> String {

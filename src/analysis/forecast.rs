@@ -167,13 +167,6 @@ impl Forecasts {
         Some(self.plan.forecast[t])
     }
 
-    fn task(&self, node: Node) -> Option<usize> {
-        match node {
-            Node::Milestone(i) => self.milestone_task.get(i).copied().flatten(),
-            Node::Dependency(i) => self.dep_task.get(i).copied().flatten(),
-        }
-    }
-
     /// The predecessor that comes closest to binding a milestone, and the date it would allow:
     /// what "slack" is measured against when the milestone's own target holds it.
     pub fn nearest_constraint(&self, index: usize) -> Option<(Node, NaiveDate)> {
@@ -189,15 +182,6 @@ impl Forecasts {
     /// The critical path, first node first: milestones and the dependencies between them.
     pub fn critical_path(&self) -> Vec<Node> {
         self.path.iter().map(|&t| self.nodes[t]).collect()
-    }
-
-    /// The node that set a task's forecast, if it was a predecessor.
-    pub fn binding(&self, node: Node) -> Option<Node> {
-        let t = self.task(node)?;
-        match self.plan.driver[t] {
-            Driver::Predecessor(p) => Some(self.nodes[p]),
-            _ => None,
-        }
     }
 
     /// What moves if milestone `index` finishes `days` later than forecast: every milestone

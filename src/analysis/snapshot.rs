@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
-    Charter, Decision, Dependency, Endpoint, Event, Milestone, MilestoneId, MilestoneState, Person,
-    PersonId, Program, Project, ProjectId, Risk, Slip, StatusUpdate,
+    Charter, Decision, Dependency, Endpoint, Event, Milestone, MilestoneId, Person, PersonId,
+    Program, Project, ProjectId, Risk, Slip, StatusUpdate,
 };
 
 #[derive(Debug, Clone)]
@@ -123,13 +123,6 @@ impl Snapshot {
 
     pub fn active_projects(&self) -> impl Iterator<Item = &Project> {
         self.projects.iter().filter(|p| !p.removed)
-    }
-
-    /// Milestones that still count: not cancelled.
-    pub fn live_milestones(&self) -> impl Iterator<Item = &Milestone> {
-        self.milestones
-            .iter()
-            .filter(|m| m.state != MilestoneState::Cancelled)
     }
 
     /// The project an endpoint belongs to: itself, or its milestone's project.

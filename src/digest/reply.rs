@@ -15,10 +15,7 @@ const EXEC_REASONS: usize = 3;
 const EXEC_HELP: usize = 5;
 
 fn name(m: &Option<Mention>) -> String {
-    match m {
-        Some(m) => format!("@{}", m.name),
-        None => "nobody".into(),
-    }
+    Mention::plain(m.as_ref())
 }
 
 fn more(n: usize, cmd: String) -> Text {

@@ -30,6 +30,14 @@ pub struct Mention {
     pub name: String,
 }
 
+impl Mention {
+    /// The person as plain text, `@dana`, or `nobody`: named without being pinged (digests
+    /// and documents name owners; only pings carry typed mentions).
+    pub fn plain(m: Option<&Mention>) -> String {
+        m.map_or_else(|| "nobody".to_owned(), |m| format!("@{}", m.name))
+    }
+}
+
 impl From<&Person> for Mention {
     fn from(p: &Person) -> Self {
         Self {

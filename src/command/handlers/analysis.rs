@@ -136,12 +136,7 @@ fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
                 vec![
                     Text::new().code(&p.name),
                     Text::plain(&p.title),
-                    Text::plain(
-                        p.owner
-                            .as_ref()
-                            .map(|m| format!("@{}", m.name))
-                            .unwrap_or_else(|| "nobody".into()),
-                    ),
+                    Text::plain(crate::reply::Mention::plain(p.owner.as_ref())),
                     Text::plain(p.target.map(|d| d.to_string()).unwrap_or_default()),
                     Text::new().date(p.forecast),
                     Text::plain(p.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()),
@@ -264,12 +259,7 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                         .map(|l| {
                             vec![
                                 Text::new().code(&l.milestone),
-                                Text::plain(
-                                    l.owner
-                                        .as_ref()
-                                        .map(|m| format!("@{}", m.name))
-                                        .unwrap_or_else(|| "nobody".into()),
-                                ),
+                                Text::plain(crate::reply::Mention::plain(l.owner.as_ref())),
                                 Text::plain(format!("{} → {}", l.from, l.to)),
                                 Text::plain(crate::domain::signed_days(l.days)),
                                 Text::new().date(l.target),
