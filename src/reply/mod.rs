@@ -7,6 +7,38 @@ pub mod markdown;
 pub mod slack;
 pub mod text;
 
+/// Helpers the renderers' tests share.
+#[cfg(test)]
+mod test_support {
+    /// Each of `wanted` appears in `text`, in order: nothing dropped, nothing reordered.
+    pub(crate) fn assert_in_order(text: &str, wanted: &[String]) {
+        let mut at = 0;
+        for w in wanted {
+            match text[at..].find(w.as_str()) {
+                Some(i) => at += i + w.len(),
+                None => panic!("missing or out of order: {w}"),
+            }
+        }
+    }
+
+    /// Filler that escaping leaves alone, so input can be found verbatim in the output.
+    pub(crate) fn filler(tag: &str, len: usize) -> String {
+        let mut s = format!("{tag} ");
+        let words = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur"];
+        let mut i = 0;
+        while s.chars().count() < len {
+            s.push_str(words[i % words.len()]);
+            s.push(' ');
+            i += 1;
+        }
+        s.chars()
+            .take(len)
+            .collect::<String>()
+            .trim_end()
+            .to_owned()
+    }
+}
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

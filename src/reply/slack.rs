@@ -697,6 +697,7 @@ impl Layout {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{assert_in_order, filler};
     use super::*;
 
     fn person(handle: &str, name: &str) -> Mention {
@@ -738,34 +739,6 @@ mod tests {
             let v = violations(m);
             assert!(v.is_empty(), "message {i}: {v:#?}");
         }
-    }
-
-    /// Each of `wanted` appears in `text`, in order: nothing dropped, nothing reordered.
-    fn assert_in_order(text: &str, wanted: &[String]) {
-        let mut at = 0;
-        for w in wanted {
-            match text[at..].find(w.as_str()) {
-                Some(i) => at += i + w.len(),
-                None => panic!("missing or out of order: {w}"),
-            }
-        }
-    }
-
-    /// Filler that escaping leaves alone, so input can be found verbatim in the output.
-    fn filler(tag: &str, len: usize) -> String {
-        let mut s = format!("{tag} ");
-        let words = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur"];
-        let mut i = 0;
-        while s.chars().count() < len {
-            s.push_str(words[i % words.len()]);
-            s.push(' ');
-            i += 1;
-        }
-        s.chars()
-            .take(len)
-            .collect::<String>()
-            .trim_end()
-            .to_owned()
     }
 
     #[test]
