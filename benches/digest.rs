@@ -33,13 +33,10 @@ impl Split {
 async fn load(store: &Store, tenant: &Tenant, key: &str, now: chrono::DateTime<Utc>) -> Snapshot {
     let mut tx = store.read().await.expect("read");
     let key = Key::parse(key).expect("key");
-    let (scope, program) = {
-        let found = store::find_program(&mut tx, tenant, &key)
-            .await
-            .expect("lookup")
-            .expect("generated program");
-        found
-    };
+    let (scope, program) = store::find_program(&mut tx, tenant, &key)
+        .await
+        .expect("lookup")
+        .expect("generated program");
     let since = digest::period_start(now, None);
     store::load_snapshot(&mut tx, &scope, program, now, Some(since))
         .await

@@ -1,5 +1,5 @@
 //! Platform-neutral replies. A handler returns a [`Reply`]; renderers turn it into plain
-//! text and JSON (and later Discord embeds, Slack blocks and Markdown). People appear as
+//! text, Markdown, Discord embeds and Slack blocks, and serde into JSON. People appear as
 //! typed mentions, never as text, so renderers alone decide who may be pinged.
 
 pub mod discord;

@@ -271,6 +271,11 @@ async fn bad_input_is_refused_specifically_and_changes_nothing() {
         ("dana", "outbox list atlas", "can see its outbox"),
         ("tpm", "person away @dana", "give --until DATE"),
         (
+            "tpm",
+            r#"schedule preview "daily 09:00" --count 0"#,
+            "--count is 1 to 100",
+        ),
+        (
             "dana",
             "dep snooze atlas 1 --until +3w",
             "owners may snooze for up to two weeks",

@@ -55,12 +55,11 @@ async fn sigkill_loses_nothing_and_duplicates_only_what_was_in_flight() {
         .await;
     {
         let mut tx = db.store.write().await.unwrap();
-        let (scope, program) =
+        let (_, program) =
             store::find_program(&mut tx, &Tenant::local(), &Key::parse("atlas").unwrap())
                 .await
                 .unwrap()
                 .unwrap();
-        let _ = scope;
         for n in 0..MESSAGES {
             store::enqueue(
                 &mut tx,

@@ -14,10 +14,15 @@ use crate::store::{self, NewSchedule, Scope};
 /// How many upcoming runs `schedule show` lists per schedule.
 const SHOW_NEXT: usize = 3;
 
-fn local(p: &Program, t: DateTime<Utc>) -> String {
-    t.with_timezone(&p.timezone.tz())
+/// An instant as people there read it: `Fri 2026-11-27 16:00 CET`.
+fn at_in(tz: chrono_tz::Tz, t: DateTime<Utc>) -> String {
+    t.with_timezone(&tz)
         .format("%a %Y-%m-%d %H:%M %Z")
         .to_string()
+}
+
+fn local(p: &Program, t: DateTime<Utc>) -> String {
+    at_in(p.timezone.tz(), t)
 }
 
 /// Where a digest goes, from `--channel` or `--webhook`.
@@ -241,11 +246,7 @@ pub(super) async fn schedule(s: &mut Session<'_>, cmd: ScheduleCmd) -> Result<Re
                 .iter()
                 .map(|t| {
                     vec![
-                        Text::plain(
-                            t.with_timezone(&tz.tz())
-                                .format("%a %Y-%m-%d %H:%M %Z")
-                                .to_string(),
-                        ),
+                        Text::plain(at_in(tz.tz(), *t)),
                         Text::plain(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                     ]
                 })
