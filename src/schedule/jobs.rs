@@ -664,6 +664,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
     let channel = program_channel(tx, sp).await?;
     let program_owner = snap.person(sp.program.owner).cloned();
     let (mut blockers, mut reviews, mut due) = (0, 0, 0);
+    let mut delayed: HashMap<usize, Vec<String>> = HashMap::new();
 
     for d in &snap.deps {
         if !d.is_open() || is_snoozed(&format!("dep:{}", d.number)) {
@@ -729,21 +730,25 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
             },
         };
         let needs = snap.endpoint_name(&d.needs);
-        // The milestone waiting on it, and the ones after it that a day's slip would move.
+        // The milestone waiting on it, and the ones after it that a day's slip would move:
+        // one what-if per waiting milestone, however many dependencies it waits on.
         let delays: Vec<String> = match d.needs {
             Endpoint::Milestone(m) => match snap.milestone_index(m) {
-                Some(i) => {
-                    let mut names = vec![snap.milestones[i].key.as_str().to_owned()];
-                    names.extend(
-                        forecasts
-                            .what_if(i, 1)
-                            .into_iter()
-                            .filter(|sh| sh.milestone != i)
-                            .take(5)
-                            .map(|sh| snap.milestones[sh.milestone].key.as_str().to_owned()),
-                    );
-                    names
-                }
+                Some(i) => delayed
+                    .entry(i)
+                    .or_insert_with(|| {
+                        let mut names = vec![snap.milestones[i].key.as_str().to_owned()];
+                        names.extend(
+                            forecasts
+                                .what_if(i, 1)
+                                .into_iter()
+                                .filter(|sh| sh.milestone != i)
+                                .take(5)
+                                .map(|sh| snap.milestones[sh.milestone].key.as_str().to_owned()),
+                        );
+                        names
+                    })
+                    .clone(),
                 None => vec![],
             },
             _ => vec![],

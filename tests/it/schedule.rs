@@ -512,3 +512,38 @@ async fn nobody_is_reminded_about_a_project_they_were_never_asked_about() {
         [utc(2026, 12, 1, 16, 0)]
     );
 }
+
+/// A blocker ping names the milestone waiting on it and the ones a slip would move.
+#[tokio::test]
+async fn a_blocker_ping_names_the_milestones_it_delays() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 29, 12, 0));
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"project add atlas id --name "Identity" --owner @ira"#,
+        r#"milestone add atlas beta --title "Beta" --target 2026-12-10 --project api"#,
+        r#"milestone add atlas ga --title "GA" --target 2026-12-11 --project api --after beta --duration 1"#,
+        r#"milestone add atlas docs --title "Docs" --target 2027-03-01 --project api --after beta"#,
+        r#"dep add atlas --needs beta --from id --what "Tokens" --by 2026-12-20 --owner @ira"#,
+        r#"dep add atlas --needs beta --from id --what "Keys" --by 2026-12-20 --owner @ira"#,
+        r#"dep block atlas 1 --reason "review""#,
+        r#"dep block atlas 2 --reason "review""#,
+        r#"schedule set atlas nudge "weekdays 09:00""#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let mut rig = rig(&db, SchedulerSettings::default());
+    rig.run_until(&db, utc(2026, 11, 30, 10, 0)).await;
+    // ga has no slack after beta and moves; docs has months of slack and does not.
+    for what in ["`Tokens`", "`Keys`"] {
+        let pings: Vec<&String> = rig
+            .seen
+            .iter()
+            .map(|(_, l)| l)
+            .filter(|l| l.contains(what))
+            .collect();
+        assert_eq!(pings.len(), 1, "{pings:#?}");
+        assert!(pings[0].contains("it delays beta, ga."), "{}", pings[0]);
+    }
+}
