@@ -23,6 +23,61 @@ pub struct Settings {
     pub schedule: crate::schedule::SchedulerSettings,
     #[serde(default)]
     pub discord: DiscordSettings,
+    #[serde(default)]
+    pub slack: SlackSettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// The HTTP server (`[http]`): Slack's endpoints, and later feeds and metrics.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct HttpSettings {
+    /// The address `drumbeat run` listens on when a platform needs it.
+    pub addr: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// Slack (`[slack]`). The signing secret and bot token are secrets: they come from
+/// `SLACK_SIGNING_SECRET` / `SLACK_BOT_TOKEN` (or `DRUMBEAT_SLACK__…`, or the git-ignored
+/// secrets file), are never serialized, and print as `[REDACTED]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SlackSettings {
+    #[serde(skip_serializing)]
+    pub signing_secret: Option<secrecy::SecretString>,
+    #[serde(skip_serializing)]
+    pub bot_token: Option<secrecy::SecretString>,
+    /// Send Web API calls (`views.open`) here instead of https://slack.com/api (tests).
+    pub api_url: Option<String>,
+}
+
+impl SlackSettings {
+    /// The signing secret from the settings, else from `SLACK_SIGNING_SECRET`.
+    pub fn signing_secret(&self) -> Option<secrecy::SecretString> {
+        self.signing_secret
+            .clone()
+            .or_else(|| env_secret("SLACK_SIGNING_SECRET"))
+    }
+
+    /// The bot token from the settings, else from `SLACK_BOT_TOKEN`.
+    pub fn bot_token(&self) -> Option<secrecy::SecretString> {
+        self.bot_token.clone().or_else(|| env_secret("SLACK_BOT_TOKEN"))
+    }
+}
+
+fn env_secret(name: &str) -> Option<secrecy::SecretString> {
+    std::env::var(name)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| secrecy::SecretString::from(t.trim().to_owned()))
 }
 
 /// Discord (`[discord]`). The token is a secret: it comes from `DISCORD_TOKEN` or
@@ -36,17 +91,28 @@ pub struct DiscordSettings {
     /// Send every REST call to this base URL instead of discord.com (an HTTP proxy such as
     /// twilight's http-proxy, or a test's fake Discord).
     pub proxy_url: Option<String>,
+    /// Register slash commands in this guild only (instant, for development); unset
+    /// registers them globally.
+    pub dev_guild_id: Option<u64>,
+    /// Members with this role are tenant admins, besides those with Manage Server.
+    pub admin_role: Option<String>,
+    /// Where status prompts go: "dm" (a direct message to the owner) or "channel" (the
+    /// project's channel, with the owner mentioned).
+    pub prompts: PromptRoute,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptRoute {
+    #[default]
+    Dm,
+    Channel,
 }
 
 impl DiscordSettings {
     /// The token from the settings, else from `DISCORD_TOKEN`.
     pub fn token(&self) -> Option<secrecy::SecretString> {
-        self.token.clone().or_else(|| {
-            std::env::var("DISCORD_TOKEN")
-                .ok()
-                .filter(|t| !t.trim().is_empty())
-                .map(|t| secrecy::SecretString::from(t.trim().to_owned()))
-        })
+        self.token.clone().or_else(|| env_secret("DISCORD_TOKEN"))
     }
 }
 
