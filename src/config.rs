@@ -69,7 +69,9 @@ impl SlackSettings {
 
     /// The bot token from the settings, else from `SLACK_BOT_TOKEN`.
     pub fn bot_token(&self) -> Option<secrecy::SecretString> {
-        self.bot_token.clone().or_else(|| env_secret("SLACK_BOT_TOKEN"))
+        self.bot_token
+            .clone()
+            .or_else(|| env_secret("SLACK_BOT_TOKEN"))
     }
 }
 

@@ -773,11 +773,16 @@ pub struct ParseError(pub String);
 
 /// Parses one line of the command language.
 pub fn parse(text: &str) -> Result<Parsed, ParseError> {
-    let words = split_words(text)?;
+    parse_argv(&split_words(text)?)
+}
+
+/// Parses words already split, as a platform's typed options give them: no quoting rules
+/// apply, so a value may hold anything.
+pub fn parse_argv(words: &[String]) -> Result<Parsed, ParseError> {
     if words.is_empty() {
         return Ok(Parsed::Help(overview()));
     }
-    match parse_words(&words) {
+    match parse_words(words) {
         Ok(line) => match line.command {
             Command::Help { topic } => help(&topic).map(Parsed::Help),
             command => Ok(Parsed::Run(command)),
@@ -877,6 +882,13 @@ pub fn help(topic: &[String]) -> Result<String, ParseError> {
     }
     let mut current = current.clone().bin_name(path.join(" "));
     Ok(current.render_long_help().to_string())
+}
+
+/// The whole clap tree, built: what platforms read to register typed commands.
+pub fn line_command() -> clap::Command {
+    let mut cmd = Line::command();
+    cmd.build();
+    cmd
 }
 
 /// The names of every area and subcommand, for platform registration and tests.

@@ -7,7 +7,7 @@ mod handlers;
 
 use chrono::{DateTime, Utc};
 
-pub use grammar::{parse, Command, ParseError, Parsed};
+pub use grammar::{parse, parse_argv, Command, ParseError, Parsed};
 pub use handlers::run;
 
 use crate::domain::{Invalid, Platform, Tenant};
@@ -69,6 +69,15 @@ pub type Result<T, E = CommandError> = std::result::Result<T, E>;
 #[tracing::instrument(skip(store, ctx), fields(tenant = %ctx.tenant, actor = %ctx.actor.handle))]
 pub async fn execute(store: &Store, ctx: &Ctx, text: &str) -> Result<Reply> {
     match parse(text)? {
+        Parsed::Help(help) => Ok(Reply::new("Help").preformatted(help).ephemeral()),
+        Parsed::Run(command) => run(store, ctx, command).await,
+    }
+}
+
+/// Runs a command given as words (a platform's typed options), with no quoting to undo.
+#[tracing::instrument(skip(store, ctx, words), fields(tenant = %ctx.tenant, actor = %ctx.actor.handle))]
+pub async fn execute_argv(store: &Store, ctx: &Ctx, words: &[String]) -> Result<Reply> {
+    match parse_argv(words)? {
         Parsed::Help(help) => Ok(Reply::new("Help").preformatted(help).ephemeral()),
         Parsed::Run(command) => run(store, ctx, command).await,
     }

@@ -100,7 +100,12 @@ pub async fn ensure_person(
     handle: &str,
     display_name: &str,
 ) -> anyhow::Result<Person> {
-    if let Some(p) = person_by_handle(conn, tenant, handle).await? {
+    if let Some(mut p) = person_by_handle(conn, tenant, handle).await? {
+        // Someone mentioned before they ever acted is known by their id until now.
+        if p.display_name == handle && !display_name.trim().is_empty() && display_name != handle {
+            name_person(conn, tenant, handle, display_name).await?;
+            p.display_name = display_name.trim().to_owned();
+        }
         return Ok(p);
     }
     let row: PersonRow = sqlx::query_as(&format!(
@@ -129,5 +134,29 @@ pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyh
     .execute(&mut *conn)
     .await
     .context("updating a person")?;
+    Ok(())
+}
+
+/// Gives a person first known only by their platform id (mentioned before they ever acted)
+/// the name the platform shows; a name already set stays.
+pub async fn name_person(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    handle: &str,
+    display_name: &str,
+) -> anyhow::Result<()> {
+    let name = display_name.trim();
+    if name.is_empty() || name == handle {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE people SET display_name = ? WHERE tenant = ? AND handle = ? AND display_name = handle",
+    )
+    .bind(name)
+    .bind(tenant.as_str())
+    .bind(handle)
+    .execute(&mut *conn)
+    .await
+    .context("naming a person")?;
     Ok(())
 }

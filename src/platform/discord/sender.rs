@@ -1,12 +1,10 @@
 //! Discord delivery: the outbox sender for channels and DMs, over serenity's HTTP client
-//! (which keeps Discord's rate-limit buckets and waits out 429s). A setting `proxy_url`
-//! sends every REST call to another base URL, as deployments behind an HTTP proxy do, and
-//! as the tests' fake Discord does; the proxy then keeps the rate limits.
+//! (which keeps Discord's rate-limit buckets and waits out 429s).
 
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret, SecretString};
-use serenity::http::{Http, HttpBuilder, HttpError, LightMethod, Request, Route};
+use secrecy::SecretString;
+use serenity::http::{Http, HttpError, LightMethod, Request, Route};
 use serenity::model::id::{ChannelId, UserId};
 
 use crate::outbox::senders::with_reason;
@@ -19,17 +17,8 @@ pub struct DiscordSender {
 
 impl DiscordSender {
     pub fn new(token: &SecretString, proxy_url: Option<&str>) -> Self {
-        let mut builder = HttpBuilder::new(token.expose_secret());
-        if let Some(p) = proxy_url.filter(|p| !p.is_empty()) {
-            // serenity's own rate limiter always calls discord.com; behind a proxy the proxy
-            // keeps the buckets (that is what such proxies are for), and a 429 that still
-            // comes back is retried by the outbox.
-            builder = builder
-                .proxy(p.trim_end_matches('/'))
-                .ratelimiter_disabled(true);
-        }
         Self {
-            http: Arc::new(builder.build()),
+            http: Arc::new(super::http_client(token, proxy_url)),
         }
     }
 
@@ -72,7 +61,8 @@ impl DiscordSender {
             },
             other => return permanent(format!("not a Discord destination: {}", other.kind())),
         };
-        let messages = payloads(&with_reason(&row.reply, &row.reason), &row.nonce);
+        let guild = guild_of(&row.tenant);
+        let messages = payloads(&with_reason(&row.reply, &row.reason), &row.nonce, guild);
         let mut sent = row.parts_sent;
         for (i, body) in messages.iter().enumerate().skip(row.parts_sent as usize) {
             let request = Request::new(
@@ -114,12 +104,20 @@ fn permanent(error: String) -> SendOutcome {
     SendOutcome::Permanent { error }
 }
 
-/// The JSON bodies of `POST /channels/{id}/messages` for a reply. Embeds never notify
-/// anyone, so the people a reply names (its typed mentions, already the only ones in
-/// `allowed_mentions`) are also written in the first message's content: that is the ping.
-/// Each part carries a nonce with `enforce_nonce`, so Discord drops a resend of a part it
-/// already has.
-pub fn payloads(reply: &Reply, nonce: &str) -> Vec<serde_json::Value> {
+/// The guild of a Discord tenant.
+pub(super) fn guild_of(tenant: &crate::domain::Tenant) -> Option<u64> {
+    tenant
+        .as_str()
+        .strip_prefix("discord:")
+        .and_then(|g| g.parse().ok())
+}
+
+/// The messages of a reply as Discord JSON. Embeds never notify anyone, so the people a
+/// reply names (its typed mentions, already the only ones in `allowed_mentions`) are also
+/// written in the first message's content: that is the ping. Buttons carry the guild in
+/// their custom id (`{guild}:{action}`), so a click in a DM finds its program's guild, and
+/// still works after a restart.
+pub fn messages(reply: &Reply, guild: Option<u64>) -> Vec<serde_json::Value> {
     let messages = discord::render(reply);
     let pings: Vec<String> = reply
         .mentions()
@@ -140,7 +138,30 @@ pub fn payloads(reply: &Reply, nonce: &str) -> Vec<serde_json::Value> {
                     m.content = content;
                 }
             }
-            let mut v = serde_json::to_value(&m).unwrap_or_default();
+            if let Some(g) = guild {
+                for button in m
+                    .components
+                    .iter_mut()
+                    .flat_map(|r| r.components.iter_mut())
+                {
+                    let id = format!("{g}:{}", button.custom_id);
+                    if id.chars().count() <= discord::CUSTOM_ID_MAX {
+                        button.custom_id = id;
+                    }
+                }
+            }
+            serde_json::to_value(&m).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The JSON bodies of `POST /channels/{id}/messages` for a reply: [`messages`], each part
+/// with a nonce and `enforce_nonce`, so Discord drops a resend of a part it already has.
+pub fn payloads(reply: &Reply, nonce: &str, guild: Option<u64>) -> Vec<serde_json::Value> {
+    messages(reply, guild)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
             if let Some(obj) = v.as_object_mut() {
                 // Nonces are at most 25 characters; each part gets its own.
                 let base: String = nonce.chars().take(22).collect();

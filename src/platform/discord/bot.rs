@@ -1,0 +1,988 @@
+//! The gateway side: poise slash commands built from [`super::slash`], buttons and modals
+//! for status prompts, autocomplete of keys. Handlers only turn options into the core's
+//! words and render its reply; the core decides everything else.
+//!
+//! The tenant is the guild. A click in a DM finds its guild in the button's custom id
+//! (`{guild}:status:atlas:api:amber`), which is all a click needs, so buttons keep working
+//! after a restart.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+use serenity::http::{Http, HttpBuilder, LightMethod, Request, Route};
+use tokio::sync::{watch, Notify};
+
+use super::sender::messages;
+use super::slash::{self, Complete, Given, Kind, SlashCommand, SlashOption};
+use crate::clock::Clock;
+use crate::command::{self, Actor, CommandError, Ctx};
+use crate::config::DiscordSettings;
+use crate::domain::{Key, Platform, Tenant};
+use crate::reply::{Reply, Tone};
+use crate::store::{self, Store};
+
+type Error = anyhow::Error;
+type AppCtx<'a> = poise::ApplicationContext<'a, Bot, Error>;
+
+/// Interaction response types and flags (Discord's numbers).
+const CHANNEL_MESSAGE: u8 = 4;
+const DEFERRED_CHANNEL_MESSAGE: u8 = 5;
+const MODAL: u8 = 9;
+const EPHEMERAL: u64 = 1 << 6;
+/// Modal titles and text-input labels are at most 45 characters.
+const MODAL_TITLE_MAX: usize = 45;
+
+/// An HTTP client for Discord's REST API, or for the proxy named in the settings.
+pub fn http_client(token: &SecretString, proxy_url: Option<&str>) -> Http {
+    let mut builder = HttpBuilder::new(token.expose_secret());
+    if let Some(p) = proxy_url.filter(|p| !p.is_empty()) {
+        // serenity's own rate limiter always calls discord.com; behind a proxy the proxy
+        // keeps the buckets (that is what such proxies are for), and a 429 that still comes
+        // back is retried by the outbox.
+        builder = builder
+            .proxy(p.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    builder.build()
+}
+
+/// Counts handlers at work, so a stop can wait for them.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+struct InFlightGuard<'a>(&'a InFlight);
+
+impl InFlight {
+    fn enter(&self) -> InFlightGuard<'_> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(self)
+    }
+
+    async fn wait_idle(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.idle.notified();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.count.load(Ordering::SeqCst) == 0;
+            }
+        }
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct Bot {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    commands: Vec<SlashCommand>,
+    admin_role: Option<String>,
+    /// Guild → the admin role's id, when the setting names a role rather than giving its id.
+    role_ids: Mutex<HashMap<u64, (Instant, Option<u64>)>>,
+    in_flight: Arc<InFlight>,
+}
+
+/// A running bot, for whoever started it: stop it and wait.
+pub struct BotHandle {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl BotHandle {
+    /// Stops taking interactions, lets the ones in flight finish, and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.context("the Discord bot's task")?
+    }
+}
+
+impl Bot {
+    /// Connects in the background; see [`Bot::run`].
+    pub fn spawn(
+        settings: DiscordSettings,
+        token: SecretString,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> BotHandle {
+        let (stop, stopped) = watch::channel(false);
+        let task =
+            tokio::spawn(async move { Bot::run(&settings, &token, store, clock, stopped).await });
+        BotHandle { stop, task }
+    }
+
+    /// Connects to the gateway with the `GUILDS` intent only, registers the slash commands
+    /// (in `dev_guild_id` if set, else globally) and handles interactions until `shutdown`
+    /// turns true; then it waits for the handlers in flight.
+    pub async fn run(
+        settings: &DiscordSettings,
+        token: &SecretString,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let commands = slash::commands();
+        let in_flight = Arc::new(InFlight::default());
+        let bot = Bot {
+            store,
+            clock,
+            commands: commands.clone(),
+            admin_role: settings.admin_role.clone().filter(|r| !r.trim().is_empty()),
+            role_ids: Mutex::new(HashMap::new()),
+            in_flight: in_flight.clone(),
+        };
+        let dev_guild = settings.dev_guild_id;
+        let framework = poise::Framework::builder()
+            .options(poise::FrameworkOptions {
+                commands: commands.iter().map(poise_command).collect(),
+                event_handler: |fw, event| Box::pin(on_event(fw, event)),
+                on_error: |e| Box::pin(on_error(e)),
+                ..Default::default()
+            })
+            .initialize_owners(false)
+            .setup(move |ctx, ready, framework| {
+                Box::pin(async move {
+                    let cmds = &framework.options().commands;
+                    match dev_guild {
+                        Some(g) => {
+                            poise::builtins::register_in_guild(ctx, cmds, serenity::GuildId::new(g))
+                                .await?
+                        }
+                        None => poise::builtins::register_globally(ctx, cmds).await?,
+                    }
+                    tracing::info!(
+                        user = %ready.user.name,
+                        guilds = ready.guilds.len(),
+                        commands = cmds.len(),
+                        "connected to Discord"
+                    );
+                    Ok(bot)
+                })
+            })
+            .build();
+        let http = http_client(token, settings.proxy_url.as_deref());
+        let mut client =
+            serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+                .framework(framework)
+                .await
+                .context("starting the Discord client")?;
+        let shards = client.shard_manager.clone();
+        let watcher = tokio::spawn(async move {
+            while !*shutdown.borrow() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+            shards.shutdown_all().await;
+        });
+        let outcome = client.start().await.context("the Discord gateway");
+        watcher.abort();
+        if !in_flight.wait_idle(Duration::from_secs(20)).await {
+            tracing::warn!("stopped with Discord interactions still in flight");
+        }
+        outcome
+    }
+
+    fn ctx(&self, guild: u64, actor: Actor, channel: Option<String>) -> Ctx {
+        Ctx {
+            tenant: Tenant::discord(guild),
+            platform: Platform::Discord,
+            actor,
+            channel,
+            now: self.clock.now(),
+        }
+    }
+
+    /// Tenant admin: Manage Server (or Administrator), or the configured role.
+    async fn is_admin(&self, http: &Http, guild: u64, member: &serenity::Member) -> bool {
+        let perms = member.permissions.unwrap_or_default();
+        if perms.manage_guild() || perms.administrator() {
+            return true;
+        }
+        let Some(role) = &self.admin_role else {
+            return false;
+        };
+        let id = match role.parse::<u64>() {
+            Ok(id) => Some(id),
+            Err(_) => self.role_id(http, guild, role).await,
+        };
+        id.is_some_and(|id| member.roles.iter().any(|r| r.get() == id))
+    }
+
+    /// The id of the role named `name` in a guild, looked up at most every ten minutes.
+    async fn role_id(&self, http: &Http, guild: u64, name: &str) -> Option<u64> {
+        if let Some((at, id)) = self.role_ids.lock().ok()?.get(&guild) {
+            if at.elapsed() < Duration::from_secs(600) {
+                return *id;
+            }
+        }
+        let id = match http.get_guild_roles(serenity::GuildId::new(guild)).await {
+            Ok(roles) => roles
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(name))
+                .map(|r| r.id.get()),
+            Err(e) => {
+                tracing::warn!(guild, error = %e, "could not read the guild's roles");
+                return None;
+            }
+        };
+        if let Ok(mut cache) = self.role_ids.lock() {
+            cache.insert(guild, (Instant::now(), id));
+        }
+        id
+    }
+}
+
+/// One poise command per area, with its verbs as subcommands; all share one action.
+fn poise_command(c: &SlashCommand) -> poise::Command<Bot, Error> {
+    poise::Command {
+        name: c.name.clone().into(),
+        qualified_name: c.name.clone().into(),
+        identifying_name: c.name.clone().into(),
+        source_code_name: c.name.clone().into(),
+        description: Some(c.description.clone().into()),
+        slash_action: Some(|ctx| Box::pin(on_slash(ctx))),
+        parameters: c.options.iter().map(poise_parameter).collect(),
+        subcommands: c.subcommands.iter().map(poise_command).collect(),
+        subcommand_required: !c.subcommands.is_empty(),
+        interaction_context: Some(vec![serenity::InteractionContext::Guild]),
+        ..Default::default()
+    }
+}
+
+fn poise_parameter(o: &SlashOption) -> poise::CommandParameter<Bot, Error> {
+    type Setter = fn(serenity::CreateCommandOption) -> serenity::CreateCommandOption;
+    let type_setter: Setter = match o.kind {
+        Kind::Text => |b| b.kind(serenity::CommandOptionType::String).max_length(4000),
+        Kind::Flag => |b| b.kind(serenity::CommandOptionType::Boolean),
+        Kind::User => |b| b.kind(serenity::CommandOptionType::User),
+        Kind::Choice => |b| b.kind(serenity::CommandOptionType::Integer),
+        Kind::Integer { min: 1, max: 5 } => |b| {
+            b.kind(serenity::CommandOptionType::Integer)
+                .min_int_value(1)
+                .max_int_value(5)
+        },
+        Kind::Integer { .. } => |b| {
+            b.kind(serenity::CommandOptionType::Integer)
+                .min_int_value(1)
+                .max_int_value(u64::from(u16::MAX))
+        },
+    };
+    type Completer = for<'a> fn(
+        AppCtx<'a>,
+        &'a str,
+    ) -> poise::BoxFuture<'a, serenity::CreateAutocompleteResponse>;
+    let autocomplete_callback: Option<Completer> = o.complete.map(|c| -> Completer {
+        match c {
+            Complete::Program => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Program)),
+            Complete::Key => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Key)),
+            Complete::Project => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Project)),
+            Complete::Milestone => {
+                |ctx, partial| Box::pin(complete(ctx, partial, Complete::Milestone))
+            }
+            Complete::Number => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Number)),
+        }
+    });
+    poise::CommandParameter {
+        name: o.name.clone().into(),
+        name_localizations: Default::default(),
+        description: Some(o.description.clone().into()),
+        description_localizations: Default::default(),
+        required: o.required,
+        channel_types: None,
+        choices: o
+            .choices
+            .iter()
+            .map(|w| poise::CommandParameterChoice {
+                name: (*w).into(),
+                localizations: Default::default(),
+                __non_exhaustive: (),
+            })
+            .collect(),
+        type_setter: Some(type_setter),
+        autocomplete_callback,
+        __non_exhaustive: (),
+    }
+}
+
+/// (option name, value) pairs, and (user id, display name) of the users picked.
+type Options = (Vec<(String, Given)>, Vec<(String, String)>);
+
+fn given(args: &[serenity::ResolvedOption<'_>]) -> Options {
+    let mut out = Vec::new();
+    let mut names = Vec::new();
+    for a in args {
+        let value = match &a.value {
+            serenity::ResolvedValue::String(s) => Given::Text((*s).to_owned()),
+            serenity::ResolvedValue::Integer(i) => Given::Integer(*i),
+            serenity::ResolvedValue::Boolean(b) => Given::Flag(*b),
+            serenity::ResolvedValue::User(u, m) => {
+                let name = m
+                    .and_then(|m| m.nick.clone())
+                    .or_else(|| u.global_name.clone())
+                    .unwrap_or_else(|| u.name.clone());
+                names.push((u.id.to_string(), name));
+                Given::User(u.id.to_string())
+            }
+            serenity::ResolvedValue::Unresolved(serenity::Unresolved::User(id)) => {
+                Given::User(id.to_string())
+            }
+            serenity::ResolvedValue::Number(n) => Given::Text(n.to_string()),
+            _ => continue,
+        };
+        out.push((a.name.to_owned(), value));
+    }
+    (out, names)
+}
+
+/// Every slash command lands here.
+async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, Error>> {
+    let bot = ctx.data();
+    let _working = bot.in_flight.enter();
+    let started = Instant::now();
+    let interaction = ctx.interaction;
+    let http = ctx.serenity_context().http.as_ref();
+    let path: Vec<&str> = ctx.command_tree.iter().map(|c| c.name.as_ref()).collect();
+    let responder = Responder::new(
+        interaction.id.get(),
+        &interaction.token,
+        interaction.application_id.get(),
+    );
+    let (given, names) = given(ctx.args);
+    let argv = match slash::argv(&bot.commands, &path, &given) {
+        Ok(w) => w,
+        Err(msg) => {
+            responder.refuse(http, &msg).await;
+            return Ok(());
+        }
+    };
+    let Some(guild) = interaction.guild_id.map(|g| g.get()) else {
+        responder
+            .refuse(
+                http,
+                "Drumbeat's commands work in a server's channels, where the program lives.",
+            )
+            .await;
+        return Ok(());
+    };
+    // Digests, reports and paths may take longer than Discord's 3 seconds: say so first.
+    let deferred = slash::is_slow(path[0]);
+    if deferred {
+        if let Err(e) = responder.defer(http).await {
+            tracing::warn!(error = %e, "could not defer a Discord interaction");
+            return Ok(());
+        }
+    }
+    let member = interaction.member.as_deref();
+    let actor = Actor {
+        handle: interaction.user.id.to_string(),
+        display_name: display_name(&interaction.user, member),
+        is_admin: match member {
+            Some(m) => bot.is_admin(http, guild, m).await,
+            None => false,
+        },
+    };
+    let cctx = bot.ctx(guild, actor, Some(interaction.channel_id.to_string()));
+    let outcome = command::execute_argv(&bot.store, &cctx, &argv).await;
+    if outcome.is_ok() && !names.is_empty() {
+        if let Err(e) = name_people(&bot.store, &cctx.tenant, &names).await {
+            tracing::warn!(error = %e, "could not record Discord display names");
+        }
+    }
+    responder.answer(http, guild, outcome, deferred).await;
+    tracing::debug!(
+        command = %path.join(" "),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "slash command answered"
+    );
+    Ok(())
+}
+
+fn display_name(user: &serenity::User, member: Option<&serenity::Member>) -> String {
+    member
+        .and_then(|m| m.nick.clone())
+        .or_else(|| user.global_name.clone())
+        .unwrap_or_else(|| user.name.clone())
+}
+
+/// People first known by their id (mentioned before they ever spoke) get their name.
+async fn name_people(
+    store: &Store,
+    tenant: &Tenant,
+    names: &[(String, String)],
+) -> anyhow::Result<()> {
+    let mut tx = store.write().await?;
+    for (handle, name) in names {
+        store::name_person(&mut tx, tenant, handle, name).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Answers one interaction: the first message as the interaction's response (or as the
+/// edit of a deferred one), the rest as follow-ups.
+struct Responder<'a> {
+    interaction: u64,
+    token: &'a str,
+    application: u64,
+}
+
+impl<'a> Responder<'a> {
+    fn new(interaction: u64, token: &'a str, application: u64) -> Self {
+        Self {
+            interaction,
+            token,
+            application,
+        }
+    }
+
+    async fn post(
+        &self,
+        http: &Http,
+        route: Route<'_>,
+        method: LightMethod,
+        body: &Value,
+    ) -> anyhow::Result<()> {
+        let request = Request::new(route, method).body(Some(serde_json::to_vec(body)?));
+        http.request(request).await?;
+        Ok(())
+    }
+
+    async fn callback(&self, http: &Http, body: Value) -> anyhow::Result<()> {
+        self.post(
+            http,
+            Route::InteractionResponse {
+                interaction_id: serenity::InteractionId::new(self.interaction),
+                token: self.token,
+            },
+            LightMethod::Post,
+            &body,
+        )
+        .await
+    }
+
+    async fn defer(&self, http: &Http) -> anyhow::Result<()> {
+        self.callback(http, json!({ "type": DEFERRED_CHANNEL_MESSAGE }))
+            .await
+    }
+
+    async fn followup(&self, http: &Http, body: &Value) -> anyhow::Result<()> {
+        self.post(
+            http,
+            Route::WebhookFollowupMessages {
+                application_id: serenity::ApplicationId::new(self.application),
+                token: self.token,
+            },
+            LightMethod::Post,
+            body,
+        )
+        .await
+    }
+
+    /// A user error, shown only to the one who asked.
+    async fn refuse(&self, http: &Http, msg: &str) {
+        let body = json!({ "type": CHANNEL_MESSAGE, "data": error_message(msg) });
+        if let Err(e) = self.callback(http, body).await {
+            tracing::warn!(error = %e, "could not answer a Discord interaction");
+        }
+    }
+
+    async fn answer(
+        &self,
+        http: &Http,
+        guild: u64,
+        outcome: command::Result<Reply>,
+        deferred: bool,
+    ) {
+        let parts: Vec<Value> = match outcome {
+            Ok(reply) => {
+                let ephemeral = reply.ephemeral;
+                messages(&reply, Some(guild))
+                    .into_iter()
+                    .map(|mut m| {
+                        if ephemeral {
+                            m["flags"] = EPHEMERAL.into();
+                        }
+                        m
+                    })
+                    .collect()
+            }
+            Err(CommandError::User(msg)) => vec![error_message(&msg)],
+            Err(CommandError::Internal(e)) => {
+                let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+                tracing::error!(error_id = %id, error = format!("{e:#}"), "command failed");
+                vec![error_message(&format!(
+                    "Something went wrong on our side; nothing was changed. Error id `{id}` is in the log."
+                ))]
+            }
+        };
+        let result = async {
+            let mut rest = parts.iter();
+            if let Some(first) = rest.next() {
+                let private = first.get("flags").is_some();
+                if deferred && private {
+                    // The deferred answer is public; a private one replaces it.
+                    let original = Route::WebhookOriginalInteractionResponse {
+                        application_id: serenity::ApplicationId::new(self.application),
+                        token: self.token,
+                    };
+                    self.post(http, original, LightMethod::Delete, &json!({}))
+                        .await?;
+                    self.followup(http, first).await?;
+                } else if deferred {
+                    let original = Route::WebhookOriginalInteractionResponse {
+                        application_id: serenity::ApplicationId::new(self.application),
+                        token: self.token,
+                    };
+                    self.post(http, original, LightMethod::Patch, first).await?;
+                } else {
+                    self.callback(http, json!({ "type": CHANNEL_MESSAGE, "data": first }))
+                        .await?;
+                }
+            }
+            for part in rest {
+                self.followup(http, part).await?;
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not answer a Discord interaction");
+        }
+    }
+}
+
+/// A private message for an error: plain content, pinging nobody.
+fn error_message(msg: &str) -> Value {
+    let reply = Reply::new("Not done")
+        .tone(Tone::Warning)
+        .paragraph(crate::reply::Text::plain(msg));
+    let mut m = messages(&reply, None)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| json!({}));
+    m["flags"] = EPHEMERAL.into();
+    m
+}
+
+async fn on_error(error: poise::FrameworkError<'_, Bot, Error>) {
+    match error {
+        poise::FrameworkError::Setup { error, .. } => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "could not set up the Discord bot"
+            )
+        }
+        other => tracing::warn!(error = %other, "Discord framework error"),
+    }
+}
+
+/// Buttons and modals; poise handles slash commands and autocomplete itself.
+async fn on_event(
+    fw: poise::FrameworkContext<'_, Bot, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let serenity::FullEvent::InteractionCreate { interaction } = event else {
+        return Ok(());
+    };
+    let bot = fw.user_data;
+    let http = fw.serenity_context.http.as_ref();
+    match interaction {
+        serenity::Interaction::Component(c) => {
+            let _working = bot.in_flight.enter();
+            on_button(bot, http, c).await;
+        }
+        serenity::Interaction::Modal(m) => {
+            let _working = bot.in_flight.enter();
+            on_modal(bot, http, m).await;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// What a button's custom id says: `{guild}:{action}`, the action being one of
+/// `status:PROGRAM:PROJECT:RAG`, `dep:PROGRAM:N:deliver`, `dep:PROGRAM:N:snooze`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ButtonId {
+    pub guild: Option<u64>,
+    pub action: Vec<String>,
+}
+
+impl ButtonId {
+    pub(crate) fn parse(raw: &str) -> Self {
+        let mut parts: Vec<String> = raw.split(':').map(str::to_owned).collect();
+        let guild = parts.first().and_then(|g| g.parse::<u64>().ok());
+        if guild.is_some() {
+            parts.remove(0);
+        }
+        Self {
+            guild,
+            action: parts,
+        }
+    }
+
+    /// The command a button runs straight away, if it is not one that asks for more.
+    fn command(&self) -> Option<Vec<String>> {
+        let a: Vec<&str> = self.action.iter().map(String::as_str).collect();
+        match a.as_slice() {
+            ["dep", program, n, "deliver"] => Some(words(&["dep", "deliver", program, n])),
+            ["dep", program, n, "snooze"] => {
+                Some(words(&["dep", "snooze", program, n, "--until", "+1w"]))
+            }
+            _ => None,
+        }
+    }
+
+    /// `status:PROGRAM:PROJECT:RAG`, checked.
+    fn status(&self) -> Option<(Key, Key, crate::domain::Rag)> {
+        match self.action.as_slice() {
+            [kind, program, project, rag] if kind == "status" => Some((
+                Key::parse(program).ok()?,
+                Key::parse(project).ok()?,
+                crate::domain::Rag::parse(rag).ok()?,
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn words(w: &[&str]) -> Vec<String> {
+    w.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The guild a click belongs to: the interaction's, or (in a DM) the button's.
+fn guild_for(id: &ButtonId, interaction_guild: Option<serenity::GuildId>) -> Option<u64> {
+    match (interaction_guild.map(|g| g.get()), id.guild) {
+        // A button from another guild's message cannot act here.
+        (Some(here), Some(from)) if here != from => None,
+        (Some(here), _) => Some(here),
+        (None, from) => from,
+    }
+}
+
+async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction) {
+    let responder = Responder::new(c.id.get(), &c.token, c.application_id.get());
+    let id = ButtonId::parse(&c.data.custom_id);
+    let Some(guild) = guild_for(&id, c.guild_id) else {
+        responder
+            .refuse(http, "This button belongs to another server's program.")
+            .await;
+        return;
+    };
+    if let Some((program, project, rag)) = id.status() {
+        let title = format!("{project} in {program}: {}", capitalised(rag.as_str()));
+        let input = |custom_id: &str, label: &str, required: bool, placeholder: &str| {
+            json!({ "type": 1, "components": [{
+                "type": 4, "custom_id": custom_id, "style": 2, "label": label,
+                "required": required, "max_length": 4000, "placeholder": placeholder,
+            }]})
+        };
+        let body = json!({ "type": MODAL, "data": {
+            "custom_id": format!("{guild}:status:{program}:{project}:{}", rag.as_str()),
+            "title": cut_chars(&title, MODAL_TITLE_MAX),
+            "components": [
+                input("summary", "Summary", true, "Where things stand this week"),
+                input("blockers", "Blockers", false, "What is in the way, if anything"),
+                input("next", "Next steps", false, "What happens next"),
+            ],
+        }});
+        if let Err(e) = responder.callback(http, body).await {
+            tracing::warn!(error = %e, "could not open the status form");
+        }
+        return;
+    }
+    let Some(argv) = id.command() else {
+        responder
+            .refuse(
+                http,
+                "This button is from an older message and does nothing now.",
+            )
+            .await;
+        return;
+    };
+    let actor = clicker(
+        bot,
+        http,
+        guild,
+        &c.user,
+        c.member.as_ref(),
+        c.guild_id.is_some(),
+    )
+    .await;
+    let ctx = bot.ctx(guild, actor, Some(c.channel_id.to_string()));
+    let outcome = command::execute_argv(&bot.store, &ctx, &argv).await;
+    responder
+        .answer(http, guild, outcome.map(Reply::ephemeral), false)
+        .await;
+}
+
+async fn clicker(
+    bot: &Bot,
+    http: &Http,
+    guild: u64,
+    user: &serenity::User,
+    member: Option<&serenity::Member>,
+    in_guild: bool,
+) -> Actor {
+    Actor {
+        handle: user.id.to_string(),
+        display_name: display_name(user, member),
+        is_admin: match member {
+            Some(m) if in_guild => bot.is_admin(http, guild, m).await,
+            _ => false,
+        },
+    }
+}
+
+async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction) {
+    let responder = Responder::new(m.id.get(), &m.token, m.application_id.get());
+    let id = ButtonId::parse(&m.data.custom_id);
+    let (Some(guild), Some((program, project, rag))) = (guild_for(&id, m.guild_id), id.status())
+    else {
+        responder
+            .refuse(http, "This form is not one Drumbeat knows.")
+            .await;
+        return;
+    };
+    let mut fields: HashMap<&str, &str> = HashMap::new();
+    for row in &m.data.components {
+        for c in &row.components {
+            if let serenity::ActionRowComponent::InputText(t) = c {
+                if let Some(v) = t.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                    fields.insert(t.custom_id.as_str(), v);
+                }
+            }
+        }
+    }
+    let mut argv = words(&["status", "post", program.as_str(), project.as_str()]);
+    argv.push(format!("--rag={}", rag.as_str()));
+    argv.push(format!(
+        "--summary={}",
+        fields.get("summary").copied().unwrap_or_default()
+    ));
+    for (field, long) in [("blockers", "blockers"), ("next", "next")] {
+        if let Some(v) = fields.get(field) {
+            argv.push(format!("--{long}={v}"));
+        }
+    }
+    let actor = clicker(
+        bot,
+        http,
+        guild,
+        &m.user,
+        m.member.as_ref(),
+        m.guild_id.is_some(),
+    )
+    .await;
+    let ctx = bot.ctx(guild, actor, Some(m.channel_id.to_string()));
+    let outcome = command::execute_argv(&bot.store, &ctx, &argv).await;
+    responder
+        .answer(http, guild, outcome.map(Reply::ephemeral), false)
+        .await;
+}
+
+fn capitalised(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn cut_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Autocomplete: programs of the guild, or keys and numbers of the program named in the
+/// other options (or bound to the channel). Up to 25, matching what was typed so far.
+async fn complete(
+    ctx: AppCtx<'_>,
+    partial: &str,
+    what: Complete,
+) -> serenity::CreateAutocompleteResponse {
+    let bot = ctx.data();
+    let mut response = serenity::CreateAutocompleteResponse::new();
+    let Some(guild) = ctx.interaction.guild_id.map(|g| g.get()) else {
+        return response;
+    };
+    let tenant = Tenant::discord(guild);
+    let area = ctx
+        .command_tree
+        .first()
+        .map(|c| c.name.to_string())
+        .unwrap_or_default();
+    let program = ctx.args.iter().find_map(|a| match (&a.value, a.name) {
+        (serenity::ResolvedValue::String(s), "program") => Some((*s).to_owned()),
+        _ => None,
+    });
+    let channel = ctx.interaction.channel_id.to_string();
+    match choices(
+        &bot.store,
+        &tenant,
+        &channel,
+        program.as_deref(),
+        &area,
+        what,
+        partial,
+    )
+    .await
+    {
+        Ok(list) => {
+            for (name, value) in list.into_iter().take(25) {
+                response = response.add_string_choice(cut_chars(&name, 100), value);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "autocomplete failed"),
+    }
+    response
+}
+
+async fn choices(
+    store: &Store,
+    tenant: &Tenant,
+    channel: &str,
+    program: Option<&str>,
+    area: &str,
+    what: Complete,
+    partial: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let partial = partial.trim().to_ascii_lowercase();
+    let matches = |key: &str, label: &str| {
+        partial.is_empty()
+            || key.to_ascii_lowercase().contains(&partial)
+            || label.to_ascii_lowercase().contains(&partial)
+    };
+    let mut tx = store.read().await?;
+    let mut out = Vec::new();
+    if what == Complete::Program {
+        for p in store::list_programs(&mut tx, tenant).await? {
+            if !p.archived && matches(p.key.as_str(), p.name.as_str()) {
+                out.push((
+                    format!("{} · {}", p.key, p.name.as_str()),
+                    p.key.to_string(),
+                ));
+            }
+        }
+        tx.commit().await?;
+        return Ok(out);
+    }
+    let key = match program.map(Key::parse) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(_)) => None,
+        None => store::bound_program(&mut tx, tenant, channel).await?,
+    };
+    let Some(key) = key else {
+        return Ok(out);
+    };
+    let Some((scope, _)) = store::find_program(&mut tx, tenant, &key).await? else {
+        return Ok(out);
+    };
+    if matches!(what, Complete::Project | Complete::Key) {
+        for p in store::projects(&mut tx, &scope).await? {
+            if !p.removed && matches(p.key.as_str(), p.name.as_str()) {
+                out.push((
+                    format!("{} · {}", p.key, p.name.as_str()),
+                    p.key.to_string(),
+                ));
+            }
+        }
+    }
+    if matches!(what, Complete::Milestone | Complete::Key) {
+        for m in store::milestones(&mut tx, &scope).await? {
+            if m.state == crate::domain::MilestoneState::Planned
+                && matches(m.key.as_str(), m.title.as_str())
+            {
+                out.push((
+                    format!("{} · {}", m.key, m.title.as_str()),
+                    m.key.to_string(),
+                ));
+            }
+        }
+    }
+    if what == Complete::Number {
+        let numbered: Vec<(i64, String)> = match area {
+            "dep" => store::dependencies(&mut tx, &scope)
+                .await?
+                .into_iter()
+                .map(|d| (d.number, d.what.as_str().to_owned()))
+                .collect(),
+            "risk" => store::risks(&mut tx, &scope)
+                .await?
+                .into_iter()
+                .map(|r| (r.number, r.title.as_str().to_owned()))
+                .collect(),
+            "decision" => store::decisions(&mut tx, &scope)
+                .await?
+                .into_iter()
+                .map(|d| (d.number, d.title.as_str().to_owned()))
+                .collect(),
+            _ => vec![],
+        };
+        for (n, label) in numbered {
+            if matches(&n.to_string(), &label) {
+                out.push((format!("{n} · {label}"), n.to_string()));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn button_ids_carry_the_guild_and_what_to_do() {
+        let id = ButtonId::parse("42:status:atlas:api:amber");
+        assert_eq!(id.guild, Some(42));
+        let (program, project, rag) = id.status().unwrap();
+        assert_eq!(
+            (program.as_str(), project.as_str(), rag.as_str()),
+            ("atlas", "api", "amber")
+        );
+        assert_eq!(
+            ButtonId::parse("42:dep:atlas:3:snooze").command().unwrap(),
+            ["dep", "snooze", "atlas", "3", "--until", "+1w"]
+        );
+        // Without a guild (a reply's button in a channel), the interaction's guild counts.
+        let local = ButtonId::parse("status:atlas:api:red");
+        assert_eq!(local.guild, None);
+        assert_eq!(guild_for(&local, Some(serenity::GuildId::new(7))), Some(7));
+        // A button of one guild cannot act in another.
+        assert_eq!(guild_for(&id, Some(serenity::GuildId::new(7))), None);
+        assert_eq!(guild_for(&id, None), Some(42));
+        for bad in [
+            "status:atlas:api:purple",
+            "status:BAD KEY:api:red",
+            "nope",
+            "42:dep:atlas:3",
+            "42:dep:atlas:3:frobnicate",
+        ] {
+            let b = ButtonId::parse(bad);
+            assert!(b.status().is_none() && b.command().is_none(), "{bad}");
+        }
+    }
+}
