@@ -227,10 +227,11 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 &settings.delivery,
                 drumbeat::outbox::ConsoleSink::Stdout,
             )?;
-            if let Some(token) = settings.discord.token() {
+            let discord_token = settings.discord.token();
+            if let Some(token) = &discord_token {
                 // Messages to Discord channels and DMs go out over its REST API.
                 senders = senders.with_discord(drumbeat::platform::discord::DiscordSender::new(
-                    &token,
+                    token,
                     settings.discord.proxy_url.as_deref(),
                 ));
             }
@@ -259,8 +260,32 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 let stopped = stopped.clone();
                 tokio::spawn(async move { scheduler.run(stopped).await })
             };
+            // Slash commands, buttons and modals come in over the gateway.
+            let gateway = discord_token.map(|token| {
+                let (settings, store, clock, stopped) = (
+                    settings.discord.clone(),
+                    store.clone(),
+                    clock.clone(),
+                    stopped.clone(),
+                );
+                tokio::spawn(async move {
+                    drumbeat::platform::discord::Bot::run(&settings, &token, store, clock, stopped)
+                        .await
+                })
+            });
             let delivering = tokio::spawn(async move { worker.run(stopped).await });
             let (scheduled, delivered) = tokio::join!(scheduling, delivering);
+            if let Some(gateway) = gateway {
+                match gateway.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(error = format!("{e:#}"), "the Discord gateway stopped")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the Discord gateway stopped unexpectedly")
+                    }
+                }
+            }
             if let Err(e) = scheduled {
                 tracing::error!(error = %e, "the scheduler stopped unexpectedly");
             }

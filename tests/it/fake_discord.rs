@@ -1,19 +1,46 @@
-//! A fake Discord REST API on 127.0.0.1:0, for the outbox's Discord sender: DM channels
-//! and channel messages. It is strict: a route it does not serve, or a message Discord would
-//! refuse (any limit of `reply::discord::violations`, `allowed_mentions` that could ping
-//! roles or everyone), is recorded as unexpected and answered 400/404 as Discord would.
+//! A fake Discord on 127.0.0.1: the REST API (DM channels, channel messages, command
+//! registration, interaction callbacks and follow-ups, guild roles) and the gateway (HELLO,
+//! IDENTIFY, HEARTBEAT/ACK, READY, then the INTERACTION_CREATE events a test sends).
+//!
+//! It is strict: a route it does not serve, a message Discord would refuse (any limit of
+//! `reply::discord::violations`, `allowed_mentions` that could ping roles or everyone), a
+//! command registration outside Discord's limits, a modal outside its limits, or a callback
+//! after the 3 s an interaction token lives, is recorded as unexpected and answered as
+//! Discord would (400, or 404 "Unknown interaction").
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use drumbeat::reply::discord;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+pub const APP: &str = "900000000000000001";
+pub const BOT: &str = "900000000000000002";
+/// Discord's `MANAGE_GUILD` permission bit.
+pub const MANAGE_GUILD: u64 = 1 << 5;
+
+/// How long an interaction token accepts its first response.
+const CALLBACK_DEADLINE: Duration = Duration::from_secs(3);
+
+/// What the bot sent for one interaction.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The callback body (`{type, data}`).
+    pub callback: Value,
+    /// From dispatching the event to the callback's arrival.
+    pub latency: Duration,
+}
 
 #[derive(Default)]
 struct Inner {
@@ -24,12 +51,36 @@ struct Inner {
     /// Recipient ids of DM channels opened.
     dms: Mutex<Vec<String>>,
     unexpected: Mutex<Vec<String>>,
+    /// (guild id or None for global, commands) of every registration.
+    registrations: Mutex<Vec<(Option<String>, Value)>>,
+    /// Interaction token → when it was dispatched.
+    dispatched: Mutex<HashMap<String, Instant>>,
+    /// Interaction token → its exchange.
+    callbacks: Mutex<HashMap<String, Exchange>>,
+    /// Interaction token → (method, body) of follow-ups and edits of the original.
+    webhooks: Mutex<HashMap<String, Vec<(String, Value)>>>,
+    /// Guild id → its roles (`[{id, name}]`).
+    roles: Mutex<HashMap<String, Vec<(String, String)>>>,
+    /// IDENTIFY payloads received.
+    identified: Mutex<Vec<Value>>,
+    /// The current gateway session's event sender.
+    gateway: Mutex<Option<mpsc::UnboundedSender<Value>>>,
+    changed: Notify,
+    ws_url: Mutex<String>,
+}
+
+impl Inner {
+    fn unexpected(&self, what: String) {
+        self.unexpected.lock().unwrap().push(what);
+    }
 }
 
 pub struct FakeDiscord {
     addr: SocketAddr,
     inner: Arc<Inner>,
     server: tokio::task::JoinHandle<()>,
+    gateway: tokio::task::JoinHandle<()>,
+    next_id: std::sync::atomic::AtomicU64,
 }
 
 /// The DM channel the fake opens with a user: the user's id with a leading 9.
@@ -37,12 +88,43 @@ pub fn dm_channel_of(user: &str) -> String {
     format!("9{}", &user[1..])
 }
 
+fn invalid_form(inner: &Inner, what: String) -> Response {
+    inner.unexpected(what);
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"message": "Invalid Form Body", "code": 50035})),
+    )
+        .into_response()
+}
+
 impl FakeDiscord {
     pub async fn start() -> Self {
         let inner = Arc::new(Inner::default());
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake gateway");
+        *inner.ws_url.lock().unwrap() = format!("ws://{}", ws.local_addr().unwrap());
         let app = Router::new()
+            .route("/api/v10/gateway", get(gateway_url))
+            .route("/api/v10/gateway/bot", get(gateway_url))
+            .route("/api/v10/oauth2/applications/@me", get(application))
             .route("/api/v10/users/@me/channels", post(open_dm))
             .route("/api/v10/channels/{id}/messages", post(message))
+            .route("/api/v10/applications/{app}/commands", put(register_global))
+            .route(
+                "/api/v10/applications/{app}/guilds/{guild}/commands",
+                put(register_guild),
+            )
+            .route(
+                "/api/v10/interactions/{id}/{token}/callback",
+                post(callback),
+            )
+            .route("/api/v10/webhooks/{app}/{token}", post(followup))
+            .route(
+                "/api/v10/webhooks/{app}/{token}/messages/@original",
+                axum::routing::patch(original).delete(original),
+            )
+            .route("/api/v10/guilds/{id}/roles", get(roles))
             .fallback(unexpected)
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -52,10 +134,21 @@ impl FakeDiscord {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("fake Discord");
         });
+        let gateway = {
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = ws.accept().await {
+                    let inner = inner.clone();
+                    tokio::spawn(async move { session(inner, stream).await });
+                }
+            })
+        };
         Self {
             addr,
             inner,
             server,
+            gateway,
+            next_id: std::sync::atomic::AtomicU64::new(1),
         }
     }
 
@@ -72,6 +165,16 @@ impl FakeDiscord {
             .insert(channel.to_owned(), (status, code, message.to_owned()));
     }
 
+    pub fn set_roles(&self, guild: &str, roles: &[(&str, &str)]) {
+        self.inner.roles.lock().unwrap().insert(
+            guild.to_owned(),
+            roles
+                .iter()
+                .map(|(id, name)| ((*id).to_owned(), (*name).to_owned()))
+                .collect(),
+        );
+    }
+
     pub fn messages(&self) -> Vec<(String, Value)> {
         self.inner.messages.lock().unwrap().clone()
     }
@@ -80,34 +183,353 @@ impl FakeDiscord {
         self.inner.dms.lock().unwrap().clone()
     }
 
+    pub fn registrations(&self) -> Vec<(Option<String>, Value)> {
+        self.inner.registrations.lock().unwrap().clone()
+    }
+
+    pub fn identified(&self) -> Vec<Value> {
+        self.inner.identified.lock().unwrap().clone()
+    }
+
+    /// Follow-ups and edits of the original response for an interaction token.
+    pub fn webhooks(&self, token: &str) -> Vec<(String, Value)> {
+        self.inner
+            .webhooks
+            .lock()
+            .unwrap()
+            .get(token)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn unexpected(&self) -> Vec<String> {
+        self.inner.unexpected.lock().unwrap().clone()
+    }
+
     pub fn assert_nothing_unexpected(&self) {
         let u = self.inner.unexpected.lock().unwrap();
         assert!(u.is_empty(), "unexpected requests: {u:#?}");
+    }
+
+    /// Waits for something to happen: a registration, a gateway session, a callback.
+    pub async fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&Self) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let notified = self.inner.changed.notified();
+            if let Some(t) = check(self) {
+                return t;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                if let Some(t) = check(self) {
+                    return t;
+                }
+                panic!(
+                    "waited 30 s for {what}; unexpected: {:#?}",
+                    self.unexpected()
+                );
+            }
+        }
+    }
+
+    /// Waits until the bot has identified and registered its commands; returns them.
+    pub async fn wait_ready(&self, registrations: usize) -> Value {
+        self.wait_for("the bot to register its commands", |f| {
+            let r = f.registrations();
+            let live = f.inner.gateway.lock().unwrap().is_some();
+            (r.len() >= registrations && live).then(|| r.last().unwrap().1.clone())
+        })
+        .await
+    }
+
+    fn next(&self) -> u64 {
+        self.next_id
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sends an INTERACTION_CREATE and waits for the bot's callback.
+    pub async fn interact(&self, mut d: Value) -> Exchange {
+        let n = self.next();
+        let id = format!("{}", 800_000_000_000_000_000u64 + n);
+        let token = format!("token-{n}");
+        d["id"] = id.into();
+        d["token"] = token.clone().into();
+        d["application_id"] = APP.into();
+        d["version"] = 1.into();
+        d["locale"] = "en-GB".into();
+        d["entitlements"] = json!([]);
+        d["attachment_size_limit"] = 10_485_760.into();
+        self.inner
+            .dispatched
+            .lock()
+            .unwrap()
+            .insert(token.clone(), Instant::now());
+        let sender = self
+            .inner
+            .gateway
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("no gateway session: the bot is not connected");
+        sender
+            .send(json!({ "op": 0, "t": "INTERACTION_CREATE", "d": d }))
+            .expect("the gateway session ended");
+        self.wait_for("the interaction's callback", |f| {
+            f.inner.callbacks.lock().unwrap().get(&token).cloned()
+        })
+        .await
+    }
+
+    /// The token of the latest interaction sent.
+    pub fn last_token(&self) -> String {
+        format!(
+            "token-{}",
+            self.next_id.load(std::sync::atomic::Ordering::SeqCst) - 1
+        )
+    }
+
+    /// Waits until an interaction has `n` follow-ups or edits.
+    pub async fn wait_webhooks(&self, token: &str, n: usize) -> Vec<(String, Value)> {
+        self.wait_for("follow-ups", |f| {
+            let w = f.webhooks(token);
+            (w.len() >= n).then_some(w)
+        })
+        .await
     }
 }
 
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
         self.server.abort();
+        self.gateway.abort();
     }
+}
+
+pub fn user(id: &str, name: &str) -> Value {
+    json!({ "id": id, "username": name, "discriminator": "0", "global_name": name, "avatar": null })
+}
+
+pub fn member(id: &str, name: &str, permissions: u64, roles: &[&str]) -> Value {
+    json!({
+        "user": user(id, name), "roles": roles, "permissions": permissions.to_string(),
+        "joined_at": "2026-01-05T09:00:00.000000+00:00", "deaf": false, "mute": false,
+        "flags": 0, "pending": false, "nick": null,
+    })
+}
+
+/// A slash command `/area verb options…` typed in a guild channel.
+pub fn slash(guild: &str, channel: &str, member: Value, path: &[&str], options: Value) -> Value {
+    let mut resolved_users = serde_json::Map::new();
+    if let Some(opts) = options.as_array() {
+        for o in opts {
+            if o["type"] == 6 {
+                let id = o["value"].as_str().unwrap().to_owned();
+                resolved_users.insert(
+                    id.clone(),
+                    user(&id, &format!("user{}", &id[id.len() - 3..])),
+                );
+            }
+        }
+    }
+    let data = match path {
+        [area] => json!({ "id": "700", "name": area, "type": 1, "options": options }),
+        [area, verb] => json!({
+            "id": "700", "name": area, "type": 1,
+            "options": [{ "name": verb, "type": 1, "options": options }],
+        }),
+        _ => panic!("a path is an area or an area and a verb"),
+    };
+    let mut data = data;
+    if !resolved_users.is_empty() {
+        data["resolved"] = json!({ "users": resolved_users });
+    }
+    json!({
+        "type": 2, "guild_id": guild, "channel_id": channel, "member": member, "data": data,
+        "app_permissions": "0", "guild_locale": "en-GB",
+    })
+}
+
+/// Options of a slash command: `("name", value)`; strings are type 3, integers 4,
+/// booleans 5; use [`user_option`] for users.
+pub fn options(pairs: &[(&str, Value)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                let kind = match value {
+                    Value::Bool(_) => 5,
+                    Value::Number(_) => 4,
+                    _ => 3,
+                };
+                if let Some(id) = value.as_str().and_then(|v| v.strip_prefix("user:")) {
+                    json!({ "name": name, "type": 6, "value": id })
+                } else {
+                    json!({ "name": name, "type": kind, "value": value })
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A message as the gateway shows it on a component interaction.
+fn message_of(channel: &str, components: &Value) -> Value {
+    json!({
+        "id": "600", "channel_id": channel, "author": user(BOT, "drumbeat"), "content": "",
+        "timestamp": "2026-11-30T09:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+        "embeds": [], "pinned": false, "type": 0, "components": components,
+    })
+}
+
+/// A click on a button of a message the bot sent: in a DM (`guild` None, with the user) or
+/// in a guild channel (with the member).
+pub fn click(
+    guild: Option<&str>,
+    channel: &str,
+    who: (&str, &str),
+    message: &Value,
+    custom_id: &str,
+) -> Value {
+    let mut d = json!({
+        "type": 3, "channel_id": channel,
+        "data": { "custom_id": custom_id, "component_type": 2 },
+        "message": message_of(channel, &message["components"]),
+    });
+    place(&mut d, guild, who);
+    d
+}
+
+/// A submitted modal.
+pub fn submit(
+    guild: Option<&str>,
+    channel: &str,
+    who: (&str, &str),
+    custom_id: &str,
+    fields: &[(&str, &str)],
+) -> Value {
+    let rows: Vec<Value> = fields
+        .iter()
+        .map(|(id, value)| {
+            json!({ "type": 1, "components": [{ "type": 4, "custom_id": id, "value": value }] })
+        })
+        .collect();
+    let mut d = json!({
+        "type": 5, "channel_id": channel,
+        "data": { "custom_id": custom_id, "components": rows },
+    });
+    place(&mut d, guild, who);
+    d
+}
+
+fn place(d: &mut Value, guild: Option<&str>, (id, name): (&str, &str)) {
+    match guild {
+        Some(g) => {
+            d["guild_id"] = g.into();
+            d["member"] = member(id, name, 0, &[]);
+        }
+        None => d["user"] = user(id, name),
+    }
+}
+
+async fn session(inner: Arc<Inner>, stream: tokio::net::TcpStream) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41250 }, "s": null, "t": null });
+    if ws.send(Ws::text(hello.to_string())).await.is_err() {
+        return;
+    }
+    // IDENTIFY (op 2) comes first; anything else is a protocol error.
+    let identify = loop {
+        match ws.next().await {
+            Some(Ok(Ws::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                match v["op"].as_u64() {
+                    Some(2) => break v,
+                    Some(1) => {
+                        let _ = ws.send(Ws::text(json!({"op": 11}).to_string())).await;
+                    }
+                    _ => inner.unexpected(format!("before IDENTIFY: {t}")),
+                }
+            }
+            Some(Ok(_)) => {}
+            _ => return,
+        }
+    };
+    inner.identified.lock().unwrap().push(identify["d"].clone());
+    let ws_url = inner.ws_url.lock().unwrap().clone();
+    let mut seq = 1u64;
+    let ready = json!({ "op": 0, "t": "READY", "s": seq, "d": {
+        "v": 10, "user": { "id": BOT, "username": "drumbeat", "discriminator": "0", "global_name": null, "avatar": null, "bot": true },
+        "guilds": [], "session_id": "fake-session", "resume_gateway_url": ws_url,
+        "application": { "id": APP, "flags": 0 }, "shard": [0, 1],
+    }});
+    if ws.send(Ws::text(ready.to_string())).await.is_err() {
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    *inner.gateway.lock().unwrap() = Some(tx);
+    inner.changed.notify_waiters();
+    loop {
+        tokio::select! {
+            event = rx.recv() => {
+                let Some(mut event) = event else { break };
+                seq += 1;
+                event["s"] = seq.into();
+                if ws.send(Ws::text(event.to_string())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = ws.next() => match incoming {
+                Some(Ok(Ws::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                    match v["op"].as_u64() {
+                        Some(1) => {
+                            let _ = ws.send(Ws::text(json!({"op": 11}).to_string())).await;
+                        }
+                        // Presence updates are allowed; nothing else is expected.
+                        Some(3) => {}
+                        _ => inner.unexpected(format!("gateway: {t}")),
+                    }
+                }
+                Some(Ok(Ws::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+    *inner.gateway.lock().unwrap() = None;
+    inner.changed.notify_waiters();
+}
+
+async fn gateway_url(State(inner): State<Arc<Inner>>) -> Json<Value> {
+    let url = inner.ws_url.lock().unwrap().clone();
+    Json(json!({ "url": url, "shards": 1, "session_start_limit": {
+        "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1 } }))
+}
+
+async fn application() -> Json<Value> {
+    Json(json!({
+        "id": APP, "name": "Drumbeat", "icon": null, "description": "", "bot_public": false,
+        "bot_require_code_grant": false, "verify_key": "0", "flags": 0,
+        "owner": user("900000000000000003", "owner"), "team": null,
+    }))
 }
 
 async fn open_dm(State(inner): State<Arc<Inner>>, Json(body): Json<Value>) -> Response {
     let Some(user) = body.get("recipient_id").and_then(Value::as_str) else {
-        inner
-            .unexpected
-            .lock()
-            .unwrap()
-            .push(format!("DM without recipient_id: {body}"));
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"message": "Invalid Form Body", "code": 50035})),
-        )
-            .into_response();
+        return invalid_form(&inner, format!("DM without recipient_id: {body}"));
     };
     inner.dms.lock().unwrap().push(user.to_owned());
     Json(json!({ "id": dm_channel_of(user), "type": 1, "recipients": [{ "id": user }] }))
         .into_response()
+}
+
+/// Discord's limits on a message body, as `violations` knows them.
+fn message_problems(body: &Value) -> Vec<String> {
+    let parsed: Result<discord::Message, _> = serde_json::from_value(body.clone());
+    match &parsed {
+        Ok(m) => discord::violations(m),
+        Err(e) => vec![format!("not a Discord message: {e}")],
+    }
 }
 
 async fn message(
@@ -115,25 +537,17 @@ async fn message(
     Path(channel): Path<String>,
     Json(body): Json<Value>,
 ) -> Response {
-    let parsed: Result<discord::Message, _> = serde_json::from_value(body.clone());
-    let problems = match &parsed {
-        Ok(m) => discord::violations(m),
-        Err(e) => vec![format!("not a Discord message: {e}")],
-    };
+    let problems = message_problems(&body);
     let nonce_ok = body
         .get("nonce")
         .and_then(Value::as_str)
         .is_some_and(|n| !n.is_empty() && n.chars().count() <= 25)
         && body.get("enforce_nonce") == Some(&Value::Bool(true));
     if !problems.is_empty() || !nonce_ok {
-        inner.unexpected.lock().unwrap().push(format!(
-            "message to {channel} refused: {problems:?}, nonce ok: {nonce_ok}: {body}"
-        ));
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"message": "Invalid Form Body", "code": 50035})),
-        )
-            .into_response();
+        return invalid_form(
+            &inner,
+            format!("message to {channel} refused: {problems:?}, nonce ok: {nonce_ok}: {body}"),
+        );
     }
     if let Some((status, code, msg)) = inner.refuse.lock().unwrap().get(&channel).cloned() {
         return (
@@ -143,15 +557,300 @@ async fn message(
             .into_response();
     }
     inner.messages.lock().unwrap().push((channel.clone(), body));
+    inner.changed.notify_waiters();
     Json(json!({ "id": "1", "channel_id": channel })).into_response()
 }
 
-async fn unexpected(State(inner): State<Arc<Inner>>, uri: Uri) -> impl IntoResponse {
+/// Discord's rules for a command list: names, descriptions, option counts and order,
+/// choices, and 8,000 characters of names, descriptions and choices per command.
+fn registration_problems(commands: &Value) -> Vec<String> {
+    let mut p = Vec::new();
+    let Some(list) = commands.as_array() else {
+        return vec!["the body is not a list".into()];
+    };
+    if list.len() > 100 {
+        p.push(format!("{} commands (at most 100)", list.len()));
+    }
+    fn name_ok(n: &str) -> bool {
+        !n.is_empty()
+            && n.chars().count() <= 32
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    }
+    fn walk(o: &Value, path: &str, total: &mut usize, p: &mut Vec<String>) {
+        let name = o["name"].as_str().unwrap_or("");
+        let description = o["description"].as_str().unwrap_or("");
+        *total += name.chars().count() + description.chars().count();
+        if !name_ok(name) {
+            p.push(format!("{path}: bad name `{name}`"));
+        }
+        let d = description.chars().count();
+        if !(1..=100).contains(&d) {
+            p.push(format!("{path} {name}: description of {d} characters"));
+        }
+        if let Some(choices) = o["choices"].as_array() {
+            if choices.len() > 25 {
+                p.push(format!("{path} {name}: {} choices", choices.len()));
+            }
+            for c in choices {
+                *total += c["name"].as_str().unwrap_or("").chars().count()
+                    + c["value"].to_string().chars().count();
+            }
+        }
+        let options = o["options"].as_array().cloned().unwrap_or_default();
+        if options.len() > 25 {
+            p.push(format!("{path} {name}: {} options", options.len()));
+        }
+        let mut optional_seen = false;
+        let mut names = std::collections::HashSet::new();
+        for opt in &options {
+            let kind = opt["type"].as_u64().unwrap_or(0);
+            if !names.insert(opt["name"].as_str().unwrap_or("").to_owned()) {
+                p.push(format!("{path} {name}: option `{}` twice", opt["name"]));
+            }
+            if kind > 2 {
+                let required = opt["required"].as_bool().unwrap_or(false);
+                if required && optional_seen {
+                    p.push(format!(
+                        "{path} {name}: required option `{}` after an optional one",
+                        opt["name"]
+                    ));
+                }
+                optional_seen |= !required;
+            }
+            walk(opt, &format!("{path} {name}"), total, p);
+        }
+    }
+    for c in list {
+        let mut total = 0;
+        walk(c, "", &mut total, &mut p);
+        if total > 8000 {
+            p.push(format!(
+                "{}: {total} characters in all (at most 8000)",
+                c["name"]
+            ));
+        }
+    }
+    p
+}
+
+async fn register(inner: &Inner, app: &str, guild: Option<String>, body: Value) -> Response {
+    if app != APP {
+        return invalid_form(inner, format!("commands registered for application {app}"));
+    }
+    let problems = registration_problems(&body);
+    if !problems.is_empty() {
+        return invalid_form(
+            inner,
+            format!("command registration refused: {problems:#?}"),
+        );
+    }
+    inner.registrations.lock().unwrap().push((guild, body));
+    inner.changed.notify_waiters();
+    Json(json!([])).into_response()
+}
+
+async fn register_global(
+    State(inner): State<Arc<Inner>>,
+    Path(app): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    register(&inner, &app, None, body).await
+}
+
+async fn register_guild(
+    State(inner): State<Arc<Inner>>,
+    Path((app, guild)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    register(&inner, &app, Some(guild), body).await
+}
+
+/// Discord's limits on a modal.
+fn modal_problems(data: &Value) -> Vec<String> {
+    let mut p = Vec::new();
+    let title = data["title"].as_str().unwrap_or("");
+    if title.is_empty() || title.chars().count() > 45 {
+        p.push(format!(
+            "modal title of {} characters",
+            title.chars().count()
+        ));
+    }
+    let id = data["custom_id"].as_str().unwrap_or("");
+    if id.is_empty() || id.chars().count() > 100 {
+        p.push(format!(
+            "modal custom_id of {} characters",
+            id.chars().count()
+        ));
+    }
+    let rows = data["components"].as_array().cloned().unwrap_or_default();
+    if rows.is_empty() || rows.len() > 5 {
+        p.push(format!("{} rows in a modal", rows.len()));
+    }
+    for row in rows {
+        for input in row["components"].as_array().cloned().unwrap_or_default() {
+            let label = input["label"].as_str().unwrap_or("");
+            if input["type"] != 4 || label.is_empty() || label.chars().count() > 45 {
+                p.push(format!("bad text input {input}"));
+            }
+            if input["max_length"].as_u64().unwrap_or(4000) > 4000 {
+                p.push(format!("text input longer than 4000: {input}"));
+            }
+        }
+    }
+    p
+}
+
+fn flags_problems(body: &Value) -> Vec<String> {
+    match body.get("flags") {
+        None => vec![],
+        Some(f) if f.as_u64().is_some_and(|f| f & !(1 << 6) == 0) => vec![],
+        Some(f) => vec![format!("flags {f}")],
+    }
+}
+
+async fn callback(
+    State(inner): State<Arc<Inner>>,
+    Path((_id, token)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(sent) = inner.dispatched.lock().unwrap().get(&token).copied() else {
+        return invalid_form(&inner, format!("callback for an unknown token {token}"));
+    };
+    let latency = sent.elapsed();
+    if latency > CALLBACK_DEADLINE {
+        inner.unexpected(format!("callback after {latency:?}: {body}"));
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Unknown interaction", "code": 10062})),
+        )
+            .into_response();
+    }
+    if inner.callbacks.lock().unwrap().contains_key(&token) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "Interaction has already been acknowledged.", "code": 40060})),
+        )
+            .into_response();
+    }
+    let problems = match body["type"].as_u64() {
+        Some(4) => {
+            let mut p = message_problems(&body["data"]);
+            p.extend(flags_problems(&body["data"]));
+            p
+        }
+        Some(5) => flags_problems(body.get("data").unwrap_or(&json!({}))),
+        Some(9) => modal_problems(&body["data"]),
+        other => vec![format!("callback type {other:?}")],
+    };
+    if !problems.is_empty() {
+        return invalid_form(&inner, format!("callback refused: {problems:?}: {body}"));
+    }
+    inner.callbacks.lock().unwrap().insert(
+        token,
+        Exchange {
+            callback: body,
+            latency,
+        },
+    );
+    inner.changed.notify_waiters();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn acknowledged(inner: &Inner, token: &str) -> bool {
+    inner.callbacks.lock().unwrap().contains_key(token)
+}
+
+async fn followup(
+    State(inner): State<Arc<Inner>>,
+    Path((app, token)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    if app != APP || !acknowledged(&inner, &token) {
+        return invalid_form(&inner, format!("follow-up before a response: {token}"));
+    }
+    let mut problems = message_problems(&body);
+    problems.extend(flags_problems(&body));
+    if !problems.is_empty() {
+        return invalid_form(&inner, format!("follow-up refused: {problems:?}: {body}"));
+    }
     inner
-        .unexpected
+        .webhooks
         .lock()
         .unwrap()
-        .push(format!("no such route: {uri}"));
+        .entry(token)
+        .or_default()
+        .push(("POST".into(), body));
+    inner.changed.notify_waiters();
+    Json(json!({ "id": "2" })).into_response()
+}
+
+async fn original(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    Path((app, token)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if app != APP || !acknowledged(&inner, &token) {
+        return invalid_form(
+            &inner,
+            format!("{method} of an original never sent: {token}"),
+        );
+    }
+    let body: Value = if method == Method::DELETE {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return invalid_form(&inner, format!("edit body: {e}")),
+        }
+    };
+    if method == Method::PATCH {
+        let problems = message_problems(&body);
+        if !problems.is_empty() {
+            return invalid_form(&inner, format!("edit refused: {problems:?}: {body}"));
+        }
+    }
+    inner
+        .webhooks
+        .lock()
+        .unwrap()
+        .entry(token)
+        .or_default()
+        .push((method.to_string(), body));
+    inner.changed.notify_waiters();
+    if method == Method::DELETE {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        Json(json!({ "id": "3" })).into_response()
+    }
+}
+
+async fn roles(State(inner): State<Arc<Inner>>, Path(guild): Path<String>) -> Response {
+    let roles = inner.roles.lock().unwrap().get(&guild).cloned();
+    match roles {
+        Some(list) => Json(
+            list.iter()
+                .enumerate()
+                .map(|(i, (id, name))| {
+                    json!({ "id": id, "name": name, "color": 0, "hoist": false, "position": i,
+                            "colors": { "primary_color": 0, "secondary_color": null, "tertiary_color": null },
+                            "permissions": "0", "managed": false, "mentionable": false,
+                            "flags": 0, "icon": null, "unicode_emoji": null })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        None => invalid_form(&inner, format!("roles of an unknown guild {guild}")),
+    }
+}
+
+async fn unexpected(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+) -> impl IntoResponse {
+    inner.unexpected(format!("no such route: {method} {uri}"));
     (
         StatusCode::NOT_FOUND,
         Json(json!({"message": "404: Not Found", "code": 0})),

@@ -6,6 +6,7 @@ mod analysis;
 mod bad_input;
 mod crash;
 mod discord;
+mod discord_bot;
 mod documents;
 mod fake_discord;
 mod fake_webhook;

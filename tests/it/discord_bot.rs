@@ -1,0 +1,579 @@
+//! The Discord bot end to end, through the fake Discord on loopback: it boots over the
+//! gateway, registers exactly the command list, runs slash commands, sends a status prompt
+//! whose buttons open a modal that posts the update (also after a restart), pings a blocked
+//! dependency's owner and nobody else, defers digests, refuses without the role, and keeps
+//! two guilds apart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeZone;
+use drumbeat::clock::Clock;
+use drumbeat::config::{DeliverySettings, DiscordSettings};
+use drumbeat::domain::{Key, Tenant};
+use drumbeat::outbox::{ConsoleSink, Senders, Worker};
+use drumbeat::platform::discord::{Bot, BotHandle, DiscordSender};
+use drumbeat::schedule::{Scheduler, SchedulerSettings};
+use drumbeat::store;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use crate::fake_discord::{
+    click, dm_channel_of, member, options, slash, submit, Exchange, FakeDiscord, MANAGE_GUILD,
+};
+use crate::helpers::TestDb;
+
+const GUILD: &str = "100000000000000001";
+const OTHER_GUILD: &str = "100000000000000002";
+const CHANNEL: &str = "300000000000000001";
+const TPM: &str = "111111111111111111";
+const DANA: &str = "222222222222222222";
+const LEE: &str = "333333333333333333";
+const VIEWER: &str = "444444444444444444";
+
+fn token() -> SecretString {
+    SecretString::from("test-token".to_owned())
+}
+
+fn settings(fake: &FakeDiscord) -> DiscordSettings {
+    DiscordSettings {
+        proxy_url: Some(fake.url()),
+        admin_role: Some("pm-leads".into()),
+        ..DiscordSettings::default()
+    }
+}
+
+fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    Bot::spawn(settings(fake), token(), db.store.clone(), clock)
+}
+
+fn tpm() -> Value {
+    member(TPM, "tpm", MANAGE_GUILD, &[])
+}
+
+/// Runs a slash command in the guild's channel and returns the exchange.
+async fn run(fake: &FakeDiscord, who: Value, path: &[&str], opts: &[(&str, Value)]) -> Exchange {
+    fake.interact(slash(GUILD, CHANNEL, who, path, options(opts)))
+        .await
+}
+
+fn text_of(body: &Value) -> String {
+    body.to_string()
+}
+
+fn is_ephemeral(data: &Value) -> bool {
+    data["flags"].as_u64().is_some_and(|f| f & 64 != 0)
+}
+
+/// A scheduler and a worker that delivers to the fake Discord.
+fn rhythm(fake: &FakeDiscord, db: &TestDb) -> (Scheduler, Worker) {
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    let delivery = DeliverySettings::default();
+    let (sink, _) = ConsoleSink::memory();
+    let senders = Senders::from_settings(&delivery, sink)
+        .unwrap()
+        .with_discord(DiscordSender::new(&token(), Some(&fake.url())));
+    (
+        Scheduler::new(
+            db.store.clone(),
+            clock.clone(),
+            SchedulerSettings::default(),
+        ),
+        Worker::new(db.store.clone(), senders, clock, &delivery),
+    )
+}
+
+fn at(h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc.with_ymd_and_hms(2026, 11, 30, h, m, 0).unwrap() // a Monday
+}
+
+/// The TPM sets up atlas with slash commands: projects for dana and lee, a milestone, a
+/// dependency owned by dana, and the prompt and nudge schedules.
+async fn set_up(fake: &FakeDiscord) -> Vec<Exchange> {
+    let s = |v: &str| Value::String(v.to_owned());
+    let user = |id: &str| Value::String(format!("user:{id}"));
+    type Step<'a> = (Vec<&'a str>, Vec<(&'a str, Value)>);
+    let steps: Vec<Step> = vec![
+        (
+            vec!["program", "create"],
+            vec![
+                ("key", s("atlas")),
+                ("name", s("Atlas launch")),
+                ("tz", s("UTC")),
+            ],
+        ),
+        (
+            vec!["project", "add"],
+            vec![
+                ("program", s("atlas")),
+                ("key", s("api")),
+                ("name", s("Public API")),
+                ("owner", user(DANA)),
+            ],
+        ),
+        (
+            vec!["project", "add"],
+            vec![
+                ("program", s("atlas")),
+                ("key", s("web")),
+                ("name", s("Web app")),
+                ("owner", user(LEE)),
+            ],
+        ),
+        (
+            vec!["milestone", "add"],
+            vec![
+                ("program", s("atlas")),
+                ("key", s("api-beta")),
+                ("title", s("API beta")),
+                ("target", s("2026-12-15")),
+                ("project", s("api")),
+            ],
+        ),
+        (
+            vec!["dep", "add"],
+            vec![
+                ("program", s("atlas")),
+                ("needs", s("web")),
+                ("from", s("api")),
+                ("what", s("Auth endpoints")),
+                ("by", s("2026-12-04")),
+                ("owner", user(DANA)),
+            ],
+        ),
+        (
+            vec!["schedule", "set"],
+            vec![
+                ("program", s("atlas")),
+                ("kind", json!(0)),
+                ("spec", s("weekdays 10:00")),
+            ],
+        ),
+        (
+            vec!["schedule", "set"],
+            vec![
+                ("program", s("atlas")),
+                ("kind", json!(3)),
+                ("spec", s("weekdays 09:30")),
+            ],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (path, opts) in steps {
+        let e = run(fake, tpm(), &path, &opts).await;
+        assert_eq!(e.callback["type"], 4, "{path:?}: {}", e.callback);
+        assert!(
+            !is_ephemeral(&e.callback["data"]),
+            "{path:?} was refused: {}",
+            e.callback
+        );
+        out.push(e);
+    }
+    out
+}
+
+/// The prompt DM'd to dana, and the custom id of its Amber button.
+fn prompt_to_dana(fake: &FakeDiscord) -> (Value, String) {
+    let dm = dm_channel_of(DANA);
+    let prompt = fake
+        .messages()
+        .into_iter()
+        .filter(|(c, _)| *c == dm)
+        .map(|(_, b)| b)
+        .find(|b| text_of(b).contains("Status update for Public API"))
+        .expect("a prompt to dana");
+    let amber = prompt["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["label"] == "Amber")
+        .expect("an Amber button")["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (prompt, amber)
+}
+
+/// Clicks Amber in the DM and submits the modal; returns the final exchange.
+async fn answer_prompt(fake: &FakeDiscord, prompt: &Value, amber: &str) -> Exchange {
+    let dm = dm_channel_of(DANA);
+    let opened = fake
+        .interact(click(None, &dm, (DANA, "dana"), prompt, amber))
+        .await;
+    assert_eq!(opened.callback["type"], 9, "a modal: {}", opened.callback);
+    let modal_id = opened.callback["data"]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let labels = text_of(&opened.callback["data"]["components"]);
+    for label in ["Summary", "Blockers", "Next steps"] {
+        assert!(labels.contains(label), "{labels}");
+    }
+    fake.interact(submit(
+        None,
+        &dm,
+        (DANA, "dana"),
+        &modal_id,
+        &[
+            ("summary", "Beta on track, perf risk"),
+            ("blockers", "load test env"),
+            ("next", "rerun on Thursday"),
+        ],
+    ))
+    .await
+}
+
+async fn latest_status(db: &TestDb, guild: &str) -> Option<(String, String)> {
+    let tenant = Tenant::discord(guild.parse().unwrap());
+    let mut tx = db.store.read().await.unwrap();
+    let (scope, _) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+        .await
+        .unwrap()?;
+    let updates = store::latest_status_updates(&mut tx, &scope).await.unwrap();
+    updates
+        .into_iter()
+        .next()
+        .map(|u| (u.rag.as_str().to_owned(), u.summary.as_str().to_owned()))
+}
+
+#[tokio::test]
+async fn a_tpm_runs_the_week_through_discord() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+
+    // Boot: GUILDS intent only, and exactly the command list, registered globally.
+    let registered = fake.wait_ready(1).await;
+    let names: Vec<&str> = registered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let tree = drumbeat::command::grammar::command_tree();
+    let expected: Vec<&str> = tree.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(names, expected);
+    for (area, verbs) in &tree {
+        let c = registered
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == area.as_str())
+            .unwrap();
+        let subs: Vec<&str> = c["options"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .filter(|o| o["type"] == 1)
+                    .map(|o| o["name"].as_str().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(subs, verbs.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    assert_eq!(fake.identified()[0]["intents"], 1, "GUILDS only");
+    assert_eq!(fake.registrations()[0].0, None, "global registration");
+
+    let crud = set_up(&fake).await;
+    let slowest = crud.iter().map(|e| e.latency).max().unwrap();
+    eprintln!(
+        "{} CRUD commands: slowest INTERACTION_CREATE → callback {:.1} ms (see `cargo bench --bench discord` for p50/p99)",
+        crud.len(),
+        slowest.as_secs_f64() * 1000.0
+    );
+
+    // The prompt goes out at 10:00 by DM, with Green / Amber / Red buttons.
+    let (scheduler, worker) = rhythm(&fake, &db);
+    db.clock.set(at(10, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let (prompt, amber) = prompt_to_dana(&fake);
+    assert_eq!(amber, format!("{GUILD}:status:atlas:api:amber"));
+
+    // dana clicks Amber, fills the modal, and the update is stored.
+    let done = answer_prompt(&fake, &prompt, &amber).await;
+    assert_eq!(done.callback["type"], 4);
+    assert!(
+        !text_of(&done.callback).contains("Not done"),
+        "{}",
+        done.callback
+    );
+    assert_eq!(
+        latest_status(&db, GUILD).await,
+        Some(("amber".into(), "Beta on track, perf risk".into()))
+    );
+
+    // A blocked dependency pings its owner, and only her.
+    let s = |v: &str| Value::String(v.to_owned());
+    let blocked = run(
+        &fake,
+        tpm(),
+        &["dep", "block"],
+        &[
+            ("program", s("atlas")),
+            ("number", s("1")),
+            ("reason", s("waiting on @everyone <@&1>")),
+        ],
+    )
+    .await;
+    assert!(
+        !is_ephemeral(&blocked.callback["data"]),
+        "{}",
+        blocked.callback
+    );
+    db.clock.set(at(9, 30) + chrono::Duration::days(1));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let ping = fake
+        .messages()
+        .into_iter()
+        .map(|(_, b)| b)
+        .find(|b| text_of(b).contains("Blocker: dependency #1"))
+        .expect("a blocker ping");
+    assert_eq!(ping["allowed_mentions"]["users"], json!([DANA]));
+    assert_eq!(ping["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(ping["allowed_mentions"]["roles"], json!([]));
+    assert!(ping["content"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("<@{DANA}>")));
+
+    // `/digest show` is deferred, then delivered by editing the deferred answer.
+    let digest = run(
+        &fake,
+        tpm(),
+        &["digest", "show"],
+        &[("program", s("atlas"))],
+    )
+    .await;
+    assert_eq!(digest.callback["type"], 5, "deferred first");
+    let token = fake.last_token();
+    let parts = fake.wait_webhooks(&token, 1).await;
+    assert_eq!(parts[0].0, "PATCH", "{parts:?}");
+    assert!(text_of(&parts[0].1).contains("Atlas launch"), "{parts:?}");
+
+    // Autocomplete is Discord's business; the bot answered every interaction in time.
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_click_after_a_restart_still_posts_the_update() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    let (scheduler, worker) = rhythm(&fake, &db);
+    db.clock.set(at(10, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let (prompt, amber) = prompt_to_dana(&fake);
+
+    // The bot stops between the prompt and the click, and a new one starts.
+    bot.stop().await.unwrap();
+    fake.wait_for("the gateway session to end", |f| {
+        (f.identified().len() == 1).then_some(())
+    })
+    .await;
+    let bot = start(&fake, &db);
+    fake.wait_ready(2).await;
+
+    let done = answer_prompt(&fake, &prompt, &amber).await;
+    assert!(!is_ephemeral(&done.callback["data"]) || !text_of(&done.callback).contains("Not done"));
+    assert_eq!(
+        latest_status(&db, GUILD).await,
+        Some(("amber".into(), "Beta on track, perf risk".into()))
+    );
+    // Someone else clicking dana's prompt cannot post her status.
+    let dm = dm_channel_of(DANA);
+    let opened = fake
+        .interact(click(None, &dm, (LEE, "lee"), &prompt, &amber))
+        .await;
+    let modal_id = opened.callback["data"]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = fake
+        .interact(submit(
+            None,
+            &dm,
+            (LEE, "lee"),
+            &modal_id,
+            &[("summary", "all red")],
+        ))
+        .await;
+    assert!(
+        is_ephemeral(&refused.callback["data"]),
+        "{}",
+        refused.callback
+    );
+    assert!(
+        text_of(&refused.callback).contains("owner"),
+        "{}",
+        refused.callback
+    );
+    assert_eq!(latest_status(&db, GUILD).await.unwrap().0, "amber");
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
+    let fake = FakeDiscord::start().await;
+    fake.set_roles(GUILD, &[("555000000000000001", "pm-leads")]);
+    let db = TestDb::new().await;
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    let s = |v: &str| Value::String(v.to_owned());
+
+    // Without Manage Server or the admin role, creating a program is refused, privately.
+    let nobody = member(VIEWER, "viewer", 0, &[]);
+    let refused = run(
+        &fake,
+        nobody.clone(),
+        &["program", "create"],
+        &[("key", s("atlas"))],
+    )
+    .await;
+    assert!(
+        is_ephemeral(&refused.callback["data"]),
+        "{}",
+        refused.callback
+    );
+    assert!(
+        text_of(&refused.callback).contains("tenant admin"),
+        "{}",
+        refused.callback
+    );
+    assert!(text_of(&refused.callback).contains("Manage Server"));
+
+    // The configured role (by name) makes a member a tenant admin.
+    let lead = member(TPM, "tpm", 0, &["555000000000000001"]);
+    let made = run(
+        &fake,
+        lead.clone(),
+        &["program", "create"],
+        &[("key", s("atlas"))],
+    )
+    .await;
+    assert!(!is_ephemeral(&made.callback["data"]), "{}", made.callback);
+
+    // A viewer may read, not write; the refusal names the role needed.
+    let user = |id: &str| Value::String(format!("user:{id}"));
+    let granted = run(
+        &fake,
+        lead.clone(),
+        &["program", "grant"],
+        &[
+            ("program", s("atlas")),
+            ("person", s(&format!("<@{VIEWER}>"))),
+            ("role", json!(0)),
+        ],
+    )
+    .await;
+    assert!(
+        !is_ephemeral(&granted.callback["data"]),
+        "{}",
+        granted.callback
+    );
+    let shown = run(
+        &fake,
+        nobody.clone(),
+        &["program", "show"],
+        &[("program", s("atlas"))],
+    )
+    .await;
+    assert!(!is_ephemeral(&shown.callback["data"]), "{}", shown.callback);
+    let write = run(
+        &fake,
+        nobody.clone(),
+        &["project", "add"],
+        &[
+            ("program", s("atlas")),
+            ("key", s("api")),
+            ("owner", user(DANA)),
+        ],
+    )
+    .await;
+    assert!(is_ephemeral(&write.callback["data"]), "{}", write.callback);
+    assert!(
+        text_of(&write.callback).contains("editor"),
+        "{}",
+        write.callback
+    );
+
+    // Another guild sees nothing of this one, and has its own atlas.
+    let elsewhere = |path: &[&str], opts: &[(&str, Value)]| {
+        fake.interact(slash(
+            OTHER_GUILD,
+            "300000000000000009",
+            member(TPM, "tpm", MANAGE_GUILD, &[]),
+            path,
+            options(opts),
+        ))
+    };
+    let missing = elsewhere(&["program", "show"], &[("program", s("atlas"))]).await;
+    assert!(
+        text_of(&missing.callback).contains("there is no program"),
+        "{}",
+        missing.callback
+    );
+    let own = elsewhere(
+        &["program", "create"],
+        &[("key", s("atlas")), ("name", s("Other atlas"))],
+    )
+    .await;
+    assert!(!is_ephemeral(&own.callback["data"]), "{}", own.callback);
+    let listed = elsewhere(&["program", "list"], &[]).await;
+    assert!(text_of(&listed.callback).contains("Other atlas"));
+    let here = run(&fake, lead.clone(), &["program", "list"], &[]).await;
+    assert!(
+        !text_of(&here.callback).contains("Other atlas"),
+        "{}",
+        here.callback
+    );
+
+    // A button from this guild's prompt does nothing in the other guild.
+    let foreign = fake
+        .interact(click(
+            Some(OTHER_GUILD),
+            "300000000000000009",
+            (TPM, "tpm"),
+            &json!({"components": []}),
+            &format!("{GUILD}:dep:atlas:1:deliver"),
+        ))
+        .await;
+    assert!(is_ephemeral(&foreign.callback["data"]));
+    assert!(
+        text_of(&foreign.callback).contains("another server"),
+        "{}",
+        foreign.callback
+    );
+
+    // An internal error never leaks; a user error is shown word for word.
+    let bad = run(
+        &fake,
+        lead,
+        &["milestone", "add"],
+        &[
+            ("key", s("m")),
+            ("target", s("2026-13-01")),
+            ("program", s("atlas")),
+        ],
+    )
+    .await;
+    assert!(is_ephemeral(&bad.callback["data"]));
+    assert!(
+        text_of(&bad.callback).contains("not a date"),
+        "{}",
+        bad.callback
+    );
+
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
