@@ -376,7 +376,7 @@ async fn a_click_after_a_restart_still_posts_the_update() {
     // The bot stops between the prompt and the click, and a new one starts.
     bot.stop().await.unwrap();
     fake.wait_for("the gateway session to end", |f| {
-        (f.identified().len() == 1).then_some(())
+        f.gateway_closed().then_some(())
     })
     .await;
     let bot = start(&fake, &db);
@@ -576,4 +576,78 @@ async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// `drumbeat run` with a token connects through the proxy's gateway, answers, and on
+/// SIGTERM stops taking interactions and exits cleanly.
+#[tokio::test]
+async fn the_binary_serves_discord_and_stops_on_sigterm() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+        .arg("--db")
+        .arg(&db.path)
+        .arg("run")
+        .env_remove("RUST_LOG")
+        .env(
+            "DRUMBEAT_CONFIG",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .env("DISCORD_TOKEN", "test-token")
+        .env("DRUMBEAT_DISCORD__PROXY_URL", fake.url())
+        .env("DRUMBEAT_DISCORD__DEV_GUILD_ID", GUILD)
+        .env("DRUMBEAT_LOG__FILTER", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start drumbeat run");
+    fake.wait_ready(1).await;
+    assert_eq!(
+        fake.registrations()[0].0.as_deref(),
+        Some(GUILD),
+        "dev_guild_id registers in that guild"
+    );
+    let s = |v: &str| Value::String(v.to_owned());
+    let made = run(
+        &fake,
+        tpm(),
+        &["program", "create"],
+        &[("key", s("atlas")), ("name", s("Atlas"))],
+    )
+    .await;
+    assert!(!is_ephemeral(&made.callback["data"]), "{}", made.callback);
+
+    let term = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 30 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    // The gateway session ended with it, and the program it created is there.
+    fake.wait_for("the gateway session to end", |f| {
+        f.gateway_closed().then_some(())
+    })
+    .await;
+    let mut tx = db.store.read().await.unwrap();
+    let found = store::find_program(
+        &mut tx,
+        &Tenant::discord(GUILD.parse().unwrap()),
+        &Key::parse("atlas").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(found.is_some());
+    fake.assert_nothing_unexpected();
 }

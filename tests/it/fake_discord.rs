@@ -202,6 +202,11 @@ impl FakeDiscord {
             .unwrap_or_default()
     }
 
+    /// Whether no gateway session is open.
+    pub fn gateway_closed(&self) -> bool {
+        self.inner.gateway.lock().unwrap().is_none()
+    }
+
     pub fn unexpected(&self) -> Vec<String> {
         self.inner.unexpected.lock().unwrap().clone()
     }
