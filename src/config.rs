@@ -98,17 +98,6 @@ pub struct DiscordSettings {
     pub dev_guild_id: Option<u64>,
     /// Members with this role are tenant admins, besides those with Manage Server.
     pub admin_role: Option<String>,
-    /// Where status prompts go: "dm" (a direct message to the owner) or "channel" (the
-    /// project's channel, with the owner mentioned).
-    pub prompts: PromptRoute,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PromptRoute {
-    #[default]
-    Dm,
-    Channel,
 }
 
 impl DiscordSettings {

@@ -39,6 +39,18 @@ pub struct SchedulerSettings {
     /// At most this many slots are caught up per job and tick (a minute schedule after a
     /// long outage would otherwise write thousands of skip rows at once).
     pub max_slots_per_tick: usize,
+    /// Where status prompts go: to each owner directly, or to the program's channel with
+    /// the owner mentioned (by DM when no channel is bound).
+    pub prompts: PromptRoute,
+}
+
+/// Where status prompts go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptRoute {
+    #[default]
+    Dm,
+    Channel,
 }
 
 impl Default for SchedulerSettings {
@@ -53,6 +65,7 @@ impl Default for SchedulerSettings {
             rung_work_days: 2,
             due_soon_days: 3,
             max_slots_per_tick: 2000,
+            prompts: PromptRoute::Dm,
         }
     }
 }
@@ -456,6 +469,12 @@ async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Resul
         .filter(|p| !p.removed && p.owner == owner.id)
         .collect();
     let describe = run.sp.schedule.spec.describe();
+    let destination = match run.settings.prompts {
+        PromptRoute::Dm => run.to_person(owner),
+        PromptRoute::Channel => program_channel(tx, run.sp)
+            .await?
+            .unwrap_or_else(|| run.to_person(owner)),
+    };
     let mut asked = Vec::new();
     for p in &projects {
         let pk = p.key.as_str();
@@ -489,10 +508,10 @@ async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Resul
         if run
             .send(
                 tx,
-                run.to_person(owner),
+                destination.clone(),
                 reply,
                 reason,
-                format!("prompt:{}:{}", run.claim, p.id),
+                format!("prompt:{}:o{}:{}", run.claim, owner.id, p.id),
             )
             .await?
         {

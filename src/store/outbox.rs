@@ -418,7 +418,8 @@ pub async fn tenant_outbox(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<V
 }
 
 /// When `owner` was first asked about `project` after `after` (ever, for `None`): the
-/// earliest prompt queued to them for it. Prompt dedup keys end in `:{project id}`.
+/// earliest prompt queued to them for it, by DM or in the program's channel. Prompt dedup
+/// keys end in `:o{owner id}:{project id}` (before: `:{project id}`, sent to the owner).
 pub async fn first_prompt_about(
     conn: &mut Conn,
     scope: &Scope,
@@ -431,7 +432,8 @@ pub async fn first_prompt_about(
     let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
         "SELECT created_at FROM outbox
          WHERE program_id = ?1 AND tenant = ?2 AND dedup_key LIKE 'prompt:%:' || ?3
-           AND destination = ?4 AND (?5 IS NULL OR created_at > ?5)
+           AND (destination = ?4 OR dedup_key LIKE 'prompt:%:o' || ?6 || ':' || ?3)
+           AND (?5 IS NULL OR created_at > ?5)
          ORDER BY created_at LIMIT 1",
     )
     .bind(scope.program_id())
@@ -439,6 +441,7 @@ pub async fn first_prompt_about(
     .bind(project.to_string())
     .bind(destination)
     .bind(after)
+    .bind(owner.id.to_string())
     .fetch_optional(&mut *conn)
     .await
     .context("finding the first prompt about a project")?;

@@ -68,6 +68,14 @@ fn is_ephemeral(data: &Value) -> bool {
 
 /// A scheduler and a worker that delivers to the fake Discord.
 fn rhythm(fake: &FakeDiscord, db: &TestDb) -> (Scheduler, Worker) {
+    rhythm_with(fake, db, SchedulerSettings::default())
+}
+
+fn rhythm_with(
+    fake: &FakeDiscord,
+    db: &TestDb,
+    settings: SchedulerSettings,
+) -> (Scheduler, Worker) {
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
     let delivery = DeliverySettings::default();
     let (sink, _) = ConsoleSink::memory();
@@ -75,11 +83,7 @@ fn rhythm(fake: &FakeDiscord, db: &TestDb) -> (Scheduler, Worker) {
         .unwrap()
         .with_discord(DiscordSender::new(&token(), Some(&fake.url())));
     (
-        Scheduler::new(
-            db.store.clone(),
-            clock.clone(),
-            SchedulerSettings::default(),
-        ),
+        Scheduler::new(db.store.clone(), clock.clone(), settings),
         Worker::new(db.store.clone(), senders, clock, &delivery),
     )
 }
@@ -650,4 +654,127 @@ async fn the_binary_serves_discord_and_stops_on_sigterm() {
     .unwrap();
     assert!(found.is_some());
     fake.assert_nothing_unexpected();
+}
+
+/// With `schedule.prompts = "channel"`, the prompt goes to the program's channel with the
+/// owner mentioned; only the owner's answer is taken, and it still counts as an answer.
+#[tokio::test]
+async fn prompts_in_the_channel_mention_the_owner_and_take_only_their_answer() {
+    let fake = FakeDiscord::start().await;
+    fake.set_roles(GUILD, &[("555000000000000001", "pm-leads")]);
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    let s = |v: &str| Value::String(v.to_owned());
+    let bound = run(
+        &fake,
+        tpm(),
+        &["program", "bind"],
+        &[("program", s("atlas"))],
+    )
+    .await;
+    assert!(!is_ephemeral(&bound.callback["data"]), "{}", bound.callback);
+    let (scheduler, worker) = rhythm_with(
+        &fake,
+        &db,
+        SchedulerSettings {
+            prompts: drumbeat::schedule::PromptRoute::Channel,
+            ..SchedulerSettings::default()
+        },
+    );
+    db.clock.set(at(10, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let prompt = fake
+        .messages()
+        .into_iter()
+        .find(|(c, b)| c == CHANNEL && text_of(b).contains("Status update for Public API"))
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| {
+            panic!(
+                "no prompt in the channel: {:#?} {:?}",
+                fake.messages()
+                    .iter()
+                    .map(|(c, b)| (c.clone(), b["embeds"][0]["title"].clone()))
+                    .collect::<Vec<_>>(),
+                fake.dms()
+            )
+        });
+    assert!(fake.dms().is_empty(), "no DMs: {:?}", fake.dms());
+    assert_eq!(prompt["allowed_mentions"]["users"], json!([DANA]));
+    assert!(prompt["content"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("<@{DANA}>")));
+    let red = format!("{GUILD}:status:atlas:api:red");
+    // lee clicks dana's prompt: the form opens, the answer is refused.
+    let opened = fake
+        .interact(click(Some(GUILD), CHANNEL, (LEE, "lee"), &prompt, &red))
+        .await;
+    assert_eq!(opened.callback["type"], 9);
+    let refused = fake
+        .interact(submit(
+            Some(GUILD),
+            CHANNEL,
+            (LEE, "lee"),
+            &red,
+            &[("summary", "no")],
+        ))
+        .await;
+    assert!(
+        is_ephemeral(&refused.callback["data"]),
+        "{}",
+        refused.callback
+    );
+    assert_eq!(latest_status(&db, GUILD).await, None);
+    // dana answers Red with a blocker.
+    let done = fake
+        .interact(submit(
+            Some(GUILD),
+            CHANNEL,
+            (DANA, "dana"),
+            &red,
+            &[("summary", "Auth is late"), ("blockers", "security review")],
+        ))
+        .await;
+    assert!(
+        !text_of(&done.callback).contains("Not done"),
+        "{}",
+        done.callback
+    );
+    assert_eq!(latest_status(&db, GUILD).await.unwrap().0, "red");
+    // lee, who never answered, is reminded in the afternoon; dana is not.
+    let sent_before = fake.messages().len();
+    let _ = run(
+        &fake,
+        tpm(),
+        &["schedule", "set"],
+        &[
+            ("program", s("atlas")),
+            ("kind", json!(1)),
+            ("spec", s("weekdays 15:00")),
+        ],
+    )
+    .await;
+    db.clock.set(at(15, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let later: Vec<String> = fake.messages()[sent_before..]
+        .iter()
+        .map(|(_, b)| text_of(b))
+        .collect();
+    assert!(
+        later
+            .iter()
+            .any(|t| t.contains(LEE) && t.contains("Web app")),
+        "{later:#?}"
+    );
+    assert!(
+        !later.iter().any(|t| t.contains("Public API")),
+        "{later:#?}"
+    );
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
 }
