@@ -223,6 +223,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             let store = Store::open(&settings.database).await?;
             let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
             let (stop, stopped) = tokio::sync::watch::channel(false);
+            let stop = std::sync::Arc::new(stop);
             let mut senders = drumbeat::outbox::Senders::from_settings(
                 &settings.delivery,
                 drumbeat::outbox::ConsoleSink::Stdout,
@@ -246,7 +247,9 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 clock.clone(),
                 settings.schedule.clone(),
             );
+            let signalled = stop.clone();
             tokio::spawn(async move {
+                let stop = signalled;
                 shutdown_signal().await;
                 tracing::info!("stopping: finishing what is in flight");
                 let _ = stop.send(true);
@@ -268,29 +271,34 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     clock.clone(),
                     stopped.clone(),
                 );
+                let stop = stop.clone();
                 tokio::spawn(async move {
-                    drumbeat::platform::discord::Bot::run(&settings, &token, store, clock, stopped)
-                        .await
+                    let outcome = drumbeat::platform::discord::Bot::run(
+                        &settings, &token, store, clock, stopped,
+                    )
+                    .await;
+                    // Without its gateway the bot is not doing its job: stop everything
+                    // (a bad token, say) rather than run half deaf.
+                    if outcome.is_err() {
+                        let _ = stop.send(true);
+                    }
+                    outcome
                 })
             });
             let delivering = tokio::spawn(async move { worker.run(stopped).await });
             let (scheduled, delivered) = tokio::join!(scheduling, delivering);
-            if let Some(gateway) = gateway {
-                match gateway.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        tracing::error!(error = format!("{e:#}"), "the Discord gateway stopped")
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "the Discord gateway stopped unexpectedly")
-                    }
-                }
-            }
+            let gateway = match gateway {
+                Some(g) => g
+                    .await
+                    .context("the Discord gateway stopped unexpectedly")?,
+                None => Ok(()),
+            };
             if let Err(e) = scheduled {
                 tracing::error!(error = %e, "the scheduler stopped unexpectedly");
             }
             delivered.context("the delivery worker stopped unexpectedly")??;
             store.close().await;
+            gateway.context("Discord")?;
             Ok(ExitCode::SUCCESS)
         }
         Mode::Console(who) => {
