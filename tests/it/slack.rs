@@ -205,8 +205,24 @@ async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_r
     let oversize_sig = drumbeat::platform::slack::sign(SECRET, &ts, oversize.as_bytes());
     // Not even a form: refused for its signature, so it was never read as one.
     let junk = b"\xff\xfe{not a form".to_vec();
-    let cases: Vec<(&str, Vec<u8>, Option<&str>, Option<&str>, u16, &str)> = vec![
-        (
+    struct Case<'a> {
+        what: &'a str,
+        bytes: Vec<u8>,
+        ts: Option<&'a str>,
+        sig: Option<&'a str>,
+        status: u16,
+        says: &'a str,
+    }
+    let case = |what, bytes, ts, sig, status, says| Case {
+        what,
+        bytes,
+        ts,
+        sig,
+        status,
+        says,
+    };
+    let cases = vec![
+        case(
             "one byte changed",
             changed,
             Some(&ts),
@@ -214,7 +230,7 @@ async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_r
             401,
             "does not match",
         ),
-        (
+        case(
             "wrong secret",
             body.clone().into_bytes(),
             Some(&ts),
@@ -222,7 +238,7 @@ async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_r
             401,
             "does not match",
         ),
-        (
+        case(
             "no signature",
             body.clone().into_bytes(),
             Some(&ts),
@@ -230,7 +246,7 @@ async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_r
             401,
             "X-Slack-Signature header is missing",
         ),
-        (
+        case(
             "no timestamp",
             body.clone().into_bytes(),
             None,
@@ -238,7 +254,7 @@ async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_r
             401,
             "X-Slack-Request-Timestamp header is missing",
         ),
-        (
+        case(
             "oversize",
             oversize.into_bytes(),
             Some(&ts),
@@ -246,9 +262,17 @@ async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_r
             413,
             "larger than",
         ),
-        ("junk", junk, Some(&ts), Some(&sig), 401, "does not match"),
+        case("junk", junk, Some(&ts), Some(&sig), 401, "does not match"),
     ];
-    for (what, bytes, ts, sig, status, says) in cases {
+    for Case {
+        what,
+        bytes,
+        ts,
+        sig,
+        status,
+        says,
+    } in cases
+    {
         for path in ["/slack/commands", "/slack/interactions"] {
             let got = s.client.raw(path, bytes.clone(), ts, sig).await;
             assert_eq!(got.status, status, "{what} at {path}: {}", got.body);
