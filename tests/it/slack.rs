@@ -737,3 +737,31 @@ async fn webhooks_off_the_allowlist_or_that_redirect_are_refused_without_a_reque
         refused.text()
     );
 }
+
+#[tokio::test]
+async fn a_webhook_subscription_is_stored_but_only_ever_shown_masked() {
+    let s = start(false).await;
+    s.seed().await;
+    let url = "https://hooks.slack.com/services/T0TEAM/B0HOOK/s3cr3tT0ken";
+    let set = s
+        .as_user(
+            ADMIN,
+            &format!(r#"schedule set atlas digest "weekly fri 16:00" --audience executive --slack-webhook {url}"#),
+        )
+        .await;
+    let shown = s.as_user(ADMIN, "schedule show atlas").await;
+    for m in [&set, &shown] {
+        let json = serde_json::to_string(&m.0).unwrap();
+        assert!(
+            !json.contains("s3cr3tT0ken") && !json.contains("B0HOOK"),
+            "{json}"
+        );
+        assert!(
+            m.text().contains("https://hooks.slack.com/services/T…/…"),
+            "{}",
+            m.text()
+        );
+    }
+    // Stored as given, for the sender.
+    assert!(s.db.dump().await.iter().any(|row| row.contains(url)));
+}
