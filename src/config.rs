@@ -48,7 +48,7 @@ impl Default for HttpSettings {
 /// Slack (`[slack]`). The signing secret and bot token are secrets: they come from
 /// `SLACK_SIGNING_SECRET` / `SLACK_BOT_TOKEN` (or `DRUMBEAT_SLACK__…`, or the git-ignored
 /// secrets file), are never serialized, and print as `[REDACTED]`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct SlackSettings {
     #[serde(skip_serializing)]
@@ -57,6 +57,27 @@ pub struct SlackSettings {
     pub bot_token: Option<secrecy::SecretString>,
     /// Send Web API calls (`views.open`) here instead of https://slack.com/api (tests).
     pub api_url: Option<String>,
+    /// Slack user ids (`U…`) who are tenant admins: they may create programs.
+    pub admins: Vec<String>,
+    /// A request's `response_url` must be https on one of these hosts (loopback http too
+    /// when `delivery.allow_loopback_http` is set, for tests).
+    pub response_hosts: Vec<String>,
+    /// How long a quick command may take before it is acknowledged and its answer sent to
+    /// `response_url` instead (Slack waits 3 s).
+    pub ack_after_ms: u64,
+}
+
+impl Default for SlackSettings {
+    fn default() -> Self {
+        Self {
+            signing_secret: None,
+            bot_token: None,
+            api_url: None,
+            admins: Vec::new(),
+            response_hosts: vec!["hooks.slack.com".into()],
+            ack_after_ms: 2000,
+        }
+    }
 }
 
 impl SlackSettings {

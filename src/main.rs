@@ -285,8 +285,34 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     outcome
                 })
             });
+            // Slack's signed slash commands and interactions, when a signing secret is set.
+            let slack = match drumbeat::platform::slack::SlackApp::from_settings(
+                &settings,
+                store.clone(),
+                clock.clone(),
+            )? {
+                Some(app) => {
+                    let listener = tokio::net::TcpListener::bind(&settings.http.addr)
+                        .await
+                        .with_context(|| format!("listening on {}", settings.http.addr))?;
+                    eprintln!(
+                        "Slack: serving /slack/commands and /slack/interactions on {}",
+                        settings.http.addr
+                    );
+                    Some(tokio::spawn(drumbeat::platform::slack::serve(
+                        listener,
+                        app,
+                        stopped.clone(),
+                    )))
+                }
+                None => None,
+            };
             let delivering = tokio::spawn(async move { worker.run(stopped).await });
             let (scheduled, delivered) = tokio::join!(scheduling, delivering);
+            let slack = match slack {
+                Some(s) => s.await.context("the Slack server stopped unexpectedly")?,
+                None => Ok(()),
+            };
             let gateway = match gateway {
                 Some(g) => g
                     .await
@@ -299,6 +325,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             delivered.context("the delivery worker stopped unexpectedly")??;
             store.close().await;
             gateway.context("Discord")?;
+            slack.context("Slack")?;
             Ok(ExitCode::SUCCESS)
         }
         Mode::Console(who) => {

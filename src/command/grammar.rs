@@ -662,7 +662,7 @@ pub enum ScheduleCmd {
         #[arg(long)]
         channel: Option<String>,
         /// Digests: a Slack incoming-webhook URL to post to
-        #[arg(long, conflicts_with = "channel")]
+        #[arg(long, conflicts_with = "channel", visible_alias = "slack-webhook")]
         webhook: Option<String>,
     },
     /// The program's schedules with their next runs, and the latest runs

@@ -28,6 +28,8 @@ pub enum Answer {
     Stall(Duration),
     /// A 4xx with Slack's plain-text error, e.g. 400 `invalid_blocks`.
     Refuse(u16, &'static str),
+    /// 302 to this URL, which a webhook sender must not follow.
+    Redirect(String),
 }
 
 #[derive(Debug, Clone)]
@@ -165,5 +167,6 @@ async fn receive(
         Answer::Refuse(status, code) => {
             (StatusCode::from_u16(status).unwrap(), code).into_response()
         }
+        Answer::Redirect(to) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
     }
 }

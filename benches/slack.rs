@@ -1,0 +1,210 @@
+//! `cargo bench --bench slack`: 1,000 signed slash commands (half reads, half status
+//! posts) at concurrency 20 against the real Slack router on 127.0.0.1, with a file
+//! database, after a warm-up of 40 reads that opens the client's connections. Prints p50/p99 latency (target p99 ≤ 20 ms) and fails on any failed command.
+//!
+//! `DRUMBEAT_BENCH_SLACK=N` changes the count.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use drumbeat::clock::{Clock, SystemClock};
+use drumbeat::config::{Settings, DEFAULTS};
+use drumbeat::platform::slack::{self, SlackApp};
+use drumbeat::store::{DbSettings, Store};
+use figment::providers::{Format, Toml};
+use futures_util::stream::{self, StreamExt};
+
+const SECRET: &str = "bench-signing-secret";
+const TEAM: &str = "T0BENCH";
+const ADMIN: &str = "UADMIN";
+const CONCURRENCY: usize = 20;
+
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+struct Bench {
+    http: reqwest::Client,
+    base: String,
+    response_url: String,
+}
+
+impl Bench {
+    /// One signed slash command; its latency, or why it failed.
+    async fn command(&self, text: &str) -> Result<Duration, String> {
+        let body = serde_urlencoded::to_string([
+            ("team_id", TEAM),
+            ("user_id", ADMIN),
+            ("user_name", "admin"),
+            ("channel_id", "C0BENCH"),
+            ("command", "/drumbeat"),
+            ("text", text),
+            ("response_url", &self.response_url),
+        ])
+        .unwrap();
+        let started = Instant::now();
+        let ts = SystemClock.now().timestamp().to_string();
+        let sig = slack::sign(SECRET, &ts, body.as_bytes());
+        let r = self
+            .http
+            .post(format!("{}/slack/commands", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(slack::TIMESTAMP_HEADER, ts)
+            .header(slack::SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{text}: {e}"))?;
+        let status = r.status();
+        let answer = r.text().await.map_err(|e| format!("{text}: {e}"))?;
+        let took = started.elapsed();
+        if !status.is_success() || answer.contains("Not done") || answer.contains("Working on it") {
+            return Err(format!("{text}: {status} {answer}"));
+        }
+        Ok(took)
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let count: usize = std::env::var("DRUMBEAT_BENCH_SLACK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&DbSettings {
+        path: dir
+            .path()
+            .join("drumbeat.db")
+            .to_string_lossy()
+            .into_owned(),
+        ..DbSettings::default()
+    })
+    .await
+    .expect("store");
+
+    // Anything answered late would go here; the count says whether any was.
+    let follow_ups = Arc::new(AtomicUsize::new(0));
+    let counter = follow_ups.clone();
+    let receiver = axum::Router::new().route(
+        "/respond",
+        post(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            async { "ok" }
+        }),
+    );
+    let responses = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let response_url = format!("http://{}/respond", responses.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(responses, receiver).await });
+
+    let mut settings: Settings = figment::Figment::from(Toml::string(DEFAULTS))
+        .extract()
+        .expect("defaults");
+    settings.slack.signing_secret = Some(SECRET.to_owned().into());
+    settings.slack.admins = vec![ADMIN.into()];
+    settings.delivery.allow_loopback_http = true;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = SlackApp::from_settings(&settings, store, clock)
+        .expect("app")
+        .expect("secret set");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(slack::serve(listener, app, stopped));
+
+    let bench = Arc::new(Bench {
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(CONCURRENCY)
+            .build()
+            .unwrap(),
+        base,
+        response_url,
+    });
+    for line in [
+        r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
+        r#"project add atlas api --name "Public API""#,
+        r#"project add atlas web --name "Web console""#,
+        r#"milestone add atlas api-beta --title "API beta" --target 2026-12-15 --project api"#,
+        r#"milestone add atlas web-beta --title "Web beta" --target 2027-01-15 --project web --after api-beta"#,
+        r#"risk add atlas "Vendor SDK late" --likelihood 4 --impact 5"#,
+    ] {
+        bench.command(line).await.expect("seed");
+    }
+
+    // Open the client's connections and warm the database's pages before timing.
+    let warm_up: Vec<_> = (0..CONCURRENCY * 2)
+        .map(|_| {
+            let bench = bench.clone();
+            async move { bench.command("milestone list atlas").await }
+        })
+        .collect();
+    for r in futures_util::future::join_all(warm_up).await {
+        r.expect("warm-up");
+    }
+
+    let commands: Vec<String> = (0..count)
+        .map(|i| match i % 4 {
+            0 => "milestone list atlas".to_owned(),
+            1 => format!(r#"status post atlas api --rag green --summary "On track, check {i}""#),
+            2 => "risk list atlas".to_owned(),
+            _ => format!(
+                r#"status post atlas web --rag amber --summary "Waiting, check {i}" --blockers "API beta""#
+            ),
+        })
+        .collect();
+    let started = Instant::now();
+    let results: Vec<Result<Duration, String>> = stream::iter(commands)
+        .map(|text| {
+            let bench = bench.clone();
+            async move { bench.command(&text).await }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    let mut latencies: Vec<Duration> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .copied()
+        .collect();
+    latencies.sort();
+    let (p50, p99) = (
+        percentile_ms(&latencies, 0.50),
+        percentile_ms(&latencies, 0.99),
+    );
+    let late = follow_ups.load(Ordering::Relaxed);
+    println!(
+        "slack: {count} signed slash commands at concurrency {CONCURRENCY} in {:.2} s ({:.0}/s)",
+        wall.as_secs_f64(),
+        count as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "  p50 {p50:.2} ms · p99 {p99:.2} ms (target p99 ≤ 20 ms) · max {:.2} ms",
+        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    );
+    println!(
+        "  failures {} · answered late at response_url {late}",
+        failures.len()
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "slack", "commands": count, "concurrency": CONCURRENCY,
+            "p50_ms": p50, "p99_ms": p99, "failures": failures.len(), "late": late,
+            "per_second": count as f64 / wall.as_secs_f64(),
+        })
+    );
+    assert!(failures.is_empty(), "failed commands: {failures:#?}");
+}

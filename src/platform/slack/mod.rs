@@ -1,0 +1,726 @@
+//! The Slack adapter: `/drumbeat <text>` at `POST /slack/commands` and the status-prompt
+//! buttons and modals at `POST /slack/interactions`. Every request is verified (signature,
+//! window, body size) before a byte of it is parsed; then the text goes through the same
+//! grammar as the console, in the tenant of the Slack workspace, as the Slack user.
+//!
+//! Slack waits 3 s for an answer. Quick commands are answered in the response; digests and
+//! reports (and anything slower than `slack.ack_after_ms`) are acknowledged, and their
+//! answer is posted to the request's `response_url`.
+
+mod verify;
+mod web;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+
+pub use verify::{
+    sign, Refusal, Verifier, BODY_MAX, SIGNATURE_HEADER, TIMESTAMP_HEADER, WINDOW_SECS,
+};
+pub use web::RESPONSE_URL_USES;
+
+use crate::clock::Clock;
+use crate::command::grammar::{ForProject, StatusCmd};
+use crate::command::{self, Actor, Command, CommandError, Ctx, Parsed};
+use crate::config::Settings;
+use crate::domain::{Key, Platform, Prose, Rag, Tenant};
+use crate::platform::console::report_internal;
+use crate::reply::{slack, Reply, Text, Tone};
+use crate::store::Store;
+
+/// The Slack endpoints with what they need: the verifier, the store, the clock, who the
+/// tenant admins are, and a client for `response_url` and the Web API.
+#[derive(Clone)]
+pub struct SlackApp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    admins: HashSet<String>,
+    web: web::Web,
+    ack_after: Duration,
+}
+
+impl SlackApp {
+    /// The app the settings describe, or `None` when no signing secret is configured (then
+    /// nothing may be served: an unsigned endpoint would take anyone's commands).
+    pub fn from_settings(
+        settings: &Settings,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Option<SlackApp>> {
+        let Some(secret) = settings.slack.signing_secret() else {
+            return Ok(None);
+        };
+        let web = web::Web::from_settings(settings).context("building the Slack HTTP client")?;
+        Ok(Some(SlackApp {
+            inner: Arc::new(Inner {
+                verifier: Verifier::new(secret),
+                store,
+                clock,
+                admins: settings
+                    .slack
+                    .admins
+                    .iter()
+                    .map(|a| a.trim().trim_start_matches('@').to_owned())
+                    .collect(),
+                web,
+                ack_after: Duration::from_millis(settings.slack.ack_after_ms),
+            }),
+        }))
+    }
+}
+
+/// The routes: `POST /slack/commands` and `POST /slack/interactions`.
+pub fn router(app: SlackApp) -> Router {
+    Router::new()
+        .route("/slack/commands", post(commands))
+        .route("/slack/interactions", post(interactions))
+        .with_state(app)
+}
+
+/// Serves the router on `listener` until `shutdown` turns true.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: SlackApp,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr().ok();
+    tracing::info!(?addr, "serving Slack commands and interactions");
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("serving Slack's endpoints")
+}
+
+/// A refusal before parsing: a status and the reason in plain text.
+fn refused(status: StatusCode, why: impl std::fmt::Display) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        why.to_string(),
+    )
+        .into_response()
+}
+
+/// Reads the body (at most [`BODY_MAX`] bytes) and checks its signature. Only what this
+/// returns may be parsed.
+async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_MAX as u64) {
+        return Err(refused(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge));
+    }
+    let body = axum::body::to_bytes(body, BODY_MAX)
+        .await
+        .map_err(|_| refused(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge))?;
+    let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    let now = app.inner.clock.now();
+    match app.inner.verifier.verify(
+        header(TIMESTAMP_HEADER),
+        header(SIGNATURE_HEADER),
+        &body,
+        now,
+    ) {
+        Ok(()) => Ok(body),
+        Err(refusal) => {
+            tracing::warn!(%refusal, "refused a Slack request");
+            let status = match refusal {
+                Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            Err(refused(status, refusal))
+        }
+    }
+}
+
+/// A Slack id (team, user, channel): letters and digits, as Slack makes them.
+fn slack_id<'a>(raw: &'a str, what: &str) -> Result<&'a str, String> {
+    if (1..=32).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(raw)
+    } else {
+        Err(format!("the request's {what} is not a Slack id"))
+    }
+}
+
+/// What a slash command request carries that Drumbeat uses.
+#[derive(Debug, Deserialize)]
+struct SlashCommand {
+    team_id: String,
+    user_id: String,
+    #[serde(default)]
+    user_name: String,
+    #[serde(default)]
+    channel_id: Option<String>,
+    #[serde(default)]
+    text: String,
+    response_url: String,
+}
+
+impl SlackApp {
+    fn ctx(&self, team: &str, user: &str, name: &str, channel: Option<String>) -> Ctx {
+        let display_name = if name.trim().is_empty() {
+            user
+        } else {
+            name.trim()
+        };
+        Ctx {
+            tenant: Tenant::slack(team),
+            platform: Platform::Slack,
+            actor: Actor {
+                handle: user.to_owned(),
+                display_name: display_name.to_owned(),
+                is_admin: self.inner.admins.contains(user),
+            },
+            channel,
+            now: self.inner.clock.now(),
+        }
+    }
+}
+
+/// The slash command's immediate answer: JSON, shown to the one who typed it.
+fn immediate(m: slack::Message) -> Response {
+    axum::Json(web::Answer::ephemeral(m)).into_response()
+}
+
+/// A refusal in words as a Slack message (escaped like every user text).
+fn problem(msg: &str) -> slack::Message {
+    first(
+        Reply::new("Not done")
+            .tone(Tone::Warning)
+            .paragraph(Text::plain(msg)),
+    )
+}
+
+fn first(reply: Reply) -> slack::Message {
+    messages(&reply)
+        .into_iter()
+        .next()
+        .expect("the renderer always makes a message")
+}
+
+/// A reply as Slack messages. A document that the console would print as it is (a digest
+/// in another format) is shown as a code block.
+fn messages(reply: &Reply) -> Vec<slack::Message> {
+    match &reply.attachment {
+        Some(a) if a.save_to.is_none() => {
+            slack::render(&Reply::new(reply.title.clone()).preformatted(a.body.clone()))
+        }
+        _ => slack::render(reply),
+    }
+}
+
+/// A command's outcome as messages: a user error word for word, an internal one with an id.
+fn outcome_messages(
+    outcome: Result<command::Result<Reply>, tokio::task::JoinError>,
+) -> Vec<slack::Message> {
+    match outcome {
+        Ok(Ok(reply)) => messages(&reply),
+        Ok(Err(CommandError::User(msg))) => vec![problem(&msg)],
+        Ok(Err(CommandError::Internal(e))) => vec![problem(&report_internal(&e))],
+        Err(joined) => vec![problem(&report_internal(&anyhow::anyhow!(
+            "the command's task failed: {joined}"
+        )))],
+    }
+}
+
+/// Commands whose answer is long to build: acknowledged at once, answered at `response_url`.
+fn is_slow(command: &Command) -> bool {
+    matches!(command, Command::Digest(_) | Command::Report(_))
+}
+
+#[tracing::instrument(skip_all)]
+async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -> Response {
+    let body = match verified(&app, &headers, body).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    let form: SlashCommand = match serde_urlencoded::from_bytes(&body) {
+        Ok(form) => form,
+        Err(e) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                format!("the slash command form is not readable: {e}"),
+            )
+        }
+    };
+    let ids = slack_id(&form.team_id, "team_id").and_then(|team| {
+        let user = slack_id(&form.user_id, "user_id")?;
+        let channel = match form.channel_id.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(slack_id(c, "channel_id")?.to_owned()),
+            None => None,
+        };
+        Ok((team, user, channel))
+    });
+    let (team, user, channel) = match ids {
+        Ok(ids) => ids,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, e),
+    };
+    let response_url = match app.inner.web.response_url(&form.response_url) {
+        Ok(url) => url,
+        Err(e) => return immediate(problem(&format!("{e}; nothing was run"))),
+    };
+    let command = match command::parse(&form.text) {
+        Ok(Parsed::Run(command)) => command,
+        Ok(Parsed::Help(help)) => {
+            return immediate(first(Reply::new("Help").preformatted(help).ephemeral()))
+        }
+        Err(e) => return immediate(problem(&e.0)),
+    };
+    let slow = is_slow(&command);
+    let ctx = app.ctx(team, user, &form.user_name, channel);
+    let runner = app.clone();
+    let mut task =
+        tokio::spawn(async move { command::run(&runner.inner.store, &ctx, command).await });
+    if !slow {
+        if let Ok(outcome) = tokio::time::timeout(app.inner.ack_after, &mut task).await {
+            let mut parts = outcome_messages(outcome).into_iter();
+            let head = parts.next().expect("at least one message");
+            let rest: Vec<_> = parts.collect();
+            if !rest.is_empty() {
+                tokio::spawn(async move { app.inner.web.respond(&response_url, rest).await });
+            }
+            return immediate(head);
+        }
+    }
+    // Slack would give up on a later answer: acknowledge now, answer at response_url.
+    tokio::spawn(follow_up(app, task, response_url));
+    immediate(first(
+        Reply::new("Working on it").paragraph(Text::plain("The answer follows here in a moment.")),
+    ))
+}
+
+async fn follow_up(
+    app: SlackApp,
+    task: tokio::task::JoinHandle<command::Result<Reply>>,
+    response_url: Url,
+) {
+    let outcome = task.await;
+    app.inner
+        .web
+        .respond(&response_url, outcome_messages(outcome))
+        .await;
+}
+
+// ── Interactivity ───────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Deserialize)]
+struct InteractionForm {
+    payload: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Interaction {
+    BlockActions {
+        team: Team,
+        user: User,
+        #[serde(default)]
+        channel: Option<Channel>,
+        actions: Vec<Clicked>,
+        trigger_id: String,
+        #[serde(default)]
+        response_url: Option<String>,
+    },
+    ViewSubmission {
+        team: Team,
+        user: User,
+        view: View,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+struct Team {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    id: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+}
+
+impl User {
+    fn display(&self) -> &str {
+        if self.username.is_empty() {
+            &self.name
+        } else {
+            &self.username
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Channel {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Clicked {
+    action_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct View {
+    callback_id: String,
+    #[serde(default)]
+    private_metadata: String,
+    state: ViewState,
+}
+
+#[derive(Debug, Deserialize)]
+struct ViewState {
+    values: HashMap<String, HashMap<String, InputValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InputValue {
+    #[serde(default)]
+    value: Option<String>,
+}
+
+/// What the modal remembers between the click and the submission.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Remembered {
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    response_url: Option<String>,
+}
+
+/// A status-prompt button: `status:{program}:{project}:{rag}` (see the prompt job).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StatusAction {
+    program: Key,
+    project: Key,
+    rag: Rag,
+}
+
+impl StatusAction {
+    fn parse(id: &str) -> Option<Self> {
+        let mut parts = id.split(':');
+        let (Some("status"), Some(p), Some(pk), Some(rag), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        Some(Self {
+            program: Key::parse(p).ok()?,
+            project: Key::parse(pk).ok()?,
+            rag: Rag::parse(rag).ok()?,
+        })
+    }
+
+    fn id(&self) -> String {
+        format!(
+            "status:{}:{}:{}",
+            self.program.as_str(),
+            self.project.as_str(),
+            self.rag.as_str()
+        )
+    }
+
+    /// The command to type instead: the fallback without a bot token.
+    fn line(&self) -> String {
+        format!(
+            "/drumbeat status post {} {} --rag {} --summary \"…\"",
+            self.program.as_str(),
+            self.project.as_str(),
+            self.rag.as_str()
+        )
+    }
+
+    /// The modal that asks for the rest of the update.
+    fn modal(&self, remembered: &Remembered) -> serde_json::Value {
+        let rag = self.rag.as_str().to_uppercase();
+        let input = |block: &str, label: &str, optional: bool, hint: &str| {
+            serde_json::json!({
+                "type": "input",
+                "block_id": block,
+                "optional": optional,
+                "label": { "type": "plain_text", "text": label },
+                "hint": { "type": "plain_text", "text": hint },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": true,
+                    "max_length": Prose::MAX_CHARS,
+                },
+            })
+        };
+        let needs = if self.rag == Rag::Green {
+            "Optional."
+        } else {
+            "Amber and red updates need blockers or next steps."
+        };
+        serde_json::json!({
+            "type": "modal",
+            "callback_id": self.id(),
+            "private_metadata": serde_json::to_string(remembered).unwrap_or_default(),
+            "title": { "type": "plain_text", "text": format!("Status: {rag}") },
+            "submit": { "type": "plain_text", "text": "Post" },
+            "close": { "type": "plain_text", "text": "Cancel" },
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "verbatim": true,
+                        "text": format!("`{}` in `{}`: *{rag}*", self.project.as_str(), self.program.as_str()),
+                    },
+                },
+                input("summary", "Summary", false, "How is it going this week?"),
+                input("blockers", "Blockers", true, needs),
+                input("next", "Next steps", true, needs),
+            ],
+        })
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn interactions(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -> Response {
+    let body = match verified(&app, &headers, body).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    let interaction = serde_urlencoded::from_bytes::<InteractionForm>(&body)
+        .map_err(|e| format!("the interaction form is not readable: {e}"))
+        .and_then(|form| {
+            serde_json::from_str::<Interaction>(&form.payload)
+                .map_err(|e| format!("the interaction payload is not readable: {e}"))
+        });
+    let interaction = match interaction {
+        Ok(i) => i,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, e),
+    };
+    match interaction {
+        Interaction::BlockActions {
+            team,
+            user,
+            channel,
+            actions,
+            trigger_id,
+            response_url,
+        } => {
+            if let Err(e) = slack_id(&team.id, "team id").and(slack_id(&user.id, "user id")) {
+                return refused(StatusCode::BAD_REQUEST, e);
+            }
+            let Some(action) = actions
+                .iter()
+                .find_map(|a| StatusAction::parse(&a.action_id))
+            else {
+                // Not a button of ours (or one this version no longer has): nothing to do.
+                return StatusCode::OK.into_response();
+            };
+            let response_url =
+                response_url.and_then(|raw| match app.inner.web.response_url(&raw) {
+                    Ok(url) => Some(url),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ignoring a response_url");
+                        None
+                    }
+                });
+            let channel = channel
+                .map(|c| c.id)
+                .filter(|c| slack_id(c, "channel id").is_ok());
+            tokio::spawn(clicked(app, action, trigger_id, channel, response_url));
+            StatusCode::OK.into_response()
+        }
+        Interaction::ViewSubmission { team, user, view } => {
+            if let Err(e) = slack_id(&team.id, "team id").and(slack_id(&user.id, "user id")) {
+                return refused(StatusCode::BAD_REQUEST, e);
+            }
+            let Some(action) = StatusAction::parse(&view.callback_id) else {
+                return StatusCode::OK.into_response();
+            };
+            submitted(app, &team.id, &user, action, view).await
+        }
+        Interaction::Other => StatusCode::OK.into_response(),
+    }
+}
+
+/// A prompt's button: the modal when a bot token can open it, else the line to type.
+async fn clicked(
+    app: SlackApp,
+    action: StatusAction,
+    trigger_id: String,
+    channel: Option<String>,
+    response_url: Option<Url>,
+) {
+    let web = &app.inner.web;
+    if web.has_bot_token() {
+        let remembered = Remembered {
+            channel,
+            response_url: response_url.as_ref().map(|u| u.to_string()),
+        };
+        match web.open_view(&trigger_id, action.modal(&remembered)).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not open the status modal; sending the command instead")
+            }
+        }
+    }
+    let Some(url) = response_url else {
+        return;
+    };
+    let reply = Reply::new(format!(
+        "{} status for {}",
+        action.rag.as_str().to_uppercase(),
+        action.project.as_str()
+    ))
+    .paragraph(Text::plain(
+        "Send this, with your summary (and blockers or next steps for amber and red):",
+    ))
+    .paragraph(Text::new().code(action.line()));
+    web.respond(&url, messages(&reply)).await;
+}
+
+/// The modal's answer: the status is posted as `status post` would, or the modal shows
+/// what is wrong.
+async fn submitted(
+    app: SlackApp,
+    team: &str,
+    user: &User,
+    action: StatusAction,
+    view: View,
+) -> Response {
+    let remembered: Remembered = serde_json::from_str(&view.private_metadata).unwrap_or_default();
+    let field = |block: &str| {
+        view.state
+            .values
+            .get(block)
+            .and_then(|inputs| inputs.values().find_map(|v| v.value.clone()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let prose = |block: &'static str,
+                 raw: Option<String>|
+     -> Result<Option<Prose>, (&'static str, String)> {
+        raw.map(|r| Prose::parse(&r).map_err(|e| (block, e.0)))
+            .transpose()
+    };
+    let parsed = (|| {
+        let summary = prose("summary", field("summary"))?
+            .ok_or(("summary", "a summary is needed".to_owned()))?;
+        Ok::<_, (&str, String)>((
+            summary,
+            prose("blockers", field("blockers"))?,
+            prose("next", field("next"))?,
+        ))
+    })();
+    let (summary, blockers, next_steps) = match parsed {
+        Ok(values) => values,
+        Err((block, msg)) => return view_errors(block, &msg),
+    };
+    let command = Command::Status(StatusCmd::Post {
+        target: ForProject {
+            first: Some(action.program.as_str().to_owned()),
+            second: Some(action.project.as_str().to_owned()),
+        },
+        rag: action.rag,
+        summary,
+        blockers,
+        next_steps,
+    });
+    let channel = remembered
+        .channel
+        .filter(|c| slack_id(c, "channel id").is_ok());
+    let ctx = app.ctx(team, &user.id, user.display(), channel);
+    match command::run(&app.inner.store, &ctx, command).await {
+        Ok(reply) => {
+            let url = remembered
+                .response_url
+                .and_then(|raw| app.inner.web.response_url(&raw).ok());
+            if let Some(url) = url {
+                tokio::spawn(async move { app.inner.web.respond(&url, messages(&reply)).await });
+            }
+            StatusCode::OK.into_response()
+        }
+        Err(CommandError::User(msg)) => {
+            let block = if msg.contains("--blockers") || msg.contains("--next") {
+                "blockers"
+            } else {
+                "summary"
+            };
+            view_errors(block, &msg)
+        }
+        Err(CommandError::Internal(e)) => view_errors("summary", &report_internal(&e)),
+    }
+}
+
+/// Keeps the modal open with a message under one of its inputs.
+fn view_errors(block: &str, msg: &str) -> Response {
+    let msg: String = msg.chars().take(300).collect();
+    axum::Json(serde_json::json!({
+        "response_action": "errors",
+        "errors": { block: msg },
+    }))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_buttons_are_recognised_strictly() {
+        let a = StatusAction::parse("status:atlas:api:amber").expect("ours");
+        assert_eq!(a.id(), "status:atlas:api:amber");
+        assert_eq!(
+            a.line(),
+            "/drumbeat status post atlas api --rag amber --summary \"…\""
+        );
+        for bad in [
+            "status:atlas:api",
+            "status:atlas:api:blue",
+            "status:Atlas:api:red",
+            "status:atlas:api:red:x",
+            "other:atlas:api:red",
+            "",
+        ] {
+            assert_eq!(StatusAction::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn slack_ids_are_letters_and_digits() {
+        assert!(slack_id("T1DC2JH3J", "team_id").is_ok());
+        for bad in ["", "T 1", "T<!channel>", &"T".repeat(33), "../x"] {
+            assert!(slack_id(bad, "team_id").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_modal_fits_slacks_limits() {
+        let a = StatusAction::parse("status:a-very-long-program-key-xx:api:amber").unwrap();
+        let view = a.modal(&Remembered::default());
+        let title = view["title"]["text"].as_str().unwrap();
+        assert!(title.chars().count() <= 24, "{title}");
+        assert!(view["callback_id"].as_str().unwrap().len() <= 255);
+    }
+}

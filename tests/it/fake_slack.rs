@@ -1,0 +1,309 @@
+//! A fake Slack on 127.0.0.1:0, and a client that signs requests exactly as Slack does.
+//!
+//! The fake takes `POST /api/views.open` (with the bot token) and answers to
+//! `response_url`s (`POST /respond/{name}`). Every call is recorded; it is strict: a call
+//! it does not know, a wrong token, or a message Slack would refuse is recorded as
+//! unexpected, and tests assert there were none.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use drumbeat::clock::Clock;
+use drumbeat::platform::slack::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use drumbeat::reply::slack;
+
+pub const BOT_TOKEN: &str = "xoxb-test-token";
+
+/// An answer posted to a `response_url`.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub name: String,
+    pub response_type: String,
+    pub message: slack::Message,
+    /// The raw JSON, to look for text that must not be there.
+    pub raw: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    views: Mutex<Vec<serde_json::Value>>,
+    answers: Mutex<Vec<Answered>>,
+    unexpected: Mutex<Vec<String>>,
+}
+
+pub struct FakeSlack {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeSlack {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Inner::default());
+        let app = Router::new()
+            .route("/api/views.open", post(views_open))
+            .route("/respond/{name}", post(respond))
+            .fallback(unknown)
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake Slack");
+        let addr = listener.local_addr().expect("local addr");
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("fake Slack");
+        });
+        Self {
+            addr,
+            inner,
+            server,
+        }
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    pub fn response_url(&self, name: &str) -> String {
+        format!("http://{}/respond/{name}", self.addr)
+    }
+
+    /// The `views.open` calls: `{trigger_id, view}`.
+    pub fn views(&self) -> Vec<serde_json::Value> {
+        self.inner.views.lock().unwrap().clone()
+    }
+
+    pub fn answers_to(&self, name: &str) -> Vec<Answered> {
+        let answers = self.inner.answers.lock().unwrap();
+        answers.iter().filter(|a| a.name == name).cloned().collect()
+    }
+
+    /// Waits (up to 5 s) until `name` has `n` answers, and returns them.
+    pub async fn wait_for_answers(&self, name: &str, n: usize) -> Vec<Answered> {
+        for _ in 0..500 {
+            let got = self.answers_to(name);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{name} got {:?}, not {n} answers", self.answers_to(name));
+    }
+
+    pub async fn wait_for_views(&self, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..500 {
+            let got = self.views();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "views.open was called {} times, not {n}",
+            self.views().len()
+        );
+    }
+
+    pub fn assert_nothing_unexpected(&self) {
+        let unexpected = self.inner.unexpected.lock().unwrap();
+        assert!(unexpected.is_empty(), "unexpected calls: {unexpected:#?}");
+    }
+}
+
+impl Drop for FakeSlack {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn views_open(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if auth != format!("Bearer {BOT_TOKEN}") {
+        inner
+            .unexpected
+            .lock()
+            .unwrap()
+            .push(format!("views.open without the bot token: {auth:?}"));
+        return Json(serde_json::json!({"ok": false, "error": "not_authed"})).into_response();
+    }
+    if body["trigger_id"].as_str().is_none_or(str::is_empty) || body["view"]["type"] != "modal" {
+        inner
+            .unexpected
+            .lock()
+            .unwrap()
+            .push(format!("views.open without a trigger or a modal: {body}"));
+        return Json(serde_json::json!({"ok": false, "error": "invalid_arguments"}))
+            .into_response();
+    }
+    inner.views.lock().unwrap().push(body);
+    Json(serde_json::json!({"ok": true})).into_response()
+}
+
+async fn respond(
+    State(inner): State<Arc<Inner>>,
+    Path(name): Path<String>,
+    raw: String,
+) -> Response {
+    let parsed = serde_json::from_str::<serde_json::Value>(&raw)
+        .ok()
+        .and_then(|v| {
+            let message = serde_json::from_value::<slack::Message>(v.clone()).ok()?;
+            Some((v["response_type"].as_str()?.to_owned(), message))
+        });
+    let Some((response_type, message)) = parsed else {
+        inner
+            .unexpected
+            .lock()
+            .unwrap()
+            .push(format!("{name}: not a response_url message: {raw}"));
+        return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+    };
+    let problems = slack::violations(&message);
+    if !problems.is_empty() {
+        inner
+            .unexpected
+            .lock()
+            .unwrap()
+            .push(format!("{name}: Slack would refuse it: {problems:?}"));
+    }
+    inner.answers.lock().unwrap().push(Answered {
+        name,
+        response_type,
+        message,
+        raw,
+    });
+    (StatusCode::OK, "ok").into_response()
+}
+
+async fn unknown(State(inner): State<Arc<Inner>>, uri: axum::http::Uri) -> Response {
+    inner
+        .unexpected
+        .lock()
+        .unwrap()
+        .push(format!("unknown call: {uri}"));
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// Sends requests to Drumbeat's Slack endpoints signed as Slack signs them, with the
+/// timestamp taken from `clock` (the one the server checks against).
+pub struct SlackClient {
+    pub base: String,
+    pub secret: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Got {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Got {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The answer as a Slack message, checked against Slack's limits.
+    pub fn message(&self) -> slack::Message {
+        let m: slack::Message = serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not a Slack message ({e}): {}", self.body));
+        let problems = slack::violations(&m);
+        assert!(problems.is_empty(), "Slack would refuse it: {problems:?}");
+        m
+    }
+}
+
+impl SlackClient {
+    pub fn new(addr: SocketAddr, secret: &str, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            secret: secret.to_owned(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            clock,
+        }
+    }
+
+    /// The form body of `/drumbeat {text}` from `user` in `team`.
+    pub fn command_body(team: &str, user: &str, text: &str, response_url: &str) -> String {
+        serde_urlencoded::to_string([
+            ("token", "legacy-verification-token"),
+            ("team_id", team),
+            ("team_domain", "example"),
+            ("channel_id", "C0PROGRAM"),
+            ("channel_name", "atlas"),
+            ("user_id", user),
+            ("user_name", &user.to_ascii_lowercase()),
+            ("command", "/drumbeat"),
+            ("text", text),
+            ("response_url", response_url),
+            ("trigger_id", "1.2.3"),
+        ])
+        .unwrap()
+    }
+
+    /// Signs and posts a slash command.
+    pub async fn command(&self, team: &str, user: &str, text: &str, response_url: &str) -> Got {
+        self.signed(
+            "/slack/commands",
+            Self::command_body(team, user, text, response_url),
+        )
+        .await
+    }
+
+    /// Signs and posts an interaction payload.
+    pub async fn interaction(&self, payload: &serde_json::Value) -> Got {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        self.signed("/slack/interactions", body).await
+    }
+
+    pub fn timestamp(&self) -> String {
+        self.clock.now().timestamp().to_string()
+    }
+
+    pub async fn signed(&self, path: &str, body: String) -> Got {
+        let ts = self.timestamp();
+        let sig = sign(&self.secret, &ts, body.as_bytes());
+        self.raw(path, body.into_bytes(), Some(&ts), Some(&sig))
+            .await
+    }
+
+    /// Posts exactly these bytes and headers (`None` leaves a header out).
+    pub async fn raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+    ) -> Got {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(ts) = timestamp {
+            req = req.header(TIMESTAMP_HEADER, ts);
+        }
+        if let Some(sig) = signature {
+            req = req.header(SIGNATURE_HEADER, sig);
+        }
+        let r = req.send().await.expect("the Slack endpoint answers");
+        Got {
+            status: r.status().as_u16(),
+            body: r.text().await.unwrap_or_default(),
+        }
+    }
+}

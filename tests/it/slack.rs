@@ -1,0 +1,767 @@
+//! The Slack adapter through its real server on 127.0.0.1: signatures checked before
+//! anything is read, slash commands through the grammar, digests answered at `response_url`,
+//! the status-prompt buttons and modal, webhook URLs refused, and user text kept inert.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use drumbeat::clock::Clock;
+use drumbeat::config::{Settings, DEFAULTS};
+use drumbeat::domain::Tenant;
+use drumbeat::outbox::{Destination, OutboxRow, OutboxState, SendOutcome, Sender, WebhookSender};
+use drumbeat::platform::slack::{self, SlackApp, BODY_MAX};
+use drumbeat::reply::{self, Reply};
+use figment::providers::{Format, Toml};
+
+use crate::fake_slack::{FakeSlack, SlackClient, BOT_TOKEN};
+use crate::fake_webhook::{Answer, FakeWebhook};
+use crate::helpers::TestDb;
+
+const SECRET: &str = "test-signing-secret";
+const TEAM: &str = "T0TEAM";
+const ADMIN: &str = "UADMIN";
+const DANA: &str = "UDANA";
+
+struct Server {
+    db: TestDb,
+    fake: FakeSlack,
+    client: SlackClient,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn settings(secret: &str, fake: &FakeSlack, bot_token: bool, ack_after_ms: u64) -> Settings {
+    let mut s: Settings = figment::Figment::from(Toml::string(DEFAULTS))
+        .extract()
+        .expect("defaults");
+    s.slack.signing_secret = Some(secret.to_owned().into());
+    s.slack.bot_token = bot_token.then(|| BOT_TOKEN.to_owned().into());
+    s.slack.api_url = Some(fake.api_url());
+    s.slack.admins = vec![ADMIN.into()];
+    s.slack.ack_after_ms = ack_after_ms;
+    s.delivery.allow_loopback_http = true;
+    s.delivery.request_timeout_ms = 2000;
+    s
+}
+
+async fn start_with(db: TestDb, secret: &str, bot_token: bool, ack_after_ms: u64) -> Server {
+    let fake = FakeSlack::start().await;
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    let app = SlackApp::from_settings(
+        &settings(secret, &fake, bot_token, ack_after_ms),
+        db.store.clone(),
+        clock.clone(),
+    )
+    .expect("the app builds")
+    .expect("a signing secret is set");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(slack::serve(listener, app, stopped));
+    Server {
+        client: SlackClient::new(addr, secret, clock),
+        db,
+        fake,
+        task,
+        _stop: stop,
+    }
+}
+
+async fn start(bot_token: bool) -> Server {
+    start_with(TestDb::new().await, SECRET, bot_token, 2000).await
+}
+
+impl Server {
+    async fn as_user(&self, user: &str, text: &str) -> slack_message::Msg {
+        let got = self
+            .client
+            .command(TEAM, user, text, &self.fake.response_url("r"))
+            .await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(got.json()["response_type"], "ephemeral");
+        slack_message::Msg(got.message())
+    }
+
+    /// The sample program in the Slack workspace, owned by the admin, `api` led by Dana.
+    async fn seed(&self) {
+        for line in [
+            r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
+            "project add atlas api --name \"Public API\" --owner <@UDANA>",
+            r#"milestone add atlas api-beta --title "API beta" --target 2026-12-15 --project api"#,
+            r#"risk add atlas "Vendor SDK late" --likelihood 4 --impact 5 --mitigation "fallback to REST""#,
+        ] {
+            let m = self.as_user(ADMIN, line).await;
+            assert!(!m.text().contains("Not done"), "{line}: {}", m.text());
+        }
+    }
+}
+
+/// A Slack message with its text flattened, for assertions.
+mod slack_message {
+    use drumbeat::reply::slack::{Block, Element};
+
+    pub struct Msg(pub drumbeat::reply::slack::Message);
+
+    impl Msg {
+        pub fn text(&self) -> String {
+            let mut out = vec![self.0.text.clone()];
+            for b in &self.0.blocks {
+                match b {
+                    Block::Header { text } => out.push(text.text().to_owned()),
+                    Block::Section { text, fields } => {
+                        out.extend(text.iter().map(|t| t.text().to_owned()));
+                        out.extend(fields.iter().map(|t| t.text().to_owned()));
+                    }
+                    Block::Context { elements } => {
+                        out.extend(elements.iter().map(|t| t.text().to_owned()))
+                    }
+                    Block::Actions { elements } => {
+                        for Element::Button { text, .. } in elements {
+                            out.push(text.text().to_owned());
+                        }
+                    }
+                }
+            }
+            out.join("\n")
+        }
+    }
+}
+
+// ── Signatures ─────────────────────────────────────────────────────────────────────────
+
+const DOC_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const DOC_TS: &str = "1531420618";
+const DOC_SIG: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+const DOC_BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+
+#[tokio::test]
+async fn slacks_published_example_verifies_at_plus_60s_and_is_refused_at_plus_301s() {
+    let db = TestDb::new().await;
+    let signed_at = Utc.timestamp_opt(1_531_420_618, 0).unwrap();
+    db.clock.set(signed_at + chrono::Duration::seconds(60));
+    let s = start_with(db, DOC_SECRET, false, 2000).await;
+    let before = s.db.dump().await;
+
+    let got = s
+        .client
+        .raw(
+            "/slack/commands",
+            DOC_BODY.into(),
+            Some(DOC_TS),
+            Some(DOC_SIG),
+        )
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    // Its text is empty: the answer is the help, shown to the one who asked.
+    let help = slack_message::Msg(got.message()).text();
+    assert!(help.contains("Help"), "{help}");
+
+    s.db.clock.set(signed_at + chrono::Duration::seconds(301));
+    let late = s
+        .client
+        .raw(
+            "/slack/commands",
+            DOC_BODY.into(),
+            Some(DOC_TS),
+            Some(DOC_SIG),
+        )
+        .await;
+    assert_eq!(late.status, 401, "{}", late.body);
+    assert!(late.body.contains("301 s from now"), "{}", late.body);
+    assert_eq!(s.db.dump().await, before);
+}
+
+#[tokio::test]
+async fn a_changed_byte_a_wrong_secret_a_missing_header_or_an_oversize_body_is_refused_and_changes_nothing(
+) {
+    let s = start(false).await;
+    let body = SlackClient::command_body(
+        TEAM,
+        ADMIN,
+        r#"program create atlas --name "Atlas""#,
+        &s.fake.response_url("r"),
+    );
+    let ts = s.client.timestamp();
+    let sig = drumbeat::platform::slack::sign(SECRET, &ts, body.as_bytes());
+    let before = s.db.dump().await;
+
+    let mut changed = body.clone().into_bytes();
+    let at = changed.len() / 2;
+    changed[at] ^= 0x01;
+    let wrong_secret = drumbeat::platform::slack::sign("not-the-secret", &ts, body.as_bytes());
+    let oversize = SlackClient::command_body(
+        TEAM,
+        ADMIN,
+        &format!("program create atlas --name \"{}\"", "x".repeat(BODY_MAX)),
+        &s.fake.response_url("r"),
+    );
+    let oversize_sig = drumbeat::platform::slack::sign(SECRET, &ts, oversize.as_bytes());
+    // Not even a form: refused for its signature, so it was never read as one.
+    let junk = b"\xff\xfe{not a form".to_vec();
+    struct Case<'a> {
+        what: &'a str,
+        bytes: Vec<u8>,
+        ts: Option<&'a str>,
+        sig: Option<&'a str>,
+        status: u16,
+        says: &'a str,
+    }
+    let case = |what, bytes, ts, sig, status, says| Case {
+        what,
+        bytes,
+        ts,
+        sig,
+        status,
+        says,
+    };
+    let cases = vec![
+        case(
+            "one byte changed",
+            changed,
+            Some(&ts),
+            Some(&sig),
+            401,
+            "does not match",
+        ),
+        case(
+            "wrong secret",
+            body.clone().into_bytes(),
+            Some(&ts),
+            Some(&wrong_secret),
+            401,
+            "does not match",
+        ),
+        case(
+            "no signature",
+            body.clone().into_bytes(),
+            Some(&ts),
+            None,
+            401,
+            "X-Slack-Signature header is missing",
+        ),
+        case(
+            "no timestamp",
+            body.clone().into_bytes(),
+            None,
+            Some(&sig),
+            401,
+            "X-Slack-Request-Timestamp header is missing",
+        ),
+        case(
+            "oversize",
+            oversize.into_bytes(),
+            Some(&ts),
+            Some(&oversize_sig),
+            413,
+            "larger than",
+        ),
+        case("junk", junk, Some(&ts), Some(&sig), 401, "does not match"),
+    ];
+    for Case {
+        what,
+        bytes,
+        ts,
+        sig,
+        status,
+        says,
+    } in cases
+    {
+        for path in ["/slack/commands", "/slack/interactions"] {
+            let got = s.client.raw(path, bytes.clone(), ts, sig).await;
+            assert_eq!(got.status, status, "{what} at {path}: {}", got.body);
+            assert!(got.body.contains(says), "{what} at {path}: {}", got.body);
+            assert_eq!(
+                s.db.dump().await,
+                before,
+                "{what} at {path} changed something"
+            );
+        }
+    }
+    assert!(s.fake.answers_to("r").is_empty());
+
+    // The untouched request is the same command, and it works.
+    let got = s
+        .client
+        .raw("/slack/commands", body.into_bytes(), Some(&ts), Some(&sig))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_ne!(s.db.dump().await, before);
+    s.fake.assert_nothing_unexpected();
+}
+
+// ── Slash commands ─────────────────────────────────────────────────────────────────────
+
+#[tokio::test]
+async fn a_signed_program_create_works_for_a_configured_admin_only() {
+    let s = start(false).await;
+    let refused = s
+        .as_user(DANA, r#"program create atlas --name "Atlas cloud launch""#)
+        .await;
+    assert!(
+        refused.text().contains("tenant admin"),
+        "{}",
+        refused.text()
+    );
+
+    let created = s
+        .as_user(
+            ADMIN,
+            r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
+        )
+        .await;
+    assert!(created.text().contains("atlas"), "{}", created.text());
+    let listed = s.as_user(DANA, "program list").await;
+    assert!(
+        listed.text().contains("Atlas cloud launch"),
+        "{}",
+        listed.text()
+    );
+
+    // The program lives in the workspace's tenant, and nowhere else.
+    let elsewhere = s
+        .client
+        .command("T0OTHER", ADMIN, "program list", &s.fake.response_url("r"))
+        .await;
+    assert!(
+        !slack_message::Msg(elsewhere.message())
+            .text()
+            .contains("Atlas cloud launch"),
+        "{}",
+        elsewhere.body
+    );
+    let local =
+        s.db.run_in(&Tenant::local(), "tpm", "program list")
+            .await
+            .unwrap();
+    assert!(!reply::text::render(&local).contains("Atlas"));
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn bad_command_text_gets_the_grammars_error_and_changes_nothing() {
+    let s = start(false).await;
+    s.seed().await;
+    let before = s.db.dump().await;
+    let got = s
+        .as_user(ADMIN, "milestone add atlas beta --target someday")
+        .await;
+    assert!(got.text().contains("someday"), "{}", got.text());
+    let unclosed = s
+        .as_user(ADMIN, r#"risk add atlas "Vendor --likelihood 4"#)
+        .await;
+    assert!(
+        unclosed.text().contains("quote is not closed"),
+        "{}",
+        unclosed.text()
+    );
+    assert_eq!(s.db.dump().await, before);
+}
+
+#[tokio::test]
+async fn a_response_url_off_the_allowlist_is_refused_and_nothing_runs() {
+    let s = start(false).await;
+    let before = s.db.dump().await;
+    for url in [
+        "https://evil.example/commands/T1/2/x",
+        "http://10.0.0.1/commands/T1/2/x",
+    ] {
+        let got = s
+            .client
+            .command(TEAM, ADMIN, "program create atlas", url)
+            .await;
+        assert_eq!(got.status, 200);
+        let text = slack_message::Msg(got.message()).text();
+        assert!(text.contains("nothing was run"), "{text}");
+        assert!(!text.contains("evil.example/commands"), "{text}");
+    }
+    assert_eq!(s.db.dump().await, before);
+}
+
+#[tokio::test]
+async fn a_digest_is_acknowledged_within_3s_and_delivered_to_the_response_url() {
+    let s = start(false).await;
+    s.seed().await;
+    let started = Instant::now();
+    let got = s
+        .client
+        .command(
+            TEAM,
+            DANA,
+            "digest show atlas --audience executive",
+            &s.fake.response_url("digest"),
+        )
+        .await;
+    let acked_in = started.elapsed();
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert!(
+        acked_in < Duration::from_secs(3),
+        "acknowledged after {acked_in:?}"
+    );
+    let ack = slack_message::Msg(got.message()).text();
+    assert!(ack.contains("Working on it"), "{ack}");
+    assert!(
+        !ack.contains("Atlas cloud launch"),
+        "the ack is not the digest: {ack}"
+    );
+
+    let answers = s.fake.wait_for_answers("digest", 1).await;
+    let digest = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(digest.contains("Atlas cloud launch"), "{digest}");
+    assert!(digest.contains("Vendor SDK late"), "{digest}");
+    assert_eq!(answers[0].response_type, "ephemeral");
+    assert!(!answers[0].raw.contains("<!"), "{}", answers[0].raw);
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn a_quick_command_slower_than_the_budget_is_acknowledged_and_answered_later() {
+    let s = start_with(TestDb::new().await, SECRET, false, 0).await;
+    let got = s
+        .client
+        .command(
+            TEAM,
+            ADMIN,
+            r#"program create atlas --name "Atlas cloud launch""#,
+            &s.fake.response_url("slow"),
+        )
+        .await;
+    assert!(slack_message::Msg(got.message())
+        .text()
+        .contains("Working on it"));
+    let answers = s.fake.wait_for_answers("slow", 1).await;
+    let text = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(text.contains("atlas"), "{text}");
+    s.fake.assert_nothing_unexpected();
+}
+
+// ── Interactivity ──────────────────────────────────────────────────────────────────────
+
+fn click(action_id: &str, response_url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "block_actions",
+        "team": { "id": TEAM, "domain": "example" },
+        "user": { "id": DANA, "username": "dana", "name": "dana" },
+        "channel": { "id": "D0DANA", "name": "directmessage" },
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "response_url": response_url,
+        "actions": [{
+            "type": "button",
+            "action_id": action_id,
+            "block_id": "b1",
+            "value": "status post atlas api --rag amber --summary \"…\"",
+            "action_ts": "1548426417.840180"
+        }]
+    })
+}
+
+fn submission(view: &serde_json::Value, values: &[(&str, &str)]) -> serde_json::Value {
+    let mut state = serde_json::Map::new();
+    for (block, value) in values {
+        state.insert(
+            (*block).to_owned(),
+            serde_json::json!({ "value": { "type": "plain_text_input", "value": value } }),
+        );
+    }
+    serde_json::json!({
+        "type": "view_submission",
+        "team": { "id": TEAM, "domain": "example" },
+        "user": { "id": DANA, "username": "dana", "name": "dana" },
+        "view": {
+            "id": "V0001",
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": { "values": state },
+        }
+    })
+}
+
+/// The status prompt's buttons as the renderer sends them.
+fn prompt_buttons() -> Vec<String> {
+    let mut prompt = Reply::new("Status update for Public API?");
+    for rag in ["green", "amber", "red"] {
+        prompt = prompt.action(
+            format!("status:atlas:api:{rag}"),
+            rag,
+            format!("status post atlas api --rag {rag} --summary \"…\""),
+        );
+    }
+    let mut ids = Vec::new();
+    for m in reply::slack::render(&prompt) {
+        for b in m.blocks {
+            if let reply::slack::Block::Actions { elements } = b {
+                for reply::slack::Element::Button { action_id, .. } in elements {
+                    ids.push(action_id);
+                }
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_prompt_button_opens_a_modal_whose_submission_stores_the_status_update() {
+    let s = start(true).await;
+    s.seed().await;
+    let amber = prompt_buttons()
+        .into_iter()
+        .find(|id| id.ends_with(":amber"))
+        .expect("the prompt has an amber button");
+
+    let got = s
+        .client
+        .interaction(&click(&amber, &s.fake.response_url("click")))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    let views = s.fake.wait_for_views(1).await;
+    assert_eq!(
+        views[0]["trigger_id"],
+        "13345224609.738474920.8088930838d88f008e0"
+    );
+    let view = &views[0]["view"];
+    assert_eq!(view["callback_id"], "status:atlas:api:amber");
+
+    // Amber without blockers or next steps: the modal stays open and says why.
+    let before = s.db.dump().await;
+    let refused = s
+        .client
+        .interaction(&submission(view, &[("summary", "Perf tests slipped")]))
+        .await;
+    assert_eq!(
+        refused.json()["response_action"],
+        "errors",
+        "{}",
+        refused.body
+    );
+    assert!(refused.json()["errors"]["blockers"]
+        .as_str()
+        .unwrap()
+        .contains("--blockers"));
+    assert_eq!(s.db.dump().await, before);
+
+    let posted = s
+        .client
+        .interaction(&submission(
+            view,
+            &[
+                ("summary", "Perf tests slipped"),
+                ("blockers", "load test rig"),
+            ],
+        ))
+        .await;
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    assert!(posted.body.is_empty(), "closes the modal: {}", posted.body);
+
+    let statuses = s.as_user(ADMIN, "status list atlas api").await.text();
+    assert!(statuses.contains("Perf tests slipped"), "{statuses}");
+    assert!(statuses.contains("AMBER"), "{statuses}");
+    let confirmed = s.fake.wait_for_answers("click", 1).await;
+    assert!(slack_message::Msg(confirmed[0].message.clone())
+        .text()
+        .contains("api"));
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn without_a_bot_token_a_button_answers_with_the_exact_command_to_send() {
+    let s = start(false).await;
+    s.seed().await;
+    let before = s.db.dump().await;
+    let got = s
+        .client
+        .interaction(&click(
+            "status:atlas:api:red",
+            &s.fake.response_url("click"),
+        ))
+        .await;
+    assert_eq!(got.status, 200);
+    let answers = s.fake.wait_for_answers("click", 1).await;
+    let text = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(
+        text.contains("/drumbeat status post atlas api --rag red --summary \"…\""),
+        "{text}"
+    );
+    assert!(s.fake.views().is_empty());
+    assert_eq!(s.db.dump().await, before);
+
+    // A button that is not Drumbeat's is acknowledged and does nothing.
+    let other = s
+        .client
+        .interaction(&click("vote:lunch", &s.fake.response_url("other")))
+        .await;
+    assert_eq!(other.status, 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(s.fake.answers_to("other").is_empty());
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn an_unreadable_interaction_is_a_clear_400_and_changes_nothing() {
+    let s = start(false).await;
+    let before = s.db.dump().await;
+    for body in [
+        "payload=%7Bnot+json",
+        "nothing=here",
+        "payload=%7B%22type%22%3A%22block_actions%22%7D",
+    ] {
+        let got = s.client.signed("/slack/interactions", body.into()).await;
+        assert_eq!(got.status, 400, "{body}: {}", got.body);
+        assert!(got.body.contains("not readable"), "{}", got.body);
+    }
+    let got = s
+        .client
+        .signed("/slack/commands", "team_id=T1".into())
+        .await;
+    assert_eq!(got.status, 400);
+    assert!(got.body.contains("user_id"), "{}", got.body);
+    assert_eq!(s.db.dump().await, before);
+}
+
+// ── Mentions ───────────────────────────────────────────────────────────────────────────
+
+#[tokio::test]
+async fn a_risk_titled_with_mass_and_user_mentions_renders_inert() {
+    let s = start(false).await;
+    s.seed().await;
+    let added = s
+        .as_user(
+            ADMIN,
+            r#"risk add atlas "<!channel> @here <@U999>" --likelihood 5 --impact 5 --owner <@UDANA>"#,
+        )
+        .await;
+    let listed = s.as_user(ADMIN, "risk list atlas").await;
+    for m in [&added, &listed] {
+        let json = serde_json::to_string(&m.0).unwrap();
+        assert!(!json.contains("<!channel>"), "{json}");
+        assert!(!json.contains("<@U999>"), "{json}");
+        assert!(!json.contains("@here"), "{json}");
+    }
+    let text = listed.text();
+    assert!(text.contains("&lt;!channel&gt;"), "{text}");
+    assert!(text.contains("&lt;@U999&gt;"), "{text}");
+    // The typed owner is the one real mention.
+    assert!(added.text().contains("<@UDANA>") || listed.text().contains("<@UDANA>"));
+}
+
+// ── Webhooks ───────────────────────────────────────────────────────────────────────────
+
+fn row(url: &str) -> OutboxRow {
+    let now = crate::helpers::now();
+    OutboxRow {
+        id: 1,
+        tenant: Tenant::slack(TEAM),
+        program_id: None,
+        destination: Destination::SlackWebhook { url: url.into() },
+        reply: Reply::new("Weekly digest"),
+        reason: "You subscribed this webhook.".into(),
+        dedup_key: None,
+        nonce: "n1".into(),
+        state: OutboxState::Sending,
+        attempts: 1,
+        parts_sent: 0,
+        next_attempt_at: now,
+        claimed_at: Some(now),
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    }
+}
+
+#[tokio::test]
+async fn webhooks_off_the_allowlist_or_that_redirect_are_refused_without_a_request() {
+    let hooks = FakeWebhook::start().await;
+    let plain = hooks.hook("plain", vec![]);
+    let target = hooks.hook("target", vec![]);
+    let redirecting = hooks.hook("redirect", vec![Answer::Redirect(target.clone())]);
+    let production = drumbeat::config::DeliverySettings::default();
+    let sender = WebhookSender::new(&production).unwrap();
+    let on_loopback = plain.replace("http://", "https://");
+    for url in [
+        plain.as_str(),
+        on_loopback.as_str(),
+        "http://127.0.0.1/services/T1/B2/x",
+        "https://evil.example/services/T1/B2/x",
+    ] {
+        let outcome = sender.send(&row(url)).await;
+        assert!(
+            matches!(outcome, SendOutcome::Permanent { .. }),
+            "{url}: {outcome:?}"
+        );
+    }
+    assert!(
+        hooks.hits().is_empty(),
+        "a refused URL was called: {:?}",
+        hooks.hits()
+    );
+
+    // On the allowlist (loopback, for the test) but redirecting: the redirect is not followed.
+    let testing = drumbeat::config::DeliverySettings {
+        allow_loopback_http: true,
+        ..production
+    };
+    let sender = WebhookSender::new(&testing).unwrap();
+    let outcome = sender.send(&row(&redirecting)).await;
+    match outcome {
+        SendOutcome::Permanent { error } => {
+            assert!(error.contains("not redirected"), "{error}");
+            assert!(!error.contains("/hook/"), "the URL leaked: {error}");
+        }
+        other => panic!("a redirect was not refused: {other:?}"),
+    }
+    assert_eq!(hooks.hits_of("redirect").len(), 1);
+    assert!(
+        hooks.hits_of("target").is_empty(),
+        "the redirect was followed"
+    );
+    hooks.assert_nothing_unexpected();
+
+    // Subscribing one over plain http is refused when it is given.
+    let s = start(false).await;
+    s.seed().await;
+    let refused = s
+        .as_user(
+            ADMIN,
+            r#"schedule set atlas digest "weekly fri 16:00" --webhook http://127.0.0.1/services/T1/B2/x"#,
+        )
+        .await;
+    assert!(
+        refused.text().contains("--webhook takes"),
+        "{}",
+        refused.text()
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_subscription_is_stored_but_only_ever_shown_masked() {
+    let s = start(false).await;
+    s.seed().await;
+    let url = "https://hooks.slack.com/services/T0TEAM/B0HOOK/s3cr3tT0ken";
+    let set = s
+        .as_user(
+            ADMIN,
+            &format!(r#"schedule set atlas digest "weekly fri 16:00" --audience executive --slack-webhook {url}"#),
+        )
+        .await;
+    let shown = s.as_user(ADMIN, "schedule show atlas").await;
+    for m in [&set, &shown] {
+        let json = serde_json::to_string(&m.0).unwrap();
+        assert!(
+            !json.contains("s3cr3tT0ken") && !json.contains("B0HOOK"),
+            "{json}"
+        );
+        assert!(
+            m.text().contains("https://hooks.slack.com/services/T…/…"),
+            "{}",
+            m.text()
+        );
+    }
+    // Stored as given, for the sender.
+    assert!(s.db.dump().await.iter().any(|row| row.contains(url)));
+}
