@@ -19,7 +19,8 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::fake_discord::{
-    click, dm_channel_of, member, options, slash, submit, Exchange, FakeDiscord, MANAGE_GUILD,
+    autocomplete, click, dm_channel_of, member, options, slash, submit, Exchange, FakeDiscord,
+    MANAGE_GUILD,
 };
 use crate::helpers::TestDb;
 
@@ -288,6 +289,43 @@ async fn a_tpm_runs_the_week_through_discord() {
         slowest.as_secs_f64() * 1000.0
     );
 
+    // Keys autocomplete from the guild's programs, and from the program being typed.
+    let s = |v: &str| Value::String(v.to_owned());
+    let complete =
+        |path: &'static [&'static str], opts: Vec<(&'static str, Value)>, focused: &'static str| {
+            fake.interact(autocomplete(
+                GUILD,
+                CHANNEL,
+                tpm(),
+                path,
+                options(&opts),
+                focused,
+            ))
+        };
+    let programs = complete(&["program", "show"], vec![("program", s("at"))], "program").await;
+    assert_eq!(programs.callback["type"], 8, "{}", programs.callback);
+    assert_eq!(programs.callback["data"]["choices"][0]["value"], "atlas");
+    let projects = complete(
+        &["status", "post"],
+        vec![("program", s("atlas")), ("project", s("we"))],
+        "project",
+    )
+    .await;
+    assert_eq!(
+        projects.callback["data"]["choices"],
+        json!([{ "name": "web · Web app", "value": "web" }])
+    );
+    let deps = complete(
+        &["dep", "block"],
+        vec![("program", s("atlas")), ("number", s(""))],
+        "number",
+    )
+    .await;
+    assert_eq!(
+        deps.callback["data"]["choices"][0]["name"],
+        "1 · Auth endpoints"
+    );
+
     // The prompt goes out at 10:00 by DM, with Green / Amber / Red buttons.
     let (scheduler, worker) = rhythm(&fake, &db);
     db.clock.set(at(10, 0));
@@ -310,7 +348,6 @@ async fn a_tpm_runs_the_week_through_discord() {
     );
 
     // A blocked dependency pings its owner, and only her.
-    let s = |v: &str| Value::String(v.to_owned());
     let blocked = run(
         &fake,
         tpm(),

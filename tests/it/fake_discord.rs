@@ -353,6 +353,30 @@ pub fn slash(guild: &str, channel: &str, member: Value, path: &[&str], options: 
     })
 }
 
+/// The same command being typed, with `focused` the option whose value is being completed.
+pub fn autocomplete(
+    guild: &str,
+    channel: &str,
+    member: Value,
+    path: &[&str],
+    options: Value,
+    focused: &str,
+) -> Value {
+    let mut d = slash(guild, channel, member, path, options);
+    d["type"] = 4.into();
+    let leaf = if path.len() == 2 {
+        &mut d["data"]["options"][0]["options"]
+    } else {
+        &mut d["data"]["options"]
+    };
+    for o in leaf.as_array_mut().unwrap() {
+        if o["name"] == focused {
+            o["focused"] = true.into();
+        }
+    }
+    d
+}
+
 /// Options of a slash command: `("name", value)`; strings are type 3, integers 4,
 /// booleans 5; use [`user_option`] for users.
 pub fn options(pairs: &[(&str, Value)]) -> Value {
@@ -706,6 +730,25 @@ fn modal_problems(data: &Value) -> Vec<String> {
     p
 }
 
+/// Discord's limits on autocomplete choices.
+fn autocomplete_problems(data: &Value) -> Vec<String> {
+    let Some(choices) = data["choices"].as_array() else {
+        return vec!["autocomplete without choices".into()];
+    };
+    let mut p = Vec::new();
+    if choices.len() > 25 {
+        p.push(format!("{} choices", choices.len()));
+    }
+    for c in choices {
+        let name = c["name"].as_str().unwrap_or("").chars().count();
+        let value = c["value"].as_str().map(|v| v.chars().count());
+        if !(1..=100).contains(&name) || !matches!(value, Some(1..=100)) {
+            p.push(format!("bad choice {c}"));
+        }
+    }
+    p
+}
+
 fn flags_problems(body: &Value) -> Vec<String> {
     match body.get("flags") {
         None => vec![],
@@ -746,6 +789,7 @@ async fn callback(
         }
         Some(5) => flags_problems(body.get("data").unwrap_or(&json!({}))),
         Some(9) => modal_problems(&body["data"]),
+        Some(8) => autocomplete_problems(&body["data"]),
         other => vec![format!("callback type {other:?}")],
     };
     if !problems.is_empty() {
