@@ -381,6 +381,60 @@ async fn a_tpm_runs_the_week_through_discord() {
         .unwrap()
         .contains(&format!("<@{DANA}>")));
 
+    // The ping's Delivered button, clicked by dana in her DM, delivers the dependency.
+    let delivered_id = ping["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["label"] == "Delivered")
+        .expect("a Delivered button")["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(delivered_id, format!("{GUILD}:dep:atlas:1:deliver"));
+    let clicked = fake
+        .interact(click(
+            None,
+            &dm_channel_of(DANA),
+            (DANA, "dana"),
+            &ping,
+            &delivered_id,
+        ))
+        .await;
+    assert!(
+        is_ephemeral(&clicked.callback["data"]),
+        "{}",
+        clicked.callback
+    );
+    assert!(
+        !text_of(&clicked.callback).contains("Not done"),
+        "{}",
+        clicked.callback
+    );
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    {
+        let mut tx = db.store.read().await.unwrap();
+        let (scope, _) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let deps = store::dependencies(&mut tx, &scope).await.unwrap();
+        assert_eq!(deps[0].state.as_str(), "delivered");
+    }
+
+    // A deferred command that fails: the public placeholder goes, a private error comes.
+    let failed = run(&fake, tpm(), &["digest", "show"], &[("program", s("nope"))]).await;
+    assert_eq!(failed.callback["type"], 5);
+    let token = fake.last_token();
+    let parts = fake.wait_webhooks(&token, 2).await;
+    assert_eq!(parts[0].0, "DELETE", "{parts:?}");
+    assert_eq!(parts[1].0, "POST", "{parts:?}");
+    assert!(is_ephemeral(&parts[1].1), "{parts:?}");
+    assert!(
+        text_of(&parts[1].1).contains("there is no program"),
+        "{parts:?}"
+    );
+
     // `/digest show` is deferred, then delivered by editing the deferred answer.
     let digest = run(
         &fake,

@@ -458,9 +458,10 @@ impl<'a> Responder<'a> {
         http: &Http,
         route: Route<'_>,
         method: LightMethod,
-        body: &Value,
+        body: Option<&Value>,
     ) -> anyhow::Result<()> {
-        let request = Request::new(route, method).body(Some(serde_json::to_vec(body)?));
+        let body = body.map(serde_json::to_vec).transpose()?;
+        let request = Request::new(route, method).body(body);
         http.request(request).await?;
         Ok(())
     }
@@ -473,7 +474,7 @@ impl<'a> Responder<'a> {
                 token: self.token,
             },
             LightMethod::Post,
-            &body,
+            Some(&body),
         )
         .await
     }
@@ -491,7 +492,7 @@ impl<'a> Responder<'a> {
                 token: self.token,
             },
             LightMethod::Post,
-            body,
+            Some(body),
         )
         .await
     }
@@ -543,15 +544,15 @@ impl<'a> Responder<'a> {
                         application_id: serenity::ApplicationId::new(self.application),
                         token: self.token,
                     };
-                    self.post(http, original, LightMethod::Delete, &json!({}))
-                        .await?;
+                    self.post(http, original, LightMethod::Delete, None).await?;
                     self.followup(http, first).await?;
                 } else if deferred {
                     let original = Route::WebhookOriginalInteractionResponse {
                         application_id: serenity::ApplicationId::new(self.application),
                         token: self.token,
                     };
-                    self.post(http, original, LightMethod::Patch, first).await?;
+                    self.post(http, original, LightMethod::Patch, Some(first))
+                        .await?;
                 } else {
                     self.callback(http, json!({ "type": CHANNEL_MESSAGE, "data": first }))
                         .await?;
@@ -697,7 +698,7 @@ async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction) {
         };
         let body = json!({ "type": MODAL, "data": {
             "custom_id": format!("{guild}:status:{program}:{project}:{}", rag.as_str()),
-            "title": cut_chars(&title, MODAL_TITLE_MAX),
+            "title": slash::cut(&title, MODAL_TITLE_MAX),
             "components": [
                 input("summary", "Summary", true, "Where things stand this week"),
                 input("blockers", "Blockers", false, "What is in the way, if anything"),
@@ -718,38 +719,51 @@ async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction) {
             .await;
         return;
     };
-    let actor = clicker(
-        bot,
-        http,
+    let who = Clicked {
         guild,
-        &c.user,
-        c.member.as_ref(),
-        c.guild_id.is_some(),
-    )
-    .await;
-    let ctx = bot.ctx(guild, actor, Some(c.channel_id.to_string()));
-    let outcome = command::execute_argv(&bot.store, &ctx, &argv).await;
-    responder
-        .answer(http, guild, outcome.map(Reply::ephemeral), false)
-        .await;
+        user: &c.user,
+        member: c.member.as_ref(),
+        channel: c.channel_id,
+    };
+    run_clicked(bot, http, &responder, who, &argv).await;
 }
 
-async fn clicker(
+/// Who clicked a button or sent a form, and where.
+struct Clicked<'a> {
+    guild: u64,
+    user: &'a serenity::User,
+    /// None in a DM: no tenant-admin rights come with such a click.
+    member: Option<&'a serenity::Member>,
+    channel: serenity::ChannelId,
+}
+
+/// Runs what a click or a form asks for, as the one who clicked, and answers privately.
+async fn run_clicked(
     bot: &Bot,
     http: &Http,
-    guild: u64,
-    user: &serenity::User,
-    member: Option<&serenity::Member>,
-    in_guild: bool,
-) -> Actor {
-    Actor {
+    responder: &Responder<'_>,
+    who: Clicked<'_>,
+    argv: &[String],
+) {
+    let Clicked {
+        guild,
+        user,
+        member,
+        channel,
+    } = who;
+    let actor = Actor {
         handle: user.id.to_string(),
         display_name: display_name(user, member),
         is_admin: match member {
-            Some(m) if in_guild => bot.is_admin(http, guild, m).await,
-            _ => false,
+            Some(m) => bot.is_admin(http, guild, m).await,
+            None => false,
         },
-    }
+    };
+    let ctx = bot.ctx(guild, actor, Some(channel.to_string()));
+    let outcome = command::execute_argv(&bot.store, &ctx, argv).await;
+    responder
+        .answer(http, guild, outcome.map(Reply::ephemeral), false)
+        .await;
 }
 
 async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction) {
@@ -783,20 +797,13 @@ async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction) {
             argv.push(format!("--{long}={v}"));
         }
     }
-    let actor = clicker(
-        bot,
-        http,
+    let who = Clicked {
         guild,
-        &m.user,
-        m.member.as_ref(),
-        m.guild_id.is_some(),
-    )
-    .await;
-    let ctx = bot.ctx(guild, actor, Some(m.channel_id.to_string()));
-    let outcome = command::execute_argv(&bot.store, &ctx, &argv).await;
-    responder
-        .answer(http, guild, outcome.map(Reply::ephemeral), false)
-        .await;
+        user: &m.user,
+        member: m.member.as_ref(),
+        channel: m.channel_id,
+    };
+    run_clicked(bot, http, &responder, who, &argv).await;
 }
 
 fn capitalised(w: &str) -> String {
@@ -804,15 +811,6 @@ fn capitalised(w: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
-}
-
-fn cut_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max - 1).collect();
-    out.push('…');
-    out
 }
 
 /// Autocomplete: programs of the guild, or keys and numbers of the program named in the
@@ -851,7 +849,7 @@ async fn complete(
     {
         Ok(list) => {
             for (name, value) in list.into_iter().take(25) {
-                response = response.add_string_choice(cut_chars(&name, 100), value);
+                response = response.add_string_choice(slash::cut(&name, 100), value);
             }
         }
         Err(e) => tracing::warn!(error = %e, "autocomplete failed"),

@@ -138,7 +138,7 @@ fn describe(about: Option<String>, name: &str) -> String {
     cut(&text, DESCRIPTION_MAX)
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
