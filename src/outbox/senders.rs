@@ -172,9 +172,14 @@ pub struct WebhookPolicy {
 
 impl WebhookPolicy {
     pub fn from_settings(settings: &DeliverySettings) -> Self {
+        Self::for_hosts(&settings.webhook_hosts, settings)
+    }
+
+    /// https on these hosts (compared case-insensitively), with the loopback setting of
+    /// `[delivery]`.
+    pub fn for_hosts(hosts: &[String], settings: &DeliverySettings) -> Self {
         Self {
-            hosts: settings
-                .webhook_hosts
+            hosts: hosts
                 .iter()
                 .map(|h| h.trim().to_ascii_lowercase())
                 .collect(),
@@ -222,6 +227,22 @@ const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How much of an error is kept with the row.
 const ERROR_MAX: usize = 300;
 
+/// The HTTP client for calls out to platforms (webhooks, `response_url`, Web API): the
+/// `[delivery]` timeouts, no redirects, https only (loopback http when tests allow it).
+pub fn outbound_client(settings: &DeliverySettings) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
+        .timeout(Duration::from_millis(settings.request_timeout_ms))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("drumbeat/", env!("CARGO_PKG_VERSION")));
+    if settings.allow_loopback_http {
+        // Loopback is for tests; a proxy could not reach it anyway.
+        builder.no_proxy().build()
+    } else {
+        builder.https_only(true).build()
+    }
+}
+
 /// Posts to Slack incoming webhooks: each part of the rendered reply is one request,
 /// in order, with at least `webhook_min_interval_ms` between requests to one URL.
 pub struct WebhookSender {
@@ -232,21 +253,9 @@ pub struct WebhookSender {
 
 impl WebhookSender {
     pub fn new(settings: &DeliverySettings) -> anyhow::Result<Self> {
-        let policy = WebhookPolicy::from_settings(settings);
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
-            .timeout(Duration::from_millis(settings.request_timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("drumbeat/", env!("CARGO_PKG_VERSION")));
-        builder = if policy.allow_loopback_http {
-            // Loopback is for tests; a proxy could not reach it anyway.
-            builder.no_proxy()
-        } else {
-            builder.https_only(true)
-        };
         Ok(Self {
-            client: builder.build()?,
-            policy,
+            client: outbound_client(settings)?,
+            policy: WebhookPolicy::from_settings(settings),
             pacer: Pacer::new(Duration::from_millis(settings.webhook_min_interval_ms)),
         })
     }

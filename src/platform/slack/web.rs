@@ -2,13 +2,13 @@
 //! `response_url`, and `views.open` with the bot token. Both go through one reqwest client
 //! with timeouts and no redirects; a `response_url` must be on the allowlist.
 
-use std::time::Duration;
 
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
+use crate::outbox::senders::outbound_client;
 use crate::outbox::WebhookPolicy;
 use crate::reply::slack;
 
@@ -52,28 +52,9 @@ struct ApiAnswer {
 impl Web {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let delivery = &settings.delivery;
-        let responses = WebhookPolicy {
-            hosts: settings
-                .slack
-                .response_hosts
-                .iter()
-                .map(|h| h.trim().to_ascii_lowercase())
-                .collect(),
-            allow_loopback_http: delivery.allow_loopback_http,
-        };
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(delivery.connect_timeout_ms))
-            .timeout(Duration::from_millis(delivery.request_timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("drumbeat/", env!("CARGO_PKG_VERSION")));
-        builder = if delivery.allow_loopback_http {
-            builder.no_proxy()
-        } else {
-            builder.https_only(true)
-        };
         Ok(Self {
-            http: builder.build()?,
-            responses,
+            http: outbound_client(delivery)?,
+            responses: WebhookPolicy::for_hosts(&settings.slack.response_hosts, delivery),
             api_url: settings
                 .slack
                 .api_url
