@@ -703,7 +703,21 @@ pub enum OutboxCmd {
     },
 }
 
+/// Areas whose answers read and analyse the whole program: platforms with a reply
+/// deadline (Discord's and Slack's 3 s) acknowledge these first and answer after.
+pub fn is_slow_area(area: &str) -> bool {
+    matches!(area, "digest" | "report" | "path")
+}
+
 impl Command {
+    /// See [`is_slow_area`].
+    pub fn is_slow(&self) -> bool {
+        matches!(
+            self,
+            Command::Digest(_) | Command::Report(_) | Command::Path(_)
+        )
+    }
+
     /// Whether the command changes state, and so takes the write lock.
     pub fn is_write(&self) -> bool {
         match self {
@@ -1012,6 +1026,27 @@ mod tests {
     #[test]
     fn prefix_and_curly_quotes() {
         run("/drumbeat program create atlas --name \u{201C}Atlas launch\u{201D}");
+    }
+
+    #[test]
+    fn slow_commands_and_slow_areas_agree() {
+        for line in [
+            "digest show atlas",
+            "report agenda atlas",
+            "report postmortem atlas",
+            "path show atlas",
+            "path whatif atlas m --slip 2",
+            "program show atlas",
+            "status missing atlas",
+            "milestone list atlas",
+        ] {
+            let c = run(line);
+            assert_eq!(
+                c.is_slow(),
+                is_slow_area(line.split(' ').next().unwrap()),
+                "{line}"
+            );
+        }
     }
 
     #[test]

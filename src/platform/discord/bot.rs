@@ -383,7 +383,7 @@ async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, 
         return Ok(());
     };
     // Digests, reports and paths may take longer than Discord's 3 seconds: say so first.
-    let deferred = slash::is_slow(path[0]);
+    let deferred = crate::command::grammar::is_slow_area(path[0]);
     if deferred {
         if let Err(e) = responder.defer(http).await {
             tracing::warn!(error = %e, "could not defer a Discord interaction");

@@ -89,11 +89,6 @@ pub enum Given {
     User(String),
 }
 
-/// Areas whose commands may take longer than Discord's 3 s, so they are deferred first.
-pub fn is_slow(area: &str) -> bool {
-    matches!(area, "digest" | "report" | "path")
-}
-
 /// Every area as a slash command, in the grammar's order.
 pub fn commands() -> Vec<SlashCommand> {
     let line = crate::command::grammar::line_command();

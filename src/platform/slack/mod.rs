@@ -241,11 +241,6 @@ fn outcome_messages(
     }
 }
 
-/// Commands whose answer is long to build: acknowledged at once, answered at `response_url`.
-fn is_slow(command: &Command) -> bool {
-    matches!(command, Command::Digest(_) | Command::Report(_))
-}
-
 #[tracing::instrument(skip_all)]
 async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -> Response {
     let body = match verified(&app, &headers, body).await {
@@ -284,7 +279,7 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
         }
         Err(e) => return immediate(problem(&e.0)),
     };
-    let slow = is_slow(&command);
+    let slow = command.is_slow();
     let ctx = app.ctx(team, user, &form.user_name, channel);
     let runner = app.clone();
     let mut task =

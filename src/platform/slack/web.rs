@@ -2,7 +2,6 @@
 //! `response_url`, and `views.open` with the bot token. Both go through one reqwest client
 //! with timeouts and no redirects; a `response_url` must be on the allowlist.
 
-
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
