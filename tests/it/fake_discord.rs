@@ -810,6 +810,24 @@ fn acknowledged(inner: &Inner, token: &str) -> bool {
     inner.callbacks.lock().unwrap().contains_key(token)
 }
 
+/// A follow-up or an edit of the original response: a message, and at most `EPHEMERAL`.
+fn webhook_message_problems(body: &Value) -> Vec<String> {
+    let mut problems = message_problems(body);
+    problems.extend(flags_problems(body));
+    problems
+}
+
+fn record_webhook(inner: &Inner, token: String, method: &str, body: Value) {
+    inner
+        .webhooks
+        .lock()
+        .unwrap()
+        .entry(token)
+        .or_default()
+        .push((method.to_owned(), body));
+    inner.changed.notify_waiters();
+}
+
 async fn followup(
     State(inner): State<Arc<Inner>>,
     Path((app, token)): Path<(String, String)>,
@@ -818,19 +836,11 @@ async fn followup(
     if app != APP || !acknowledged(&inner, &token) {
         return invalid_form(&inner, format!("follow-up before a response: {token}"));
     }
-    let mut problems = message_problems(&body);
-    problems.extend(flags_problems(&body));
+    let problems = webhook_message_problems(&body);
     if !problems.is_empty() {
         return invalid_form(&inner, format!("follow-up refused: {problems:?}: {body}"));
     }
-    inner
-        .webhooks
-        .lock()
-        .unwrap()
-        .entry(token)
-        .or_default()
-        .push(("POST".into(), body));
-    inner.changed.notify_waiters();
+    record_webhook(&inner, token, "POST", body);
     Json(json!({ "id": "2" })).into_response()
 }
 
@@ -855,19 +865,12 @@ async fn original(
         }
     };
     if method == Method::PATCH {
-        let problems = message_problems(&body);
+        let problems = webhook_message_problems(&body);
         if !problems.is_empty() {
             return invalid_form(&inner, format!("edit refused: {problems:?}: {body}"));
         }
     }
-    inner
-        .webhooks
-        .lock()
-        .unwrap()
-        .entry(token)
-        .or_default()
-        .push((method.to_string(), body));
-    inner.changed.notify_waiters();
+    record_webhook(&inner, token, method.as_str(), body);
     if method == Method::DELETE {
         StatusCode::NO_CONTENT.into_response()
     } else {
