@@ -123,6 +123,7 @@ async fn through_core(store: &Store, n: usize) -> Vec<Duration> {
         },
         channel: Some(CHANNEL.into()),
         now: SystemClock.now(),
+        webhooks: Default::default(),
     };
     for line in [
         vec!["program", "create", "atlas", "--tz=UTC"],
@@ -231,6 +232,7 @@ async fn main() {
     let bot = Bot::spawn(
         settings,
         SecretString::from("bench-token".to_owned()),
+        Arc::default(),
         store,
         clock,
     );

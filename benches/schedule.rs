@@ -53,6 +53,7 @@ async fn exec(store: &Store, now: chrono::DateTime<Utc>, line: &str) {
         },
         channel: Some("console".into()),
         now,
+        webhooks: Default::default(),
     };
     if let Err(e) = command::execute(store, &ctx, line).await {
         panic!("`{line}`: {e:?}");

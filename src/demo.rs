@@ -177,6 +177,7 @@ async fn say(
             is_admin: who == TPM,
         },
         channel: channel.into(),
+        webhooks: Default::default(),
     };
     writeln!(out, "\n@{who}> {line}")?;
     match console.execute(store, clock, line).await {

@@ -11,6 +11,7 @@ use drumbeat::clock::{Clock, FakeClock, SystemClock};
 use drumbeat::command::CommandError;
 use drumbeat::config::Settings;
 use drumbeat::domain::{Key, Tenant};
+use drumbeat::outbox::WebhookPolicy;
 use drumbeat::platform::console::{self, Console};
 use drumbeat::store::Store;
 use drumbeat::{document, telemetry};
@@ -172,6 +173,7 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
     if let Some(ch) = &who.channel {
         console.channel.clone_from(ch);
     }
+    console.webhooks = std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
     Ok(console)
 }
 
@@ -265,6 +267,8 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             };
             // Slash commands, buttons and modals come in over the gateway.
             let gateway = discord_token.map(|token| {
+                let webhooks =
+                    std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
                 let (settings, store, clock, stopped) = (
                     settings.discord.clone(),
                     store.clone(),
@@ -274,7 +278,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 let stop = stop.clone();
                 tokio::spawn(async move {
                     let outcome = drumbeat::platform::discord::Bot::run(
-                        &settings, &token, store, clock, stopped,
+                        &settings, &token, webhooks, store, clock, stopped,
                     )
                     .await;
                     // Without its gateway the bot is not doing its job: stop everything

@@ -202,6 +202,24 @@ pub enum ProgramCmd {
     },
     /// Take a person's role on the program away
     Revoke(ForPerson),
+    /// Where prompts, reminders and pings go instead of direct messages:
+    /// `program route atlas --slack-webhook URL [--project api]`; no option shows the routes
+    Route {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Route only this project's messages (default: the whole program's)
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        /// A Slack incoming-webhook URL (stored, never shown in full)
+        #[arg(long, visible_alias = "webhook", value_name = "URL")]
+        slack_webhook: Option<String>,
+        /// A channel name or id of this platform
+        #[arg(long, conflicts_with = "slack_webhook")]
+        channel: Option<String>,
+        /// Remove the route: messages go to each person directly again
+        #[arg(long, conflicts_with_all = ["slack_webhook", "channel"])]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -599,6 +617,23 @@ pub enum DigestCmd {
         #[arg(long, allow_hyphen_values = true)]
         since: Option<DateSpec>,
     },
+    /// Send a digest on a schedule:
+    /// `digest subscribe atlas --audience executive --slack-webhook URL`
+    Subscribe {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long, default_value = "engineering")]
+        audience: Audience,
+        /// When: crontab or `weekly fri 16:00`, `weekdays 09:00`
+        #[arg(long, default_value = "weekly fri 16:00", value_name = "SPEC")]
+        at: String,
+        /// A Slack incoming-webhook URL (stored, never shown in full)
+        #[arg(long, visible_alias = "webhook", value_name = "URL")]
+        slack_webhook: Option<String>,
+        /// A channel (default: the program's bound channel)
+        #[arg(long, conflicts_with = "slack_webhook")]
+        channel: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -703,25 +738,34 @@ pub enum OutboxCmd {
     },
 }
 
-/// Areas whose answers read and analyse the whole program: platforms with a reply
-/// deadline (Discord's and Slack's 3 s) acknowledge these first and answer after.
-pub fn is_slow_area(area: &str) -> bool {
-    matches!(area, "digest" | "report" | "path")
+/// Commands (`area verb`) whose answers read and analyse the whole program: platforms with
+/// a reply deadline (Discord's and Slack's 3 s) acknowledge these first and answer after.
+pub fn is_slow_command(area: &str, verb: &str) -> bool {
+    matches!(area, "report" | "path") || (area == "digest" && verb != "subscribe")
 }
 
 impl Command {
-    /// See [`is_slow_area`].
+    /// See [`is_slow_command`].
     pub fn is_slow(&self) -> bool {
         matches!(
             self,
-            Command::Digest(_) | Command::Report(_) | Command::Path(_)
+            Command::Digest(DigestCmd::Show { .. }) | Command::Report(_) | Command::Path(_)
         )
     }
 
     /// Whether the command changes state, and so takes the write lock.
     pub fn is_write(&self) -> bool {
         match self {
-            Command::Program(c) => !matches!(c, ProgramCmd::List { .. } | ProgramCmd::Show(_)),
+            Command::Program(c) => match c {
+                ProgramCmd::List { .. } | ProgramCmd::Show(_) => false,
+                ProgramCmd::Route {
+                    slack_webhook,
+                    channel,
+                    clear,
+                    ..
+                } => slack_webhook.is_some() || channel.is_some() || *clear,
+                _ => true,
+            },
             Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
             Command::Project(c) => !matches!(c, ProjectCmd::List { .. } | ProjectCmd::Show(_)),
             Command::Person(c) => matches!(c, PersonCmd::Set { .. } | PersonCmd::Away { .. }),
@@ -732,7 +776,8 @@ impl Command {
             Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
             Command::Decision(c) => !matches!(c, DecisionCmd::List(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
-            Command::Digest(_) | Command::Path(_) | Command::Report(_) => false,
+            Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. }),
+            Command::Path(_) | Command::Report(_) => false,
             Command::Schedule(c) => {
                 matches!(c, ScheduleCmd::Set { .. } | ScheduleCmd::Remove { .. })
             }
@@ -1039,13 +1084,12 @@ mod tests {
             "program show atlas",
             "status missing atlas",
             "milestone list atlas",
+            "digest subscribe atlas --channel x",
         ] {
             let c = run(line);
-            assert_eq!(
-                c.is_slow(),
-                is_slow_area(line.split(' ').next().unwrap()),
-                "{line}"
-            );
+            let mut words = line.split(' ');
+            let (area, verb) = (words.next().unwrap(), words.next().unwrap());
+            assert_eq!(c.is_slow(), is_slow_command(area, verb), "{line}");
         }
     }
 

@@ -5,12 +5,15 @@
 pub mod grammar;
 mod handlers;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 pub use grammar::{parse, parse_argv, Command, ParseError, Parsed};
 pub use handlers::run;
 
 use crate::domain::{Invalid, Platform, Tenant};
+use crate::outbox::WebhookPolicy;
 use crate::reply::Reply;
 use crate::store::Store;
 
@@ -33,6 +36,9 @@ pub struct Ctx {
     /// The channel the command was typed in, for bound programs.
     pub channel: Option<String>,
     pub now: DateTime<Utc>,
+    /// Where webhook URLs given in commands may point (`delivery.webhook_hosts`): refused
+    /// when they are subscribed, not only when they are first called.
+    pub webhooks: Arc<WebhookPolicy>,
 }
 
 /// The two tiers of failure: a user error is shown word for word; an internal one is

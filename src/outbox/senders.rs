@@ -170,6 +170,13 @@ pub struct WebhookPolicy {
     pub allow_loopback_http: bool,
 }
 
+impl Default for WebhookPolicy {
+    /// The `[delivery]` defaults: https on hooks.slack.com.
+    fn default() -> Self {
+        Self::from_settings(&DeliverySettings::default())
+    }
+}
+
 impl WebhookPolicy {
     pub fn from_settings(settings: &DeliverySettings) -> Self {
         Self::for_hosts(&settings.webhook_hosts, settings)

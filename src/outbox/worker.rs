@@ -368,13 +368,18 @@ impl Inner {
             .is_some_and(|k| k.starts_with(DEAD_NOTICE_PREFIX));
         let mut notified = false;
         if let (Some(program_id), false) = (row.program_id, is_notice) {
-            if let Some((owner, key)) =
+            if let Some((owner, key, route)) =
                 store::program_owner_handle(&mut tx, &row.tenant, program_id).await?
             {
+                // The program's route, unless that is where the message just died.
+                let destination = match route {
+                    Some(r) if r != row.destination => r,
+                    _ => Destination::for_person(&row.tenant, &owner),
+                };
                 let notice = NewMessage {
                     tenant: row.tenant.clone(),
                     program_id: Some(program_id),
-                    destination: Destination::for_person(&row.tenant, &owner),
+                    destination,
                     reply: dead_notice(row, error),
                     reason: format!(
                         "You own {key}, and a message could not be delivered; nothing else will retry it."

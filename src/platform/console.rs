@@ -1,11 +1,13 @@
 //! The console adapter: the local tenant, `--as @name` as the actor, and a REPL.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::command::{self, Actor, CommandError, Ctx};
 use crate::config::ConsoleSettings;
 use crate::domain::{PersonRef, Platform, Tenant};
+use crate::outbox::WebhookPolicy;
 use crate::reply::{text, Reply};
 use crate::store::Store;
 
@@ -15,6 +17,8 @@ pub struct Console {
     pub tenant: Tenant,
     pub actor: Actor,
     pub channel: String,
+    /// `delivery.webhook_hosts`, for webhook URLs given in commands.
+    pub webhooks: Arc<WebhookPolicy>,
 }
 
 impl Console {
@@ -44,6 +48,7 @@ impl Console {
                 is_admin,
             },
             channel: settings.channel.clone(),
+            webhooks: Arc::default(),
         })
     }
 
@@ -54,6 +59,7 @@ impl Console {
             actor: self.actor.clone(),
             channel: Some(self.channel.clone()),
             now: clock.now(),
+            webhooks: self.webhooks.clone(),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::domain::{
 };
 use crate::outbox::{Destination, NewMessage};
 use crate::reply::{Mention, Reply, Text, Tone};
-use crate::store::{self, RunEnd, ScheduledProgram, Scope, Store, Tx};
+use crate::store::{self, Routes, RunEnd, ScheduledProgram, Scope, Store, Tx};
 
 /// Scheduler settings (`[schedule]` in the configuration).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -109,6 +109,8 @@ struct Run<'a> {
     /// Messages held back to be queued once the slot is claimed (for jobs built in a read
     /// transaction); `None` queues them at once, in the caller's write transaction.
     buffer: Option<Vec<NewMessage>>,
+    /// Where the program's person-directed messages go instead of direct messages.
+    routes: Routes,
 }
 
 impl Scheduler {
@@ -292,6 +294,7 @@ impl Scheduler {
             // them. (SQLite has one writer; commands must not wait on an analysis.)
             if matches!(sp.schedule.kind, ScheduleKind::Digest | ScheduleKind::Nudge) {
                 let mut rtx = self.store.read().await?;
+                let routes = store::routes(&mut rtx, &sp.scope).await?;
                 let mut run = Run {
                     sp,
                     claim: claim.clone(),
@@ -300,6 +303,7 @@ impl Scheduler {
                     settings: &self.settings,
                     queued: 0,
                     buffer: Some(Vec::new()),
+                    routes,
                 };
                 let built = match sp.schedule.kind {
                     ScheduleKind::Digest => send_digest(&mut rtx, &mut run).await,
@@ -338,6 +342,7 @@ impl Scheduler {
                 tx.rollback().await?;
                 continue;
             };
+            let routes = store::routes(&mut tx, &sp.scope).await?;
             let mut run = Run {
                 sp,
                 claim,
@@ -346,6 +351,7 @@ impl Scheduler {
                 settings: &self.settings,
                 queued: 0,
                 buffer: None,
+                routes,
             };
             let outcome = match sp.schedule.kind {
                 ScheduleKind::Prompt => match owner {
@@ -443,8 +449,13 @@ impl Run<'_> {
         Ok(queued)
     }
 
-    fn to_person(&self, p: &Person) -> Destination {
-        Destination::for_person(self.tenant(), &p.handle)
+    /// Where a message to `p` about `project` (or the program, for `None`) goes: the
+    /// project's route, else the program's, else their direct messages.
+    fn to_person(&self, p: &Person, project: Option<i64>) -> Destination {
+        match self.routes.for_project(project) {
+            Some(d) => d.clone(),
+            None => Destination::for_person(self.tenant(), &p.handle),
+        }
     }
 }
 
@@ -469,15 +480,18 @@ async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Resul
         .filter(|p| !p.removed && p.owner == owner.id)
         .collect();
     let describe = run.sp.schedule.spec.describe();
-    let destination = match run.settings.prompts {
-        PromptRoute::Dm => run.to_person(owner),
-        PromptRoute::Channel => program_channel(tx, run.sp)
-            .await?
-            .unwrap_or_else(|| run.to_person(owner)),
+    let channel = match run.settings.prompts {
+        PromptRoute::Dm => None,
+        PromptRoute::Channel => program_channel(tx, run.sp).await?,
     };
     let mut asked = Vec::new();
     for p in &projects {
         let pk = p.key.as_str();
+        // A route for the project (or program) wins; then the configured prompt channel.
+        let destination = match (run.routes.for_project(Some(p.id)), &channel) {
+            (Some(d), _) | (None, Some(d)) => d.clone(),
+            (None, None) => run.to_person(owner, Some(p.id)),
+        };
         let mut reply = Reply::new(format!("Status update for {}?", p.name.as_str()))
             .tone(Tone::Info)
             .paragraph(
@@ -508,7 +522,7 @@ async fn prompt(tx: &mut Tx, run: &mut Run<'_>, owner: &Person) -> anyhow::Resul
         if run
             .send(
                 tx,
-                destination.clone(),
+                destination,
                 reply,
                 reason,
                 format!("prompt:{}:o{}:{}", run.claim, owner.id, p.id),
@@ -573,7 +587,7 @@ async fn remind(
             && run
                 .send(
                     tx,
-                    run.to_person(owner),
+                    run.to_person(owner, Some(p.id)),
                     Reply::new(format!("Reminder: status for {}", p.name.as_str()))
                         .tone(Tone::Warning)
                         .paragraph(
@@ -596,7 +610,7 @@ async fn remind(
                 && run
                     .send(
                         tx,
-                        run.to_person(po),
+                        run.to_person(po, Some(p.id)),
                         Reply::new(format!("No status from {}", p.name.as_str()))
                             .tone(Tone::Warning)
                             .paragraph(
@@ -644,7 +658,7 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
             Some(d) => d,
             None => {
                 let owner = store::person(tx, sp.scope.tenant(), sp.program.owner).await?;
-                run.to_person(&owner)
+                run.to_person(&owner, None)
             }
         },
     };
@@ -740,11 +754,12 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
             }
         }
         let (who, why) = std::mem::take(&mut ladder[step]);
+        let about = snap.project_of(&d.from);
         let destination = match (&who, &channel) {
-            (Some(p), _) => run.to_person(p),
+            (Some(p), _) => run.to_person(p, about),
             (None, Some(c)) => c.clone(),
             (None, None) => match &program_owner {
-                Some(p) => run.to_person(p),
+                Some(p) => run.to_person(p, about),
                 None => continue,
             },
         };
@@ -885,7 +900,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
         if run
             .send(
                 tx,
-                run.to_person(owner),
+                run.to_person(owner, r.project),
                 reply,
                 reason,
                 format!("review:{}:{by}", r.id),
@@ -931,7 +946,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
         if run
             .send(
                 tx,
-                run.to_person(owner),
+                run.to_person(owner, m.project),
                 reply,
                 reason,
                 format!("due:{}:{}", m.id, m.target),
@@ -972,8 +987,23 @@ pub async fn notify_shifts(
 ) -> anyhow::Result<usize> {
     let mut queued = 0;
     let key = program.key.as_str();
+    let routes = store::routes(tx, scope).await?;
+    // Which project each moved milestone belongs to, for its route.
+    let projects: HashMap<String, i64> = if routes.is_empty() {
+        HashMap::new()
+    } else {
+        store::milestones(tx, scope)
+            .await?
+            .into_iter()
+            .filter_map(|m| Some((m.key.as_str().to_owned(), m.project?)))
+            .collect()
+    };
     for (milestone, owner, words) in owners {
         let person = store::person(tx, scope.tenant(), *owner).await?;
+        let destination = match routes.for_project(projects.get(milestone).copied()) {
+            Some(d) => d.clone(),
+            None => Destination::for_person(scope.tenant(), &person.handle),
+        };
         let reply = Reply::new(format!("{moved_key} moved: so does {milestone}"))
             .tone(Tone::Warning)
             .paragraph(
@@ -991,7 +1021,7 @@ pub async fn notify_shifts(
             &NewMessage {
                 tenant: scope.tenant().clone(),
                 program_id: Some(program.id),
-                destination: Destination::for_person(scope.tenant(), &person.handle),
+                destination,
                 reply,
                 reason,
                 dedup_key: Some(format!("shift:{}:{event_dedup}:{milestone}", program.id)),

@@ -386,22 +386,31 @@ pub async fn outbox_depth(conn: &mut Conn) -> anyhow::Result<OutboxDepth> {
     })
 }
 
-/// Who to tell when a message of the program dies: the owner's handle and the program's key.
+/// Who to tell when a message of the program dies: the owner's handle, the program's key
+/// and the program's route, if it has one.
 pub async fn program_owner_handle(
     conn: &mut Conn,
     tenant: &Tenant,
     program_id: i64,
-) -> anyhow::Result<Option<(String, String)>> {
-    sqlx::query_as(
-        "SELECT pe.handle, p.key FROM programs p
+) -> anyhow::Result<Option<(String, String, Option<Destination>)>> {
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT pe.handle, p.key, r.destination FROM programs p
          JOIN people pe ON pe.id = p.owner_id AND pe.tenant = p.tenant
+         LEFT JOIN routes r ON r.program_id = p.id AND r.project_id IS NULL
          WHERE p.id = ? AND p.tenant = ?",
     )
     .bind(program_id)
     .bind(tenant.as_str())
     .fetch_optional(&mut *conn)
     .await
-    .context("looking up a program's owner")
+    .context("looking up a program's owner")?;
+    row.map(|(handle, key, route)| {
+        let route = route
+            .map(|r| serde_json::from_str(&r).context("reading a stored route"))
+            .transpose()?;
+        Ok((handle, key, route))
+    })
+    .transpose()
 }
 
 /// Every row of the tenant, oldest first: for tests and the demo, which check what was

@@ -251,7 +251,7 @@ async fn bad_input_is_refused_specifically_and_changes_nothing() {
         (
             "tpm",
             r#"schedule set atlas digest "daily 09:00" --webhook http://example.com/x"#,
-            "--webhook takes a Slack incoming-webhook URL",
+            "--slack-webhook takes a Slack incoming-webhook URL",
         ),
         (
             "tpm",

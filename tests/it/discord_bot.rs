@@ -46,7 +46,13 @@ fn settings(fake: &FakeDiscord) -> DiscordSettings {
 
 fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
-    Bot::spawn(settings(fake), token(), db.store.clone(), clock)
+    Bot::spawn(
+        settings(fake),
+        token(),
+        Arc::default(),
+        db.store.clone(),
+        clock,
+    )
 }
 
 fn tpm() -> Value {

@@ -81,6 +81,7 @@ impl TestDb {
             },
             channel: Some("console".into()),
             now: self.clock.now(),
+            webhooks: Default::default(),
         };
         command::execute(&self.store, &ctx, line).await
     }

@@ -722,17 +722,17 @@ async fn webhooks_off_the_allowlist_or_that_redirect_are_refused_without_a_reque
     );
     hooks.assert_nothing_unexpected();
 
-    // Subscribing one over plain http is refused when it is given.
+    // Subscribing one off the allowlist is refused when it is given.
     let s = start(false).await;
     s.seed().await;
     let refused = s
         .as_user(
             ADMIN,
-            r#"schedule set atlas digest "weekly fri 16:00" --webhook http://127.0.0.1/services/T1/B2/x"#,
+            r#"schedule set atlas digest "weekly fri 16:00" --webhook https://evil.example/services/T1/B2/x"#,
         )
         .await;
     assert!(
-        refused.text().contains("--webhook takes"),
+        refused.text().contains("--slack-webhook takes"),
         "{}",
         refused.text()
     );
@@ -764,4 +764,199 @@ async fn a_webhook_subscription_is_stored_but_only_ever_shown_masked() {
     }
     // Stored as given, for the sender.
     assert!(s.db.dump().await.iter().any(|row| row.contains(url)));
+}
+
+// ── Routes: prompts, reminders and pings into Slack ────────────────────────────────────
+
+/// The action ids of a webhook message's buttons.
+fn buttons_of(m: &reply::slack::Message) -> Vec<String> {
+    let mut ids = Vec::new();
+    for b in &m.blocks {
+        if let reply::slack::Block::Actions { elements } = b {
+            for reply::slack::Element::Button { action_id, .. } in elements {
+                ids.push(action_id.clone());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_slack_programs_prompts_and_pings_reach_its_routes_with_mentions_and_a_click_answers() {
+    let s = start(true).await;
+    s.seed().await;
+    let hooks = FakeWebhook::start().await;
+    let program_hook = hooks.hook("program", vec![]);
+    let api_hook = hooks.hook("api", vec![]);
+    for line in [
+        "project add atlas web --name \"Web app\" --owner <@ULEE>".to_owned(),
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-04 --owner <@UDANA>"#.to_owned(),
+        r#"dep block atlas 1 --reason "waiting on security review""#.to_owned(),
+        r#"schedule set atlas prompt "weekdays 10:00""#.to_owned(),
+        r#"schedule set atlas nudge "weekdays 09:30""#.to_owned(),
+        format!("program route atlas --slack-webhook {program_hook}"),
+        format!("program route atlas --project api --slack-webhook {api_hook}"),
+    ] {
+        let m = s.as_user(ADMIN, &line).await;
+        assert!(!m.text().contains("Not done"), "{line}: {}", m.text());
+    }
+    // Shown masked, never in full.
+    let shown = s.as_user(ADMIN, "program route atlas").await;
+    let json = serde_json::to_string(&shown.0).unwrap();
+    assert!(
+        !json.contains(&program_hook) && !json.contains(&api_hook),
+        "{json}"
+    );
+    assert!(shown.text().contains("project api"), "{}", shown.text());
+    // Only editors route messages.
+    let refused = s
+        .as_user(DANA, "program route atlas --clear --project api")
+        .await;
+    assert!(refused.text().contains("editor"), "{}", refused.text());
+
+    // Monday 10:05 in Berlin: the prompts and the blocker's first ping go out.
+    let delivery = drumbeat::config::DeliverySettings {
+        allow_loopback_http: true,
+        webhook_min_interval_ms: 0,
+        ..Default::default()
+    };
+    let (sink, console) = drumbeat::outbox::ConsoleSink::memory();
+    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
+    let scheduler =
+        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
+    let worker = drumbeat::outbox::Worker::new(
+        s.db.store.clone(),
+        drumbeat::outbox::Senders::from_settings(&delivery, sink).unwrap(),
+        clock,
+        &delivery,
+    );
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    hooks.assert_nothing_unexpected();
+    assert!(
+        console.lock().unwrap().is_empty(),
+        "nothing for Slack people may fall back to the console: {:?}",
+        console.lock().unwrap()
+    );
+
+    // The api project's own route: Dana's prompt and the ping about the dependency her
+    // project provides, each naming her with a real mention.
+    let api: Vec<_> = hooks
+        .hits_of("api")
+        .into_iter()
+        .map(|h| h.message)
+        .collect();
+    assert_eq!(api.len(), 2, "{api:#?}");
+    let texts: Vec<String> = api
+        .iter()
+        .map(|m| slack_message::Msg(m.clone()).text())
+        .collect();
+    assert!(texts.iter().all(|t| t.contains("<@UDANA>")), "{texts:#?}");
+    let prompt = api
+        .iter()
+        .find(|m| m.text.contains("Status update"))
+        .expect("a prompt");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Blocker") && t.contains("Auth endpoints")),
+        "{texts:#?}"
+    );
+    // The rest of the program: Lee's prompt about web.
+    let program: Vec<_> = hooks.hits_of("program");
+    assert_eq!(program.len(), 1, "{program:#?}");
+    let lee = slack_message::Msg(program[0].message.clone()).text();
+    assert!(lee.contains("<@ULEE>") && lee.contains("Web app"), "{lee}");
+
+    // Dana clicks Amber on the webhook message; the modal's submission stores the update.
+    let amber = buttons_of(prompt)
+        .into_iter()
+        .find(|id| id.ends_with(":amber"))
+        .expect("an amber button");
+    let got = s
+        .client
+        .interaction(&click(&amber, &s.fake.response_url("click")))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    let view = s.fake.wait_for_views(1).await[0]["view"].clone();
+    let posted = s
+        .client
+        .interaction(&submission(
+            &view,
+            &[("summary", "Auth slipped"), ("blockers", "security review")],
+        ))
+        .await;
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    let statuses = s.as_user(ADMIN, "status list atlas api").await.text();
+    assert!(statuses.contains("Auth slipped"), "{statuses}");
+
+    // Clearing the project's route sends its messages to the program's route again.
+    let cleared = s
+        .as_user(ADMIN, "program route atlas --project api --clear")
+        .await;
+    assert!(cleared.text().contains("Cleared"), "{}", cleared.text());
+    let again = s
+        .as_user(ADMIN, "program route atlas --project api --clear")
+        .await;
+    assert!(
+        again.text().contains("no route to clear"),
+        "{}",
+        again.text()
+    );
+}
+
+#[tokio::test]
+async fn a_route_or_subscription_off_the_allowlist_is_refused_when_given() {
+    let s = start(false).await;
+    s.seed().await;
+    let before = s.db.dump().await;
+    for line in [
+        "program route atlas --slack-webhook https://evil.example/services/T1/B2/x",
+        "program route atlas --slack-webhook https://hooks.slack.com:8443/services/T1/B2/x",
+        "digest subscribe atlas --audience executive --slack-webhook https://evil.example/services/T1/B2/x",
+        r#"schedule set atlas digest "weekly fri 16:00" --webhook https://evil.example/services/T1/B2/x"#,
+        "program route atlas --project nope --slack-webhook https://hooks.slack.com/services/T1/B2/x",
+        "digest subscribe atlas --at \"every tuesday\" --slack-webhook https://hooks.slack.com/services/T1/B2/x",
+    ] {
+        let m = s.as_user(ADMIN, line).await;
+        assert!(m.text().contains("Not done"), "{line}: {}", m.text());
+        assert!(!m.text().contains("/services/T1"), "{line} echoed the URL: {}", m.text());
+    }
+    assert_eq!(
+        s.db.dump().await,
+        before,
+        "a refused route changed something"
+    );
+
+    // Production settings (the console's): plain http is refused even to this machine.
+    let refused =
+        s.db.run_with(
+            &Tenant::slack(TEAM),
+            drumbeat::domain::Platform::Slack,
+            ADMIN,
+            "program route atlas --slack-webhook http://127.0.0.1/services/T1/B2/x",
+        )
+        .await;
+    match refused {
+        Err(drumbeat::command::CommandError::User(msg)) => {
+            assert!(msg.contains("must be https"), "{msg}")
+        }
+        other => panic!("plain http was not refused: {other:?}"),
+    }
+
+    // `digest subscribe` is a digest schedule with its destination, shown masked.
+    let url = "https://hooks.slack.com/services/T0TEAM/B0HOOK/s3cr3tT0ken";
+    let subscribed = s
+        .as_user(
+            ADMIN,
+            &format!("digest subscribe atlas --audience executive --slack-webhook {url}"),
+        )
+        .await;
+    let text = subscribed.text();
+    assert!(text.contains("executive digest"), "{text}");
+    assert!(!text.contains("s3cr3tT0ken"), "{text}");
+    let schedules = s.as_user(ADMIN, "schedule show atlas").await.text();
+    assert!(schedules.contains("executive"), "{schedules}");
 }

@@ -81,6 +81,25 @@ pub(crate) fn in_format(
 
 pub async fn digest(s: &mut Session<'_>, c: DigestCmd) -> Result<Reply> {
     match c {
+        DigestCmd::Subscribe {
+            program,
+            audience,
+            at,
+            slack_webhook,
+            channel,
+        } => {
+            let spec = crate::schedule::ScheduleSpec::parse(&at)?;
+            super::schedule::set_schedule(
+                s,
+                program.program.as_deref(),
+                crate::domain::ScheduleKind::Digest,
+                spec,
+                Some(audience),
+                channel,
+                slack_webhook,
+            )
+            .await
+        }
         DigestCmd::Show {
             program,
             audience,

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{days_from, refuse, Session};
+use super::{days_from, parse_key, refuse, Session};
 use crate::command::grammar::{CharterCmd, ProgramArg, ProgramCmd};
 use crate::command::Result;
 use crate::domain::{Charter, Role, Title};
@@ -355,7 +355,137 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 person.display_name, p.key
             )))
         }
+        ProgramCmd::Route {
+            program,
+            project,
+            slack_webhook,
+            channel,
+            clear,
+        } => {
+            route(
+                s,
+                program.program.as_deref(),
+                project,
+                slack_webhook,
+                channel,
+                clear,
+            )
+            .await
+        }
     }
+}
+
+/// `program route`: shows the routes, or sets or clears one.
+async fn route(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    project: Option<String>,
+    webhook: Option<String>,
+    channel: Option<String>,
+    clear: bool,
+) -> Result<Reply> {
+    let change = clear || webhook.is_some() || channel.is_some();
+    let (scope, p) = if change {
+        s.program_for_change(program).await?
+    } else {
+        s.program(program).await?
+    };
+    let key = p.key.as_str().to_owned();
+    let project = match project {
+        Some(k) => {
+            let k = parse_key(&k, "project")?;
+            match store::find_project(s.conn(), &scope, &k).await? {
+                Some(pr) if !pr.removed => Some(pr),
+                Some(_) => return refuse(format!("project `{k}` was removed from `{key}`")),
+                None => {
+                    return refuse(format!(
+                        "there is no project `{k}` in `{key}`: `project list {key}` shows them"
+                    ))
+                }
+            }
+        }
+        None => None,
+    };
+    if !change {
+        let routes = store::routes(s.conn(), &scope).await?;
+        let projects = store::projects(s.conn(), &scope).await?;
+        let mut rows = vec![vec![
+            Text::plain("the program"),
+            Text::plain(
+                routes
+                    .program
+                    .as_ref()
+                    .map_or("each person directly".into(), |d| d.masked()),
+            ),
+        ]];
+        for pr in projects.iter().filter(|pr| {
+            project.as_ref().is_none_or(|only| only.id == pr.id)
+                && routes.projects.contains_key(&pr.id)
+        }) {
+            rows.push(vec![
+                Text::plain(format!("project {}", pr.key)),
+                Text::plain(routes.projects[&pr.id].masked()),
+            ]);
+        }
+        return Ok(
+            Reply::new(format!("Where {key}'s prompts, reminders and pings go"))
+                .table(&["For", "Goes to"], rows)
+                .paragraph(Text::plain("Change it with ").code(format!(
+                    "program route {key} --slack-webhook URL [--project KEY]"
+                ))),
+        );
+    }
+    s.require(&scope, &p, Role::Editor, "route messages")
+        .await?;
+    let destination = if clear {
+        None
+    } else {
+        super::schedule::destination_from(s, channel, webhook)?
+    };
+    let actor = s.actor_id().await?;
+    let now = s.ctx.now;
+    let had = store::set_route(
+        s.conn(),
+        &scope,
+        project.as_ref().map(|pr| pr.id),
+        destination.as_ref(),
+        now,
+        actor,
+    )
+    .await?;
+    if clear && !had {
+        return refuse(match &project {
+            Some(pr) => format!("project `{}` of `{key}` has no route to clear", pr.key),
+            None => format!("`{key}` has no route to clear"),
+        });
+    }
+    let what = match &project {
+        Some(pr) => format!("project {} of {key}", pr.key),
+        None => key.clone(),
+    };
+    s.event(
+        Some(&scope),
+        "program.routed",
+        match &project {
+            Some(pr) => format!("project:{}", pr.key),
+            None => format!("program:{key}"),
+        },
+        None::<&()>,
+        Some(&json!({ "destination": destination.as_ref().map(|d| d.masked()) })),
+    )
+    .await?;
+    Ok(match destination {
+        Some(d) => Reply::success(format!("Prompts, reminders and pings for {what} now go to {}", d.masked()))
+            .paragraph(Text::plain(
+                "Each message names its person with a mention. Digests keep their own destinations (`digest subscribe`).",
+            )),
+        None => Reply::success(format!("Cleared the route of {what}")).paragraph(Text::plain(
+            match &project {
+                Some(_) => "Its messages follow the program's route again, or go to each person directly.",
+                None => "Messages go to each person directly again, except for projects with their own route.",
+            },
+        )),
+    })
 }
 
 pub(super) async fn charter(s: &mut Session<'_>, cmd: CharterCmd) -> Result<Reply> {

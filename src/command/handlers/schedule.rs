@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{parse_number, refuse, Session};
 use crate::command::grammar::{OutboxCmd, ProgramArg, ScheduleCmd};
 use crate::command::Result;
-use crate::domain::{DateSpec, Program, Prose, Role, ScheduleKind, Tenant};
+use crate::domain::{DateSpec, Program, Prose, Role, ScheduleKind};
 use crate::outbox::Destination;
 use crate::reply::{Reply, Text};
 use crate::schedule::ScheduleSpec;
@@ -25,24 +25,30 @@ fn local(p: &Program, t: DateTime<Utc>) -> String {
     at_in(p.timezone.tz(), t)
 }
 
-/// Where a digest goes, from `--channel` or `--webhook`.
-fn digest_destination(
-    tenant: &Tenant,
+/// Where messages go, from `--channel` or `--slack-webhook`. A webhook must pass the
+/// `[delivery]` policy now, so a bad one is refused when it is given rather than found dead
+/// a week later.
+pub(super) fn destination_from(
+    s: &Session<'_>,
     channel: Option<String>,
     webhook: Option<String>,
 ) -> Result<Option<Destination>> {
     if let Some(c) = channel {
-        if c.trim().is_empty() || c.len() > 100 {
+        let c = c.trim().trim_start_matches('#');
+        if c.is_empty() || c.len() > 100 {
             return refuse("--channel takes a channel name or id, 1 to 100 characters");
         }
-        return Ok(Some(Destination::for_channel(tenant, c.trim())));
+        return Ok(Some(Destination::for_channel(&s.ctx.tenant, c)));
     }
     if let Some(url) = webhook {
         let u = url.trim();
-        if !u.starts_with("https://") || u.len() > 500 {
-            return refuse(
-                "--webhook takes a Slack incoming-webhook URL: https://hooks.slack.com/services/…",
-            );
+        if u.len() > 500 {
+            return refuse("--slack-webhook: the URL is longer than 500 characters");
+        }
+        if let Err(why) = s.ctx.webhooks.check(u) {
+            return refuse(format!(
+                "--slack-webhook takes a Slack incoming-webhook URL (https://hooks.slack.com/services/…): {why}"
+            ));
         }
         return Ok(Some(Destination::SlackWebhook { url: u.to_owned() }));
     }
@@ -67,90 +73,12 @@ pub(super) async fn schedule(s: &mut Session<'_>, cmd: ScheduleCmd) -> Result<Re
             };
             let kind = ScheduleKind::parse(kind)?;
             let spec = ScheduleSpec::parse(spec)?;
-            let (scope, p) = s.program_for_change(program).await?;
-            s.require(&scope, &p, Role::Editor, "set schedules").await?;
-            let tenant = s.ctx.tenant.clone();
-            let destination = digest_destination(&tenant, channel, webhook)?;
-            if kind != ScheduleKind::Digest && (audience.is_some() || destination.is_some()) {
+            if kind != ScheduleKind::Digest
+                && (audience.is_some() || channel.is_some() || webhook.is_some())
+            {
                 return refuse("--audience, --channel and --webhook are for digest schedules");
             }
-            let audience = match kind {
-                ScheduleKind::Digest => {
-                    Some(audience.unwrap_or(crate::domain::Audience::Engineering))
-                }
-                _ => None,
-            };
-            let destination_json = destination
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()
-                .map_err(anyhow::Error::from)?;
-            let actor = s.actor_id().await?;
-            let now = s.ctx.now;
-            let (id, replaced) = store::set_schedule(
-                s.conn(),
-                &scope,
-                NewSchedule {
-                    kind,
-                    spec: &spec,
-                    audience,
-                    destination: destination_json,
-                    created_at: now,
-                    created_by: Some(actor),
-                },
-            )
-            .await?;
-            s.event(
-                Some(&scope),
-                "schedule.set",
-                format!("schedule:{id}"),
-                None::<&()>,
-                Some(&serde_json::json!({
-                    "kind": kind.as_str(), "spec": spec.to_string(),
-                    "audience": audience.map(|a| a.as_str()),
-                    "destination": destination.as_ref().map(|d| d.masked()),
-                })),
-            )
-            .await?;
-            let next = spec.upcoming(p.timezone.tz(), now, SHOW_NEXT);
-            let what = match (kind, audience) {
-                (ScheduleKind::Digest, Some(a)) => format!("{} digest", a.as_str()),
-                (k, _) => format!("{}s", k.as_str()),
-            };
-            let mut reply = Reply::success(format!(
-                "{} {what} of {} {}",
-                if replaced { "Changed" } else { "Scheduled" },
-                p.key,
-                spec.describe()
-            ))
-            .fields(vec![
-                ("Schedule", Text::plain(format!("#{id}: {spec}"))),
-                (
-                    "Timezone",
-                    Text::plain(if kind == ScheduleKind::Prompt {
-                        format!("each owner's own, else {}", p.timezone.as_str())
-                    } else {
-                        p.timezone.as_str().to_owned()
-                    }),
-                ),
-                (
-                    "Goes to",
-                    Text::plain(match (&destination, kind) {
-                        (Some(d), _) => d.masked(),
-                        (None, ScheduleKind::Digest) => "the program's bound channel".into(),
-                        (None, ScheduleKind::Nudge) => "owners, up the escalation ladder".into(),
-                        (None, _) => "each project owner".into(),
-                    }),
-                ),
-            ]);
-            if !next.is_empty() {
-                reply = reply.list(
-                    next.iter()
-                        .map(|t| Text::plain(format!("next: {}", local(&p, *t))))
-                        .collect(),
-                );
-            }
-            Ok(reply)
+            set_schedule(s, program, kind, spec, audience, channel, webhook).await
         }
         ScheduleCmd::Show(ProgramArg { program }) => {
             let (scope, p) = s.program(program.as_deref()).await?;
@@ -389,4 +317,94 @@ pub(super) async fn snooze(
             "No pings about it through {until}; they resume the day after."
         )),
     )
+}
+
+/// Sets one of the program's schedules (a digest subscription when `kind` is digest).
+pub(super) async fn set_schedule(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    kind: ScheduleKind,
+    spec: ScheduleSpec,
+    audience: Option<crate::domain::Audience>,
+    channel: Option<String>,
+    webhook: Option<String>,
+) -> Result<Reply> {
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(&scope, &p, Role::Editor, "set schedules").await?;
+    let destination = destination_from(s, channel, webhook)?;
+    let audience = match kind {
+        ScheduleKind::Digest => Some(audience.unwrap_or(crate::domain::Audience::Engineering)),
+        _ => None,
+    };
+    let destination_json = destination
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(anyhow::Error::from)?;
+    let actor = s.actor_id().await?;
+    let now = s.ctx.now;
+    let (id, replaced) = store::set_schedule(
+        s.conn(),
+        &scope,
+        NewSchedule {
+            kind,
+            spec: &spec,
+            audience,
+            destination: destination_json,
+            created_at: now,
+            created_by: Some(actor),
+        },
+    )
+    .await?;
+    s.event(
+        Some(&scope),
+        "schedule.set",
+        format!("schedule:{id}"),
+        None::<&()>,
+        Some(&serde_json::json!({
+            "kind": kind.as_str(), "spec": spec.to_string(),
+            "audience": audience.map(|a| a.as_str()),
+            "destination": destination.as_ref().map(|d| d.masked()),
+        })),
+    )
+    .await?;
+    let next = spec.upcoming(p.timezone.tz(), now, SHOW_NEXT);
+    let what = match (kind, audience) {
+        (ScheduleKind::Digest, Some(a)) => format!("{} digest", a.as_str()),
+        (k, _) => format!("{}s", k.as_str()),
+    };
+    let mut reply = Reply::success(format!(
+        "{} {what} of {} {}",
+        if replaced { "Changed" } else { "Scheduled" },
+        p.key,
+        spec.describe()
+    ))
+    .fields(vec![
+        ("Schedule", Text::plain(format!("#{id}: {spec}"))),
+        (
+            "Timezone",
+            Text::plain(if kind == ScheduleKind::Prompt {
+                format!("each owner's own, else {}", p.timezone.as_str())
+            } else {
+                p.timezone.as_str().to_owned()
+            }),
+        ),
+        (
+            "Goes to",
+            Text::plain(match (&destination, kind) {
+                (Some(d), _) => d.masked(),
+                (None, ScheduleKind::Digest) => "the program's bound channel".into(),
+                (None, ScheduleKind::Nudge) => "owners, up the escalation ladder".into(),
+                (None, _) => "each project owner".into(),
+            }),
+        ),
+    ]);
+    if !next.is_empty() {
+        reply = reply.list(
+            next.iter()
+                .map(|t| Text::plain(format!("next: {}", local(&p, *t))))
+                .collect(),
+        );
+    }
+    Ok(reply)
 }

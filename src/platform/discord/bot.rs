@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::command::{self, Actor, CommandError, Ctx};
 use crate::config::DiscordSettings;
 use crate::domain::{Key, Platform, Tenant};
+use crate::outbox::WebhookPolicy;
 use crate::reply::{Reply, Tone};
 use crate::store::{self, Store};
 
@@ -98,6 +99,7 @@ pub struct Bot {
     /// Guild → the admin role's id, when the setting names a role rather than giving its id.
     role_ids: Mutex<HashMap<u64, (Instant, Option<u64>)>>,
     in_flight: Arc<InFlight>,
+    webhooks: Arc<WebhookPolicy>,
 }
 
 /// A running bot, for whoever started it: stop it and wait.
@@ -119,21 +121,25 @@ impl Bot {
     pub fn spawn(
         settings: DiscordSettings,
         token: SecretString,
+        webhooks: Arc<WebhookPolicy>,
         store: Store,
         clock: Arc<dyn Clock>,
     ) -> BotHandle {
         let (stop, stopped) = watch::channel(false);
-        let task =
-            tokio::spawn(async move { Bot::run(&settings, &token, store, clock, stopped).await });
+        let task = tokio::spawn(async move {
+            Bot::run(&settings, &token, webhooks, store, clock, stopped).await
+        });
         BotHandle { stop, task }
     }
 
     /// Connects to the gateway with the `GUILDS` intent only, registers the slash commands
     /// (in `dev_guild_id` if set, else globally) and handles interactions until `shutdown`
-    /// turns true; then it waits for the handlers in flight.
+    /// turns true; then it waits for the handlers in flight. Webhook URLs given in
+    /// commands must pass `webhooks`.
     pub async fn run(
         settings: &DiscordSettings,
         token: &SecretString,
+        webhooks: Arc<WebhookPolicy>,
         store: Store,
         clock: Arc<dyn Clock>,
         mut shutdown: watch::Receiver<bool>,
@@ -147,6 +153,7 @@ impl Bot {
             admin_role: settings.admin_role.clone().filter(|r| !r.trim().is_empty()),
             role_ids: Mutex::new(HashMap::new()),
             in_flight: in_flight.clone(),
+            webhooks,
         };
         let dev_guild = settings.dev_guild_id;
         let framework = poise::Framework::builder()
@@ -207,6 +214,7 @@ impl Bot {
             actor,
             channel,
             now: self.clock.now(),
+            webhooks: self.webhooks.clone(),
         }
     }
 
@@ -383,7 +391,8 @@ async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, 
         return Ok(());
     };
     // Digests, reports and paths may take longer than Discord's 3 seconds: say so first.
-    let deferred = crate::command::grammar::is_slow_area(path[0]);
+    let deferred =
+        crate::command::grammar::is_slow_command(path[0], path.get(1).copied().unwrap_or(""));
     if deferred {
         if let Err(e) = responder.defer(http).await {
             tracing::warn!(error = %e, "could not defer a Discord interaction");

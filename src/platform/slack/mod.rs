@@ -34,6 +34,7 @@ use crate::command::grammar::{ForProject, StatusCmd};
 use crate::command::{self, Actor, Command, CommandError, Ctx, Parsed};
 use crate::config::Settings;
 use crate::domain::{Key, Platform, Prose, Rag, Tenant};
+use crate::outbox::WebhookPolicy;
 use crate::platform::console::report_internal;
 use crate::reply::{slack, Reply, Text, Tone};
 use crate::store::Store;
@@ -52,6 +53,7 @@ struct Inner {
     admins: HashSet<String>,
     web: web::Web,
     ack_after: Duration,
+    webhooks: Arc<WebhookPolicy>,
 }
 
 impl SlackApp {
@@ -79,6 +81,7 @@ impl SlackApp {
                     .collect(),
                 web,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
+                webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
             }),
         }))
     }
@@ -191,6 +194,7 @@ impl SlackApp {
             },
             channel,
             now: self.inner.clock.now(),
+            webhooks: self.inner.webhooks.clone(),
         }
     }
 }
