@@ -10,6 +10,7 @@ pub mod digest;
 pub mod document;
 pub mod domain;
 pub mod fixture;
+pub mod links;
 pub mod outbox;
 pub mod platform;
 pub mod reply;

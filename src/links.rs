@@ -1,0 +1,199 @@
+//! Signed, expiring links to charts, for platforms that show an image by URL (Slack's
+//! image blocks) rather than take an upload. A link names the tenant, the program, the
+//! chart and its expiry, and carries an HMAC-SHA256 of those with a key the installation
+//! makes for itself on first use (table `server_keys`), so links outlive restarts and
+//! nobody can make or widen one.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::domain::Tenant;
+use crate::store::Conn;
+
+/// How long a link works: a weekly digest's chart should open all week.
+pub const LINK_DAYS: i64 = 14;
+const KEY_NAME: &str = "links";
+
+/// What a link shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartLink {
+    pub tenant: Tenant,
+    pub program: String,
+    /// The chart's kind, as in `chart show`: `timeline`, `risks`, `deps`, `trend`.
+    pub chart: String,
+    /// Unix seconds after which the link is refused.
+    pub expires: i64,
+}
+
+/// Why a link was refused. Both answer 403, and say nothing of the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkRefusal {
+    #[error("the link has expired")]
+    Expired,
+    #[error("the link's signature does not match")]
+    BadSignature,
+}
+
+/// The installation's link key.
+#[derive(Clone)]
+pub struct LinkKey([u8; 32]);
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkKey([REDACTED])")
+    }
+}
+
+impl LinkKey {
+    /// The stored key, made and stored first if there is none yet.
+    pub async fn load_or_create(conn: &mut Conn, now: DateTime<Utc>) -> anyhow::Result<Self> {
+        let mut fresh = [0u8; 32];
+        rand::rng().fill_bytes(&mut fresh);
+        // Two processes starting at once both try; the first insert wins for both.
+        sqlx::query("INSERT OR IGNORE INTO server_keys (name, key, created_at) VALUES (?, ?, ?)")
+            .bind(KEY_NAME)
+            .bind(fresh.as_slice())
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .context("storing the link key")?;
+        let (key,): (Vec<u8>,) = sqlx::query_as("SELECT key FROM server_keys WHERE name = ?")
+            .bind(KEY_NAME)
+            .fetch_one(&mut *conn)
+            .await
+            .context("loading the link key")?;
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the stored link key is not 32 bytes"))?;
+        Ok(Self(key))
+    }
+
+    #[cfg(test)]
+    fn fixed(byte: u8) -> Self {
+        Self([byte; 32])
+    }
+
+    fn mac(&self, link: &ChartLink) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        // Length-prefixed fields: no two different links sign the same bytes.
+        for field in [
+            link.tenant.as_str(),
+            link.program.as_str(),
+            link.chart.as_str(),
+            &link.expires.to_string(),
+        ] {
+            mac.update(&(field.len() as u32).to_be_bytes());
+            mac.update(field.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    pub fn sign(&self, link: &ChartLink) -> String {
+        hex::encode(self.mac(link))
+    }
+
+    /// Whether `signature` (hex) was made by this key for `link`, and the link is current.
+    pub fn verify(
+        &self,
+        link: &ChartLink,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), LinkRefusal> {
+        let given = hex::decode(signature).map_err(|_| LinkRefusal::BadSignature)?;
+        if !bool::from(given.ct_eq(&self.mac(link))) {
+            return Err(LinkRefusal::BadSignature);
+        }
+        if now.timestamp() > link.expires {
+            return Err(LinkRefusal::Expired);
+        }
+        Ok(())
+    }
+
+    /// The absolute URL of the chart under `public_url`:
+    /// `{public_url}/charts/{chart}.png?t={tenant}&p={program}&exp={unix}&sig={hex}`.
+    pub fn url(&self, public_url: &str, link: &ChartLink) -> String {
+        let query = serde_urlencoded::to_string([
+            ("t", link.tenant.as_str()),
+            ("p", link.program.as_str()),
+            ("exp", &link.expires.to_string()),
+            ("sig", &self.sign(link)),
+        ])
+        .expect("strings always encode");
+        format!(
+            "{}/charts/{}.png?{query}",
+            public_url.trim_end_matches('/'),
+            link.chart
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn link() -> ChartLink {
+        ChartLink {
+            tenant: Tenant::slack("T0TEAM"),
+            program: "atlas".into(),
+            chart: "timeline".into(),
+            expires: 1_800_000_000,
+        }
+    }
+
+    #[test]
+    fn a_link_verifies_until_it_expires_and_not_after_any_change() {
+        let key = LinkKey::fixed(7);
+        let sig = key.sign(&link());
+        let before = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
+        assert_eq!(key.verify(&link(), &sig, before), Ok(()));
+        let after = Utc.timestamp_opt(1_800_000_001, 0).unwrap();
+        assert_eq!(key.verify(&link(), &sig, after), Err(LinkRefusal::Expired));
+        for changed in [
+            ChartLink {
+                program: "atlas2".into(),
+                ..link()
+            },
+            ChartLink {
+                chart: "risks".into(),
+                ..link()
+            },
+            ChartLink {
+                tenant: Tenant::slack("T0OTHER"),
+                ..link()
+            },
+            ChartLink {
+                expires: 1_900_000_000,
+                ..link()
+            },
+        ] {
+            assert_eq!(
+                key.verify(&changed, &sig, before),
+                Err(LinkRefusal::BadSignature),
+                "{changed:?}"
+            );
+        }
+        assert_eq!(
+            LinkKey::fixed(8).verify(&link(), &sig, before),
+            Err(LinkRefusal::BadSignature)
+        );
+        assert_eq!(
+            key.verify(&link(), "not hex", before),
+            Err(LinkRefusal::BadSignature)
+        );
+    }
+
+    #[test]
+    fn the_url_carries_every_signed_field() {
+        let key = LinkKey::fixed(7);
+        let url = key.url("https://drumbeat.example.com/", &link());
+        assert!(
+            url.starts_with("https://drumbeat.example.com/charts/timeline.png?t=slack%3AT0TEAM&p=atlas&exp=1800000000&sig="),
+            "{url}"
+        );
+    }
+}
