@@ -52,6 +52,7 @@ fn ctx(who: &str, n: usize) -> Ctx {
         now: Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap()
             + chrono::Duration::seconds(n as i64),
         webhooks: Default::default(),
+        public_url: None,
     }
 }
 

@@ -124,6 +124,7 @@ async fn through_core(store: &Store, n: usize) -> Vec<Duration> {
         channel: Some(CHANNEL.into()),
         now: SystemClock.now(),
         webhooks: Default::default(),
+        public_url: None,
     };
     for line in [
         vec!["program", "create", "atlas", "--tz=UTC"],
@@ -202,6 +203,7 @@ fn spawn_run(dir: &tempfile::TempDir, name: &str, proxy: Option<&str>) -> std::p
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
         )
         .env("DRUMBEAT_LOG__FILTER", "error")
+        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     if let Some(p) = proxy {

@@ -54,6 +54,7 @@ async fn exec(store: &Store, now: chrono::DateTime<Utc>, line: &str) {
         channel: Some("console".into()),
         now,
         webhooks: Default::default(),
+        public_url: None,
     };
     if let Err(e) = command::execute(store, &ctx, line).await {
         panic!("`{line}`: {e:?}");

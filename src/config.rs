@@ -29,19 +29,38 @@ pub struct Settings {
     pub http: HttpSettings,
 }
 
-/// The HTTP server (`[http]`): Slack's endpoints, and later feeds and metrics.
+/// The HTTP server of `drumbeat run` (`[http]`): health, metrics, calendar feeds, and
+/// Slack's endpoints when Slack is configured.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct HttpSettings {
-    /// The address `drumbeat run` listens on when a platform needs it.
+    /// The address `drumbeat run` listens on (`127.0.0.1:0` picks a free port).
     pub addr: String,
+    /// The externally reachable base URL of this server (`https://drumbeat.example.com`),
+    /// for addresses shown in replies (calendar feeds, chart links). Unset: paths only.
+    pub public_url: Option<String>,
+    /// `/readyz` fails when a message has been due this long without being delivered.
+    pub outbox_stuck_secs: u64,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             addr: "127.0.0.1:8080".into(),
+            public_url: None,
+            outbox_stuck_secs: 600,
         }
+    }
+}
+
+impl HttpSettings {
+    /// `public_url` without a trailing slash, when set.
+    pub fn public_url(&self) -> Option<std::sync::Arc<str>> {
+        self.public_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+            .map(std::sync::Arc::from)
     }
 }
 

@@ -178,6 +178,7 @@ async fn say(
         },
         channel: channel.into(),
         webhooks: Default::default(),
+        public_url: None,
     };
     writeln!(out, "\n@{who}> {line}")?;
     match console.execute(store, clock, line).await {

@@ -1,4 +1,6 @@
-//! The `drumbeat` binary: the console, one-shot `exec`, and program export / import.
+//! The `drumbeat` binary: the console, one-shot `exec`, program export / import, `run` (the
+//! scheduler, delivery, the platforms and the HTTP server), and the operator's `doctor` and
+//! `backup`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +91,21 @@ enum Mode {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Check the configuration, the database, the secrets' shape and the clock; exit 1 if
+    /// any check fails. Secrets are never printed
+    Doctor {
+        /// Also ask Discord whether the token works (GET /users/@me)
+        #[arg(long)]
+        online: bool,
+    },
+    /// Copy the database to FILE while it stays in use (VACUUM INTO)
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Exit codes of `exec`, `import` and friends.
@@ -99,6 +116,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
+        // A configuration that does not load is the doctor's first finding.
+        Err(e) if matches!(cli.command, Mode::Doctor { .. }) => {
+            print!(
+                "{}",
+                drumbeat::doctor::Report::unloadable_config(&e).table()
+            );
+            return ExitCode::from(INTERNAL_ERROR);
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::from(USER_ERROR);
@@ -174,6 +199,7 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
         console.channel.clone_from(ch);
     }
     console.webhooks = std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
+    console.public_url = settings.http.public_url();
     Ok(console)
 }
 
@@ -256,6 +282,14 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 tracing::info!("stopping: finishing what is in flight");
                 let _ = stop.send(true);
             });
+            // Bound first, so a port in use stops `run` before anything else starts.
+            let metrics = drumbeat::telemetry::metrics::install();
+            let listener = tokio::net::TcpListener::bind(&settings.http.addr)
+                .await
+                .with_context(|| format!("listening on {}", settings.http.addr))?;
+            let bound = listener
+                .local_addr()
+                .context("reading the address listened on")?;
             eprintln!(
                 "drumbeat is running on {} (console deliveries print here). Ctrl-C stops it.",
                 settings.database.path
@@ -266,6 +300,11 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 tokio::spawn(async move { scheduler.run(stopped).await })
             };
             // Slash commands, buttons and modals come in over the gateway.
+            let links = drumbeat::platform::discord::Links {
+                public_url: settings.http.public_url(),
+                gateway: Default::default(),
+            };
+            let gateway_state = discord_token.as_ref().map(|_| links.gateway.clone());
             let gateway = discord_token.map(|token| {
                 let webhooks =
                     std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
@@ -278,7 +317,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 let stop = stop.clone();
                 tokio::spawn(async move {
                     let outcome = drumbeat::platform::discord::Bot::run(
-                        &settings, &token, webhooks, store, clock, stopped,
+                        &settings, &token, webhooks, links, store, clock, stopped,
                     )
                     .await;
                     // Without its gateway the bot is not doing its job: stop everything
@@ -289,34 +328,48 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     outcome
                 })
             });
-            // Slack's signed slash commands and interactions, when a signing secret is set.
-            let slack = match drumbeat::platform::slack::SlackApp::from_settings(
+            // One HTTP server: health, metrics, feeds, and Slack's signed endpoints when a
+            // signing secret is set.
+            let slack = drumbeat::platform::slack::SlackApp::from_settings(
                 &settings,
                 store.clone(),
                 clock.clone(),
-            )? {
-                Some(app) => {
-                    let listener = tokio::net::TcpListener::bind(&settings.http.addr)
-                        .await
-                        .with_context(|| format!("listening on {}", settings.http.addr))?;
-                    eprintln!(
-                        "Slack: serving /slack/commands and /slack/interactions on {}",
-                        settings.http.addr
-                    );
-                    Some(tokio::spawn(drumbeat::platform::slack::serve(
-                        listener,
-                        app,
-                        stopped.clone(),
-                    )))
+            )?;
+            eprintln!(
+                "HTTP on http://{bound}: /healthz, /readyz, /metrics, /ical/{{program}}.ics{}",
+                if slack.is_some() {
+                    ", /slack/commands, /slack/interactions"
+                } else {
+                    ""
                 }
-                None => None,
-            };
+            );
+            let app = drumbeat::http::HttpApp::new(
+                store.clone(),
+                clock.clone(),
+                metrics.clone(),
+                gateway_state,
+                std::time::Duration::from_secs(settings.http.outbox_stuck_secs),
+            );
+            let serving = tokio::spawn(drumbeat::http::serve(
+                listener,
+                drumbeat::http::router(app, slack),
+                stopped.clone(),
+            ));
+            // Histograms are kept as samples until drained; a scrape drains them too, so this
+            // only bounds memory when nobody scrapes.
+            let upkeep = tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    every.tick().await;
+                    metrics.run_upkeep();
+                }
+            });
             let delivering = tokio::spawn(async move { worker.run(stopped).await });
             let (scheduled, delivered) = tokio::join!(scheduling, delivering);
-            let slack = match slack {
-                Some(s) => s.await.context("the Slack server stopped unexpectedly")?,
-                None => Ok(()),
-            };
+            let served = serving
+                .await
+                .context("the HTTP server stopped unexpectedly")?;
+            upkeep.abort();
             let gateway = match gateway {
                 Some(g) => g
                     .await
@@ -329,7 +382,38 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             delivered.context("the delivery worker stopped unexpectedly")??;
             store.close().await;
             gateway.context("Discord")?;
-            slack.context("Slack")?;
+            served.context("HTTP")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::Doctor { online } => {
+            let report = drumbeat::doctor::run(&settings, online).await;
+            print!("{}", report.table());
+            Ok(if report.failed() {
+                ExitCode::from(INTERNAL_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Mode::Backup { out, force } => {
+            if out.exists() && !force {
+                return Ok(user_error(&format!(
+                    "{} exists; --force replaces it",
+                    out.display()
+                )));
+            }
+            let store = Store::open(&settings.database).await?;
+            let started = std::time::Instant::now();
+            let bytes = store.backup_into(&out, force).await;
+            store.close().await;
+            let bytes = bytes?;
+            println!(
+                "Backed up {} to {}: {} bytes ({:.1} MiB) in {} ms.",
+                settings.database.path,
+                out.display(),
+                bytes,
+                bytes as f64 / (1024.0 * 1024.0),
+                started.elapsed().as_millis()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Mode::Console(who) => {

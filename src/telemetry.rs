@@ -1,5 +1,8 @@
 //! One place for logs: tracing with an EnvFilter (`RUST_LOG` wins over the configured
-//! filter), text or JSON, to stderr so replies on stdout stay clean.
+//! filter), text or JSON, to stderr so replies on stdout stay clean; and [`metrics`] for
+//! `/metrics`.
+
+pub mod metrics;
 
 use tracing_subscriber::{fmt, EnvFilter};
 

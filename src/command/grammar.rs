@@ -220,6 +220,15 @@ pub enum ProgramCmd {
         #[arg(long, conflicts_with_all = ["slack_webhook", "channel"])]
         clear: bool,
     },
+    /// The program's calendar feed (milestones and need-by dates): its address, with a
+    /// secret token made the first time; `--rotate` replaces the token
+    IcalToken {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Make a new token: the old feed address stops working
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -764,6 +773,8 @@ impl Command {
                     clear,
                     ..
                 } => slack_webhook.is_some() || channel.is_some() || *clear,
+                // The first look makes the token.
+                ProgramCmd::IcalToken { .. } => true,
                 _ => true,
             },
             Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
@@ -810,12 +821,28 @@ impl Command {
 }
 
 fn subcommand_name<T: std::fmt::Debug>(c: &T) -> String {
-    // Variant names are the subcommand names, capitalised.
-    let debug = format!("{c:?}");
-    let end = debug
-        .find(|ch: char| !ch.is_alphanumeric())
-        .unwrap_or(debug.len());
-    debug[..end].to_ascii_lowercase()
+    /// Keeps the variant name that `Debug` writes first and stops the rest: a command is
+    /// named on every run (metrics), and its arguments can be long.
+    struct VariantName(String);
+    impl std::fmt::Write for VariantName {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            for ch in s.chars() {
+                if !ch.is_alphanumeric() {
+                    return Err(std::fmt::Error);
+                }
+                // Variant names are the subcommand names in CamelCase: `IcalToken` is
+                // `ical-token`.
+                if ch.is_uppercase() && !self.0.is_empty() {
+                    self.0.push('-');
+                }
+                self.0.push(ch.to_ascii_lowercase());
+            }
+            Ok(())
+        }
+    }
+    let mut name = VariantName(String::new());
+    let _ = std::fmt::write(&mut name, format_args!("{c:?}"));
+    name.0
 }
 
 /// What the text parsed to: a command to run, or help to show.

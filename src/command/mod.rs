@@ -39,6 +39,9 @@ pub struct Ctx {
     /// Where webhook URLs given in commands may point (`delivery.webhook_hosts`): refused
     /// when they are subscribed, not only when they are first called.
     pub webhooks: Arc<WebhookPolicy>,
+    /// Drumbeat's externally reachable base URL (`http.public_url`), for addresses shown in
+    /// replies such as the calendar feed's; without it they are shown as paths.
+    pub public_url: Option<Arc<str>>,
 }
 
 /// The two tiers of failure: a user error is shown word for word; an internal one is

@@ -90,6 +90,15 @@ impl Destination {
         }
     }
 
+    /// The platform it is on, for metrics: `console`, `discord` or `slack`.
+    pub fn platform(&self) -> &'static str {
+        match self {
+            Destination::Console { .. } => "console",
+            Destination::DiscordChannel { .. } | Destination::DiscordUser { .. } => "discord",
+            Destination::SlackWebhook { .. } => "slack",
+        }
+    }
+
     /// The destination in words, safe to show and log: a webhook URL keeps its host and the
     /// first letter of its first id (`https://hooks.slack.com/services/T…/…`).
     pub fn masked(&self) -> String {

@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::reply::{Reply, Text, Tone};
 use crate::store::{self, OutboxRow, Store};
+use crate::telemetry::metrics;
 
 /// When to try again: exponential backoff with full jitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,6 +319,7 @@ impl Inner {
                     let held = store::mark_sent(&mut tx, &row, now).await?;
                     tx.commit().await?;
                     Ok(if held {
+                        metrics::delivery(row.destination.platform(), "sent");
                         tracing::debug!("delivered");
                         Recorded::Sent
                     } else {
@@ -336,6 +338,9 @@ impl Inner {
                     let held = store::mark_retry(&mut tx, &row, next, &error, parts_sent).await?;
                     tx.commit().await?;
                     tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "delivery failed; will retry");
+                    if held {
+                        metrics::delivery(row.destination.platform(), "retried");
+                    }
                     Ok(if held { Recorded::Retried } else { Recorded::Lost })
                 }
                 SendOutcome::Retry { error, .. } => {
@@ -391,6 +396,7 @@ impl Inner {
             }
         }
         tx.commit().await?;
+        metrics::delivery(row.destination.platform(), "dead");
         tracing::error!(%error, notified, "message dead-lettered");
         Ok(Recorded::Dead)
     }

@@ -19,6 +19,8 @@ pub struct Console {
     pub channel: String,
     /// `delivery.webhook_hosts`, for webhook URLs given in commands.
     pub webhooks: Arc<WebhookPolicy>,
+    /// `http.public_url`, for addresses shown in replies.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl Console {
@@ -49,6 +51,7 @@ impl Console {
             },
             channel: settings.channel.clone(),
             webhooks: Arc::default(),
+            public_url: None,
         })
     }
 
@@ -60,6 +63,7 @@ impl Console {
             channel: Some(self.channel.clone()),
             now: clock.now(),
             webhooks: self.webhooks.clone(),
+            public_url: self.public_url.clone(),
         }
     }
 

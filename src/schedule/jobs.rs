@@ -18,6 +18,7 @@ use crate::domain::{
 use crate::outbox::{Destination, NewMessage};
 use crate::reply::{Mention, Reply, Text, Tone};
 use crate::store::{self, Routes, RunEnd, ScheduledProgram, Scope, Store, Tx};
+use crate::telemetry::metrics;
 
 /// Scheduler settings (`[schedule]` in the configuration).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -141,10 +142,12 @@ impl Scheduler {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     report.failed += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "failed");
                     tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
                 }
                 Err(panic) => {
                     report.failed += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "failed");
                     let why = panic
                         .downcast_ref::<&str>()
                         .map(|s| s.to_string())
@@ -271,6 +274,7 @@ impl Scheduler {
                 .await?
                 {
                     report.skipped += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "skipped");
                 }
                 tx.commit().await?;
                 continue;
@@ -284,6 +288,7 @@ impl Scheduler {
                 let mut tx = self.store.write().await?;
                 if store::skip_slot(&mut tx, job, schedule, slot, now, "not a work day").await? {
                     report.skipped += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "skipped");
                 }
                 tx.commit().await?;
                 continue;
@@ -314,6 +319,7 @@ impl Scheduler {
                     Ok(w) => w,
                     Err(e) => {
                         report.failed += 1;
+                        metrics::job(sp.schedule.kind.as_str(), "failed");
                         tracing::error!(job, %slot, error = ?e, "job failed; it will be retried");
                         break;
                     }
@@ -333,6 +339,7 @@ impl Scheduler {
                 store::finish_run(&mut tx, run_id, RunEnd::Done, &words, now).await?;
                 tx.commit().await?;
                 report.ran += 1;
+                metrics::job(sp.schedule.kind.as_str(), "ran");
                 report.queued += queued;
                 continue;
             }
@@ -378,6 +385,14 @@ impl Scheduler {
                     store::finish_run(&mut tx, run_id, end, &words, now).await?;
                     tx.commit().await?;
                     report.ran += 1;
+                    metrics::job(
+                        sp.schedule.kind.as_str(),
+                        if end == RunEnd::Skipped {
+                            "skipped"
+                        } else {
+                            "ran"
+                        },
+                    );
                     report.queued += run.queued;
                 }
                 Err(e) => {
@@ -386,6 +401,7 @@ impl Scheduler {
                     // recorded as skipped after that. Later slots wait behind it.
                     tx.rollback().await?;
                     report.failed += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "failed");
                     tracing::error!(job, %slot, error = ?e, "job failed; it will be retried");
                     break;
                 }

@@ -2,6 +2,8 @@
 //! migrations run at open. Every function takes the tenant, or a [`Scope`] that can only
 //! be obtained by looking a program up within its tenant.
 
+mod feeds;
+mod ops;
 mod outbox;
 mod people;
 mod programs;
@@ -21,6 +23,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use feeds::*;
+pub use ops::{inspect, integrity_check, oldest_due, Inspection};
 pub use outbox::*;
 pub use people::*;
 pub use programs::*;
@@ -100,6 +104,9 @@ impl std::ops::DerefMut for Tx {
 }
 
 pub type Conn = sqlx::SqliteConnection;
+
+/// The migrations in `migrations/`, embedded: run at open, compared by `drumbeat doctor`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Pages the write-ahead log may grow to before a committing writer checkpoints it itself:
 /// the backstop, should background checkpoints fall behind.
@@ -213,7 +220,7 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("opening the database {}", path.display()))?;
-        sqlx::migrate!("./migrations")
+        MIGRATOR
             .run(&pool)
             .await
             .with_context(|| format!("migrating the database {}", path.display()))?;

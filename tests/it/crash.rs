@@ -33,6 +33,7 @@ fn start(db: &TestDb) -> Child {
         .env("DRUMBEAT_DELIVERY__STALE_CLAIM_SECS", "1")
         .env("DRUMBEAT_DELIVERY__BATCH", "5")
         .env("DRUMBEAT_LOG__FILTER", "error")
+        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -698,6 +698,7 @@ async fn the_binary_serves_discord_and_stops_on_sigterm() {
         .env("DRUMBEAT_DISCORD__PROXY_URL", fake.url())
         .env("DRUMBEAT_DISCORD__DEV_GUILD_ID", GUILD)
         .env("DRUMBEAT_LOG__FILTER", "error")
+        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -82,6 +82,7 @@ impl TestDb {
             channel: Some("console".into()),
             now: self.clock.now(),
             webhooks: Default::default(),
+            public_url: None,
         };
         command::execute(&self.store, &ctx, line).await
     }

@@ -13,6 +13,7 @@ mod fake_slack;
 mod fake_webhook;
 mod lifecycle;
 mod limits;
+mod ops;
 mod outbox;
 mod schedule;
 mod slack;

@@ -21,11 +21,28 @@ use super::{CommandError, Ctx, Result};
 use crate::domain::{Key, Person, PersonId, PersonRef, Platform, Program, Role};
 use crate::reply::{Mention, Reply};
 use crate::store::{self, Scope, Store, Tx};
+use crate::telemetry::metrics;
 
 /// Runs one command in one transaction: committed if it succeeds, rolled back otherwise.
 pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
-    // Naming a command formats it; only pay for that when the log line is wanted.
-    let name = tracing::enabled!(tracing::Level::DEBUG).then(|| command.name());
+    let started = std::time::Instant::now();
+    let name = command.name();
+    let outcome = run_in_transaction(store, ctx, command, &name).await;
+    let ended = match &outcome {
+        Ok(_) => "ok",
+        Err(CommandError::User(_)) => "refused",
+        Err(CommandError::Internal(_)) => "error",
+    };
+    metrics::command_done(&name, ended, started.elapsed().as_secs_f64());
+    outcome
+}
+
+async fn run_in_transaction(
+    store: &Store,
+    ctx: &Ctx,
+    command: Command,
+    name: &str,
+) -> Result<Reply> {
     let tx = if command.is_write() {
         store.write().await?
     } else {
@@ -43,13 +60,13 @@ pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
     match outcome {
         Ok(reply) => {
             s.tx.commit().await.map_err(anyhow::Error::from)?;
-            tracing::debug!(command = name.as_deref(), "command done");
+            tracing::debug!(command = name, "command done");
             Ok(reply)
         }
         Err(e) => {
             s.tx.rollback().await.map_err(anyhow::Error::from)?;
             if let CommandError::User(msg) = &e {
-                tracing::debug!(command = name.as_deref(), error = %msg, "command refused");
+                tracing::debug!(command = name, error = %msg, "command refused");
             }
             Err(e)
         }

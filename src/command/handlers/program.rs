@@ -372,7 +372,58 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             )
             .await
         }
+        ProgramCmd::IcalToken { program, rotate } => {
+            ical_token(s, program.program.as_deref(), rotate).await
+        }
     }
+}
+
+/// `program ical-token`: the calendar feed's address, with its token made on first use or
+/// replaced with `--rotate`. The token is a secret: the reply is shown to the one who asked
+/// only, and the event log says that it changed, not what it is.
+async fn ical_token(s: &mut Session<'_>, program: Option<&str>, rotate: bool) -> Result<Reply> {
+    let (scope, p) = s.program(program).await?;
+    s.require(&scope, &p, Role::Editor, "see or change the calendar feed")
+        .await?;
+    let key = p.key.as_str().to_owned();
+    let existing = store::ical_token(s.conn(), &scope).await?;
+    let (token, made) = match existing {
+        Some(t) if !rotate => (t, false),
+        _ => {
+            let token = hex::encode(rand::random::<[u8; 32]>());
+            let actor = s.actor_id().await?;
+            let now = s.ctx.now;
+            store::set_ical_token(s.conn(), &scope, &token, actor, now).await?;
+            s.event(
+                Some(&scope),
+                "program.ical_token",
+                format!("program:{key}"),
+                None::<&()>,
+                Some(&json!({ "rotated": rotate })),
+            )
+            .await?;
+            (token, true)
+        }
+    };
+    let path = format!("/ical/{key}.ics?token={token}");
+    let title = if made && rotate {
+        format!("New calendar feed address for {key}")
+    } else {
+        format!("Calendar feed of {key}")
+    };
+    let mut reply = Reply::new(title).ephemeral();
+    reply = match &s.ctx.public_url {
+        Some(base) => reply.paragraph(Text::new().code(format!("{}{path}", base.trim_end_matches('/')))),
+        None => reply
+            .paragraph(Text::new().code(path))
+            .paragraph(Text::plain(
+                "That is the path on Drumbeat's HTTP server; set `http.public_url` to see the full address here.",
+            )),
+    };
+    Ok(reply.paragraph(Text::plain(format!(
+        "Subscribe to it in a calendar app: one all-day event per milestone on its target date (slips and their reasons in the description), and one per dependency need-by date. Anyone with the address can read it; `program ical-token {key} --rotate` replaces it{}.",
+        if rotate { ", as just happened: the old address no longer works" } else { "" }
+    ))))
 }
 
 /// `program route`: shows the routes, or sets or clears one.

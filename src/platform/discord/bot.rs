@@ -7,7 +7,7 @@
 //! after a restart.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,21 @@ pub fn http_client(token: &SecretString, proxy_url: Option<&str>) -> Http {
             .ratelimiter_disabled(true);
     }
     builder.build()
+}
+
+/// Whether the gateway session is up: set on ready and resume, cleared when the shard
+/// leaves the connected stage and when the bot stops. Readiness checks read it.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayState(Arc<AtomicBool>);
+
+impl GatewayState {
+    pub fn is_connected(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn set(&self, connected: bool) {
+        self.0.store(connected, Ordering::SeqCst);
+    }
 }
 
 /// Counts handlers at work, so a stop can wait for them.
@@ -100,6 +115,16 @@ pub struct Bot {
     role_ids: Mutex<HashMap<u64, (Instant, Option<u64>)>>,
     in_flight: Arc<InFlight>,
     webhooks: Arc<WebhookPolicy>,
+    public_url: Option<Arc<str>>,
+    gateway: GatewayState,
+}
+
+/// What the bot is told besides its settings: Drumbeat's public address (`http.public_url`)
+/// for replies, and the gateway state it keeps up to date.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    pub public_url: Option<Arc<str>>,
+    pub gateway: GatewayState,
 }
 
 /// A running bot, for whoever started it: stop it and wait.
@@ -127,7 +152,8 @@ impl Bot {
     ) -> BotHandle {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            Bot::run(&settings, &token, webhooks, store, clock, stopped).await
+            let links = Links::default();
+            Bot::run(&settings, &token, webhooks, links, store, clock, stopped).await
         });
         BotHandle { stop, task }
     }
@@ -135,11 +161,13 @@ impl Bot {
     /// Connects to the gateway with the `GUILDS` intent only, registers the slash commands
     /// (in `dev_guild_id` if set, else globally) and handles interactions until `shutdown`
     /// turns true; then it waits for the handlers in flight. Webhook URLs given in
-    /// commands must pass `webhooks`.
+    /// commands must pass `webhooks`; `links` says where replies' addresses point and
+    /// carries the connection state for readiness.
     pub async fn run(
         settings: &DiscordSettings,
         token: &SecretString,
         webhooks: Arc<WebhookPolicy>,
+        links: Links,
         store: Store,
         clock: Arc<dyn Clock>,
         mut shutdown: watch::Receiver<bool>,
@@ -154,7 +182,10 @@ impl Bot {
             role_ids: Mutex::new(HashMap::new()),
             in_flight: in_flight.clone(),
             webhooks,
+            public_url: links.public_url,
+            gateway: links.gateway.clone(),
         };
+        let gateway = links.gateway;
         let dev_guild = settings.dev_guild_id;
         let framework = poise::Framework::builder()
             .options(poise::FrameworkOptions {
@@ -180,6 +211,7 @@ impl Bot {
                         commands = cmds.len(),
                         "connected to Discord"
                     );
+                    bot.gateway.set(true);
                     Ok(bot)
                 })
             })
@@ -200,6 +232,7 @@ impl Bot {
             shards.shutdown_all().await;
         });
         let outcome = client.start().await.context("the Discord gateway");
+        gateway.set(false);
         watcher.abort();
         if !in_flight.wait_idle(Duration::from_secs(20)).await {
             tracing::warn!("stopped with Discord interactions still in flight");
@@ -215,6 +248,7 @@ impl Bot {
             channel,
             now: self.clock.now(),
             webhooks: self.webhooks.clone(),
+            public_url: self.public_url.clone(),
         }
     }
 
@@ -609,10 +643,20 @@ async fn on_event(
     fw: poise::FrameworkContext<'_, Bot, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
-    let serenity::FullEvent::InteractionCreate { interaction } = event else {
-        return Ok(());
-    };
     let bot = fw.user_data;
+    let interaction = match event {
+        serenity::FullEvent::InteractionCreate { interaction } => interaction,
+        serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
+            bot.gateway.set(true);
+            return Ok(());
+        }
+        serenity::FullEvent::ShardStageUpdate { event } => {
+            bot.gateway
+                .set(event.new == serenity::ConnectionStage::Connected);
+            return Ok(());
+        }
+        _ => return Ok(()),
+    };
     let http = fw.serenity_context.http.as_ref();
     match interaction {
         serenity::Interaction::Component(c) => {

@@ -7,5 +7,5 @@ mod bot;
 mod sender;
 pub mod slash;
 
-pub use bot::{http_client, Bot, BotHandle};
+pub use bot::{http_client, Bot, BotHandle, GatewayState, Links};
 pub use sender::{messages, payloads, DiscordSender};

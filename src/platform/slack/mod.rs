@@ -54,6 +54,7 @@ struct Inner {
     web: web::Web,
     ack_after: Duration,
     webhooks: Arc<WebhookPolicy>,
+    public_url: Option<Arc<str>>,
 }
 
 impl SlackApp {
@@ -82,6 +83,7 @@ impl SlackApp {
                 web,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
+                public_url: settings.http.public_url(),
             }),
         }))
     }
@@ -195,6 +197,7 @@ impl SlackApp {
             channel,
             now: self.inner.clock.now(),
             webhooks: self.inner.webhooks.clone(),
+            public_url: self.inner.public_url.clone(),
         }
     }
 }

@@ -1,0 +1,255 @@
+//! The one HTTP server of `drumbeat run`, on `http.addr`: liveness (`/healthz`), readiness
+//! (`/readyz`), Prometheus metrics (`/metrics`), calendar feeds (`/ical/{program}.ics`), and
+//! Slack's endpoints when Slack is configured.
+//!
+//! A feed is read with its token (`?token=…`), which selects the program; anything else — no
+//! token, a wrong one, a program key that is not the token's — is the same bare 404, so the
+//! answer never says whether a program exists. Tokens never reach a log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Deserialize;
+
+use crate::clock::Clock;
+use crate::platform::discord::GatewayState;
+use crate::platform::slack::{self, SlackApp};
+use crate::store::{self, Store};
+use crate::telemetry::metrics;
+
+/// The Prometheus text exposition format's media type.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// How long a readiness query may take before the database counts as unreachable.
+const READY_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the endpoints need.
+#[derive(Clone)]
+pub struct HttpApp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    metrics: PrometheusHandle,
+    /// The Discord gateway, when a token is configured: readiness needs it connected.
+    gateway: Option<GatewayState>,
+    outbox_stuck: chrono::Duration,
+}
+
+impl HttpApp {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        metrics: PrometheusHandle,
+        gateway: Option<GatewayState>,
+        outbox_stuck: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                metrics,
+                gateway,
+                outbox_stuck: chrono::Duration::from_std(outbox_stuck)
+                    .unwrap_or(chrono::Duration::MAX),
+            }),
+        }
+    }
+}
+
+/// Every route, with Slack's merged in when there is a Slack app.
+pub fn router(app: HttpApp, slack: Option<SlackApp>) -> Router {
+    let own = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/ical/{file}", get(ical))
+        .with_state(app);
+    match slack {
+        Some(s) => own.merge(slack::router(s)),
+        None => own,
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` turns true; requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr().ok();
+    tracing::info!(?addr, "serving HTTP");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("serving HTTP")
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// 200 when the database answers, the Discord gateway (if configured) is connected and
+/// nothing has waited in the outbox past `http.outbox_stuck_secs`; 503 otherwise. The body
+/// names each check and how it went.
+async fn readyz(State(app): State<HttpApp>) -> Response {
+    let inner = &app.inner;
+    let mut checks: Vec<(&str, Result<String, String>)> = Vec::new();
+    let database = tokio::time::timeout(READY_QUERY_TIMEOUT, inner.store.ping()).await;
+    let database_ok = matches!(database, Ok(Ok(())));
+    checks.push((
+        "database",
+        match database {
+            Ok(Ok(())) => Ok("ok".into()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = ?e, "readiness: the database did not answer");
+                Err("not answering".into())
+            }
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                READY_QUERY_TIMEOUT.as_secs()
+            )),
+        },
+    ));
+    if let Some(gateway) = &inner.gateway {
+        checks.push((
+            "discord",
+            if gateway.is_connected() {
+                Ok("connected".into())
+            } else {
+                Err("gateway not connected".into())
+            },
+        ));
+    }
+    if database_ok {
+        let now = inner.clock.now();
+        let oldest = async {
+            let mut tx = inner.store.read().await?;
+            let oldest = store::oldest_due(&mut tx, now).await?;
+            tx.commit().await?;
+            anyhow::Ok(oldest)
+        };
+        checks.push((
+            "outbox",
+            match tokio::time::timeout(READY_QUERY_TIMEOUT, oldest).await {
+                Ok(Ok(Some(due))) if now - due > inner.outbox_stuck => Err(format!(
+                    "a message has been due for {} s",
+                    (now - due).num_seconds()
+                )),
+                Ok(Ok(_)) => Ok("ok".into()),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = ?e, "readiness: reading the outbox failed");
+                    Err("not readable".into())
+                }
+                Err(_) => Err("no answer in time".into()),
+            },
+        ));
+    }
+    let ready = checks.iter().all(|(_, c)| c.is_ok());
+    let body = serde_json::json!({
+        "ready": ready,
+        "checks": checks
+            .iter()
+            .map(|(name, c)| (name.to_string(), match c {
+                Ok(s) | Err(s) => serde_json::Value::String(s.clone()),
+            }))
+            .collect::<serde_json::Map<_, _>>(),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// The metrics, with the outbox gauges read now.
+async fn metrics_text(State(app): State<HttpApp>) -> Response {
+    let inner = &app.inner;
+    let depth = async {
+        let mut tx = inner.store.read().await?;
+        let depth = store::outbox_depth(&mut tx).await?;
+        tx.commit().await?;
+        anyhow::Ok(depth)
+    };
+    match depth.await {
+        Ok(d) => {
+            let now = inner.clock.now();
+            let oldest = d
+                .oldest_pending
+                .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+            metrics::outbox(d.pending, oldest, d.dead);
+        }
+        Err(e) => tracing::warn!(error = ?e, "reading the outbox for /metrics failed"),
+    }
+    (
+        [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+        inner.metrics.render(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    token: Option<String>,
+}
+
+/// The same answer for every request that does not name a feed exactly.
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "").into_response()
+}
+
+async fn ical(
+    State(app): State<HttpApp>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(key) = file.strip_suffix(".ics") else {
+        return not_found();
+    };
+    let token = query
+        .and_then(|q| serde_urlencoded::from_str::<FeedQuery>(&q).ok())
+        .and_then(|q| q.token)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return not_found();
+    };
+    let inner = &app.inner;
+    let now = inner.clock.now();
+    let feed = async {
+        let mut tx = inner.store.read().await?;
+        let Some((scope, program)) = store::program_by_ical_token(&mut tx, key, &token).await?
+        else {
+            return anyhow::Ok(None);
+        };
+        let snapshot = store::load_snapshot(&mut tx, &scope, program, now, Some(now)).await?;
+        tx.commit().await?;
+        Ok(Some(crate::ical::feed(&snapshot)))
+    };
+    match feed.await {
+        Ok(Some(text)) => (
+            [
+                (header::CONTENT_TYPE, crate::ical::CONTENT_TYPE),
+                (header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            text,
+        )
+            .into_response(),
+        Ok(None) => not_found(),
+        Err(e) => {
+            tracing::error!(error = ?e, "building a calendar feed failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response()
+        }
+    }
+}
