@@ -259,8 +259,10 @@ impl DepMap {
     /// A Mermaid flowchart, for Markdown that renders it (GitHub, GitLab, many wikis).
     pub fn mermaid(&self) -> String {
         let id = |s: &str| s.replace('-', "_");
+        // Mermaid reads `#…;` as an entity, so `#` itself is written as one first.
         let text = |s: &str| {
-            s.replace('&', "#amp;")
+            s.replace('#', "#35;")
+                .replace('&', "#amp;")
                 .replace('"', "#quot;")
                 .replace('<', "#lt;")
                 .replace('>', "#gt;")
