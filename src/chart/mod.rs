@@ -19,7 +19,9 @@ use crate::digest::Analysis;
 use crate::domain::{ChartKind, Program};
 use crate::store::{self, Conn, Scope};
 
+pub use canvas::encode;
 pub use depmap::{DepMap, Edge, NodeKind};
+pub use timeline::MAX_ROWS as TIMELINE_MAX_ROWS;
 
 /// The PNG media type, for attachments.
 pub const PNG: &str = "image/png";
