@@ -2,6 +2,7 @@
 //! program, for Discord, Slack and the console.
 
 pub mod analysis;
+pub mod chart;
 pub mod clock;
 pub mod command;
 pub mod config;

@@ -7,6 +7,7 @@ pub mod graph;
 pub mod health;
 pub mod schedule;
 mod snapshot;
+pub mod trend;
 
 pub use forecast::{Forecasts, Node, Shift};
 pub use health::{Health, ProgramHealth, Reason, Rule};

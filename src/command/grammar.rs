@@ -5,8 +5,8 @@
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::domain::{
-    Audience, DateSpec, Days, DepState, Format, Key, Level, PersonRef, Prose, Rag, RiskState, Role,
-    Timezone, Title, WorkDays,
+    Audience, DateSpec, Days, DepState, Format, Key, Level, MapFormat, PersonRef, Prose, Rag,
+    RiskState, Role, Timezone, Title, WorkDays,
 };
 use crate::schedule::ScheduleSpec;
 
@@ -68,6 +68,9 @@ pub enum Command {
     /// Documents: charter, status report, weekly sync agenda, post-mortem
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Charts as pictures: timeline, risk heat map, dependency map, health trend
+    #[command(subcommand)]
+    Chart(ChartCmd),
     /// Schedules: status prompts, reminders, digests and daily nudges
     #[command(subcommand)]
     Schedule(ScheduleCmd),
@@ -121,6 +124,10 @@ target!(
 target!(
     /// `[PROGRAM] PROJECT`
     ForProject, "PROJECT", "project key"
+);
+target!(
+    /// `[PROGRAM] KIND` of chart
+    ChartTarget, "KIND", "chart: timeline, risks, deps or trend"
 );
 target!(
     /// `[PROGRAM] PERSON`
@@ -657,6 +664,32 @@ pub enum PathCmd {
         #[arg(long)]
         slip: Days,
     },
+    /// The dependency map between projects: `path map atlas --format dot`
+    Map {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// mermaid (text for Markdown), dot (Graphviz) or png (a picture)
+        #[arg(long, default_value = "mermaid")]
+        format: MapFormat,
+        /// Write it to this file (console and `drumbeat exec` only)
+        #[arg(long, value_name = "FILE")]
+        out: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChartCmd {
+    /// Draw a chart as PNG: `chart show atlas timeline` (timeline, risks, deps or trend)
+    Show {
+        #[command(flatten)]
+        target: ChartTarget,
+        /// The trend's span in weeks, 1 to 52 (default 8)
+        #[arg(long)]
+        weeks: Option<u16>,
+        /// Write the PNG to this file (console and `drumbeat exec` only)
+        #[arg(long, value_name = "FILE")]
+        out: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -750,7 +783,7 @@ pub enum OutboxCmd {
 /// Commands (`area verb`) whose answers read and analyse the whole program: platforms with
 /// a reply deadline (Discord's and Slack's 3 s) acknowledge these first and answer after.
 pub fn is_slow_command(area: &str, verb: &str) -> bool {
-    matches!(area, "report" | "path") || (area == "digest" && verb != "subscribe")
+    matches!(area, "report" | "path" | "chart") || (area == "digest" && verb != "subscribe")
 }
 
 impl Command {
@@ -758,7 +791,10 @@ impl Command {
     pub fn is_slow(&self) -> bool {
         matches!(
             self,
-            Command::Digest(DigestCmd::Show { .. }) | Command::Report(_) | Command::Path(_)
+            Command::Digest(DigestCmd::Show { .. })
+                | Command::Report(_)
+                | Command::Path(_)
+                | Command::Chart(_)
         )
     }
 
@@ -788,7 +824,7 @@ impl Command {
             Command::Decision(c) => !matches!(c, DecisionCmd::List(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
             Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. }),
-            Command::Path(_) | Command::Report(_) => false,
+            Command::Path(_) | Command::Report(_) | Command::Chart(_) => false,
             Command::Schedule(c) => {
                 matches!(c, ScheduleCmd::Set { .. } | ScheduleCmd::Remove { .. })
             }
@@ -812,6 +848,7 @@ impl Command {
             Command::Digest(c) => ("digest", subcommand_name(c)),
             Command::Path(c) => ("path", subcommand_name(c)),
             Command::Report(c) => ("report", subcommand_name(c)),
+            Command::Chart(c) => ("chart", subcommand_name(c)),
             Command::Schedule(c) => ("schedule", subcommand_name(c)),
             Command::Outbox(c) => ("outbox", subcommand_name(c)),
             Command::Help { .. } => return "help".into(),
@@ -1108,6 +1145,9 @@ mod tests {
             "report postmortem atlas",
             "path show atlas",
             "path whatif atlas m --slip 2",
+            "path map atlas --format dot",
+            "chart show atlas timeline",
+            "chart show trend --weeks 4",
             "program show atlas",
             "status missing atlas",
             "milestone list atlas",

@@ -248,6 +248,16 @@ word_enum!(
     Format, "format", { Text => "text", Markdown => "markdown", Discord => "discord", Slack => "slack", Json => "json" }
 );
 
+word_enum!(
+    /// Which picture `chart show` draws.
+    ChartKind, "chart", { Timeline => "timeline", Risks => "risks", Deps => "deps", Trend => "trend" }
+);
+
+word_enum!(
+    /// How `path map` draws the dependency map: Mermaid or Graphviz DOT text, or a PNG.
+    MapFormat, "map format", { Mermaid => "mermaid", Dot => "dot", Png => "png" }
+);
+
 /// A risk likelihood or impact, 1 to 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Level(u8);

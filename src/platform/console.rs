@@ -77,29 +77,52 @@ impl Console {
     }
 }
 
-/// What the console prints for a reply. An attachment with `--out` is written to that file
-/// (or into that directory) and the reply says where; one without is printed as it is, so
-/// `digest show --format slack` can be piped. With `json`, the structured value behind the
+/// What the console prints for a reply. Attachments with `--out` are written (the first to
+/// that file or into that directory, the others beside it under their own names) and the
+/// reply says which files it wrote; a text attachment without is printed as it is, so
+/// `digest show --format slack` can be piped. A chart without `--out` is not dumped on the
+/// terminal: the reply says how to write it. With `json`, the structured value behind the
 /// reply is printed when there is one, else the reply itself. A file that cannot be written
 /// is the user's error, in words.
 pub fn present(reply: &Reply, json: bool) -> Result<String, String> {
-    if let Some(a) = &reply.attachment {
-        if let Some(out) = &a.save_to {
-            let mut path = std::path::PathBuf::from(out);
-            if path.is_dir() {
-                path.push(&a.filename);
+    let mut wrote: Vec<(std::path::PathBuf, usize)> = Vec::new();
+    let mut beside: Option<std::path::PathBuf> = None;
+    for a in &reply.attachments {
+        let Some(out) = &a.save_to else { continue };
+        let path = match &beside {
+            Some(dir) => dir.join(&a.filename),
+            None => {
+                let mut path = std::path::PathBuf::from(out);
+                if path.is_dir() {
+                    path.push(&a.filename);
+                }
+                beside = Some(
+                    path.parent()
+                        .map(std::path::Path::to_path_buf)
+                        .unwrap_or_default(),
+                );
+                path
             }
-            std::fs::write(&path, &a.body)
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-            let note = format!("Wrote {} ({} bytes)\n", path.display(), a.body.len());
-            return Ok(if json {
-                serde_json::json!({ "wrote": path.display().to_string(), "bytes": a.body.len() })
-                    .to_string()
-                    + "\n"
-            } else {
-                note
-            });
-        }
+        };
+        std::fs::write(&path, a.body.as_bytes())
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        wrote.push((path, a.body.len()));
+    }
+    if let Some((first, bytes)) = wrote.first() {
+        return Ok(if json {
+            let files: Vec<serde_json::Value> = wrote
+                .iter()
+                .map(|(p, n)| serde_json::json!({ "path": p.display().to_string(), "bytes": n }))
+                .collect();
+            serde_json::json!({ "wrote": first.display().to_string(), "bytes": bytes, "files": files })
+                .to_string()
+                + "\n"
+        } else {
+            wrote
+                .iter()
+                .map(|(p, n)| format!("Wrote {} ({n} bytes)\n", p.display()))
+                .collect()
+        });
     }
     if json {
         let v = match &reply.data {
@@ -110,8 +133,8 @@ pub fn present(reply: &Reply, json: bool) -> Result<String, String> {
             .map(|s| s + "\n")
             .map_err(|e| format!("cannot show JSON: {e}"));
     }
-    if let Some(a) = &reply.attachment {
-        let mut body = a.body.clone();
+    if let Some(text) = reply.attachment().and_then(|a| a.body.as_text()) {
+        let mut body = text.to_owned();
         if !body.ends_with('\n') {
             body.push('\n');
         }

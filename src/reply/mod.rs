@@ -228,16 +228,113 @@ pub struct Action {
     pub command: String,
 }
 
-/// A document that goes with a reply: a rendered digest, a Markdown report.
+/// What an attachment holds: text (a rendered digest, a Markdown report) or bytes (a chart).
+/// In JSON, text is a string and bytes are `{"base64": "…"}`, so outbox rows stay JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "BodyJson", into = "BodyJson")]
+pub enum Body {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum BodyJson {
+    Text(String),
+    Bytes { base64: String },
+}
+
+impl From<Body> for BodyJson {
+    fn from(b: Body) -> Self {
+        use base64::Engine as _;
+        match b {
+            Body::Text(t) => BodyJson::Text(t),
+            Body::Bytes(b) => BodyJson::Bytes {
+                base64: base64::engine::general_purpose::STANDARD.encode(b),
+            },
+        }
+    }
+}
+
+impl TryFrom<BodyJson> for Body {
+    type Error = base64::DecodeError;
+
+    fn try_from(j: BodyJson) -> Result<Self, Self::Error> {
+        use base64::Engine as _;
+        Ok(match j {
+            BodyJson::Text(t) => Body::Text(t),
+            BodyJson::Bytes { base64 } => {
+                Body::Bytes(base64::engine::general_purpose::STANDARD.decode(base64)?)
+            }
+        })
+    }
+}
+
+impl Body {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Text(t) => t.as_bytes(),
+            Body::Bytes(b) => b,
+        }
+    }
+
+    /// The text, for a body that is text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Body::Text(t) => Some(t),
+            Body::Bytes(_) => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::Text(s)
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(b: Vec<u8>) -> Self {
+        Body::Bytes(b)
+    }
+}
+
+/// A file that goes with a reply: a rendered digest, a Markdown report, a chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     /// A file name for platforms that upload files, e.g. `atlas-postmortem.md`.
     pub filename: String,
     pub media_type: String,
-    pub body: String,
-    /// Where the console writes it (`--out`); `None` to show it instead of the reply.
+    pub body: Body,
+    /// Where the console writes it (`--out`); `None` to show it (text) or upload it (on
+    /// platforms that take files). The first attachment to save goes to this path, or into
+    /// it when it is a directory; the others go beside the first, under their own names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save_to: Option<String>,
+}
+
+impl Attachment {
+    /// A PNG chart to upload (or save, with [`Attachment::save_to`]).
+    pub fn png(filename: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self {
+            filename: filename.into(),
+            media_type: "image/png".into(),
+            body: Body::Bytes(bytes),
+            save_to: None,
+        }
+    }
+
+    pub fn is_image(&self) -> bool {
+        self.media_type.starts_with("image/")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,8 +345,9 @@ pub struct Reply {
     pub actions: Vec<Action>,
     /// Shown only to the one who asked, where the platform can.
     pub ephemeral: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachment: Option<Attachment>,
+    /// Files that go with it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     /// The structured value behind the reply (a digest, a path), which `--json` prints.
     #[serde(skip, default)]
     pub data: Option<serde_json::Value>,
@@ -263,7 +361,7 @@ impl Reply {
             blocks: vec![],
             actions: vec![],
             ephemeral: false,
-            attachment: None,
+            attachments: vec![],
             data: None,
         }
     }
@@ -281,8 +379,13 @@ impl Reply {
     }
 
     pub fn attach(mut self, a: Attachment) -> Self {
-        self.attachment = Some(a);
+        self.attachments.push(a);
         self
+    }
+
+    /// The first attachment, if any: the document a reply in another format stands for.
+    pub fn attachment(&self) -> Option<&Attachment> {
+        self.attachments.first()
     }
 
     pub fn data(mut self, v: impl Serialize) -> Self {

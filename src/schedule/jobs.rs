@@ -679,6 +679,7 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         },
     };
     let key = sp.program.key.as_str();
+    let reply = with_timeline(reply, &a, audience, &destination);
     let reason = format!(
         "The {} digest of {key}, sent {}. `schedule show {key}` lists the schedules; `schedule remove {key} {}` stops this one.",
         audience.as_str(),
@@ -698,6 +699,37 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         audience.as_str(),
         d.health.rag.as_str()
     ))
+}
+
+/// Engineering and product digests on Discord carry the timeline as a picture (Discord
+/// takes files; a webhook and the console do not). Executives get one screen, no chart. A
+/// chart that cannot be drawn is logged and the digest goes without it.
+fn with_timeline(
+    reply: Reply,
+    a: &Analysis<'_>,
+    audience: crate::domain::Audience,
+    destination: &Destination,
+) -> Reply {
+    let on_discord = matches!(
+        destination,
+        Destination::DiscordChannel { .. } | Destination::DiscordUser { .. }
+    );
+    if !on_discord || audience == crate::domain::Audience::Executive {
+        return reply;
+    }
+    match crate::chart::render(crate::chart::Input::Timeline, a) {
+        Ok(png) => {
+            let name = crate::chart::file_name(
+                a.snap.program.key.as_str(),
+                crate::domain::ChartKind::Timeline,
+            );
+            reply.attach(crate::reply::Attachment::png(name, png))
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, "the digest goes without its timeline");
+            reply
+        }
+    }
 }
 
 /// The daily nudges: blockers up their escalation ladder, risk reviews due, milestones due

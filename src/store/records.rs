@@ -255,6 +255,34 @@ pub async fn status_updates(
     rows.into_iter().map(StatusUpdate::try_from).collect()
 }
 
+/// The updates a history needs from `since` on, oldest first: every update posted after
+/// `since`, and before them each project's last update at or before it (the colour it
+/// entered the period with).
+pub async fn status_history(
+    conn: &mut Conn,
+    scope: &Scope,
+    since: DateTime<Utc>,
+) -> anyhow::Result<Vec<StatusUpdate>> {
+    let rows: Vec<StatusRow> = sqlx::query_as(
+        "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
+         FROM projects p
+         JOIN status_updates s ON s.id = (
+            SELECT s2.id FROM status_updates s2 WHERE s2.project_id = p.id AND s2.posted_at <= ?2
+            ORDER BY s2.posted_at DESC, s2.id DESC LIMIT 1)
+         WHERE p.program_id = ?1
+         UNION ALL
+         SELECT id, project_id, rag, summary, blockers, next_steps, author_id, posted_at
+         FROM status_updates WHERE program_id = ?1 AND posted_at > ?2
+         ORDER BY 8, 1",
+    )
+    .bind(scope.program_id)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await
+    .context("loading the status history")?;
+    rows.into_iter().map(StatusUpdate::try_from).collect()
+}
+
 /// The latest update of each project that has one.
 pub async fn latest_status_updates(
     conn: &mut Conn,

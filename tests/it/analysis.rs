@@ -695,8 +695,8 @@ async fn digest_snapshots() {
                 )
                 .await
                 .unwrap();
-            let shown = match &reply.attachment {
-                Some(a) => a.body.clone(),
+            let shown = match reply.attachment().and_then(|a| a.body.as_text()) {
+                Some(body) => body.to_owned(),
                 None => text::render(&reply),
             };
             insta::assert_snapshot!(format!("digest_{audience}_{format}"), shown);

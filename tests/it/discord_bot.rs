@@ -876,3 +876,122 @@ async fn prompts_in_the_channel_mention_the_owner_and_take_only_their_answer() {
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn charts_and_digests_upload_their_pictures() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    let s = |v: &str| Value::String(v.to_owned());
+
+    // `/chart show` is deferred, then the deferred answer is edited with the PNG uploaded.
+    let kinds = drumbeat::domain::ChartKind::ALL;
+    let timeline = kinds.iter().position(|k| k.as_str() == "timeline").unwrap();
+    let shown = run(
+        &fake,
+        tpm(),
+        &["chart", "show"],
+        &[("program", s("atlas")), ("kind", json!(timeline))],
+    )
+    .await;
+    assert_eq!(
+        shown.callback["type"], 5,
+        "deferred first: {}",
+        shown.callback
+    );
+    let token = fake.last_token();
+    let parts = fake.wait_webhooks(&token, 1).await;
+    assert_eq!(parts[0].0, "PATCH", "{parts:?}");
+    assert_eq!(
+        parts[0].1["attachments"],
+        json!([{ "id": 0, "filename": "atlas-timeline.png" }])
+    );
+    let uploads: Vec<_> = fake
+        .uploads()
+        .into_iter()
+        .filter(|(at, _)| *at == token)
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_eq!(uploads[0].1.filename, "atlas-timeline.png");
+    crate::charts::assert_drawn(&uploads[0].1.bytes, 1400, 100);
+
+    // A bad kind never reaches the grammar: Discord sends an index; an unknown one is refused.
+    let odd = run(
+        &fake,
+        tpm(),
+        &["chart", "show"],
+        &[("program", s("atlas")), ("kind", json!(9))],
+    )
+    .await;
+    assert!(is_ephemeral(&odd.callback["data"]), "{}", odd.callback);
+
+    // The dependency map as a picture, through `/path map`.
+    let formats = drumbeat::domain::MapFormat::ALL;
+    let png = formats.iter().position(|f| f.as_str() == "png").unwrap();
+    run(
+        &fake,
+        tpm(),
+        &["path", "map"],
+        &[("program", s("atlas")), ("format", json!(png))],
+    )
+    .await;
+    let token = fake.last_token();
+    fake.wait_webhooks(&token, 1).await;
+    let map: Vec<_> = fake
+        .uploads()
+        .into_iter()
+        .filter(|(at, _)| *at == token)
+        .collect();
+    assert_eq!(map.len(), 1);
+    assert_eq!(map[0].1.filename, "atlas-deps.png");
+
+    // Engineering digests on Discord carry the timeline; executive ones do not.
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    for audience in ["engineering", "executive"] {
+        db.run_with(
+            &tenant,
+            drumbeat::domain::Platform::Discord,
+            "tpm",
+            &format!(
+                r#"digest subscribe atlas --audience {audience} --channel {CHANNEL} --at "daily 09:00""#
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let (scheduler, worker) = rhythm(&fake, &db);
+    db.clock.set(at(9, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let digests: Vec<Value> = fake
+        .messages()
+        .into_iter()
+        .filter(|(c, b)| c == CHANNEL && text_of(b).contains("digest"))
+        .map(|(_, b)| b)
+        .collect();
+    assert!(digests.len() >= 2, "{digests:#?}");
+    let in_channel: Vec<_> = fake
+        .uploads()
+        .into_iter()
+        .filter(|(at, _)| at == CHANNEL)
+        .collect();
+    assert_eq!(in_channel.len(), 1, "one timeline, for engineering");
+    assert_eq!(in_channel[0].1.filename, "atlas-timeline.png");
+    crate::charts::assert_drawn(&in_channel[0].1.bytes, 1400, 100);
+    let with_file: Vec<&Value> = digests
+        .iter()
+        .filter(|b| b.get("attachments").is_some())
+        .collect();
+    assert_eq!(with_file.len(), 1);
+    assert!(
+        text_of(with_file[0]).contains("engineering"),
+        "{}",
+        with_file[0]
+    );
+
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}

@@ -6,7 +6,9 @@
 //! `reply::discord::violations`, `allowed_mentions` that could ping roles or everyone), a
 //! command registration outside Discord's limits, a modal outside its limits, or a callback
 //! after the 3 s an interaction token lives, is recorded as unexpected and answered as
-//! Discord would (400, or 404 "Unknown interaction").
+//! Discord would (400, or 404 "Unknown interaction"). Messages with files come as
+//! multipart form data: `payload_json` plus `files[n]`, each named in the payload's
+//! `attachments` by id; a PNG must be one.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -32,6 +34,14 @@ pub const MANAGE_GUILD: u64 = 1 << 5;
 
 /// How long an interaction token accepts its first response.
 const CALLBACK_DEADLINE: Duration = Duration::from_secs(3);
+
+/// A file uploaded with a message.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
 
 /// What the bot sent for one interaction.
 #[derive(Debug, Clone)]
@@ -59,6 +69,8 @@ struct Inner {
     callbacks: Mutex<HashMap<String, Exchange>>,
     /// Interaction token → (method, body) of follow-ups and edits of the original.
     webhooks: Mutex<HashMap<String, Vec<(String, Value)>>>,
+    /// (channel id or interaction token, file) of every upload accepted.
+    uploads: Mutex<Vec<(String, Upload)>>,
     /// Guild id → its roles (`[{id, name}]`).
     roles: Mutex<HashMap<String, Vec<(String, String)>>>,
     /// IDENTIFY payloads received.
@@ -177,6 +189,11 @@ impl FakeDiscord {
 
     pub fn messages(&self) -> Vec<(String, Value)> {
         self.inner.messages.lock().unwrap().clone()
+    }
+
+    /// Files uploaded: (channel id for channel messages, interaction token for answers).
+    pub fn uploads(&self) -> Vec<(String, Upload)> {
+        self.inner.uploads.lock().unwrap().clone()
     }
 
     pub fn dms(&self) -> Vec<String> {
@@ -552,6 +569,153 @@ async fn open_dm(State(inner): State<Arc<Inner>>, Json(body): Json<Value>) -> Re
         .into_response()
 }
 
+/// What is wrong with an uploaded file: a `.png` must be an image/png part that decodes as
+/// one, with a size.
+fn upload_problems(u: &Upload) -> Vec<String> {
+    if !u.filename.ends_with(".png") {
+        return vec![];
+    }
+    let mut p = Vec::new();
+    if u.content_type != "image/png" {
+        p.push(format!("{} sent as {}", u.filename, u.content_type));
+    }
+    match png::Decoder::new(std::io::Cursor::new(&u.bytes)).read_info() {
+        Ok(reader) => {
+            let info = reader.info();
+            if info.width == 0 || info.height == 0 {
+                p.push(format!("{} is {}x{}", u.filename, info.width, info.height));
+            }
+        }
+        Err(e) => p.push(format!("{} is not a PNG: {e}", u.filename)),
+    }
+    p
+}
+
+/// A request's message as Discord reads it: JSON, or multipart form data with the message
+/// as `payload_json` and files as `files[n]`, each file named by its id in the message's
+/// `attachments` (in an interaction callback, `data.attachments`), and nothing else.
+async fn read_message(
+    inner: &Inner,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(Value, Vec<Upload>), Response> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") {
+        return serde_json::from_slice(&body)
+            .map(|v| (v, vec![]))
+            .map_err(|e| invalid_form(inner, format!("JSON body: {e}")));
+    }
+    if !content_type.starts_with("multipart/form-data") {
+        return Err(invalid_form(
+            inner,
+            format!("content type `{content_type}`"),
+        ));
+    }
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|e| invalid_form(inner, format!("multipart without a boundary: {e}")))?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut payload: Option<Value> = None;
+    let mut files: Vec<(u64, Upload)> = Vec::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(invalid_form(inner, format!("not valid multipart: {e}"))),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let part_type = field
+            .content_type()
+            .map(|m| m.essence_str().to_owned())
+            .unwrap_or_default();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| invalid_form(inner, format!("multipart part `{name}`: {e}")))?;
+        if name == "payload_json" {
+            if payload.is_some() {
+                return Err(invalid_form(inner, "payload_json twice".into()));
+            }
+            payload = Some(
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| invalid_form(inner, format!("payload_json: {e}")))?,
+            );
+        } else if let Some(id) = name
+            .strip_prefix("files[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            let Some(filename) = filename else {
+                return Err(invalid_form(inner, format!("{name} without a file name")));
+            };
+            files.push((
+                id,
+                Upload {
+                    filename,
+                    content_type: part_type,
+                    bytes: bytes.to_vec(),
+                },
+            ));
+        } else {
+            return Err(invalid_form(
+                inner,
+                format!("unexpected form part `{name}`"),
+            ));
+        }
+    }
+    let Some(payload) = payload else {
+        return Err(invalid_form(inner, "multipart without payload_json".into()));
+    };
+    let message = if payload.get("type").is_some() {
+        &payload["data"]
+    } else {
+        &payload
+    };
+    let named: Vec<(u64, String)> = message["attachments"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| Some((x["id"].as_u64()?, x["filename"].as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    if files.is_empty() {
+        problems.push("multipart without files".to_owned());
+    }
+    for (id, u) in &files {
+        match named.iter().find(|(n, _)| n == id) {
+            Some((_, name)) if *name == u.filename => {}
+            Some((_, name)) => {
+                problems.push(format!("files[{id}] is {} but named {name}", u.filename))
+            }
+            None => problems.push(format!("files[{id}] is not in attachments")),
+        }
+        problems.extend(upload_problems(u));
+    }
+    for (id, _) in &named {
+        if !files.iter().any(|(f, _)| f == id) {
+            problems.push(format!("attachment {id} has no file"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid_form(inner, format!("upload refused: {problems:?}")));
+    }
+    Ok((payload, files.into_iter().map(|(_, u)| u).collect()))
+}
+
+fn record_uploads(inner: &Inner, at: &str, files: Vec<Upload>) {
+    inner
+        .uploads
+        .lock()
+        .unwrap()
+        .extend(files.into_iter().map(|f| (at.to_owned(), f)));
+}
+
 /// Discord's limits on a message body, as `violations` knows them.
 fn message_problems(body: &Value) -> Vec<String> {
     let parsed: Result<discord::Message, _> = serde_json::from_value(body.clone());
@@ -564,8 +728,13 @@ fn message_problems(body: &Value) -> Vec<String> {
 async fn message(
     State(inner): State<Arc<Inner>>,
     Path(channel): Path<String>,
-    Json(body): Json<Value>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
+    let (body, files) = match read_message(&inner, &headers, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
     let problems = message_problems(&body);
     let nonce_ok = body
         .get("nonce")
@@ -585,6 +754,7 @@ async fn message(
         )
             .into_response();
     }
+    record_uploads(&inner, &channel, files);
     inner.messages.lock().unwrap().push((channel.clone(), body));
     inner.changed.notify_waiters();
     Json(json!({ "id": "1", "channel_id": channel })).into_response()
@@ -760,8 +930,13 @@ fn flags_problems(body: &Value) -> Vec<String> {
 async fn callback(
     State(inner): State<Arc<Inner>>,
     Path((_id, token)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
+    let (body, files) = match read_message(&inner, &headers, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
     let Some(sent) = inner.dispatched.lock().unwrap().get(&token).copied() else {
         return invalid_form(&inner, format!("callback for an unknown token {token}"));
     };
@@ -795,6 +970,7 @@ async fn callback(
     if !problems.is_empty() {
         return invalid_form(&inner, format!("callback refused: {problems:?}: {body}"));
     }
+    record_uploads(&inner, &token, files);
     inner.callbacks.lock().unwrap().insert(
         token,
         Exchange {
@@ -831,15 +1007,21 @@ fn record_webhook(inner: &Inner, token: String, method: &str, body: Value) {
 async fn followup(
     State(inner): State<Arc<Inner>>,
     Path((app, token)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     if app != APP || !acknowledged(&inner, &token) {
         return invalid_form(&inner, format!("follow-up before a response: {token}"));
     }
+    let (body, files) = match read_message(&inner, &headers, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
     let problems = webhook_message_problems(&body);
     if !problems.is_empty() {
         return invalid_form(&inner, format!("follow-up refused: {problems:?}: {body}"));
     }
+    record_uploads(&inner, &token, files);
     record_webhook(&inner, token, "POST", body);
     Json(json!({ "id": "2" })).into_response()
 }
@@ -848,6 +1030,7 @@ async fn original(
     State(inner): State<Arc<Inner>>,
     method: Method,
     Path((app, token)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if app != APP || !acknowledged(&inner, &token) {
@@ -856,12 +1039,12 @@ async fn original(
             format!("{method} of an original never sent: {token}"),
         );
     }
-    let body: Value = if method == Method::DELETE {
-        Value::Null
+    let (body, files) = if method == Method::DELETE {
+        (Value::Null, vec![])
     } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(e) => return invalid_form(&inner, format!("edit body: {e}")),
+        match read_message(&inner, &headers, body).await {
+            Ok(read) => read,
+            Err(refused) => return refused,
         }
     };
     if method == Method::PATCH {
@@ -870,6 +1053,7 @@ async fn original(
             return invalid_form(&inner, format!("edit refused: {problems:?}: {body}"));
         }
     }
+    record_uploads(&inner, &token, files);
     record_webhook(&inner, token, method.as_str(), body);
     if method == Method::DELETE {
         StatusCode::NO_CONTENT.into_response()

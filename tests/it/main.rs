@@ -4,6 +4,7 @@ mod helpers;
 
 mod analysis;
 mod bad_input;
+mod charts;
 mod crash;
 mod discord;
 mod discord_bot;

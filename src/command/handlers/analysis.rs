@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::{parse_key, refuse, Session};
 use crate::analysis::Snapshot;
+use crate::chart;
 use crate::command::grammar::{DigestCmd, PathCmd, ReportArgs, ReportCmd};
 use crate::command::Result;
 use crate::digest::{self, Analysis, PathStep};
-use crate::domain::{DateSpec, Format, MilestoneState, Platform, Program};
+use crate::domain::{ChartKind, DateSpec, Format, MapFormat, MilestoneState, Platform, Program};
 use crate::reply::{discord, markdown, slack, Attachment, Reply, Text, Tone};
 use crate::report;
 use crate::store::{self, Scope};
@@ -34,7 +35,7 @@ async fn snapshot(
     load(s, &scope, p, events_since).await
 }
 
-async fn load(
+pub(super) async fn load(
     s: &mut Session<'_>,
     scope: &Scope,
     p: Program,
@@ -48,7 +49,7 @@ fn json_attachment(name: String, v: &impl serde::Serialize) -> Result<Attachment
     Ok(Attachment {
         filename: name,
         media_type: "application/json".into(),
-        body: serde_json::to_string_pretty(v).map_err(anyhow::Error::from)? + "\n",
+        body: (serde_json::to_string_pretty(v).map_err(anyhow::Error::from)? + "\n").into(),
         save_to: None,
     })
 }
@@ -66,7 +67,7 @@ pub(crate) fn in_format(
         Format::Markdown => Attachment {
             filename: format!("{stem}.md"),
             media_type: "text/markdown".into(),
-            body: markdown::render(&reply),
+            body: markdown::render(&reply).into(),
             save_to: None,
         },
         Format::Discord => {
@@ -290,35 +291,103 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
             }
             Ok(r.data(&lines))
         }
+        PathCmd::Map {
+            program,
+            format,
+            out,
+        } => {
+            out_allowed(s, out.as_deref(), "atlas-deps.mmd")?;
+            let (scope, p) = s.program(program.program.as_deref()).await?;
+            let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+            let a = Analysis::of(&snap);
+            let key = snap.program.key.as_str();
+            let map = chart::DepMap::of(&a);
+            let (body, ext, media_type) = match format {
+                MapFormat::Png => {
+                    let png = chart::render(chart::Input::Deps, &a)?;
+                    return Ok(super::chart::chart_reply(
+                        s,
+                        &a,
+                        ChartKind::Deps,
+                        chart::DEFAULT_WEEKS,
+                        png,
+                        out,
+                    ));
+                }
+                MapFormat::Mermaid => (map.mermaid(), "mmd", "text/vnd.mermaid"),
+                MapFormat::Dot => (map.dot(), "dot", "text/vnd.graphviz"),
+            };
+            let title = format!(
+                "{}: dependency map ({})",
+                snap.program.name.as_str(),
+                format.as_str()
+            );
+            Ok(Reply::new(title)
+                .attach(Attachment {
+                    filename: format!("{key}-deps.{ext}"),
+                    media_type: media_type.into(),
+                    body: body.into(),
+                    save_to: out,
+                })
+                .data(&map))
+        }
     }
 }
 
-fn with_out(s: &Session<'_>, reply: Reply, args: &ReportArgs, stem: &str) -> Result<Reply> {
-    let Some(out) = &args.out else {
-        return Ok(reply);
+/// Refuses `--out` where Drumbeat cannot write a file for the one who asked.
+pub(super) fn out_allowed(s: &Session<'_>, out: Option<&str>, example: &str) -> Result<()> {
+    let Some(out) = out else {
+        return Ok(());
     };
     if s.ctx.platform != Platform::Console {
         return refuse("--out writes a file where Drumbeat runs: it works on the console and in `drumbeat exec` only");
     }
     if out.trim().is_empty() {
-        return refuse("--out needs a file name, e.g. --out postmortem.md");
+        return refuse(format!("--out needs a file name, e.g. --out {example}"));
     }
+    Ok(())
+}
+
+/// With `--out`, the report as Markdown and its charts beside it.
+async fn with_out(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    a: &Analysis<'_>,
+    reply: Reply,
+    args: &ReportArgs,
+    stem: &str,
+    charts: &[ChartKind],
+) -> Result<Reply> {
+    out_allowed(s, args.out.as_deref(), "postmortem.md")?;
+    let Some(out) = &args.out else {
+        return Ok(reply);
+    };
     let body = markdown::render(&reply);
-    Ok(reply.attach(Attachment {
+    let mut reply = reply.attach(Attachment {
         filename: format!("{stem}.md"),
         media_type: "text/markdown".into(),
-        body,
+        body: body.into(),
         save_to: Some(out.clone()),
-    }))
+    });
+    let key = a.snap.program.key.as_str();
+    for (kind, png) in chart::draw_from(s.conn(), scope, a, charts, chart::DEFAULT_WEEKS).await? {
+        let mut file = Attachment::png(chart::file_name(key, kind), png);
+        file.save_to = Some(out.clone());
+        reply = reply.attach(file);
+    }
+    Ok(reply)
 }
 
 pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
+    use ChartKind::{Deps, Risks, Timeline, Trend};
     match c {
         ReportCmd::Charter(args) => {
-            let snap = snapshot(s, args.program.program.as_deref(), Some(s.ctx.now)).await?;
+            let (scope, p) = s.program(args.program.program.as_deref()).await?;
+            let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
             let a = Analysis::of(&snap);
             let stem = format!("{}-charter", snap.program.key);
-            with_out(s, report::charter(&a), &args, &stem)
+            let reply = report::charter(&a);
+            with_out(s, &scope, &a, reply, &args, &stem, &[Timeline]).await
         }
         ReportCmd::Status { args, since } => {
             let (scope, p) = s.program(args.program.program.as_deref()).await?;
@@ -327,16 +396,21 @@ pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
             let snap = load(s, &scope, p, Some(since)).await?;
             let a = Analysis::of(&snap);
             let stem = format!("{}-status", snap.program.key);
-            with_out(s, report::status(&a, since), &args, &stem)
+            let reply = report::status(&a, since);
+            let charts = [Timeline, Risks, Deps, Trend];
+            with_out(s, &scope, &a, reply, &args, &stem, &charts).await
         }
         ReportCmd::Agenda(args) => {
-            let snap = snapshot(s, args.program.program.as_deref(), Some(s.ctx.now)).await?;
+            let (scope, p) = s.program(args.program.program.as_deref()).await?;
+            let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
             let a = Analysis::of(&snap);
             let stem = format!("{}-agenda", snap.program.key);
-            with_out(s, report::agenda(&a), &args, &stem)
+            let reply = report::agenda(&a);
+            with_out(s, &scope, &a, reply, &args, &stem, &[Timeline, Risks]).await
         }
         ReportCmd::Postmortem { args, milestone } => {
-            let snap = snapshot(s, args.program.program.as_deref(), None).await?;
+            let (scope, p) = s.program(args.program.program.as_deref()).await?;
+            let snap = load(s, &scope, p, None).await?;
             let pk = snap.program.key.as_str().to_owned();
             let id = match &milestone {
                 Some(raw) => {
@@ -357,7 +431,8 @@ pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
                 Some(k) => format!("{pk}-{k}-postmortem"),
                 None => format!("{pk}-postmortem"),
             };
-            with_out(s, report::postmortem(&a, id), &args, &stem)
+            let reply = report::postmortem(&a, id);
+            with_out(s, &scope, &a, reply, &args, &stem, &[Timeline, Trend]).await
         }
     }
 }

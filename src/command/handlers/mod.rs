@@ -2,6 +2,7 @@
 //! handler needs: resolving programs and people, permission checks, and the event log.
 
 mod analysis;
+mod chart;
 mod dep;
 mod milestone;
 mod person;
@@ -87,6 +88,7 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
         Command::Digest(c) => analysis::digest(s, c).await,
         Command::Path(c) => analysis::path(s, c).await,
         Command::Report(c) => analysis::report(s, c).await,
+        Command::Chart(c) => chart::chart(s, c).await,
         Command::Schedule(c) => schedule::schedule(s, c).await,
         Command::Outbox(c) => schedule::outbox(s, c).await,
         Command::Help { topic } => {

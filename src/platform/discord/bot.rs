@@ -15,17 +15,17 @@ use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use serenity::http::{Http, HttpBuilder, LightMethod, Request, Route};
+use serenity::http::{Http, HttpBuilder, LightMethod, Route};
 use tokio::sync::{watch, Notify};
 
-use super::sender::messages;
+use super::sender::{messages, request, with_files};
 use super::slash::{self, Complete, Given, Kind, SlashCommand, SlashOption};
 use crate::clock::Clock;
 use crate::command::{self, Actor, CommandError, Ctx};
 use crate::config::DiscordSettings;
 use crate::domain::{Key, Platform, Tenant};
 use crate::outbox::WebhookPolicy;
-use crate::reply::{Reply, Tone};
+use crate::reply::{Attachment, Reply, Tone};
 use crate::store::{self, Store};
 
 type Error = anyhow::Error;
@@ -502,14 +502,22 @@ impl<'a> Responder<'a> {
         route: Route<'_>,
         method: LightMethod,
         body: Option<&Value>,
+        file: Option<&Attachment>,
     ) -> anyhow::Result<()> {
-        let body = body.map(serde_json::to_vec).transpose()?;
-        let request = Request::new(route, method).body(body);
-        http.request(request).await?;
+        http.request(request(route, method, body, file)).await?;
         Ok(())
     }
 
     async fn callback(&self, http: &Http, body: Value) -> anyhow::Result<()> {
+        self.callback_with(http, body, None).await
+    }
+
+    async fn callback_with(
+        &self,
+        http: &Http,
+        body: Value,
+        file: Option<&Attachment>,
+    ) -> anyhow::Result<()> {
         self.post(
             http,
             Route::InteractionResponse {
@@ -518,6 +526,7 @@ impl<'a> Responder<'a> {
             },
             LightMethod::Post,
             Some(&body),
+            file,
         )
         .await
     }
@@ -527,7 +536,12 @@ impl<'a> Responder<'a> {
             .await
     }
 
-    async fn followup(&self, http: &Http, body: &Value) -> anyhow::Result<()> {
+    async fn followup(
+        &self,
+        http: &Http,
+        body: &Value,
+        file: Option<&Attachment>,
+    ) -> anyhow::Result<()> {
         self.post(
             http,
             Route::WebhookFollowupMessages {
@@ -536,6 +550,7 @@ impl<'a> Responder<'a> {
             },
             LightMethod::Post,
             Some(body),
+            file,
         )
         .await
     }
@@ -555,10 +570,12 @@ impl<'a> Responder<'a> {
         outcome: command::Result<Reply>,
         deferred: bool,
     ) {
-        let parts: Vec<Value> = match outcome {
+        let answered: Reply;
+        let parts: Vec<(Value, Option<&Attachment>)> = match outcome {
             Ok(reply) => {
-                let ephemeral = reply.ephemeral;
-                messages(&reply, Some(guild))
+                answered = reply;
+                let ephemeral = answered.ephemeral;
+                let parts = messages(&answered, Some(guild))
                     .into_iter()
                     .map(|mut m| {
                         if ephemeral {
@@ -566,20 +583,24 @@ impl<'a> Responder<'a> {
                         }
                         m
                     })
-                    .collect()
+                    .collect();
+                with_files(parts, &answered)
             }
-            Err(CommandError::User(msg)) => vec![error_message(&msg)],
+            Err(CommandError::User(msg)) => vec![(error_message(&msg), None)],
             Err(CommandError::Internal(e)) => {
                 let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
                 tracing::error!(error_id = %id, error = format!("{e:#}"), "command failed");
-                vec![error_message(&format!(
-                    "Something went wrong on our side; nothing was changed. Error id `{id}` is in the log."
-                ))]
+                vec![(
+                    error_message(&format!(
+                        "Something went wrong on our side; nothing was changed. Error id `{id}` is in the log."
+                    )),
+                    None,
+                )]
             }
         };
         let result = async {
             let mut rest = parts.iter();
-            if let Some(first) = rest.next() {
+            if let Some((first, file)) = rest.next() {
                 let private = first.get("flags").is_some();
                 if deferred && private {
                     // The deferred answer is public; a private one replaces it.
@@ -587,22 +608,23 @@ impl<'a> Responder<'a> {
                         application_id: serenity::ApplicationId::new(self.application),
                         token: self.token,
                     };
-                    self.post(http, original, LightMethod::Delete, None).await?;
-                    self.followup(http, first).await?;
+                    self.post(http, original, LightMethod::Delete, None, None)
+                        .await?;
+                    self.followup(http, first, *file).await?;
                 } else if deferred {
                     let original = Route::WebhookOriginalInteractionResponse {
                         application_id: serenity::ApplicationId::new(self.application),
                         token: self.token,
                     };
-                    self.post(http, original, LightMethod::Patch, Some(first))
+                    self.post(http, original, LightMethod::Patch, Some(first), *file)
                         .await?;
                 } else {
-                    self.callback(http, json!({ "type": CHANNEL_MESSAGE, "data": first }))
-                        .await?;
+                    let body = json!({ "type": CHANNEL_MESSAGE, "data": first });
+                    self.callback_with(http, body, *file).await?;
                 }
             }
-            for part in rest {
-                self.followup(http, part).await?;
+            for (part, file) in rest {
+                self.followup(http, part, *file).await?;
             }
             anyhow::Ok(())
         }

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use secrecy::SecretString;
-use serenity::http::{Http, HttpError, LightMethod, Request, Route};
+use serde_json::Value;
+use serenity::builder::CreateAttachment;
+use serenity::http::{Http, HttpError, LightMethod, Multipart, MultipartUpload, Request, Route};
 use serenity::model::id::{ChannelId, UserId};
 
 use crate::outbox::senders::with_reason;
 use crate::outbox::{Destination, OutboxRow, SendFuture, SendOutcome, Sender};
-use crate::reply::{discord, Reply};
+use crate::reply::{discord, Attachment, Reply};
 
 pub struct DiscordSender {
     http: Arc<Http>,
@@ -62,16 +64,14 @@ impl DiscordSender {
             other => return permanent(format!("not a Discord destination: {}", other.kind())),
         };
         let guild = guild_of(&row.tenant);
-        let messages = payloads(&with_reason(&row.reply, &row.reason), &row.nonce, guild);
+        let reply = with_reason(&row.reply, &row.reason);
+        let messages = payloads(&reply, &row.nonce, guild);
         let mut sent = row.parts_sent;
-        for (i, body) in messages.iter().enumerate().skip(row.parts_sent as usize) {
-            let request = Request::new(
-                Route::ChannelMessages {
-                    channel_id: channel,
-                },
-                LightMethod::Post,
-            )
-            .body(Some(body.to_string().into_bytes()));
+        for (i, (body, file)) in messages.iter().enumerate().skip(row.parts_sent as usize) {
+            let route = Route::ChannelMessages {
+                channel_id: channel,
+            };
+            let request = request(route, LightMethod::Post, Some(body), *file);
             match self.http.request(request).await {
                 Ok(_) => sent = i as u32 + 1,
                 Err(e) => {
@@ -155,20 +155,86 @@ pub fn messages(reply: &Reply, guild: Option<u64>) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The JSON bodies of `POST /channels/{id}/messages` for a reply: [`messages`], each part
-/// with a nonce and `enforce_nonce`, so Discord drops a resend of a part it already has.
-pub fn payloads(reply: &Reply, nonce: &str, guild: Option<u64>) -> Vec<serde_json::Value> {
-    messages(reply, guild)
+/// The files of a reply a platform uploads: every attachment the console is not writing
+/// with `--out` (a chart, a digest in another format).
+pub fn uploads(reply: &Reply) -> Vec<&Attachment> {
+    reply
+        .attachments
+        .iter()
+        .filter(|a| a.save_to.is_none())
+        .collect()
+}
+
+/// Messages with the file each carries: one file per message, from the first; files beyond
+/// the last message go in messages of their own that name them.
+pub fn with_files(mut messages: Vec<Value>, reply: &Reply) -> Vec<(Value, Option<&Attachment>)> {
+    let files = uploads(reply);
+    for f in files.iter().skip(messages.len()) {
+        let named = discord::Message {
+            content: format!("`{}`", f.filename.replace('`', "'")),
+            ..Default::default()
+        };
+        messages.push(serde_json::to_value(named).unwrap_or_default());
+    }
+    messages
         .into_iter()
         .enumerate()
-        .map(|(i, mut v)| {
+        .map(|(i, m)| (m, files.get(i).copied()))
+        .collect()
+}
+
+/// A request with a message body, and its file as Discord takes uploads: multipart form data
+/// with the message as `payload_json`, naming the file in `attachments` by id, and the file's
+/// bytes as `files[0]`. In an interaction callback (`{type, data}`) the message is `data`.
+pub(super) fn request<'a>(
+    route: Route<'a>,
+    method: LightMethod,
+    body: Option<&Value>,
+    file: Option<&Attachment>,
+) -> Request<'a> {
+    let request = Request::new(route, method);
+    match (body, file) {
+        (Some(body), Some(f)) => {
+            let mut payload = body.clone();
+            let named = serde_json::json!([{ "id": 0, "filename": f.filename }]);
+            match payload.get_mut("data").filter(|d| d.is_object()) {
+                Some(data) => data["attachments"] = named,
+                None => payload["attachments"] = named,
+            }
+            request.multipart(Some(Multipart {
+                // serenity numbers a lone attachment 0: the id `attachments` names.
+                upload: MultipartUpload::Attachments(vec![CreateAttachment::bytes(
+                    f.body.as_bytes().to_vec(),
+                    f.filename.clone(),
+                )]),
+                fields: vec![],
+                payload_json: Some(payload.to_string()),
+            }))
+        }
+        (Some(body), None) => request.body(Some(body.to_string().into_bytes())),
+        (None, _) => request,
+    }
+}
+
+/// The bodies of `POST /channels/{id}/messages` for a reply, with their files: [`messages`],
+/// each part with a nonce and `enforce_nonce`, so Discord drops a resend of a part it
+/// already has.
+pub fn payloads<'r>(
+    reply: &'r Reply,
+    nonce: &str,
+    guild: Option<u64>,
+) -> Vec<(Value, Option<&'r Attachment>)> {
+    with_files(messages(reply, guild), reply)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mut v, file))| {
             if let Some(obj) = v.as_object_mut() {
                 // Nonces are at most 25 characters; each part gets its own.
                 let base: String = nonce.chars().take(22).collect();
                 obj.insert("nonce".into(), format!("{base}-{i:02}").into());
                 obj.insert("enforce_nonce".into(), true.into());
             }
-            v
+            (v, file)
         })
         .collect()
 }

@@ -6,8 +6,8 @@
 use std::any::TypeId;
 
 use crate::domain::{
-    Audience, DepState, Format, Level, MilestoneState, PersonRef, Rag, RiskState, Role,
-    ScheduleKind,
+    Audience, ChartKind, DepState, Format, Level, MapFormat, MilestoneState, PersonRef, Rag,
+    RiskState, Role, ScheduleKind,
 };
 
 /// Discord's limits on registered commands.
@@ -252,8 +252,12 @@ fn positional(
     split: bool,
     arg: &clap::Arg,
 ) -> SlashOption {
-    let (kind, choices) = match name {
-        "kind" => (
+    let (kind, choices) = match (name, area) {
+        ("kind", "chart") => (
+            Kind::Choice,
+            ChartKind::ALL.iter().map(|k| k.as_str()).collect(),
+        ),
+        ("kind", _) => (
             Kind::Choice,
             ScheduleKind::ALL.iter().map(|k| k.as_str()).collect(),
         ),
@@ -331,6 +335,8 @@ fn kind_of(arg: &clap::Arg) -> (Kind, Vec<&'static str>) {
         (Kind::Choice, words(Audience::ALL, Audience::as_str))
     } else if ty == TypeId::of::<Format>() {
         (Kind::Choice, words(Format::ALL, Format::as_str))
+    } else if ty == TypeId::of::<MapFormat>() {
+        (Kind::Choice, words(MapFormat::ALL, MapFormat::as_str))
     } else if ty == TypeId::of::<ScheduleKind>() {
         (Kind::Choice, words(ScheduleKind::ALL, ScheduleKind::as_str))
     } else {

@@ -224,12 +224,14 @@ fn first(reply: Reply) -> slack::Message {
 }
 
 /// A reply as Slack messages. A document that the console would print as it is (a digest
-/// in another format) is shown as a code block.
+/// in another format) is shown as a code block; a chart cannot go through a response URL,
+/// so the reply's own words stand for it.
 fn messages(reply: &Reply) -> Vec<slack::Message> {
-    match &reply.attachment {
-        Some(a) if a.save_to.is_none() => {
-            slack::render(&Reply::new(reply.title.clone()).preformatted(a.body.clone()))
-        }
+    match reply.attachment() {
+        Some(a) if a.save_to.is_none() => match a.body.as_text() {
+            Some(text) => slack::render(&Reply::new(reply.title.clone()).preformatted(text)),
+            None => slack::render(reply),
+        },
         _ => slack::render(reply),
     }
 }

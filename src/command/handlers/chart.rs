@@ -1,0 +1,144 @@
+//! Charts: `chart show` draws one as PNG. Discord uploads it with the reply; the console
+//! writes it with `--out`, and says how without; Slack, which takes no files through a
+//! response URL, gets the reply's words.
+
+use super::analysis::{load, out_allowed};
+use super::{refuse, Session};
+use crate::chart::{self, DEFAULT_WEEKS, MAX_WEEKS};
+use crate::command::grammar::ChartCmd;
+use crate::command::Result;
+use crate::digest::Analysis;
+use crate::domain::{ChartKind, Platform};
+use crate::reply::{Attachment, Reply, Text};
+
+/// `--weeks` checked against the chart it is for.
+fn weeks_for(kind: ChartKind, weeks: Option<u16>) -> Result<u16> {
+    match (kind, weeks) {
+        (_, None) => Ok(DEFAULT_WEEKS),
+        (ChartKind::Trend, Some(w)) if (1..=MAX_WEEKS).contains(&w) => Ok(w),
+        (ChartKind::Trend, Some(w)) => refuse(format!(
+            "--weeks is a number of weeks from 1 to {MAX_WEEKS}, not {w}"
+        )),
+        (other, Some(_)) => refuse(format!(
+            "--weeks is for the trend chart only, not the {}: `chart show trend --weeks 12`",
+            other.as_str()
+        )),
+    }
+}
+
+/// What a chart shows, in a sentence, from the analysis it was drawn from.
+fn caption(a: &Analysis<'_>, kind: ChartKind, weeks: u16) -> Text {
+    let s = a.snap;
+    match kind {
+        ChartKind::Timeline => {
+            let live = s
+                .milestones
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| a.forecasts.milestone(*i).is_some())
+                .count();
+            let mut t = Text::plain(format!(
+                "{live} milestones: baseline (grey) above forecast, the target as a tick, today's line, the critical path outlined, arrows from what each waits on."
+            ));
+            if let Some(end) = a.launch() {
+                if let Some(fc) = a.forecasts.milestone(end) {
+                    t = t
+                        .text(" The path ends at ")
+                        .code(s.milestones[end].key.as_str())
+                        .text(format!(
+                            ", forecast {} (slack {:+}).",
+                            fc.forecast, fc.slack_days
+                        ));
+                }
+            }
+            t
+        }
+        ChartKind::Risks => Text::plain(format!(
+            "{} open risks on likelihood × impact, the top ones numbered.",
+            a.open_risks().len()
+        )),
+        ChartKind::Deps => Text::plain(format!(
+            "{} dependencies between teams, coloured by state; boxes filled by health. `path map {} --format mermaid` gives it as text.",
+            s.deps.len(),
+            s.program.key
+        )),
+        ChartKind::Trend => Text::plain(format!(
+            "Each project's reported RAG at the end of each of the last {weeks} weeks, and its health now."
+        )),
+    }
+}
+
+/// A chart as a reply: the PNG attached, saved with `out`, and where it cannot be shown,
+/// how to get it.
+pub(crate) fn chart_reply(
+    s: &Session<'_>,
+    a: &Analysis<'_>,
+    kind: ChartKind,
+    weeks: u16,
+    png: Vec<u8>,
+    out: Option<String>,
+) -> Reply {
+    let key = a.snap.program.key.as_str();
+    let name = chart::file_name(key, kind);
+    let bytes = png.len();
+    let mut reply = Reply::new(format!(
+        "{}: {}",
+        a.snap.program.name.as_str(),
+        match kind {
+            ChartKind::Timeline => "timeline",
+            ChartKind::Risks => "risk heat map",
+            ChartKind::Deps => "dependency map",
+            ChartKind::Trend => "health trend",
+        }
+    ))
+    .paragraph(caption(a, kind, weeks));
+    let command = match kind {
+        ChartKind::Trend if weeks != DEFAULT_WEEKS => {
+            format!("chart show {key} trend --weeks {weeks}")
+        }
+        _ => format!("chart show {key} {}", kind.as_str()),
+    };
+    if out.is_none() {
+        match s.ctx.platform {
+            Platform::Discord => {}
+            Platform::Console => {
+                reply = reply.paragraph(
+                    Text::plain("A chart is a picture: ")
+                        .code(format!("{command} --out {name}"))
+                        .text(" writes it to a file."),
+                )
+            }
+            _ => {
+                reply = reply.paragraph(
+                    Text::plain("Slack takes no files here: on Discord ")
+                        .code("/chart show")
+                        .text(" uploads it, and on the console ")
+                        .code(format!("{command} --out {name}"))
+                        .text(" writes it."),
+                )
+            }
+        }
+    }
+    let mut file = Attachment::png(name.clone(), png);
+    file.save_to = out;
+    reply.attach(file).data(serde_json::json!({
+        "chart": kind.as_str(),
+        "program": key,
+        "file": name,
+        "bytes": bytes,
+    }))
+}
+
+pub async fn chart(s: &mut Session<'_>, c: ChartCmd) -> Result<Reply> {
+    let ChartCmd::Show { target, weeks, out } = c;
+    let (program, kind) = target.split()?;
+    let kind = ChartKind::parse(kind)?;
+    let weeks = weeks_for(kind, weeks)?;
+    out_allowed(s, out.as_deref(), "atlas-timeline.png")?;
+    let (scope, p) = s.program(program).await?;
+    let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+    let a = Analysis::of(&snap);
+    let mut charts = chart::draw_from(s.conn(), &scope, &a, &[kind], weeks).await?;
+    let (_, png) = charts.remove(0);
+    Ok(chart_reply(s, &a, kind, weeks, png, out))
+}

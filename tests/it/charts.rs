@@ -1,0 +1,279 @@
+//! Charts: every kind of the sample program decodes as a PNG of the expected size with
+//! something drawn on it; the dependency map's DOT and Mermaid text are snapshots; reports
+//! write their charts beside the Markdown; bad input is refused and changes nothing.
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use drumbeat::demo;
+use drumbeat::domain::Platform;
+use drumbeat::platform::console::present;
+use drumbeat::reply::{Body, Reply};
+
+use crate::helpers::{stderr, stdout, TestDb};
+
+/// Width, height and RGB(A) pixels of a PNG.
+pub fn decode(png: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buf).expect("a PNG frame");
+    let step = info.color_type.samples();
+    assert!(step >= 3, "colour, not {:?}", info.color_type);
+    let pixels = buf[..info.buffer_size()]
+        .chunks(step)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
+    (info.width, info.height, pixels)
+}
+
+/// The PNG is `width` wide and at least `min_height` tall, and not blank: many colours, and
+/// a fair share of pixels that are not the white background.
+pub fn assert_drawn(png: &[u8], width: u32, min_height: u32) {
+    let (w, h, pixels) = decode(png);
+    assert_eq!(w, width, "width");
+    assert!(h >= min_height, "height {h} < {min_height}");
+    // Flat fills give a handful of colours; text in the bundled font is anti-aliased into
+    // many shades, so a count well above the palette says the text was drawn too.
+    let colours: HashSet<[u8; 3]> = pixels.iter().copied().collect();
+    assert!(colours.len() >= 24, "only {} colours", colours.len());
+    let inked = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
+    assert!(
+        inked * 50 > pixels.len(),
+        "{inked} of {} pixels drawn",
+        pixels.len()
+    );
+}
+
+async fn sample() -> TestDb {
+    let db = TestDb::new().await;
+    for (who, line) in demo::SETUP {
+        db.ok(who, line).await;
+    }
+    db.clock.advance(Duration::days(3));
+    db.ok(
+        "omar",
+        r#"status post atlas billing --rag amber --summary "Contract still unsigned" --blockers "Legal review""#,
+    )
+    .await;
+    db
+}
+
+fn png_of(reply: &Reply) -> &[u8] {
+    let a = reply.attachment().expect("an attachment");
+    assert_eq!(a.media_type, "image/png");
+    match &a.body {
+        Body::Bytes(b) => b,
+        Body::Text(_) => panic!("a chart is bytes"),
+    }
+}
+
+#[tokio::test]
+async fn every_chart_of_the_sample_program_is_a_drawn_png() {
+    let db = sample().await;
+    for (kind, width, min_height) in [
+        ("timeline", 1400, 200),
+        ("risks", 1200, 700),
+        ("deps", 1400, 200),
+        ("trend", 1200, 150),
+    ] {
+        let reply = db
+            .run("tpm", &format!("chart show atlas {kind}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.attachment().unwrap().filename,
+            format!("atlas-{kind}.png")
+        );
+        assert_drawn(png_of(&reply), width, min_height);
+        // The console says how to write it rather than printing bytes.
+        let shown = present(&reply, false).unwrap();
+        assert!(
+            shown.contains(&format!("chart show atlas {kind} --out atlas-{kind}.png")),
+            "{shown}"
+        );
+        assert!(!shown.contains("PNG"), "{shown}");
+    }
+    let wide = db
+        .run("tpm", "chart show atlas trend --weeks 26")
+        .await
+        .unwrap();
+    assert_drawn(png_of(&wide), 1200, 150);
+    let map = db.run("tpm", "path map atlas --format png").await.unwrap();
+    assert_drawn(png_of(&map), 1400, 200);
+    // A program with nothing in it yet still draws, and says what to do.
+    db.ok("tpm", "program create empty").await;
+    for kind in ["timeline", "risks", "deps", "trend"] {
+        let reply = db
+            .run("tpm", &format!("chart show empty {kind}"))
+            .await
+            .unwrap();
+        let (w, h, _) = decode(png_of(&reply));
+        assert!(w >= 1000 && h >= 100, "{kind}: {w}x{h}");
+    }
+}
+
+#[tokio::test]
+async fn the_large_program_draws_within_its_row_limits() {
+    let db = TestDb::new().await;
+    drumbeat::fixture::generate(
+        &db.store,
+        &drumbeat::domain::Tenant::local(),
+        "big",
+        drumbeat::fixture::Size::TENTH,
+        crate::helpers::now(),
+    )
+    .await
+    .unwrap();
+    for kind in ["timeline", "risks", "deps", "trend"] {
+        let reply = db
+            .run("tpm", &format!("chart show big {kind}"))
+            .await
+            .unwrap();
+        let (w, h, _) = decode(png_of(&reply));
+        // 80 rows at most: a chart stays a picture one can read in a chat window.
+        assert!(w <= 1400 && h <= 2400, "{kind}: {w}x{h}");
+    }
+}
+
+#[tokio::test]
+async fn the_dependency_map_as_dot_and_mermaid() {
+    let db = sample().await;
+    for format in ["dot", "mermaid"] {
+        let reply = db
+            .run("tpm", &format!("path map atlas --format {format}"))
+            .await
+            .unwrap();
+        let a = reply.attachment().unwrap();
+        let text = a.body.as_text().expect("text").to_owned();
+        insta::assert_snapshot!(format!("depmap_{format}"), text);
+        // What the console prints is the text itself, ready to pipe into `dot` or a page.
+        assert_eq!(present(&reply, false).unwrap(), text);
+    }
+    // Mermaid is the default: it renders in Markdown on GitHub, GitLab and many wikis.
+    let default = db.run("tpm", "path map atlas").await.unwrap();
+    assert_eq!(default.attachment().unwrap().filename, "atlas-deps.mmd");
+}
+
+#[tokio::test]
+async fn reports_write_their_charts_beside_the_markdown() {
+    let db = sample().await;
+    let dir = db.path.with_file_name("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let md = dir.join("atlas-status.md");
+    let o = db.bin(&[
+        "exec",
+        "--now",
+        "2026-11-30T09:00:00Z",
+        "report",
+        "status",
+        "atlas",
+        "--out",
+        md.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stdout(&o);
+    assert!(std::fs::read_to_string(&md)
+        .unwrap()
+        .starts_with("# Atlas cloud launch"));
+    for (kind, width) in [
+        ("timeline", 1400),
+        ("risks", 1200),
+        ("deps", 1400),
+        ("trend", 1200),
+    ] {
+        let path = dir.join(format!("atlas-{kind}.png"));
+        assert!(said.contains(&path.display().to_string()), "{said}");
+        assert_drawn(&std::fs::read(&path).unwrap(), width, 100);
+    }
+    assert_eq!(said.lines().count(), 5, "{said}");
+    // Into a directory: the report under its own name, the charts beside it.
+    let into = db.path.with_file_name("into");
+    std::fs::create_dir_all(&into).unwrap();
+    let o = db.bin(&[
+        "exec",
+        "report",
+        "agenda",
+        "atlas",
+        "--out",
+        into.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&into)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["atlas-agenda.md", "atlas-risks.png", "atlas-timeline.png"]
+    );
+    // `chart show --out` writes the one picture.
+    let one = db.path.with_file_name("t.png");
+    let o = db.bin(&[
+        "exec",
+        "chart",
+        "show",
+        "atlas",
+        "timeline",
+        "--out",
+        one.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("Wrote "), "{}", stdout(&o));
+    assert_drawn(&std::fs::read(&one).unwrap(), 1400, 100);
+}
+
+#[tokio::test]
+async fn bad_chart_input_is_refused_and_changes_nothing() {
+    let db = sample().await;
+    let before = db.dump().await;
+    for (line, wanted) in [
+        ("chart show atlas pie", "timeline, risks, deps, trend"),
+        ("chart show atlas", "timeline, risks, deps, trend"),
+        ("chart show atlas trend --weeks 0", "from 1 to 52"),
+        ("chart show atlas trend --weeks 53", "from 1 to 52"),
+        ("chart show atlas trend --weeks many", "many"),
+        ("chart show atlas timeline --weeks 4", "trend chart only"),
+        ("chart show nope timeline", "there is no program `nope`"),
+        (
+            "chart show atlas timeline --out ''",
+            "--out needs a file name",
+        ),
+        ("path map atlas --format svg", "mermaid, dot, png"),
+        ("path map nope", "there is no program `nope`"),
+    ] {
+        let msg = db.refused("tpm", line).await;
+        assert!(msg.contains(wanted), "{line}: {msg}");
+    }
+    // Where Drumbeat cannot write a file for the one who asked, --out is refused.
+    for line in [
+        "chart show atlas timeline --out x.png",
+        "path map atlas --out x.mmd",
+    ] {
+        let refused = db.run_on(Platform::Discord, "tpm", line).await;
+        assert!(
+            matches!(&refused, Err(drumbeat::command::CommandError::User(m)) if m.contains("console")),
+            "{line}: {refused:?}"
+        );
+    }
+    assert_eq!(db.dump().await, before);
+}
+
+#[test]
+fn chart_bytes_survive_the_outbox_json() {
+    let png = vec![0x89, b'P', b'N', b'G', 0, 255, 10];
+    let reply = Reply::new("t").attach(drumbeat::reply::Attachment::png("a.png", png.clone()));
+    let json = serde_json::to_string(&reply).unwrap();
+    assert!(
+        json.contains(r#""body":{"base64":"iVBORwD/Cg=="}"#),
+        "{json}"
+    );
+    let back: Reply = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, reply);
+    // Text bodies stay plain strings, as rows written before charts have them.
+    let text = r##"{"title":"t","tone":{"kind":"info"},"blocks":[],"actions":[],"ephemeral":false,
+        "attachments":[{"filename":"a.md","media_type":"text/markdown","body":"# A"}]}"##;
+    let old: Reply = serde_json::from_str(text).unwrap();
+    assert_eq!(old.attachment().unwrap().body, Body::Text("# A".into()));
+}
