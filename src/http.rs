@@ -19,6 +19,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 
 use crate::clock::Clock;
+use crate::domain::{ChartKind, Key, Tenant};
+use crate::links::{ChartLink, LinkKey};
 use crate::platform::discord::GatewayState;
 use crate::platform::slack::{self, SlackApp};
 use crate::store::{self, Store};
@@ -43,6 +45,8 @@ struct Inner {
     /// The Discord gateway, when a token is configured: readiness needs it connected.
     gateway: Option<GatewayState>,
     outbox_stuck: chrono::Duration,
+    /// Signs and checks chart links (`/charts/…`); without it there are no chart links.
+    links: Option<LinkKey>,
 }
 
 impl HttpApp {
@@ -52,6 +56,7 @@ impl HttpApp {
         metrics: PrometheusHandle,
         gateway: Option<GatewayState>,
         outbox_stuck: Duration,
+        links: Option<LinkKey>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -61,6 +66,7 @@ impl HttpApp {
                 gateway,
                 outbox_stuck: chrono::Duration::from_std(outbox_stuck)
                     .unwrap_or(chrono::Duration::MAX),
+                links,
             }),
         }
     }
@@ -73,6 +79,7 @@ pub fn router(app: HttpApp, slack: Option<SlackApp>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/ical/{file}", get(ical))
+        .route("/charts/{file}", get(chart))
         .with_state(app);
     match slack {
         Some(s) => own.merge(slack::router(s)),
@@ -249,6 +256,76 @@ async fn ical(
         Ok(None) => not_found(),
         Err(e) => {
             tracing::error!(error = ?e, "building a calendar feed failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ChartQuery {
+    t: String,
+    p: String,
+    exp: i64,
+    sig: String,
+}
+
+/// A chart at a signed link: 403 for a link that is expired, tampered with or not signed
+/// by this installation (the same bare answer for each), 404 when what it names is gone.
+async fn chart(
+    State(app): State<HttpApp>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let forbidden = || (StatusCode::FORBIDDEN, "").into_response();
+    let inner = &app.inner;
+    let Some(key) = &inner.links else {
+        return not_found();
+    };
+    let Some(q) = query.and_then(|q| serde_urlencoded::from_str::<ChartQuery>(&q).ok()) else {
+        return forbidden();
+    };
+    let Some(chart) = file.strip_suffix(".png") else {
+        return forbidden();
+    };
+    let (Ok(tenant), Ok(program)) = (Tenant::parse(&q.t), Key::parse(&q.p)) else {
+        return forbidden();
+    };
+    let link = ChartLink {
+        tenant,
+        program: program.as_str().to_owned(),
+        chart: chart.to_owned(),
+        expires: q.exp,
+    };
+    let now = inner.clock.now();
+    if let Err(why) = key.verify(&link, &q.sig, now) {
+        tracing::info!(%why, "a chart link was refused");
+        return forbidden();
+    }
+    let Ok(kind) = ChartKind::parse(chart) else {
+        return not_found();
+    };
+    let drawn = async {
+        let mut tx = inner.store.read().await?;
+        let Some((scope, p)) = store::find_program(&mut tx, &link.tenant, &program).await? else {
+            return anyhow::Ok(None);
+        };
+        let png =
+            crate::chart::draw(&mut tx, &scope, p, now, kind, crate::chart::DEFAULT_WEEKS).await?;
+        tx.commit().await?;
+        Ok(Some(png))
+    };
+    match drawn.await {
+        Ok(Some(png)) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            png,
+        )
+            .into_response(),
+        Ok(None) => not_found(),
+        Err(e) => {
+            tracing::error!(error = ?e, "drawing a linked chart failed");
             (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response()
         }
     }

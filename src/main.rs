@@ -270,11 +270,24 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 clock.clone(),
                 &settings.delivery,
             );
-            let scheduler = drumbeat::schedule::Scheduler::new(
+            // The key that signs chart links, made on first use and kept in the database.
+            let link_key = {
+                let mut tx = store.write().await?;
+                let key = drumbeat::links::LinkKey::load_or_create(&mut tx, clock.now()).await?;
+                tx.commit().await?;
+                key
+            };
+            let mut scheduler = drumbeat::schedule::Scheduler::new(
                 store.clone(),
                 clock.clone(),
                 settings.schedule.clone(),
             );
+            if let Some(public_url) = settings.http.public_url() {
+                scheduler = scheduler.with_chart_links(drumbeat::schedule::ChartLinks {
+                    public_url,
+                    key: link_key.clone(),
+                });
+            }
             let signalled = stop.clone();
             tokio::spawn(async move {
                 let stop = signalled;
@@ -334,9 +347,16 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 &settings,
                 store.clone(),
                 clock.clone(),
-            )?;
+            )?
+            .map(|app| match settings.http.public_url() {
+                Some(public_url) => app.with_chart_links(drumbeat::schedule::ChartLinks {
+                    public_url,
+                    key: link_key.clone(),
+                }),
+                None => app,
+            });
             eprintln!(
-                "HTTP on http://{bound}: /healthz, /readyz, /metrics, /ical/{{program}}.ics{}",
+                "HTTP on http://{bound}: /healthz, /readyz, /metrics, /ical/{{program}}.ics, /charts/…{}",
                 if slack.is_some() {
                     ", /slack/commands, /slack/interactions"
                 } else {
@@ -349,6 +369,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 metrics.clone(),
                 gateway_state,
                 std::time::Duration::from_secs(settings.http.outbox_stuck_secs),
+                Some(link_key),
             );
             let serving = tokio::spawn(drumbeat::http::serve(
                 listener,

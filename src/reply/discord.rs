@@ -229,6 +229,10 @@ pub fn render(reply: &Reply) -> Vec<Message> {
                     layout.push_line(&chunk);
                 }
             }
+            Block::Image { url, alt } => {
+                layout.gap();
+                layout.push_text(&format!("{}: <{url}>", escape_line(alt)));
+            }
         }
     }
 

@@ -47,6 +47,9 @@ pub fn render(reply: &Reply) -> String {
                 None => continue,
             },
             Block::Preformatted { text } => fenced(text),
+            Block::Image { url, alt } => {
+                format!("![{}](<{}>)", escaped(alt), url.replace('>', "%3E"))
+            }
         };
         parts.push(part);
     }

@@ -217,6 +217,12 @@ pub enum Block {
     Preformatted {
         text: String,
     },
+    /// A picture by URL (a signed chart link), for platforms that show images from
+    /// addresses; the others show `alt` and the link.
+    Image {
+        url: String,
+        alt: String,
+    },
 }
 
 /// Something the reader can do next: a button on platforms that have them.
@@ -439,6 +445,14 @@ impl Reply {
         self
     }
 
+    pub fn image(mut self, url: impl Into<String>, alt: impl Into<String>) -> Self {
+        self.blocks.push(Block::Image {
+            url: url.into(),
+            alt: alt.into(),
+        });
+        self
+    }
+
     pub fn action(
         mut self,
         id: impl Into<String>,
@@ -462,7 +476,7 @@ impl Reply {
                 Block::Fields { fields } => texts.extend(fields.iter().map(|f| &f.value)),
                 Block::List { items } => texts.extend(items.iter()),
                 Block::Table { rows, .. } => texts.extend(rows.iter().flatten()),
-                Block::Heading { .. } | Block::Preformatted { .. } => {}
+                Block::Heading { .. } | Block::Preformatted { .. } | Block::Image { .. } => {}
             }
         }
         let mut seen = std::collections::HashSet::new();

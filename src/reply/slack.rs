@@ -27,6 +27,8 @@ pub const ACTIONS_ELEMENTS_MAX: usize = 25;
 pub const BUTTON_TEXT_MAX: usize = 75;
 pub const ACTION_ID_MAX: usize = 255;
 pub const BUTTON_VALUE_MAX: usize = 2000;
+pub const IMAGE_URL_MAX: usize = 3000;
+pub const IMAGE_ALT_MAX: usize = 2000;
 /// Slack truncates a message's `text` beyond this.
 pub const FALLBACK_TEXT_MAX: usize = 40_000;
 /// What the renderer keeps the fallback to: it is a notification line, not the message.
@@ -63,6 +65,10 @@ pub enum Block {
     },
     Actions {
         elements: Vec<Element>,
+    },
+    Image {
+        image_url: String,
+        alt_text: String,
     },
 }
 
@@ -171,6 +177,10 @@ pub fn render(reply: &Reply) -> Vec<Message> {
             }
             ReplyBlock::Fields { fields } => layout.fields(fields),
             ReplyBlock::Preformatted { text } => layout.preformatted(text),
+            ReplyBlock::Image { url, alt } => layout.push(Block::Image {
+                image_url: url.clone(),
+                alt_text: alt.chars().take(IMAGE_ALT_MAX).collect(),
+            }),
         }
     }
     layout.actions(&reply.actions);
@@ -282,6 +292,29 @@ pub fn violations(msg: &Message) -> Vec<String> {
                         check_len(&mut v, &format!("{what} value"), value, BUTTON_VALUE_MAX);
                     }
                 }
+            }
+            Block::Image {
+                image_url,
+                alt_text,
+            } => {
+                if !(image_url.starts_with("https://") || image_url.starts_with("http://")) {
+                    v.push(format!("block {n}: an image needs an http(s) image_url"));
+                }
+                check_len(
+                    &mut v,
+                    &format!("block {n} image_url"),
+                    image_url,
+                    IMAGE_URL_MAX,
+                );
+                if alt_text.trim().is_empty() {
+                    v.push(format!("block {n}: an image needs alt_text"));
+                }
+                check_len(
+                    &mut v,
+                    &format!("block {n} alt_text"),
+                    alt_text,
+                    IMAGE_ALT_MAX,
+                );
             }
         }
     }
@@ -727,6 +760,7 @@ mod tests {
                             out.extend(value.clone());
                         }
                     }
+                    Block::Image { alt_text, .. } => out.push(alt_text.clone()),
                 }
             }
         }

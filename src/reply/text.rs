@@ -104,6 +104,9 @@ pub fn render(reply: &Reply) -> String {
             Block::Preformatted { text } => {
                 let _ = writeln!(out, "{}", text.trim_end());
             }
+            Block::Image { url, alt } => {
+                let _ = writeln!(out, "{alt}: {url}");
+            }
         }
     }
     if !reply.actions.is_empty() {

@@ -15,6 +15,7 @@ use crate::digest::{self, Analysis};
 use crate::domain::{
     n_days, DepState, Endpoint, MilestoneState, Person, PersonId, Program, ScheduleKind, Tenant,
 };
+use crate::links::{ChartLink, LinkKey};
 use crate::outbox::{Destination, NewMessage};
 use crate::reply::{Mention, Reply, Text, Tone};
 use crate::store::{self, Routes, RunEnd, ScheduledProgram, Scope, Store, Tx};
@@ -95,6 +96,15 @@ pub struct Scheduler {
     store: Store,
     clock: Arc<dyn Clock>,
     settings: SchedulerSettings,
+    /// `http.public_url` and the link key: digests to Slack show their timeline by link.
+    chart_links: Option<ChartLinks>,
+}
+
+/// Where signed chart links point, and the key that signs them.
+#[derive(Debug, Clone)]
+pub struct ChartLinks {
+    pub public_url: Arc<str>,
+    pub key: LinkKey,
 }
 
 /// One job's view of the world while it runs.
@@ -106,6 +116,7 @@ struct Run<'a> {
     slot: DateTime<Utc>,
     now: DateTime<Utc>,
     settings: &'a SchedulerSettings,
+    chart_links: Option<&'a ChartLinks>,
     queued: usize,
     /// Messages held back to be queued once the slot is claimed (for jobs built in a read
     /// transaction); `None` queues them at once, in the caller's write transaction.
@@ -120,7 +131,15 @@ impl Scheduler {
             store,
             clock,
             settings,
+            chart_links: None,
         }
+    }
+
+    /// Digests sent to Slack webhooks (which take no files) show their timeline through a
+    /// signed link to `{public_url}/charts/…`.
+    pub fn with_chart_links(mut self, links: ChartLinks) -> Self {
+        self.chart_links = Some(links);
+        self
     }
 
     /// Runs every slot that is due now, once.
@@ -306,6 +325,7 @@ impl Scheduler {
                     slot,
                     now,
                     settings: &self.settings,
+                    chart_links: self.chart_links.as_ref(),
                     queued: 0,
                     buffer: Some(Vec::new()),
                     routes,
@@ -356,6 +376,7 @@ impl Scheduler {
                 slot,
                 now,
                 settings: &self.settings,
+                chart_links: self.chart_links.as_ref(),
                 queued: 0,
                 buffer: None,
                 routes,
@@ -680,6 +701,7 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
     };
     let key = sp.program.key.as_str();
     let reply = with_timeline(reply, &a, audience, &destination);
+    let reply = with_timeline_link(reply, run, audience, &destination);
     let reason = format!(
         "The {} digest of {key}, sent {}. `schedule show {key}` lists the schedules; `schedule remove {key} {}` stops this one.",
         audience.as_str(),
@@ -730,6 +752,33 @@ fn with_timeline(
             reply
         }
     }
+}
+
+/// Engineering and product digests to a Slack webhook show the timeline as an image block
+/// whose signed link works for [`crate::links::LINK_DAYS`] days, when `http.public_url` is set.
+fn with_timeline_link(
+    reply: Reply,
+    run: &Run<'_>,
+    audience: crate::domain::Audience,
+    destination: &Destination,
+) -> Reply {
+    let (Some(links), Destination::SlackWebhook { .. }) = (run.chart_links, destination) else {
+        return reply;
+    };
+    if audience == crate::domain::Audience::Executive {
+        return reply;
+    }
+    let program = run.sp.program.key.as_str();
+    let link = ChartLink {
+        tenant: run.tenant().clone(),
+        program: program.to_owned(),
+        chart: crate::domain::ChartKind::Timeline.as_str().to_owned(),
+        expires: (run.now + Duration::days(crate::links::LINK_DAYS)).timestamp(),
+    };
+    reply.image(
+        links.key.url(&links.public_url, &link),
+        format!("Timeline of {program}: milestones, baseline against forecast, the critical path"),
+    )
 }
 
 /// The daily nudges: blockers up their escalation ladder, risk reviews due, milestones due

@@ -4,5 +4,5 @@
 pub mod jobs;
 pub mod spec;
 
-pub use jobs::{PromptRoute, Scheduler, SchedulerSettings, TickReport};
+pub use jobs::{ChartLinks, PromptRoute, Scheduler, SchedulerSettings, TickReport};
 pub use spec::*;

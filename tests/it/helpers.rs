@@ -21,6 +21,9 @@ pub struct TestDb {
     pub path: PathBuf,
     pub store: Store,
     pub clock: FakeClock,
+    /// Where webhook URLs given in commands may point: production's rules unless a test
+    /// lets loopback http through for its fake receivers.
+    pub webhooks: std::sync::Arc<drumbeat::outbox::WebhookPolicy>,
 }
 
 impl TestDb {
@@ -37,6 +40,7 @@ impl TestDb {
             path,
             store,
             clock: FakeClock::at(now()),
+            webhooks: Default::default(),
         }
     }
 
@@ -81,7 +85,7 @@ impl TestDb {
             },
             channel: Some("console".into()),
             now: self.clock.now(),
-            webhooks: Default::default(),
+            webhooks: self.webhooks.clone(),
             public_url: None,
         };
         command::execute(&self.store, &ctx, line).await

@@ -56,7 +56,7 @@ fn needles(reply: &Reply) -> Vec<String> {
                 out.extend(rows.iter().filter_map(|r| r.iter().find_map(first)))
             }
             Block::Fields { fields } => out.extend(fields.iter().filter_map(|f| first(&f.value))),
-            Block::Heading { .. } | Block::Preformatted { .. } => {}
+            Block::Heading { .. } | Block::Preformatted { .. } | Block::Image { .. } => {}
         }
     }
     out

@@ -4,6 +4,7 @@ mod helpers;
 
 mod analysis;
 mod bad_input;
+mod chart_links;
 mod charts;
 mod crash;
 mod discord;

@@ -37,6 +37,7 @@ fn app(store: &Store, clock: Arc<dyn Clock>, gateway: Option<GatewayState>) -> H
         metrics::recorder().handle(),
         gateway,
         Duration::from_secs(600),
+        None,
     )
 }
 
@@ -446,6 +447,7 @@ fn metrics_count_what_the_demo_did() {
                 handle.clone(),
                 None,
                 Duration::from_secs(600),
+                None,
             );
             let (base, _stop) = serve(app).await;
             let (status, headers, text) = get(&format!("{base}/metrics")).await;

@@ -52,15 +52,26 @@ fn settings(secret: &str, fake: &FakeSlack, bot_token: bool, ack_after_ms: u64) 
 }
 
 async fn start_with(db: TestDb, secret: &str, bot_token: bool, ack_after_ms: u64) -> Server {
+    start_linked(db, secret, bot_token, ack_after_ms, None).await
+}
+
+async fn start_linked(
+    db: TestDb,
+    secret: &str,
+    bot_token: bool,
+    ack_after_ms: u64,
+    links: Option<drumbeat::schedule::ChartLinks>,
+) -> Server {
     let fake = FakeSlack::start().await;
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
-    let app = SlackApp::from_settings(
-        &settings(secret, &fake, bot_token, ack_after_ms),
-        db.store.clone(),
-        clock.clone(),
-    )
-    .expect("the app builds")
-    .expect("a signing secret is set");
+    let mut settings = settings(secret, &fake, bot_token, ack_after_ms);
+    settings.http.public_url = links.as_ref().map(|l| l.public_url.to_string());
+    let mut app = SlackApp::from_settings(&settings, db.store.clone(), clock.clone())
+        .expect("the app builds")
+        .expect("a signing secret is set");
+    if let Some(links) = links {
+        app = app.with_chart_links(links);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -127,6 +138,10 @@ mod slack_message {
                             out.push(text.text().to_owned());
                         }
                     }
+                    Block::Image {
+                        image_url,
+                        alt_text,
+                    } => out.push(format!("{alt_text}: {image_url}")),
                 }
             }
             out.join("\n")
@@ -959,4 +974,72 @@ async fn a_route_or_subscription_off_the_allowlist_is_refused_when_given() {
     assert!(!text.contains("s3cr3tT0ken"), "{text}");
     let schedules = s.as_user(ADMIN, "schedule show atlas").await.text();
     assert!(schedules.contains("executive"), "{schedules}");
+}
+
+#[tokio::test]
+async fn chart_show_answers_with_an_image_block_whose_signed_link_serves_the_png() {
+    let db = TestDb::new().await;
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    let key = {
+        let mut tx = db.store.write().await.unwrap();
+        let key = drumbeat::links::LinkKey::load_or_create(&mut tx, clock.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        key
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = drumbeat::http::HttpApp::new(
+        db.store.clone(),
+        clock,
+        drumbeat::telemetry::metrics::recorder().handle(),
+        None,
+        Duration::from_secs(600),
+        Some(key.clone()),
+    );
+    let (_stop_http, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(drumbeat::http::serve(
+        listener,
+        drumbeat::http::router(app, None),
+        stopped,
+    ));
+    let links = drumbeat::schedule::ChartLinks {
+        public_url: Arc::from(base.as_str()),
+        key,
+    };
+    let s = start_linked(db, SECRET, false, 2000, Some(links)).await;
+    s.seed().await;
+    let got = s
+        .client
+        .command(
+            TEAM,
+            DANA,
+            "chart show atlas risks",
+            &s.fake.response_url("chart"),
+        )
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    let answers = s.fake.wait_for_answers("chart", 1).await;
+    let images: Vec<&String> = answers
+        .iter()
+        .flat_map(|a| &a.message.blocks)
+        .filter_map(|b| match b {
+            reply::slack::Block::Image { image_url, .. } => Some(image_url),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(images.len(), 1, "{:#?}", answers[0].message);
+    assert!(
+        images[0].starts_with(&format!("{base}/charts/risks.png?t=slack%3A{TEAM}&p=atlas")),
+        "{}",
+        images[0]
+    );
+    let text = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(!text.contains("takes no files"), "{text}");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let png = http.get(images[0].as_str()).send().await.unwrap();
+    assert_eq!(png.status(), 200);
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    s.fake.assert_nothing_unexpected();
 }

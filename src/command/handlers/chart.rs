@@ -108,6 +108,8 @@ pub(crate) fn chart_reply(
                         .text(" writes it to a file."),
                 )
             }
+            // With a public address the Slack app shows it as an image at a signed link.
+            Platform::Slack if s.ctx.public_url.is_some() => {}
             _ => {
                 reply = reply.paragraph(
                     Text::plain("Slack takes no files here: on Discord ")

@@ -34,9 +34,11 @@ use crate::command::grammar::{ForProject, StatusCmd};
 use crate::command::{self, Actor, Command, CommandError, Ctx, Parsed};
 use crate::config::Settings;
 use crate::domain::{Key, Platform, Prose, Rag, Tenant};
+use crate::links::ChartLink;
 use crate::outbox::WebhookPolicy;
 use crate::platform::console::report_internal;
 use crate::reply::{slack, Reply, Text, Tone};
+use crate::schedule::ChartLinks;
 use crate::store::Store;
 
 /// The Slack endpoints with what they need: the verifier, the store, the clock, who the
@@ -55,6 +57,8 @@ struct Inner {
     ack_after: Duration,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
+    /// Charts are shown by signed link (Slack takes no file through `response_url`).
+    chart_links: Option<ChartLinks>,
 }
 
 impl SlackApp {
@@ -84,8 +88,42 @@ impl SlackApp {
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
                 public_url: settings.http.public_url(),
+                chart_links: None,
             }),
         }))
+    }
+
+    /// Shows `chart show`'s picture as an image block at a signed link. Call it before the
+    /// app is served (it is ignored on an app already shared).
+    pub fn with_chart_links(mut self, links: ChartLinks) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.chart_links = Some(links),
+            None => tracing::warn!("chart links set on a Slack app already in use; ignored"),
+        }
+        self
+    }
+
+    /// A chart reply with its picture as a signed link instead of a file Slack cannot take.
+    fn linked(&self, reply: Reply, tenant: &Tenant) -> Reply {
+        let Some(links) = &self.inner.chart_links else {
+            return reply;
+        };
+        let data = reply.data.as_ref();
+        let field = |name: &str| data.and_then(|d| d[name].as_str()).map(str::to_owned);
+        let (Some(chart), Some(program)) = (field("chart"), field("program")) else {
+            return reply;
+        };
+        let link = ChartLink {
+            tenant: tenant.clone(),
+            program: program.clone(),
+            chart: chart.clone(),
+            expires: (self.inner.clock.now() + chrono::Duration::days(crate::links::LINK_DAYS))
+                .timestamp(),
+        };
+        let url = links.key.url(&links.public_url, &link);
+        let mut shown = reply.image(url, format!("The {chart} chart of {program}"));
+        shown.attachments.clear();
+        shown
     }
 }
 
@@ -291,8 +329,12 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
     let slow = command.is_slow();
     let ctx = app.ctx(team, user, &form.user_name, channel);
     let runner = app.clone();
-    let mut task =
-        tokio::spawn(async move { command::run(&runner.inner.store, &ctx, command).await });
+    let tenant = ctx.tenant.clone();
+    let mut task = tokio::spawn(async move {
+        command::run(&runner.inner.store, &ctx, command)
+            .await
+            .map(|reply| runner.linked(reply, &tenant))
+    });
     if !slow {
         if let Ok(outcome) = tokio::time::timeout(app.inner.ack_after, &mut task).await {
             let mut parts = outcome_messages(outcome).into_iter();
