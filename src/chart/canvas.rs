@@ -211,6 +211,18 @@ impl Pen<'_, '_> {
             .unwrap_or((s.chars().count() as f64 * size * 0.6) as i32)
     }
 
+    /// A chart's title: bold 20 px ink from `at`, cut to `max` pixels.
+    pub fn title(&self, s: &str, at: (i32, i32), max: i32) -> anyhow::Result<()> {
+        self.text(
+            &self.fit(s, 20.0, true, max),
+            at,
+            20.0,
+            true,
+            INK,
+            Anchor::Left,
+        )
+    }
+
     /// `s`, cut with `…` to fit `max` pixels.
     pub fn fit(&self, s: &str, size: f64, bold: bool, max: i32) -> String {
         if self.text_width(s, size, bold) <= max {

@@ -422,14 +422,7 @@ pub fn render(a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
     }
     let title = format!("{}: dependencies", map.title);
     paint(WIDTH, height, |pen| {
-        pen.text(
-            &pen.fit(&title, 20.0, true, 1300),
-            (20, 28),
-            20.0,
-            true,
-            canvas::INK,
-            Anchor::Left,
-        )?;
+        pen.title(&title, (20, 28), 1300)?;
         let open = map
             .edges
             .iter()

@@ -35,14 +35,7 @@ pub fn render(a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
     let top: Vec<_> = open.iter().take(TOP_RISKS).collect();
     let title = format!("{}: risks", s.program.name.as_str());
     paint(WIDTH, HEIGHT, |pen| {
-        pen.text(
-            &pen.fit(&title, 20.0, true, 1100),
-            (20, 28),
-            20.0,
-            true,
-            canvas::INK,
-            Anchor::Left,
-        )?;
+        pen.title(&title, (20, 28), 1100)?;
         pen.text(
             &format!(
                 "{} open risks by likelihood × impact; score = likelihood × impact",

@@ -141,14 +141,7 @@ pub fn render(a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
     let height = (TOP + ROW * rows.len().max(1) as i32 + FOOT) as u32;
     let title = format!("{}: timeline", s.program.name.as_str());
     paint(WIDTH, height, |pen| {
-        pen.text(
-            &pen.fit(&title, 20.0, true, 760),
-            (LABEL_X, 24),
-            20.0,
-            true,
-            canvas::INK,
-            Anchor::Left,
-        )?;
+        pen.title(&title, (LABEL_X, 24), 760)?;
         pen.text(
             &format!("today {today} · {} milestones", total),
             (LABEL_X, 50),

@@ -34,14 +34,7 @@ pub fn render(a: &Analysis<'_>, t: &Trend) -> anyhow::Result<Vec<u8>> {
         t.week_ends.len()
     );
     paint(WIDTH, height, |pen| {
-        pen.text(
-            &pen.fit(&title, 20.0, true, 1100),
-            (20, 26),
-            20.0,
-            true,
-            canvas::INK,
-            Anchor::Left,
-        )?;
+        pen.title(&title, (20, 26), 1100)?;
         pen.text(
             "What each owner reported by the end of each week; at the right, the health computed now from every signal",
             (20, 52),
