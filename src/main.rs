@@ -264,6 +264,12 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     settings.discord.proxy_url.as_deref(),
                 ));
             }
+            // Slack channels and direct messages through the Web API, with the bot token.
+            if let Some(slack) =
+                drumbeat::platform::slack::SlackApiSender::from_settings(&settings)?
+            {
+                senders = senders.with_slack_api(slack);
+            }
             let worker = drumbeat::outbox::Worker::new(
                 store.clone(),
                 senders,

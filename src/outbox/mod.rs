@@ -48,6 +48,14 @@ pub enum Destination {
     SlackWebhook {
         url: String,
     },
+    /// A Slack channel by id, through the Web API (`chat.postMessage`, bot token).
+    SlackChannel {
+        channel_id: String,
+    },
+    /// A direct message to a Slack user (the app's Messages tab), through the Web API.
+    SlackUser {
+        user_id: String,
+    },
 }
 
 impl Destination {
@@ -58,9 +66,12 @@ impl Destination {
             TenantPlatform::Discord => Destination::DiscordUser {
                 user_id: handle.to_owned(),
             },
-            // Slack direct messages need the Web API (`chat.postMessage` with a bot token),
-            // which Drumbeat does not use yet; until it does they are shown on the console.
-            TenantPlatform::Slack | TenantPlatform::Console => Destination::Console {
+            // Through the Web API with the bot token; a program's route can send them to an
+            // incoming webhook instead.
+            TenantPlatform::Slack => Destination::SlackUser {
+                user_id: handle.to_owned(),
+            },
+            TenantPlatform::Console => Destination::Console {
                 channel: format!("@{handle}"),
             },
         }
@@ -72,9 +83,10 @@ impl Destination {
             TenantPlatform::Discord => Destination::DiscordChannel {
                 channel_id: channel.to_owned(),
             },
-            // As for people: a Slack channel is reached through a configured incoming
-            // webhook, or the console until the Web API is supported.
-            TenantPlatform::Slack | TenantPlatform::Console => Destination::Console {
+            TenantPlatform::Slack => Destination::SlackChannel {
+                channel_id: channel.to_owned(),
+            },
+            TenantPlatform::Console => Destination::Console {
                 channel: channel.to_owned(),
             },
         }
@@ -87,6 +99,8 @@ impl Destination {
             Destination::DiscordChannel { .. } => "discord_channel",
             Destination::DiscordUser { .. } => "discord_user",
             Destination::SlackWebhook { .. } => "slack_webhook",
+            Destination::SlackChannel { .. } => "slack_channel",
+            Destination::SlackUser { .. } => "slack_user",
         }
     }
 
@@ -95,7 +109,9 @@ impl Destination {
         match self {
             Destination::Console { .. } => "console",
             Destination::DiscordChannel { .. } | Destination::DiscordUser { .. } => "discord",
-            Destination::SlackWebhook { .. } => "slack",
+            Destination::SlackWebhook { .. }
+            | Destination::SlackChannel { .. }
+            | Destination::SlackUser { .. } => "slack",
         }
     }
 
@@ -110,13 +126,18 @@ impl Destination {
             Destination::DiscordChannel { channel_id } => format!("Discord channel {channel_id}"),
             Destination::DiscordUser { user_id } => format!("Discord user {user_id}"),
             Destination::SlackWebhook { url } => mask_url(url),
+            Destination::SlackChannel { channel_id } => format!("Slack channel {channel_id}"),
+            Destination::SlackUser { user_id } => format!("Slack user {user_id}"),
         }
     }
 
-    /// Requests to the same key share a pace (Slack: about one webhook message per second).
+    /// Requests to the same key share a pace (Slack: about one message per second per
+    /// webhook, and per channel through the Web API).
     pub fn pacing_key(&self) -> Option<&str> {
         match self {
             Destination::SlackWebhook { url } => Some(url),
+            Destination::SlackChannel { channel_id: id }
+            | Destination::SlackUser { user_id: id } => Some(id),
             // Discord's rate-limit buckets belong to its sender; the console has none.
             _ => None,
         }
@@ -240,10 +261,18 @@ mod tests {
                 user_id: "1234".into()
             }
         );
-        assert!(matches!(
+        assert_eq!(
             Destination::for_person(&Tenant::slack("T1"), "U1"),
-            Destination::Console { .. }
-        ));
+            Destination::SlackUser {
+                user_id: "U1".into()
+            }
+        );
+        assert_eq!(
+            Destination::for_channel(&Tenant::slack("T1"), "C1"),
+            Destination::SlackChannel {
+                channel_id: "C1".into()
+            }
+        );
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct Senders {
     pub console: Box<dyn Sender>,
     pub webhook: Box<dyn Sender>,
     pub discord: Option<Box<dyn Sender>>,
+    /// Slack channels and direct messages through the Web API, when a bot token is set.
+    pub slack_api: Option<Box<dyn Sender>>,
 }
 
 impl Senders {
@@ -69,6 +71,7 @@ impl Senders {
             console: Box::new(console),
             webhook: Box::new(webhook),
             discord: None,
+            slack_api: None,
         }
     }
 
@@ -84,6 +87,11 @@ impl Senders {
         self.discord = Some(Box::new(discord));
         self
     }
+
+    pub fn with_slack_api(mut self, slack: impl Sender + 'static) -> Self {
+        self.slack_api = Some(Box::new(slack));
+        self
+    }
 }
 
 impl Sender for Senders {
@@ -96,6 +104,17 @@ impl Sender for Senders {
                     Some(discord) => discord.send(msg),
                     None => Box::pin(std::future::ready(SendOutcome::Permanent {
                         error: "Discord is not configured".into(),
+                    })),
+                }
+            }
+            Destination::SlackChannel { .. } | Destination::SlackUser { .. } => {
+                match &self.slack_api {
+                    Some(slack) => slack.send(msg),
+                    None => Box::pin(std::future::ready(SendOutcome::Permanent {
+                        error: "Slack direct messages and channel posts need the bot token \
+                                (SLACK_BOT_TOKEN, scope chat:write); or route the program to an \
+                                incoming webhook with `program route PROGRAM --slack-webhook URL`"
+                            .into(),
                     })),
                 }
             }
@@ -230,7 +249,7 @@ impl WebhookPolicy {
 /// How much of a response is read: Slack answers `ok` or a short error code.
 const RESPONSE_BODY_MAX: usize = 16 * 1024;
 /// A `Retry-After` beyond this is treated as this.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+pub(crate) const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How much of an error is kept with the row.
 const ERROR_MAX: usize = 300;
 
@@ -355,7 +374,9 @@ enum Part {
 }
 
 /// Reads a response body up to [`RESPONSE_BODY_MAX`] bytes.
-async fn read_bounded(response: &mut reqwest::Response) -> Result<String, reqwest::Error> {
+pub(crate) async fn read_bounded(
+    response: &mut reqwest::Response,
+) -> Result<String, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = RESPONSE_BODY_MAX - body.len();
@@ -398,7 +419,7 @@ fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Pa
 }
 
 /// A response body fit for an error message: one line, printable, short.
-fn short(body: &str) -> String {
+pub(crate) fn short(body: &str) -> String {
     let line: String = body
         .trim()
         .chars()
@@ -409,7 +430,7 @@ fn short(body: &str) -> String {
 }
 
 /// A transport error in words, without the URL reqwest would put in it.
-fn describe(e: reqwest::Error) -> String {
+pub(crate) fn describe(e: reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -430,7 +451,7 @@ fn describe(e: reqwest::Error) -> String {
 /// At most one request per key (a webhook URL) per interval, counted from the end of one
 /// request to the start of the next, so the receiver never sees two closer than that.
 /// Requests to other keys do not wait.
-struct Pacer {
+pub(crate) struct Pacer {
     interval: Duration,
     lanes: Mutex<HashMap<String, Lane>>,
 }
@@ -438,14 +459,14 @@ struct Pacer {
 type Lane = Arc<tokio::sync::Mutex<Option<tokio::time::Instant>>>;
 
 impl Pacer {
-    fn new(interval: Duration) -> Self {
+    pub(crate) fn new(interval: Duration) -> Self {
         Self {
             interval,
             lanes: Mutex::new(HashMap::new()),
         }
     }
 
-    async fn paced<T>(&self, key: &str, request: impl Future<Output = T>) -> T {
+    pub(crate) async fn paced<T>(&self, key: &str, request: impl Future<Output = T>) -> T {
         if self.interval.is_zero() {
             return request.await;
         }

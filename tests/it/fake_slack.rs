@@ -1,6 +1,7 @@
 //! A fake Slack on 127.0.0.1:0, and a client that signs requests exactly as Slack does.
 //!
-//! The fake takes `POST /api/views.open` (with the bot token) and answers to
+//! The fake takes `POST /api/views.open` and `POST /api/chat.postMessage` (with the bot
+//! token; `chat.postMessage` answers `ok`, or the errors a test scripts) and answers to
 //! `response_url`s (`POST /respond/{name}`). Every call is recorded; it is strict: a call
 //! it does not know, a wrong token, or a message Slack would refuse is recorded as
 //! unexpected, and tests assert there were none.
@@ -30,9 +31,19 @@ pub struct Answered {
     pub raw: String,
 }
 
+/// A message posted with `chat.postMessage`.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub channel: String,
+    pub message: slack::Message,
+}
+
 #[derive(Default)]
 struct Inner {
     views: Mutex<Vec<serde_json::Value>>,
+    posted: Mutex<Vec<Posted>>,
+    /// Errors `chat.postMessage` answers next, in order, before it answers `ok` again.
+    post_errors: Mutex<std::collections::VecDeque<&'static str>>,
     answers: Mutex<Vec<Answered>>,
     unexpected: Mutex<Vec<String>>,
 }
@@ -48,6 +59,7 @@ impl FakeSlack {
         let inner = Arc::new(Inner::default());
         let app = Router::new()
             .route("/api/views.open", post(views_open))
+            .route("/api/chat.postMessage", post(post_message))
             .route("/respond/{name}", post(respond))
             .fallback(unknown)
             .with_state(inner.clone());
@@ -71,6 +83,16 @@ impl FakeSlack {
 
     pub fn response_url(&self, name: &str) -> String {
         format!("http://{}/respond/{name}", self.addr)
+    }
+
+    /// The messages `chat.postMessage` took, in order.
+    pub fn posted(&self) -> Vec<Posted> {
+        self.inner.posted.lock().unwrap().clone()
+    }
+
+    /// `chat.postMessage` answers `{"ok": false, "error": error}` to its next call.
+    pub fn fail_next_post(&self, error: &'static str) {
+        self.inner.post_errors.lock().unwrap().push_back(error);
     }
 
     /// The `views.open` calls: `{trigger_id, view}`.
@@ -149,6 +171,57 @@ async fn views_open(
     }
     inner.views.lock().unwrap().push(body);
     Json(serde_json::json!({"ok": true})).into_response()
+}
+
+async fn post_message(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if auth != format!("Bearer {BOT_TOKEN}") {
+        inner
+            .unexpected
+            .lock()
+            .unwrap()
+            .push(format!("chat.postMessage without the bot token: {auth:?}"));
+        return Json(serde_json::json!({"ok": false, "error": "not_authed"})).into_response();
+    }
+    let channel = body["channel"].as_str().unwrap_or_default().to_owned();
+    let message = serde_json::from_value::<slack::Message>(body.clone());
+    let Ok(message) = message.map_err(|e| e.to_string()).and_then(|m| {
+        if channel.is_empty() {
+            Err("no channel".to_owned())
+        } else {
+            Ok(m)
+        }
+    }) else {
+        inner.unexpected.lock().unwrap().push(format!(
+            "chat.postMessage without a channel or a message: {body}"
+        ));
+        return Json(serde_json::json!({"ok": false, "error": "invalid_arguments"}))
+            .into_response();
+    };
+    let problems = slack::violations(&message);
+    if !problems.is_empty() {
+        inner.unexpected.lock().unwrap().push(format!(
+            "chat.postMessage: Slack would refuse it: {problems:?}"
+        ));
+        return Json(serde_json::json!({"ok": false, "error": "invalid_blocks"})).into_response();
+    }
+    if let Some(error) = inner.post_errors.lock().unwrap().pop_front() {
+        return Json(serde_json::json!({"ok": false, "error": error})).into_response();
+    }
+    inner
+        .posted
+        .lock()
+        .unwrap()
+        .push(Posted { channel, message });
+    Json(serde_json::json!({"ok": true, "channel": "D0DM", "ts": "1700000000.000100"}))
+        .into_response()
 }
 
 async fn respond(

@@ -1043,3 +1043,120 @@ async fn chart_show_answers_with_an_image_block_whose_signed_link_serves_the_png
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
     s.fake.assert_nothing_unexpected();
 }
+
+#[tokio::test]
+async fn without_a_route_people_get_direct_messages_through_the_web_api() {
+    let s = start(true).await;
+    s.seed().await;
+    for line in [
+        "project add atlas web --name \"Web app\" --owner <@ULEE>",
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-04 --owner <@UDANA>"#,
+        r#"dep block atlas 1 --reason "waiting on security review""#,
+        r#"schedule set atlas prompt "weekdays 10:00""#,
+        r#"schedule set atlas nudge "weekdays 09:30""#,
+    ] {
+        let m = s.as_user(ADMIN, line).await;
+        assert!(!m.text().contains("Not done"), "{line}: {}", m.text());
+    }
+    let mut settings = settings(SECRET, &s.fake, true, 2000);
+    settings.delivery.webhook_min_interval_ms = 0;
+    let (sink, console) = drumbeat::outbox::ConsoleSink::memory();
+    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
+    let scheduler =
+        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
+    let api = drumbeat::platform::slack::SlackApiSender::from_settings(&settings)
+        .unwrap()
+        .expect("a bot token is set");
+    let worker = drumbeat::outbox::Worker::new(
+        s.db.store.clone(),
+        drumbeat::outbox::Senders::from_settings(&settings.delivery, sink)
+            .unwrap()
+            .with_slack_api(api),
+        clock,
+        &settings.delivery,
+    );
+    // Lee's first direct message fails once with a passing error; it is retried.
+    s.fake.fail_next_post("ratelimited");
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 10, 0).unwrap());
+    worker.drain().await.unwrap();
+    s.fake.assert_nothing_unexpected();
+    assert!(
+        console.lock().unwrap().is_empty(),
+        "{:?}",
+        console.lock().unwrap()
+    );
+
+    let posted = s.fake.posted();
+    let to = |who: &str| -> Vec<String> {
+        posted
+            .iter()
+            .filter(|p| p.channel == who)
+            .map(|p| slack_message::Msg(p.message.clone()).text())
+            .collect()
+    };
+    let dana = to(DANA);
+    assert_eq!(dana.len(), 2, "{posted:#?}");
+    assert!(dana.iter().all(|t| t.contains("<@UDANA>")), "{dana:#?}");
+    assert!(
+        dana.iter().any(|t| t.contains("Status update")),
+        "{dana:#?}"
+    );
+    assert!(dana.iter().any(|t| t.contains("Blocker")), "{dana:#?}");
+    let lee = to("ULEE");
+    assert_eq!(lee.len(), 1, "{posted:#?}");
+    assert!(lee[0].contains("Web app"), "{}", lee[0]);
+    let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
+    assert!(!dead.contains("chat.postMessage"), "{dead}");
+}
+
+#[tokio::test]
+async fn a_direct_message_slack_refuses_is_dead_lettered_with_what_to_do() {
+    let s = start(true).await;
+    s.seed().await;
+    s.as_user(ADMIN, r#"schedule set atlas prompt "weekdays 10:00""#)
+        .await;
+    let mut settings = settings(SECRET, &s.fake, true, 2000);
+    settings.delivery.webhook_min_interval_ms = 0;
+    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
+    let scheduler =
+        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
+    // Without the Web API sender (no bot token), and then with one that Slack refuses.
+    let (sink, _) = drumbeat::outbox::ConsoleSink::memory();
+    let no_token = drumbeat::outbox::Worker::new(
+        s.db.store.clone(),
+        drumbeat::outbox::Senders::from_settings(&settings.delivery, sink).unwrap(),
+        clock.clone(),
+        &settings.delivery,
+    );
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    no_token.drain().await.unwrap();
+    let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
+    assert!(dead.contains("SLACK_BOT_TOKEN"), "{dead}");
+    assert!(dead.contains("program route"), "{dead}");
+
+    s.fake.fail_next_post("channel_not_found");
+    let (sink, _) = drumbeat::outbox::ConsoleSink::memory();
+    let api = drumbeat::platform::slack::SlackApiSender::from_settings(&settings)
+        .unwrap()
+        .unwrap();
+    let with_token = drumbeat::outbox::Worker::new(
+        s.db.store.clone(),
+        drumbeat::outbox::Senders::from_settings(&settings.delivery, sink)
+            .unwrap()
+            .with_slack_api(api),
+        clock,
+        &settings.delivery,
+    );
+    s.as_user(ADMIN, "outbox retry atlas 1").await;
+    with_token.drain().await.unwrap();
+    let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
+    assert!(dead.contains("channel_not_found"), "{dead}");
+    assert!(s.fake.posted().iter().all(|p| p.channel != DANA));
+}

@@ -7,8 +7,11 @@
 //! reports (and anything slower than `slack.ack_after_ms`) are acknowledged, and their
 //! answer is posted to the request's `response_url`.
 
+mod sender;
 mod verify;
 mod web;
+
+pub use sender::SlackApiSender;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -1,0 +1,191 @@
+//! Slack channels and direct messages through the Web API: `chat.postMessage` with the bot
+//! token, for the people and channels of a Slack workspace that no route sends to an
+//! incoming webhook. A direct message goes to the user's id, which Slack delivers in the
+//! app's Messages tab.
+
+use std::time::Duration;
+
+use reqwest::header::RETRY_AFTER;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::config::Settings;
+use crate::outbox::{
+    senders::{describe, outbound_client, read_bounded, short, Pacer, RETRY_AFTER_MAX},
+    Destination, OutboxRow, SendFuture, SendOutcome, Sender,
+};
+use crate::reply::slack;
+
+pub struct SlackApiSender {
+    client: reqwest::Client,
+    api_url: String,
+    token: SecretString,
+    pacer: Pacer,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    ok: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// How one `chat.postMessage` went.
+enum Posted {
+    Accepted,
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
+    Refused {
+        error: String,
+    },
+}
+
+impl SlackApiSender {
+    /// The sender the settings describe, or `None` without a bot token.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
+        let Some(token) = settings.slack.bot_token() else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            client: outbound_client(&settings.delivery)?,
+            api_url: settings
+                .slack
+                .api_url
+                .clone()
+                .unwrap_or_else(|| "https://slack.com/api".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            token,
+            pacer: Pacer::new(Duration::from_millis(
+                settings.delivery.webhook_min_interval_ms,
+            )),
+        }))
+    }
+
+    async fn deliver(&self, msg: &OutboxRow) -> SendOutcome {
+        let channel = match &msg.destination {
+            Destination::SlackChannel { channel_id: id }
+            | Destination::SlackUser { user_id: id } => id.as_str(),
+            other => {
+                return SendOutcome::Permanent {
+                    error: format!("not a Slack channel or user: {}", other.kind()),
+                }
+            }
+        };
+        let parts = slack::render(&crate::outbox::senders::with_reason(
+            &msg.reply,
+            &msg.reason,
+        ));
+        let total = parts.len();
+        let first = usize::try_from(msg.parts_sent).unwrap_or(usize::MAX);
+        for (i, part) in parts.iter().enumerate().skip(first) {
+            let of = if total > 1 {
+                format!(" (part {} of {total})", i + 1)
+            } else {
+                String::new()
+            };
+            match self.pacer.paced(channel, self.post(channel, part)).await {
+                Posted::Accepted => {}
+                Posted::Retry { after, error } => {
+                    return SendOutcome::Retry {
+                        after,
+                        error: format!("{error}{of}"),
+                        parts_sent: i as u32,
+                    }
+                }
+                Posted::Refused { error } => {
+                    return SendOutcome::Permanent {
+                        error: format!("{error}{of}"),
+                    }
+                }
+            }
+        }
+        SendOutcome::Sent
+    }
+
+    async fn post(&self, channel: &str, part: &slack::Message) -> Posted {
+        let body = serde_json::json!({
+            "channel": channel,
+            "text": part.text,
+            "blocks": part.blocks,
+            // Only the typed `<@U…>` mentions in the text ping; links are not unfurled.
+            "unfurl_links": false,
+            "unfurl_media": false,
+        });
+        let sent = self
+            .client
+            .post(format!("{}/chat.postMessage", self.api_url))
+            .bearer_auth(self.token.expose_secret())
+            .json(&body)
+            .send()
+            .await;
+        let mut response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return Posted::Retry {
+                    after: None,
+                    error: describe(e),
+                }
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(RETRY_AFTER_MAX));
+        let text = read_bounded(&mut response).await.unwrap_or_default();
+        classify(status, retry_after, &text)
+    }
+}
+
+/// The Web API's answer as an outcome. It answers HTTP 200 with `{"ok": false, "error":
+/// "…"}` for most failures: passing ones (`ratelimited`, `internal_error`, …) are retried;
+/// the rest (`channel_not_found`, `not_in_channel`, `invalid_auth`, `missing_scope`,
+/// `invalid_blocks`, …) need a person to change something first.
+fn classify(status: reqwest::StatusCode, retry_after: Option<Duration>, body: &str) -> Posted {
+    let code = status.as_u16();
+    if code == 429 || status.is_server_error() {
+        return Posted::Retry {
+            after: retry_after,
+            error: format!("chat.postMessage answered {code}"),
+        };
+    }
+    let answer = serde_json::from_str::<Answer>(body).ok();
+    match answer {
+        Some(Answer { ok: true, .. }) if status.is_success() => Posted::Accepted,
+        Some(Answer { error, .. }) => {
+            let error = error.unwrap_or_else(|| "not ok".into());
+            let words = format!("chat.postMessage answered {}", short(&error));
+            match error.as_str() {
+                "ratelimited" | "internal_error" | "fatal_error" | "service_unavailable"
+                | "request_timeout" => Posted::Retry {
+                    after: retry_after,
+                    error: words,
+                },
+                "not_in_channel" | "channel_not_found" => Posted::Refused {
+                    error: format!("{words}: invite the Drumbeat app to the channel, or route the program to a webhook"),
+                },
+                "missing_scope" => Posted::Refused {
+                    error: format!("{words}: the app needs the chat:write scope"),
+                },
+                _ => Posted::Refused { error: words },
+            }
+        }
+        None => Posted::Refused {
+            error: format!(
+                "chat.postMessage answered {code} without Slack's JSON: {}",
+                short(body)
+            ),
+        },
+    }
+}
+
+impl Sender for SlackApiSender {
+    fn send<'a>(&'a self, msg: &'a OutboxRow) -> SendFuture<'a> {
+        Box::pin(self.deliver(msg))
+    }
+}
