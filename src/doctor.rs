@@ -438,6 +438,18 @@ async fn database_checks(s: &Settings, report: &mut Report) -> Option<DateTime<U
             "replace them (program route … / schedule set …), or add the host to delivery.webhook_hosts",
         )
     });
+    // A Slack program without a route reaches its people through the Web API.
+    if !found.slack_unrouted.is_empty() && s.slack.bot_token().is_none() {
+        report.checks.push(check(
+            "slack delivery",
+            Status::Warn,
+            format!(
+                "no bot token, and no route for {}: their prompts, reminders and pings will be dead-lettered",
+                found.slack_unrouted.join(", ")
+            ),
+            "set SLACK_BOT_TOKEN (scope chat:write), or program route KEY --slack-webhook URL",
+        ));
+    }
     found.newest
 }
 

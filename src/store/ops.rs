@@ -87,6 +87,9 @@ pub struct Inspection {
     pub destinations: Vec<(String, String)>,
     /// The newest instant stored (events, outbox): a clock behind it has gone back.
     pub newest: Option<DateTime<Utc>>,
+    /// Live programs of Slack workspaces without a program route (`key (tenant)`): their
+    /// people are reached through the Web API, which needs the bot token.
+    pub slack_unrouted: Vec<String>,
 }
 
 /// Opens the file read-only (it must exist) and compares its migrations with this binary's,
@@ -122,6 +125,7 @@ pub async fn inspect(path: &Path, busy_timeout: Duration) -> anyhow::Result<Insp
         timezones: Vec::new(),
         destinations: Vec::new(),
         newest: None,
+        slack_unrouted: Vec::new(),
     };
     for m in MIGRATOR.iter() {
         match applied.iter().find(|(v, ..)| *v == m.version) {
@@ -169,6 +173,17 @@ pub async fn inspect(path: &Path, busy_timeout: Duration) -> anyhow::Result<Insp
         .await
         .context("reading the newest stored instant")?;
         report.newest = newest;
+        let unrouted: Vec<(String,)> = sqlx::query_as(
+            "SELECT p.key || ' (' || p.tenant || ')' FROM programs p
+             WHERE p.tenant LIKE 'slack:%' AND p.archived = 0
+               AND NOT EXISTS (SELECT 1 FROM routes r
+                               WHERE r.program_id = p.id AND r.project_id IS NULL)
+             ORDER BY p.tenant, p.key",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .context("reading Slack programs without a route")?;
+        report.slack_unrouted = unrouted.into_iter().map(|(p,)| p).collect();
     }
     conn.close().await.ok();
     Ok(report)

@@ -725,6 +725,34 @@ async fn doctor_lists_each_problem_and_fails() {
     }
     let out = doctor(&config, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("slack delivery"), "{}", stdout(&out));
+
+    // A Slack workspace's program with neither a route nor a bot token: a warning that
+    // names it and what to do; with the token, none.
+    db.run_with(
+        &Tenant::slack("T0TEAM"),
+        drumbeat::domain::Platform::Slack,
+        "tpm",
+        "program create beacon --tz UTC",
+    )
+    .await
+    .unwrap();
+    let out = doctor(&config, &[]);
+    let table = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning is not a failure: {table}"
+    );
+    assert!(
+        table.contains("slack delivery") && table.contains("beacon (slack:T0TEAM)"),
+        "{table}"
+    );
+    assert!(table.contains("SLACK_BOT_TOKEN"), "{table}");
+    let out = doctor(&config, &[("SLACK_BOT_TOKEN", "xoxb-1-2-secret")]);
+    let table = stdout(&out);
+    assert!(!table.contains("slack delivery"), "{table}");
+    assert!(!table.contains("1-2-secret"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
