@@ -338,7 +338,8 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
             .await
             .map(|reply| runner.linked(reply, &tenant))
     });
-    if !slow {
+    // `ack_after` 0 acknowledges every command first (a zero wait would race the command).
+    if !slow && !app.inner.ack_after.is_zero() {
         if let Ok(outcome) = tokio::time::timeout(app.inner.ack_after, &mut task).await {
             let mut parts = outcome_messages(outcome).into_iter();
             let head = parts.next().expect("at least one message");
