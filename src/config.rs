@@ -107,6 +107,15 @@ impl SlackSettings {
             .or_else(|| env_secret("SLACK_SIGNING_SECRET"))
     }
 
+    /// The Web API's base URL, without a trailing `/` (Slack's own unless `api_url` is set).
+    pub fn api_base(&self) -> String {
+        self.api_url
+            .as_deref()
+            .unwrap_or("https://slack.com/api")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// The bot token from the settings, else from `SLACK_BOT_TOKEN`.
     pub fn bot_token(&self) -> Option<secrecy::SecretString> {
         self.bot_token

@@ -249,7 +249,7 @@ impl WebhookPolicy {
 /// How much of a response is read: Slack answers `ok` or a short error code.
 const RESPONSE_BODY_MAX: usize = 16 * 1024;
 /// A `Retry-After` beyond this is treated as this.
-pub(crate) const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How much of an error is kept with the row.
 const ERROR_MAX: usize = 300;
 
@@ -297,37 +297,10 @@ impl WebhookSender {
             Err(error) => return SendOutcome::Permanent { error },
         };
         let parts = slack::render(&with_reason(&msg.reply, &msg.reason));
-        let total = parts.len();
-        let first = usize::try_from(msg.parts_sent).unwrap_or(usize::MAX);
-        for (i, part) in parts.iter().enumerate().skip(first) {
-            let outcome = self.pacer.paced(raw, self.post(url.clone(), part)).await;
-            let of = if total > 1 {
-                format!(" (part {} of {total})", i + 1)
-            } else {
-                String::new()
-            };
-            match outcome {
-                Part::Accepted => {}
-                Part::Retry { after, error } => {
-                    return SendOutcome::Retry {
-                        after,
-                        error: format!("{error}{of}"),
-                        parts_sent: i as u32,
-                    }
-                }
-                Part::Refused { error } => {
-                    let delivered = if i > 0 {
-                        format!("; {i} earlier part(s) were delivered")
-                    } else {
-                        String::new()
-                    };
-                    return SendOutcome::Permanent {
-                        error: format!("{error}{of}{delivered}"),
-                    };
-                }
-            }
-        }
-        SendOutcome::Sent
+        send_parts(&parts, msg.parts_sent, |part| {
+            self.pacer.paced(raw, self.post(url.clone(), part))
+        })
+        .await
     }
 
     async fn post(&self, url: Url, part: &slack::Message) -> Part {
@@ -341,12 +314,7 @@ impl WebhookSender {
             }
         };
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s).min(RETRY_AFTER_MAX));
+        let retry_after = retry_after(&response);
         // The part was accepted once the status says so; a body that fails to arrive after
         // a 2xx does not make it undelivered.
         let body = read_bounded(&mut response).await.unwrap_or_default();
@@ -360,9 +328,62 @@ impl Sender for WebhookSender {
     }
 }
 
+/// Sends a message's Slack `parts` in order, from `first` (the parts an earlier attempt
+/// delivered are skipped), each through `post`: a passing failure is retried from the part
+/// that failed, a refusal dead-letters the rest.
+pub(crate) async fn send_parts<'a, Fut>(
+    parts: &'a [slack::Message],
+    first: u32,
+    mut post: impl FnMut(&'a slack::Message) -> Fut,
+) -> SendOutcome
+where
+    Fut: Future<Output = Part>,
+{
+    let total = parts.len();
+    let first = usize::try_from(first).unwrap_or(usize::MAX);
+    for (i, part) in parts.iter().enumerate().skip(first) {
+        let of = if total > 1 {
+            format!(" (part {} of {total})", i + 1)
+        } else {
+            String::new()
+        };
+        match post(part).await {
+            Part::Accepted => {}
+            Part::Retry { after, error } => {
+                return SendOutcome::Retry {
+                    after,
+                    error: format!("{error}{of}"),
+                    parts_sent: i as u32,
+                }
+            }
+            Part::Refused { error } => {
+                let delivered = if i > 0 {
+                    format!("; {i} earlier part(s) were delivered")
+                } else {
+                    String::new()
+                };
+                return SendOutcome::Permanent {
+                    error: format!("{error}{of}{delivered}"),
+                };
+            }
+        }
+    }
+    SendOutcome::Sent
+}
+
+/// A response's `Retry-After` in seconds, capped at [`RETRY_AFTER_MAX`].
+pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s).min(RETRY_AFTER_MAX))
+}
+
 /// How one request went.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
+pub(crate) enum Part {
     Accepted,
     Retry {
         after: Option<Duration>,

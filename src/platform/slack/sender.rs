@@ -5,13 +5,14 @@
 
 use std::time::Duration;
 
-use reqwest::header::RETRY_AFTER;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::config::Settings;
 use crate::outbox::{
-    senders::{describe, outbound_client, read_bounded, short, Pacer, RETRY_AFTER_MAX},
+    senders::{
+        describe, outbound_client, read_bounded, retry_after, send_parts, short, Pacer, Part,
+    },
     Destination, OutboxRow, SendFuture, SendOutcome, Sender,
 };
 use crate::reply::slack;
@@ -30,18 +31,6 @@ struct Answer {
     error: Option<String>,
 }
 
-/// How one `chat.postMessage` went.
-enum Posted {
-    Accepted,
-    Retry {
-        after: Option<Duration>,
-        error: String,
-    },
-    Refused {
-        error: String,
-    },
-}
-
 impl SlackApiSender {
     /// The sender the settings describe, or `None` without a bot token.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
@@ -50,13 +39,7 @@ impl SlackApiSender {
         };
         Ok(Some(Self {
             client: outbound_client(&settings.delivery)?,
-            api_url: settings
-                .slack
-                .api_url
-                .clone()
-                .unwrap_or_else(|| "https://slack.com/api".into())
-                .trim_end_matches('/')
-                .to_owned(),
+            api_url: settings.slack.api_base(),
             token,
             pacer: Pacer::new(Duration::from_millis(
                 settings.delivery.webhook_min_interval_ms,
@@ -78,34 +61,13 @@ impl SlackApiSender {
             &msg.reply,
             &msg.reason,
         ));
-        let total = parts.len();
-        let first = usize::try_from(msg.parts_sent).unwrap_or(usize::MAX);
-        for (i, part) in parts.iter().enumerate().skip(first) {
-            let of = if total > 1 {
-                format!(" (part {} of {total})", i + 1)
-            } else {
-                String::new()
-            };
-            match self.pacer.paced(channel, self.post(channel, part)).await {
-                Posted::Accepted => {}
-                Posted::Retry { after, error } => {
-                    return SendOutcome::Retry {
-                        after,
-                        error: format!("{error}{of}"),
-                        parts_sent: i as u32,
-                    }
-                }
-                Posted::Refused { error } => {
-                    return SendOutcome::Permanent {
-                        error: format!("{error}{of}"),
-                    }
-                }
-            }
-        }
-        SendOutcome::Sent
+        send_parts(&parts, msg.parts_sent, |part| {
+            self.pacer.paced(channel, self.post(channel, part))
+        })
+        .await
     }
 
-    async fn post(&self, channel: &str, part: &slack::Message) -> Posted {
+    async fn post(&self, channel: &str, part: &slack::Message) -> Part {
         let body = serde_json::json!({
             "channel": channel,
             "text": part.text,
@@ -124,19 +86,14 @@ impl SlackApiSender {
         let mut response = match sent {
             Ok(r) => r,
             Err(e) => {
-                return Posted::Retry {
+                return Part::Retry {
                     after: None,
                     error: describe(e),
                 }
             }
         };
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s).min(RETRY_AFTER_MAX));
+        let retry_after = retry_after(&response);
         let text = read_bounded(&mut response).await.unwrap_or_default();
         classify(status, retry_after, &text)
     }
@@ -146,36 +103,36 @@ impl SlackApiSender {
 /// "…"}` for most failures: passing ones (`ratelimited`, `internal_error`, …) are retried;
 /// the rest (`channel_not_found`, `not_in_channel`, `invalid_auth`, `missing_scope`,
 /// `invalid_blocks`, …) need a person to change something first.
-fn classify(status: reqwest::StatusCode, retry_after: Option<Duration>, body: &str) -> Posted {
+fn classify(status: reqwest::StatusCode, retry_after: Option<Duration>, body: &str) -> Part {
     let code = status.as_u16();
     if code == 429 || status.is_server_error() {
-        return Posted::Retry {
+        return Part::Retry {
             after: retry_after,
             error: format!("chat.postMessage answered {code}"),
         };
     }
     let answer = serde_json::from_str::<Answer>(body).ok();
     match answer {
-        Some(Answer { ok: true, .. }) if status.is_success() => Posted::Accepted,
+        Some(Answer { ok: true, .. }) if status.is_success() => Part::Accepted,
         Some(Answer { error, .. }) => {
             let error = error.unwrap_or_else(|| "not ok".into());
             let words = format!("chat.postMessage answered {}", short(&error));
             match error.as_str() {
                 "ratelimited" | "internal_error" | "fatal_error" | "service_unavailable"
-                | "request_timeout" => Posted::Retry {
+                | "request_timeout" => Part::Retry {
                     after: retry_after,
                     error: words,
                 },
-                "not_in_channel" | "channel_not_found" => Posted::Refused {
+                "not_in_channel" | "channel_not_found" => Part::Refused {
                     error: format!("{words}: invite the Drumbeat app to the channel, or route the program to a webhook"),
                 },
-                "missing_scope" => Posted::Refused {
+                "missing_scope" => Part::Refused {
                     error: format!("{words}: the app needs the chat:write scope"),
                 },
-                _ => Posted::Refused { error: words },
+                _ => Part::Refused { error: words },
             }
         }
-        None => Posted::Refused {
+        None => Part::Refused {
             error: format!(
                 "chat.postMessage answered {code} without Slack's JSON: {}",
                 short(body)

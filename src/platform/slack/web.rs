@@ -54,13 +54,7 @@ impl Web {
         Ok(Self {
             http: outbound_client(delivery)?,
             responses: WebhookPolicy::for_hosts(&settings.slack.response_hosts, delivery),
-            api_url: settings
-                .slack
-                .api_url
-                .clone()
-                .unwrap_or_else(|| "https://slack.com/api".into())
-                .trim_end_matches('/')
-                .to_owned(),
+            api_url: settings.slack.api_base(),
             bot_token: settings.slack.bot_token(),
         })
     }
