@@ -700,8 +700,7 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         },
     };
     let key = sp.program.key.as_str();
-    let reply = with_timeline(reply, &a, audience, &destination);
-    let reply = with_timeline_link(reply, run, audience, &destination);
+    let reply = with_timeline(reply, run, &a, audience, &destination);
     let reason = format!(
         "The {} digest of {key}, sent {}. `schedule show {key}` lists the schedules; `schedule remove {key} {}` stops this one.",
         audience.as_str(),
@@ -723,62 +722,50 @@ async fn send_digest(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
     ))
 }
 
-/// Engineering and product digests on Discord carry the timeline as a picture (Discord
-/// takes files; a webhook and the console do not). Executives get one screen, no chart. A
-/// chart that cannot be drawn is logged and the digest goes without it.
+/// Engineering and product digests carry the timeline (executives get one screen, no
+/// chart): Discord takes it as a file; Slack, which takes no file through a webhook or
+/// `chat.postMessage`, shows it from a signed link that works for
+/// [`crate::links::LINK_DAYS`] days, when `http.public_url` is set. The console gets none.
+/// A chart that cannot be drawn is logged and the digest goes without it.
 fn with_timeline(
     reply: Reply,
+    run: &Run<'_>,
     a: &Analysis<'_>,
     audience: crate::domain::Audience,
     destination: &Destination,
 ) -> Reply {
-    let on_discord = matches!(
-        destination,
-        Destination::DiscordChannel { .. } | Destination::DiscordUser { .. }
-    );
-    if !on_discord || audience == crate::domain::Audience::Executive {
-        return reply;
-    }
-    match crate::chart::render(crate::chart::Input::Timeline, a) {
-        Ok(png) => {
-            let name = crate::chart::file_name(
-                a.snap.program.key.as_str(),
-                crate::domain::ChartKind::Timeline,
-            );
-            reply.attach(crate::reply::Attachment::png(name, png))
-        }
-        Err(e) => {
-            tracing::warn!(error = ?e, "the digest goes without its timeline");
-            reply
-        }
-    }
-}
-
-/// Engineering and product digests to a Slack webhook show the timeline as an image block
-/// whose signed link works for [`crate::links::LINK_DAYS`] days, when `http.public_url` is set.
-fn with_timeline_link(
-    reply: Reply,
-    run: &Run<'_>,
-    audience: crate::domain::Audience,
-    destination: &Destination,
-) -> Reply {
-    let (Some(links), Destination::SlackWebhook { .. }) = (run.chart_links, destination) else {
-        return reply;
-    };
     if audience == crate::domain::Audience::Executive {
         return reply;
     }
-    let program = run.sp.program.key.as_str();
-    let link = ChartLink {
-        tenant: run.tenant().clone(),
-        program: program.to_owned(),
-        chart: crate::domain::ChartKind::Timeline.as_str().to_owned(),
-        expires: (run.now + Duration::days(crate::links::LINK_DAYS)).timestamp(),
-    };
-    reply.image(
-        links.key.url(&links.public_url, &link),
-        format!("Timeline of {program}: milestones, baseline against forecast, the critical path"),
-    )
+    let program = a.snap.program.key.as_str();
+    let kind = crate::domain::ChartKind::Timeline;
+    match (destination.platform(), run.chart_links) {
+        ("discord", _) => match crate::chart::render(crate::chart::Input::Timeline, a) {
+            Ok(png) => reply.attach(crate::reply::Attachment::png(
+                crate::chart::file_name(program, kind),
+                png,
+            )),
+            Err(e) => {
+                tracing::warn!(error = ?e, "the digest goes without its timeline");
+                reply
+            }
+        },
+        ("slack", Some(links)) => {
+            let link = ChartLink {
+                tenant: run.tenant().clone(),
+                program: program.to_owned(),
+                chart: kind.as_str().to_owned(),
+                expires: (run.now + Duration::days(crate::links::LINK_DAYS)).timestamp(),
+            };
+            reply.image(
+                links.key.url(&links.public_url, &link),
+                format!(
+                    "Timeline of {program}: milestones, baseline against forecast, the critical path"
+                ),
+            )
+        }
+        _ => reply,
+    }
 }
 
 /// The daily nudges: blockers up their escalation ladder, risk reviews due, milestones due
