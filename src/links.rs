@@ -72,9 +72,9 @@ impl LinkKey {
         Ok(Self(key))
     }
 
-    #[cfg(test)]
-    fn fixed(byte: u8) -> Self {
-        Self([byte; 32])
+    /// A key given as is (tests; a key kept elsewhere).
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        Self(key)
     }
 
     fn mac(&self, link: &ChartLink) -> [u8; 32] {
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_link_verifies_until_it_expires_and_not_after_any_change() {
-        let key = LinkKey::fixed(7);
+        let key = LinkKey::from_bytes([7; 32]);
         let sig = key.sign(&link());
         let before = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
         assert_eq!(key.verify(&link(), &sig, before), Ok(()));
@@ -178,7 +178,7 @@ mod tests {
             );
         }
         assert_eq!(
-            LinkKey::fixed(8).verify(&link(), &sig, before),
+            LinkKey::from_bytes([8; 32]).verify(&link(), &sig, before),
             Err(LinkRefusal::BadSignature)
         );
         assert_eq!(
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn the_url_carries_every_signed_field() {
-        let key = LinkKey::fixed(7);
+        let key = LinkKey::from_bytes([7; 32]);
         let url = key.url("https://drumbeat.example.com/", &link());
         assert!(
             url.starts_with("https://drumbeat.example.com/charts/timeline.png?t=slack%3AT0TEAM&p=atlas&exp=1800000000&sig="),

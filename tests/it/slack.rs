@@ -783,6 +783,44 @@ async fn a_webhook_subscription_is_stored_but_only_ever_shown_masked() {
 
 // ── Routes: prompts, reminders and pings into Slack ────────────────────────────────────
 
+type Lines = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// The workspace's rhythm for these tests: the scheduler (with chart links under
+/// `public_url`, if given), and a worker that may post to webhooks on loopback, through the
+/// Web API when `web_api`; with the console's lines, which must stay empty.
+fn rhythm(
+    s: &Server,
+    web_api: bool,
+    public_url: Option<&str>,
+) -> (
+    drumbeat::schedule::Scheduler,
+    drumbeat::outbox::Worker,
+    Lines,
+) {
+    let mut settings = settings(SECRET, &s.fake, true, 2000);
+    settings.delivery.webhook_min_interval_ms = 0;
+    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
+    let mut scheduler =
+        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
+    if let Some(url) = public_url {
+        scheduler = scheduler.with_chart_links(drumbeat::schedule::ChartLinks {
+            public_url: Arc::from(url),
+            key: drumbeat::links::LinkKey::from_bytes([7; 32]),
+        });
+    }
+    let (sink, console) = drumbeat::outbox::ConsoleSink::memory();
+    let mut senders = drumbeat::outbox::Senders::from_settings(&settings.delivery, sink).unwrap();
+    if web_api {
+        let api = drumbeat::platform::slack::SlackApiSender::from_settings(&settings)
+            .unwrap()
+            .expect("a bot token is set");
+        senders = senders.with_slack_api(api);
+    }
+    let worker =
+        drumbeat::outbox::Worker::new(s.db.store.clone(), senders, clock, &settings.delivery);
+    (scheduler, worker, console)
+}
+
 /// The action ids of a webhook message's buttons.
 fn buttons_of(m: &reply::slack::Message) -> Vec<String> {
     let mut ids = Vec::new();
@@ -830,21 +868,7 @@ async fn a_slack_programs_prompts_and_pings_reach_its_routes_with_mentions_and_a
     assert!(refused.text().contains("editor"), "{}", refused.text());
 
     // Monday 10:05 in Berlin: the prompts and the blocker's first ping go out.
-    let delivery = drumbeat::config::DeliverySettings {
-        allow_loopback_http: true,
-        webhook_min_interval_ms: 0,
-        ..Default::default()
-    };
-    let (sink, console) = drumbeat::outbox::ConsoleSink::memory();
-    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
-    let scheduler =
-        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
-    let worker = drumbeat::outbox::Worker::new(
-        s.db.store.clone(),
-        drumbeat::outbox::Senders::from_settings(&delivery, sink).unwrap(),
-        clock,
-        &delivery,
-    );
+    let (scheduler, worker, console) = rhythm(&s, false, None);
     s.db.clock
         .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
     scheduler.tick().await.unwrap();
@@ -907,11 +931,14 @@ async fn a_slack_programs_prompts_and_pings_reach_its_routes_with_mentions_and_a
     let statuses = s.as_user(ADMIN, "status list atlas api").await.text();
     assert!(statuses.contains("Auth slipped"), "{statuses}");
 
-    // Clearing the project's route sends its messages to the program's route again.
+    // Clearing the project's route leaves the program's.
     let cleared = s
         .as_user(ADMIN, "program route atlas --project api --clear")
         .await;
     assert!(cleared.text().contains("Cleared"), "{}", cleared.text());
+    let left = s.as_user(ADMIN, "program route atlas").await.text();
+    assert!(!left.contains("project api"), "{left}");
+    assert!(!left.contains("each person directly"), "{left}");
     let again = s
         .as_user(ADMIN, "program route atlas --project api --clear")
         .await;
@@ -1054,27 +1081,12 @@ async fn without_a_route_people_get_direct_messages_through_the_web_api() {
         r#"dep block atlas 1 --reason "waiting on security review""#,
         r#"schedule set atlas prompt "weekdays 10:00""#,
         r#"schedule set atlas nudge "weekdays 09:30""#,
+        r#"digest subscribe atlas --at "weekdays 10:00" --channel C0PROGRAM"#,
     ] {
         let m = s.as_user(ADMIN, line).await;
         assert!(!m.text().contains("Not done"), "{line}: {}", m.text());
     }
-    let mut settings = settings(SECRET, &s.fake, true, 2000);
-    settings.delivery.webhook_min_interval_ms = 0;
-    let (sink, console) = drumbeat::outbox::ConsoleSink::memory();
-    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
-    let scheduler =
-        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
-    let api = drumbeat::platform::slack::SlackApiSender::from_settings(&settings)
-        .unwrap()
-        .expect("a bot token is set");
-    let worker = drumbeat::outbox::Worker::new(
-        s.db.store.clone(),
-        drumbeat::outbox::Senders::from_settings(&settings.delivery, sink)
-            .unwrap()
-            .with_slack_api(api),
-        clock,
-        &settings.delivery,
-    );
+    let (scheduler, worker, console) = rhythm(&s, true, Some("https://drumbeat.example.com"));
     // Lee's first direct message fails once with a passing error; it is retried.
     s.fake.fail_next_post("ratelimited");
     s.db.clock
@@ -1110,6 +1122,25 @@ async fn without_a_route_people_get_direct_messages_through_the_web_api() {
     let lee = to("ULEE");
     assert_eq!(lee.len(), 1, "{posted:#?}");
     assert!(lee[0].contains("Web app"), "{}", lee[0]);
+    // The engineering digest goes to its channel, with the timeline as a signed link.
+    let digest: Vec<_> = posted.iter().filter(|p| p.channel == "C0PROGRAM").collect();
+    assert!(!digest.is_empty(), "{posted:#?}");
+    let links: Vec<&String> = digest
+        .iter()
+        .flat_map(|p| &p.message.blocks)
+        .filter_map(|b| match b {
+            reply::slack::Block::Image { image_url, .. } => Some(image_url),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(links.len(), 1, "{digest:#?}");
+    assert!(
+        links[0].starts_with(
+            "https://drumbeat.example.com/charts/timeline.png?t=slack%3AT0TEAM&p=atlas&exp="
+        ),
+        "{}",
+        links[0]
+    );
     let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
     assert!(!dead.contains("chat.postMessage"), "{dead}");
 }
@@ -1120,19 +1151,8 @@ async fn a_direct_message_slack_refuses_is_dead_lettered_with_what_to_do() {
     s.seed().await;
     s.as_user(ADMIN, r#"schedule set atlas prompt "weekdays 10:00""#)
         .await;
-    let mut settings = settings(SECRET, &s.fake, true, 2000);
-    settings.delivery.webhook_min_interval_ms = 0;
-    let clock: Arc<dyn Clock> = Arc::new(s.db.clock.clone());
-    let scheduler =
-        drumbeat::schedule::Scheduler::new(s.db.store.clone(), clock.clone(), Default::default());
     // Without the Web API sender (no bot token), and then with one that Slack refuses.
-    let (sink, _) = drumbeat::outbox::ConsoleSink::memory();
-    let no_token = drumbeat::outbox::Worker::new(
-        s.db.store.clone(),
-        drumbeat::outbox::Senders::from_settings(&settings.delivery, sink).unwrap(),
-        clock.clone(),
-        &settings.delivery,
-    );
+    let (scheduler, no_token, _) = rhythm(&s, false, None);
     s.db.clock
         .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
     scheduler.tick().await.unwrap();
@@ -1142,18 +1162,7 @@ async fn a_direct_message_slack_refuses_is_dead_lettered_with_what_to_do() {
     assert!(dead.contains("program route"), "{dead}");
 
     s.fake.fail_next_post("channel_not_found");
-    let (sink, _) = drumbeat::outbox::ConsoleSink::memory();
-    let api = drumbeat::platform::slack::SlackApiSender::from_settings(&settings)
-        .unwrap()
-        .unwrap();
-    let with_token = drumbeat::outbox::Worker::new(
-        s.db.store.clone(),
-        drumbeat::outbox::Senders::from_settings(&settings.delivery, sink)
-            .unwrap()
-            .with_slack_api(api),
-        clock,
-        &settings.delivery,
-    );
+    let (_, with_token, _) = rhythm(&s, true, None);
     s.as_user(ADMIN, "outbox retry atlas 1").await;
     with_token.drain().await.unwrap();
     let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
