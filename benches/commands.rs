@@ -53,6 +53,7 @@ fn ctx(who: &str, n: usize) -> Ctx {
             + chrono::Duration::seconds(n as i64),
         webhooks: Default::default(),
         public_url: None,
+        channels: std::sync::Arc::new(drumbeat::command::NoPlatform),
     }
 }
 

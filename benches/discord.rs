@@ -125,6 +125,7 @@ async fn through_core(store: &Store, n: usize) -> Vec<Duration> {
         now: SystemClock.now(),
         webhooks: Default::default(),
         public_url: None,
+        channels: std::sync::Arc::new(drumbeat::command::NoPlatform),
     };
     for line in [
         vec!["program", "create", "atlas", "--tz=UTC"],

@@ -55,6 +55,7 @@ async fn exec(store: &Store, now: chrono::DateTime<Utc>, line: &str) {
         now,
         webhooks: Default::default(),
         public_url: None,
+        channels: std::sync::Arc::new(drumbeat::command::NoPlatform),
     };
     if let Err(e) = command::execute(store, &ctx, line).await {
         panic!("`{line}`: {e:?}");

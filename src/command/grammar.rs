@@ -798,6 +798,17 @@ impl Command {
         )
     }
 
+    /// The channel a command names with `--channel` as where messages will go, which must be
+    /// checked to belong to the tenant before anything is stored.
+    pub fn channel_named(&self) -> Option<&str> {
+        match self {
+            Command::Program(ProgramCmd::Route { channel, .. })
+            | Command::Digest(DigestCmd::Subscribe { channel, .. })
+            | Command::Schedule(ScheduleCmd::Set { channel, .. }) => channel.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether the command changes state, and so takes the write lock.
     pub fn is_write(&self) -> bool {
         match self {

@@ -8,7 +8,7 @@ mod values;
 
 pub use date::{n_days, signed_days, DateSpec, Days, WorkDays};
 pub use entity::*;
-pub use people::{PersonRef, Platform, Tenant};
+pub use people::{channel_id, PersonRef, Platform, Tenant};
 pub use values::*;
 
 /// A validation failure, written for the person who typed the value.

@@ -38,11 +38,45 @@ impl Tenant {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The platform the tenant lives on, from its stored form.
+    pub fn platform(&self) -> Platform {
+        if self.0.starts_with("discord:") {
+            Platform::Discord
+        } else if self.0.starts_with("slack:") {
+            Platform::Slack
+        } else {
+            Platform::Console
+        }
+    }
 }
 
 impl fmt::Display for Tenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A channel as written in a command: its id, `<#C123|general>` as Slack sends a picked
+/// channel, `<#123>` as Discord writes one, or a console channel's name (`#general`).
+pub fn channel_id(raw: &str) -> Result<String, Invalid> {
+    let s = raw.trim();
+    let id = match s.strip_prefix("<#").and_then(|r| r.strip_suffix('>')) {
+        Some(inner) => inner.split_once('|').map_or(inner, |(id, _)| id),
+        None => s.strip_prefix('#').unwrap_or(s),
+    };
+    let valid = !id.is_empty()
+        && id.chars().count() <= 100
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if valid {
+        Ok(id.to_owned())
+    } else {
+        Err(Invalid(format!(
+            "--channel: `{}` is not a channel: pick one with `#`, or give its id (letters, digits, `-`, `_`, `.`; at most 100)",
+            truncate_for_error(raw)
+        )))
     }
 }
 
@@ -76,7 +110,9 @@ impl PersonRef {
             ))
         };
         if let Some(inner) = s.strip_prefix("<@").and_then(|r| r.strip_suffix('>')) {
-            let id = inner.strip_prefix('!').unwrap_or(inner);
+            // Slack escapes a typed mention as `<@U123|dana>`: the id is before the bar.
+            let id = inner.split_once('|').map_or(inner, |(id, _)| id);
+            let id = id.strip_prefix('!').unwrap_or(id);
             // Discord ids are digits; Slack ids are upper-case letters and digits (U…, W…).
             let discord =
                 !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());

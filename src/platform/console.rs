@@ -64,6 +64,7 @@ impl Console {
             now: clock.now(),
             webhooks: self.webhooks.clone(),
             public_url: self.public_url.clone(),
+            channels: std::sync::Arc::new(crate::command::NoPlatform),
         }
     }
 

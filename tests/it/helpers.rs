@@ -87,6 +87,7 @@ impl TestDb {
             now: self.clock.now(),
             webhooks: self.webhooks.clone(),
             public_url: None,
+            channels: std::sync::Arc::new(drumbeat::command::NoPlatform),
         };
         command::execute(&self.store, &ctx, line).await
     }

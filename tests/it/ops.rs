@@ -776,6 +776,7 @@ async fn backup_while_the_store_is_written() {
                 now: clock.now(),
                 webhooks: Default::default(),
                 public_url: None,
+                channels: std::sync::Arc::new(drumbeat::command::NoPlatform),
             };
             for i in 0..200 {
                 drumbeat::command::execute(

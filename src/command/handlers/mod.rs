@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::grammar::Command;
-use super::{CommandError, Ctx, Result};
+use super::{ChannelVerdict, CommandError, Ctx, Result};
 use crate::domain::{Key, Person, PersonId, PersonRef, Platform, Program, Role};
 use crate::reply::{Mention, Reply};
 use crate::store::{self, Scope, Store, Tx};
@@ -28,7 +28,10 @@ use crate::telemetry::metrics;
 pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
     let started = std::time::Instant::now();
     let name = command.name();
-    let outcome = run_in_transaction(store, ctx, command, &name).await;
+    let outcome = match check_channel(ctx, &command).await {
+        Ok(()) => run_in_transaction(store, ctx, command, &name).await,
+        Err(e) => Err(e),
+    };
     let ended = match &outcome {
         Ok(_) => "ok",
         Err(CommandError::User(_)) => "refused",
@@ -36,6 +39,31 @@ pub async fn run(store: &Store, ctx: &Ctx, command: Command) -> Result<Reply> {
     };
     metrics::command_done(&name, ended, started.elapsed().as_secs_f64());
     outcome
+}
+
+/// A channel named as a destination must be the tenant's; asked of the platform before any
+/// transaction opens, so a slow platform never holds the write lock.
+async fn check_channel(ctx: &Ctx, command: &Command) -> Result<()> {
+    let Some(raw) = command.channel_named() else {
+        return Ok(());
+    };
+    let channel = crate::domain::channel_id(raw)?;
+    match ctx.channels.check(&ctx.tenant, &channel).await {
+        ChannelVerdict::Belongs => Ok(()),
+        ChannelVerdict::Foreign => refuse(format!(
+            "--channel: `{}` is not a channel of this {}; pick one of its own channels",
+            crate::domain::truncate_for_error(&channel),
+            match ctx.tenant.platform() {
+                Platform::Slack => "workspace",
+                Platform::Discord => "server",
+                Platform::Console => "console",
+            }
+        )),
+        ChannelVerdict::Unchecked(why) => refuse(format!(
+            "--channel: `{}` could not be checked: {why}. Nothing was changed; try again, or use `--slack-webhook`",
+            crate::domain::truncate_for_error(&channel)
+        )),
+    }
 }
 
 async fn run_in_transaction(

@@ -34,11 +34,8 @@ pub(super) fn destination_from(
     webhook: Option<String>,
 ) -> Result<Option<Destination>> {
     if let Some(c) = channel {
-        let c = c.trim().trim_start_matches('#');
-        if c.is_empty() || c.len() > 100 {
-            return refuse("--channel takes a channel name or id, 1 to 100 characters");
-        }
-        return Ok(Some(Destination::for_channel(&s.ctx.tenant, c)));
+        let c = crate::domain::channel_id(&c)?;
+        return Ok(Some(Destination::for_channel(&s.ctx.tenant, &c)));
     }
     if let Some(url) = webhook {
         let u = url.trim();

@@ -249,6 +249,7 @@ impl Bot {
             now: self.clock.now(),
             webhooks: self.webhooks.clone(),
             public_url: self.public_url.clone(),
+            channels: std::sync::Arc::new(crate::command::NoPlatform),
         }
     }
 

@@ -239,6 +239,7 @@ impl SlackApp {
             now: self.inner.clock.now(),
             webhooks: self.inner.webhooks.clone(),
             public_url: self.inner.public_url.clone(),
+            channels: std::sync::Arc::new(crate::command::NoPlatform),
         }
     }
 }
