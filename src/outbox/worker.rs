@@ -214,12 +214,31 @@ impl Worker {
     }
 
     /// Re-queues rows claimed more than `stale_claim_secs` ago and never finished: their
-    /// worker crashed. Returns how many.
+    /// worker crashed. A row whose attempts are spent is dead-lettered instead, its program
+    /// owner told, as any other that failed `max_attempts` times. Returns how many were
+    /// re-queued.
     pub async fn recover(&self) -> anyhow::Result<u64> {
-        let stale = chrono::Duration::from_std(self.inner.stale_claim)?;
-        let older_than = self.inner.clock.now() - stale;
-        let mut tx = self.inner.store.write().await?;
-        let n = store::release_stale_claims(&mut tx, older_than).await?;
+        let inner = &self.inner;
+        let stale = chrono::Duration::from_std(inner.stale_claim)?;
+        let now = inner.clock.now();
+        let older_than = now - stale;
+        let spent = {
+            let mut tx = inner.store.read().await?;
+            let rows =
+                store::spent_stale_claims(&mut tx, older_than, inner.policy.max_attempts).await?;
+            tx.commit().await?;
+            rows
+        };
+        for row in &spent {
+            let error = format!(
+                "gave up after {} attempts: each time, the process sending it stopped before it was recorded",
+                row.attempts
+            );
+            inner.dead_letter(row, &error, now).await?;
+        }
+        let mut tx = inner.store.write().await?;
+        let n =
+            store::release_stale_claims(&mut tx, older_than, inner.policy.max_attempts).await?;
         tx.commit().await?;
         Ok(n)
     }

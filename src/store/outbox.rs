@@ -298,19 +298,45 @@ pub async fn defer(conn: &mut Conn, row: &OutboxRow, until: DateTime<Utc>) -> an
 /// Rows claimed before `older_than` and never finished were claimed by a process that
 /// crashed: they go back to pending, due at once. This is the one way a message can be sent
 /// twice — it may have been delivered just before the crash. Returns how many.
+///
+/// Rows that already used `max_attempts` stay claimed: the caller dead-letters them (see
+/// [`spent_stale_claims`]), so a message that stops every process sending it is not retried
+/// forever.
 pub async fn release_stale_claims(
     conn: &mut Conn,
     older_than: DateTime<Utc>,
+    max_attempts: u32,
 ) -> anyhow::Result<u64> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = claimed_at, claimed_at = NULL
-         WHERE state = 'sending' AND claimed_at < ?",
+         WHERE state = 'sending' AND claimed_at < ? AND attempts < ?",
     )
     .bind(older_than)
+    .bind(max_attempts)
     .execute(&mut *conn)
     .await
     .context("releasing stale claims")?;
     Ok(done.rows_affected())
+}
+
+/// Stale claims that have used every attempt: each claim ended with its process, so
+/// releasing them again could loop for ever.
+pub async fn spent_stale_claims(
+    conn: &mut Conn,
+    older_than: DateTime<Utc>,
+    max_attempts: u32,
+) -> anyhow::Result<Vec<OutboxRow>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLS} FROM outbox
+         WHERE state = 'sending' AND claimed_at < ? AND attempts >= ?
+         ORDER BY id"
+    ))
+    .bind(older_than)
+    .bind(max_attempts)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading spent stale claims")?;
+    rows.into_iter().map(OutboxRow::try_from).collect()
 }
 
 /// The program's messages, newest first; only the dead ones with `dead_only`.

@@ -450,6 +450,55 @@ async fn every_message_gets_through_faults_once_and_refusals_are_dead_lettered()
 }
 
 #[tokio::test]
+async fn a_message_that_stops_every_process_sending_it_is_dead_lettered_not_retried_forever() {
+    let db = TestDb::new().await;
+    let atlas = program(&db, &Tenant::local(), "atlas").await;
+    let fake = FakeWebhook::start().await;
+    let url = fake.hook("poison", vec![]);
+    enqueue(
+        &db,
+        &message(&atlas, Destination::SlackWebhook { url }, "poison", None),
+    )
+    .await;
+    let settings = DeliverySettings {
+        max_attempts: 3,
+        ..settings()
+    };
+    let clock = db.clock.clone();
+    clock.set(Utc::now());
+    let (w, console) = worker(&db, &settings, Arc::new(clock.clone()));
+    // Each time, a process claims it and dies before recording anything.
+    for attempt in 1..=3 {
+        let mut tx = db.store.write().await.unwrap();
+        let claimed = store::claim_due(&mut tx, clock.now(), 8).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(claimed.len(), 1, "attempt {attempt}");
+        assert_eq!(claimed[0].attempts, attempt);
+        clock.advance(chrono::Duration::seconds(61));
+        let requeued = w.recover().await.unwrap();
+        assert_eq!(requeued, u64::from(attempt < 3), "attempt {attempt}");
+    }
+    let all = rows(&db, &Tenant::local()).await;
+    let poison = all.iter().find(|r| r.reply.title == "poison").unwrap();
+    assert_eq!(poison.state, OutboxState::Dead);
+    assert!(
+        poison
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("gave up after 3 attempts")),
+        "{:?}",
+        poison.last_error
+    );
+    // Nothing claims it again, and its owner is told once.
+    assert_eq!(w.recover().await.unwrap(), 0);
+    let report = w.drain().await.unwrap();
+    assert_eq!(report.sent, 1, "the notice to the owner");
+    assert_eq!(console.lock().unwrap().len(), 1);
+    assert!(fake.hits_of("poison").is_empty());
+    fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
 async fn a_claim_left_by_a_crash_is_sent_again_and_is_the_only_duplicate() {
     let db = TestDb::new().await;
     let atlas = program(&db, &Tenant::local(), "atlas").await;
