@@ -90,6 +90,10 @@ impl fmt::Display for ClockTime {
     }
 }
 
+/// The longest schedule text accepted: a crontab of long lists still fits, a pasted essay does
+/// not reach the parser or the database.
+pub const MAX_SPEC_CHARS: usize = 200;
+
 impl ScheduleSpec {
     /// Reads a schedule, case-insensitively:
     /// - a 5-field crontab, `minute hour day-of-month month day-of-week`, with `*`, lists,
@@ -102,6 +106,12 @@ impl ScheduleSpec {
         let quoted = truncate_for_error(raw.trim());
         if words.is_empty() {
             return Err(Invalid(format!("a schedule cannot be empty: {HELP}")));
+        }
+        let length = raw.trim().chars().count();
+        if length > MAX_SPEC_CHARS {
+            return Err(Invalid(format!(
+                "a schedule is at most {MAX_SPEC_CHARS} characters; `{quoted}` has {length}: {HELP}"
+            )));
         }
         if let Some(friendly) = parse_friendly(&words, &quoted)? {
             let crontab = friendly.crontab();
@@ -1151,6 +1161,24 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("out of range"));
+    }
+
+    #[test]
+    fn a_schedule_is_at_most_200_characters() {
+        // A long valid crontab within the limit still parses; past it, refused.
+        let minutes: Vec<String> = (0..60).map(|m| m.to_string()).collect();
+        let mut list = minutes.join(",");
+        let tail = " * * * *";
+        while list.len() + tail.len() > MAX_SPEC_CHARS {
+            list.truncate(list.rfind(',').unwrap());
+        }
+        assert!(ScheduleSpec::parse(&format!("{list}{tail}")).is_ok());
+        let long = format!("{list},59,58,57,56,55,54,53,52,51,50,49,48,47,46,45,44,43,42{tail}");
+        assert!(long.len() > MAX_SPEC_CHARS);
+        let e = err(&long);
+        assert!(e.contains("at most 200 characters"), "{e}");
+        assert!(e.contains('…'), "the echo is truncated: {e}");
+        assert!(err(&"x".repeat(100_000)).contains("at most 200 characters"));
     }
 
     #[test]
