@@ -259,9 +259,13 @@ impl DepMap {
     /// A Mermaid flowchart, for Markdown that renders it (GitHub, GitLab, many wikis).
     pub fn mermaid(&self) -> String {
         let id = |s: &str| s.replace('-', "_");
-        // Mermaid reads `#…;` as an entity, so `#` itself is written as one first.
+        // Mermaid reads `#…;` as an entity, so `#` itself is written as one first. `%` and
+        // `'` are entities too, so a title can never open a `%%{init: …}%%` directive or a
+        // comment.
         let text = |s: &str| {
             s.replace('#', "#35;")
+                .replace('%', "#37;")
+                .replace('\'', "#39;")
                 .replace('&', "#amp;")
                 .replace('"', "#quot;")
                 .replace('<', "#lt;")

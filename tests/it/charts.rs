@@ -156,6 +156,33 @@ async fn the_dependency_map_as_dot_and_mermaid() {
 }
 
 #[tokio::test]
+async fn mermaid_labels_cannot_open_a_directive_or_a_comment() {
+    let db = TestDb::new().await;
+    db.ok("tpm", "program create evil --tz UTC").await;
+    db.ok(
+        "tpm",
+        r#"project add evil api --name "%%{init: {'theme':'dark'}}%% API" --owner @tpm"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"project add evil web --name "Web 100% done" --owner @tpm"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"dep add evil --needs web --from api --what "it's %% ready" --by 2027-01-10"#,
+    )
+    .await;
+    let reply = db.run("tpm", "path map evil --format mermaid").await.unwrap();
+    let text = reply.attachment().unwrap().body.as_text().unwrap().to_owned();
+    assert!(!text.contains('%'), "{text}");
+    assert!(!text.contains('\''), "{text}");
+    assert!(text.contains("#37;#37;{init: {#39;theme#39;"), "{text}");
+    assert!(text.contains("Web 100#37; done"), "{text}");
+}
+
+#[tokio::test]
 async fn reports_write_their_charts_beside_the_markdown() {
     let db = sample().await;
     let dir = db.path.with_file_name("out");
