@@ -63,6 +63,32 @@ impl Key {
 }
 string_newtype_serde!(Key);
 
+/// Bidirectional embeddings, overrides and isolates: they reorder what a reader sees
+/// (U+202A–U+202E, U+2066–U+2069). The plain marks (LRM, RLM) stay allowed.
+fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first invisible character in a title that could make two names look alike: zero-width
+/// space, word joiner, byte-order mark, invisible operators, Mongolian vowel separator. The
+/// zero-width (non-)joiner is allowed only between two non-ASCII characters, where emoji
+/// sequences and Persian or Indic scripts need it.
+fn hidden_in_title(text: &str) -> Option<char> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let hidden = match c {
+            '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}' => true,
+            '\u{200C}' | '\u{200D}' => {
+                let before = i.checked_sub(1).and_then(|j| chars.get(j));
+                let after = chars.get(i + 1);
+                !matches!((before, after), (Some(b), Some(a)) if !b.is_ascii() && !a.is_ascii())
+            }
+            _ => false,
+        };
+        hidden.then_some(c)
+    })
+}
+
 /// A one-line human text: a name or a title. Not empty, at most 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Title(String);
@@ -86,6 +112,18 @@ impl Title {
             return Err(Invalid::new(
                 "a name or title must be one line, without control characters",
             ));
+        }
+        if let Some(c) = trimmed.chars().find(|c| is_direction_override(*c)) {
+            return Err(Invalid(format!(
+                "a name or title must not contain the invisible direction control U+{:04X}: it makes text read differently from how it is stored",
+                c as u32
+            )));
+        }
+        if let Some(c) = hidden_in_title(trimmed) {
+            return Err(Invalid(format!(
+                "a name or title must not contain the invisible character U+{:04X}: two names would look alike and differ",
+                c as u32
+            )));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -124,6 +162,12 @@ impl Prose {
             .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
             return Err(Invalid::new("text must not contain control characters"));
+        }
+        if let Some(c) = trimmed.chars().find(|c| is_direction_override(*c)) {
+            return Err(Invalid(format!(
+                "text must not contain the invisible direction control U+{:04X}: it makes text read differently from how it is stored",
+                c as u32
+            )));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -330,6 +374,37 @@ mod tests {
         for bad in ["", "Atlas", "2fast", "a_b", "a-", "a b", &"x".repeat(33)] {
             assert!(Key::parse(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_where_they_could_deceive() {
+        // Trojan-source style reordering, in titles and in free text.
+        for bad in ["admin\u{202E}gnp.exe", "a\u{2066}b\u{2069}", "\u{202D}x"] {
+            let e = Title::parse(bad).unwrap_err().0;
+            assert!(e.contains("direction control U+"), "{e}");
+            let e = Prose::parse(bad).unwrap_err().0;
+            assert!(e.contains("direction control U+"), "{e}");
+        }
+        // Zero-width characters that make two names look alike.
+        for bad in [
+            "Pub\u{200B}lic API",
+            "API\u{FEFF}",
+            "a\u{2060}b",
+            "api\u{200D}beta",
+            "\u{200C}API",
+        ] {
+            let e = Title::parse(bad).unwrap_err().0;
+            assert!(e.contains("invisible character U+"), "{bad:?}: {e}");
+        }
+        // Joiners where scripts and emoji need them, and the plain direction marks.
+        for good in [
+            "Launch \u{1F468}\u{200D}\u{1F4BB} team",
+            "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}",
+            "\u{05E9}\u{05DC}\u{05D5}\u{05DD}\u{200F} API",
+        ] {
+            assert!(Title::parse(good).is_ok(), "{good:?}");
+        }
+        assert!(Prose::parse("zero\u{200B}width in free text is harmless").is_ok());
     }
 
     #[test]

@@ -23,6 +23,16 @@ async fn bad_input_is_refused_specifically_and_changes_nothing() {
         ("tpm", "program create", "<KEY>"),
         (
             "tpm",
+            "project add atlas evil --name \"Public\u{202E}IPA\"",
+            "direction control U+202E",
+        ),
+        (
+            "tpm",
+            "milestone add atlas m --target +1w --title \"API\u{200B} beta\"",
+            "invisible character U+200B",
+        ),
+        (
+            "tpm",
             "milestone add atlas m --target 2026-13-01",
             "`2026-13-01` is not a date",
         ),
