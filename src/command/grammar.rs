@@ -923,7 +923,10 @@ pub fn parse_argv(words: &[String]) -> Result<Parsed, ParseError> {
         },
         Err(e) => match e.kind() {
             clap::error::ErrorKind::DisplayHelp => Ok(Parsed::Help(e.to_string())),
-            _ => Err(ParseError(tidy_clap_error(&e.to_string()))),
+            _ => {
+                use std::error::Error as _;
+                Err(ParseError(tidy_clap_error(&e.to_string(), e.source())))
+            }
         },
     }
 }
@@ -965,13 +968,46 @@ pub fn split_words(text: &str) -> Result<Vec<String>, ParseError> {
     Ok(words)
 }
 
-fn tidy_clap_error(raw: &str) -> String {
+fn tidy_clap_error(raw: &str, source: Option<&dyn std::error::Error>) -> String {
     let msg = raw.trim().strip_prefix("error: ").unwrap_or(raw.trim());
     // Usage lines help; the generic "try --help" tail does not name our `help` command.
     let msg = msg
         .replace("\n\nFor more information, try '--help'.", "")
         .replace("For more information, try '--help'.", "");
-    msg.trim_end().to_owned()
+    let msg = msg.trim_end();
+    // A value our parser refused ends with our own message, already shortened and escaped;
+    // only clap's part before it is ours to shorten.
+    match source.map(ToString::to_string) {
+        Some(ours) if !ours.is_empty() && msg.ends_with(&ours) => {
+            let head = &msg[..msg.len() - ours.len()];
+            format!("{}{ours}", shorten_quoted(head))
+        }
+        _ => shorten_quoted(msg),
+    }
+}
+
+/// Clap quotes what it echoes in `'…'`: each such piece is shortened and escaped as our own
+/// errors are, so a pasted page or a control character comes back harmless.
+fn shorten_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(2000));
+    let mut rest = msg;
+    while let Some(open) = rest.find('\'') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        match rest.find('\'') {
+            Some(close) => {
+                out.push_str(&crate::domain::truncate_for_error(&rest[..close]));
+                out.push('\'');
+                rest = &rest[close + 1..];
+            }
+            None => {
+                out.push_str(&crate::domain::truncate_for_error(rest));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The overview: every area with its one-line description.

@@ -212,15 +212,30 @@ impl Default for Timezone {
     }
 }
 
-/// Shortens user input quoted back in an error, so a pasted novel does not flood the reply.
+/// Shortens user input quoted back in an error, so a pasted novel does not flood the reply,
+/// and escapes it: quoted inside backticks, a backtick cannot end the code span early, and a
+/// newline, control or invisible character shows as its escape instead of acting.
 pub fn truncate_for_error(raw: &str) -> String {
     const MAX: usize = 40;
-    if raw.chars().count() <= MAX {
-        raw.to_owned()
-    } else {
-        let head: String = raw.chars().take(MAX).collect();
-        format!("{head}…")
+    let mut out = String::with_capacity(raw.len().min(4 * MAX));
+    for (i, c) in raw.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        match c {
+            '`' => out.push('\''),
+            '\n' | '\r' | '\t' => out.extend(c.escape_default()),
+            c if c.is_control()
+                || is_direction_override(c)
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}') =>
+            {
+                out.extend(c.escape_unicode())
+            }
+            c => out.push(c),
+        }
     }
+    out
 }
 
 macro_rules! word_enum {
@@ -374,6 +389,18 @@ mod tests {
         for bad in ["", "Atlas", "2fast", "a_b", "a-", "a b", &"x".repeat(33)] {
             assert!(Key::parse(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn echoed_input_is_shortened_and_escaped() {
+        assert_eq!(truncate_for_error("api-beta"), "api-beta");
+        assert_eq!(truncate_for_error("a`b"), "a'b");
+        assert_eq!(truncate_for_error("line\nbreak"), "line\\nbreak");
+        assert_eq!(truncate_for_error("x\u{202E}y"), "x\\u{202e}y");
+        assert_eq!(truncate_for_error("\u{7}"), "\\u{7}");
+        let long = truncate_for_error(&"é".repeat(10_000));
+        assert_eq!(long.chars().count(), 41);
+        assert!(long.ends_with('…'));
     }
 
     #[test]

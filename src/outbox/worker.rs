@@ -237,8 +237,7 @@ impl Worker {
             inner.dead_letter(row, &error, now).await?;
         }
         let mut tx = inner.store.write().await?;
-        let n =
-            store::release_stale_claims(&mut tx, older_than, inner.policy.max_attempts).await?;
+        let n = store::release_stale_claims(&mut tx, older_than, inner.policy.max_attempts).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -33,7 +33,12 @@ impl Console {
         let handle = match as_person {
             Some(raw) => match PersonRef::parse(raw) {
                 Ok(PersonRef::Name(n)) => n,
-                Ok(_) => return Err(format!("--as takes a console name like @dana, not `{raw}`")),
+                Ok(_) => {
+                    return Err(format!(
+                        "--as takes a console name like @dana, not `{}`",
+                        crate::domain::truncate_for_error(raw)
+                    ))
+                }
                 Err(e) => return Err(format!("--as: {}", e.0)),
             },
             None => settings.actor.clone(),

@@ -403,3 +403,34 @@ fn the_console_reads_lines_until_quit() {
         "history was not kept"
     );
 }
+
+#[tokio::test]
+async fn what_an_error_echoes_is_short_and_escaped() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let novel = "y".repeat(10_000);
+    let cases = [
+        // Clap's own errors quote the word they could not place.
+        format!("milestone list atlas {novel}"),
+        format!("frobnicate{novel}"),
+        // Ours quote the value they could not read.
+        format!("dep block atlas {novel} --reason x"),
+        format!("milestone add atlas m --target {novel}"),
+        format!("schedule set atlas digest \"{novel}\""),
+        "milestone add atlas m --target \"2026-01-01`\n**bold**\"".to_owned(),
+    ];
+    for line in &cases {
+        let err = match db.run("tpm", line).await {
+            Err(drumbeat::command::CommandError::User(msg)) => msg,
+            other => panic!("{:.60}: expected a refusal, got {other:?}", line),
+        };
+        assert!(err.len() < 600, "{} chars: {err:.200}", err.len());
+        assert!(!err.contains(&"y".repeat(41)), "{err:.200}");
+        assert!(!err.contains('\n') || !err.contains("**bold**"), "{err}");
+        assert_eq!(
+            err.matches('`').count() % 2,
+            0,
+            "the echo cannot leave a code span open: {err}"
+        );
+    }
+}

@@ -174,8 +174,17 @@ async fn mermaid_labels_cannot_open_a_directive_or_a_comment() {
         r#"dep add evil --needs web --from api --what "it's %% ready" --by 2027-01-10"#,
     )
     .await;
-    let reply = db.run("tpm", "path map evil --format mermaid").await.unwrap();
-    let text = reply.attachment().unwrap().body.as_text().unwrap().to_owned();
+    let reply = db
+        .run("tpm", "path map evil --format mermaid")
+        .await
+        .unwrap();
+    let text = reply
+        .attachment()
+        .unwrap()
+        .body
+        .as_text()
+        .unwrap()
+        .to_owned();
     assert!(!text.contains('%'), "{text}");
     assert!(!text.contains('\''), "{text}");
     assert!(text.contains("#37;#37;{init: {#39;theme#39;"), "{text}");

@@ -153,7 +153,8 @@ pub(crate) fn parse_number(raw: &str, what: &str) -> Result<i64> {
         .filter(|n| *n > 0)
         .ok_or_else(|| {
             CommandError::user(format!(
-                "`{raw}` is not a {what} number: use the number shown by `list`, e.g. 3"
+                "`{}` is not a {what} number: use the number shown by `list`, e.g. 3",
+                crate::domain::truncate_for_error(raw)
             ))
         })
 }
