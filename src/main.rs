@@ -422,6 +422,9 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             })
         }
         Mode::Backup { out, force } => {
+            if let Err(msg) = backup_target(&out, &settings.database.path) {
+                return Ok(user_error(&msg));
+            }
             if out.exists() && !force {
                 return Ok(user_error(&format!(
                     "{} exists; --force replaces it",
@@ -552,6 +555,69 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Refuses a backup target that is the live database (or its journal files), a folder, or
+/// a place that cannot be written, before anything is touched.
+fn backup_target(out: &std::path::Path, database: &str) -> Result<(), String> {
+    use std::path::Path;
+    let shown = out.display();
+    let Some(name) = out.file_name() else {
+        return Err(format!("--out {shown} is not a file name"));
+    };
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = parent.canonicalize().map_err(|e| {
+        format!(
+            "cannot write {shown}: its folder {} cannot be used ({e})",
+            parent.display()
+        )
+    })?;
+    if !folder.is_dir() {
+        return Err(format!(
+            "cannot write {shown}: {} is not a folder",
+            parent.display()
+        ));
+    }
+    if out.is_dir() {
+        return Err(format!("--out {shown} is a folder; give a file name"));
+    }
+    let target = folder.join(name);
+    if let Ok(db) = Path::new(database).canonicalize() {
+        let journal = |suffix: &str| {
+            let mut p = db.clone().into_os_string();
+            p.push(suffix);
+            std::path::PathBuf::from(p)
+        };
+        let live = [db.clone(), journal("-wal"), journal("-shm"), journal("-journal")];
+        let target = target.canonicalize().unwrap_or(target.clone());
+        if live.contains(&target) {
+            return Err(format!(
+                "--out {shown} is the database itself or one of its journal files; choose another file"
+            ));
+        }
+    }
+    // Written as FILE.partial first, then renamed: that is the file that must be creatable.
+    let mut probe = name.to_owned();
+    probe.push(".partial");
+    let probe = folder.join(probe);
+    let existed = probe.exists();
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&probe)
+    {
+        Ok(_) => {
+            if !existed {
+                let _ = std::fs::remove_file(&probe);
+            }
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot write {shown}: {e}")),
     }
 }
 

@@ -829,4 +829,40 @@ async fn backup_while_the_store_is_written() {
     assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
     let forced = db.bin(&["backup", "--out", target.to_str().unwrap(), "--force"]);
     assert!(forced.status.success(), "{}", stderr(&forced));
+
+    // The live database and its journals are never a target, even with --force; nor is a
+    // folder, or a place that cannot be written.
+    let before = std::fs::read(&db.path).unwrap();
+    let wal = format!("{}-wal", db.path.display());
+    let shm = format!("{}-shm", db.path.display());
+    let live = db.path.to_str().unwrap();
+    for out in [live, wal.as_str(), shm.as_str()] {
+        for force in [false, true] {
+            let mut args = vec!["backup", "--out", out];
+            if force {
+                args.push("--force");
+            }
+            let refused = db.bin(&args);
+            assert_eq!(refused.status.code(), Some(2), "{out}: {}", stderr(&refused));
+            assert!(
+                stderr(&refused).contains("the database itself"),
+                "{}",
+                stderr(&refused)
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&db.path).unwrap(), before, "the database was touched");
+    let folder = db.bin(&["backup", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(folder.status.code(), Some(2), "{}", stderr(&folder));
+    let missing = dir.path().join("no/such/folder/b.db");
+    let unwritable = [
+        (missing.to_str().unwrap(), "cannot write"),
+        ("/proc/drumbeat-backup.db", "cannot write"),
+    ];
+    for (out, said) in unwritable {
+        let refused = db.bin(&["backup", "--out", out]);
+        assert_eq!(refused.status.code(), Some(2), "{out}: {}", stderr(&refused));
+        assert!(stderr(&refused).contains(said), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains(out), "{}", stderr(&refused));
+    }
 }
