@@ -114,6 +114,7 @@ const INTERNAL_ERROR: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    quiet_on_closed_pipe(&cli.command);
     let mut settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         // A configuration that does not load is the doctor's first finding.
@@ -152,6 +153,22 @@ fn main() -> ExitCode {
             ExitCode::from(INTERNAL_ERROR)
         }
     }
+}
+
+/// `drumbeat export … | head` ends quietly when the reader goes away, as command-line tools
+/// do, instead of panicking on the failed write (exit 101). `run` keeps Rust's default: its
+/// console deliveries report a closed stdout as a failed delivery and it goes on serving.
+fn quiet_on_closed_pipe(mode: &Mode) {
+    #[cfg(unix)]
+    if !matches!(mode, Mode::Run) {
+        // SAFETY: called once at start, before any thread is spawned; restoring the default
+        // disposition of SIGPIPE has no other effect on this process.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
 }
 
 /// Ctrl-C, or SIGTERM where there is one.
@@ -592,7 +609,12 @@ fn backup_target(out: &std::path::Path, database: &str) -> Result<(), String> {
             p.push(suffix);
             std::path::PathBuf::from(p)
         };
-        let live = [db.clone(), journal("-wal"), journal("-shm"), journal("-journal")];
+        let live = [
+            db.clone(),
+            journal("-wal"),
+            journal("-shm"),
+            journal("-journal"),
+        ];
         let target = target.canonicalize().unwrap_or(target.clone());
         if live.contains(&target) {
             return Err(format!(

@@ -434,3 +434,37 @@ async fn what_an_error_echoes_is_short_and_escaped() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::Read;
+    let db = TestDb::new().await;
+    drumbeat::fixture::generate(
+        &db.store,
+        &drumbeat::domain::Tenant::local(),
+        "big",
+        drumbeat::fixture::Size::TENTH,
+        crate::helpers::now(),
+    )
+    .await
+    .unwrap();
+    // `drumbeat export … | head -c 100`: the reader leaves after a few bytes of a document
+    // far larger than a pipe holds.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+        .arg("--db")
+        .arg(&db.path)
+        .args(["export", "--program", "big"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "it panicked: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+    assert!(err.trim().is_empty(), "quiet: {err}");
+}

@@ -843,7 +843,12 @@ async fn backup_while_the_store_is_written() {
                 args.push("--force");
             }
             let refused = db.bin(&args);
-            assert_eq!(refused.status.code(), Some(2), "{out}: {}", stderr(&refused));
+            assert_eq!(
+                refused.status.code(),
+                Some(2),
+                "{out}: {}",
+                stderr(&refused)
+            );
             assert!(
                 stderr(&refused).contains("the database itself"),
                 "{}",
@@ -851,7 +856,11 @@ async fn backup_while_the_store_is_written() {
             );
         }
     }
-    assert_eq!(std::fs::read(&db.path).unwrap(), before, "the database was touched");
+    assert_eq!(
+        std::fs::read(&db.path).unwrap(),
+        before,
+        "the database was touched"
+    );
     let folder = db.bin(&["backup", "--out", dir.path().to_str().unwrap()]);
     assert_eq!(folder.status.code(), Some(2), "{}", stderr(&folder));
     let missing = dir.path().join("no/such/folder/b.db");
@@ -861,7 +870,12 @@ async fn backup_while_the_store_is_written() {
     ];
     for (out, said) in unwritable {
         let refused = db.bin(&["backup", "--out", out]);
-        assert_eq!(refused.status.code(), Some(2), "{out}: {}", stderr(&refused));
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{out}: {}",
+            stderr(&refused)
+        );
         assert!(stderr(&refused).contains(said), "{}", stderr(&refused));
         assert!(stderr(&refused).contains(out), "{}", stderr(&refused));
     }
