@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
 use crate::domain::{
-    Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level, MilestoneState, Person,
-    Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
+    check_year, Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level,
+    MilestoneState, Person, Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant,
+    Timezone, Title, WorkDays,
 };
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, Store};
 
@@ -502,13 +503,8 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
 /// Every date within the years 1900 to 9999: what the command language can write, and what
 /// date arithmetic can carry.
 fn check_dates(doc: &ProgramDocument) -> Result<(), ImportError> {
-    use chrono::Datelike as _;
     let check = |path: String, d: NaiveDate| -> Result<(), ImportError> {
-        if (1900..=9999).contains(&d.year()) {
-            Ok(())
-        } else {
-            Err(bad(path, format!("{d} is outside the years 1900 to 9999")))
-        }
+        check_year(d).map(|_| ()).map_err(|e| bad(path, e.0))
     };
     let maybe = |path: String, d: Option<NaiveDate>| d.map_or(Ok(()), |d| check(path, d));
     for (i, d) in doc.program.holidays.iter().enumerate() {

@@ -132,3 +132,54 @@ async fn one_bad_record_rejects_the_whole_file_with_its_path() {
         assert_eq!(before, b.dump().await, "case {i} changed the database");
     }
 }
+
+/// Commands take the same years as import (1900 to 9999), so no typo can make a program
+/// that cannot be exported and read back.
+#[tokio::test]
+async fn commands_refuse_dates_that_import_would_refuse() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let before = db.dump().await;
+    for line in [
+        r#"milestone add atlas old --title "Old" --target 1899-12-31"#,
+        r#"milestone add atlas far --title "Far" --target +10000-01-01"#,
+        r#"milestone move atlas api-beta --target 0000-01-01 --reason typo"#,
+        r#"dep add atlas --needs frontend --from api --what "Docs" --by 1066-10-14"#,
+        "program set atlas --holiday 1899-12-25",
+        "risk set atlas 1 --review-by 0201-01-01",
+        "person away @dana --until 1850-01-01",
+    ] {
+        let msg = db.refused("tpm", line).await;
+        assert!(
+            msg.contains("outside the years 1900 to 9999"),
+            "`{line}`: {msg}"
+        );
+    }
+    assert!(db
+        .run(
+            "tpm",
+            r#"milestone add atlas y10k --title "Far" --target 10000-01-01"#
+        )
+        .await
+        .is_err());
+    assert_eq!(before, db.dump().await, "a refused date changed something");
+
+    // The edges of the range are taken, and the program still exports and imports.
+    db.ok(
+        "tpm",
+        r#"milestone add atlas early --title "Early" --target 1900-01-01"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"milestone add atlas late --title "Late" --target 9999-12-31"#,
+    )
+    .await;
+    let out = db.bin(&["export", "--program", "atlas"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = TestDb::new().await;
+    let file = other.path.with_file_name("edges.json");
+    std::fs::write(&file, stdout(&out)).unwrap();
+    let out = other.bin(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
