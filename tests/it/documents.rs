@@ -115,6 +115,57 @@ async fn one_bad_record_rejects_the_whole_file_with_its_path() {
             Box::new(|d| d["projects"][1]["colour"] = "red".into()),
             "projects[1]",
         ),
+        // Every text field is held to what the commands accept.
+        (
+            Box::new(|d| {
+                d["milestones"][0]["slips"] = serde_json::json!([{
+                    "from": "2026-12-01", "to": "2026-12-02",
+                    "reason": "bell\u{7}", "at": "2026-11-27T09:00:00Z"
+                }])
+            }),
+            "milestones[0].slips[0].reason: text must not contain control characters",
+        ),
+        (
+            Box::new(|d| d["dependencies"][0]["blocked_reason"] = "x".repeat(4001).into()),
+            "dependencies[0].blocked_reason: a text field is at most 4000 characters",
+        ),
+        (
+            Box::new(|d| d["events"][0]["subject"] = "program:atlas\nforged line".into()),
+            "events[0].subject: a name or title must be one line",
+        ),
+        (
+            Box::new(|d| d["events"][0]["kind"] = "program created".into()),
+            "events[0].kind",
+        ),
+        (
+            Box::new(|d| d["people"][0]["handle"] = "da\u{0}na".into()),
+            "people[0].handle",
+        ),
+        (
+            Box::new(|d| d["people"][0]["display_name"] = "x".repeat(201).into()),
+            "people[0].display_name: a name or title is at most 200 characters",
+        ),
+        (
+            Box::new(|d| d["channels"] = serde_json::json!(["two words"])),
+            "channels[0]",
+        ),
+        // Record numbers are bounded, so the next one can always be counted.
+        (
+            Box::new(|d| d["dependencies"][0]["number"] = 1_000_001.into()),
+            "dependencies[0].number: a number is 1 to 1000000",
+        ),
+        (
+            Box::new(|d| d["risks"][0]["number"] = i64::MAX.into()),
+            "risks[0].number: a number is 1 to 1000000",
+        ),
+        (
+            Box::new(|d| d["decisions"][0]["number"] = 0.into()),
+            "decisions[0].number",
+        ),
+        (
+            Box::new(|d| d["dependencies"][1]["number"] = 1.into()),
+            "dependencies[1].number: number 1 is used twice",
+        ),
     ];
     for (i, (break_it, want)) in cases.into_iter().enumerate() {
         let mut bad = doc.clone();
