@@ -2,8 +2,10 @@
 //! backups, moving between databases and tenants, and seeding. See `docs/program-document.md`.
 //!
 //! Import is all-or-nothing: the whole file is checked first, and the first bad field is
-//! named by its path (`milestones[2].target`). Importing replaces the program with the same
-//! key in one transaction, so importing the same file twice leaves the same state.
+//! named by its path (`milestones[2].target`). Importing over a program with the same key
+//! replaces it in place, in one transaction: what the document carries is replaced, what it
+//! does not (schedules, routes, snoozes, the calendar feed, queued messages) is kept, so
+//! importing the same file twice leaves the same state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
