@@ -972,7 +972,7 @@ pub async fn import(
                 return Err(bad(
                     format!("channels[{i}]"),
                     format!(
-                        "channel `{ch}` is bound to program `{other}`; `program unbind {other}` there first, or leave it out of the document"
+                        "channel `{ch}` is bound to program `{other}`; leave it out of the document, or move it first with `program bind {key}` typed in that channel"
                     ),
                 )
                 .into());
@@ -986,7 +986,7 @@ pub async fn import(
                 return Err(bad(
                     "program",
                     format!(
-                        "program `{key}` has {} not delivered yet, which may name what the document changes; wait for them to go out, or import with --force to replace it anyway (they stay queued)",
+                        "`{key}` has {} not delivered yet, which may name what the document changes; wait for them to go out, or import with --force to replace it anyway (they stay queued)",
                         count(before.undelivered, "message", "messages")
                     ),
                 )
