@@ -2,21 +2,26 @@
 //! backups, moving between databases and tenants, and seeding. See `docs/program-document.md`.
 //!
 //! Import is all-or-nothing: the whole file is checked first, and the first bad field is
-//! named by its path (`milestones[2].target`). Importing replaces the program with the same
-//! key in one transaction, so importing the same file twice leaves the same state.
+//! named by its path (`milestones[2].target`). Importing over a program with the same key
+//! replaces it in place, in one transaction: what the document carries is replaced, what it
+//! does not (schedules, routes, snoozes, the calendar feed, queued messages) is kept, so
+//! importing the same file twice leaves the same state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
+use crate::command::{ChannelCheck, ChannelVerdict};
 use crate::domain::{
-    Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level, MilestoneState, Person,
-    Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
+    check_year, Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level,
+    MilestoneState, Person, Project, Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant,
+    Timezone, Title, WorkDays,
 };
-use crate::store::{self, NewEvent, NewMilestone, NewProgram, Store};
+use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
 
 pub const FORMAT: &str = "drumbeat.program";
 pub const VERSION: u32 = 1;
@@ -133,7 +138,7 @@ pub struct MilestoneDoc {
 pub struct SlipDoc {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub reason: String,
+    pub reason: Prose,
     #[serde(default)]
     pub actor: Option<String>,
     pub at: DateTime<Utc>,
@@ -162,7 +167,7 @@ pub struct DependencyDoc {
     #[serde(default)]
     pub blocked_since: Option<DateTime<Utc>>,
     #[serde(default)]
-    pub blocked_reason: Option<String>,
+    pub blocked_reason: Option<Prose>,
     #[serde(default)]
     pub delivered_on: Option<NaiveDate>,
 }
@@ -250,7 +255,7 @@ fn bad(path: impl Into<String>, message: impl Into<String>) -> ImportError {
 /// Reads a document from JSON text, checking every field and reference.
 pub fn parse(json: &str) -> Result<ProgramDocument, ImportError> {
     let de = &mut serde_json::Deserializer::from_str(json);
-    let doc: ProgramDocument = serde_path_to_error::deserialize(de).map_err(|e| {
+    let doc: ProgramDocument = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." {
             "document".to_owned()
@@ -258,6 +263,13 @@ pub fn parse(json: &str) -> Result<ProgramDocument, ImportError> {
             path
         };
         bad(path, e.into_inner().to_string())
+    })?;
+    // One document per file: anything after it but whitespace is a mistake, not ignored.
+    de.end().map_err(|e| {
+        bad(
+            "document",
+            format!("the file goes on after the document ends ({e})"),
+        )
     })?;
     validate(&doc)?;
     Ok(doc)
@@ -275,10 +287,15 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     let mut people = HashSet::new();
     for (i, p) in doc.people.iter().enumerate() {
-        if p.handle.is_empty() || p.handle.len() > 64 || p.handle.chars().any(char::is_whitespace) {
+        if p.handle.is_empty()
+            || p.handle.len() > 64
+            || p.handle
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(bad(
                 format!("people[{i}].handle"),
-                "a handle is 1 to 64 characters without spaces",
+                "a handle is 1 to 64 characters without spaces or control characters",
             ));
         }
         Title::parse(&p.display_name).map_err(|e| bad(format!("people[{i}].display_name"), e.0))?;
@@ -326,11 +343,18 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
             return Err(bad(format!("roles[{i}].person"), "one role per person"));
         }
     }
+    let mut channels = HashSet::new();
     for (i, c) in doc.channels.iter().enumerate() {
-        if c.is_empty() || c.len() > 100 {
+        if c.is_empty() || c.len() > 100 || c.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad(
                 format!("channels[{i}]"),
-                "a channel id is 1 to 100 characters",
+                "a channel id is 1 to 100 characters without spaces or control characters",
+            ));
+        }
+        if !channels.insert(c.as_str()) {
+            return Err(bad(
+                format!("channels[{i}]"),
+                format!("`{c}` is listed twice"),
             ));
         }
     }
@@ -400,9 +424,7 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     let mut numbers = HashSet::new();
     for (i, d) in doc.dependencies.iter().enumerate() {
         let at = |f: &str| format!("dependencies[{i}].{f}");
-        if d.number < 1 || !numbers.insert(d.number) {
-            return Err(bad(at("number"), "numbers are positive and unique"));
-        }
+        number(at("number"), d.number, &mut numbers)?;
         let check_end = |f: &str, e: &EndDoc| -> Result<(), ImportError> {
             match e {
                 EndDoc::Project(k) if !project_keys.contains(k) => {
@@ -446,12 +468,7 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     let mut numbers = HashSet::new();
     for (i, r) in doc.risks.iter().enumerate() {
-        if r.number < 1 || !numbers.insert(r.number) {
-            return Err(bad(
-                format!("risks[{i}].number"),
-                "numbers are positive and unique",
-            ));
-        }
+        number(format!("risks[{i}].number"), r.number, &mut numbers)?;
         if let Some(p) = &r.project {
             if !project_keys.contains(p) {
                 return Err(bad(
@@ -464,12 +481,7 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     let mut numbers = HashSet::new();
     for (i, d) in doc.decisions.iter().enumerate() {
-        if d.number < 1 || !numbers.insert(d.number) {
-            return Err(bad(
-                format!("decisions[{i}].number"),
-                "numbers are positive and unique",
-            ));
-        }
+        number(format!("decisions[{i}].number"), d.number, &mut numbers)?;
         person(format!("decisions[{i}].decided_by"), &d.decided_by)?;
     }
     for (i, s) in doc.status_updates.iter().enumerate() {
@@ -489,12 +501,23 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     for (i, e) in doc.events.iter().enumerate() {
         person(format!("events[{i}].actor"), &e.actor)?;
-        if e.kind.is_empty() || e.kind.len() > 64 {
+        if e.kind.is_empty()
+            || e.kind.len() > 64
+            || e.kind.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(bad(
                 format!("events[{i}].kind"),
-                "an event kind is 1 to 64 characters",
+                "an event kind is 1 to 64 characters without spaces or control characters",
             ));
         }
+        // Subjects name what changed (`milestone:api-beta`): one line, like a title.
+        if e.subject.trim() != e.subject {
+            return Err(bad(
+                format!("events[{i}].subject"),
+                "a subject has no spaces around it",
+            ));
+        }
+        Title::parse(&e.subject).map_err(|err| bad(format!("events[{i}].subject"), err.0))?;
     }
     check_dates(doc)
 }
@@ -502,13 +525,8 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
 /// Every date within the years 1900 to 9999: what the command language can write, and what
 /// date arithmetic can carry.
 fn check_dates(doc: &ProgramDocument) -> Result<(), ImportError> {
-    use chrono::Datelike as _;
     let check = |path: String, d: NaiveDate| -> Result<(), ImportError> {
-        if (1900..=9999).contains(&d.year()) {
-            Ok(())
-        } else {
-            Err(bad(path, format!("{d} is outside the years 1900 to 9999")))
-        }
+        check_year(d).map(|_| ()).map_err(|e| bad(path, e.0))
     };
     let maybe = |path: String, d: Option<NaiveDate>| d.map_or(Ok(()), |d| check(path, d));
     for (i, d) in doc.program.holidays.iter().enumerate() {
@@ -535,6 +553,24 @@ fn check_dates(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     for (i, d) in doc.decisions.iter().enumerate() {
         check(format!("decisions[{i}].decided_on"), d.decided_on)?;
+    }
+    Ok(())
+}
+
+/// The largest dependency, risk or decision number a document may carry: far beyond any
+/// real program, and far from where the next number (the largest plus one) could overflow.
+pub const MAX_RECORD_NUMBER: i64 = 1_000_000;
+
+/// A record number: positive, at most [`MAX_RECORD_NUMBER`], and unique in its list.
+fn number(path: String, n: i64, seen: &mut HashSet<i64>) -> Result<(), ImportError> {
+    if !(1..=MAX_RECORD_NUMBER).contains(&n) {
+        return Err(bad(
+            path,
+            format!("a number is 1 to {MAX_RECORD_NUMBER} (this one is {n})"),
+        ));
+    }
+    if !seen.insert(n) {
+        return Err(bad(path, format!("number {n} is used twice")));
     }
     Ok(())
 }
@@ -664,14 +700,16 @@ pub async fn export(
             slips: slips
                 .iter()
                 .filter(|s| s.milestone == m.id)
-                .map(|s| SlipDoc {
-                    from: s.from,
-                    to: s.to,
-                    reason: s.reason.clone(),
-                    actor: maybe(s.actor, &mut used),
-                    at: s.at,
+                .map(|s| {
+                    Ok(SlipDoc {
+                        from: s.from,
+                        to: s.to,
+                        reason: Prose::parse(&s.reason)?,
+                        actor: maybe(s.actor, &mut used),
+                        at: s.at,
+                    })
                 })
-                .collect(),
+                .collect::<anyhow::Result<_>>()?,
         });
     }
     for d in &deps {
@@ -684,7 +722,7 @@ pub async fn export(
             owner: maybe(d.owner, &mut used),
             state: d.state,
             blocked_since: d.blocked_since,
-            blocked_reason: d.blocked_reason.clone(),
+            blocked_reason: d.blocked_reason.as_deref().map(Prose::parse).transpose()?,
             delivered_on: d.delivered_on,
         });
     }
@@ -773,29 +811,191 @@ fn person_doc(p: &Person, all: &HashMap<i64, Person>) -> PersonDoc {
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportSummary {
     pub program: String,
-    pub replaced: bool,
+    /// When the import replaced a program: what it held before, and what it holds beside
+    /// the document's records now (kept, as the document does not carry them).
+    pub replaced: Option<Replaced>,
     pub projects: usize,
     pub milestones: usize,
     pub dependencies: usize,
     pub risks: usize,
+    pub decisions: usize,
+    pub status_updates: usize,
     pub events: usize,
 }
 
-/// Writes a checked document into the tenant, replacing a program with the same key,
-/// in one transaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct Replaced {
+    pub before: ProgramContents,
+    pub after: ProgramContents,
+}
+
+/// "3 projects", "1 project": counts in words.
+fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl fmt::Display for ImportSummary {
+    /// One paragraph for the person who ran the import: what the program holds now, what it
+    /// held before, and what was kept because the document does not carry it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        let records = |projects, milestones, deps, risks, decisions, updates, events| {
+            [
+                count(projects, "project", "projects"),
+                count(milestones, "milestone", "milestones"),
+                count(deps, "dependency", "dependencies"),
+                count(risks, "risk", "risks"),
+                count(decisions, "decision", "decisions"),
+                count(updates, "status update", "status updates"),
+                count(events, "event", "events"),
+            ]
+            .join(", ")
+        };
+        let now = records(
+            n(self.projects),
+            n(self.milestones),
+            n(self.dependencies),
+            n(self.risks),
+            n(self.decisions),
+            n(self.status_updates),
+            n(self.events),
+        );
+        let Some(Replaced { before, after }) = &self.replaced else {
+            return write!(f, "Imported program {}: {now}.", self.program);
+        };
+        write!(
+            f,
+            "Replaced program {} in place: {now}, where it had {}.",
+            self.program,
+            records(
+                before.projects,
+                before.milestones,
+                before.dependencies,
+                before.risks,
+                before.decisions,
+                before.status_updates,
+                before.events
+            )
+        )?;
+        let mut kept = vec![
+            count(after.schedules, "schedule", "schedules"),
+            count(after.digests, "digest subscription", "digest subscriptions"),
+            count(after.routes, "route", "routes"),
+            count(after.snoozes, "snooze", "snoozes"),
+            count(
+                after.undelivered,
+                "undelivered message",
+                "undelivered messages",
+            ),
+        ];
+        if after.calendar_feed {
+            kept.push("its calendar feed".into());
+        }
+        write!(
+            f,
+            " Kept, as the document does not carry them: {}.",
+            kept.join(", ")
+        )?;
+        let dropped = before.routes - after.routes;
+        if dropped > 0 {
+            write!(
+                f,
+                " Removed with projects the document does not have: {}.",
+                count(dropped, "route", "routes")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// How an import may go.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Replace a program that still has messages waiting to be delivered.
+    pub force: bool,
+}
+
+/// Why an import wrote nothing: refused (the person can fix it), or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("{0}")]
+    Refused(ImportError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<ImportError> for ImportFailure {
+    fn from(e: ImportError) -> Self {
+        Self::Refused(e)
+    }
+}
+
+/// Writes a checked document into the tenant, in one transaction. A program with the same
+/// key is replaced in place: it keeps its id, and with it its schedules, digest
+/// subscriptions, routes, snoozes, calendar feed and queued messages; only what the
+/// document carries is replaced. Nothing is written when a channel the document names is
+/// not the tenant's or is bound to another program, or when the program still has
+/// undelivered messages and `force` is not set.
 pub async fn import(
     store: &Store,
     tenant: &Tenant,
     doc: &ProgramDocument,
-) -> anyhow::Result<ImportSummary> {
+    channels: &dyn ChannelCheck,
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportFailure> {
+    // Asked before the write lock is taken: the platform may be slow to answer.
+    for (i, ch) in doc.channels.iter().enumerate() {
+        match channels.check(tenant, ch).await {
+            ChannelVerdict::Belongs => {}
+            ChannelVerdict::Foreign => {
+                return Err(bad(
+                    format!("channels[{i}]"),
+                    format!("channel `{ch}` is not one of {tenant}'s channels"),
+                )
+                .into())
+            }
+            ChannelVerdict::Unchecked(why) => {
+                return Err(bad(
+                    format!("channels[{i}]"),
+                    format!("channel `{ch}` could not be checked: {why}"),
+                )
+                .into())
+            }
+        }
+    }
     let mut tx = store.write().await?;
     let key = &doc.program.key;
-    let replaced = match store::find_program(&mut tx, tenant, key).await? {
-        Some((scope, _)) => {
-            store::delete_program(&mut tx, &scope).await?;
-            true
+    for (i, ch) in doc.channels.iter().enumerate() {
+        if let Some(other) = store::bound_program(&mut tx, tenant, ch).await? {
+            if &other != key {
+                return Err(bad(
+                    format!("channels[{i}]"),
+                    format!(
+                        "channel `{ch}` is bound to program `{other}`; leave it out of the document, or move it first with `program bind {key}` typed in that channel"
+                    ),
+                )
+                .into());
+            }
         }
-        None => false,
+    }
+    let existing = match store::find_program(&mut tx, tenant, key).await? {
+        Some((scope, _)) => {
+            let before = store::program_contents(&mut tx, &scope).await?;
+            if before.undelivered > 0 && !options.force {
+                return Err(bad(
+                    "program",
+                    format!(
+                        "`{key}` has {} not delivered yet, which may name what the document changes; wait for them to go out, or import with --force to replace it anyway (they stay queued)",
+                        count(before.undelivered, "message", "messages")
+                    ),
+                )
+                .into());
+            }
+            store::clear_program_records(&mut tx, &scope).await?;
+            Some((scope, before))
+        }
+        None => None,
     };
     let mut ids: HashMap<&str, i64> = HashMap::new();
     let mut people = Vec::with_capacity(doc.people.len());
@@ -814,23 +1014,35 @@ pub async fn import(
     }
     let id = |h: &Option<String>| h.as_deref().map(|h| ids[h]);
     let pd = &doc.program;
-    let (scope, mut program) = store::insert_program(
-        &mut tx,
-        tenant,
-        NewProgram {
-            key,
-            name: &pd.name,
-            owner: ids[pd.owner.as_str()],
-            timezone: pd.timezone,
-            staleness_days: pd.staleness_days.get(),
-            created_at: pd.created_at,
-        },
-    )
-    .await?;
+    let (scope, mut program, replaced) = match existing {
+        Some((scope, before)) => {
+            let (_, program) = store::find_program(&mut tx, tenant, key)
+                .await?
+                .context("the program went away inside its own transaction")?;
+            (scope, program, Some(before))
+        }
+        None => {
+            let new = NewProgram {
+                key,
+                name: &pd.name,
+                owner: ids[pd.owner.as_str()],
+                timezone: pd.timezone,
+                staleness_days: pd.staleness_days.get(),
+                created_at: pd.created_at,
+            };
+            let (scope, program) = store::insert_program(&mut tx, tenant, new).await?;
+            (scope, program, None)
+        }
+    };
+    program.name = pd.name.clone();
+    program.owner = ids[pd.owner.as_str()];
+    program.timezone = pd.timezone;
+    program.staleness_days = pd.staleness_days.get();
     program.work_days = pd.work_days;
     program.holidays = pd.holidays.clone();
     program.archived = pd.archived;
     store::update_program(&mut tx, &scope, &program).await?;
+    store::set_program_created_at(&mut tx, &scope, pd.created_at).await?;
     let c = &doc.charter;
     let charter = Charter {
         goal: c.goal.as_str().into(),
@@ -846,15 +1058,27 @@ pub async fn import(
     for ch in &doc.channels {
         store::bind_channel(&mut tx, &scope, ch).await?;
     }
+    // Projects keep their ids where their keys stay, so project routes stay with them.
+    let mut old_projects: HashMap<Key, Project> = store::projects(&mut tx, &scope)
+        .await?
+        .into_iter()
+        .map(|p| (p.key.clone(), p))
+        .collect();
     let mut project_ids: HashMap<&Key, i64> = HashMap::new();
     for p in &doc.projects {
-        let mut project =
-            store::insert_project(&mut tx, &scope, &p.key, &p.name, ids[p.owner.as_str()]).await?;
-        if p.removed {
-            project.removed = true;
-            store::update_project(&mut tx, &scope, &project).await?;
-        }
+        let owner = ids[p.owner.as_str()];
+        let mut project = match old_projects.remove(&p.key) {
+            Some(project) => project,
+            None => store::insert_project(&mut tx, &scope, &p.key, &p.name, owner).await?,
+        };
+        project.name = p.name.clone();
+        project.owner = owner;
+        project.removed = p.removed;
+        store::update_project(&mut tx, &scope, &project).await?;
         project_ids.insert(&p.key, project.id);
+    }
+    for gone in old_projects.values() {
+        store::delete_project(&mut tx, &scope, gone.id).await?;
     }
     let mut milestone_ids: HashMap<&Key, i64> = HashMap::new();
     for m in &doc.milestones {
@@ -886,7 +1110,7 @@ pub async fn import(
                 milestone: succ,
                 from: s.from,
                 to: s.to,
-                reason: s.reason.clone(),
+                reason: s.reason.as_str().to_owned(),
                 actor: id(&s.actor),
                 at: s.at,
             };
@@ -909,7 +1133,7 @@ pub async fn import(
             owner: id(&d.owner),
             state: d.state,
             blocked_since: d.blocked_since,
-            blocked_reason: d.blocked_reason.clone(),
+            blocked_reason: d.blocked_reason.as_ref().map(|r| r.as_str().to_owned()),
             delivered_on: d.delivered_on,
         };
         store::insert_dependency(&mut tx, &scope, &dep).await?;
@@ -967,6 +1191,13 @@ pub async fn import(
         };
         store::append_event(&mut tx, tenant, Some(&scope), event).await?;
     }
+    let replaced = match replaced {
+        Some(before) => Some(Replaced {
+            before,
+            after: store::program_contents(&mut tx, &scope).await?,
+        }),
+        None => None,
+    };
     tx.commit().await.context("committing the import")?;
     Ok(ImportSummary {
         program: key.to_string(),
@@ -975,6 +1206,8 @@ pub async fn import(
         milestones: doc.milestones.len(),
         dependencies: doc.dependencies.len(),
         risks: doc.risks.len(),
+        decisions: doc.decisions.len(),
+        status_updates: doc.status_updates.len(),
         events: doc.events.len(),
     })
 }

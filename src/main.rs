@@ -85,11 +85,15 @@ enum Mode {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Read a program document; replaces the program with the same key, all or nothing
+    /// Read a program document, all or nothing. A program with the same key is replaced in
+    /// place: it keeps its schedules, routes, snoozes, calendar feed and queued messages
     Import {
         file: PathBuf,
         #[arg(long)]
         tenant: Option<String>,
+        /// Replace the program even though it has messages not yet delivered
+        #[arg(long)]
+        force: bool,
     },
     /// Check the configuration, the database, the secrets' shape and the clock; exit 1 if
     /// any check fails. Secrets are never printed
@@ -535,7 +539,11 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Mode::Import { file, tenant: t } => {
+        Mode::Import {
+            file,
+            tenant: t,
+            force,
+        } => {
             let tenant = match tenant(t.as_deref()) {
                 Ok(t) => t,
                 Err(msg) => return Ok(user_error(&msg)),
@@ -554,23 +562,21 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 }
             };
             let store = Store::open(&settings.database).await?;
-            let summary = document::import(&store, &tenant, &doc).await?;
+            let channels = drumbeat::platform::channel_check(&settings);
+            let options = document::ImportOptions { force };
+            let result = document::import(&store, &tenant, &doc, channels.as_ref(), options).await;
             store.close().await;
-            println!(
-                "{} program {}: {} projects, {} milestones, {} dependencies, {} risks, {} events",
-                if summary.replaced {
-                    "Replaced"
-                } else {
-                    "Imported"
-                },
-                summary.program,
-                summary.projects,
-                summary.milestones,
-                summary.dependencies,
-                summary.risks,
-                summary.events
-            );
-            Ok(ExitCode::SUCCESS)
+            match result {
+                Ok(summary) => {
+                    println!("{summary}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(document::ImportFailure::Refused(e)) => Ok(user_error(&format!(
+                    "{} was not imported: {e}",
+                    file.display()
+                ))),
+                Err(document::ImportFailure::Internal(e)) => Err(e),
+            }
         }
     }
 }

@@ -19,6 +19,23 @@ pub enum DateSpec {
     Next(Weekday),
 }
 
+/// The years a date may fall in, everywhere: commands, stored data and documents. Before
+/// 1900 or after 9999 is a typo, and chrono's date arithmetic near its own limits would fail.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// Refuses a date outside [`YEARS`], saying which years are accepted.
+pub fn check_year(d: NaiveDate) -> Result<NaiveDate, Invalid> {
+    if YEARS.contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(Invalid(format!(
+            "{d} is outside the years {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        )))
+    }
+}
+
 const DATE_HELP: &str =
     "use an ISO date (2026-12-15), `today`, `tomorrow`, a weekday (`fri`) or an offset (`+3d`, `+2w`)";
 
@@ -33,8 +50,8 @@ impl DateSpec {
         };
         if let Ok(d) = NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
             // chrono accepts 1-digit months and days; ISO means exactly YYYY-MM-DD.
-            if s.len() == 10 {
-                return Ok(Self::On(d));
+            if s.len() == 10 || !YEARS.contains(&d.year()) {
+                return check_year(d).map(Self::On);
             }
             return Err(bad());
         }
@@ -289,6 +306,18 @@ mod tests {
             assert!(DateSpec::parse(raw).is_err(), "{raw} should be refused");
         }
         assert!(DateSpec::parse("soon").unwrap_err().0.contains("ISO date"));
+    }
+
+    #[test]
+    fn dates_are_within_the_years_1900_to_9999() {
+        for raw in ["1899-12-31", "0000-01-01", "0999-06-15", "+10000-01-01"] {
+            let e = DateSpec::parse(raw).unwrap_err().0;
+            assert!(e.contains("outside the years 1900 to 9999"), "{raw}: {e}");
+        }
+        // Five digits are not ISO's YYYY at all.
+        assert!(DateSpec::parse("10000-01-01").is_err());
+        assert!(DateSpec::parse("1900-01-01").is_ok());
+        assert!(DateSpec::parse("9999-12-31").is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod entity;
 mod people;
 mod values;
 
-pub use date::{n_days, signed_days, DateSpec, Days, WorkDays};
+pub use date::{check_year, n_days, signed_days, DateSpec, Days, WorkDays, YEARS};
 pub use entity::*;
 pub use people::{channel_id, PersonRef, Platform, Tenant};
 pub use values::*;

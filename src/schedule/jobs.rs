@@ -1059,7 +1059,12 @@ fn stand_in<'a>(
         .filter(|d| !d.is_away_on(today))
 }
 
-/// Queues a ping to each owner whose milestone's forecast a real move shifted.
+/// How many milestones one shift ping names; the rest are counted.
+pub const SHIFT_PING_LIST: usize = 10;
+
+/// Tells each owner whose milestones' forecasts a real move shifted: one message per person
+/// and destination, however many of their milestones moved, naming the first
+/// [`SHIFT_PING_LIST`] of them and counting the rest. Returns how many people were told.
 pub async fn notify_shifts(
     tx: &mut Tx,
     scope: &Scope,
@@ -1069,7 +1074,6 @@ pub async fn notify_shifts(
     now: DateTime<Utc>,
     event_dedup: &str,
 ) -> anyhow::Result<usize> {
-    let mut queued = 0;
     let key = program.key.as_str();
     let routes = store::routes(tx, scope).await?;
     // Which project each moved milestone belongs to, for its route.
@@ -1082,24 +1086,81 @@ pub async fn notify_shifts(
             .filter_map(|m| Some((m.key.as_str().to_owned(), m.project?)))
             .collect()
     };
+    // (person, destination) → their shifted milestones, in the order the move listed them.
+    let mut people: HashMap<PersonId, Person> = HashMap::new();
+    type Group<'a> = ((PersonId, Destination), Vec<(&'a str, &'a str)>);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<(PersonId, Destination), usize> = HashMap::new();
     for (milestone, owner, words) in owners {
-        let person = store::person(tx, scope.tenant(), *owner).await?;
+        if !people.contains_key(owner) {
+            let person = store::person(tx, scope.tenant(), *owner).await?;
+            people.insert(*owner, person);
+        }
         let destination = match routes.for_project(projects.get(milestone).copied()) {
             Some(d) => d.clone(),
-            None => Destination::for_person(scope.tenant(), &person.handle),
+            None => Destination::for_person(scope.tenant(), &people[owner].handle),
         };
-        let reply = Reply::new(format!("{moved_key} moved: so does {milestone}"))
-            .tone(Tone::Warning)
-            .paragraph(
-                Text::new()
-                    .person(&person)
-                    .text(", ")
-                    .code(milestone.as_str())
-                    .text(format!(" {words}.")),
-            );
-        let reason = format!(
-            "You own milestone {milestone}, which comes after {moved_key}. `path show {key}` shows the critical path; `milestone move {key} {milestone} --target DATE --reason \"…\"` re-plans it."
-        );
+        let at = *group_of
+            .entry((*owner, destination.clone()))
+            .or_insert_with(|| {
+                groups.push(((*owner, destination), Vec::new()));
+                groups.len() - 1
+            });
+        groups[at].1.push((milestone.as_str(), words.as_str()));
+    }
+    let mut told: HashSet<PersonId> = HashSet::new();
+    // A person's groups are numbered in order, so the same move queues the same keys.
+    let mut nth: HashMap<PersonId, usize> = HashMap::new();
+    for ((owner, destination), milestones) in groups {
+        let person = &people[&owner];
+        let n = nth.entry(owner).or_default();
+        let dedup_key = format!("shift:{}:{event_dedup}:{owner}:{n}", program.id);
+        *n += 1;
+        let (reply, reason) = match milestones.as_slice() {
+            [(milestone, words)] => (
+                Reply::new(format!("{moved_key} moved: so does {milestone}"))
+                    .tone(Tone::Warning)
+                    .paragraph(
+                        Text::new()
+                            .person(person)
+                            .text(", ")
+                            .code(*milestone)
+                            .text(format!(" {words}.")),
+                    ),
+                format!(
+                    "You own milestone {milestone}, which comes after {moved_key}. `path show {key}` shows the critical path; `milestone move {key} {milestone} --target DATE --reason \"…\"` re-plans it."
+                ),
+            ),
+            many => {
+                let items = many
+                    .iter()
+                    .take(SHIFT_PING_LIST)
+                    .map(|(m, words)| Text::new().code(*m).text(format!(" {words}")))
+                    .collect();
+                let mut reply = Reply::new(format!(
+                    "{moved_key} moved: so do {} of your milestones",
+                    many.len()
+                ))
+                .tone(Tone::Warning)
+                .paragraph(Text::new().person(person).text(format!(
+                    ", {} milestones you own come after {moved_key}, and their forecasts moved:",
+                    many.len()
+                )))
+                .list(items);
+                if many.len() > SHIFT_PING_LIST {
+                    reply = reply.paragraph(format!(
+                        "… and {} more. `milestone list {key}` shows them all.",
+                        many.len() - SHIFT_PING_LIST
+                    ));
+                }
+                (
+                    reply,
+                    format!(
+                        "You own milestones that come after {moved_key}. `path show {key}` shows the critical path; `milestone move {key} KEY --target DATE --reason \"…\"` re-plans one."
+                    ),
+                )
+            }
+        };
         if store::enqueue(
             tx,
             &NewMessage {
@@ -1108,15 +1169,15 @@ pub async fn notify_shifts(
                 destination,
                 reply,
                 reason,
-                dedup_key: Some(format!("shift:{}:{event_dedup}:{milestone}", program.id)),
+                dedup_key: Some(dedup_key),
                 not_before: now,
             },
         )
         .await?
         .is_some()
         {
-            queued += 1;
+            told.insert(owner);
         }
     }
-    Ok(queued)
+    Ok(told.len())
 }

@@ -209,6 +209,102 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
     Ok(())
 }
 
+/// What a program holds, counted: the records a program document carries, and what lives
+/// beside them in the database (its rhythm, routes, feed and queued messages), which a
+/// document does not carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ProgramContents {
+    pub projects: i64,
+    pub milestones: i64,
+    pub dependencies: i64,
+    pub risks: i64,
+    pub decisions: i64,
+    pub status_updates: i64,
+    pub events: i64,
+    /// Prompt, reminder and nudge schedules.
+    pub schedules: i64,
+    /// Digest schedules (subscriptions).
+    pub digests: i64,
+    pub routes: i64,
+    pub snoozes: i64,
+    pub calendar_feed: bool,
+    /// Messages queued and not yet delivered (pending, or being sent).
+    pub undelivered: i64,
+}
+
+pub async fn program_contents(conn: &mut Conn, scope: &Scope) -> anyhow::Result<ProgramContents> {
+    sqlx::query_as(
+        "SELECT
+            (SELECT count(*) FROM projects WHERE program_id = ?1) AS projects,
+            (SELECT count(*) FROM milestones WHERE program_id = ?1) AS milestones,
+            (SELECT count(*) FROM dependencies WHERE program_id = ?1) AS dependencies,
+            (SELECT count(*) FROM risks WHERE program_id = ?1) AS risks,
+            (SELECT count(*) FROM decisions WHERE program_id = ?1) AS decisions,
+            (SELECT count(*) FROM status_updates WHERE program_id = ?1) AS status_updates,
+            (SELECT count(*) FROM events WHERE program_id = ?1 AND tenant = ?2) AS events,
+            (SELECT count(*) FROM schedules WHERE program_id = ?1 AND kind <> 'digest') AS schedules,
+            (SELECT count(*) FROM schedules WHERE program_id = ?1 AND kind = 'digest') AS digests,
+            (SELECT count(*) FROM routes WHERE program_id = ?1) AS routes,
+            (SELECT count(*) FROM snoozes WHERE program_id = ?1) AS snoozes,
+            EXISTS (SELECT 1 FROM ical_feeds WHERE program_id = ?1) AS calendar_feed,
+            (SELECT count(*) FROM outbox WHERE program_id = ?1 AND tenant = ?2
+                AND state IN ('pending', 'sending')) AS undelivered",
+    )
+    .bind(scope.program_id)
+    .bind(scope.tenant.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .context("counting what a program holds")
+}
+
+/// Clears the records a program document carries, except projects (whose ids routes hang
+/// on), so an import can write the document's in their place. The program row, its
+/// schedules, routes, snoozes, calendar feed and queued messages stay.
+pub async fn clear_program_records(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()> {
+    // Children that reference each other go first; slips and edges go with their milestones.
+    for (sql, with_tenant) in [
+        (
+            "DELETE FROM events WHERE program_id = ? AND tenant = ?",
+            true,
+        ),
+        ("DELETE FROM status_updates WHERE program_id = ?", false),
+        ("DELETE FROM decisions WHERE program_id = ?", false),
+        ("DELETE FROM risks WHERE program_id = ?", false),
+        ("DELETE FROM dependencies WHERE program_id = ?", false),
+        ("DELETE FROM milestones WHERE program_id = ?", false),
+        ("DELETE FROM program_roles WHERE program_id = ?", false),
+        (
+            "DELETE FROM channel_bindings WHERE program_id = ? AND tenant = ?",
+            true,
+        ),
+    ] {
+        let mut q = sqlx::query(sql).bind(scope.program_id);
+        if with_tenant {
+            q = q.bind(scope.tenant.as_str());
+        }
+        q.execute(&mut *conn)
+            .await
+            .context("clearing a program's records")?;
+    }
+    Ok(())
+}
+
+/// Sets when the program was created: only import, which carries the original time.
+pub async fn set_program_created_at(
+    conn: &mut Conn,
+    scope: &Scope,
+    created_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE programs SET created_at = ? WHERE id = ? AND tenant = ?")
+        .bind(created_at)
+        .bind(scope.program_id)
+        .bind(scope.tenant.as_str())
+        .execute(&mut *conn)
+        .await
+        .context("setting a program's creation time")?;
+    Ok(())
+}
+
 pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> {
     let (goal, scope_in, scope_out, success_metrics, stakeholders): (String, String, String, String, String) =
         sqlx::query_as(

@@ -137,6 +137,18 @@ pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyh
     Ok(())
 }
 
+/// Deletes a project that nothing references any more (import, replacing a program whose
+/// document no longer has it); its route goes with it.
+pub async fn delete_project(conn: &mut Conn, scope: &Scope, id: i64) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM projects WHERE id = ? AND program_id = ?")
+        .bind(id)
+        .bind(scope.program_id)
+        .execute(&mut *conn)
+        .await
+        .context("deleting a project")?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct MilestoneRow {
     id: i64,

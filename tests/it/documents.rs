@@ -115,6 +115,57 @@ async fn one_bad_record_rejects_the_whole_file_with_its_path() {
             Box::new(|d| d["projects"][1]["colour"] = "red".into()),
             "projects[1]",
         ),
+        // Every text field is held to what the commands accept.
+        (
+            Box::new(|d| {
+                d["milestones"][0]["slips"] = serde_json::json!([{
+                    "from": "2026-12-01", "to": "2026-12-02",
+                    "reason": "bell\u{7}", "at": "2026-11-27T09:00:00Z"
+                }])
+            }),
+            "milestones[0].slips[0].reason: text must not contain control characters",
+        ),
+        (
+            Box::new(|d| d["dependencies"][0]["blocked_reason"] = "x".repeat(4001).into()),
+            "dependencies[0].blocked_reason: a text field is at most 4000 characters",
+        ),
+        (
+            Box::new(|d| d["events"][0]["subject"] = "program:atlas\nforged line".into()),
+            "events[0].subject: a name or title must be one line",
+        ),
+        (
+            Box::new(|d| d["events"][0]["kind"] = "program created".into()),
+            "events[0].kind",
+        ),
+        (
+            Box::new(|d| d["people"][0]["handle"] = "da\u{0}na".into()),
+            "people[0].handle",
+        ),
+        (
+            Box::new(|d| d["people"][0]["display_name"] = "x".repeat(201).into()),
+            "people[0].display_name: a name or title is at most 200 characters",
+        ),
+        (
+            Box::new(|d| d["channels"] = serde_json::json!(["two words"])),
+            "channels[0]",
+        ),
+        // Record numbers are bounded, so the next one can always be counted.
+        (
+            Box::new(|d| d["dependencies"][0]["number"] = 1_000_001.into()),
+            "dependencies[0].number: a number is 1 to 1000000",
+        ),
+        (
+            Box::new(|d| d["risks"][0]["number"] = i64::MAX.into()),
+            "risks[0].number: a number is 1 to 1000000",
+        ),
+        (
+            Box::new(|d| d["decisions"][0]["number"] = 0.into()),
+            "decisions[0].number",
+        ),
+        (
+            Box::new(|d| d["dependencies"][1]["number"] = 1.into()),
+            "dependencies[1].number: number 1 is used twice",
+        ),
     ];
     for (i, (break_it, want)) in cases.into_iter().enumerate() {
         let mut bad = doc.clone();
@@ -131,4 +182,55 @@ async fn one_bad_record_rejects_the_whole_file_with_its_path() {
         );
         assert_eq!(before, b.dump().await, "case {i} changed the database");
     }
+}
+
+/// Commands take the same years as import (1900 to 9999), so no typo can make a program
+/// that cannot be exported and read back.
+#[tokio::test]
+async fn commands_refuse_dates_that_import_would_refuse() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let before = db.dump().await;
+    for line in [
+        r#"milestone add atlas old --title "Old" --target 1899-12-31"#,
+        r#"milestone add atlas far --title "Far" --target +10000-01-01"#,
+        r#"milestone move atlas api-beta --target 0000-01-01 --reason typo"#,
+        r#"dep add atlas --needs frontend --from api --what "Docs" --by 1066-10-14"#,
+        "program set atlas --holiday 1899-12-25",
+        "risk set atlas 1 --review-by 0201-01-01",
+        "person away @dana --until 1850-01-01",
+    ] {
+        let msg = db.refused("tpm", line).await;
+        assert!(
+            msg.contains("outside the years 1900 to 9999"),
+            "`{line}`: {msg}"
+        );
+    }
+    assert!(db
+        .run(
+            "tpm",
+            r#"milestone add atlas y10k --title "Far" --target 10000-01-01"#
+        )
+        .await
+        .is_err());
+    assert_eq!(before, db.dump().await, "a refused date changed something");
+
+    // The edges of the range are taken, and the program still exports and imports.
+    db.ok(
+        "tpm",
+        r#"milestone add atlas early --title "Early" --target 1900-01-01"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"milestone add atlas late --title "Late" --target 9999-12-31"#,
+    )
+    .await;
+    let out = db.bin(&["export", "--program", "atlas"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = TestDb::new().await;
+    let file = other.path.with_file_name("edges.json");
+    std::fs::write(&file, stdout(&out)).unwrap();
+    let out = other.bin(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

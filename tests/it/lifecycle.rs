@@ -341,3 +341,143 @@ async fn people_are_found_by_handle_or_unique_display_name() {
         .await
         .contains("2 people"));
 }
+
+/// A move down a long chain tells each owner once, listing their milestones (the first
+/// ten, then a count), and the reply counts the people told, not the milestones.
+#[tokio::test]
+async fn a_move_down_a_long_chain_sends_one_message_per_owner() {
+    let db = TestDb::new().await;
+    db.ok("tpm", r#"program create chain --name "Chain" --tz UTC"#)
+        .await;
+    for i in 0..100 {
+        let owner = format!("o{}", i % 5 + 1);
+        let after = if i == 0 {
+            String::new()
+        } else {
+            format!("--after m{:03} --duration 1", i - 1)
+        };
+        db.ok(
+            "tpm",
+            &format!(
+                r#"milestone add chain m{i:03} --title "Step {i}" --target 2026-12-01 --owner @{owner} {after}"#
+            ),
+        )
+        .await;
+    }
+    let moved = db
+        .ok(
+            "tpm",
+            r#"milestone move chain m000 --target 2026-12-08 --reason "vendor late""#,
+        )
+        .await;
+    assert!(moved.contains("Downstream forecasts moved (99)"), "{moved}");
+    assert!(moved.contains("5 owners will be told."), "{moved}");
+
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT destination, reply FROM outbox WHERE dedup_key LIKE 'shift:%' ORDER BY id",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 5, "one message per owner");
+    let mut seen = std::collections::BTreeSet::new();
+    for (destination, reply) in &rows {
+        let destination: serde_json::Value = serde_json::from_str(destination).unwrap();
+        let who = destination["channel"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('@');
+        assert!(seen.insert(who.to_owned()), "{who} was told twice");
+        let n: usize = who[1..].parse().unwrap();
+        // Owner oN owns m(i) for i % 5 == N - 1; m000 moved itself.
+        let theirs: Vec<String> = (1..100)
+            .filter(|i| i % 5 + 1 == n)
+            .map(|i| format!("m{i:03}"))
+            .collect();
+        let reply: drumbeat::reply::Reply = serde_json::from_str(reply).unwrap();
+        let text = drumbeat::reply::text::render(&reply);
+        assert!(
+            text.contains(&format!(
+                "m000 moved: so do {} of your milestones",
+                theirs.len()
+            )),
+            "{text}"
+        );
+        for m in &theirs[..10] {
+            assert!(text.contains(m.as_str()), "{who} should read {m}: {text}");
+        }
+        for m in &theirs[10..] {
+            assert!(
+                !text.contains(m.as_str()),
+                "{who} should not read {m}: {text}"
+            );
+        }
+        assert!(
+            text.contains(&format!("… and {} more", theirs.len() - 10)),
+            "{text}"
+        );
+    }
+    assert_eq!(seen.len(), 5);
+}
+
+/// Shift pings are grouped per person and destination: one owner whose milestones sit in a
+/// routed project and an unrouted one gets one message at each, and counts once.
+#[tokio::test]
+async fn shift_pings_follow_project_routes_and_count_people() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "API" --owner @dana"#,
+        r#"project add atlas web --name "Web" --owner @li"#,
+        "program route atlas --project api --channel api-team",
+        r#"milestone add atlas root --title "Root" --target 2026-12-01"#,
+        r#"milestone add atlas a1 --title "A1" --target 2026-12-02 --project api --owner @sam --after root"#,
+        r#"milestone add atlas a2 --title "A2" --target 2026-12-02 --project api --owner @sam --after root"#,
+        r#"milestone add atlas w1 --title "W1" --target 2026-12-02 --project web --owner @sam --after root"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let moved = db
+        .ok(
+            "tpm",
+            r#"milestone move atlas root --target 2026-12-10 --reason "late""#,
+        )
+        .await;
+    assert!(moved.contains("1 owner will be told."), "{moved}");
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT destination, reply FROM outbox WHERE dedup_key LIKE 'shift:%' ORDER BY id",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    let read: Vec<(String, String)> = rows
+        .iter()
+        .map(|(d, r)| {
+            let d: serde_json::Value = serde_json::from_str(d).unwrap();
+            let r: drumbeat::reply::Reply = serde_json::from_str(r).unwrap();
+            (
+                d["channel"].as_str().unwrap().to_owned(),
+                drumbeat::reply::text::render(&r),
+            )
+        })
+        .collect();
+    assert_eq!(read.len(), 2, "{read:#?}");
+    assert_eq!(read[0].0, "api-team");
+    assert!(
+        read[0].1.contains("root moved: so do 2 of your milestones"),
+        "{}",
+        read[0].1
+    );
+    assert!(
+        read[0].1.contains("a1") && read[0].1.contains("a2"),
+        "{}",
+        read[0].1
+    );
+    assert!(!read[0].1.contains("more"), "{}", read[0].1);
+    assert_eq!(read[1].0, "@sam");
+    assert!(
+        read[1].1.contains("root moved: so does w1"),
+        "{}",
+        read[1].1
+    );
+}
