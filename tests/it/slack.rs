@@ -44,7 +44,7 @@ fn settings(secret: &str, fake: &FakeSlack, bot_token: bool, ack_after_ms: u64) 
     s.slack.signing_secret = Some(secret.to_owned().into());
     s.slack.bot_token = bot_token.then(|| BOT_TOKEN.to_owned().into());
     s.slack.api_url = Some(fake.api_url());
-    s.slack.admins = vec![ADMIN.into()];
+    s.slack.admins = vec![drumbeat::config::SlackAdmin::parse(&format!("{TEAM}:{ADMIN}")).unwrap()];
     s.slack.ack_after_ms = ack_after_ms;
     s.delivery.allow_loopback_http = true;
     s.delivery.request_timeout_ms = 2000;
@@ -1168,4 +1168,29 @@ async fn a_direct_message_slack_refuses_is_dead_lettered_with_what_to_do() {
     let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
     assert!(dead.contains("channel_not_found"), "{dead}");
     assert!(s.fake.posted().iter().all(|p| p.channel != DANA));
+}
+
+impl Server {
+    /// `text` from `user` in `team`, exactly as Slack posts it; the answer's text.
+    async fn in_team(&self, team: &str, user: &str, text: &str) -> String {
+        let got = self
+            .client
+            .command(team, user, text, &self.fake.response_url("r"))
+            .await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        slack_message::Msg(got.message()).text()
+    }
+}
+
+// ── Admins are of one workspace (#13) ──────────────────────────────────────────────────
+
+#[tokio::test]
+async fn an_admin_of_one_workspace_is_no_admin_in_another() {
+    let s = start(false).await;
+    let create = r#"program create atlas --name "Atlas cloud launch""#;
+    let elsewhere = s.in_team("T0OTHER", ADMIN, create).await;
+    assert!(elsewhere.contains("tenant admin"), "{elsewhere}");
+    assert!(s.db.dump().await.iter().all(|r| !r.contains("atlas")));
+    let home = s.in_team(TEAM, ADMIN, create).await;
+    assert!(!home.contains("Not done"), "{home}");
 }

@@ -55,7 +55,8 @@ struct Inner {
     verifier: Verifier,
     store: Store,
     clock: Arc<dyn Clock>,
-    admins: HashSet<String>,
+    /// Tenant admins by (team, user): an admin of one workspace is no admin of another.
+    admins: HashSet<(String, String)>,
     web: web::Web,
     ack_after: Duration,
     webhooks: Arc<WebhookPolicy>,
@@ -85,7 +86,7 @@ impl SlackApp {
                     .slack
                     .admins
                     .iter()
-                    .map(|a| a.trim().trim_start_matches('@').to_owned())
+                    .map(|a| (a.team.clone(), a.user.clone()))
                     .collect(),
                 web,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
@@ -233,7 +234,10 @@ impl SlackApp {
             actor: Actor {
                 handle: user.to_owned(),
                 display_name: display_name.to_owned(),
-                is_admin: self.inner.admins.contains(user),
+                is_admin: self
+                    .inner
+                    .admins
+                    .contains(&(team.to_owned(), user.to_owned())),
             },
             channel,
             now: self.inner.clock.now(),
