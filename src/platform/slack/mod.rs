@@ -7,10 +7,12 @@
 //! reports (and anything slower than `slack.ack_after_ms`) are acknowledged, and their
 //! answer is posted to the request's `response_url`.
 
+mod channels;
 mod sender;
 mod verify;
 mod web;
 
+pub use channels::{checker as channel_checker, NoToken, SlackChannels, Verdict};
 pub use sender::SlackApiSender;
 
 use std::collections::{HashMap, HashSet};
@@ -58,6 +60,8 @@ struct Inner {
     /// Tenant admins by (team, user): an admin of one workspace is no admin of another.
     admins: HashSet<(String, String)>,
     web: web::Web,
+    /// Asks Slack whether a channel named in a command is the workspace's.
+    channels: Arc<dyn command::ChannelCheck>,
     ack_after: Duration,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
@@ -89,6 +93,8 @@ impl SlackApp {
                     .map(|a| (a.team.clone(), a.user.clone()))
                     .collect(),
                 web,
+                channels: channels::checker(settings)
+                    .context("building the Slack channel check")?,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
                 public_url: settings.http.public_url(),
@@ -243,7 +249,7 @@ impl SlackApp {
             now: self.inner.clock.now(),
             webhooks: self.inner.webhooks.clone(),
             public_url: self.inner.public_url.clone(),
-            channels: std::sync::Arc::new(crate::command::NoPlatform),
+            channels: self.inner.channels.clone(),
         }
     }
 }
