@@ -1361,6 +1361,41 @@ async fn a_stored_subscription_to_another_workspaces_channel_is_dead_lettered_ne
     s.fake.assert_nothing_unexpected();
 }
 
+// ── Slack's escaped text (#13) ─────────────────────────────────────────────────────────
+
+#[tokio::test]
+async fn people_channels_and_links_work_as_slack_sends_them_with_escaping_on() {
+    let s = start(true).await;
+    s.seed().await;
+    // Exactly the text Slack posts with `should_escape: true`.
+    for line in [
+        r#"project add atlas web --name "Web &amp; mobile" --owner <@U123ABC|dana>"#,
+        "person set <@U123ABC|dana> --delegate <@ULEE|lee.k>",
+        "digest subscribe atlas --audience executive --channel <#C123ABC|general>",
+        "program route atlas --project web --slack-webhook <https://hooks.slack.com/services/T0TEAM/B0HOOK/s3cr3t>",
+        r#"risk add atlas "Vendor &lt;SDK&gt; late" --likelihood 2 --impact 2 --owner <@U123ABC|dana>"#,
+    ] {
+        let m = s.as_user(ADMIN, line).await.text();
+        assert!(!m.contains("Not done"), "{line}: {m}");
+    }
+    let projects = s.as_user(ADMIN, "project list atlas").await.text();
+    assert!(projects.contains("<@U123ABC>"), "{projects}");
+    assert!(projects.contains("Web &amp; mobile"), "{projects}");
+    let dana = s.as_user(ADMIN, "person show <@U123ABC|dana>").await.text();
+    assert!(dana.contains("<@ULEE>"), "{dana}");
+    let routes = s.as_user(ADMIN, "program route atlas").await.text();
+    assert!(routes.contains("project web"), "{routes}");
+    assert!(!routes.contains("s3cr3t"), "{routes}");
+    let schedules = s.as_user(ADMIN, "schedule show atlas").await.text();
+    assert!(schedules.contains("C123ABC"), "{schedules}");
+    // Stored as typed: the characters, not Slack's entities.
+    let dump = s.db.dump().await.join("\n");
+    assert!(dump.contains("Web & mobile"), "{dump}");
+    assert!(dump.contains("Vendor <SDK> late"), "{dump}");
+    assert!(!dump.contains("&amp;") && !dump.contains("&lt;"), "{dump}");
+    s.fake.assert_nothing_unexpected();
+}
+
 // ── Admins are of one workspace (#13) ──────────────────────────────────────────────────
 
 #[tokio::test]

@@ -213,6 +213,61 @@ fn slack_id<'a>(raw: &'a str, what: &str) -> Result<&'a str, String> {
     }
 }
 
+/// A slash command's text as typed, from the escaped form Slack sends (`should_escape:
+/// true`): `<@U123|dana>` becomes `<@U123>` and `<#C123|general>` `<#C123>` (the label may
+/// hold spaces that would split a word; the id is what counts), a link `<https://…|label>`
+/// its address, and `&lt;`, `&gt;`, `&amp;` their characters. `<!here>` and the like stay as
+/// they are: stored as text, they render inert. Only Slack writes a bare `<`, so a `<` that
+/// opens nothing Slack makes is kept.
+fn typed_text(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('&') {
+            let entity = [("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&')]
+                .into_iter()
+                .find(|(e, _)| rest.starts_with(e));
+            match entity {
+                Some((e, c)) => {
+                    out.push(c);
+                    rest = &rest[e.len()..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+            continue;
+        }
+        let end = rest.find('>');
+        let inner = end.map_or("", |end| &rest[1..end]);
+        let target = inner.split_once('|').map_or(inner, |(t, _)| t);
+        let Some(end) = end.filter(|_| !inner.contains('<') && !target.is_empty()) else {
+            // Not one of Slack's: keep the `<` and read on after it.
+            out.push('<');
+            rest = &rest[1..];
+            continue;
+        };
+        match target.as_bytes()[0] {
+            b'@' | b'#' => {
+                out.push('<');
+                out.push_str(target);
+                out.push('>');
+            }
+            b'!' => out.push_str(&rest[..=end]),
+            // A link's address is escaped like the rest (`&amp;` between parameters).
+            _ => out.push_str(&typed_text(
+                target.strip_prefix("mailto:").unwrap_or(target),
+            )),
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What a slash command request carries that Drumbeat uses.
 #[derive(Debug, Deserialize)]
 struct SlashCommand {
@@ -333,7 +388,7 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
         Ok(url) => url,
         Err(e) => return immediate(problem(&format!("{e}; nothing was run"))),
     };
-    let command = match command::parse(&form.text) {
+    let command = match command::parse(&typed_text(&form.text)) {
         Ok(Parsed::Run(command)) => command,
         Ok(Parsed::Help(help)) => {
             return immediate(first(Reply::new("Help").preformatted(help).ephemeral()))
@@ -765,6 +820,45 @@ mod tests {
             "",
         ] {
             assert_eq!(StatusAction::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn slacks_escaped_text_reads_as_typed() {
+        for (sent, typed) in [
+            (
+                "project add atlas api --owner <@U123ABC|dana>",
+                "project add atlas api --owner <@U123ABC>",
+            ),
+            ("--owner <@W0LEE>", "--owner <@W0LEE>"),
+            (
+                "digest subscribe atlas --channel <#C123ABC|general>",
+                "digest subscribe atlas --channel <#C123ABC>",
+            ),
+            ("--channel <#C123ABC|team room>", "--channel <#C123ABC>"),
+            (
+                "program route atlas --slack-webhook <https://hooks.slack.com/services/T1/B2/x>",
+                "program route atlas --slack-webhook https://hooks.slack.com/services/T1/B2/x",
+            ),
+            (
+                "--what <https://example.com/a?b=1&amp;c=2|example.com/a>",
+                "--what https://example.com/a?b=1&c=2",
+            ),
+            (
+                "<mailto:dana@example.com|dana@example.com>",
+                "dana@example.com",
+            ),
+            (
+                r#"risk add atlas "R&amp;D &lt;late&gt; &amp;amp;" <!channel>"#,
+                r#"risk add atlas "R&D <late> &amp;" <!channel>"#,
+            ),
+            ("a < b and & alone <", "a < b and & alone <"),
+            ("a &lt; b <c &amp; d", "a < b <c & d"),
+            ("<>", "<>"),
+            ("<<@U1|x>>", "<<@U1>>"),
+            ("", ""),
+        ] {
+            assert_eq!(typed_text(sent), typed, "{sent}");
         }
     }
 
