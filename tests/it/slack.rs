@@ -22,6 +22,9 @@ const SECRET: &str = "test-signing-secret";
 const TEAM: &str = "T0TEAM";
 const ADMIN: &str = "UADMIN";
 const DANA: &str = "UDANA";
+/// A workspace the bot token is not for, and its admin.
+const OTHER_TEAM: &str = "T0OTHER";
+const OTHER_ADMIN: &str = "UOTHERADMIN";
 
 struct Server {
     db: TestDb,
@@ -44,7 +47,10 @@ fn settings(secret: &str, fake: &FakeSlack, bot_token: bool, ack_after_ms: u64) 
     s.slack.signing_secret = Some(secret.to_owned().into());
     s.slack.bot_token = bot_token.then(|| BOT_TOKEN.to_owned().into());
     s.slack.api_url = Some(fake.api_url());
-    s.slack.admins = vec![drumbeat::config::SlackAdmin::parse(&format!("{TEAM}:{ADMIN}")).unwrap()];
+    s.slack.admins = [(TEAM, ADMIN), (OTHER_TEAM, OTHER_ADMIN)]
+        .iter()
+        .map(|(team, user)| drumbeat::config::SlackAdmin::parse(&format!("{team}:{user}")).unwrap())
+        .collect();
     s.slack.ack_after_ms = ack_after_ms;
     s.delivery.allow_loopback_http = true;
     s.delivery.request_timeout_ms = 2000;
@@ -1238,6 +1244,67 @@ async fn a_channel_of_another_workspace_is_refused_when_given_and_nothing_is_sto
         "{:?}",
         s.fake.infos()
     );
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn a_workspace_the_bot_token_is_not_for_cannot_name_channels() {
+    let s = start(true).await;
+    let created = s
+        .in_team(OTHER_TEAM, OTHER_ADMIN, "program create atlas --name Atlas")
+        .await;
+    assert!(!created.contains("Not done"), "{created}");
+    let before = s.db.dump().await;
+    let m = s
+        .in_team(
+            OTHER_TEAM,
+            OTHER_ADMIN,
+            "program route atlas --channel C0FOREIGN",
+        )
+        .await;
+    assert!(m.contains("could not be checked"), "{m}");
+    assert!(
+        m.contains("the bot token is for the Slack workspace T0TEAM, not T0OTHER"),
+        "{m}"
+    );
+    assert_eq!(s.db.dump().await, before);
+    assert!(s.fake.infos().is_empty(), "{:?}", s.fake.infos());
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn a_channel_slack_cannot_check_at_send_time_waits_and_is_sent_once_checked() {
+    let s = start(true).await;
+    s.seed().await;
+    let m = s
+        .as_user(
+            ADMIN,
+            r#"digest subscribe atlas --audience executive --at "weekdays 10:00" --channel C0PROGRAM"#,
+        )
+        .await
+        .text();
+    assert!(!m.contains("Not done"), "{m}");
+    let (scheduler, worker, _) = rhythm(&s, true, None);
+    s.fake.fail_next_info("ratelimited");
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    assert!(
+        s.fake.posted().iter().all(|p| p.channel != "C0PROGRAM"),
+        "sent before the channel was checked: {:#?}",
+        s.fake.posted()
+    );
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 20, 0).unwrap());
+    worker.drain().await.unwrap();
+    assert!(
+        s.fake.posted().iter().any(|p| p.channel == "C0PROGRAM"),
+        "{:#?}",
+        s.fake.posted()
+    );
+    let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
+    assert!(!dead.contains("C0PROGRAM"), "{dead}");
     s.fake.assert_nothing_unexpected();
 }
 

@@ -135,7 +135,7 @@ fn advice(method: &str, error: &str) -> String {
     let error = short(error);
     match error.as_str() {
         "missing_scope" => format!(
-            "Slack answered {method} with missing_scope: the app needs the channels:read and groups:read scopes"
+            "Slack answered {method} with missing_scope: the app needs the channels:read, groups:read, im:read and mpim:read scopes"
         ),
         "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive" => {
             format!("Slack refused the bot token ({error}): set a valid SLACK_BOT_TOKEN")
@@ -185,7 +185,9 @@ impl SlackChannels {
                 passing: false,
             };
         }
-        let verdict = self.conversation(team, channel).await;
+        let verdict = self
+            .conversation(team, channel, token_team.enterprise_install)
+            .await;
         if verdict == Verdict::Belongs {
             let mut confirmed = self.confirmed.lock().expect("the confirmed channels");
             if confirmed.len() >= CONFIRMED_MAX {
@@ -234,7 +236,7 @@ impl SlackChannels {
         Ok(t)
     }
 
-    async fn conversation(&self, team: &str, channel: &str) -> Verdict {
+    async fn conversation(&self, team: &str, channel: &str, enterprise_install: bool) -> Verdict {
         let sent = self
             .http
             .get(format!("{}/conversations.info", self.api_url))
@@ -264,6 +266,9 @@ impl SlackChannels {
             Some(false) => Verdict::Foreign(format!(
                 "the channel {channel} is another Slack workspace's, not {team}'s"
             )),
+            // A workspace's own token sees only its channels and those shared with it (which
+            // Slack lists); an org-wide one could be looking at any workspace's.
+            None if !enterprise_install => Verdict::Belongs,
             None => Verdict::Unchecked {
                 why: format!("Slack did not say which workspace the channel {channel} is in"),
                 passing: false,
