@@ -111,7 +111,8 @@ async fn run() {
         .extract()
         .expect("defaults");
     settings.slack.signing_secret = Some(SECRET.to_owned().into());
-    settings.slack.admins = vec![ADMIN.into()];
+    settings.slack.admins =
+        vec![drumbeat::config::SlackAdmin::parse(&format!("{TEAM}:{ADMIN}")).unwrap()];
     settings.delivery.allow_loopback_http = true;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = SlackApp::from_settings(&settings, store, clock)

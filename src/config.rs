@@ -76,8 +76,10 @@ pub struct SlackSettings {
     pub bot_token: Option<secrecy::SecretString>,
     /// Send Web API calls (`views.open`) here instead of https://slack.com/api (tests).
     pub api_url: Option<String>,
-    /// Slack user ids (`U…`) who are tenant admins: they may create programs.
-    pub admins: Vec<String>,
+    /// Tenant admins, each of one workspace: `TEAM:USER` (`T0123:U0456`). They may create
+    /// programs there. A bare user id is refused: it would make the user admin of every
+    /// workspace that installs the app.
+    pub admins: Vec<SlackAdmin>,
     /// A request's `response_url` must be https on one of these hosts (loopback http too
     /// when `delivery.allow_loopback_http` is set, for tests).
     pub response_hosts: Vec<String>,
@@ -121,6 +123,58 @@ impl SlackSettings {
         self.bot_token
             .clone()
             .or_else(|| env_secret("SLACK_BOT_TOKEN"))
+    }
+}
+
+/// A Slack tenant admin: a user of one workspace, written `TEAM:USER`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SlackAdmin {
+    pub team: String,
+    pub user: String,
+}
+
+impl SlackAdmin {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim();
+        let id = |part: &str, first: &[u8]| {
+            (2..=32).contains(&part.len())
+                && first.contains(&part.as_bytes()[0])
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        };
+        match s.split_once(':') {
+            Some((team, user)) if id(team, b"T") && id(user, b"UW") => Ok(Self {
+                team: team.to_owned(),
+                user: user.to_owned(),
+            }),
+            Some(_) => Err(format!(
+                "slack.admins: `{s}` is not TEAM:USER: write the workspace's id (T…), a colon and the user's id (U… or W…), e.g. T0123ABC:U0456DEF"
+            )),
+            None => Err(format!(
+                "slack.admins: `{s}` has no workspace: write it TEAM:USER (e.g. T0123ABC:{s}), so the user is admin of that workspace only and not of every one that installs the app"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for SlackAdmin {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<SlackAdmin> for String {
+    fn from(a: SlackAdmin) -> String {
+        a.to_string()
+    }
+}
+
+impl std::fmt::Display for SlackAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.team, self.user)
     }
 }
 
@@ -264,5 +318,41 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature, not ours
+    fn slack_admins_are_of_one_workspace_and_a_bare_user_id_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DRUMBEAT_SLACK__ADMINS", r#"["T0A:U0DANA", "T0B:W0LEE"]"#);
+            let s = Settings::load(None).expect("scoped admins load");
+            assert_eq!(
+                s.slack.admins,
+                [
+                    SlackAdmin::parse("T0A:U0DANA").unwrap(),
+                    SlackAdmin::parse("T0B:W0LEE").unwrap()
+                ]
+            );
+            jail.set_env("DRUMBEAT_SLACK__ADMINS", r#"["U0DANA"]"#);
+            let e = format!("{:#}", Settings::load(None).expect_err("a bare id"));
+            assert!(e.contains("`U0DANA` has no workspace"), "{e}");
+            assert!(e.contains("TEAM:USER"), "{e}");
+            Ok(())
+        });
+        for bad in [
+            "",
+            ":U1",
+            "T1:",
+            "t0a:U0DANA",
+            "T0A:C0DANA",
+            "T0A:U0 DANA",
+            "T0A:U0:X",
+        ] {
+            assert!(SlackAdmin::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            SlackAdmin::parse(" T0A:U0DANA ").unwrap().to_string(),
+            "T0A:U0DANA"
+        );
     }
 }

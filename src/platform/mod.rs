@@ -7,12 +7,40 @@ pub mod slack;
 
 use std::sync::Arc;
 
-use crate::command::{ChannelCheck, NoPlatform};
+use futures_util::future::BoxFuture;
+
+use crate::command::{ChannelCheck, ChannelVerdict, NoPlatform};
 use crate::config::Settings;
+use crate::domain::{Platform, Tenant};
 
 /// How this process checks that a channel named in a command or a document belongs to its
 /// tenant, from the platform tokens it has. Without a token, a platform's channels cannot be
 /// checked, and are refused.
-pub fn channel_check(_settings: &Settings) -> Arc<dyn ChannelCheck> {
-    Arc::new(NoPlatform)
+pub fn channel_check(settings: &Settings) -> Arc<dyn ChannelCheck> {
+    let slack = match slack::channel_checker(settings) {
+        Ok(check) => check,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "Slack channels cannot be checked; they are refused");
+            Arc::new(slack::NoToken)
+        }
+    };
+    Arc::new(ByPlatform { slack })
+}
+
+/// Sends each tenant's question to its own platform's check.
+#[derive(Debug)]
+struct ByPlatform {
+    slack: Arc<dyn ChannelCheck>,
+}
+
+impl ChannelCheck for ByPlatform {
+    fn check<'a>(&'a self, tenant: &'a Tenant, channel: &'a str) -> BoxFuture<'a, ChannelVerdict> {
+        match tenant.platform() {
+            Platform::Slack => self.slack.check(tenant, channel),
+            _ => {
+                let none: &'static NoPlatform = &NoPlatform;
+                none.check(tenant, channel)
+            }
+        }
+    }
 }

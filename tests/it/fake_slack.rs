@@ -1,8 +1,11 @@
 //! A fake Slack on 127.0.0.1:0, and a client that signs requests exactly as Slack does.
 //!
 //! The fake takes `POST /api/views.open` and `POST /api/chat.postMessage` (with the bot
-//! token; `chat.postMessage` answers `ok`, or the errors a test scripts) and answers to
-//! `response_url`s (`POST /respond/{name}`). Every call is recorded; it is strict: a call
+//! token; `chat.postMessage` answers `ok`, or the errors a test scripts), `POST
+//! /api/auth.test` (the token is the workspace [`TOKEN_TEAM`]'s) and `GET
+//! /api/conversations.info?channel=…` (the channels of [`CHANNELS`], each in its workspace;
+//! any other is `channel_not_found`), and answers to `response_url`s (`POST
+//! /respond/{name}`). Every call is recorded; it is strict: a call
 //! it does not know, a wrong token, or a message Slack would refuse is recorded as
 //! unexpected, and tests assert there were none.
 
@@ -13,13 +16,25 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use drumbeat::clock::Clock;
 use drumbeat::platform::slack::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use drumbeat::reply::slack;
 
 pub const BOT_TOKEN: &str = "xoxb-test-token";
+
+/// The workspace the bot token belongs to.
+pub const TOKEN_TEAM: &str = "T0TEAM";
+
+/// The channels Slack knows: (id, the workspace it lives in, the workspaces it is shared
+/// with as Slack lists them).
+pub const CHANNELS: &[(&str, &str, &[&str])] = &[
+    ("C0PROGRAM", "T0TEAM", &["T0TEAM"]),
+    ("C123ABC", "T0TEAM", &["T0TEAM"]),
+    // Another workspace's, as Slack shows it to an org-wide token that can see it.
+    ("C0FOREIGN", "T0OTHER", &["T0OTHER"]),
+];
 
 /// An answer posted to a `response_url`.
 #[derive(Debug, Clone)]
@@ -45,6 +60,11 @@ struct Inner {
     /// Errors `chat.postMessage` answers next, in order, before it answers `ok` again.
     post_errors: Mutex<std::collections::VecDeque<&'static str>>,
     answers: Mutex<Vec<Answered>>,
+    /// The channels `conversations.info` was asked about, in order.
+    infos: Mutex<Vec<String>>,
+    /// Errors `conversations.info` answers next, in order: a Slack error in its JSON, or
+    /// `"503"` for an HTTP 503.
+    info_errors: Mutex<std::collections::VecDeque<&'static str>>,
     unexpected: Mutex<Vec<String>>,
 }
 
@@ -60,6 +80,8 @@ impl FakeSlack {
         let app = Router::new()
             .route("/api/views.open", post(views_open))
             .route("/api/chat.postMessage", post(post_message))
+            .route("/api/auth.test", post(auth_test))
+            .route("/api/conversations.info", get(conversations_info))
             .route("/respond/{name}", post(respond))
             .fallback(unknown)
             .with_state(inner.clone());
@@ -93,6 +115,16 @@ impl FakeSlack {
     /// `chat.postMessage` answers `{"ok": false, "error": error}` to its next call.
     pub fn fail_next_post(&self, error: &'static str) {
         self.inner.post_errors.lock().unwrap().push_back(error);
+    }
+
+    /// The channels `conversations.info` was asked about, in order.
+    pub fn infos(&self) -> Vec<String> {
+        self.inner.infos.lock().unwrap().clone()
+    }
+
+    /// `conversations.info` answers `error` to its next call (`"503"`: an HTTP 503).
+    pub fn fail_next_info(&self, error: &'static str) {
+        self.inner.info_errors.lock().unwrap().push_back(error);
     }
 
     /// The `views.open` calls: `{trigger_id, view}`.
@@ -171,6 +203,91 @@ async fn views_open(
     }
     inner.views.lock().unwrap().push(body);
     Json(serde_json::json!({"ok": true})).into_response()
+}
+
+/// The bearer token, or the call is recorded as unexpected.
+fn authorized(inner: &Inner, headers: &HeaderMap, method: &str) -> bool {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let ok = auth == format!("Bearer {BOT_TOKEN}");
+    if !ok {
+        inner
+            .unexpected
+            .lock()
+            .unwrap()
+            .push(format!("{method} without the bot token: {auth:?}"));
+    }
+    ok
+}
+
+async fn auth_test(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    if !authorized(&inner, &headers, "auth.test") {
+        return Json(serde_json::json!({"ok": false, "error": "not_authed"})).into_response();
+    }
+    Json(serde_json::json!({
+        "ok": true,
+        "url": "https://example.slack.com/",
+        "team": "Example",
+        "user": "drumbeat",
+        "team_id": TOKEN_TEAM,
+        "user_id": "U0BOT",
+        "bot_id": "B0BOT",
+        "is_enterprise_install": false,
+    }))
+    .into_response()
+}
+
+async fn conversations_info(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    if !authorized(&inner, &headers, "conversations.info") {
+        return Json(serde_json::json!({"ok": false, "error": "not_authed"})).into_response();
+    }
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let channel = match params.as_slice() {
+        [(name, id)] if name == "channel" && !id.is_empty() => id.clone(),
+        _ => {
+            inner.unexpected.lock().unwrap().push(format!(
+                "conversations.info without exactly a channel: {query:?}"
+            ));
+            return Json(serde_json::json!({"ok": false, "error": "invalid_arguments"}))
+                .into_response();
+        }
+    };
+    inner.infos.lock().unwrap().push(channel.clone());
+    if let Some(error) = inner.info_errors.lock().unwrap().pop_front() {
+        if error == "503" {
+            return (StatusCode::SERVICE_UNAVAILABLE, "upstream down").into_response();
+        }
+        return Json(serde_json::json!({"ok": false, "error": error})).into_response();
+    }
+    match CHANNELS.iter().find(|(id, ..)| *id == channel) {
+        Some((id, team, shared)) => Json(serde_json::json!({
+            "ok": true,
+            "channel": {
+                "id": id,
+                "name": id.to_ascii_lowercase(),
+                "is_channel": true,
+                "is_private": false,
+                "is_archived": false,
+                "is_shared": shared.len() > 1,
+                "is_ext_shared": shared.len() > 1,
+                "context_team_id": team,
+                "shared_team_ids": shared,
+                "internal_team_ids": [],
+                "conversation_host_id": team,
+            },
+        }))
+        .into_response(),
+        None => {
+            Json(serde_json::json!({"ok": false, "error": "channel_not_found"})).into_response()
+        }
+    }
 }
 
 async fn post_message(

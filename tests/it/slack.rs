@@ -22,6 +22,9 @@ const SECRET: &str = "test-signing-secret";
 const TEAM: &str = "T0TEAM";
 const ADMIN: &str = "UADMIN";
 const DANA: &str = "UDANA";
+/// A workspace the bot token is not for, and its admin.
+const OTHER_TEAM: &str = "T0OTHER";
+const OTHER_ADMIN: &str = "UOTHERADMIN";
 
 struct Server {
     db: TestDb,
@@ -44,7 +47,10 @@ fn settings(secret: &str, fake: &FakeSlack, bot_token: bool, ack_after_ms: u64) 
     s.slack.signing_secret = Some(secret.to_owned().into());
     s.slack.bot_token = bot_token.then(|| BOT_TOKEN.to_owned().into());
     s.slack.api_url = Some(fake.api_url());
-    s.slack.admins = vec![ADMIN.into()];
+    s.slack.admins = [(TEAM, ADMIN), (OTHER_TEAM, OTHER_ADMIN)]
+        .iter()
+        .map(|(team, user)| drumbeat::config::SlackAdmin::parse(&format!("{team}:{user}")).unwrap())
+        .collect();
     s.slack.ack_after_ms = ack_after_ms;
     s.delivery.allow_loopback_http = true;
     s.delivery.request_timeout_ms = 2000;
@@ -1168,4 +1174,304 @@ async fn a_direct_message_slack_refuses_is_dead_lettered_with_what_to_do() {
     let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
     assert!(dead.contains("channel_not_found"), "{dead}");
     assert!(s.fake.posted().iter().all(|p| p.channel != DANA));
+}
+
+impl Server {
+    /// `text` from `user` in `team`, exactly as Slack posts it; the answer's text.
+    async fn in_team(&self, team: &str, user: &str, text: &str) -> String {
+        let got = self
+            .client
+            .command(team, user, text, &self.fake.response_url("r"))
+            .await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        slack_message::Msg(got.message()).text()
+    }
+}
+
+// ── Channels belong to the workspace (#13) ─────────────────────────────────────────────
+
+#[tokio::test]
+async fn a_channel_of_another_workspace_is_refused_when_given_and_nothing_is_stored() {
+    let s = start(true).await;
+    s.seed().await;
+    let before = s.db.dump().await;
+    for line in [
+        "program route atlas --channel C0FOREIGN",
+        "digest subscribe atlas --audience executive --channel <#C0FOREIGN|their-room>",
+        r#"schedule set atlas digest "weekly fri 16:00" --channel C0UNKNOWN"#,
+    ] {
+        let m = s.as_user(ADMIN, line).await.text();
+        assert!(m.contains("Not done"), "{line}: {m}");
+        assert!(
+            m.contains("is not a channel of this workspace"),
+            "{line}: {m}"
+        );
+    }
+    assert_eq!(s.db.dump().await, before, "a foreign channel was stored");
+    assert_eq!(s.fake.infos(), ["C0FOREIGN", "C0FOREIGN", "C0UNKNOWN"]);
+
+    // Slack busy: refused, saying to try again; then the same line goes through.
+    s.fake.fail_next_info("ratelimited");
+    let busy = s
+        .as_user(ADMIN, "program route atlas --channel C0PROGRAM")
+        .await
+        .text();
+    assert!(busy.contains("could not be checked"), "{busy}");
+    assert!(busy.contains("try again"), "{busy}");
+    s.fake.fail_next_info("503");
+    let down = s
+        .as_user(ADMIN, "program route atlas --channel C0PROGRAM")
+        .await
+        .text();
+    assert!(down.contains("503"), "{down}");
+    assert_eq!(s.db.dump().await, before, "an unchecked channel was stored");
+
+    // The workspace's own channels are taken, as typed or as Slack escapes a pick.
+    for line in [
+        "program route atlas --channel C0PROGRAM",
+        "digest subscribe atlas --audience executive --channel <#C123ABC|general>",
+        r#"schedule set atlas digest "weekly fri 16:00" --channel C123ABC"#,
+    ] {
+        let m = s.as_user(ADMIN, line).await.text();
+        assert!(!m.contains("Not done"), "{line}: {m}");
+    }
+    let schedules = s.as_user(ADMIN, "schedule show atlas").await.text();
+    assert!(schedules.contains("C123ABC"), "{schedules}");
+    // A confirmed channel is remembered for a while: C123ABC was asked about once.
+    assert_eq!(
+        s.fake.infos().iter().filter(|c| *c == "C123ABC").count(),
+        1,
+        "{:?}",
+        s.fake.infos()
+    );
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn a_workspace_the_bot_token_is_not_for_cannot_name_channels() {
+    let s = start(true).await;
+    let created = s
+        .in_team(OTHER_TEAM, OTHER_ADMIN, "program create atlas --name Atlas")
+        .await;
+    assert!(!created.contains("Not done"), "{created}");
+    let before = s.db.dump().await;
+    let m = s
+        .in_team(
+            OTHER_TEAM,
+            OTHER_ADMIN,
+            "program route atlas --channel C0FOREIGN",
+        )
+        .await;
+    assert!(m.contains("could not be checked"), "{m}");
+    assert!(
+        m.contains("the bot token is for the Slack workspace T0TEAM, not T0OTHER"),
+        "{m}"
+    );
+    assert_eq!(s.db.dump().await, before);
+    assert!(s.fake.infos().is_empty(), "{:?}", s.fake.infos());
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn a_channel_slack_cannot_check_at_send_time_waits_and_is_sent_once_checked() {
+    let s = start(true).await;
+    s.seed().await;
+    let m = s
+        .as_user(
+            ADMIN,
+            r#"digest subscribe atlas --audience executive --at "weekdays 10:00" --channel C0PROGRAM"#,
+        )
+        .await
+        .text();
+    assert!(!m.contains("Not done"), "{m}");
+    let (scheduler, worker, _) = rhythm(&s, true, None);
+    s.fake.fail_next_info("ratelimited");
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    assert!(
+        s.fake.posted().iter().all(|p| p.channel != "C0PROGRAM"),
+        "sent before the channel was checked: {:#?}",
+        s.fake.posted()
+    );
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 20, 0).unwrap());
+    worker.drain().await.unwrap();
+    assert!(
+        s.fake.posted().iter().any(|p| p.channel == "C0PROGRAM"),
+        "{:#?}",
+        s.fake.posted()
+    );
+    let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
+    assert!(!dead.contains("C0PROGRAM"), "{dead}");
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn without_a_bot_token_a_channel_is_refused_saying_what_to_set() {
+    let s = start(false).await;
+    s.seed().await;
+    let before = s.db.dump().await;
+    let m = s
+        .as_user(
+            ADMIN,
+            "digest subscribe atlas --audience executive --channel <#C123ABC|general>",
+        )
+        .await
+        .text();
+    assert!(m.contains("could not be checked"), "{m}");
+    assert!(m.contains("SLACK_BOT_TOKEN"), "{m}");
+    assert_eq!(s.db.dump().await, before);
+    assert!(s.fake.infos().is_empty());
+    s.fake.assert_nothing_unexpected();
+}
+
+#[tokio::test]
+async fn exec_in_a_slack_tenant_without_a_token_refuses_a_channel_with_exit_2() {
+    let db = TestDb::new().await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+            .arg("--db")
+            .arg(&db.path)
+            .args(["exec", "--tenant", "slack:T0TEAM"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("SLACK_BOT_TOKEN")
+            .env_remove("DRUMBEAT_SLACK__BOT_TOKEN")
+            .env(
+                "DRUMBEAT_CONFIG",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+            )
+            .output()
+            .expect("run drumbeat")
+    };
+    let created = run(&["program create atlas --name Atlas"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        crate::helpers::stderr(&created)
+    );
+    let before = db.dump().await;
+    let o = run(&["program route atlas --channel C123ABC"]);
+    assert_eq!(o.status.code(), Some(2), "{}", crate::helpers::stderr(&o));
+    let said = format!(
+        "{}{}",
+        crate::helpers::stdout(&o),
+        crate::helpers::stderr(&o)
+    );
+    assert!(said.contains("could not be checked"), "{said}");
+    assert_eq!(db.dump().await, before);
+}
+
+/// A check that takes every channel, as versions before the check did.
+#[derive(Debug)]
+struct TakesAnyChannel;
+
+impl drumbeat::command::ChannelCheck for TakesAnyChannel {
+    fn check<'a>(
+        &'a self,
+        _tenant: &'a Tenant,
+        _channel: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, drumbeat::command::ChannelVerdict> {
+        Box::pin(std::future::ready(
+            drumbeat::command::ChannelVerdict::Belongs,
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_stored_subscription_to_another_workspaces_channel_is_dead_lettered_never_sent() {
+    let s = start(true).await;
+    s.seed().await;
+    // Stored as an older version would have, without asking Slack.
+    let ctx = drumbeat::command::Ctx {
+        tenant: Tenant::slack(TEAM),
+        platform: drumbeat::domain::Platform::Slack,
+        actor: drumbeat::command::Actor {
+            handle: ADMIN.into(),
+            display_name: "admin".into(),
+            is_admin: true,
+        },
+        channel: None,
+        now: s.db.clock.now(),
+        webhooks: s.db.webhooks.clone(),
+        public_url: None,
+        channels: Arc::new(TakesAnyChannel),
+    };
+    for line in [
+        r#"digest subscribe atlas --audience executive --at "weekdays 10:00" --channel C0FOREIGN"#,
+        r#"digest subscribe atlas --audience engineering --at "weekdays 10:00" --channel C0PROGRAM"#,
+    ] {
+        drumbeat::command::execute(&s.db.store, &ctx, line)
+            .await
+            .unwrap_or_else(|e| panic!("{line}: {e:?}"));
+    }
+    let (scheduler, worker, _) = rhythm(&s, true, None);
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+
+    let posted = s.fake.posted();
+    assert!(
+        posted.iter().all(|p| p.channel != "C0FOREIGN"),
+        "{posted:#?}"
+    );
+    assert!(
+        posted.iter().any(|p| p.channel == "C0PROGRAM"),
+        "the workspace's own channel still gets its digest: {posted:#?}"
+    );
+    let dead = s.as_user(ADMIN, "outbox list atlas --dead").await.text();
+    assert!(dead.contains("another Slack workspace"), "{dead}");
+    assert!(dead.contains("never sent"), "{dead}");
+    s.fake.assert_nothing_unexpected();
+}
+
+// ── Slack's escaped text (#13) ─────────────────────────────────────────────────────────
+
+#[tokio::test]
+async fn people_channels_and_links_work_as_slack_sends_them_with_escaping_on() {
+    let s = start(true).await;
+    s.seed().await;
+    // Exactly the text Slack posts with `should_escape: true`.
+    for line in [
+        r#"project add atlas web --name "Web &amp; mobile" --owner <@U123ABC|dana>"#,
+        "person set <@U123ABC|dana> --delegate <@ULEE|lee.k>",
+        "digest subscribe atlas --audience executive --channel <#C123ABC|general>",
+        "program route atlas --project web --slack-webhook <https://hooks.slack.com/services/T0TEAM/B0HOOK/s3cr3t>",
+        r#"risk add atlas "Vendor &lt;SDK&gt; late" --likelihood 2 --impact 2 --owner <@U123ABC|dana>"#,
+    ] {
+        let m = s.as_user(ADMIN, line).await.text();
+        assert!(!m.contains("Not done"), "{line}: {m}");
+    }
+    let projects = s.as_user(ADMIN, "project list atlas").await.text();
+    assert!(projects.contains("<@U123ABC>"), "{projects}");
+    assert!(projects.contains("Web &amp; mobile"), "{projects}");
+    let dana = s.as_user(ADMIN, "person show <@U123ABC|dana>").await.text();
+    assert!(dana.contains("<@ULEE>"), "{dana}");
+    let routes = s.as_user(ADMIN, "program route atlas").await.text();
+    assert!(routes.contains("project web"), "{routes}");
+    assert!(!routes.contains("s3cr3t"), "{routes}");
+    let schedules = s.as_user(ADMIN, "schedule show atlas").await.text();
+    assert!(schedules.contains("C123ABC"), "{schedules}");
+    // Stored as typed: the characters, not Slack's entities.
+    let dump = s.db.dump().await.join("\n");
+    assert!(dump.contains("Web & mobile"), "{dump}");
+    assert!(dump.contains("Vendor <SDK> late"), "{dump}");
+    assert!(!dump.contains("&amp;") && !dump.contains("&lt;"), "{dump}");
+    s.fake.assert_nothing_unexpected();
+}
+
+// ── Admins are of one workspace (#13) ──────────────────────────────────────────────────
+
+#[tokio::test]
+async fn an_admin_of_one_workspace_is_no_admin_in_another() {
+    let s = start(false).await;
+    let create = r#"program create atlas --name "Atlas cloud launch""#;
+    let elsewhere = s.in_team("T0OTHER", ADMIN, create).await;
+    assert!(elsewhere.contains("tenant admin"), "{elsewhere}");
+    assert!(s.db.dump().await.iter().all(|r| !r.contains("atlas")));
+    let home = s.in_team(TEAM, ADMIN, create).await;
+    assert!(!home.contains("Not done"), "{home}");
 }

@@ -7,10 +7,12 @@
 //! reports (and anything slower than `slack.ack_after_ms`) are acknowledged, and their
 //! answer is posted to the request's `response_url`.
 
+mod channels;
 mod sender;
 mod verify;
 mod web;
 
+pub use channels::{checker as channel_checker, NoToken, SlackChannels, Verdict};
 pub use sender::SlackApiSender;
 
 use std::collections::{HashMap, HashSet};
@@ -55,8 +57,11 @@ struct Inner {
     verifier: Verifier,
     store: Store,
     clock: Arc<dyn Clock>,
-    admins: HashSet<String>,
+    /// Tenant admins by (team, user): an admin of one workspace is no admin of another.
+    admins: HashSet<(String, String)>,
     web: web::Web,
+    /// Asks Slack whether a channel named in a command is the workspace's.
+    channels: Arc<dyn command::ChannelCheck>,
     ack_after: Duration,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
@@ -85,9 +90,11 @@ impl SlackApp {
                     .slack
                     .admins
                     .iter()
-                    .map(|a| a.trim().trim_start_matches('@').to_owned())
+                    .map(|a| (a.team.clone(), a.user.clone()))
                     .collect(),
                 web,
+                channels: channels::checker(settings)
+                    .context("building the Slack channel check")?,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
                 public_url: settings.http.public_url(),
@@ -206,6 +213,61 @@ fn slack_id<'a>(raw: &'a str, what: &str) -> Result<&'a str, String> {
     }
 }
 
+/// A slash command's text as typed, from the escaped form Slack sends (`should_escape:
+/// true`): `<@U123|dana>` becomes `<@U123>` and `<#C123|general>` `<#C123>` (the label may
+/// hold spaces that would split a word; the id is what counts), a link `<https://…|label>`
+/// its address, and `&lt;`, `&gt;`, `&amp;` their characters. `<!here>` and the like stay as
+/// they are: stored as text, they render inert. Only Slack writes a bare `<`, so a `<` that
+/// opens nothing Slack makes is kept.
+fn typed_text(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('&') {
+            let entity = [("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&')]
+                .into_iter()
+                .find(|(e, _)| rest.starts_with(e));
+            match entity {
+                Some((e, c)) => {
+                    out.push(c);
+                    rest = &rest[e.len()..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+            continue;
+        }
+        let end = rest.find('>');
+        let inner = end.map_or("", |end| &rest[1..end]);
+        let target = inner.split_once('|').map_or(inner, |(t, _)| t);
+        let Some(end) = end.filter(|_| !inner.contains('<') && !target.is_empty()) else {
+            // Not one of Slack's: keep the `<` and read on after it.
+            out.push('<');
+            rest = &rest[1..];
+            continue;
+        };
+        match target.as_bytes()[0] {
+            b'@' | b'#' => {
+                out.push('<');
+                out.push_str(target);
+                out.push('>');
+            }
+            b'!' => out.push_str(&rest[..=end]),
+            // A link's address is escaped like the rest (`&amp;` between parameters).
+            _ => out.push_str(&typed_text(
+                target.strip_prefix("mailto:").unwrap_or(target),
+            )),
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What a slash command request carries that Drumbeat uses.
 #[derive(Debug, Deserialize)]
 struct SlashCommand {
@@ -233,13 +295,16 @@ impl SlackApp {
             actor: Actor {
                 handle: user.to_owned(),
                 display_name: display_name.to_owned(),
-                is_admin: self.inner.admins.contains(user),
+                is_admin: self
+                    .inner
+                    .admins
+                    .contains(&(team.to_owned(), user.to_owned())),
             },
             channel,
             now: self.inner.clock.now(),
             webhooks: self.inner.webhooks.clone(),
             public_url: self.inner.public_url.clone(),
-            channels: std::sync::Arc::new(crate::command::NoPlatform),
+            channels: self.inner.channels.clone(),
         }
     }
 }
@@ -323,7 +388,7 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
         Ok(url) => url,
         Err(e) => return immediate(problem(&format!("{e}; nothing was run"))),
     };
-    let command = match command::parse(&form.text) {
+    let command = match command::parse(&typed_text(&form.text)) {
         Ok(Parsed::Run(command)) => command,
         Ok(Parsed::Help(help)) => {
             return immediate(first(Reply::new("Help").preformatted(help).ephemeral()))
@@ -755,6 +820,45 @@ mod tests {
             "",
         ] {
             assert_eq!(StatusAction::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn slacks_escaped_text_reads_as_typed() {
+        for (sent, typed) in [
+            (
+                "project add atlas api --owner <@U123ABC|dana>",
+                "project add atlas api --owner <@U123ABC>",
+            ),
+            ("--owner <@W0LEE>", "--owner <@W0LEE>"),
+            (
+                "digest subscribe atlas --channel <#C123ABC|general>",
+                "digest subscribe atlas --channel <#C123ABC>",
+            ),
+            ("--channel <#C123ABC|team room>", "--channel <#C123ABC>"),
+            (
+                "program route atlas --slack-webhook <https://hooks.slack.com/services/T1/B2/x>",
+                "program route atlas --slack-webhook https://hooks.slack.com/services/T1/B2/x",
+            ),
+            (
+                "--what <https://example.com/a?b=1&amp;c=2|example.com/a>",
+                "--what https://example.com/a?b=1&c=2",
+            ),
+            (
+                "<mailto:dana@example.com|dana@example.com>",
+                "dana@example.com",
+            ),
+            (
+                r#"risk add atlas "R&amp;D &lt;late&gt; &amp;amp;" <!channel>"#,
+                r#"risk add atlas "R&D <late> &amp;" <!channel>"#,
+            ),
+            ("a < b and & alone <", "a < b and & alone <"),
+            ("a &lt; b <c &amp; d", "a < b <c & d"),
+            ("<>", "<>"),
+            ("<<@U1|x>>", "<<@U1>>"),
+            ("", ""),
+        ] {
+            assert_eq!(typed_text(sent), typed, "{sent}");
         }
     }
 

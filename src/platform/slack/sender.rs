@@ -1,13 +1,15 @@
 //! Slack channels and direct messages through the Web API: `chat.postMessage` with the bot
 //! token, for the people and channels of a Slack workspace that no route sends to an
 //! incoming webhook. A direct message goes to the user's id, which Slack delivers in the
-//! app's Messages tab.
+//! app's Messages tab. A channel is confirmed to be the row's workspace's before anything
+//! is posted to it: one stored before that was checked, or since moved, is dead-lettered.
 
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::channels::{team_of, SlackChannels, Verdict};
 use crate::config::Settings;
 use crate::outbox::{
     senders::{
@@ -22,6 +24,7 @@ pub struct SlackApiSender {
     api_url: String,
     token: SecretString,
     pacer: Pacer,
+    channels: SlackChannels,
 }
 
 #[derive(Deserialize)]
@@ -34,7 +37,10 @@ struct Answer {
 impl SlackApiSender {
     /// The sender the settings describe, or `None` without a bot token.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
-        let Some(token) = settings.slack.bot_token() else {
+        let (Some(token), Some(channels)) = (
+            settings.slack.bot_token(),
+            SlackChannels::from_settings(settings)?,
+        ) else {
             return Ok(None);
         };
         Ok(Some(Self {
@@ -44,6 +50,7 @@ impl SlackApiSender {
             pacer: Pacer::new(Duration::from_millis(
                 settings.delivery.webhook_min_interval_ms,
             )),
+            channels,
         }))
     }
 
@@ -57,6 +64,11 @@ impl SlackApiSender {
                 }
             }
         };
+        if let Destination::SlackChannel { channel_id } = &msg.destination {
+            if let Some(refused) = self.confirm(msg, channel_id).await {
+                return refused;
+            }
+        }
         let parts = slack::render(&crate::outbox::senders::with_reason(
             &msg.reply,
             &msg.reason,
@@ -65,6 +77,34 @@ impl SlackApiSender {
             self.pacer.paced(channel, self.post(channel, part))
         })
         .await
+    }
+
+    /// `None` when the channel is the row's workspace's; else the outcome instead of sending.
+    async fn confirm(&self, msg: &OutboxRow, channel: &str) -> Option<SendOutcome> {
+        let Some(team) = team_of(&msg.tenant) else {
+            return Some(SendOutcome::Permanent {
+                error: format!(
+                    "a Slack channel for {}, which is not a Slack workspace; never sent",
+                    msg.tenant
+                ),
+            });
+        };
+        match self.channels.verdict(team, channel).await {
+            Verdict::Belongs => None,
+            Verdict::Foreign(why) => Some(SendOutcome::Permanent {
+                error: format!(
+                    "{why}; never sent: route the program to one of its own channels (`program route`, `digest subscribe --channel`)"
+                ),
+            }),
+            Verdict::Unchecked { why, passing: true } => Some(SendOutcome::Retry {
+                after: None,
+                error: format!("the channel could not be checked: {why}"),
+                parts_sent: msg.parts_sent,
+            }),
+            Verdict::Unchecked { why, passing: false } => Some(SendOutcome::Permanent {
+                error: format!("the channel could not be checked: {why}; never sent"),
+            }),
+        }
     }
 
     async fn post(&self, channel: &str, part: &slack::Message) -> Part {
