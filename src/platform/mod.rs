@@ -7,12 +7,42 @@ pub mod slack;
 
 use std::sync::Arc;
 
-use crate::command::{ChannelCheck, NoPlatform};
+use crate::command::{ChannelCheck, ChannelVerdict, NoPlatform};
 use crate::config::Settings;
+use crate::domain::{Platform, Tenant};
 
 /// How this process checks that a channel named in a command or a document belongs to its
 /// tenant, from the platform tokens it has. Without a token, a platform's channels cannot be
 /// checked, and are refused.
-pub fn channel_check(_settings: &Settings) -> Arc<dyn ChannelCheck> {
-    Arc::new(NoPlatform)
+pub fn channel_check(settings: &Settings) -> Arc<dyn ChannelCheck> {
+    let discord = settings.discord.token().map(|token| {
+        Arc::new(discord::DiscordChannels::new(
+            &token,
+            settings.discord.proxy_url.as_deref(),
+        )) as Arc<dyn ChannelCheck>
+    });
+    Arc::new(ByPlatform { discord })
+}
+
+/// Asks the checker of the tenant's platform; a platform without one refuses, as
+/// [`NoPlatform`] does.
+#[derive(Debug)]
+struct ByPlatform {
+    discord: Option<Arc<dyn ChannelCheck>>,
+}
+
+impl ChannelCheck for ByPlatform {
+    fn check<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        channel: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, ChannelVerdict> {
+        match (tenant.platform(), &self.discord) {
+            (Platform::Discord, Some(discord)) => discord.check(tenant, channel),
+            _ => {
+                let none: &'static NoPlatform = &NoPlatform;
+                none.check(tenant, channel)
+            }
+        }
+    }
 }

@@ -45,6 +45,7 @@ fn settings(fake: &FakeDiscord) -> DiscordSettings {
 }
 
 fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
+    fake.set_channel(CHANNEL, GUILD);
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
     Bot::spawn(
         settings(fake),
@@ -949,18 +950,28 @@ async fn charts_and_digests_upload_their_pictures() {
     assert_eq!(map[0].1.filename, "atlas-deps.png");
 
     // Engineering digests on Discord carry the timeline; executive ones do not.
-    let tenant = Tenant::discord(GUILD.parse().unwrap());
     for audience in ["engineering", "executive"] {
-        db.run_with(
-            &tenant,
-            drumbeat::domain::Platform::Discord,
-            "tpm",
-            &format!(
-                r#"digest subscribe atlas --audience {audience} --channel {CHANNEL} --at "daily 09:00""#
-            ),
+        let index = drumbeat::domain::Audience::ALL
+            .iter()
+            .position(|a| a.as_str() == audience)
+            .unwrap();
+        let subscribed = run(
+            &fake,
+            tpm(),
+            &["digest", "subscribe"],
+            &[
+                ("program", s("atlas")),
+                ("audience", json!(index)),
+                ("channel", s(&format!("channel:{CHANNEL}"))),
+                ("at", s("daily 09:00")),
+            ],
         )
-        .await
-        .unwrap();
+        .await;
+        assert!(
+            !is_ephemeral(&subscribed.callback["data"]),
+            "{}",
+            subscribed.callback
+        );
     }
     let (scheduler, worker) = rhythm(&fake, &db);
     db.clock.set(at(9, 0));
@@ -992,6 +1003,188 @@ async fn charts_and_digests_upload_their_pictures() {
         with_file[0]
     );
 
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+/// A text channel of the other guild, one Discord no longer has, and one whose lookup fails.
+const FOREIGN: &str = "300000000000000009";
+const GONE: &str = "300000000000000008";
+const BROKEN: &str = "300000000000000007";
+
+/// The `channel` option of a registered `/area verb`.
+fn registered_channel_option(registered: &Value, area: &str, verb: &str) -> Value {
+    let find = |list: &Value, name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{name}` in {list}"))
+    };
+    let verb = find(&find(registered, area)["options"], verb);
+    find(&verb["options"], "channel")
+}
+
+/// The three commands that name a channel, each with `channel` as given.
+type Typed = (Vec<&'static str>, Vec<(&'static str, Value)>);
+
+fn channel_commands(channel: &str) -> Vec<Typed> {
+    let s = |v: &str| Value::String(v.to_owned());
+    let picked = s(&format!("channel:{channel}"));
+    let digest = drumbeat::domain::ScheduleKind::ALL
+        .iter()
+        .position(|k| k.as_str() == "digest")
+        .unwrap();
+    vec![
+        (
+            vec!["program", "route"],
+            vec![("program", s("atlas")), ("channel", picked.clone())],
+        ),
+        (
+            vec!["digest", "subscribe"],
+            vec![
+                ("program", s("atlas")),
+                ("channel", picked.clone()),
+                ("at", s("daily 09:00")),
+            ],
+        ),
+        (
+            vec!["schedule", "set"],
+            vec![
+                ("kind", json!(digest)),
+                ("spec", s("weekly fri 16:00")),
+                ("program", s("atlas")),
+                ("channel", picked),
+            ],
+        ),
+    ]
+}
+
+/// An editor of one server cannot send its program's messages into another server's
+/// channel: the channel option is Discord's channel picker, and whatever id arrives is
+/// checked with `GET /channels/{id}` before anything is stored.
+#[tokio::test]
+async fn a_channel_of_another_server_is_refused_and_nothing_is_stored() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    let registered = fake.wait_ready(1).await;
+    for (area, verb) in [
+        ("program", "route"),
+        ("digest", "subscribe"),
+        ("schedule", "set"),
+    ] {
+        let option = registered_channel_option(&registered, area, verb);
+        assert_eq!(option["type"], 7, "/{area} {verb}: {option}");
+        assert_eq!(
+            option["channel_types"],
+            json!([0, 5]),
+            "text and announcement channels: {option}"
+        );
+    }
+    set_up(&fake).await;
+    fake.set_channel(FOREIGN, OTHER_GUILD);
+    fake.delete_channel(GONE);
+    fake.refuse(BROKEN, 502, 0, "Bad Gateway");
+    let before = db.dump().await;
+
+    for (channel, says) in [
+        (FOREIGN, "is not a channel of this server"),
+        (GONE, "is not a channel of this server"),
+        (BROKEN, "could not be checked"),
+    ] {
+        for (path, opts) in channel_commands(channel) {
+            let refused = run(&fake, tpm(), &path, &opts).await;
+            assert!(
+                is_ephemeral(&refused.callback["data"]),
+                "{path:?} {channel}: {}",
+                refused.callback
+            );
+            let text = text_of(&refused.callback);
+            assert!(text.contains(says), "{path:?} {channel}: {text}");
+            assert!(text.contains(channel), "{text}");
+        }
+    }
+    assert_eq!(db.dump().await, before, "a refused channel stores nothing");
+
+    // The server's own channel is taken, and its guild is asked once, then remembered.
+    for (path, opts) in channel_commands(CHANNEL) {
+        let taken = run(&fake, tpm(), &path, &opts).await;
+        assert!(
+            !is_ephemeral(&taken.callback["data"]),
+            "{path:?}: {}",
+            taken.callback
+        );
+    }
+    let asked = fake
+        .channel_lookups()
+        .iter()
+        .filter(|c| *c == CHANNEL)
+        .count();
+    assert_eq!(asked, 1, "{:?}", fake.channel_lookups());
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+/// A route into another server's channel, stored by a version that did not check channels,
+/// is dead-lettered when a message would go there; nothing reaches that channel.
+#[tokio::test]
+async fn a_stored_route_into_another_servers_channel_is_dead_lettered_never_sent() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    fake.set_channel(FOREIGN, OTHER_GUILD);
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    {
+        let mut tx = db.store.write().await.unwrap();
+        let (scope, program) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let foreign = drumbeat::outbox::Destination::DiscordChannel {
+            channel_id: FOREIGN.into(),
+        };
+        store::set_route(
+            &mut tx,
+            &scope,
+            None,
+            Some(&foreign),
+            db.clock.now(),
+            program.owner,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let (scheduler, worker) = rhythm(&fake, &db);
+    db.clock.set(at(10, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+
+    let sent = fake.messages();
+    assert!(
+        !sent.iter().any(|(c, _)| c == FOREIGN),
+        "nothing goes to another server: {sent:#?}"
+    );
+    let rows = {
+        let mut tx = db.store.read().await.unwrap();
+        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+    };
+    let to_foreign: Vec<_> = rows
+        .iter()
+        .filter(|r| r.destination.to_string().contains(FOREIGN))
+        .collect();
+    assert!(!to_foreign.is_empty(), "the prompts were routed: {rows:#?}");
+    for r in &to_foreign {
+        assert_eq!(r.state, store::OutboxState::Dead, "{r:#?}");
+        let error = r.last_error.as_deref().unwrap_or_default();
+        assert!(error.contains("another Discord server"), "{error}");
+    }
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }
