@@ -362,6 +362,40 @@ async fn without_a_token_a_discord_channel_is_refused_with_exit_2() {
     assert_eq!(db.dump().await, before);
 }
 
+/// With a token, `drumbeat exec` asks Discord: the server's own channel is taken, another
+/// server's is refused with exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_exec_asks_discord_whose_channel_it_is() {
+    let fake = FakeDiscord::start().await;
+    fake.set_channel("555555555555555555", "42");
+    fake.set_channel("777777777777777777", "43");
+    let db = TestDb::new().await;
+    let exec = |line: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+            .arg("--db")
+            .arg(&db.path)
+            .args(["exec", "--tenant", "discord:42", line])
+            .env_remove("RUST_LOG")
+            .env("DISCORD_TOKEN", "test-token")
+            .env("DRUMBEAT_DISCORD__PROXY_URL", fake.url())
+            .env(
+                "DRUMBEAT_CONFIG",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+            )
+            .output()
+            .expect("run drumbeat")
+    };
+    let made = exec(r#"program create atlas --name "Atlas" --tz UTC"#);
+    assert!(made.status.success(), "{made:?}");
+    let foreign = exec("program route atlas --channel 777777777777777777");
+    assert_eq!(foreign.status.code(), Some(2), "{foreign:?}");
+    let said = String::from_utf8_lossy(&foreign.stderr);
+    assert!(said.contains("not a channel of this server"), "{said}");
+    let own = exec("program route atlas --channel <#555555555555555555>");
+    assert!(own.status.success(), "{own:?}");
+    fake.assert_nothing_unexpected();
+}
+
 /// The checker a process builds from its settings asks Discord for a Discord tenant's
 /// channels when it has a token, and leaves the console's own channels alone.
 #[tokio::test]
