@@ -36,10 +36,13 @@ fn token() -> SecretString {
     SecretString::from("test-token".to_owned())
 }
 
+/// The id of the role `discord.admin_role` names.
+const LEADS: &str = "555000000000000001";
+
 fn settings(fake: &FakeDiscord) -> DiscordSettings {
     DiscordSettings {
         proxy_url: Some(fake.url()),
-        admin_role: Some("pm-leads".into()),
+        admin_role: Some(LEADS.into()),
         ..DiscordSettings::default()
     }
 }
@@ -526,7 +529,9 @@ async fn a_click_after_a_restart_still_posts_the_update() {
 #[tokio::test]
 async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
     let fake = FakeDiscord::start().await;
-    fake.set_roles(GUILD, &[("555000000000000001", "pm-leads")]);
+    // Two roles of one name: only the one whose id is configured counts.
+    const COPYCAT: &str = "555000000000000002";
+    fake.set_roles(GUILD, &[(LEADS, "pm-leads"), (COPYCAT, "pm-leads")]);
     let db = TestDb::new().await;
     let bot = start(&fake, &db);
     fake.wait_ready(1).await;
@@ -553,8 +558,23 @@ async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
     );
     assert!(text_of(&refused.callback).contains("Manage Server"));
 
-    // The configured role (by name) makes a member a tenant admin.
-    let lead = member(TPM, "tpm", 0, &["555000000000000001"]);
+    // A role that only has the admin role's name makes nobody an admin.
+    let copycat = member(LEE, "lee", 0, &[COPYCAT]);
+    let refused = run(
+        &fake,
+        copycat,
+        &["program", "create"],
+        &[("key", s("atlas"))],
+    )
+    .await;
+    assert!(
+        text_of(&refused.callback).contains("tenant admin"),
+        "{}",
+        refused.callback
+    );
+
+    // The configured role (by id) makes a member a tenant admin.
+    let lead = member(TPM, "tpm", 0, &[LEADS]);
     let made = run(
         &fake,
         lead.clone(),
@@ -1185,6 +1205,42 @@ async fn a_stored_route_into_another_servers_channel_is_dead_lettered_never_sent
         let error = r.last_error.as_deref().unwrap_or_default();
         assert!(error.contains("another Discord server"), "{error}");
     }
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+/// `discord.admin_role` is a role id. A role name is not taken (anyone who may create roles
+/// could make a role of that name): with a name configured, only Manage Server makes a
+/// tenant admin.
+#[tokio::test]
+async fn an_admin_role_given_by_name_makes_nobody_an_admin() {
+    let fake = FakeDiscord::start().await;
+    fake.set_roles(GUILD, &[(LEADS, "pm-leads")]);
+    fake.set_channel(CHANNEL, GUILD);
+    let db = TestDb::new().await;
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    let by_name = DiscordSettings {
+        admin_role: Some("pm-leads".into()),
+        ..settings(&fake)
+    };
+    let bot = Bot::spawn(by_name, token(), Arc::default(), db.store.clone(), clock);
+    fake.wait_ready(1).await;
+    let s = |v: &str| Value::String(v.to_owned());
+    let refused = run(
+        &fake,
+        member(TPM, "tpm", 0, &[LEADS]),
+        &["program", "create"],
+        &[("key", s("atlas"))],
+    )
+    .await;
+    assert!(
+        is_ephemeral(&refused.callback["data"])
+            && text_of(&refused.callback).contains("tenant admin"),
+        "{}",
+        refused.callback
+    );
+    let made = run(&fake, tpm(), &["program", "create"], &[("key", s("atlas"))]).await;
+    assert!(!is_ephemeral(&made.callback["data"]), "{}", made.callback);
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }

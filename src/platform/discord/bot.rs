@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::serenity::all as serenity;
@@ -110,9 +110,8 @@ pub struct Bot {
     store: Store,
     clock: Arc<dyn Clock>,
     commands: Vec<SlashCommand>,
-    admin_role: Option<String>,
-    /// Guild → the admin role's id, when the setting names a role rather than giving its id.
-    role_ids: Mutex<HashMap<u64, (Instant, Option<u64>)>>,
+    /// `discord.admin_role`: the id of the role whose members are tenant admins.
+    admin_role: Option<u64>,
     in_flight: Arc<InFlight>,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
@@ -180,8 +179,7 @@ impl Bot {
             store,
             clock,
             commands: commands.clone(),
-            admin_role: settings.admin_role.clone().filter(|r| !r.trim().is_empty()),
-            role_ids: Mutex::new(HashMap::new()),
+            admin_role: admin_role(settings.admin_role.as_deref()),
             in_flight: in_flight.clone(),
             webhooks,
             public_url: links.public_url,
@@ -232,42 +230,30 @@ impl Bot {
     }
 
     /// Tenant admin: Manage Server (or Administrator), or the configured role.
-    async fn is_admin(&self, http: &Http, guild: u64, member: &serenity::Member) -> bool {
+    fn is_admin(&self, member: &serenity::Member) -> bool {
         let perms = member.permissions.unwrap_or_default();
         if perms.manage_guild() || perms.administrator() {
             return true;
         }
-        let Some(role) = &self.admin_role else {
-            return false;
-        };
-        let id = match role.parse::<u64>() {
-            Ok(id) => Some(id),
-            Err(_) => self.role_id(http, guild, role).await,
-        };
-        id.is_some_and(|id| member.roles.iter().any(|r| r.get() == id))
+        self.admin_role
+            .is_some_and(|id| member.roles.iter().any(|r| r.get() == id))
     }
+}
 
-    /// The id of the role named `name` in a guild, looked up at most every ten minutes.
-    async fn role_id(&self, http: &Http, guild: u64, name: &str) -> Option<u64> {
-        if let Some((at, id)) = self.role_ids.lock().ok()?.get(&guild) {
-            if at.elapsed() < Duration::from_secs(600) {
-                return *id;
-            }
+/// The admin role from `discord.admin_role`, which must be the role's id. A name is not
+/// taken: anyone who may create roles could make one with the same name and hand it to
+/// themselves, so a name is ignored, loudly.
+pub(crate) fn admin_role(setting: Option<&str>) -> Option<u64> {
+    let raw = setting.map(str::trim).filter(|r| !r.is_empty())?;
+    match raw.parse::<u64>() {
+        Ok(id) if id != 0 => Some(id),
+        _ => {
+            tracing::error!(
+                setting = raw,
+                "discord.admin_role must be a role id (Server Settings → Roles → the role's … → Copy Role ID); a role name is ignored, so only Manage Server makes tenant admins"
+            );
+            None
         }
-        let id = match http.get_guild_roles(serenity::GuildId::new(guild)).await {
-            Ok(roles) => roles
-                .iter()
-                .find(|r| r.name.eq_ignore_ascii_case(name))
-                .map(|r| r.id.get()),
-            Err(e) => {
-                tracing::warn!(guild, error = %e, "could not read the guild's roles");
-                return None;
-            }
-        };
-        if let Ok(mut cache) = self.role_ids.lock() {
-            cache.insert(guild, (Instant::now(), id));
-        }
-        id
     }
 }
 
@@ -502,7 +488,7 @@ async fn on_slash(bot: &Bot, http: &Http, interaction: &serenity::CommandInterac
         handle: interaction.user.id.to_string(),
         display_name: display_name(&interaction.user, member),
         is_admin: match member {
-            Some(m) => bot.is_admin(http, guild, m).await,
+            Some(m) => bot.is_admin(m),
             None => false,
         },
     };
@@ -847,7 +833,7 @@ async fn run_clicked(
         handle: user.id.to_string(),
         display_name: display_name(user, member),
         is_admin: match member {
-            Some(m) => bot.is_admin(http, guild, m).await,
+            Some(m) => bot.is_admin(m),
             None => false,
         },
     };
@@ -1045,6 +1031,24 @@ async fn choices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_role_is_an_id_never_a_name() {
+        assert_eq!(
+            admin_role(Some(" 555000000000000001 ")),
+            Some(555000000000000001)
+        );
+        for ignored in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("pm-leads"),
+            Some("0"),
+            Some("<@&5>"),
+        ] {
+            assert_eq!(admin_role(ignored), None, "{ignored:?}");
+        }
+    }
 
     #[test]
     fn button_ids_carry_the_guild_and_what_to_do() {
