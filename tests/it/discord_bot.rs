@@ -1031,6 +1031,8 @@ async fn charts_and_digests_upload_their_pictures() {
 const FOREIGN: &str = "300000000000000009";
 const GONE: &str = "300000000000000008";
 const BROKEN: &str = "300000000000000007";
+/// A channel Drumbeat's role may not view (403).
+const HIDDEN: &str = "300000000000000006";
 
 /// The `channel` option of a registered `/area verb`.
 fn registered_channel_option(registered: &Value, area: &str, verb: &str) -> Value {
@@ -1108,12 +1110,14 @@ async fn a_channel_of_another_server_is_refused_and_nothing_is_stored() {
     fake.set_channel(FOREIGN, OTHER_GUILD);
     fake.delete_channel(GONE);
     fake.refuse(BROKEN, 502, 0, "Bad Gateway");
+    fake.refuse(HIDDEN, 403, 50001, "Missing Access");
     let before = db.dump().await;
 
     for (channel, says) in [
         (FOREIGN, "is not a channel of this server"),
         (GONE, "is not a channel of this server"),
         (BROKEN, "could not be checked"),
+        (HIDDEN, "give Drumbeat's role View Channel there"),
     ] {
         for (path, opts) in channel_commands(channel) {
             let refused = run(&fake, tpm(), &path, &opts).await;
