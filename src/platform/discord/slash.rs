@@ -633,6 +633,40 @@ mod tests {
     }
 
     #[test]
+    fn channels_where_messages_go_are_picked_and_become_their_id() {
+        let cmds = commands();
+        for (area, verb) in [
+            ("program", "route"),
+            ("digest", "subscribe"),
+            ("schedule", "set"),
+        ] {
+            let c = find(&cmds, area, verb);
+            let channel = c.options.iter().find(|o| o.name == "channel").unwrap();
+            assert_eq!(channel.kind, Kind::Channel, "/{area} {verb}");
+        }
+        let w = words(
+            &["program", "route"],
+            &[
+                ("program", text("atlas")),
+                ("channel", Given::Channel("300000000000000001".into())),
+            ],
+        );
+        assert_eq!(
+            w,
+            ["program", "route", "atlas", "--channel=300000000000000001"]
+        );
+        assert!(matches!(parse_argv(&w), Ok(Parsed::Run(_))));
+        // A typed text where a channel is picked is not taken.
+        let e = argv(
+            &cmds,
+            &["program", "route"],
+            &[("channel".into(), text("300000000000000001"))],
+        )
+        .unwrap_err();
+        assert!(e.contains("wrong type"), "{e}");
+    }
+
+    #[test]
     fn a_value_that_looks_like_an_option_stays_a_value() {
         let w = words(
             &["risk", "add"],
