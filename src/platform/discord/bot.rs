@@ -173,12 +173,11 @@ impl Bot {
         clock: Arc<dyn Clock>,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
-        let commands = slash::commands();
         let in_flight = Arc::new(InFlight::default());
         let bot = Bot {
             store,
             clock,
-            commands: commands.clone(),
+            commands: slash::commands(),
             admin_role: admin_role(settings.admin_role.as_deref()),
             in_flight: in_flight.clone(),
             webhooks,
