@@ -179,6 +179,7 @@ async fn say(
         channel: channel.into(),
         webhooks: Default::default(),
         public_url: None,
+        channels: std::sync::Arc::new(crate::command::NoPlatform),
     };
     writeln!(out, "\n@{who}> {line}")?;
     match console.execute(store, clock, line).await {

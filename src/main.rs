@@ -221,6 +221,7 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
     }
     console.webhooks = std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
     console.public_url = settings.http.public_url();
+    console.channels = drumbeat::platform::channel_check(settings);
     Ok(console)
 }
 

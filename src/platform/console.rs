@@ -21,6 +21,9 @@ pub struct Console {
     pub webhooks: Arc<WebhookPolicy>,
     /// `http.public_url`, for addresses shown in replies.
     pub public_url: Option<Arc<str>>,
+    /// Checks channels named in commands (`platform::channel_check`): the local tenant's
+    /// are its own; a Discord or Slack tenant's are asked of that platform.
+    pub channels: Arc<dyn crate::command::ChannelCheck>,
 }
 
 impl Console {
@@ -57,6 +60,7 @@ impl Console {
             channel: settings.channel.clone(),
             webhooks: Arc::default(),
             public_url: None,
+            channels: Arc::new(crate::command::NoPlatform),
         })
     }
 
@@ -69,7 +73,7 @@ impl Console {
             now: clock.now(),
             webhooks: self.webhooks.clone(),
             public_url: self.public_url.clone(),
-            channels: std::sync::Arc::new(crate::command::NoPlatform),
+            channels: self.channels.clone(),
         }
     }
 

@@ -24,19 +24,28 @@ pub fn channel_check(settings: &Settings) -> Arc<dyn ChannelCheck> {
             Arc::new(slack::NoToken)
         }
     };
-    Arc::new(ByPlatform { slack })
+    let discord = settings.discord.token().map(|token| {
+        Arc::new(discord::DiscordChannels::new(
+            &token,
+            settings.discord.proxy_url.as_deref(),
+        )) as Arc<dyn ChannelCheck>
+    });
+    Arc::new(ByPlatform { slack, discord })
 }
 
-/// Sends each tenant's question to its own platform's check.
+/// Sends each tenant's question to its own platform's check; Discord without a token
+/// refuses, as [`NoPlatform`] does.
 #[derive(Debug)]
 struct ByPlatform {
     slack: Arc<dyn ChannelCheck>,
+    discord: Option<Arc<dyn ChannelCheck>>,
 }
 
 impl ChannelCheck for ByPlatform {
     fn check<'a>(&'a self, tenant: &'a Tenant, channel: &'a str) -> BoxFuture<'a, ChannelVerdict> {
-        match tenant.platform() {
-            Platform::Slack => self.slack.check(tenant, channel),
+        match (tenant.platform(), &self.discord) {
+            (Platform::Slack, _) => self.slack.check(tenant, channel),
+            (Platform::Discord, Some(discord)) => discord.check(tenant, channel),
             _ => {
                 let none: &'static NoPlatform = &NoPlatform;
                 none.check(tenant, channel)

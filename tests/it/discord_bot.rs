@@ -36,15 +36,19 @@ fn token() -> SecretString {
     SecretString::from("test-token".to_owned())
 }
 
+/// The id of the role `discord.admin_role` names.
+const LEADS: &str = "555000000000000001";
+
 fn settings(fake: &FakeDiscord) -> DiscordSettings {
     DiscordSettings {
         proxy_url: Some(fake.url()),
-        admin_role: Some("pm-leads".into()),
+        admin_role: Some(LEADS.into()),
         ..DiscordSettings::default()
     }
 }
 
 fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
+    fake.set_channel(CHANNEL, GUILD);
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
     Bot::spawn(
         settings(fake),
@@ -525,7 +529,9 @@ async fn a_click_after_a_restart_still_posts_the_update() {
 #[tokio::test]
 async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
     let fake = FakeDiscord::start().await;
-    fake.set_roles(GUILD, &[("555000000000000001", "pm-leads")]);
+    // Two roles of one name: only the one whose id is configured counts.
+    const COPYCAT: &str = "555000000000000002";
+    fake.set_roles(GUILD, &[(LEADS, "pm-leads"), (COPYCAT, "pm-leads")]);
     let db = TestDb::new().await;
     let bot = start(&fake, &db);
     fake.wait_ready(1).await;
@@ -552,8 +558,23 @@ async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
     );
     assert!(text_of(&refused.callback).contains("Manage Server"));
 
-    // The configured role (by name) makes a member a tenant admin.
-    let lead = member(TPM, "tpm", 0, &["555000000000000001"]);
+    // A role that only has the admin role's name makes nobody an admin.
+    let copycat = member(LEE, "lee", 0, &[COPYCAT]);
+    let refused = run(
+        &fake,
+        copycat,
+        &["program", "create"],
+        &[("key", s("atlas"))],
+    )
+    .await;
+    assert!(
+        text_of(&refused.callback).contains("tenant admin"),
+        "{}",
+        refused.callback
+    );
+
+    // The configured role (by id) makes a member a tenant admin.
+    let lead = member(TPM, "tpm", 0, &[LEADS]);
     let made = run(
         &fake,
         lead.clone(),
@@ -949,18 +970,28 @@ async fn charts_and_digests_upload_their_pictures() {
     assert_eq!(map[0].1.filename, "atlas-deps.png");
 
     // Engineering digests on Discord carry the timeline; executive ones do not.
-    let tenant = Tenant::discord(GUILD.parse().unwrap());
     for audience in ["engineering", "executive"] {
-        db.run_with(
-            &tenant,
-            drumbeat::domain::Platform::Discord,
-            "tpm",
-            &format!(
-                r#"digest subscribe atlas --audience {audience} --channel {CHANNEL} --at "daily 09:00""#
-            ),
+        let index = drumbeat::domain::Audience::ALL
+            .iter()
+            .position(|a| a.as_str() == audience)
+            .unwrap();
+        let subscribed = run(
+            &fake,
+            tpm(),
+            &["digest", "subscribe"],
+            &[
+                ("program", s("atlas")),
+                ("audience", json!(index)),
+                ("channel", s(&format!("channel:{CHANNEL}"))),
+                ("at", s("daily 09:00")),
+            ],
         )
-        .await
-        .unwrap();
+        .await;
+        assert!(
+            !is_ephemeral(&subscribed.callback["data"]),
+            "{}",
+            subscribed.callback
+        );
     }
     let (scheduler, worker) = rhythm(&fake, &db);
     db.clock.set(at(9, 0));
@@ -992,6 +1023,228 @@ async fn charts_and_digests_upload_their_pictures() {
         with_file[0]
     );
 
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+/// A text channel of the other guild, one Discord no longer has, and one whose lookup fails.
+const FOREIGN: &str = "300000000000000009";
+const GONE: &str = "300000000000000008";
+const BROKEN: &str = "300000000000000007";
+/// A channel Drumbeat's role may not view (403).
+const HIDDEN: &str = "300000000000000006";
+
+/// The `channel` option of a registered `/area verb`.
+fn registered_channel_option(registered: &Value, area: &str, verb: &str) -> Value {
+    let find = |list: &Value, name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{name}` in {list}"))
+    };
+    let verb = find(&find(registered, area)["options"], verb);
+    find(&verb["options"], "channel")
+}
+
+/// The three commands that name a channel, each with `channel` as given.
+type Typed = (Vec<&'static str>, Vec<(&'static str, Value)>);
+
+fn channel_commands(channel: &str) -> Vec<Typed> {
+    let s = |v: &str| Value::String(v.to_owned());
+    let picked = s(&format!("channel:{channel}"));
+    let digest = drumbeat::domain::ScheduleKind::ALL
+        .iter()
+        .position(|k| k.as_str() == "digest")
+        .unwrap();
+    vec![
+        (
+            vec!["program", "route"],
+            vec![("program", s("atlas")), ("channel", picked.clone())],
+        ),
+        (
+            vec!["digest", "subscribe"],
+            vec![
+                ("program", s("atlas")),
+                ("channel", picked.clone()),
+                ("at", s("daily 09:00")),
+            ],
+        ),
+        (
+            vec!["schedule", "set"],
+            vec![
+                ("kind", json!(digest)),
+                ("spec", s("weekly fri 16:00")),
+                ("program", s("atlas")),
+                ("channel", picked),
+            ],
+        ),
+    ]
+}
+
+/// An editor of one server cannot send its program's messages into another server's
+/// channel: the channel option is Discord's channel picker, and whatever id arrives is
+/// checked with `GET /channels/{id}` before anything is stored.
+#[tokio::test]
+async fn a_channel_of_another_server_is_refused_and_nothing_is_stored() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    let registered = fake.wait_ready(1).await;
+    for (area, verb) in [
+        ("program", "route"),
+        ("digest", "subscribe"),
+        ("schedule", "set"),
+    ] {
+        let option = registered_channel_option(&registered, area, verb);
+        assert_eq!(option["type"], 7, "/{area} {verb}: {option}");
+        assert_eq!(
+            option["channel_types"],
+            json!([0, 5]),
+            "text and announcement channels: {option}"
+        );
+    }
+    set_up(&fake).await;
+    fake.set_channel(FOREIGN, OTHER_GUILD);
+    fake.delete_channel(GONE);
+    fake.refuse(BROKEN, 502, 0, "Bad Gateway");
+    fake.refuse(HIDDEN, 403, 50001, "Missing Access");
+    let before = db.dump().await;
+
+    for (channel, says) in [
+        (FOREIGN, "is not a channel of this server"),
+        (GONE, "is not a channel of this server"),
+        (BROKEN, "could not be checked"),
+        (HIDDEN, "give Drumbeat's role View Channel there"),
+    ] {
+        for (path, opts) in channel_commands(channel) {
+            let refused = run(&fake, tpm(), &path, &opts).await;
+            assert!(
+                is_ephemeral(&refused.callback["data"]),
+                "{path:?} {channel}: {}",
+                refused.callback
+            );
+            let text = text_of(&refused.callback);
+            assert!(text.contains(says), "{path:?} {channel}: {text}");
+            assert!(text.contains(channel), "{text}");
+        }
+    }
+    assert_eq!(db.dump().await, before, "a refused channel stores nothing");
+
+    // The server's own channel is taken, and its guild is asked once, then remembered.
+    for (path, opts) in channel_commands(CHANNEL) {
+        let taken = run(&fake, tpm(), &path, &opts).await;
+        assert!(
+            !is_ephemeral(&taken.callback["data"]),
+            "{path:?}: {}",
+            taken.callback
+        );
+    }
+    let asked = fake
+        .channel_lookups()
+        .iter()
+        .filter(|c| *c == CHANNEL)
+        .count();
+    assert_eq!(asked, 1, "{:?}", fake.channel_lookups());
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+/// A route into another server's channel, stored by a version that did not check channels,
+/// is dead-lettered when a message would go there; nothing reaches that channel.
+#[tokio::test]
+async fn a_stored_route_into_another_servers_channel_is_dead_lettered_never_sent() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    fake.set_channel(FOREIGN, OTHER_GUILD);
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    {
+        let mut tx = db.store.write().await.unwrap();
+        let (scope, program) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let foreign = drumbeat::outbox::Destination::DiscordChannel {
+            channel_id: FOREIGN.into(),
+        };
+        store::set_route(
+            &mut tx,
+            &scope,
+            None,
+            Some(&foreign),
+            db.clock.now(),
+            program.owner,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let (scheduler, worker) = rhythm(&fake, &db);
+    db.clock.set(at(10, 0));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+
+    let sent = fake.messages();
+    assert!(
+        !sent.iter().any(|(c, _)| c == FOREIGN),
+        "nothing goes to another server: {sent:#?}"
+    );
+    let rows = {
+        let mut tx = db.store.read().await.unwrap();
+        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+    };
+    let to_foreign: Vec<_> = rows
+        .iter()
+        .filter(|r| r.destination.to_string().contains(FOREIGN))
+        .collect();
+    assert!(!to_foreign.is_empty(), "the prompts were routed: {rows:#?}");
+    for r in &to_foreign {
+        assert_eq!(r.state, store::OutboxState::Dead, "{r:#?}");
+        let error = r.last_error.as_deref().unwrap_or_default();
+        assert!(error.contains("another Discord server"), "{error}");
+    }
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}
+
+/// `discord.admin_role` is a role id. A role name is not taken (anyone who may create roles
+/// could make a role of that name): with a name configured, only Manage Server makes a
+/// tenant admin.
+#[tokio::test]
+async fn an_admin_role_given_by_name_makes_nobody_an_admin() {
+    let fake = FakeDiscord::start().await;
+    fake.set_roles(GUILD, &[(LEADS, "pm-leads")]);
+    fake.set_channel(CHANNEL, GUILD);
+    let db = TestDb::new().await;
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    let by_name = DiscordSettings {
+        admin_role: Some("pm-leads".into()),
+        ..settings(&fake)
+    };
+    let bot = Bot::spawn(by_name, token(), Arc::default(), db.store.clone(), clock);
+    fake.wait_ready(1).await;
+    let s = |v: &str| Value::String(v.to_owned());
+    let refused = run(
+        &fake,
+        member(TPM, "tpm", 0, &[LEADS]),
+        &["program", "create"],
+        &[("key", s("atlas"))],
+    )
+    .await;
+    assert!(
+        is_ephemeral(&refused.callback["data"])
+            && text_of(&refused.callback).contains("tenant admin"),
+        "{}",
+        refused.callback
+    );
+    let made = run(&fake, tpm(), &["program", "create"], &[("key", s("atlas"))]).await;
+    assert!(!is_ephemeral(&made.callback["data"]), "{}", made.callback);
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }

@@ -1,12 +1,14 @@
-//! A fake Discord on 127.0.0.1: the REST API (DM channels, channel messages, command
-//! registration, interaction callbacks and follow-ups, guild roles) and the gateway (HELLO,
+//! A fake Discord on 127.0.0.1: the REST API (DM channels, channels and their messages,
+//! command registration, interaction callbacks and follow-ups, guild roles) and the gateway (HELLO,
 //! IDENTIFY, HEARTBEAT/ACK, READY, then the INTERACTION_CREATE events a test sends).
 //!
 //! It is strict: a route it does not serve, a message Discord would refuse (any limit of
 //! `reply::discord::violations`, `allowed_mentions` that could ping roles or everyone), a
 //! command registration outside Discord's limits, a modal outside its limits, or a callback
 //! after the 3 s an interaction token lives, is recorded as unexpected and answered as
-//! Discord would (400, or 404 "Unknown interaction"). Messages with files come as
+//! Discord would (400, or 404 "Unknown interaction"). `GET /channels/{id}` answers only for
+//! channels a test declared ([`FakeDiscord::set_channel`], [`FakeDiscord::delete_channel`])
+//! and the DM channels the bot opened. Messages with files come as
 //! multipart form data: `payload_json` plus `files[n]`, each named in the payload's
 //! `attachments` by id; a PNG must be one.
 
@@ -52,6 +54,17 @@ pub struct Exchange {
     pub latency: Duration,
 }
 
+/// A channel as the fake knows it.
+#[derive(Debug, Clone)]
+enum Channel {
+    /// A text channel of a guild.
+    InGuild(String),
+    /// A DM channel with a user.
+    Dm(String),
+    /// Deleted, or never there: 404 Unknown Channel.
+    Gone,
+}
+
 #[derive(Default)]
 struct Inner {
     /// Channel id → (status, code, message) to answer with instead of success.
@@ -71,6 +84,10 @@ struct Inner {
     webhooks: Mutex<HashMap<String, Vec<(String, Value)>>>,
     /// (channel id or interaction token, file) of every upload accepted.
     uploads: Mutex<Vec<(String, Upload)>>,
+    /// Channel id → what `GET /channels/{id}` says of it.
+    channels: Mutex<HashMap<String, Channel>>,
+    /// Channel ids looked up with `GET /channels/{id}`, in order.
+    channel_lookups: Mutex<Vec<String>>,
     /// Guild id → its roles (`[{id, name}]`).
     roles: Mutex<HashMap<String, Vec<(String, String)>>>,
     /// IDENTIFY payloads received.
@@ -121,6 +138,7 @@ impl FakeDiscord {
             .route("/api/v10/gateway/bot", get(gateway_url))
             .route("/api/v10/oauth2/applications/@me", get(application))
             .route("/api/v10/users/@me/channels", post(open_dm))
+            .route("/api/v10/channels/{id}", get(channel))
             .route("/api/v10/channels/{id}/messages", post(message))
             .route("/api/v10/applications/{app}/commands", put(register_global))
             .route(
@@ -175,6 +193,29 @@ impl FakeDiscord {
             .lock()
             .unwrap()
             .insert(channel.to_owned(), (status, code, message.to_owned()));
+    }
+
+    /// Declares a text channel of a guild, as `GET /channels/{id}` shows it.
+    pub fn set_channel(&self, channel: &str, guild: &str) {
+        self.inner
+            .channels
+            .lock()
+            .unwrap()
+            .insert(channel.to_owned(), Channel::InGuild(guild.to_owned()));
+    }
+
+    /// A channel Discord does not know (any more): 404 Unknown Channel.
+    pub fn delete_channel(&self, channel: &str) {
+        self.inner
+            .channels
+            .lock()
+            .unwrap()
+            .insert(channel.to_owned(), Channel::Gone);
+    }
+
+    /// Channel ids looked up with `GET /channels/{id}`, in order.
+    pub fn channel_lookups(&self) -> Vec<String> {
+        self.inner.channel_lookups.lock().unwrap().clone()
     }
 
     pub fn set_roles(&self, guild: &str, roles: &[(&str, &str)]) {
@@ -341,8 +382,16 @@ pub fn member(id: &str, name: &str, permissions: u64, roles: &[&str]) -> Value {
 /// A slash command `/area verb options…` typed in a guild channel.
 pub fn slash(guild: &str, channel: &str, member: Value, path: &[&str], options: Value) -> Value {
     let mut resolved_users = serde_json::Map::new();
+    let mut resolved_channels = serde_json::Map::new();
     if let Some(opts) = options.as_array() {
         for o in opts {
+            if o["type"] == 7 {
+                let id = o["value"].as_str().unwrap().to_owned();
+                resolved_channels.insert(
+                    id.clone(),
+                    json!({ "id": id, "name": "general", "type": 0, "permissions": "0" }),
+                );
+            }
             if o["type"] == 6 {
                 let id = o["value"].as_str().unwrap().to_owned();
                 resolved_users.insert(
@@ -362,7 +411,10 @@ pub fn slash(guild: &str, channel: &str, member: Value, path: &[&str], options: 
     };
     let mut data = data;
     if !resolved_users.is_empty() {
-        data["resolved"] = json!({ "users": resolved_users });
+        data["resolved"]["users"] = resolved_users.into();
+    }
+    if !resolved_channels.is_empty() {
+        data["resolved"]["channels"] = resolved_channels.into();
     }
     json!({
         "type": 2, "guild_id": guild, "channel_id": channel, "member": member, "data": data,
@@ -395,7 +447,7 @@ pub fn autocomplete(
 }
 
 /// Options of a slash command: `("name", value)`; strings are type 3, integers 4,
-/// booleans 5; use [`user_option`] for users.
+/// booleans 5; `"user:ID"` is a user (6), `"channel:ID"` a channel (7).
 pub fn options(pairs: &[(&str, Value)]) -> Value {
     Value::Array(
         pairs
@@ -408,6 +460,8 @@ pub fn options(pairs: &[(&str, Value)]) -> Value {
                 };
                 if let Some(id) = value.as_str().and_then(|v| v.strip_prefix("user:")) {
                     json!({ "name": name, "type": 6, "value": id })
+                } else if let Some(id) = value.as_str().and_then(|v| v.strip_prefix("channel:")) {
+                    json!({ "name": name, "type": 7, "value": id })
                 } else {
                     json!({ "name": name, "type": kind, "value": value })
                 }
@@ -565,6 +619,11 @@ async fn open_dm(State(inner): State<Arc<Inner>>, Json(body): Json<Value>) -> Re
         return invalid_form(&inner, format!("DM without recipient_id: {body}"));
     };
     inner.dms.lock().unwrap().push(user.to_owned());
+    inner
+        .channels
+        .lock()
+        .unwrap()
+        .insert(dm_channel_of(user), Channel::Dm(user.to_owned()));
     Json(json!({ "id": dm_channel_of(user), "type": 1, "recipients": [{ "id": user }] }))
         .into_response()
 }
@@ -717,6 +776,46 @@ fn record_uploads(inner: &Inner, at: &str, files: Vec<Upload>) {
 }
 
 /// Discord's limits on a message body, as `violations` knows them.
+async fn channel(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> Response {
+    inner.channel_lookups.lock().unwrap().push(id.clone());
+    if let Some((status, code, msg)) = inner.refuse.lock().unwrap().get(&id).cloned() {
+        return (
+            StatusCode::from_u16(status).unwrap(),
+            Json(json!({ "message": msg, "code": code })),
+        )
+            .into_response();
+    }
+    let known = inner.channels.lock().unwrap().get(&id).cloned();
+    match known {
+        Some(Channel::InGuild(guild)) => Json(json!({
+            "id": id, "type": 0, "guild_id": guild, "name": "general", "position": 0,
+            "permission_overwrites": [], "nsfw": false, "topic": null, "last_message_id": null,
+            "parent_id": null, "rate_limit_per_user": 0, "flags": 0,
+        }))
+        .into_response(),
+        Some(Channel::Dm(recipient)) => Json(json!({
+            "id": id, "type": 1, "last_message_id": null, "flags": 0,
+            "recipients": [user(&recipient, "someone")],
+        }))
+        .into_response(),
+        Some(Channel::Gone) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "Unknown Channel", "code": 10003 })),
+        )
+            .into_response(),
+        None => {
+            inner.unexpected(format!(
+                "GET /channels/{id}: a channel the test did not declare"
+            ));
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "message": "Unknown Channel", "code": 10003 })),
+            )
+                .into_response()
+        }
+    }
+}
+
 fn message_problems(body: &Value) -> Vec<String> {
     let parsed: Result<discord::Message, _> = serde_json::from_value(body.clone());
     match &parsed {

@@ -1,6 +1,8 @@
-//! The gateway side: poise slash commands built from [`super::slash`], buttons and modals
-//! for status prompts, autocomplete of keys. Handlers only turn options into the core's
-//! words and render its reply; the core decides everything else.
+//! The gateway side: slash commands registered from [`super::slash`] with serenity's
+//! builders, buttons and modals for status prompts, autocomplete of keys. Handlers only turn
+//! options into the core's words and render its reply; the core decides everything else.
+//! [`Bot::on_interaction`] answers an [`serenity::Interaction`] however it arrived, so the
+//! gateway is one way in among others.
 //!
 //! The tenant is the guild. A click in a DM finds its guild in the button's custom id
 //! (`{guild}:status:atlas:api:amber`), which is all a click needs, so buttons keep working
@@ -8,28 +10,26 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ::serenity::all as serenity;
+use ::serenity::http::{Http, HttpBuilder, LightMethod, Route};
 use anyhow::Context as _;
-use poise::serenity_prelude as serenity;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use serenity::http::{Http, HttpBuilder, LightMethod, Route};
 use tokio::sync::{watch, Notify};
 
+use super::channels::DiscordChannels;
 use super::sender::{messages, request, with_files};
 use super::slash::{self, Complete, Given, Kind, SlashCommand, SlashOption};
 use crate::clock::Clock;
-use crate::command::{self, Actor, CommandError, Ctx};
+use crate::command::{self, Actor, ChannelCheck, CommandError, Ctx};
 use crate::config::DiscordSettings;
 use crate::domain::{Key, Platform, Tenant};
 use crate::outbox::WebhookPolicy;
 use crate::reply::{Attachment, Reply, Tone};
 use crate::store::{self, Store};
-
-type Error = anyhow::Error;
-type AppCtx<'a> = poise::ApplicationContext<'a, Bot, Error>;
 
 /// Interaction response types and flags (Discord's numbers).
 const CHANNEL_MESSAGE: u8 = 4;
@@ -110,13 +110,14 @@ pub struct Bot {
     store: Store,
     clock: Arc<dyn Clock>,
     commands: Vec<SlashCommand>,
-    admin_role: Option<String>,
-    /// Guild → the admin role's id, when the setting names a role rather than giving its id.
-    role_ids: Mutex<HashMap<u64, (Instant, Option<u64>)>>,
+    /// `discord.admin_role`: the id of the role whose members are tenant admins.
+    admin_role: Option<u64>,
     in_flight: Arc<InFlight>,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
     gateway: GatewayState,
+    /// Whether a channel named in a command is in the guild it was typed in.
+    channels: Arc<dyn ChannelCheck>,
 }
 
 /// What the bot is told besides its settings: Drumbeat's public address (`http.public_url`)
@@ -172,54 +173,28 @@ impl Bot {
         clock: Arc<dyn Clock>,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
-        let commands = slash::commands();
         let in_flight = Arc::new(InFlight::default());
         let bot = Bot {
             store,
             clock,
-            commands: commands.clone(),
-            admin_role: settings.admin_role.clone().filter(|r| !r.trim().is_empty()),
-            role_ids: Mutex::new(HashMap::new()),
+            commands: slash::commands(),
+            admin_role: admin_role(settings.admin_role.as_deref()),
             in_flight: in_flight.clone(),
             webhooks,
             public_url: links.public_url,
             gateway: links.gateway.clone(),
+            channels: Arc::new(DiscordChannels::new(token, settings.proxy_url.as_deref())),
+        };
+        let handler = Handler {
+            bot: Arc::new(bot),
+            dev_guild: settings.dev_guild_id,
+            registered: AtomicBool::new(false),
         };
         let gateway = links.gateway;
-        let dev_guild = settings.dev_guild_id;
-        let framework = poise::Framework::builder()
-            .options(poise::FrameworkOptions {
-                commands: commands.iter().map(poise_command).collect(),
-                event_handler: |fw, event| Box::pin(on_event(fw, event)),
-                on_error: |e| Box::pin(on_error(e)),
-                ..Default::default()
-            })
-            .initialize_owners(false)
-            .setup(move |ctx, ready, framework| {
-                Box::pin(async move {
-                    let cmds = &framework.options().commands;
-                    match dev_guild {
-                        Some(g) => {
-                            poise::builtins::register_in_guild(ctx, cmds, serenity::GuildId::new(g))
-                                .await?
-                        }
-                        None => poise::builtins::register_globally(ctx, cmds).await?,
-                    }
-                    tracing::info!(
-                        user = %ready.user.name,
-                        guilds = ready.guilds.len(),
-                        commands = cmds.len(),
-                        "connected to Discord"
-                    );
-                    bot.gateway.set(true);
-                    Ok(bot)
-                })
-            })
-            .build();
         let http = http_client(token, settings.proxy_url.as_deref());
         let mut client =
             serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
-                .framework(framework)
+                .event_handler(handler)
                 .await
                 .context("starting the Discord client")?;
         let shards = client.shard_manager.clone();
@@ -249,120 +224,157 @@ impl Bot {
             now: self.clock.now(),
             webhooks: self.webhooks.clone(),
             public_url: self.public_url.clone(),
-            channels: std::sync::Arc::new(crate::command::NoPlatform),
+            channels: self.channels.clone(),
         }
     }
 
     /// Tenant admin: Manage Server (or Administrator), or the configured role.
-    async fn is_admin(&self, http: &Http, guild: u64, member: &serenity::Member) -> bool {
+    fn is_admin(&self, member: &serenity::Member) -> bool {
         let perms = member.permissions.unwrap_or_default();
         if perms.manage_guild() || perms.administrator() {
             return true;
         }
-        let Some(role) = &self.admin_role else {
-            return false;
-        };
-        let id = match role.parse::<u64>() {
-            Ok(id) => Some(id),
-            Err(_) => self.role_id(http, guild, role).await,
-        };
-        id.is_some_and(|id| member.roles.iter().any(|r| r.get() == id))
-    }
-
-    /// The id of the role named `name` in a guild, looked up at most every ten minutes.
-    async fn role_id(&self, http: &Http, guild: u64, name: &str) -> Option<u64> {
-        if let Some((at, id)) = self.role_ids.lock().ok()?.get(&guild) {
-            if at.elapsed() < Duration::from_secs(600) {
-                return *id;
-            }
-        }
-        let id = match http.get_guild_roles(serenity::GuildId::new(guild)).await {
-            Ok(roles) => roles
-                .iter()
-                .find(|r| r.name.eq_ignore_ascii_case(name))
-                .map(|r| r.id.get()),
-            Err(e) => {
-                tracing::warn!(guild, error = %e, "could not read the guild's roles");
-                return None;
-            }
-        };
-        if let Ok(mut cache) = self.role_ids.lock() {
-            cache.insert(guild, (Instant::now(), id));
-        }
-        id
+        self.admin_role
+            .is_some_and(|id| member.roles.iter().any(|r| r.get() == id))
     }
 }
 
-/// One poise command per area, with its verbs as subcommands; all share one action.
-fn poise_command(c: &SlashCommand) -> poise::Command<Bot, Error> {
-    poise::Command {
-        name: c.name.clone().into(),
-        qualified_name: c.name.clone().into(),
-        identifying_name: c.name.clone().into(),
-        source_code_name: c.name.clone().into(),
-        description: Some(c.description.clone().into()),
-        slash_action: Some(|ctx| Box::pin(on_slash(ctx))),
-        parameters: c.options.iter().map(poise_parameter).collect(),
-        subcommands: c.subcommands.iter().map(poise_command).collect(),
-        subcommand_required: !c.subcommands.is_empty(),
-        interaction_context: Some(vec![serenity::InteractionContext::Guild]),
-        ..Default::default()
+/// The admin role from `discord.admin_role`, which must be the role's id. A name is not
+/// taken: anyone who may create roles could make one with the same name and hand it to
+/// themselves, so a name is ignored, loudly.
+pub(crate) fn admin_role(setting: Option<&str>) -> Option<u64> {
+    let raw = setting.map(str::trim).filter(|r| !r.is_empty())?;
+    match raw.parse::<u64>() {
+        Ok(id) if id != 0 => Some(id),
+        _ => {
+            tracing::error!(
+                setting = raw,
+                "discord.admin_role must be a role id (Server Settings → Roles → the role's … → Copy Role ID); a role name is ignored, so only Manage Server makes tenant admins"
+            );
+            None
+        }
     }
 }
 
-fn poise_parameter(o: &SlashOption) -> poise::CommandParameter<Bot, Error> {
-    type Setter = fn(serenity::CreateCommandOption) -> serenity::CreateCommandOption;
-    let type_setter: Setter = match o.kind {
-        Kind::Text => |b| b.kind(serenity::CommandOptionType::String).max_length(4000),
-        Kind::Flag => |b| b.kind(serenity::CommandOptionType::Boolean),
-        Kind::User => |b| b.kind(serenity::CommandOptionType::User),
-        Kind::Choice => |b| b.kind(serenity::CommandOptionType::Integer),
-        Kind::Integer { min: 1, max: 5 } => |b| {
-            b.kind(serenity::CommandOptionType::Integer)
-                .min_int_value(1)
-                .max_int_value(5)
-        },
-        Kind::Integer { .. } => |b| {
-            b.kind(serenity::CommandOptionType::Integer)
-                .min_int_value(1)
-                .max_int_value(u64::from(u16::MAX))
-        },
+/// The gateway's events for the bot: registration on the first ready, the connection state,
+/// and every interaction.
+struct Handler {
+    bot: Arc<Bot>,
+    dev_guild: Option<u64>,
+    /// Commands are registered once per run, not again after a reconnect.
+    registered: AtomicBool,
+}
+
+#[serenity::async_trait]
+impl serenity::EventHandler for Handler {
+    async fn ready(&self, ctx: serenity::Context, ready: serenity::Ready) {
+        if !self.registered.swap(true, Ordering::SeqCst) {
+            let commands = registration(&self.bot.commands);
+            let count = commands.len();
+            let registered = match self.dev_guild {
+                Some(g) => serenity::GuildId::new(g)
+                    .set_commands(&ctx.http, commands)
+                    .await
+                    .map(drop),
+                None => serenity::Command::set_global_commands(&ctx.http, commands)
+                    .await
+                    .map(drop),
+            };
+            match registered {
+                Ok(()) => tracing::info!(
+                    user = %ready.user.name,
+                    guilds = ready.guilds.len(),
+                    commands = count,
+                    "connected to Discord"
+                ),
+                Err(e) => {
+                    // Next ready tries again.
+                    self.registered.store(false, Ordering::SeqCst);
+                    tracing::error!(error = %e, "could not register the slash commands");
+                }
+            }
+        }
+        self.bot.gateway.set(true);
+    }
+
+    async fn resume(&self, _ctx: serenity::Context, _event: serenity::ResumedEvent) {
+        self.bot.gateway.set(true);
+    }
+
+    async fn shard_stage_update(
+        &self,
+        _ctx: serenity::Context,
+        event: serenity::ShardStageUpdateEvent,
+    ) {
+        self.bot
+            .gateway
+            .set(event.new == serenity::ConnectionStage::Connected);
+    }
+
+    async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
+        self.bot.on_interaction(&ctx.http, &interaction).await;
+    }
+}
+
+/// The slash commands as Discord registers them: one command per area, its verbs as
+/// subcommands, guild channels only.
+fn registration(commands: &[SlashCommand]) -> Vec<serenity::CreateCommand> {
+    commands
+        .iter()
+        .map(|c| {
+            let mut command = serenity::CreateCommand::new(&c.name)
+                .description(&c.description)
+                .contexts(vec![serenity::InteractionContext::Guild]);
+            for o in &c.options {
+                command = command.add_option(option(o));
+            }
+            for verb in &c.subcommands {
+                let mut sub = serenity::CreateCommandOption::new(
+                    serenity::CommandOptionType::SubCommand,
+                    &verb.name,
+                    &verb.description,
+                );
+                for o in &verb.options {
+                    sub = sub.add_sub_option(option(o));
+                }
+                command = command.add_option(sub);
+            }
+            command
+        })
+        .collect()
+}
+
+fn option(o: &SlashOption) -> serenity::CreateCommandOption {
+    use serenity::CommandOptionType as Type;
+    let kind = match o.kind {
+        Kind::Text => Type::String,
+        Kind::Flag => Type::Boolean,
+        Kind::User => Type::User,
+        Kind::Choice | Kind::Integer { .. } => Type::Integer,
+        Kind::Channel => Type::Channel,
     };
-    type Completer = for<'a> fn(
-        AppCtx<'a>,
-        &'a str,
-    ) -> poise::BoxFuture<'a, serenity::CreateAutocompleteResponse>;
-    let autocomplete_callback: Option<Completer> = o.complete.map(|c| -> Completer {
-        match c {
-            Complete::Program => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Program)),
-            Complete::Key => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Key)),
-            Complete::Project => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Project)),
-            Complete::Milestone => {
-                |ctx, partial| Box::pin(complete(ctx, partial, Complete::Milestone))
-            }
-            Complete::Number => |ctx, partial| Box::pin(complete(ctx, partial, Complete::Number)),
+    let mut option = serenity::CreateCommandOption::new(kind, &o.name, &o.description)
+        .required(o.required)
+        .set_autocomplete(o.complete.is_some());
+    match o.kind {
+        Kind::Text => option = option.max_length(4000),
+        Kind::Integer { min, max } => {
+            option = option
+                .min_int_value(u64::try_from(min).unwrap_or(0))
+                .max_int_value(u64::try_from(max).unwrap_or(0))
         }
-    });
-    poise::CommandParameter {
-        name: o.name.clone().into(),
-        name_localizations: Default::default(),
-        description: Some(o.description.clone().into()),
-        description_localizations: Default::default(),
-        required: o.required,
-        channel_types: None,
-        choices: o
-            .choices
-            .iter()
-            .map(|w| poise::CommandParameterChoice {
-                name: (*w).into(),
-                localizations: Default::default(),
-                __non_exhaustive: (),
-            })
-            .collect(),
-        type_setter: Some(type_setter),
-        autocomplete_callback,
-        __non_exhaustive: (),
+        Kind::Channel => {
+            option = option.channel_types(vec![
+                serenity::ChannelType::Text,
+                serenity::ChannelType::News,
+            ])
+        }
+        Kind::Flag | Kind::User | Kind::Choice => {}
     }
+    for (i, word) in o.choices.iter().enumerate() {
+        option = option.add_int_choice(*word, i32::try_from(i).unwrap_or(i32::MAX));
+    }
+    option
 }
 
 /// (option name, value) pairs, and (user id, display name) of the users picked.
@@ -387,6 +399,10 @@ fn given(args: &[serenity::ResolvedOption<'_>]) -> Options {
             serenity::ResolvedValue::Unresolved(serenity::Unresolved::User(id)) => {
                 Given::User(id.to_string())
             }
+            serenity::ResolvedValue::Channel(c) => Given::Channel(c.id.to_string()),
+            serenity::ResolvedValue::Unresolved(serenity::Unresolved::Channel(id)) => {
+                Given::Channel(id.to_string())
+            }
             serenity::ResolvedValue::Number(n) => Given::Text(n.to_string()),
             _ => continue,
         };
@@ -395,25 +411,57 @@ fn given(args: &[serenity::ResolvedOption<'_>]) -> Options {
     (out, names)
 }
 
+impl Bot {
+    /// Answers one interaction: a slash command, an autocomplete, a button or a form.
+    pub async fn on_interaction(&self, http: &Http, interaction: &serenity::Interaction) {
+        let _working = self.in_flight.enter();
+        match interaction {
+            serenity::Interaction::Command(c) => on_slash(self, http, c).await,
+            serenity::Interaction::Autocomplete(c) => on_autocomplete(self, http, c).await,
+            serenity::Interaction::Component(c) => on_button(self, http, c).await,
+            serenity::Interaction::Modal(m) => on_modal(self, http, m).await,
+            _ => {}
+        }
+    }
+}
+
+/// The command's path (`[area]` or `[area, verb]`) and the options of its leaf.
+fn command_path(data: &serenity::CommandData) -> (Vec<String>, Vec<serenity::ResolvedOption<'_>>) {
+    let mut path = vec![data.name.clone()];
+    let mut args = data.options();
+    loop {
+        match args.as_slice() {
+            [serenity::ResolvedOption {
+                name,
+                value:
+                    serenity::ResolvedValue::SubCommand(inner)
+                    | serenity::ResolvedValue::SubCommandGroup(inner),
+                ..
+            }] => {
+                path.push((*name).to_owned());
+                args = inner.clone();
+            }
+            _ => return (path, args),
+        }
+    }
+}
+
 /// Every slash command lands here.
-async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, Error>> {
-    let bot = ctx.data();
-    let _working = bot.in_flight.enter();
+async fn on_slash(bot: &Bot, http: &Http, interaction: &serenity::CommandInteraction) {
     let started = Instant::now();
-    let interaction = ctx.interaction;
-    let http = ctx.serenity_context().http.as_ref();
-    let path: Vec<&str> = ctx.command_tree.iter().map(|c| c.name.as_ref()).collect();
+    let (path, args) = command_path(&interaction.data);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let responder = Responder::new(
         interaction.id.get(),
         &interaction.token,
         interaction.application_id.get(),
     );
-    let (given, names) = given(ctx.args);
+    let (given, names) = given(&args);
     let argv = match slash::argv(&bot.commands, &path, &given) {
         Ok(w) => w,
         Err(msg) => {
             responder.refuse(http, &msg).await;
-            return Ok(());
+            return;
         }
     };
     let Some(guild) = interaction.guild_id.map(|g| g.get()) else {
@@ -423,7 +471,7 @@ async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, 
                 "Drumbeat's commands work in a server's channels, where the program lives.",
             )
             .await;
-        return Ok(());
+        return;
     };
     // Digests, reports and paths may take longer than Discord's 3 seconds: say so first.
     let deferred =
@@ -431,7 +479,7 @@ async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, 
     if deferred {
         if let Err(e) = responder.defer(http).await {
             tracing::warn!(error = %e, "could not defer a Discord interaction");
-            return Ok(());
+            return;
         }
     }
     let member = interaction.member.as_deref();
@@ -439,7 +487,7 @@ async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, 
         handle: interaction.user.id.to_string(),
         display_name: display_name(&interaction.user, member),
         is_admin: match member {
-            Some(m) => bot.is_admin(http, guild, m).await,
+            Some(m) => bot.is_admin(m),
             None => false,
         },
     };
@@ -456,7 +504,6 @@ async fn on_slash(ctx: AppCtx<'_>) -> Result<(), poise::FrameworkError<'_, Bot, 
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "slash command answered"
     );
-    Ok(())
 }
 
 fn display_name(user: &serenity::User, member: Option<&serenity::Member>) -> String {
@@ -649,52 +696,6 @@ fn error_message(msg: &str) -> Value {
     m
 }
 
-async fn on_error(error: poise::FrameworkError<'_, Bot, Error>) {
-    match error {
-        poise::FrameworkError::Setup { error, .. } => {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "could not set up the Discord bot"
-            )
-        }
-        other => tracing::warn!(error = %other, "Discord framework error"),
-    }
-}
-
-/// Buttons and modals; poise handles slash commands and autocomplete itself.
-async fn on_event(
-    fw: poise::FrameworkContext<'_, Bot, Error>,
-    event: &serenity::FullEvent,
-) -> Result<(), Error> {
-    let bot = fw.user_data;
-    let interaction = match event {
-        serenity::FullEvent::InteractionCreate { interaction } => interaction,
-        serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
-            bot.gateway.set(true);
-            return Ok(());
-        }
-        serenity::FullEvent::ShardStageUpdate { event } => {
-            bot.gateway
-                .set(event.new == serenity::ConnectionStage::Connected);
-            return Ok(());
-        }
-        _ => return Ok(()),
-    };
-    let http = fw.serenity_context.http.as_ref();
-    match interaction {
-        serenity::Interaction::Component(c) => {
-            let _working = bot.in_flight.enter();
-            on_button(bot, http, c).await;
-        }
-        serenity::Interaction::Modal(m) => {
-            let _working = bot.in_flight.enter();
-            on_modal(bot, http, m).await;
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
 /// What a button's custom id says: `{guild}:{action}`, the action being one of
 /// `status:PROGRAM:PROJECT:RAG`, `dep:PROGRAM:N:deliver`, `dep:PROGRAM:N:snooze`.
 #[derive(Debug, PartialEq, Eq)]
@@ -831,7 +832,7 @@ async fn run_clicked(
         handle: user.id.to_string(),
         display_name: display_name(user, member),
         is_admin: match member {
-            Some(m) => bot.is_admin(http, guild, m).await,
+            Some(m) => bot.is_admin(m),
             None => false,
         },
     };
@@ -891,46 +892,48 @@ fn capitalised(w: &str) -> String {
 
 /// Autocomplete: programs of the guild, or keys and numbers of the program named in the
 /// other options (or bound to the channel). Up to 25, matching what was typed so far.
-async fn complete(
-    ctx: AppCtx<'_>,
-    partial: &str,
-    what: Complete,
-) -> serenity::CreateAutocompleteResponse {
-    let bot = ctx.data();
-    let mut response = serenity::CreateAutocompleteResponse::new();
-    let Some(guild) = ctx.interaction.guild_id.map(|g| g.get()) else {
-        return response;
-    };
-    let tenant = Tenant::discord(guild);
-    let area = ctx
-        .command_tree
-        .first()
-        .map(|c| c.name.to_string())
-        .unwrap_or_default();
-    let program = ctx.args.iter().find_map(|a| match (&a.value, a.name) {
-        (serenity::ResolvedValue::String(s), "program") => Some((*s).to_owned()),
-        _ => None,
+async fn on_autocomplete(bot: &Bot, http: &Http, interaction: &serenity::CommandInteraction) {
+    let (path, args) = command_path(&interaction.data);
+    let focused = interaction.data.autocomplete();
+    let what = focused.as_ref().and_then(|f| {
+        let area = bot.commands.iter().find(|c| c.name == path[0])?;
+        let command = match path.get(1) {
+            Some(verb) => area.subcommands.iter().find(|c| &c.name == verb)?,
+            None => area,
+        };
+        command.options.iter().find(|o| o.name == f.name)?.complete
     });
-    let channel = ctx.interaction.channel_id.to_string();
-    match choices(
-        &bot.store,
-        &tenant,
-        &channel,
-        program.as_deref(),
-        &area,
-        what,
-        partial,
-    )
-    .await
-    {
-        Ok(list) => {
-            for (name, value) in list.into_iter().take(25) {
-                response = response.add_string_choice(slash::cut(&name, 100), value);
+    let mut response = serenity::CreateAutocompleteResponse::new();
+    if let (Some(what), Some(focused), Some(guild)) = (what, &focused, interaction.guild_id) {
+        let tenant = Tenant::discord(guild.get());
+        let program = args.iter().find_map(|a| match (&a.value, a.name) {
+            (serenity::ResolvedValue::String(s), "program") => Some((*s).to_owned()),
+            _ => None,
+        });
+        let channel = interaction.channel_id.to_string();
+        match choices(
+            &bot.store,
+            &tenant,
+            &channel,
+            program.as_deref(),
+            &path[0],
+            what,
+            focused.value,
+        )
+        .await
+        {
+            Ok(list) => {
+                for (name, value) in list.into_iter().take(25) {
+                    response = response.add_string_choice(slash::cut(&name, 100), value);
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "autocomplete failed"),
         }
-        Err(e) => tracing::warn!(error = %e, "autocomplete failed"),
     }
-    response
+    let answer = serenity::CreateInteractionResponse::Autocomplete(response);
+    if let Err(e) = interaction.create_response(http, answer).await {
+        tracing::warn!(error = %e, "could not answer an autocomplete");
+    }
 }
 
 async fn choices(
@@ -1027,6 +1030,24 @@ async fn choices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_role_is_an_id_never_a_name() {
+        assert_eq!(
+            admin_role(Some(" 555000000000000001 ")),
+            Some(555000000000000001)
+        );
+        for ignored in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("pm-leads"),
+            Some("0"),
+            Some("<@&5>"),
+        ] {
+            assert_eq!(admin_role(ignored), None, "{ignored:?}");
+        }
+    }
 
     #[test]
     fn button_ids_carry_the_guild_and_what_to_do() {

@@ -9,18 +9,55 @@ use serenity::builder::CreateAttachment;
 use serenity::http::{Http, HttpError, LightMethod, Multipart, MultipartUpload, Request, Route};
 use serenity::model::id::{ChannelId, UserId};
 
+use super::channels::{DiscordChannels, Lookup};
 use crate::outbox::senders::with_reason;
 use crate::outbox::{Destination, OutboxRow, SendFuture, SendOutcome, Sender};
 use crate::reply::{discord, Attachment, Reply};
 
 pub struct DiscordSender {
     http: Arc<Http>,
+    /// A channel's guild, checked before each message to a channel.
+    channels: DiscordChannels,
 }
 
 impl DiscordSender {
     pub fn new(token: &SecretString, proxy_url: Option<&str>) -> Self {
+        let http = Arc::new(super::http_client(token, proxy_url));
         Self {
-            http: Arc::new(super::http_client(token, proxy_url)),
+            channels: DiscordChannels::with_http(http.clone()),
+            http,
+        }
+    }
+
+    /// Sends to a channel only if it is in the tenant's guild: a route or subscription stored
+    /// before channels were checked (or one whose channel was moved out of reach) must not
+    /// post one server's program into another server.
+    async fn check_guild(&self, row: &OutboxRow, channel: ChannelId) -> Result<(), SendOutcome> {
+        let tenant = &row.tenant;
+        let Some(guild) = guild_of(tenant) else {
+            return Err(permanent(format!(
+                "not sent: {tenant} is not a Discord server, so it has no Discord channels"
+            )));
+        };
+        match self.channels.lookup(channel.get()).await {
+            Lookup::Guild(Some(g)) if g == guild => Ok(()),
+            Lookup::Guild(Some(other)) => Err(permanent(format!(
+                "not sent: channel {channel} belongs to another Discord server ({other}), not to this program's server ({guild})"
+            ))),
+            Lookup::Guild(None) => Err(permanent(format!(
+                "not sent: channel {channel} is a direct-message channel, not a channel of this program's server ({guild})"
+            ))),
+            Lookup::Missing => Err(permanent(format!(
+                "not sent: Discord has no channel {channel} (it was deleted, or never existed)"
+            ))),
+            Lookup::NoAccess(said) => Err(permanent(format!(
+                "not sent: Drumbeat may not see channel {channel}: {said}"
+            ))),
+            Lookup::Failed(error) => Err(SendOutcome::Retry {
+                after: None,
+                error: format!("checking channel {channel}'s server: {error}"),
+                parts_sent: row.parts_sent,
+            }),
         }
     }
 
@@ -51,7 +88,13 @@ impl DiscordSender {
     async fn deliver(&self, row: &OutboxRow) -> SendOutcome {
         let channel = match &row.destination {
             Destination::DiscordChannel { channel_id } => match snowflake(channel_id) {
-                Some(id) => ChannelId::new(id),
+                Some(id) => {
+                    let channel = ChannelId::new(id);
+                    if let Err(refused) = self.check_guild(row, channel).await {
+                        return refused;
+                    }
+                    channel
+                }
                 None => return permanent(format!("`{channel_id}` is not a Discord channel id")),
             },
             Destination::DiscordUser { user_id } => match snowflake(user_id) {

@@ -31,6 +31,9 @@ pub enum Kind {
     User,
     /// One of a fixed list of words, sent by Discord as the word's index.
     Choice,
+    /// A text or announcement channel of the guild, picked with Discord's picker (type 7);
+    /// the grammar gets its id.
+    Channel,
 }
 
 /// What an option's autocomplete offers.
@@ -87,6 +90,8 @@ pub enum Given {
     Flag(bool),
     /// A user id.
     User(String),
+    /// A channel id.
+    Channel(String),
 }
 
 /// Every area as a slash command, in the grammar's order.
@@ -202,6 +207,9 @@ fn options_of(area: &str, cmd: &clap::Command) -> Vec<SlashOption> {
         );
         let (kind, choices) = if flag {
             (Kind::Flag, vec![])
+        } else if long == "channel" {
+            // Where messages will go: Discord's picker offers only the guild's own channels.
+            (Kind::Channel, vec![])
         } else {
             kind_of(arg)
         };
@@ -385,6 +393,7 @@ pub fn argv(
                 continue;
             }
             (Kind::User, Given::User(id)) => format!("<@{id}>"),
+            (Kind::Channel, Given::Channel(id)) => id.clone(),
             (Kind::Choice, Given::Integer(i)) => usize::try_from(*i)
                 .ok()
                 .and_then(|i| option.choices.get(i))
@@ -621,6 +630,40 @@ mod tests {
         assert_eq!(w, ["program", "list", "--archived"]);
         let w = words(&["program", "list"], &[("archived", Given::Flag(false))]);
         assert_eq!(w, ["program", "list"]);
+    }
+
+    #[test]
+    fn channels_where_messages_go_are_picked_and_become_their_id() {
+        let cmds = commands();
+        for (area, verb) in [
+            ("program", "route"),
+            ("digest", "subscribe"),
+            ("schedule", "set"),
+        ] {
+            let c = find(&cmds, area, verb);
+            let channel = c.options.iter().find(|o| o.name == "channel").unwrap();
+            assert_eq!(channel.kind, Kind::Channel, "/{area} {verb}");
+        }
+        let w = words(
+            &["program", "route"],
+            &[
+                ("program", text("atlas")),
+                ("channel", Given::Channel("300000000000000001".into())),
+            ],
+        );
+        assert_eq!(
+            w,
+            ["program", "route", "atlas", "--channel=300000000000000001"]
+        );
+        assert!(matches!(parse_argv(&w), Ok(Parsed::Run(_))));
+        // A typed text where a channel is picked is not taken.
+        let e = argv(
+            &cmds,
+            &["program", "route"],
+            &[("channel".into(), text("300000000000000001"))],
+        )
+        .unwrap_err();
+        assert!(e.contains("wrong type"), "{e}");
     }
 
     #[test]
