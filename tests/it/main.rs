@@ -15,6 +15,7 @@ mod fake_slack;
 mod fake_webhook;
 mod lifecycle;
 mod limits;
+mod operations;
 mod ops;
 mod outbox;
 mod schedule;
