@@ -4,8 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 
-use crate::helpers::{bin, stderr, stdout};
+use drumbeat::config::{LogFormat, LogSettings};
+use drumbeat::telemetry;
+
+use crate::helpers::{bin, seed_atlas, stderr, stdout, TestDb};
 
 fn doctor_on(db: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_drumbeat"))
@@ -125,4 +129,73 @@ fn doctor_and_exec_refuse_a_database_that_cannot_be_made() {
     let out = bin(&later, &["exec", "program list"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(later.exists());
+}
+
+/// A log destination the test reads back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[test]
+fn command_text_is_logged_with_urls_and_tokens_masked() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        println!("skipped: RUST_LOG is set and would replace the test's trace filter");
+        return;
+    }
+    let log = Captured::default();
+    for format in [LogFormat::Text, LogFormat::Json] {
+        let settings = LogSettings {
+            filter: "trace".into(),
+            format,
+        };
+        let subscriber = telemetry::subscriber(&settings, log.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                let db = TestDb::new().await;
+                seed_atlas(&db).await;
+                db.ok(
+                    "tpm",
+                    "program route atlas --slack-webhook https://hooks.slack.com/services/T0AAA/B0BBB/hooksecret42",
+                )
+                .await;
+                // A token pasted where a name goes.
+                let _ = db
+                    .run("tpm", "project add atlas bot --name xoxb-1111-2222-tokensecret")
+                    .await;
+            })
+        });
+    }
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("program route atlas"),
+        "the command is logged:\n{text}"
+    );
+    assert!(text.contains("https://hooks.slack.com/…"), "{text}");
+    assert!(text.contains("[masked]"), "{text}");
+    for secret in ["hooksecret42", "T0AAA", "tokensecret", "xoxb-1111"] {
+        assert!(
+            !text.contains(secret),
+            "{secret} leaked into the log:\n{text}"
+        );
+    }
 }
