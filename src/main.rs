@@ -303,6 +303,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             });
             // Bound first, so a port in use stops `run` before anything else starts.
             let metrics = drumbeat::telemetry::metrics::install();
+            drumbeat::telemetry::metrics::zero_commands(&drumbeat::command::grammar::command_tree());
             let listener = tokio::net::TcpListener::bind(&settings.http.addr)
                 .await
                 .with_context(|| format!("listening on {}", settings.http.addr))?;

@@ -2,8 +2,10 @@
 //! created or opened, secrets masked in logs and read from files, and metrics as Prometheus
 //! users expect them.
 
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
 use drumbeat::config::{LogFormat, LogSettings};
@@ -198,4 +200,143 @@ fn command_text_is_logged_with_urls_and_tokens_masked() {
             "{secret} leaked into the log:\n{text}"
         );
     }
+}
+
+/// Reads stderr until `drumbeat run` prints where it serves; keeps draining it after.
+fn served_at(child: &mut std::process::Child) -> String {
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no address printed");
+        if let Some(rest) = line.strip_prefix("HTTP on ") {
+            std::thread::spawn(move || {
+                let mut sink = Vec::new();
+                let _ = err.read_to_end(&mut sink);
+            });
+            return rest.split(':').take(3).collect::<Vec<_>>().join(":");
+        }
+    }
+}
+
+#[tokio::test]
+async fn metrics_are_all_there_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+        .arg("--db")
+        .arg(dir.path().join("drumbeat.db"))
+        .arg("run")
+        .env_remove("RUST_LOG")
+        .env(
+            "DRUMBEAT_CONFIG",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("SLACK_SIGNING_SECRET")
+        .env_remove("SLACK_BOT_TOKEN")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
+        .env("DRUMBEAT_LOG__FILTER", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start drumbeat run");
+    let base = served_at(&mut child);
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+
+    let typed: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|t| t.split_once(' '))
+        .collect();
+    let helped: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# HELP "))
+        .filter_map(|t| t.split_once(' ').map(|(n, _)| n))
+        .collect();
+    for name in typed.keys() {
+        assert!(helped.contains(name), "{name} has no # HELP:\n{text}");
+    }
+    for (name, kind) in [
+        ("drumbeat_build_info", "gauge"),
+        ("drumbeat_commands_total", "counter"),
+        ("drumbeat_command_duration_seconds", "histogram"),
+        ("drumbeat_jobs_total", "counter"),
+        ("drumbeat_deliveries_total", "counter"),
+        ("drumbeat_outbox_pending", "gauge"),
+        ("drumbeat_outbox_oldest_pending_seconds", "gauge"),
+        ("drumbeat_outbox_oldest_due_seconds", "gauge"),
+        ("drumbeat_outbox_dead", "gauge"),
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_cpu_seconds_total", "counter"),
+        ("process_open_fds", "gauge"),
+        ("process_start_time_seconds", "gauge"),
+    ] {
+        assert_eq!(typed.get(name), Some(&kind), "{name} in\n{text}");
+    }
+    // Renamed or folded: one name per thing.
+    assert!(!text.contains("drumbeat_dead_letters_total"), "{text}");
+    assert!(!text.contains("drumbeat_command_seconds"), "{text}");
+
+    let value = |series: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    };
+    assert_eq!(
+        value(&format!(
+            "drumbeat_build_info{{version=\"{}\"}}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        Some(1.0),
+        "{text}"
+    );
+    for kind in ["prompt", "reminder", "digest", "nudge"] {
+        for outcome in ["ran", "skipped", "failed"] {
+            let series = format!("drumbeat_jobs_total{{kind=\"{kind}\",outcome=\"{outcome}\"}}");
+            assert_eq!(value(&series), Some(0.0), "{series} in\n{text}");
+        }
+    }
+    for platform in ["console", "discord", "slack"] {
+        for outcome in ["sent", "retried", "dead"] {
+            let series = format!(
+                "drumbeat_deliveries_total{{platform=\"{platform}\",outcome=\"{outcome}\"}}"
+            );
+            assert_eq!(value(&series), Some(0.0), "{series} in\n{text}");
+        }
+    }
+    for (area, verbs) in drumbeat::command::grammar::command_tree() {
+        for verb in verbs {
+            for outcome in ["ok", "refused", "error"] {
+                let series = format!(
+                    "drumbeat_commands_total{{command=\"{area} {verb}\",outcome=\"{outcome}\"}}"
+                );
+                assert_eq!(value(&series), Some(0.0), "{series} in\n{text}");
+            }
+        }
+    }
+    assert_eq!(
+        value("drumbeat_command_duration_seconds_count{command=\"milestone add\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        value("process_resident_memory_bytes").unwrap_or(0.0) > 1e6,
+        "{text}"
+    );
+    assert!(value("process_open_fds").unwrap_or(0.0) >= 3.0, "{text}");
+    assert!(
+        value("process_start_time_seconds").unwrap_or(0.0) > 1.7e9,
+        "{text}"
+    );
+    assert!(value("process_cpu_seconds_total").is_some(), "{text}");
 }
