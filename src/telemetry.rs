@@ -6,6 +6,7 @@ pub mod metrics;
 
 use std::borrow::Cow;
 
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::{LogFormat, LogSettings};
@@ -19,8 +20,9 @@ pub fn init_with_writer<W>(settings: &LogSettings, writer: W)
 where
     W: for<'a> fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
-    // A second init (tests, embedded use) keeps the first subscriber.
-    let _ = tracing::subscriber::set_global_default(subscriber(settings, writer));
+    // A second init (tests, embedded use) keeps the first subscriber. `try_init` also
+    // forwards the `log` crate's records (rustls, reqwest) into tracing.
+    let _ = subscriber(settings, writer).try_init();
 }
 
 /// The subscriber [`init`] installs, for the caller to install or scope
