@@ -39,7 +39,7 @@ pub struct HttpSettings {
     /// The externally reachable base URL of this server (`https://drumbeat.example.com`),
     /// for addresses shown in replies (calendar feeds, chart links). Unset: paths only.
     pub public_url: Option<String>,
-    /// `/readyz` fails when a message has been due this long without being delivered.
+    /// `/healthz` reports the outbox stuck when a message has been due this long undelivered.
     pub outbox_stuck_secs: u64,
 }
 
