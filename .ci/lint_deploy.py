@@ -3,9 +3,11 @@
 Every YAML document must parse. The Kubernetes manifests must be well-formed and keep the
 promises deploy/README.md makes (one replica, probes on /healthz and /readyz, non-root
 read-only containers, Litestream on the database path Drumbeat uses, Secrets that hold
-placeholders only). The compose file and the Dockerfile are checked for the same, the
-systemd unit with `systemd-analyze verify` where it exists, and the kustomization with
-`kubectl kustomize` where kubectl exists. Prints one line per check; exits 1 on any
+placeholders only and reach Drumbeat as files, not variables). The compose file and the
+Dockerfile are checked for the same, the systemd unit with `systemd-analyze verify` where
+it exists, the kustomization with `kubectl kustomize` where kubectl exists, and the
+Prometheus alert rules for their shape and for naming only metrics Drumbeat exports
+(`promtool check rules` too, where promtool exists). Prints one line per check; exits 1 on any
 problem.
 
 Usage: .ci/venv/bin/python .ci/lint_deploy.py [REPO_ROOT]
@@ -28,6 +30,10 @@ DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 
 problems: list[str] = []
+
+# The secrets, as credential names (files in $CREDENTIALS_DIRECTORY) and as variables.
+CREDENTIALS = ("discord_token", "slack_signing_secret", "slack_bot_token")
+SECRET_VARS = tuple(c.upper() for c in CREDENTIALS)
 
 
 def ok(what: str) -> None:
@@ -128,6 +134,17 @@ def check_statefulset(where: str, doc: dict, configmaps: dict) -> None:
     mounts = {m.get("mountPath") for m in app.get("volumeMounts") or []}
     if db_path and os.path.dirname(db_path) not in mounts:
         problem(where, f"the database {db_path} is not on a mounted volume")
+    for source in app.get("envFrom") or []:
+        if "secretRef" in source:
+            problem(where, "drumbeat takes a Secret as environment variables: mount it as files (CREDENTIALS_DIRECTORY)")
+    cred_dir = env_value(app, "CREDENTIALS_DIRECTORY")
+    secret_volumes = {v.get("name"): (v.get("secret") or {}).get("secretName")
+                      for v in pod.get("volumes") or [] if "secret" in v}
+    cred_mount = next((m for m in app.get("volumeMounts") or [] if m.get("mountPath") == cred_dir), None)
+    if not cred_dir or cred_mount is None or secret_volumes.get(cred_mount.get("name")) != "drumbeat":
+        problem(where, "drumbeat's CREDENTIALS_DIRECTORY is not the Secret drumbeat mounted as a volume")
+    elif cred_mount.get("readOnly") is not True:
+        problem(where, "the credentials volume is not mounted readOnly")
     config_path = env_value(app, "DRUMBEAT_CONFIG")
     if config_path and os.path.dirname(config_path) not in mounts:
         problem(where, f"DRUMBEAT_CONFIG {config_path} is not on a mounted volume")
@@ -172,6 +189,10 @@ def check_statefulset(where: str, doc: dict, configmaps: dict) -> None:
 
 
 def check_secret(where: str, doc: dict) -> None:
+    if doc["metadata"]["name"] == "drumbeat":
+        keys = set((doc.get("stringData") or {}) | (doc.get("data") or {}))
+        if keys != set(CREDENTIALS):
+            problem(where, f"Secret drumbeat has keys {sorted(keys)}, expected the credential names {list(CREDENTIALS)}")
     for field in ("data", "stringData"):
         for key, value in (doc.get(field) or {}).items():
             if value not in ("", None):
@@ -262,10 +283,24 @@ def check_compose() -> None:
                 names.add(name.strip())
                 if value.strip():
                     problem(f"{rel(example)}:{n}", f"{name} has a value: placeholders only")
-        for name in ("DISCORD_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"):
-            if name not in names:
-                problem(rel(example), f"no {name} placeholder")
-    ok(f"{rel(path)}: service drumbeat with volume, env file, healthcheck, restart and grace period")
+        for name in SECRET_VARS:
+            if name in names:
+                problem(rel(example), f"{name} is an environment variable there: secrets are files (deploy/secrets/)")
+    env = svc.get("environment") or {}
+    cred_dir = env.get("CREDENTIALS_DIRECTORY") if isinstance(env, dict) else None
+    if cred_dir != "/run/secrets":
+        problem(rel(path), "the service does not set CREDENTIALS_DIRECTORY=/run/secrets")
+    top = docs[0].get("secrets") or {}
+    for name in CREDENTIALS:
+        if name not in (svc.get("secrets") or []):
+            problem(rel(path), f"the service does not take the secret {name}")
+        source = (top.get(name) or {}).get("file", "")
+        if not source.startswith("./secrets/"):
+            problem(rel(path), f"the secret {name} is not a file in deploy/secrets/")
+    ignore = DEPLOY / "secrets" / ".gitignore"
+    if not ignore.exists() or "*" not in ignore.read_text(encoding="utf-8").split():
+        problem("deploy/secrets", "no .gitignore that ignores every secret file")
+    ok(f"{rel(path)}: service drumbeat with volume, env file, secrets as files, healthcheck, restart and grace period")
 
 
 # --- Dockerfile ------------------------------------------------------------------------
@@ -335,7 +370,7 @@ def check_dockerfile() -> None:
             problem(f"{where}:{n}", f"RUN is not valid shell: {r.stderr.strip()}")
     ignore = ROOT / ".dockerignore"
     patterns = ignore.read_text(encoding="utf-8").split() if ignore.exists() else []
-    for needed in ("target/", "*.db", "config/secrets.toml"):
+    for needed in ("target/", "*.db", "config/secrets.toml", "deploy/secrets/"):
         if needed not in patterns:
             problem(".dockerignore", f"does not exclude {needed}")
     ok(f"{where}: {len(froms)} stages, USER {users[-1] if users else '?'}, HEALTHCHECK, no ADD of URLs, RUN lines are valid shell")
@@ -351,7 +386,7 @@ REQUIRED_UNIT_SETTINGS = [
     "CapabilityBoundingSet=", "MemoryDenyWriteExecute=yes", "LockPersonality=yes",
     "RestrictNamespaces=yes", "UMask=0077", "Restart=on-failure", "TimeoutStopSec=",
     "KillSignal=SIGTERM", "ExecStart=",
-]
+] + [f"LoadCredential={c}:" for c in CREDENTIALS]
 
 # The exposure score of `systemd-analyze security`, times ten: 20 is "2.0 OK".
 EXPOSURE_THRESHOLD = 20
@@ -362,7 +397,7 @@ def check_systemd() -> None:
     where = rel(unit)
     lines = [l.strip() for l in unit.read_text(encoding="utf-8").splitlines()]
     for setting in REQUIRED_UNIT_SETTINGS:
-        if not any(l == setting or (setting.endswith("=") and l.startswith(setting)) for l in lines):
+        if not any(l == setting or (setting.endswith(("=", ":")) and l.startswith(setting)) for l in lines):
             problem(where, f"lacks {setting}")
     if not any(l in ("DynamicUser=yes", "DynamicUser=true") or l.startswith("User=") for l in lines):
         problem(where, "neither DynamicUser=yes nor a dedicated User=")
@@ -408,6 +443,67 @@ def check_systemd() -> None:
             ok(f"{where}: systemd-analyze security: {score.removeprefix('→ ')}")
 
 
+# --- Prometheus alert rules --------------------------------------------------------------
+
+# What a Prometheus server or the process collector provides besides Drumbeat's own names.
+OTHER_METRICS = {"up", "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+                 "process_virtual_memory_bytes", "process_virtual_memory_max_bytes",
+                 "process_resident_memory_bytes", "process_start_time_seconds", "process_threads"}
+
+
+def exported_metrics() -> set[str]:
+    """Drumbeat's metric names, from the one module that defines them."""
+    source = (ROOT / "src" / "telemetry" / "metrics.rs").read_text(encoding="utf-8")
+    return set(re.findall(r'"(drumbeat_[a-z_]+)"', source))
+
+
+def check_alert_rules() -> None:
+    files = sorted((DEPLOY / "prometheus").glob("*.y*ml"))
+    if not files:
+        problem("deploy/prometheus", "no alert rules")
+        return
+    known = exported_metrics() | OTHER_METRICS
+    for path in files:
+        where = rel(path)
+        docs = load_all(path)
+        if len(docs) != 1 or not isinstance(docs[0], dict) or not docs[0].get("groups"):
+            problem(where, "expected one document with `groups:`")
+            continue
+        count = 0
+        for group in docs[0]["groups"]:
+            if not group.get("name") or not group.get("rules"):
+                problem(where, "a group lacks a name or rules")
+                continue
+            for rule in group["rules"]:
+                count += 1
+                name = rule.get("alert") or rule.get("record")
+                if not name or not isinstance(rule.get("expr"), str):
+                    problem(where, f"rule {name!r} lacks alert/record or expr")
+                    continue
+                if rule.get("alert"):
+                    if (rule.get("labels") or {}).get("severity") not in ("critical", "warning", "info"):
+                        problem(where, f"{name}: no severity label (critical, warning, info)")
+                    if not (rule.get("annotations") or {}).get("summary"):
+                        problem(where, f"{name}: no summary annotation")
+                if rule.get("for") is not None and not re.fullmatch(r"\d+[smhd]", str(rule["for"])):
+                    problem(where, f"{name}: `for: {rule['for']}` is not a duration")
+                expr = re.sub(r'"[^"]*"', '""', rule["expr"])
+                for metric in re.findall(r"\b((?:drumbeat|process)_[a-z_]+|up)\b", expr):
+                    base = re.sub(r"_(bucket|sum|count)$", "", metric)
+                    if metric not in known and base not in known:
+                        problem(where, f"{name}: {metric} is not a metric Drumbeat exports")
+        ok(f"{where}: {count} rules, each with an expression on exported metrics, severity and summary")
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            print("skip  promtool check rules: promtool is not on this machine")
+        else:
+            r = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
+            if r.returncode != 0:
+                problem(where, f"promtool check rules: {(r.stdout + r.stderr).strip()}")
+            else:
+                ok(f"{where}: promtool check rules")
+
+
 def check_kustomize() -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
@@ -432,6 +528,7 @@ def main() -> int:
     check_compose()
     check_dockerfile()
     check_systemd()
+    check_alert_rules()
     check_kustomize()
     if problems:
         print(f"\n{len(problems)} problem(s) in deploy/", file=sys.stderr)

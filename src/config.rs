@@ -39,7 +39,7 @@ pub struct HttpSettings {
     /// The externally reachable base URL of this server (`https://drumbeat.example.com`),
     /// for addresses shown in replies (calendar feeds, chart links). Unset: paths only.
     pub public_url: Option<String>,
-    /// `/readyz` fails when a message has been due this long without being delivered.
+    /// `/healthz` reports the outbox stuck when a message has been due this long undelivered.
     pub outbox_stuck_secs: u64,
 }
 
@@ -288,13 +288,156 @@ impl Settings {
             }
         }
         figment = figment.merge(Env::prefixed("DRUMBEAT_").split("__").ignore(&["config"]));
-        figment.extract().context("reading the configuration")
+        let mut settings: Settings = figment.extract().context("reading the configuration")?;
+        settings.read_secret_files()?;
+        Ok(settings)
     }
+
+    /// Fills the secrets not set in the settings from files: `X_FILE` (a path), else the
+    /// systemd credential `x` in `$CREDENTIALS_DIRECTORY` when `X` is not set either. The
+    /// plain variable `X` is read where the secret is used. Both `X` and `X_FILE` set is
+    /// an error, as is a file that is named and cannot be read or is empty. An empty
+    /// credential leaves its platform off (deployments ship all three).
+    fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        for (var, slot) in [
+            ("DISCORD_TOKEN", &mut self.discord.token),
+            ("SLACK_SIGNING_SECRET", &mut self.slack.signing_secret),
+            ("SLACK_BOT_TOKEN", &mut self.slack.bot_token),
+        ] {
+            let from_file = secret_from_file(var)?;
+            if slot.is_none() {
+                *slot = from_file;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The secret `var` from `{var}_FILE` or from the systemd credential named like `var` in
+/// lower case, when one is there; see [`Settings::load`] for the order.
+fn secret_from_file(var: &str) -> anyhow::Result<Option<secrecy::SecretString>> {
+    let file_var = format!("{var}_FILE");
+    let named = std::env::var_os(&file_var).filter(|p| !p.is_empty());
+    let plain = std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    let from_credentials = named.is_none();
+    let path = match named {
+        Some(path) => {
+            anyhow::ensure!(
+                !plain,
+                "both {var} and {file_var} are set: keep one of them (the file is safer)"
+            );
+            PathBuf::from(path)
+        }
+        None if plain => return Ok(None),
+        None => {
+            let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty())
+            else {
+                return Ok(None);
+            };
+            let path = Path::new(&dir).join(var.to_ascii_lowercase());
+            if !path.exists() {
+                return Ok(None);
+            }
+            path
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "the {var} secret file {} cannot be read: {}",
+            path.display(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "it does not exist".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                _ => e.to_string(),
+            }
+        )
+    })?;
+    let secret = text.trim();
+    // Deployments ship every credential; an empty one leaves its platform off.
+    if secret.is_empty() && from_credentials {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "the {var} secret file {} is empty",
+        path.display()
+    );
+    Ok(Some(secrecy::SecretString::from(secret.to_owned())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature, not ours
+    fn secrets_come_from_files_and_credentials() {
+        use secrecy::ExposeSecret as _;
+        figment::Jail::expect_with(|jail| {
+            for var in [
+                "DISCORD_TOKEN",
+                "SLACK_SIGNING_SECRET",
+                "SLACK_BOT_TOKEN",
+                "CREDENTIALS_DIRECTORY",
+            ] {
+                std::env::remove_var(var);
+                std::env::remove_var(format!("{var}_FILE"));
+            }
+            let dir = jail.directory().to_path_buf();
+            jail.create_file("discord.txt", "file-token\n")?;
+            jail.set_env("DISCORD_TOKEN_FILE", dir.join("discord.txt").display());
+            let s = Settings::load(None).expect("a token file loads");
+            assert_eq!(s.discord.token().unwrap().expose_secret(), "file-token");
+
+            // Both the variable and the file: refused, naming both.
+            jail.set_env("DISCORD_TOKEN", "plain-token");
+            let e = format!("{:#}", Settings::load(None).unwrap_err());
+            assert!(e.contains("DISCORD_TOKEN and DISCORD_TOKEN_FILE"), "{e}");
+            std::env::remove_var("DISCORD_TOKEN");
+
+            // A named file that is not there, or empty: a startup error naming it.
+            jail.set_env("DISCORD_TOKEN_FILE", dir.join("nope.txt").display());
+            let e = format!("{:#}", Settings::load(None).unwrap_err());
+            assert!(
+                e.contains("DISCORD_TOKEN secret file") && e.contains("nope.txt"),
+                "{e}"
+            );
+            assert!(e.contains("does not exist"), "{e}");
+            jail.create_file("empty.txt", "\n")?;
+            jail.set_env("DISCORD_TOKEN_FILE", dir.join("empty.txt").display());
+            let e = format!("{:#}", Settings::load(None).unwrap_err());
+            assert!(e.contains("is empty"), "{e}");
+            std::env::remove_var("DISCORD_TOKEN_FILE");
+
+            // systemd credentials: used when neither the variable nor a file is named.
+            jail.create_dir("creds")?;
+            jail.create_file("creds/slack_signing_secret", "cred-secret")?;
+            jail.create_file("creds/slack_bot_token", "xoxb-cred")?;
+            jail.create_file("creds/discord_token", "")?;
+            jail.set_env("CREDENTIALS_DIRECTORY", dir.join("creds").display());
+            jail.set_env("SLACK_BOT_TOKEN", "xoxb-plain");
+            let s = Settings::load(None).expect("credentials load");
+            assert_eq!(
+                s.slack.signing_secret().unwrap().expose_secret(),
+                "cred-secret"
+            );
+            assert_eq!(s.slack.bot_token().unwrap().expose_secret(), "xoxb-plain");
+            assert!(
+                s.discord.token().is_none(),
+                "an empty credential: Discord is off"
+            );
+            // The settings (secrets file, DRUMBEAT_… variables) still come first.
+            jail.set_env("DRUMBEAT_SLACK__SIGNING_SECRET", "from-settings");
+            let s = Settings::load(None).expect("settings load");
+            assert_eq!(
+                s.slack.signing_secret().unwrap().expose_secret(),
+                "from-settings"
+            );
+            std::env::remove_var("CREDENTIALS_DIRECTORY");
+            std::env::remove_var("SLACK_BOT_TOKEN");
+            Ok(())
+        });
+    }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail closure signature, not ours

@@ -2,7 +2,8 @@
 //! configuration, the database file, the stored timezones and webhook URLs, the platform
 //! secrets (by shape; Discord's token live only with `--online`), and the clock and
 //! timezone data — and prints one table. Secrets are never shown, only whether they are set
-//! and how long they are. Nothing is written.
+//! and how long they are. Nothing is written (a probe file that shows the database's folder
+//! is writable is removed at once).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -312,11 +313,23 @@ fn config_checks(s: &Settings) -> Vec<Check> {
 async fn database_checks(s: &Settings, report: &mut Report) -> Option<DateTime<Utc>> {
     let path = Path::new(&s.database.path);
     let timeout = Duration::from_millis(s.database.busy_timeout_ms);
+    if let Some(why) = database_unusable(path) {
+        report.checks.push(check(
+            "database",
+            Status::Fail,
+            format!("{} cannot be created or opened: {why}", path.display()),
+            "set database.path (or --db) to a file in a folder this user can write",
+        ));
+        return None;
+    }
     if !path.exists() {
         report.checks.push(check(
             "database",
-            Status::Warn,
-            format!("{} does not exist yet", path.display()),
+            Status::Ok,
+            format!(
+                "{} does not exist yet; its folder is writable",
+                path.display()
+            ),
             "it is created at the first start; check database.path if it should be there",
         ));
         return None;
@@ -451,6 +464,100 @@ async fn database_checks(s: &Settings, report: &mut Report) -> Option<DateTime<U
         ));
     }
     found.newest
+}
+
+/// Why the database at `path` could not be created or opened by `drumbeat run`, in words;
+/// `None` when it can. An existing path must be a file; a missing one needs its nearest
+/// existing folder (the start makes the folders in between) to be a folder this process can
+/// create files in, which is tried with a probe file that is removed at once: permission
+/// bits do not tell (root passes them; `/proc` and read-only mounts refuse root too).
+pub fn database_unusable(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => return Some("it is a folder, not a file".into()),
+        Ok(_) => {
+            return std::fs::File::open(path)
+                .err()
+                .map(|e| format!("it cannot be read ({})", io_reason(&e)));
+        }
+        Err(e) if !missing(&e) => {
+            return Some(format!("it cannot be looked at ({})", io_reason(&e)));
+        }
+        Err(_) => {}
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut folder = parent;
+    loop {
+        match std::fs::metadata(folder) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => {
+                return Some(format!("{} is a file, not a folder", folder.display()));
+            }
+            Err(e) if missing(&e) => match folder.parent() {
+                Some(up) if !up.as_os_str().is_empty() => folder = up,
+                _ => {
+                    folder = Path::new(".");
+                    break;
+                }
+            },
+            Err(e) => {
+                return Some(format!(
+                    "{} cannot be looked at ({})",
+                    folder.display(),
+                    io_reason(&e)
+                ));
+            }
+        }
+    }
+    let probe = folder.join(format!(".drumbeat-doctor-{}.probe", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) if folder == parent => Some(format!(
+            "no file can be created in {} ({})",
+            folder.display(),
+            io_reason(&e)
+        )),
+        Err(e) => Some(format!(
+            "{} does not exist and cannot be created in {} ({})",
+            parent.display(),
+            folder.display(),
+            io_reason(&e)
+        )),
+    }
+}
+
+/// Nothing at the path: not there, or a file stands where a folder of it should be (the
+/// walk up finds that file).
+fn missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// An I/O error in words, without the `(os error N)` suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(at) => text[..at].to_owned(),
+                None => text,
+            }
+        }
+    }
 }
 
 /// A Discord bot token is three dot-separated base64url parts, the first the bot's id.

@@ -325,6 +325,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             });
             // Bound first, so a port in use stops `run` before anything else starts.
             let metrics = drumbeat::telemetry::metrics::install();
+            drumbeat::telemetry::metrics::zero_commands(&drumbeat::command::grammar::command_tree());
             let listener = tokio::net::TcpListener::bind(&settings.http.addr)
                 .await
                 .with_context(|| format!("listening on {}", settings.http.addr))?;
@@ -491,7 +492,23 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 shlex::try_join(command.iter().map(String::as_str))
                     .context("quoting the command")?
             };
-            let store = Store::open(&settings.database).await?;
+            // A database that cannot be made or opened is the operator's to fix, not a bug.
+            let db_path = std::path::Path::new(&settings.database.path);
+            if let Some(why) = drumbeat::doctor::database_unusable(db_path) {
+                return Ok(user_error(&format!(
+                    "the database {} cannot be created or opened: {why}",
+                    db_path.display()
+                )));
+            }
+            let store = match Store::open(&settings.database).await {
+                Ok(s) => s,
+                Err(e) => {
+                    return Ok(user_error(&format!(
+                        "the database {} cannot be opened: {e:#}",
+                        db_path.display()
+                    )))
+                }
+            };
             let outcome = console
                 .execute(&store, clock(who.now).as_ref(), &line)
                 .await;

@@ -120,7 +120,11 @@ impl From<ParseError> for CommandError {
 pub type Result<T, E = CommandError> = std::result::Result<T, E>;
 
 /// Parses and runs one line of the command language.
-#[tracing::instrument(skip(store, ctx), fields(tenant = %ctx.tenant, actor = %ctx.actor.handle))]
+/// The text is logged masked: a webhook URL or a token typed into a command stays out of logs.
+#[tracing::instrument(
+    skip(store, ctx, text),
+    fields(tenant = %ctx.tenant, actor = %ctx.actor.handle, text = %crate::telemetry::mask_secrets(text))
+)]
 pub async fn execute(store: &Store, ctx: &Ctx, text: &str) -> Result<Reply> {
     match parse(text)? {
         Parsed::Help(help) => Ok(Reply::new("Help").preformatted(help).ephemeral()),

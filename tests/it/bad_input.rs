@@ -333,9 +333,18 @@ async fn internal_errors_exit_1_and_a_missing_config_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("does not exist"));
-    // A database path that is a directory cannot be opened: an internal error, exit 1.
+    // A database path that is a directory is the operator's to fix: exit 2, naming it.
     let dir = db.path.parent().unwrap().to_string_lossy().into_owned();
     let out = bin(std::path::Path::new(&dir), &["exec", "program list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&dir), "{}", stderr(&out));
+    // A database that opens and then fails under a command: an internal error, exit 1.
+    sqlx::query("ALTER TABLE programs RENAME TO programs_lost")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    db.store.close().await;
+    let out = bin(&db.path, &["exec", "program list"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("error id"), "{}", stderr(&out));
 }

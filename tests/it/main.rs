@@ -16,6 +16,7 @@ mod fake_webhook;
 mod import_in_place;
 mod lifecycle;
 mod limits;
+mod operations;
 mod ops;
 mod outbox;
 mod schedule;
