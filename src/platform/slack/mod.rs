@@ -58,6 +58,8 @@ struct Inner {
     admins: HashSet<String>,
     web: web::Web,
     ack_after: Duration,
+    /// A request body must arrive within this (`http.body_timeout_ms`).
+    body_timeout: Duration,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
     /// Charts are shown by signed link (Slack takes no file through `response_url`).
@@ -89,6 +91,7 @@ impl SlackApp {
                     .collect(),
                 web,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
+                body_timeout: Duration::from_millis(settings.http.body_timeout_ms.max(1)),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
                 public_url: settings.http.public_url(),
                 chart_links: None,
@@ -138,18 +141,14 @@ pub fn router(app: SlackApp) -> Router {
         .with_state(app)
 }
 
-/// Serves the router on `listener` until `shutdown` turns true.
+/// Serves the router on `listener` until `shutdown` turns true, with the HTTP server's
+/// default limits (header and body timeouts, a connection limit).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: SlackApp,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr().ok();
-    tracing::info!(?addr, "serving Slack commands and interactions");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
+    crate::http::serve(listener, router(app), shutdown)
         .await
         .context("serving Slack's endpoints")
 }
@@ -164,37 +163,125 @@ fn refused(status: StatusCode, why: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-/// Reads the body (at most [`BODY_MAX`] bytes) and checks its signature. Only what this
-/// returns may be parsed.
+/// A refusal sent before the body was read (or all of it): the connection closes after it,
+/// so whatever the client still sends is never read.
+fn unread(status: StatusCode, why: impl std::fmt::Display) -> Response {
+    let mut response = refused(status, why);
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Checks the signature headers, then reads the body (at most [`BODY_MAX`] bytes, within
+/// `http.body_timeout_ms`), checks it is what was signed, and that it was not received
+/// before. Only what this returns may be parsed.
+///
+/// A request without both headers, with a timestamp outside the window or a malformed
+/// signature, or declaring a body over the limit, is refused before a byte of its body is
+/// read.
 async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let inner = &app.inner;
+    let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    let now = inner.clock.now();
+    let signed =
+        match inner
+            .verifier
+            .check_headers(header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER), now)
+        {
+            Ok(signed) => signed,
+            Err(refusal) => {
+                tracing::warn!(%refusal, "refused a Slack request unread");
+                return Err(unread(StatusCode::UNAUTHORIZED, refusal));
+            }
+        };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_MAX as u64) {
-        return Err(refused(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge));
+        return Err(unread(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge));
     }
-    let body = axum::body::to_bytes(body, BODY_MAX)
+    let late = || {
+        unread(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} ms",
+                inner.body_timeout.as_millis()
+            ),
+        )
+    };
+    let body = match tokio::time::timeout(inner.body_timeout, axum::body::to_bytes(body, BODY_MAX))
         .await
-        .map_err(|_| refused(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge))?;
-    let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
-    let now = app.inner.clock.now();
-    match app.inner.verifier.verify(
-        header(TIMESTAMP_HEADER),
-        header(SIGNATURE_HEADER),
-        &body,
-        now,
-    ) {
-        Ok(()) => Ok(body),
-        Err(refusal) => {
-            tracing::warn!(%refusal, "refused a Slack request");
-            let status = match refusal {
-                Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            Err(refused(status, refusal))
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) if caused_by::<http_body_util::LengthLimitError>(&e) => {
+            return Err(unread(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge))
+        }
+        // The server's own pause limit on bodies (see `http::serve_with`).
+        Ok(Err(e)) if caused_by::<tower_http::timeout::TimeoutError>(&e) => return Err(late()),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "a Slack request's body could not be read");
+            return Err(unread(
+                StatusCode::BAD_REQUEST,
+                "the request body ended before it was complete",
+            ));
+        }
+        Err(_) => return Err(late()),
+    };
+    if let Err(refusal) = signed.check_body(&body) {
+        tracing::warn!(%refusal, "refused a Slack request");
+        let status = match refusal {
+            Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        return Err(refused(status, refusal));
+    }
+    // Kept in the database, so a request replayed to another process is refused too.
+    let first = async {
+        let mut tx = inner.store.write().await?;
+        let first = crate::store::first_sighting(
+            &mut tx,
+            &signed.signature_hex(),
+            signed.timestamp(),
+            now,
+            WINDOW_SECS + REPLAY_MARGIN_SECS,
+        )
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok(first)
+    };
+    match first.await {
+        Ok(true) => Ok(body),
+        Ok(false) => {
+            tracing::warn!("refused a replayed Slack request");
+            Err(refused(StatusCode::UNAUTHORIZED, Refusal::Replayed))
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "checking a Slack request for replay failed");
+            Err(refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request could not be checked; nothing was run, try again",
+            ))
         }
     }
+}
+
+/// Signatures are kept this much longer than the window, for clocks of several processes
+/// that disagree a little.
+const REPLAY_MARGIN_SECS: i64 = 60;
+
+/// Whether reading a body failed because of an `E` (its size limit, a timeout).
+fn caused_by<E: std::error::Error + 'static>(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<E>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// A Slack id (team, user, channel): letters and digits, as Slack makes them.
