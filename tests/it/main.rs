@@ -13,6 +13,7 @@ mod documents;
 mod fake_discord;
 mod fake_slack;
 mod fake_webhook;
+mod hardening_http;
 mod lifecycle;
 mod limits;
 mod ops;
