@@ -400,13 +400,37 @@ async fn chart(
         return not_found();
     };
     let drawn = async {
+        let weeks = crate::chart::DEFAULT_WEEKS;
         let mut tx = inner.store.read().await?;
         let Some((scope, p)) = store::find_program(&mut tx, &link.tenant, &program).await? else {
             return anyhow::Ok(None);
         };
-        let png =
-            crate::chart::draw(&mut tx, &scope, p, now, kind, crate::chart::DEFAULT_WEEKS).await?;
+        let snap = store::load_snapshot(&mut tx, &scope, p, now, Some(now)).await?;
+        let history = match kind {
+            ChartKind::Trend => {
+                let since = crate::analysis::trend::window_start(&snap, weeks);
+                Some(store::status_history(&mut tx, &scope, since).await?)
+            }
+            _ => None,
+        };
         tx.commit().await?;
+        // CPU work: on a blocking thread, so the server's other requests are not held up.
+        let png = tokio::task::spawn_blocking(move || {
+            use crate::chart::Input;
+            let a = crate::digest::Analysis::of(&snap);
+            let trend =
+                history.map(|h| crate::analysis::trend::weekly(&snap, &a.health, &h, weeks));
+            let input = match (kind, &trend) {
+                (ChartKind::Trend, Some(t)) => Input::Trend(t),
+                (ChartKind::Trend, None) => anyhow::bail!("the trend's history was not loaded"),
+                (ChartKind::Timeline, _) => Input::Timeline,
+                (ChartKind::Risks, _) => Input::Risks,
+                (ChartKind::Deps, _) => Input::Deps,
+            };
+            crate::chart::render(input, &a)
+        })
+        .await
+        .context("drawing a linked chart stopped")??;
         Ok(Some(png))
     };
     match drawn.await {
