@@ -66,12 +66,22 @@ async fn check_channel(ctx: &Ctx, command: &Command) -> Result<()> {
     }
 }
 
+/// Slow commands (digests, reports, paths, charts) read and analyse a whole program, each
+/// holding a database connection while it does. At most this many run at once, so however
+/// many are asked for, quick commands still find a connection (the pool has 4 by default).
+const SLOW_AT_ONCE: usize = 2;
+static SLOW: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(SLOW_AT_ONCE);
+
 async fn run_in_transaction(
     store: &Store,
     ctx: &Ctx,
     command: Command,
     name: &str,
 ) -> Result<Reply> {
+    let _slow_turn = match command.is_slow() {
+        true => Some(SLOW.acquire().await.map_err(anyhow::Error::from)?),
+        false => None,
+    };
     let tx = if command.is_write() {
         store.write().await?
     } else {
