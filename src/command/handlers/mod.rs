@@ -67,10 +67,16 @@ async fn check_channel(ctx: &Ctx, command: &Command) -> Result<()> {
 }
 
 /// Slow commands (digests, reports, paths, charts) read and analyse a whole program, each
-/// holding a database connection while it does. At most this many run at once, so however
-/// many are asked for, quick commands still find a connection (the pool has 4 by default).
-const SLOW_AT_ONCE: usize = 2;
-static SLOW: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(SLOW_AT_ONCE);
+/// holding a database connection and a core while it does. At most half the cores' worth
+/// run at once (one to two), so however many are asked for, quick commands still find a
+/// connection (the pool has 4 by default) and a core.
+fn slow_turns() -> &'static tokio::sync::Semaphore {
+    static SLOW: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOW.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new((cores / 2).clamp(1, 2))
+    })
+}
 
 async fn run_in_transaction(
     store: &Store,
@@ -79,7 +85,7 @@ async fn run_in_transaction(
     name: &str,
 ) -> Result<Reply> {
     let _slow_turn = match command.is_slow() {
-        true => Some(SLOW.acquire().await.map_err(anyhow::Error::from)?),
+        true => Some(slow_turns().acquire().await.map_err(anyhow::Error::from)?),
         false => None,
     };
     let tx = if command.is_write() {
