@@ -280,6 +280,19 @@ mod tests {
             assert_eq!(s.console.actor, "tpm");
             assert_eq!(s.delivery.webhook_hosts, ["hooks.slack.com"]);
             assert!(!s.delivery.allow_loopback_http);
+            let limits = s.http.limits();
+            assert_eq!(
+                s.http.shutdown_deadline(),
+                std::time::Duration::from_secs(5)
+            );
+            assert_eq!(limits.header_timeout, std::time::Duration::from_secs(5));
+            assert_eq!(limits.body_timeout, std::time::Duration::from_secs(10));
+            assert_eq!(limits.max_connections, 256);
+            jail.set_env("DRUMBEAT_HTTP__SHUTDOWN_SECS", "2");
+            assert_eq!(
+                Settings::load(None).expect("env loads").http.shutdown_secs,
+                2
+            );
             jail.set_env("DRUMBEAT_DATABASE__PATH", "/tmp/x.db");
             jail.set_env("DRUMBEAT_LOG__FORMAT", "json");
             let s = Settings::load(None).expect("env loads");
