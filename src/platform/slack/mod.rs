@@ -60,6 +60,8 @@ struct Inner {
     ack_after: Duration,
     /// A request body must arrive within this (`http.body_timeout_ms`).
     body_timeout: Duration,
+    /// Where signed requests queue to be recorded against replays (started on first use).
+    sightings: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Sighting>>>,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
     /// Charts are shown by signed link (Slack takes no file through `response_url`).
@@ -92,6 +94,7 @@ impl SlackApp {
                 web,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
                 body_timeout: Duration::from_millis(settings.http.body_timeout_ms.max(1)),
+                sightings: std::sync::Mutex::new(None),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
                 public_url: settings.http.public_url(),
                 chart_links: None,
@@ -239,19 +242,7 @@ async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Byt
         return Err(refused(status, refusal));
     }
     // Kept in the database, so a request replayed to another process is refused too.
-    let first = async {
-        let mut tx = inner.store.write().await?;
-        let first = crate::store::first_sighting(
-            &mut tx,
-            &signed.signature_hex(),
-            signed.timestamp(),
-            now,
-            WINDOW_SECS + REPLAY_MARGIN_SECS,
-        )
-        .await?;
-        tx.commit().await?;
-        anyhow::Ok(first)
-    };
+    let first = app.first_sighting(signed.signature_hex(), signed.timestamp(), now);
     match first.await {
         Ok(true) => Ok(body),
         Ok(false) => {
@@ -264,6 +255,100 @@ async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Byt
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request could not be checked; nothing was run, try again",
             ))
+        }
+    }
+}
+
+/// A signed request waiting to be recorded, and where its answer goes: true the first time.
+struct Sighting {
+    signature: String,
+    signed_at: i64,
+    now: chrono::DateTime<chrono::Utc>,
+    answer: tokio::sync::oneshot::Sender<anyhow::Result<bool>>,
+}
+
+impl SlackApp {
+    /// Records a signed request; false when it was seen before. Requests that arrive
+    /// together are recorded in one write transaction, so the replay record costs one turn
+    /// at the writer per batch rather than per request.
+    async fn first_sighting(
+        &self,
+        signature: String,
+        signed_at: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<bool> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let queue = {
+            let mut queue = self
+                .inner
+                .sightings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            queue
+                .get_or_insert_with(|| {
+                    let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+                    tokio::spawn(record_sightings(self.inner.store.clone(), queued));
+                    queue
+                })
+                .clone()
+        };
+        queue
+            .send(Sighting {
+                signature,
+                signed_at,
+                now,
+                answer,
+            })
+            .map_err(|_| anyhow::anyhow!("the replay record is closed"))?;
+        answered.await.context("the replay record stopped")?
+    }
+}
+
+/// Records queued sightings, as many as are waiting in each transaction. Ends when the app
+/// is dropped.
+async fn record_sightings(
+    store: Store,
+    mut queued: tokio::sync::mpsc::UnboundedReceiver<Sighting>,
+) {
+    while let Some(first) = queued.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match queued.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let recorded = async {
+            let mut tx = store.write().await?;
+            let mut firsts = Vec::with_capacity(batch.len());
+            for s in &batch {
+                firsts.push(
+                    crate::store::first_sighting(
+                        &mut tx,
+                        &s.signature,
+                        s.signed_at,
+                        s.now,
+                        WINDOW_SECS + REPLAY_MARGIN_SECS,
+                    )
+                    .await?,
+                );
+            }
+            tx.commit().await?;
+            anyhow::Ok(firsts)
+        }
+        .await;
+        match recorded {
+            Ok(firsts) => {
+                for (s, first) in batch.into_iter().zip(firsts) {
+                    let _ = s.answer.send(Ok(first));
+                }
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                for s in batch {
+                    let _ = s.answer.send(Err(anyhow::anyhow!("{why}")));
+                }
+            }
         }
     }
 }
