@@ -6,6 +6,10 @@
 //! 2. The idle resident memory of the real binary (`drumbeat run`) connected to the fake's
 //!    gateway (target ≤ 40 MB), against `drumbeat run` with no token.
 //!
+//! 3. The same CRUD commands while 20 `chart show` of the 200-project fixture program
+//!    (`fixture::Size::FULL`) are being drawn at all times, p50/p99 (target p99 ≤ 50 ms):
+//!    charts are drawn on blocking threads and must not stall the gateway or the commands.
+//!
 //! `DRUMBEAT_BENCH_INTERACTIONS=N` changes the number of commands (default 1,000).
 
 #[allow(dead_code)]
@@ -214,6 +218,86 @@ fn spawn_run(dir: &tempfile::TempDir, name: &str, proxy: Option<&str>) -> std::p
     cmd.spawn().expect("start drumbeat run")
 }
 
+/// Charts kept in flight while the CRUD commands run.
+const CHARTS: usize = 20;
+
+/// CRUD latency (p50, p99) through the bot while `CHARTS` timelines of the 200-project
+/// fixture program are being drawn; how many charts were drawn, and in what time.
+async fn under_chart_load(dir: &tempfile::TempDir, n: usize) -> (f64, f64, usize, Duration) {
+    let store = open(dir, "charts.db").await;
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    drumbeat::fixture::generate(
+        &store,
+        &tenant,
+        "big",
+        drumbeat::fixture::Size::FULL,
+        SystemClock.now(),
+    )
+    .await
+    .expect("the 200-project program");
+    let fake = Arc::new(FakeDiscord::start().await);
+    let settings = DiscordSettings {
+        proxy_url: Some(fake.url()),
+        ..DiscordSettings::default()
+    };
+    let bot = Bot::spawn(
+        settings,
+        SecretString::from("bench-token".to_owned()),
+        Arc::default(),
+        store,
+        Arc::new(SystemClock),
+    );
+    fake.wait_ready(1).await;
+    let timeline = drumbeat::domain::ChartKind::ALL
+        .iter()
+        .position(|k| k.as_str() == "timeline")
+        .unwrap();
+    let drawing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let drawn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let drawers: Vec<_> = (0..CHARTS)
+        .map(|_| {
+            let (fake, drawing, drawn) = (fake.clone(), drawing.clone(), drawn.clone());
+            tokio::spawn(async move {
+                let tpm = member(TPM, "tpm", MANAGE_GUILD, &[]);
+                while drawing.load(std::sync::atomic::Ordering::Relaxed) {
+                    let e = fake
+                        .interact(slash_event(
+                            GUILD,
+                            CHANNEL,
+                            tpm.clone(),
+                            &["chart", "show"],
+                            options(&[
+                                ("program", Value::String("big".into())),
+                                ("kind", json!(timeline)),
+                            ]),
+                        ))
+                        .await;
+                    fake.wait_webhooks(&e.token, 1).await;
+                    drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    // Let the charts get going first.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut latencies = through_discord(&fake, n).await;
+    drawing.store(false, std::sync::atomic::Ordering::Relaxed);
+    for d in drawers {
+        d.await.expect("a chart drawer");
+    }
+    let wall = started.elapsed();
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+    latencies.sort();
+    (
+        percentile_ms(&latencies, 0.5),
+        percentile_ms(&latencies, 0.99),
+        drawn.load(std::sync::atomic::Ordering::Relaxed),
+        wall,
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::var("DRUMBEAT_BENCH_INTERACTIONS")
@@ -257,6 +341,20 @@ async fn main() {
         "  adapter overhead at p50: {:.2} ms ({:.1}× the core alone)",
         d50 - c50,
         d50 / c50
+    );
+
+    // 3. CRUD while charts of a large program are drawn.
+    let (l50, l99, charts_drawn, wall) = under_chart_load(&dir, n).await;
+    println!(
+        "{n} CRUD slash commands while {CHARTS} timelines of a 200-project program are drawn at all times:"
+    );
+    println!(
+        "  INTERACTION_CREATE → callback:  p50 {l50:6.2} ms   p99 {l99:6.2} ms   (target p99 ≤ 50 ms: {})",
+        if l99 <= 50.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "  {charts_drawn} charts drawn and uploaded in {:.1} s",
+        wall.as_secs_f64()
     );
 
     // 2. Idle memory of the real binary.
@@ -304,6 +402,8 @@ async fn main() {
             "core_p50_ms": c50, "core_p99_ms": c99,
             "discord_p50_ms": d50, "discord_p99_ms": d99,
             "idle_rss_mb": idle, "idle_rss_no_token_mb": base,
+            "under_charts_p50_ms": l50, "under_charts_p99_ms": l99,
+            "charts_drawn": charts_drawn,
         })
     );
 }

@@ -2,6 +2,11 @@
 //! posts) at concurrency 20 against the real Slack router on 127.0.0.1, with a file
 //! database, after a warm-up of 40 reads that opens the client's connections. Prints p50/p99 latency (target p99 ≤ 20 ms) and fails on any failed command.
 //!
+//! Then the memory of the real binary (`drumbeat run` with a signing secret) before and
+//! after 400 unsigned POSTs to `/slack/commands` that send their head and a few bytes of a
+//! 100 kB body and hold the connection open (VmRSS from /proc), and how many of them the
+//! server answered and closed without waiting for the body.
+//!
 //! `DRUMBEAT_BENCH_SLACK=N` changes the count.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,9 +35,15 @@ struct Bench {
     http: reqwest::Client,
     base: String,
     response_url: String,
+    triggers: AtomicUsize,
 }
 
 impl Bench {
+    /// Slack gives every command its own trigger id: alike commands are not replays.
+    fn trigger(&self) -> String {
+        format!("{}.1.1", self.triggers.fetch_add(1, Ordering::Relaxed))
+    }
+
     /// One signed slash command; its latency, or why it failed.
     async fn command(&self, text: &str) -> Result<Duration, String> {
         let body = serde_urlencoded::to_string([
@@ -43,6 +54,7 @@ impl Bench {
             ("command", "/drumbeat"),
             ("text", text),
             ("response_url", &self.response_url),
+            ("trigger_id", &self.trigger()),
         ])
         .unwrap();
         let started = Instant::now();
@@ -131,6 +143,7 @@ async fn run() {
             .unwrap(),
         base,
         response_url,
+        triggers: AtomicUsize::new(1),
     });
     for line in [
         r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
@@ -208,4 +221,99 @@ async fn run() {
         })
     );
     assert!(failures.is_empty(), "failed commands: {failures:#?}");
+    held_posts(dir.path()).await;
+}
+
+/// VmRSS of a process, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+const HELD: usize = 400;
+
+/// 400 unsigned half-sent POSTs against the real binary: its memory before and after, and
+/// how many were answered and closed while their body was still missing.
+async fn held_posts(dir: &std::path::Path) {
+    use std::io::BufRead as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
+        .arg("--db")
+        .arg(dir.join("held.db"))
+        .arg("run")
+        .env_remove("RUST_LOG")
+        .env_remove("DISCORD_TOKEN")
+        .env("SLACK_SIGNING_SECRET", SECRET)
+        .env(
+            "DRUMBEAT_CONFIG",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .env("DRUMBEAT_LOG__FILTER", "error")
+        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
+        .env("DRUMBEAT_HTTP__MAX_CONNECTIONS", "1024")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drumbeat run");
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let addr = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "no address printed");
+            if let Some(rest) = line.strip_prefix("HTTP on http://") {
+                let addr = rest.split(':').take(2).collect::<Vec<_>>().join(":");
+                std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+                return addr;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rss_mb(child.id());
+    let head = "POST /slack/commands HTTP/1.1\r\nHost: drumbeat\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\ntext=";
+    let mut held = Vec::with_capacity(HELD);
+    for _ in 0..HELD {
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        stream.write_all(head.as_bytes()).await.expect("send");
+        held.push(stream);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let during = rss_mb(child.id());
+    let mut closed = 0;
+    for stream in &mut held {
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_millis(500), stream.read_to_end(&mut answer));
+        if let Ok(Ok(_)) = read.await {
+            if answer.starts_with(b"HTTP/1.1 401") {
+                closed += 1;
+            }
+        }
+    }
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    println!(
+        "slack: {HELD} unsigned half-sent POSTs held open against `drumbeat run`: VmRSS {before:.1} MB before, {during:.1} MB with them sent (+{:.1} MB); {closed} of {HELD} answered 401 and closed unread",
+        during - before
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "slack-held-posts", "posts": HELD, "rss_before_mb": before,
+            "rss_with_posts_mb": during, "answered_and_closed": closed,
+        })
+    );
 }

@@ -41,6 +41,17 @@ pub struct HttpSettings {
     pub public_url: Option<String>,
     /// `/healthz` reports the outbox stuck when a message has been due this long undelivered.
     pub outbox_stuck_secs: u64,
+    /// After SIGTERM or Ctrl-C, `drumbeat run` waits this long for work in flight, then
+    /// records what is unfinished and exits.
+    pub shutdown_secs: u64,
+    /// A connection that has not sent a request's whole head (line and headers) this long
+    /// after it opened, or after its previous request, is closed.
+    pub header_timeout_ms: u64,
+    /// A request body that stops arriving this long, or whose whole reading takes longer
+    /// than this, is refused with 408.
+    pub body_timeout_ms: u64,
+    /// Connections served at once; more wait to be accepted until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for HttpSettings {
@@ -49,11 +60,29 @@ impl Default for HttpSettings {
             addr: "127.0.0.1:8080".into(),
             public_url: None,
             outbox_stuck_secs: 600,
+            shutdown_secs: 5,
+            header_timeout_ms: 5000,
+            body_timeout_ms: 10_000,
+            max_connections: 256,
         }
     }
 }
 
 impl HttpSettings {
+    /// How long a graceful stop may take.
+    pub fn shutdown_deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_secs)
+    }
+
+    /// The limits the HTTP server holds its clients to.
+    pub fn limits(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms.max(1)),
+            body_timeout: std::time::Duration::from_millis(self.body_timeout_ms.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
     /// `public_url` without a trailing slash, when set.
     pub fn public_url(&self) -> Option<std::sync::Arc<str>> {
         self.public_url
@@ -448,6 +477,19 @@ mod tests {
             assert_eq!(s.console.actor, "tpm");
             assert_eq!(s.delivery.webhook_hosts, ["hooks.slack.com"]);
             assert!(!s.delivery.allow_loopback_http);
+            let limits = s.http.limits();
+            assert_eq!(
+                s.http.shutdown_deadline(),
+                std::time::Duration::from_secs(5)
+            );
+            assert_eq!(limits.header_timeout, std::time::Duration::from_secs(5));
+            assert_eq!(limits.body_timeout, std::time::Duration::from_secs(10));
+            assert_eq!(limits.max_connections, 256);
+            jail.set_env("DRUMBEAT_HTTP__SHUTDOWN_SECS", "2");
+            assert_eq!(
+                Settings::load(None).expect("env loads").http.shutdown_secs,
+                2
+            );
             jail.set_env("DRUMBEAT_DATABASE__PATH", "/tmp/x.db");
             jail.set_env("DRUMBEAT_LOG__FORMAT", "json");
             let s = Settings::load(None).expect("env loads");

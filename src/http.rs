@@ -73,7 +73,8 @@ impl HttpApp {
     }
 }
 
-/// Every route, with Slack's merged in when there is a Slack app.
+/// Every route, with Slack's merged in when there is a Slack app. The server's limits are
+/// added by [`serve_with`].
 pub fn router(app: HttpApp, slack: Option<SlackApp>) -> Router {
     let own = Router::new()
         .route("/healthz", get(healthz))
@@ -88,20 +89,114 @@ pub fn router(app: HttpApp, slack: Option<SlackApp>) -> Router {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` turns true; requests in flight finish.
+/// What the server holds its clients to, from `[http]` (see [`crate::config::HttpSettings`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request's head (line and headers) must arrive within this of the connection opening
+    /// or of the previous request; otherwise the connection is closed.
+    pub header_timeout: Duration,
+    /// A body that pauses this long is refused (408); Slack's endpoints also bound the
+    /// whole read by it.
+    pub body_timeout: Duration,
+    /// Connections served at once. More wait in the listen queue, unaccepted, so a flood of
+    /// idle or half-sent connections cannot take memory or tasks without bound.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        crate::config::HttpSettings::default().limits()
+    }
+}
+
+/// Serves `router` on `listener` with the default [`Limits`] until `shutdown` turns true.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    serve_with(listener, router, shutdown, Limits::default()).await
+}
+
+/// Serves `router` on `listener` until `shutdown` turns true, holding clients to `limits`.
+/// On shutdown the listener closes at once, idle connections close, and requests in flight
+/// finish; a client that never finishes its request is cut off by the header and body
+/// timeouts (and `drumbeat run` bounds the whole stop by `http.shutdown_secs`).
+///
+/// HTTP/1.1 only, served with hyper directly: `axum::serve` sets no header-read timeout, so
+/// a client could hold a connection open forever by never finishing its headers.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    limits: Limits,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
     let addr = listener.local_addr().ok();
-    tracing::info!(?addr, "serving HTTP");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
-        .context("serving HTTP")
+    tracing::info!(?addr, ?limits, "serving HTTP");
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_timeout,
+    ));
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.context("the connection limit")?,
+            () = stopping(&mut shutdown) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stopping(&mut shutdown) => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
+            |r: axum::http::Request<hyper::body::Incoming>| r.map(axum::body::Body::new),
+        ));
+        let mut closed = closed.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let outcome = tokio::select! {
+                outcome = conn.as_mut() => outcome,
+                () = stopping(&mut closed) => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::debug!(%peer, error = %e, "an HTTP connection ended with an error");
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let open = connections.len();
+    if open > 0 {
+        tracing::info!(open, "HTTP: letting open connections finish");
+    }
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Resolves once `flag` turns true (or its sender is gone).
+async fn stopping(flag: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = flag.wait_for(|stop| *stop).await;
 }
 
 /// Liveness: 200 while the process answers, with a body that reports what an operator
@@ -308,13 +403,37 @@ async fn chart(
         return not_found();
     };
     let drawn = async {
+        let weeks = crate::chart::DEFAULT_WEEKS;
         let mut tx = inner.store.read().await?;
         let Some((scope, p)) = store::find_program(&mut tx, &link.tenant, &program).await? else {
             return anyhow::Ok(None);
         };
-        let png =
-            crate::chart::draw(&mut tx, &scope, p, now, kind, crate::chart::DEFAULT_WEEKS).await?;
+        let snap = store::load_snapshot(&mut tx, &scope, p, now, Some(now)).await?;
+        let history = match kind {
+            ChartKind::Trend => {
+                let since = crate::analysis::trend::window_start(&snap, weeks);
+                Some(store::status_history(&mut tx, &scope, since).await?)
+            }
+            _ => None,
+        };
         tx.commit().await?;
+        // CPU work: on a blocking thread, so the server's other requests are not held up.
+        let png = tokio::task::spawn_blocking(move || {
+            use crate::chart::Input;
+            let a = crate::digest::Analysis::of(&snap);
+            let trend =
+                history.map(|h| crate::analysis::trend::weekly(&snap, &a.health, &h, weeks));
+            let input = match (kind, &trend) {
+                (ChartKind::Trend, Some(t)) => Input::Trend(t),
+                (ChartKind::Trend, None) => anyhow::bail!("the trend's history was not loaded"),
+                (ChartKind::Timeline, _) => Input::Timeline,
+                (ChartKind::Risks, _) => Input::Risks,
+                (ChartKind::Deps, _) => Input::Deps,
+            };
+            crate::chart::render(input, &a)
+        })
+        .await
+        .context("drawing a linked chart stopped")??;
         Ok(Some(png))
     };
     match drawn.await {

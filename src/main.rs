@@ -138,18 +138,26 @@ fn main() -> ExitCode {
         settings.database.path.clone_from(db);
     }
     telemetry::init(&settings.log);
-    // One thread is plenty for the CLI and keeps start-up and memory small.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // `run` serves the gateway, Slack and HTTP while charts and digests are drawn: it gets a
+    // thread per core, so no one of them waits on another. One thread is plenty for the
+    // rest of the CLI and keeps start-up and memory small.
+    let runtime = match cli.command {
+        Mode::Run => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
             return ExitCode::from(INTERNAL_ERROR);
         }
     };
-    match runtime.block_on(run(cli.command, settings)) {
+    let outcome = runtime.block_on(run(cli.command, settings));
+    // Blocking work still under way (a chart half drawn) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(250));
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", console::report_internal(&e));
@@ -194,6 +202,24 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The stop's guarantee, outside the runtime: if `run` has not ended a second after the
+/// shutdown deadline (a runtime too stuck to notice the deadline), the process exits anyway.
+fn last_resort(deadline: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-deadline".into())
+        .spawn(move || {
+            std::thread::sleep(deadline + std::time::Duration::from_secs(1));
+            eprintln!(
+                "error: still running {} s after the stop was asked for; exiting now",
+                deadline.as_secs() + 1
+            );
+            std::process::exit(i32::from(INTERNAL_ERROR));
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the shutdown deadline's thread");
+    }
 }
 
 fn tenant(raw: Option<&str>) -> Result<Tenant, String> {
@@ -316,12 +342,17 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     key: link_key.clone(),
                 });
             }
+            let deadline = settings.http.shutdown_deadline();
             let signalled = stop.clone();
             tokio::spawn(async move {
                 let stop = signalled;
                 shutdown_signal().await;
-                tracing::info!("stopping: finishing what is in flight");
+                tracing::info!(
+                    deadline_secs = deadline.as_secs(),
+                    "stopping: finishing what is in flight"
+                );
                 let _ = stop.send(true);
+                last_resort(deadline);
             });
             // Bound first, so a port in use stops `run` before anything else starts.
             let metrics = drumbeat::telemetry::metrics::install();
@@ -370,6 +401,21 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     outcome
                 })
             });
+            // A gateway that is not connected when the stop comes has nothing in flight: its
+            // reconnect loop (Discord unreachable) would otherwise run until the deadline.
+            if let (Some(task), Some(state)) = (&gateway, gateway_state.clone()) {
+                let gateway = task.abort_handle();
+                let mut stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                    if !state.is_connected() {
+                        tracing::info!(
+                            "stopping: the Discord gateway is not connected; it stops now"
+                        );
+                        gateway.abort();
+                    }
+                });
+            }
             // One HTTP server: health, metrics, feeds, and Slack's signed endpoints when a
             // signing secret is set.
             let slack = drumbeat::platform::slack::SlackApp::from_settings(
@@ -400,10 +446,11 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 std::time::Duration::from_secs(settings.http.outbox_stuck_secs),
                 Some(link_key),
             );
-            let serving = tokio::spawn(drumbeat::http::serve(
+            let serving = tokio::spawn(drumbeat::http::serve_with(
                 listener,
                 drumbeat::http::router(app, slack),
                 stopped.clone(),
+                settings.http.limits(),
             ));
             // Histograms are kept as samples until drained; a scrape drains them too, so this
             // only bounds memory when nobody scrapes.
@@ -414,26 +461,76 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     metrics.run_upkeep();
                 }
             });
-            let delivering = tokio::spawn(async move { worker.run(stopped).await });
-            let (scheduled, delivered) = tokio::join!(scheduling, delivering);
-            let served = serving
-                .await
-                .context("the HTTP server stopped unexpectedly")?;
-            upkeep.abort();
-            let gateway = match gateway {
-                Some(g) => g
-                    .await
-                    .context("the Discord gateway stopped unexpectedly")?,
-                None => Ok(()),
+            let delivering = {
+                let stopped = stopped.clone();
+                tokio::spawn(async move { worker.run(stopped).await })
             };
-            if let Err(e) = scheduled {
-                tracing::error!(error = %e, "the scheduler stopped unexpectedly");
+            let mut parts = vec![
+                ("the scheduler", scheduling.abort_handle()),
+                ("outbox delivery", delivering.abort_handle()),
+                ("the HTTP server", serving.abort_handle()),
+            ];
+            if let Some(g) = &gateway {
+                parts.push(("the Discord gateway", g.abort_handle()));
             }
-            delivered.context("the delivery worker stopped unexpectedly")??;
-            store.close().await;
-            gateway.context("Discord")?;
-            served.context("HTTP")?;
-            Ok(ExitCode::SUCCESS)
+            let finishing = async {
+                let (scheduled, delivered) = tokio::join!(scheduling, delivering);
+                let served = serving
+                    .await
+                    .context("the HTTP server stopped unexpectedly")?;
+                let gateway = match gateway {
+                    Some(g) => match g.await {
+                        Ok(outcome) => outcome,
+                        // Stopped above: it was not connected.
+                        Err(e) if e.is_cancelled() => Ok(()),
+                        Err(e) => {
+                            return Err(anyhow::Error::new(e)
+                                .context("the Discord gateway stopped unexpectedly"))
+                        }
+                    },
+                    None => Ok(()),
+                };
+                if let Err(e) = scheduled {
+                    tracing::error!(error = %e, "the scheduler stopped unexpectedly");
+                }
+                delivered.context("the delivery worker stopped unexpectedly")??;
+                store.close().await;
+                gateway.context("Discord")?;
+                served.context("HTTP")?;
+                anyhow::Ok(ExitCode::SUCCESS)
+            };
+            let mut stopping = stopped;
+            let deadline_passed = async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+                tokio::time::sleep(deadline).await;
+            };
+            let outcome = tokio::select! {
+                outcome = finishing => outcome,
+                () = deadline_passed => {
+                    let unfinished: Vec<&str> = parts
+                        .iter()
+                        .filter(|(_, task)| !task.is_finished())
+                        .map(|(name, _)| *name)
+                        .collect();
+                    for (_, task) in &parts {
+                        task.abort();
+                    }
+                    tracing::warn!(
+                        deadline_secs = deadline.as_secs(),
+                        unfinished = ?unfinished,
+                        "stopped at the shutdown deadline with work in flight; messages being \
+                         sent are sent again once their claim goes stale"
+                    );
+                    eprintln!(
+                        "drumbeat stopped after {} s (http.shutdown_secs) without waiting for: {}",
+                        deadline.as_secs(),
+                        unfinished.join(", ")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            };
+            upkeep.abort();
+            outcome
         }
         Mode::Doctor { online } => {
             let report = drumbeat::doctor::run(&settings, online).await;

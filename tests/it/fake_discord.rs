@@ -52,6 +52,9 @@ pub struct Exchange {
     pub callback: Value,
     /// From dispatching the event to the callback's arrival.
     pub latency: Duration,
+    /// The interaction's token, which its follow-ups are filed under.
+    #[allow(dead_code)] // read by benches/discord.rs, which waits for charts' follow-ups
+    pub token: String,
 }
 
 /// A channel as the fake knows it.
@@ -1071,10 +1074,11 @@ async fn callback(
     }
     record_uploads(&inner, &token, files);
     inner.callbacks.lock().unwrap().insert(
-        token,
+        token.clone(),
         Exchange {
             callback: body,
             latency,
+            token,
         },
     );
     inner.changed.notify_waiters();

@@ -386,6 +386,16 @@ async fn unknown(State(inner): State<Arc<Inner>>, uri: axum::http::Uri) -> Respo
     StatusCode::NOT_FOUND.into_response()
 }
 
+/// A trigger id of its own for each command, as Slack gives: two commands alike are still
+/// two requests, not one replayed.
+fn next_trigger() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!(
+        "{}.2.3",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 /// Sends requests to Drumbeat's Slack endpoints signed as Slack signs them, with the
 /// timestamp taken from `clock` (the one the server checks against).
 pub struct SlackClient {
@@ -440,7 +450,7 @@ impl SlackClient {
             ("command", "/drumbeat"),
             ("text", text),
             ("response_url", response_url),
-            ("trigger_id", "1.2.3"),
+            ("trigger_id", &next_trigger()),
         ])
         .unwrap()
     }

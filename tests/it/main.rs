@@ -13,6 +13,7 @@ mod documents;
 mod fake_discord;
 mod fake_slack;
 mod fake_webhook;
+mod hardening_http;
 mod import_in_place;
 mod lifecycle;
 mod limits;

@@ -116,11 +116,17 @@ pub async fn digest(s: &mut Session<'_>, c: DigestCmd) -> Result<Reply> {
                 );
             }
             let snap = load(s, &scope, p, Some(since)).await?;
-            let a = Analysis::of(&snap);
-            let d = digest::build(&a, audience, since);
-            let reply = digest::to_reply(&d);
-            let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
-            in_format(reply, format, &stem, &d)
+            // Analysing and rendering a large program is CPU work: on a blocking thread it
+            // holds up neither the gateway nor other commands.
+            tokio::task::spawn_blocking(move || {
+                let a = Analysis::of(&snap);
+                let d = digest::build(&a, audience, since);
+                let reply = digest::to_reply(&d);
+                let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
+                in_format(reply, format, &stem, &d)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("building the digest stopped: {e}"))?
         }
     }
 }

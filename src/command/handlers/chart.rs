@@ -4,12 +4,14 @@
 
 use super::analysis::{load, out_allowed};
 use super::{refuse, Session};
+use crate::analysis::trend;
 use crate::chart::{self, DEFAULT_WEEKS, MAX_WEEKS};
 use crate::command::grammar::ChartCmd;
-use crate::command::Result;
+use crate::command::{Ctx, Result};
 use crate::digest::Analysis;
 use crate::domain::{ChartKind, Platform};
 use crate::reply::{Attachment, Reply, Text};
+use crate::store;
 
 /// `--weeks` checked against the chart it is for.
 fn weeks_for(kind: ChartKind, weeks: Option<u16>) -> Result<u16> {
@@ -78,6 +80,19 @@ pub(crate) fn chart_reply(
     png: Vec<u8>,
     out: Option<String>,
 ) -> Reply {
+    reply_in(s.ctx, a, kind, weeks, png, out)
+}
+
+/// [`chart_reply`] for a command from `ctx`, where no session is at hand (on a blocking
+/// thread).
+fn reply_in(
+    ctx: &Ctx,
+    a: &Analysis<'_>,
+    kind: ChartKind,
+    weeks: u16,
+    png: Vec<u8>,
+    out: Option<String>,
+) -> Reply {
     let key = a.snap.program.key.as_str();
     let name = chart::file_name(key, kind);
     let bytes = png.len();
@@ -99,7 +114,7 @@ pub(crate) fn chart_reply(
         _ => format!("chart show {key} {}", kind.as_str()),
     };
     if out.is_none() {
-        match s.ctx.platform {
+        match ctx.platform {
             Platform::Discord => {}
             Platform::Console => {
                 reply = reply.paragraph(
@@ -109,7 +124,7 @@ pub(crate) fn chart_reply(
                 )
             }
             // With a public address the Slack app shows it as an image at a signed link.
-            Platform::Slack if s.ctx.public_url.is_some() => {}
+            Platform::Slack if ctx.public_url.is_some() => {}
             _ => {
                 reply = reply.paragraph(
                     Text::plain("Slack takes no files here: on Discord ")
@@ -139,8 +154,30 @@ pub async fn chart(s: &mut Session<'_>, c: ChartCmd) -> Result<Reply> {
     out_allowed(s, out.as_deref(), "atlas-timeline.png")?;
     let (scope, p) = s.program(program).await?;
     let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-    let a = Analysis::of(&snap);
-    let mut charts = chart::draw_from(s.conn(), &scope, &a, &[kind], weeks).await?;
-    let (_, png) = charts.remove(0);
-    Ok(chart_reply(s, &a, kind, weeks, png, out))
+    let history = match kind {
+        ChartKind::Trend => {
+            let since = trend::window_start(&snap, weeks);
+            Some(store::status_history(s.conn(), &scope, since).await?)
+        }
+        _ => None,
+    };
+    let ctx = s.ctx.clone();
+    // Analysing and drawing a large program is CPU work (tens of ms): on a blocking thread
+    // it never holds up the gateway, Slack's 3 s, or other commands.
+    let drawn = tokio::task::spawn_blocking(move || {
+        let a = Analysis::of(&snap);
+        let trend = history.map(|h| trend::weekly(&snap, &a.health, &h, weeks));
+        let input = match (kind, &trend) {
+            (ChartKind::Trend, Some(t)) => chart::Input::Trend(t),
+            (ChartKind::Trend, None) => anyhow::bail!("the trend's history was not loaded"),
+            (ChartKind::Timeline, _) => chart::Input::Timeline,
+            (ChartKind::Risks, _) => chart::Input::Risks,
+            (ChartKind::Deps, _) => chart::Input::Deps,
+        };
+        let png = chart::render(input, &a)?;
+        anyhow::Ok(reply_in(&ctx, &a, kind, weeks, png, out))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("drawing the chart stopped: {e}"))?;
+    Ok(drawn?)
 }

@@ -66,12 +66,28 @@ async fn check_channel(ctx: &Ctx, command: &Command) -> Result<()> {
     }
 }
 
+/// Slow commands (digests, reports, paths, charts) read and analyse a whole program, each
+/// holding a database connection and a core while it does. At most half the cores' worth
+/// run at once (one to two), so however many are asked for, quick commands still find a
+/// connection (the pool has 4 by default) and a core.
+fn slow_turns() -> &'static tokio::sync::Semaphore {
+    static SLOW: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOW.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new((cores / 2).clamp(1, 2))
+    })
+}
+
 async fn run_in_transaction(
     store: &Store,
     ctx: &Ctx,
     command: Command,
     name: &str,
 ) -> Result<Reply> {
+    let _slow_turn = match command.is_slow() {
+        true => Some(slow_turns().acquire().await.map_err(anyhow::Error::from)?),
+        false => None,
+    };
     let tx = if command.is_write() {
         store.write().await?
     } else {

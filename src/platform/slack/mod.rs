@@ -63,6 +63,10 @@ struct Inner {
     /// Asks Slack whether a channel named in a command is the workspace's.
     channels: Arc<dyn command::ChannelCheck>,
     ack_after: Duration,
+    /// A request body must arrive within this (`http.body_timeout_ms`).
+    body_timeout: Duration,
+    /// Where signed requests queue to be recorded against replays (started on first use).
+    sightings: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Sighting>>>,
     webhooks: Arc<WebhookPolicy>,
     public_url: Option<Arc<str>>,
     /// Charts are shown by signed link (Slack takes no file through `response_url`).
@@ -96,6 +100,8 @@ impl SlackApp {
                 channels: channels::checker(settings)
                     .context("building the Slack channel check")?,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
+                body_timeout: Duration::from_millis(settings.http.body_timeout_ms.max(1)),
+                sightings: std::sync::Mutex::new(None),
                 webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
                 public_url: settings.http.public_url(),
                 chart_links: None,
@@ -145,18 +151,14 @@ pub fn router(app: SlackApp) -> Router {
         .with_state(app)
 }
 
-/// Serves the router on `listener` until `shutdown` turns true.
+/// Serves the router on `listener` until `shutdown` turns true, with the HTTP server's
+/// default limits (header and body timeouts, a connection limit).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: SlackApp,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr().ok();
-    tracing::info!(?addr, "serving Slack commands and interactions");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
+    crate::http::serve(listener, router(app), shutdown)
         .await
         .context("serving Slack's endpoints")
 }
@@ -171,37 +173,207 @@ fn refused(status: StatusCode, why: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-/// Reads the body (at most [`BODY_MAX`] bytes) and checks its signature. Only what this
-/// returns may be parsed.
+/// A refusal sent before the body was read (or all of it): the connection closes after it,
+/// so whatever the client still sends is never read.
+fn unread(status: StatusCode, why: impl std::fmt::Display) -> Response {
+    let mut response = refused(status, why);
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Checks the signature headers, then reads the body (at most [`BODY_MAX`] bytes, within
+/// `http.body_timeout_ms`), checks it is what was signed, and that it was not received
+/// before. Only what this returns may be parsed.
+///
+/// A request without both headers, with a timestamp outside the window or a malformed
+/// signature, or declaring a body over the limit, is refused before a byte of its body is
+/// read.
 async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let inner = &app.inner;
+    let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    let now = inner.clock.now();
+    let signed =
+        match inner
+            .verifier
+            .check_headers(header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER), now)
+        {
+            Ok(signed) => signed,
+            Err(refusal) => {
+                tracing::warn!(%refusal, "refused a Slack request unread");
+                return Err(unread(StatusCode::UNAUTHORIZED, refusal));
+            }
+        };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_MAX as u64) {
-        return Err(refused(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge));
+        return Err(unread(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge));
     }
-    let body = axum::body::to_bytes(body, BODY_MAX)
+    let late = || {
+        unread(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} ms",
+                inner.body_timeout.as_millis()
+            ),
+        )
+    };
+    let body = match tokio::time::timeout(inner.body_timeout, axum::body::to_bytes(body, BODY_MAX))
         .await
-        .map_err(|_| refused(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge))?;
-    let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
-    let now = app.inner.clock.now();
-    match app.inner.verifier.verify(
-        header(TIMESTAMP_HEADER),
-        header(SIGNATURE_HEADER),
-        &body,
-        now,
-    ) {
-        Ok(()) => Ok(body),
-        Err(refusal) => {
-            tracing::warn!(%refusal, "refused a Slack request");
-            let status = match refusal {
-                Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            Err(refused(status, refusal))
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) if caused_by::<http_body_util::LengthLimitError>(&e) => {
+            return Err(unread(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge))
+        }
+        // The server's own pause limit on bodies (see `http::serve_with`).
+        Ok(Err(e)) if caused_by::<tower_http::timeout::TimeoutError>(&e) => return Err(late()),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "a Slack request's body could not be read");
+            return Err(unread(
+                StatusCode::BAD_REQUEST,
+                "the request body ended before it was complete",
+            ));
+        }
+        Err(_) => return Err(late()),
+    };
+    if let Err(refusal) = signed.check_body(&body) {
+        tracing::warn!(%refusal, "refused a Slack request");
+        let status = match refusal {
+            Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        return Err(refused(status, refusal));
+    }
+    // Kept in the database, so a request replayed to another process is refused too.
+    let first = app.first_sighting(signed.signature_hex(), signed.timestamp(), now);
+    match first.await {
+        Ok(true) => Ok(body),
+        Ok(false) => {
+            tracing::warn!("refused a replayed Slack request");
+            Err(refused(StatusCode::UNAUTHORIZED, Refusal::Replayed))
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "checking a Slack request for replay failed");
+            Err(refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request could not be checked; nothing was run, try again",
+            ))
         }
     }
+}
+
+/// A signed request waiting to be recorded, and where its answer goes: true the first time.
+struct Sighting {
+    signature: String,
+    signed_at: i64,
+    now: chrono::DateTime<chrono::Utc>,
+    answer: tokio::sync::oneshot::Sender<anyhow::Result<bool>>,
+}
+
+impl SlackApp {
+    /// Records a signed request; false when it was seen before. Requests that arrive
+    /// together are recorded in one write transaction, so the replay record costs one turn
+    /// at the writer per batch rather than per request.
+    async fn first_sighting(
+        &self,
+        signature: String,
+        signed_at: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<bool> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let queue = {
+            let mut queue = self
+                .inner
+                .sightings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            queue
+                .get_or_insert_with(|| {
+                    let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+                    tokio::spawn(record_sightings(self.inner.store.clone(), queued));
+                    queue
+                })
+                .clone()
+        };
+        queue
+            .send(Sighting {
+                signature,
+                signed_at,
+                now,
+                answer,
+            })
+            .map_err(|_| anyhow::anyhow!("the replay record is closed"))?;
+        answered.await.context("the replay record stopped")?
+    }
+}
+
+/// Records queued sightings, as many as are waiting in each transaction. Ends when the app
+/// is dropped.
+async fn record_sightings(
+    store: Store,
+    mut queued: tokio::sync::mpsc::UnboundedReceiver<Sighting>,
+) {
+    while let Some(first) = queued.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match queued.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let recorded = async {
+            let mut tx = store.write().await?;
+            let mut firsts = Vec::with_capacity(batch.len());
+            for s in &batch {
+                firsts.push(
+                    crate::store::first_sighting(
+                        &mut tx,
+                        &s.signature,
+                        s.signed_at,
+                        s.now,
+                        WINDOW_SECS + REPLAY_MARGIN_SECS,
+                    )
+                    .await?,
+                );
+            }
+            tx.commit().await?;
+            anyhow::Ok(firsts)
+        }
+        .await;
+        match recorded {
+            Ok(firsts) => {
+                for (s, first) in batch.into_iter().zip(firsts) {
+                    let _ = s.answer.send(Ok(first));
+                }
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                for s in batch {
+                    let _ = s.answer.send(Err(anyhow::anyhow!("{why}")));
+                }
+            }
+        }
+    }
+}
+
+/// Signatures are kept this much longer than the window, for clocks of several processes
+/// that disagree a little.
+const REPLAY_MARGIN_SECS: i64 = 60;
+
+/// Whether reading a body failed because of an `E` (its size limit, a timeout).
+fn caused_by<E: std::error::Error + 'static>(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<E>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// A Slack id (team, user, channel): letters and digits, as Slack makes them.

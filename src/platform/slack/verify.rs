@@ -1,6 +1,7 @@
 //! Slack request signatures (v0): HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the
-//! app's signing secret, compared in constant time, within a 300 s window. Nothing of a
-//! request is read before this says yes.
+//! app's signing secret, compared in constant time, within a 300 s window. The headers are
+//! checked before any of the body is read ([`Verifier::check_headers`]), the body before any
+//! of it is parsed ([`Signed::check_body`]).
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -36,6 +37,46 @@ pub enum Refusal {
     BadSignature,
     #[error("the request body is larger than {BODY_MAX} bytes")]
     TooLarge,
+    #[error("this signed request was received before; a request is accepted once")]
+    Replayed,
+}
+
+/// A request whose headers passed: its timestamp is inside the window and its signature is
+/// well formed. Only [`Signed::check_body`] says whether the body is the one signed.
+#[derive(Debug)]
+pub struct Signed<'a> {
+    verifier: &'a Verifier,
+    timestamp: String,
+    given: Vec<u8>,
+}
+
+impl Signed<'_> {
+    /// The request's timestamp, in Unix seconds.
+    pub fn timestamp(&self) -> i64 {
+        self.timestamp.parse().unwrap_or_default()
+    }
+
+    /// The signature, as lowercase hex: a key for the request that no one can forge.
+    pub fn signature_hex(&self) -> String {
+        hex::encode(&self.given)
+    }
+
+    /// Whether `body` is what was signed.
+    pub fn check_body(&self, body: &[u8]) -> Result<(), Refusal> {
+        if body.len() > BODY_MAX {
+            return Err(Refusal::TooLarge);
+        }
+        let expected = mac(
+            self.verifier.secret.expose_secret().as_bytes(),
+            &self.timestamp,
+            body,
+        );
+        if bool::from(expected.as_slice().ct_eq(&self.given)) {
+            Ok(())
+        } else {
+            Err(Refusal::BadSignature)
+        }
+    }
 }
 
 /// Checks requests against one signing secret.
@@ -65,6 +106,18 @@ impl Verifier {
         if body.len() > BODY_MAX {
             return Err(Refusal::TooLarge);
         }
+        self.check_headers(timestamp, signature, now)?
+            .check_body(body)
+    }
+
+    /// The checks that need no body: both headers present, the timestamp inside the window,
+    /// the signature well formed. A request that fails here is refused unread.
+    pub fn check_headers(
+        &self,
+        timestamp: Option<&[u8]>,
+        signature: Option<&[u8]>,
+        now: DateTime<Utc>,
+    ) -> Result<Signed<'_>, Refusal> {
         let timestamp = timestamp.ok_or(Refusal::MissingTimestamp)?;
         let signature = signature.ok_or(Refusal::MissingSignature)?;
         let ts = std::str::from_utf8(timestamp).map_err(|_| Refusal::BadTimestamp)?;
@@ -81,12 +134,11 @@ impl Verifier {
             .filter(|hex| hex.len() == 64)
             .and_then(|hex| hex::decode(hex).ok())
             .ok_or(Refusal::MalformedSignature)?;
-        let expected = mac(self.secret.expose_secret().as_bytes(), ts, body);
-        if bool::from(expected.as_slice().ct_eq(&given)) {
-            Ok(())
-        } else {
-            Err(Refusal::BadSignature)
-        }
+        Ok(Signed {
+            verifier: self,
+            timestamp: ts.to_owned(),
+            given,
+        })
     }
 }
 
@@ -189,5 +241,32 @@ mod tests {
         );
         let big = vec![b'a'; BODY_MAX + 1];
         assert_eq!(v.verify(ts, sig, &big, now), Err(Refusal::TooLarge));
+    }
+
+    #[test]
+    fn headers_are_judged_without_the_body() {
+        let v = Verifier::new(SecretString::from(SECRET.to_owned()));
+        let (ts, sig) = (Some(TS.as_bytes()), Some(SIG.as_bytes()));
+        let signed = v.check_headers(ts, sig, at(60)).expect("headers pass");
+        assert_eq!(signed.timestamp(), 1_531_420_618);
+        assert_eq!(signed.signature_hex(), &SIG[3..]);
+        assert_eq!(signed.check_body(BODY.as_bytes()), Ok(()));
+        assert_eq!(signed.check_body(b"text=other"), Err(Refusal::BadSignature));
+        assert_eq!(
+            v.check_headers(None, None, at(0)).map(|_| ()),
+            Err(Refusal::MissingTimestamp)
+        );
+        assert_eq!(
+            v.check_headers(ts, None, at(0)).map(|_| ()),
+            Err(Refusal::MissingSignature)
+        );
+        assert_eq!(
+            v.check_headers(ts, sig, at(-400)).map(|_| ()),
+            Err(Refusal::OutsideWindow(-400))
+        );
+        assert_eq!(
+            v.check_headers(ts, Some(b"v0=abc"), at(0)).map(|_| ()),
+            Err(Refusal::MalformedSignature)
+        );
     }
 }
