@@ -409,8 +409,16 @@ async fn run_stops_after_sigterm_while_the_gateway_is_unreachable() {
     .await;
     // Let the shard try (and fail) to connect a few times.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
-    assert_eq!(ready.status(), 503, "the gateway cannot be connected");
+    let health: serde_json::Value = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        health["discord"], "not connected",
+        "the gateway cannot be connected: {health}"
+    );
     let (took, status) = terminate(&mut child, Duration::from_secs(10)).await;
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(status.success(), "{status:?}");
