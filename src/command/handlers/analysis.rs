@@ -384,35 +384,56 @@ async fn with_out(
     Ok(reply)
 }
 
+/// Analyses the snapshot and renders a report. A report for chat is CPU work done on a
+/// blocking thread, so a large program holds up neither the gateway nor other commands; one
+/// written to files with its charts (`--out`, console and `exec` only) is drawn here.
+async fn build_report(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    snap: Snapshot,
+    args: &ReportArgs,
+    stem: &str,
+    charts: &[ChartKind],
+    render: impl FnOnce(&Analysis<'_>) -> Reply + Send + 'static,
+) -> Result<Reply> {
+    if args.out.is_none() {
+        out_allowed(s, None, "postmortem.md")?;
+        return tokio::task::spawn_blocking(move || render(&Analysis::of(&snap)))
+            .await
+            .map_err(|e| anyhow::anyhow!("building the report stopped: {e}").into());
+    }
+    let a = Analysis::of(&snap);
+    let reply = render(&a);
+    with_out(s, scope, &a, reply, args, stem, charts).await
+}
+
 pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
     use ChartKind::{Deps, Risks, Timeline, Trend};
     match c {
         ReportCmd::Charter(args) => {
             let (scope, p) = s.program(args.program.program.as_deref()).await?;
             let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-            let a = Analysis::of(&snap);
             let stem = format!("{}-charter", snap.program.key);
-            let reply = report::charter(&a);
-            with_out(s, &scope, &a, reply, &args, &stem, &[Timeline]).await
+            build_report(s, &scope, snap, &args, &stem, &[Timeline], report::charter).await
         }
         ReportCmd::Status { args, since } => {
             let (scope, p) = s.program(args.program.program.as_deref()).await?;
             let since =
                 digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
             let snap = load(s, &scope, p, Some(since)).await?;
-            let a = Analysis::of(&snap);
             let stem = format!("{}-status", snap.program.key);
-            let reply = report::status(&a, since);
             let charts = [Timeline, Risks, Deps, Trend];
-            with_out(s, &scope, &a, reply, &args, &stem, &charts).await
+            build_report(s, &scope, snap, &args, &stem, &charts, move |a| {
+                report::status(a, since)
+            })
+            .await
         }
         ReportCmd::Agenda(args) => {
             let (scope, p) = s.program(args.program.program.as_deref()).await?;
             let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-            let a = Analysis::of(&snap);
             let stem = format!("{}-agenda", snap.program.key);
-            let reply = report::agenda(&a);
-            with_out(s, &scope, &a, reply, &args, &stem, &[Timeline, Risks]).await
+            let charts = [Timeline, Risks];
+            build_report(s, &scope, snap, &args, &stem, &charts, report::agenda).await
         }
         ReportCmd::Postmortem { args, milestone } => {
             let (scope, p) = s.program(args.program.program.as_deref()).await?;
@@ -432,13 +453,15 @@ pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
                 }
                 None => None,
             };
-            let a = Analysis::of(&snap);
             let stem = match &milestone {
                 Some(k) => format!("{pk}-{k}-postmortem"),
                 None => format!("{pk}-postmortem"),
             };
-            let reply = report::postmortem(&a, id);
-            with_out(s, &scope, &a, reply, &args, &stem, &[Timeline, Trend]).await
+            let charts = [Timeline, Trend];
+            build_report(s, &scope, snap, &args, &stem, &charts, move |a| {
+                report::postmortem(a, id)
+            })
+            .await
         }
     }
 }
