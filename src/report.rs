@@ -113,10 +113,10 @@ pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
             path.iter()
                 .map(|p| {
                     Text::new().code(&p.name).text(format!(
-                        " {}: forecast {}, slack {}",
+                        " {}: forecast {}, float {}",
                         p.title,
                         p.forecast,
-                        p.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()
+                        p.float_days.map(|d| format!("{d:+}")).unwrap_or_default()
                     ))
                 })
                 .collect(),
@@ -182,7 +182,7 @@ pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
             .collect();
         if !ms.is_empty() {
             r = r.table(
-                &["Milestone", "State", "Target", "Forecast", "Slack", "Moved"],
+                &["Milestone", "State", "Target", "Forecast", "Float", "Moved"],
                 ms.iter()
                     .map(|m| {
                         vec![
@@ -190,7 +190,7 @@ pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
                             Text::plain(m.state.as_str()),
                             Text::new().date(m.target),
                             Text::plain(m.forecast.map(|d| d.to_string()).unwrap_or_default()),
-                            Text::plain(m.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()),
+                            Text::plain(m.float_days.map(|d| format!("{d:+}")).unwrap_or_default()),
                             Text::plain(if m.slipped_days == 0 {
                                 String::new()
                             } else {
@@ -356,8 +356,8 @@ pub fn agenda(a: &Analysis<'_>) -> Reply {
             .unwrap_or(Rag::Green);
         let why = if m.target < today {
             format!("{} overdue", n_days((today - m.target).num_days()))
-        } else if fc.slack_days < 0 {
-            format!("forecast {}, {} late", fc.forecast, n_days(-fc.slack_days))
+        } else if fc.float_days < 0 {
+            format!("forecast {}, {} late", fc.forecast, n_days(-fc.float_days))
         } else if project_rag != Rag::Green {
             format!("its project is {}", project_rag.as_str())
         } else {

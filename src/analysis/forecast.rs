@@ -38,7 +38,7 @@ pub struct Forecasts {
 pub struct MilestoneForecast {
     pub forecast: NaiveDate,
     /// Target − forecast: negative when late.
-    pub slack_days: i64,
+    pub float_days: i64,
     pub critical: bool,
     pub driver: Driver,
 }
@@ -145,7 +145,7 @@ impl Forecasts {
         let t = self.milestone_task.get(index).copied().flatten()?;
         Some(MilestoneForecast {
             forecast: self.plan.forecast[t],
-            slack_days: self.plan.slack_days(&self.tasks, t).unwrap_or(0),
+            float_days: self.plan.float_days(&self.tasks, t).unwrap_or(0),
             critical: self.critical[t],
             driver: self.plan.driver[t],
         })
@@ -168,7 +168,7 @@ impl Forecasts {
     }
 
     /// The predecessor that comes closest to binding a milestone, and the date it would allow:
-    /// what "slack" is measured against when the milestone's own target holds it.
+    /// what float is measured against when the milestone's own target holds it.
     pub fn nearest_constraint(&self, index: usize) -> Option<(Node, NaiveDate)> {
         let t = self.milestone_task.get(index).copied().flatten()?;
         self.tasks[t]

@@ -206,8 +206,8 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
             continue;
         }
         let Some(fc) = f.milestone(i) else { continue };
-        if fc.slack_days < 0 {
-            let late = -fc.slack_days;
+        if fc.float_days < 0 {
+            let late = -fc.float_days;
             let unit = if late == 1 { "day" } else { "days" };
             let (rag, rule, where_) = if fc.critical {
                 (Rag::Red, Rule::CriticalPathLate, ", on the critical path")

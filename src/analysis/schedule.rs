@@ -1,4 +1,4 @@
-//! Forecasts, slack, the critical path and what-if slips, per DESIGN.md:
+//! Forecasts, float, the critical path and what-if slips, per DESIGN.md:
 //! forecast(m) = max(target(m), max over predecessors p of forecast(p) + duration(m)), a done
 //! milestone at its completion date, and an open one never before today. One pass in
 //! topological order, so the cost is linear in nodes + edges.
@@ -153,7 +153,7 @@ impl Plan {
                 None => true,
                 Some((b, Driver::Predecessor(q))) => f > b || (f == b && p < q),
                 // A predecessor that lands exactly on the target binds too: it is on the
-                // critical chain with no slack to spare.
+                // critical chain with no float to spare.
                 Some((b, _)) => f >= b,
             };
             if better {
@@ -167,7 +167,7 @@ impl Plan {
     }
 
     /// Target − forecast in days: negative when the task is forecast late.
-    pub fn slack_days(&self, tasks: &[Task], i: usize) -> Option<i64> {
+    pub fn float_days(&self, tasks: &[Task], i: usize) -> Option<i64> {
         tasks[i].target.map(|t| (t - self.forecast[i]).num_days())
     }
 
@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(plan.driver[3], Driver::Today);
         assert_eq!(plan.forecast[4], d("2026-11-02"));
         assert_eq!(plan.forecast[5], d("2026-12-01"));
-        assert_eq!(plan.slack_days(&tasks, 1), Some(-6));
+        assert_eq!(plan.float_days(&tasks, 1), Some(-6));
         assert_eq!(plan.critical_path(|_| true), vec![2]);
         // With 2 excluded, 5 is the latest terminal left.
         assert_eq!(plan.critical_path(|i| i != 2), vec![5]);
@@ -299,13 +299,13 @@ mod tests {
         let tasks = vec![
             task("2026-12-01", 0, &[]),
             task("2026-12-05", 4, &[0]), // exactly bound: moves
-            task("2026-12-20", 2, &[0]), // 8 days of slack: absorbs a 5-day slip
+            task("2026-12-20", 2, &[0]), // 8 days of float: absorbs a 5-day slip
             task("2026-12-10", 0, &[1]), // bound through 1 after the slip
         ];
         let plan = Plan::compute(&tasks, today);
         let (_, moved) = what_if_slip(&tasks, today, &plan, 0, 5);
         let got: Vec<(usize, i64)> = moved.iter().map(|m| (m.task, m.days())).collect();
-        // 2 has slack to absorb it; 3 becomes exactly bound but does not move.
+        // 2 has float to absorb it; 3 becomes exactly bound but does not move.
         assert_eq!(got, vec![(0, 5), (1, 5)]);
     }
 

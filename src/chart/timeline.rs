@@ -68,7 +68,7 @@ fn rows(a: &Analysis<'_>) -> (Vec<Row>, usize) {
                 forecast: fc.forecast,
                 duration: m.duration.map(|d| i64::from(d.get())).unwrap_or(0),
                 done: m.state == MilestoneState::Done,
-                late: m.state != MilestoneState::Done && fc.slack_days < 0,
+                late: m.state != MilestoneState::Done && fc.float_days < 0,
                 critical: fc.critical,
             })
         })

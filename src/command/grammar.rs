@@ -654,7 +654,7 @@ pub enum DigestCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum PathCmd {
-    /// The critical path, with forecasts and slack: `path show atlas`
+    /// The critical path, with forecasts and float: `path show atlas`
     Show(ProgramArg),
     /// What moves if a milestone slips: `path whatif atlas api-beta --slip 5`
     Whatif {

@@ -70,7 +70,7 @@ pub struct MilestoneLine {
     pub target: NaiveDate,
     pub forecast: Option<NaiveDate>,
     /// Target − forecast: negative when late.
-    pub slack_days: Option<i64>,
+    pub float_days: Option<i64>,
     pub critical: bool,
     /// Target − baseline: how far it has moved since the first commitment.
     pub slipped_days: i64,
@@ -95,7 +95,7 @@ pub struct PathStep {
     pub owner: Option<Mention>,
     pub target: Option<NaiveDate>,
     pub forecast: NaiveDate,
-    pub slack_days: Option<i64>,
+    pub float_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -246,7 +246,7 @@ impl<'a> Analysis<'a> {
             baseline: m.baseline,
             target: m.target,
             forecast: fc.map(|f| f.forecast),
-            slack_days: fc.map(|f| f.slack_days),
+            float_days: fc.map(|f| f.float_days),
             critical: fc.is_some_and(|f| f.critical),
             slipped_days: m.slip_days(),
             completed_on: m.completed_on,
@@ -297,7 +297,7 @@ impl<'a> Analysis<'a> {
                         owner: s.milestone_owner(m).map(Mention::from),
                         target: Some(m.target),
                         forecast: fc.forecast,
-                        slack_days: Some(fc.slack_days),
+                        float_days: Some(fc.float_days),
                     })
                 }
                 Node::Dependency(i) => {
@@ -308,7 +308,7 @@ impl<'a> Analysis<'a> {
                         owner: self.who(d.owner),
                         target: Some(d.need_by),
                         forecast: self.forecasts.dependency(i)?,
-                        slack_days: self
+                        float_days: self
                             .forecasts
                             .dependency(i)
                             .map(|f| (d.need_by - f).num_days()),
@@ -572,12 +572,12 @@ pub fn build(a: &Analysis<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
                     let fc = a.forecasts.milestone(i);
                     let terminal = a.forecasts.is_terminal(i);
                     m.state == MilestoneState::Planned
-                        && (terminal || fc.is_some_and(|f| f.critical && f.slack_days < 0))
+                        && (terminal || fc.is_some_and(|f| f.critical && f.float_days < 0))
                 })
                 .collect();
             key.sort_by_key(|&i| {
                 (
-                    a.forecasts.milestone(i).map(|f| f.slack_days).unwrap_or(0),
+                    a.forecasts.milestone(i).map(|f| f.float_days).unwrap_or(0),
                     s.milestones[i].target,
                 )
             });

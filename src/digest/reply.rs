@@ -32,7 +32,7 @@ fn capped(mut items: Vec<Text>, cap: usize, cmd: impl FnOnce() -> String) -> Vec
     items
 }
 
-fn slack(days: Option<i64>) -> String {
+fn float(days: Option<i64>) -> String {
     match days {
         Some(0) => "0".into(),
         Some(d) => format!("{d:+}"),
@@ -60,7 +60,7 @@ fn milestone_rows(ms: &[MilestoneLine], cap: usize, program: &str) -> Vec<Vec<Te
                 Text::plain(name(&m.owner)),
                 Text::new().date(m.target),
                 Text::plain(date(m.forecast)),
-                Text::plain(slack(m.slack_days)),
+                Text::plain(float(m.float_days)),
             ]
         })
         .collect();
@@ -77,7 +77,7 @@ fn milestone_rows(ms: &[MilestoneLine], cap: usize, program: &str) -> Vec<Vec<Te
     rows
 }
 
-const MILESTONE_COLUMNS: [&str; 6] = ["Milestone", "Title", "Owner", "Target", "Forecast", "Slack"];
+const MILESTONE_COLUMNS: [&str; 6] = ["Milestone", "Title", "Owner", "Target", "Forecast", "Float"];
 
 fn risk_item(r: &RiskLine) -> Text {
     let mut t = Text::new()
@@ -134,11 +134,11 @@ fn dep_item(d: &DepLine) -> Text {
 
 fn path_item(p: &PathStep) -> Text {
     Text::new().code(&p.name).text(format!(
-        " {}: forecast {} (target {}, slack {}) owner {}",
+        " {}: forecast {} (target {}, float {}) owner {}",
         p.title,
         p.forecast,
         date(p.target),
-        slack(p.slack_days),
+        float(p.float_days),
         name(&p.owner)
     ))
 }
@@ -348,13 +348,13 @@ pub fn to_reply(d: &Digest) -> Reply {
                             Text::plain(&m.title),
                             Text::new().date(m.target),
                             Text::plain(date(m.forecast)),
-                            Text::plain(slack(m.slack_days)),
+                            Text::plain(float(m.float_days)),
                         ]
                     })
                     .collect();
                 r = r
                     .heading("Key milestones")
-                    .table(&["Milestone", "Target", "Forecast", "Slack"], rows);
+                    .table(&["Milestone", "Target", "Forecast", "Float"], rows);
                 if ms.len() > EXEC_MILESTONES {
                     r = r.paragraph(more(ms.len() - EXEC_MILESTONES, format!("path show {key}")));
                 }
@@ -398,11 +398,11 @@ pub fn to_reply(d: &Digest) -> Reply {
                 ));
                 if let Some(l) = &ready.launch {
                     t = t.text(" Launch ").code(&l.key).text(format!(
-                        " ({}): target {}, forecast {}, slack {}.",
+                        " ({}): target {}, forecast {}, float {}.",
                         l.title,
                         l.target,
                         date(l.forecast),
-                        slack(l.slack_days)
+                        float(l.float_days)
                     ));
                 }
                 r = r.heading("Launch readiness").paragraph(t);

@@ -1016,7 +1016,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
             text = text.text(format!(
                 "; it is forecast {}, {} late",
                 f.forecast,
-                n_days(-f.slack_days)
+                n_days(-f.float_days)
             ));
         }
         let mk = m.key.as_str();

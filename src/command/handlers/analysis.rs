@@ -141,7 +141,7 @@ fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
                 .text(" adds one."),
         );
     };
-    let late = end.slack_days.is_some_and(|d| d < 0);
+    let late = end.float_days.is_some_and(|d| d < 0);
     r = r.tone(if late { Tone::Warning } else { Tone::Info });
     let steps_words = if steps.len() == 1 {
         "Its own target holds it: nothing before it is late enough to move it.".to_owned()
@@ -149,13 +149,13 @@ fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
         format!("{} steps; each waits on the one before.", steps.len())
     };
     r = r.paragraph(Text::plain("Ends at ").code(&end.name).text(format!(
-        ", forecast {} against a target of {} (slack {}). {steps_words}",
+        ", forecast {} against a target of {} (float {}). {steps_words}",
         end.forecast,
         end.target.map(|d| d.to_string()).unwrap_or_default(),
-        end.slack_days.map(|d| format!("{d:+}")).unwrap_or_default(),
+        end.float_days.map(|d| format!("{d:+}")).unwrap_or_default(),
     )));
     r.table(
-        &["Step", "What", "Owner", "Target", "Forecast", "Slack"],
+        &["Step", "What", "Owner", "Target", "Forecast", "Float"],
         steps
             .iter()
             .map(|p| {
@@ -165,7 +165,7 @@ fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
                     Text::plain(crate::reply::Mention::plain(p.owner.as_ref())),
                     Text::plain(p.target.map(|d| d.to_string()).unwrap_or_default()),
                     Text::new().date(p.forecast),
-                    Text::plain(p.slack_days.map(|d| format!("{d:+}")).unwrap_or_default()),
+                    Text::plain(p.float_days.map(|d| format!("{d:+}")).unwrap_or_default()),
                 ]
             })
             .collect(),
@@ -181,7 +181,7 @@ struct WhatIfLine {
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
     days: i64,
-    slack_days: i64,
+    float_days: i64,
 }
 
 pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
@@ -247,14 +247,14 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                         from: sh.from,
                         to: sh.to,
                         days: sh.days(),
-                        slack_days: (m.target - sh.to).num_days(),
+                        float_days: (m.target - sh.to).num_days(),
                     }
                 })
                 .collect();
             let downstream = lines.iter().filter(|l| l.milestone != key.as_str()).count();
             let newly_late = lines
                 .iter()
-                .filter(|l| l.milestone != key.as_str() && l.slack_days < 0)
+                .filter(|l| l.milestone != key.as_str() && l.float_days < 0)
                 .count();
             let mut r =
                 Reply::new(format!(
@@ -279,7 +279,7 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                 )));
             if !lines.is_empty() {
                 r = r.table(
-                    &["Milestone", "Owner", "Forecast", "Moves", "Target", "Slack"],
+                    &["Milestone", "Owner", "Forecast", "Moves", "Target", "Float"],
                     lines
                         .iter()
                         .map(|l| {
@@ -289,7 +289,7 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
                                 Text::plain(format!("{} → {}", l.from, l.to)),
                                 Text::plain(crate::domain::signed_days(l.days)),
                                 Text::new().date(l.target),
-                                Text::plain(format!("{:+}", l.slack_days)),
+                                Text::plain(format!("{:+}", l.float_days)),
                             ]
                         })
                         .collect(),

@@ -49,7 +49,7 @@ fn caption(a: &Analysis<'_>, kind: ChartKind, weeks: u16) -> Text {
                         .code(s.milestones[end].key.as_str())
                         .text(format!(
                             ", forecast {} (slack {:+}).",
-                            fc.forecast, fc.slack_days
+                            fc.forecast, fc.float_days
                         ));
                 }
             }
