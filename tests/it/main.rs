@@ -15,6 +15,7 @@ mod fake_slack;
 mod fake_webhook;
 mod hardening_http;
 mod import_in_place;
+mod layers;
 mod lifecycle;
 mod limits;
 mod operations;
