@@ -15,12 +15,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
-use crate::command::{ChannelCheck, ChannelVerdict};
 use crate::domain::{
     check_year, Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level,
     MilestoneState, Person, Project, Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant,
     Timezone, Title, WorkDays,
 };
+use crate::domain::{ChannelCheck, ChannelVerdict};
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
 
 pub const FORMAT: &str = "drumbeat.program";

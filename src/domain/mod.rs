@@ -1,11 +1,13 @@
 //! The program vocabulary of DESIGN.md as validated types: a value here can only be
 //! built through a `parse` that returns `Result`, so an invalid one cannot exist.
 
+mod channels;
 mod date;
 mod entity;
 mod people;
 mod values;
 
+pub use channels::{ChannelCheck, ChannelVerdict, NoPlatform};
 pub use date::{check_year, n_days, signed_days, DateSpec, Days, WorkDays, YEARS};
 pub use entity::*;
 pub use people::{channel_id, PersonRef, Platform, Tenant};
