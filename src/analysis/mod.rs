@@ -6,9 +6,8 @@ pub mod forecast;
 pub mod graph;
 pub mod health;
 pub mod schedule;
-mod snapshot;
 pub mod trend;
 
+pub use crate::domain::{Parts, Snapshot};
 pub use forecast::{Forecasts, Node, Shift};
 pub use health::{Health, ProgramHealth, Reason, Rule};
-pub use snapshot::{Parts, Snapshot};

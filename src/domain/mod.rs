@@ -5,12 +5,16 @@ mod channels;
 mod date;
 mod entity;
 mod people;
+pub mod schedule_spec;
+mod snapshot;
 mod values;
 
 pub use channels::{ChannelCheck, ChannelVerdict, NoPlatform};
 pub use date::{check_year, n_days, signed_days, DateSpec, Days, WorkDays, YEARS};
 pub use entity::*;
 pub use people::{channel_id, PersonRef, Platform, Tenant};
+pub use schedule_spec::ScheduleSpec;
+pub use snapshot::{Parts, Snapshot};
 pub use values::*;
 
 /// A validation failure, written for the person who typed the value.

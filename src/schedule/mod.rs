@@ -2,7 +2,7 @@
 //! timezone under the daylight-saving rules of DESIGN.md.
 
 pub mod jobs;
-pub mod spec;
 
+pub use crate::domain::schedule_spec as spec;
+pub use crate::domain::schedule_spec::*;
 pub use jobs::{ChartLinks, PromptRoute, Scheduler, SchedulerSettings, TickReport};
-pub use spec::*;

@@ -8,8 +8,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{programs::ProgramRow, Conn, Scope};
+use crate::domain::ScheduleSpec;
 use crate::domain::{Audience, PersonId, Program, ScheduleKind, Tenant};
-use crate::schedule::ScheduleSpec;
 
 #[derive(Debug, Clone)]
 pub struct Schedule {

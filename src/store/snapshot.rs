@@ -4,8 +4,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Scope};
-use crate::analysis::{Parts, Snapshot};
 use crate::domain::Program;
+use crate::domain::{Parts, Snapshot};
 
 /// Everything about `program` that analysis reads, with the events after `events_since`
 /// (all of them for `None`).
