@@ -199,6 +199,19 @@ async fn stopping(flag: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = flag.wait_for(|stop| *stop).await;
 }
 
+/// The outbox's depth and when its oldest due message was due, read in one transaction for
+/// `/healthz` and `/metrics`.
+async fn outbox_state(
+    inner: &Inner,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(store::OutboxDepth, Option<chrono::DateTime<chrono::Utc>>)> {
+    let mut tx = inner.store.read().await?;
+    let depth = store::outbox_depth(&mut tx).await?;
+    let due = store::oldest_due(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok((depth, due))
+}
+
 /// Liveness: 200 while the process answers, with a body that reports what an operator
 /// watches besides — the database, the outbox's oldest waiting message (and whether it has
 /// waited past `http.outbox_stuck_secs`) and the Discord gateway — without failing on them:
@@ -206,13 +219,7 @@ async fn stopping(flag: &mut tokio::sync::watch::Receiver<bool>) {
 async fn healthz(State(app): State<HttpApp>) -> Response {
     let inner = &app.inner;
     let now = inner.clock.now();
-    let depth = async {
-        let mut tx = inner.store.read().await?;
-        let depth = store::outbox_depth(&mut tx).await?;
-        let due = store::oldest_due(&mut tx, now).await?;
-        tx.commit().await?;
-        anyhow::Ok((depth, due))
-    };
+    let depth = outbox_state(inner, now);
     let age = |t: chrono::DateTime<chrono::Utc>| (now - t).num_seconds().max(0);
     let (database, outbox) = match tokio::time::timeout(READY_QUERY_TIMEOUT, depth).await {
         Ok(Ok((d, due))) => (
@@ -280,13 +287,7 @@ async fn readyz(State(app): State<HttpApp>) -> Response {
 async fn metrics_text(State(app): State<HttpApp>) -> Response {
     let inner = &app.inner;
     let now = inner.clock.now();
-    let depth = async {
-        let mut tx = inner.store.read().await?;
-        let depth = store::outbox_depth(&mut tx).await?;
-        let due = store::oldest_due(&mut tx, now).await?;
-        tx.commit().await?;
-        anyhow::Ok((depth, due))
-    };
+    let depth = outbox_state(inner, now);
     match depth.await {
         Ok((d, due)) => {
             let age = |t: Option<chrono::DateTime<chrono::Utc>>| {
