@@ -80,8 +80,9 @@ impl LinkKey {
     fn mac(&self, link: &ChartLink) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
         // Length-prefixed fields: no two different links sign the same bytes.
+        let tenant = link.tenant.to_string();
         for field in [
-            link.tenant.as_str(),
+            tenant.as_str(),
             link.program.as_str(),
             link.chart.as_str(),
             &link.expires.to_string(),
@@ -116,8 +117,9 @@ impl LinkKey {
     /// The absolute URL of the chart under `public_url`:
     /// `{public_url}/charts/{chart}.png?t={tenant}&p={program}&exp={unix}&sig={hex}`.
     pub fn url(&self, public_url: &str, link: &ChartLink) -> String {
+        let tenant = link.tenant.to_string();
         let query = serde_urlencoded::to_string([
-            ("t", link.tenant.as_str()),
+            ("t", tenant.as_str()),
             ("p", link.program.as_str()),
             ("exp", &link.expires.to_string()),
             ("sig", &self.sign(link)),

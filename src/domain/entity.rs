@@ -185,6 +185,52 @@ pub struct Decision {
     pub decided_on: NaiveDate,
 }
 
+/// The parts of a status update a person writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusField {
+    Summary,
+    Blockers,
+    Next,
+}
+
+impl StatusField {
+    /// The field's id in forms.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Summary => "summary",
+            Self::Blockers => "blockers",
+            Self::Next => "next",
+        }
+    }
+}
+
+/// What every status update needs: a summary, and for amber and red (calls for help)
+/// blockers or next steps, so readers know what is in the way. The field that is missing,
+/// and the refusal in the words of the command (forms show it under the field).
+pub fn check_status_fields(
+    rag: Rag,
+    has_summary: bool,
+    has_blockers: bool,
+    has_next: bool,
+) -> Result<(), (StatusField, String)> {
+    if !has_summary {
+        return Err((
+            StatusField::Summary,
+            "a status update needs a --summary".to_owned(),
+        ));
+    }
+    if rag != Rag::Green && !has_blockers && !has_next {
+        return Err((
+            StatusField::Blockers,
+            format!(
+                "a {} update needs --blockers or --next, so readers know what is in the way",
+                rag.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusUpdate {
     pub id: i64,

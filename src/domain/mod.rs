@@ -1,6 +1,7 @@
 //! The program vocabulary of DESIGN.md as validated types: a value here can only be
 //! built through a `parse` that returns `Result`, so an invalid one cannot exist.
 
+mod action;
 mod channels;
 mod date;
 mod entity;
@@ -9,6 +10,7 @@ pub mod schedule_spec;
 mod snapshot;
 mod values;
 
+pub use action::{ActionId, ACTION_ID_MAX};
 pub use channels::{ChannelCheck, ChannelVerdict, NoPlatform};
 pub use date::{check_year, n_days, signed_days, DateSpec, Days, WorkDays, YEARS};
 pub use entity::*;

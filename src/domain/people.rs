@@ -7,53 +7,110 @@ use serde::{Deserialize, Serialize};
 
 use super::{values::truncate_for_error, Invalid};
 
-/// The isolation boundary: a Discord guild, a Slack workspace, or the local console.
+/// The isolation boundary: the local console, a Discord server (guild) or a Slack
+/// workspace (team). Stored as one string: `local`, `discord:{guild}` or `slack:{team}`
+/// ([`Tenant::parse`] reads it back, its `Display` writes it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Tenant(String);
+#[serde(try_from = "String", into = "String")]
+pub enum Tenant {
+    Local,
+    /// A Discord server by its id.
+    Discord(u64),
+    /// A Slack workspace by its team id (letters and digits, as Slack makes them).
+    Slack(String),
+}
 
 impl Tenant {
     pub fn local() -> Self {
-        Self("local".into())
+        Self::Local
     }
 
     pub fn discord(guild_id: u64) -> Self {
-        Self(format!("discord:{guild_id}"))
+        Self::Discord(guild_id)
     }
 
     pub fn slack(team_id: &str) -> Self {
-        Self(format!("slack:{team_id}"))
+        Self::Slack(team_id.to_owned())
     }
 
-    /// For ids that come from trusted configuration or a platform.
+    /// Reads the stored form back; anything else is refused, so a tenant id from a
+    /// configuration, a link or a row is always one of the three kinds.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.is_empty() || raw.len() > 64 || raw.chars().any(|c| c.is_whitespace()) {
-            return Err(Invalid(format!(
-                "`{}` is not a tenant id",
+        let bad = || {
+            Invalid(format!(
+                "`{}` is not a tenant id: write `local`, `discord:GUILD_ID` or `slack:TEAM_ID`",
                 truncate_for_error(raw)
-            )));
+            ))
+        };
+        if raw == "local" {
+            return Ok(Self::Local);
         }
-        Ok(Self(raw.to_owned()))
+        if let Some(guild) = raw.strip_prefix("discord:") {
+            let valid =
+                !guild.is_empty() && guild.len() <= 20 && guild.bytes().all(|b| b.is_ascii_digit());
+            return match guild.parse::<u64>() {
+                Ok(id) if valid && id != 0 => Ok(Self::Discord(id)),
+                _ => Err(bad()),
+            };
+        }
+        if let Some(team) = raw.strip_prefix("slack:") {
+            let valid =
+                (1..=32).contains(&team.len()) && team.bytes().all(|b| b.is_ascii_alphanumeric());
+            return if valid {
+                Ok(Self::Slack(team.to_owned()))
+            } else {
+                Err(bad())
+            };
+        }
+        Err(bad())
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The platform the tenant lives on, from its stored form.
+    /// The platform the tenant lives on.
     pub fn platform(&self) -> Platform {
-        if self.0.starts_with("discord:") {
-            Platform::Discord
-        } else if self.0.starts_with("slack:") {
-            Platform::Slack
-        } else {
-            Platform::Console
+        match self {
+            Self::Local => Platform::Console,
+            Self::Discord(_) => Platform::Discord,
+            Self::Slack(_) => Platform::Slack,
+        }
+    }
+
+    /// The Discord server's id, for a Discord tenant.
+    pub fn discord_guild(&self) -> Option<u64> {
+        match self {
+            Self::Discord(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The Slack team's id, for a Slack tenant.
+    pub fn slack_team(&self) -> Option<&str> {
+        match self {
+            Self::Slack(team) => Some(team),
+            _ => None,
         }
     }
 }
 
 impl fmt::Display for Tenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Self::Local => f.write_str("local"),
+            Self::Discord(id) => write!(f, "discord:{id}"),
+            Self::Slack(team) => write!(f, "slack:{team}"),
+        }
+    }
+}
+
+impl TryFrom<String> for Tenant {
+    type Error = Invalid;
+    fn try_from(raw: String) -> Result<Self, Invalid> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Tenant> for String {
+    fn from(t: Tenant) -> String {
+        t.to_string()
     }
 }
 
@@ -87,6 +144,17 @@ pub enum Platform {
     Console,
     Discord,
     Slack,
+}
+
+impl Platform {
+    /// `console`, `discord` or `slack`: for logs and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Discord => "discord",
+            Self::Slack => "slack",
+        }
+    }
 }
 
 /// A person as written in a command: `@dana`, `@me`, `<@123>` (Discord) or `<@U123>` (Slack).
@@ -164,6 +232,34 @@ impl fmt::Display for PersonRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenants_have_one_stored_form() {
+        for t in [
+            Tenant::local(),
+            Tenant::discord(42),
+            Tenant::slack("T0TEAM"),
+        ] {
+            assert_eq!(Tenant::parse(&t.to_string()).unwrap(), t);
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(serde_json::from_str::<Tenant>(&json).unwrap(), t);
+        }
+        assert_eq!(Tenant::discord(42).to_string(), "discord:42");
+        assert_eq!(Tenant::slack("T1").platform(), Platform::Slack);
+        for bad in [
+            "",
+            "acme",
+            "discord:",
+            "discord:0",
+            "discord:x1",
+            "slack:",
+            "slack:T 1",
+            "slack:../x",
+            "LOCAL",
+        ] {
+            assert!(Tenant::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn people_as_typed() {

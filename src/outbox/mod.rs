@@ -12,7 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Tenant;
+use crate::domain::{Platform, Tenant};
 use crate::reply::Reply;
 
 pub use senders::{
@@ -62,16 +62,16 @@ impl Destination {
     /// A direct message to a person of the tenant, by their handle (a console name, or the
     /// platform's user id).
     pub fn for_person(tenant: &Tenant, handle: &str) -> Destination {
-        match platform_of(tenant) {
-            TenantPlatform::Discord => Destination::DiscordUser {
+        match tenant.platform() {
+            Platform::Discord => Destination::DiscordUser {
                 user_id: handle.to_owned(),
             },
             // Through the Web API with the bot token; a program's route can send them to an
             // incoming webhook instead.
-            TenantPlatform::Slack => Destination::SlackUser {
+            Platform::Slack => Destination::SlackUser {
                 user_id: handle.to_owned(),
             },
-            TenantPlatform::Console => Destination::Console {
+            Platform::Console => Destination::Console {
                 channel: format!("@{handle}"),
             },
         }
@@ -79,14 +79,14 @@ impl Destination {
 
     /// A channel of the tenant, by the id the platform gives it (a name on the console).
     pub fn for_channel(tenant: &Tenant, channel: &str) -> Destination {
-        match platform_of(tenant) {
-            TenantPlatform::Discord => Destination::DiscordChannel {
+        match tenant.platform() {
+            Platform::Discord => Destination::DiscordChannel {
                 channel_id: channel.to_owned(),
             },
-            TenantPlatform::Slack => Destination::SlackChannel {
+            Platform::Slack => Destination::SlackChannel {
                 channel_id: channel.to_owned(),
             },
-            TenantPlatform::Console => Destination::Console {
+            Platform::Console => Destination::Console {
                 channel: channel.to_owned(),
             },
         }
@@ -153,24 +153,6 @@ impl fmt::Debug for Destination {
 impl fmt::Display for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
-    }
-}
-
-enum TenantPlatform {
-    Console,
-    Discord,
-    Slack,
-}
-
-/// Tenant ids are `local`, `discord:{guild}` or `slack:{team}` (see [`Tenant`]).
-fn platform_of(tenant: &Tenant) -> TenantPlatform {
-    let id = tenant.as_str();
-    if id.starts_with("discord:") {
-        TenantPlatform::Discord
-    } else if id.starts_with("slack:") {
-        TenantPlatform::Slack
-    } else {
-        TenantPlatform::Console
     }
 }
 

@@ -142,7 +142,7 @@ pub async fn enqueue(conn: &mut Conn, m: &NewMessage) -> anyhow::Result<Option<i
         let ours: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM programs WHERE id = ? AND tenant = ?")
                 .bind(program_id)
-                .bind(m.tenant.as_str())
+                .bind(m.tenant.to_string())
                 .fetch_optional(&mut *conn)
                 .await
                 .context("checking the program of a message")?;
@@ -159,7 +159,7 @@ pub async fn enqueue(conn: &mut Conn, m: &NewMessage) -> anyhow::Result<Option<i
          ON CONFLICT (tenant, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
          RETURNING id",
     )
-    .bind(m.tenant.as_str())
+    .bind(m.tenant.to_string())
     .bind(m.program_id)
     .bind(serde_json::to_string(&m.destination)?)
     .bind(serde_json::to_string(&m.reply)?)
@@ -352,7 +352,7 @@ pub async fn outbox_list(
          ORDER BY id DESC LIMIT ?"
     ))
     .bind(scope.program_id)
-    .bind(scope.tenant.as_str())
+    .bind(scope.tenant.to_string())
     .bind(dead_only)
     .bind(limit)
     .fetch_all(&mut *conn)
@@ -378,7 +378,7 @@ pub async fn outbox_retry(
     .bind(now)
     .bind(id)
     .bind(scope.program_id)
-    .bind(scope.tenant.as_str())
+    .bind(scope.tenant.to_string())
     .execute(&mut *conn)
     .await
     .context("retrying a message")?;
@@ -426,7 +426,7 @@ pub async fn program_owner_handle(
          WHERE p.id = ? AND p.tenant = ?",
     )
     .bind(program_id)
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .fetch_optional(&mut *conn)
     .await
     .context("looking up a program's owner")?;
@@ -445,7 +445,7 @@ pub async fn tenant_outbox(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<V
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM outbox WHERE tenant = ? ORDER BY id"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .fetch_all(&mut *conn)
     .await
     .context("listing the outbox")?;
@@ -472,7 +472,7 @@ pub async fn first_prompt_about(
          ORDER BY created_at LIMIT 1",
     )
     .bind(scope.program_id())
-    .bind(scope.tenant().as_str())
+    .bind(scope.tenant().to_string())
     .bind(project.to_string())
     .bind(destination)
     .bind(after)

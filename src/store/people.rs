@@ -42,7 +42,7 @@ pub async fn person_by_handle(
     let row: Option<PersonRow> = sqlx::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND handle = ?"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(handle)
     .fetch_optional(&mut *conn)
     .await
@@ -59,7 +59,7 @@ pub async fn people_by_display_name(
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND display_name = ? COLLATE NOCASE"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(name)
     .fetch_all(&mut *conn)
     .await
@@ -71,7 +71,7 @@ pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::R
     let row: PersonRow = sqlx::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND id = ?"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(id)
     .fetch_one(&mut *conn)
     .await
@@ -84,7 +84,7 @@ pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = ? ORDER BY id"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .fetch_all(&mut *conn)
     .await
     .context("loading people")?;
@@ -111,7 +111,7 @@ pub async fn ensure_person(
     let row: PersonRow = sqlx::query_as(&format!(
         "INSERT INTO people (tenant, handle, display_name) VALUES (?, ?, ?) RETURNING {PERSON_COLS}"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(handle)
     .bind(display_name)
     .fetch_one(&mut *conn)
@@ -129,7 +129,7 @@ pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyh
     .bind(p.timezone.map(|t| t.as_str().to_owned()))
     .bind(p.away_until)
     .bind(p.delegate)
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(p.id)
     .execute(&mut *conn)
     .await
@@ -153,7 +153,7 @@ pub async fn name_person(
         "UPDATE people SET display_name = ? WHERE tenant = ? AND handle = ? AND display_name = handle",
     )
     .bind(name)
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(handle)
     .execute(&mut *conn)
     .await

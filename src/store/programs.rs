@@ -91,7 +91,7 @@ pub async fn find_program_for(
          LEFT JOIN program_roles r ON r.program_id = p.id AND r.person_id = a.id
          WHERE p.tenant = ?1 AND p.key = ?2",
     )
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(key.as_str())
     .bind(actor_handle)
     .fetch_optional(&mut *conn)
@@ -114,7 +114,7 @@ pub async fn list_programs(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<V
     let rows: Vec<ProgramRow> = sqlx::query_as(&format!(
         "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = ? ORDER BY archived, key"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .fetch_all(&mut *conn)
     .await
     .context("listing programs")?;
@@ -139,7 +139,7 @@ pub async fn insert_program(
         "INSERT INTO programs (tenant, key, name, owner_id, timezone, staleness_days, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {PROGRAM_COLS}"
     ))
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(p.key.as_str())
     .bind(p.name.as_str())
     .bind(p.owner)
@@ -172,7 +172,7 @@ pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyh
     .bind(p.staleness_days)
     .bind(p.archived)
     .bind(scope.program_id)
-    .bind(scope.tenant.as_str())
+    .bind(scope.tenant.to_string())
     .execute(&mut *conn)
     .await
     .context("updating a program")?;
@@ -202,7 +202,7 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
     }
     sqlx::query("DELETE FROM programs WHERE id = ? AND tenant = ?")
         .bind(id)
-        .bind(scope.tenant.as_str())
+        .bind(scope.tenant.to_string())
         .execute(&mut *conn)
         .await
         .context("deleting a program")?;
@@ -251,7 +251,7 @@ pub async fn program_contents(conn: &mut Conn, scope: &Scope) -> anyhow::Result<
                 AND state IN ('pending', 'sending')) AS undelivered",
     )
     .bind(scope.program_id)
-    .bind(scope.tenant.as_str())
+    .bind(scope.tenant.to_string())
     .fetch_one(&mut *conn)
     .await
     .context("counting what a program holds")
@@ -280,7 +280,7 @@ pub async fn clear_program_records(conn: &mut Conn, scope: &Scope) -> anyhow::Re
     ] {
         let mut q = sqlx::query(sql).bind(scope.program_id);
         if with_tenant {
-            q = q.bind(scope.tenant.as_str());
+            q = q.bind(scope.tenant.to_string());
         }
         q.execute(&mut *conn)
             .await
@@ -298,7 +298,7 @@ pub async fn set_program_created_at(
     sqlx::query("UPDATE programs SET created_at = ? WHERE id = ? AND tenant = ?")
         .bind(created_at)
         .bind(scope.program_id)
-        .bind(scope.tenant.as_str())
+        .bind(scope.tenant.to_string())
         .execute(&mut *conn)
         .await
         .context("setting a program's creation time")?;
@@ -409,7 +409,7 @@ pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyh
         "INSERT INTO channel_bindings (tenant, channel, program_id) VALUES (?, ?, ?)
          ON CONFLICT (tenant, channel) DO UPDATE SET program_id = excluded.program_id",
     )
-    .bind(scope.tenant.as_str())
+    .bind(scope.tenant.to_string())
     .bind(channel)
     .bind(scope.program_id)
     .execute(&mut *conn)
@@ -439,7 +439,7 @@ pub async fn bound_program(
         "SELECT p.key FROM channel_bindings b JOIN programs p ON p.id = b.program_id
          WHERE b.tenant = ? AND b.channel = ? AND p.tenant = b.tenant",
     )
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(channel)
     .fetch_optional(&mut *conn)
     .await
@@ -471,7 +471,7 @@ pub async fn append_event(
         "INSERT INTO events (tenant, program_id, actor_id, at, kind, subject, before, after)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(tenant.as_str())
+    .bind(tenant.to_string())
     .bind(scope.map(|s| s.program_id))
     .bind(e.actor)
     .bind(e.at)
@@ -522,7 +522,7 @@ pub async fn events_since(
     );
     let (json,): (String,) = sqlx::query_as(&sql)
         .bind(scope.program_id)
-        .bind(scope.tenant.as_str())
+        .bind(scope.tenant.to_string())
         .bind(since)
         .fetch_one(&mut *conn)
         .await
@@ -544,7 +544,7 @@ pub async fn events_since(
 
 pub async fn event_count(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE tenant = ?")
-        .bind(tenant.as_str())
+        .bind(tenant.to_string())
         .fetch_one(&mut *conn)
         .await?;
     Ok(n)

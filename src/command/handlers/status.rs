@@ -5,7 +5,7 @@ use chrono::Duration;
 use super::{parse_key, refuse, Session};
 use crate::command::grammar::{ProgramArg, StatusCmd};
 use crate::command::Result;
-use crate::domain::{Rag, StatusUpdate};
+use crate::domain::StatusUpdate;
 use crate::reply::{Reply, Text, Tone};
 use crate::store;
 
@@ -38,19 +38,13 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: StatusCmd) -> Result<Reply> {
                 "post its status",
             )
             .await?;
-            if summary.is_empty() {
-                return refuse("a status update needs a --summary");
-            }
-            if rag != Rag::Green
-                && blockers.as_ref().is_none_or(|b| b.is_empty())
-                && next_steps.as_ref().is_none_or(|n| n.is_empty())
-            {
-                // Amber and red are calls for help: say what is in the way or what happens next.
-                return refuse(format!(
-                    "a {} update needs --blockers or --next, so readers know what is in the way",
-                    rag.as_str()
-                ));
-            }
+            crate::domain::check_status_fields(
+                rag,
+                !summary.is_empty(),
+                blockers.as_ref().is_some_and(|b| !b.is_empty()),
+                next_steps.as_ref().is_some_and(|n| !n.is_empty()),
+            )
+            .or_else(|(_, msg)| refuse(msg))?;
             let author = s.actor_id().await?;
             // The colour before this update, so "what changed" can say amber → red.
             let previous = store::status_updates(s.conn(), &scope, Some(project.id), 1)

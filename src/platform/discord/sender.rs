@@ -149,10 +149,7 @@ fn permanent(error: String) -> SendOutcome {
 
 /// The guild of a Discord tenant.
 pub(super) fn guild_of(tenant: &crate::domain::Tenant) -> Option<u64> {
-    tenant
-        .as_str()
-        .strip_prefix("discord:")
-        .and_then(|g| g.parse().ok())
+    tenant.discord_guild()
 }
 
 /// The messages of a reply as Discord JSON. Embeds never notify anyone, so the people a

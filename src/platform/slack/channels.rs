@@ -308,7 +308,7 @@ async fn read<T: serde::de::DeserializeOwned>(
 
 /// The team id of a Slack tenant (`slack:T…`).
 pub fn team_of(tenant: &Tenant) -> Option<&str> {
-    tenant.as_str().strip_prefix("slack:")
+    tenant.slack_team()
 }
 
 impl ChannelCheck for SlackChannels {
