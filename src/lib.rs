@@ -14,6 +14,7 @@ pub mod domain;
 pub mod fixture;
 pub mod http;
 pub mod ical;
+pub mod interaction;
 pub mod links;
 pub mod outbox;
 pub mod platform;

@@ -156,9 +156,7 @@ pub fn present(reply: &Reply, json: bool) -> Result<String, String> {
 /// Shows an internal error the way every adapter does: a short message and an id that is
 /// in the log with the whole context chain.
 pub fn report_internal(e: &anyhow::Error) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-    tracing::error!(error_id = %id, error = ?e, "internal error");
-    format!("something went wrong on our side (error id {id}); the log has the details")
+    crate::interaction::wording::internal_text(e)
 }
 
 /// The interactive console: line editing, history, one command per line.

@@ -8,7 +8,6 @@
 //! (`{guild}:status:atlas:api:amber`), which is all a click needs, so buttons keep working
 //! after a restart.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,14 +21,17 @@ use tokio::sync::{watch, Notify};
 
 use super::channels::DiscordChannels;
 use super::sender::{messages, request, with_files};
-use super::slash::{self, Complete, Given, Kind, SlashCommand, SlashOption};
+use super::slash::{self, Given, Kind, SlashCommand, SlashOption};
 use crate::clock::Clock;
-use crate::command::{self, Actor, ChannelCheck, CommandError, Ctx};
+use crate::command::Actor;
 use crate::config::DiscordSettings;
-use crate::domain::{Key, Platform, Tenant};
+use crate::domain::{Platform, Tenant};
+use crate::interaction::{
+    wording, Asked, Click, Core, FormValues, Origin, Prepared, StatusForm, Submitted,
+};
 use crate::outbox::WebhookPolicy;
-use crate::reply::{Attachment, Reply, Tone};
-use crate::store::{self, Store};
+use crate::reply::{Attachment, Reply};
+use crate::store::Store;
 
 /// Interaction response types and flags (Discord's numbers).
 const CHANNEL_MESSAGE: u8 = 4;
@@ -107,17 +109,13 @@ impl Drop for InFlightGuard<'_> {
 
 /// What every handler shares.
 pub struct Bot {
-    store: Store,
-    clock: Arc<dyn Clock>,
+    /// Runs commands, clicks and forms; the bot only translates.
+    core: Core,
     commands: Vec<SlashCommand>,
     /// `discord.admin_role`: the id of the role whose members are tenant admins.
     admin_role: Option<u64>,
     in_flight: Arc<InFlight>,
-    webhooks: Arc<WebhookPolicy>,
-    public_url: Option<Arc<str>>,
     gateway: GatewayState,
-    /// Whether a channel named in a command is in the guild it was typed in.
-    channels: Arc<dyn ChannelCheck>,
 }
 
 /// What the bot is told besides its settings: Drumbeat's public address (`http.public_url`)
@@ -174,16 +172,14 @@ impl Bot {
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         let in_flight = Arc::new(InFlight::default());
+        // Whether a channel named in a command is in the guild it was typed in.
+        let channels = Arc::new(DiscordChannels::new(token, settings.proxy_url.as_deref()));
         let bot = Bot {
-            store,
-            clock,
+            core: Core::new(store, clock, webhooks, links.public_url, channels),
             commands: slash::commands(),
             admin_role: admin_role(settings.admin_role.as_deref()),
             in_flight: in_flight.clone(),
-            webhooks,
-            public_url: links.public_url,
             gateway: links.gateway.clone(),
-            channels: Arc::new(DiscordChannels::new(token, settings.proxy_url.as_deref())),
         };
         let handler = Handler {
             bot: Arc::new(bot),
@@ -215,16 +211,24 @@ impl Bot {
         outcome
     }
 
-    fn ctx(&self, guild: u64, actor: Actor, channel: Option<String>) -> Ctx {
-        Ctx {
+    /// Who did something in a guild, as the core knows them: tenant admin by Manage Server
+    /// or the configured role; no admin rights come with a DM (no member).
+    fn origin(
+        &self,
+        guild: u64,
+        user: &serenity::User,
+        member: Option<&serenity::Member>,
+        channel: serenity::ChannelId,
+    ) -> Origin {
+        Origin {
             tenant: Tenant::discord(guild),
             platform: Platform::Discord,
-            actor,
-            channel,
-            now: self.clock.now(),
-            webhooks: self.webhooks.clone(),
-            public_url: self.public_url.clone(),
-            channels: self.channels.clone(),
+            actor: Actor {
+                handle: user.id.to_string(),
+                display_name: display_name(user, member),
+                is_admin: member.is_some_and(|m| self.is_admin(m)),
+            },
+            channel: Some(channel.to_string()),
         }
     }
 
@@ -459,46 +463,37 @@ async fn on_slash(bot: &Bot, http: &Http, interaction: &serenity::CommandInterac
     let (given, names) = given(&args);
     let argv = match slash::argv(&bot.commands, &path, &given) {
         Ok(w) => w,
-        Err(msg) => {
-            responder.refuse(http, &msg).await;
-            return;
-        }
+        Err(msg) => return responder.refuse(http, &msg).await,
     };
     let Some(guild) = interaction.guild_id.map(|g| g.get()) else {
-        responder
-            .refuse(
-                http,
-                "Drumbeat's commands work in a server's channels, where the program lives.",
-            )
-            .await;
-        return;
+        return responder.refuse(http, wording::OUTSIDE_TENANT).await;
     };
+    let prepared = Core::prepare_words(&argv);
     // Digests, reports and paths may take longer than Discord's 3 seconds: say so first.
-    let deferred =
-        crate::command::grammar::is_slow_command(path[0], path.get(1).copied().unwrap_or(""));
+    let deferred = prepared.is_slow();
     if deferred {
         if let Err(e) = responder.defer(http).await {
             tracing::warn!(error = %e, "could not defer a Discord interaction");
             return;
         }
     }
-    let member = interaction.member.as_deref();
-    let actor = Actor {
-        handle: interaction.user.id.to_string(),
-        display_name: display_name(&interaction.user, member),
-        is_admin: match member {
-            Some(m) => bot.is_admin(m),
-            None => false,
-        },
-    };
-    let cctx = bot.ctx(guild, actor, Some(interaction.channel_id.to_string()));
-    let outcome = command::execute_argv(&bot.store, &cctx, &argv).await;
-    if outcome.is_ok() && !names.is_empty() {
-        if let Err(e) = name_people(&bot.store, &cctx.tenant, &names).await {
-            tracing::warn!(error = %e, "could not record Discord display names");
+    let origin = bot.origin(
+        guild,
+        &interaction.user,
+        interaction.member.as_deref(),
+        interaction.channel_id,
+    );
+    let reply = match prepared {
+        Prepared::Run(command) => {
+            let outcome = bot.core.execute(&origin, command).await;
+            if outcome.is_ok() {
+                bot.core.remember_names(&origin.tenant, &names).await;
+            }
+            bot.core.answer(outcome)
         }
-    }
-    responder.answer(http, guild, outcome, deferred).await;
+        answered => bot.core.run(&origin, answered).await,
+    };
+    responder.answer(http, guild, reply, deferred).await;
     tracing::debug!(
         command = %path.join(" "),
         ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -511,20 +506,6 @@ fn display_name(user: &serenity::User, member: Option<&serenity::Member>) -> Str
         .and_then(|m| m.nick.clone())
         .or_else(|| user.global_name.clone())
         .unwrap_or_else(|| user.name.clone())
-}
-
-/// People first known by their id (mentioned before they ever spoke) get their name.
-async fn name_people(
-    store: &Store,
-    tenant: &Tenant,
-    names: &[(String, String)],
-) -> anyhow::Result<()> {
-    let mut tx = store.write().await?;
-    for (handle, name) in names {
-        store::name_person(&mut tx, tenant, handle, name).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Answers one interaction: the first message as the interaction's response (or as the
@@ -605,47 +586,24 @@ impl<'a> Responder<'a> {
 
     /// A user error, shown only to the one who asked.
     async fn refuse(&self, http: &Http, msg: &str) {
-        let body = json!({ "type": CHANNEL_MESSAGE, "data": error_message(msg) });
-        if let Err(e) = self.callback(http, body).await {
-            tracing::warn!(error = %e, "could not answer a Discord interaction");
-        }
+        self.answer(http, 0, wording::refusal(msg), false).await;
     }
 
-    async fn answer(
-        &self,
-        http: &Http,
-        guild: u64,
-        outcome: command::Result<Reply>,
-        deferred: bool,
-    ) {
-        let answered: Reply;
-        let parts: Vec<(Value, Option<&Attachment>)> = match outcome {
-            Ok(reply) => {
-                answered = reply;
-                let ephemeral = answered.ephemeral;
-                let parts = messages(&answered, Some(guild))
-                    .into_iter()
-                    .map(|mut m| {
-                        if ephemeral {
-                            m["flags"] = EPHEMERAL.into();
-                        }
-                        m
-                    })
-                    .collect();
-                with_files(parts, &answered)
-            }
-            Err(CommandError::User(msg)) => vec![(error_message(&msg), None)],
-            Err(CommandError::Internal(e)) => {
-                let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-                tracing::error!(error_id = %id, error = format!("{e:#}"), "command failed");
-                vec![(
-                    error_message(&format!(
-                        "Something went wrong on our side; nothing was changed. Error id `{id}` is in the log."
-                    )),
-                    None,
-                )]
-            }
-        };
+    /// Shows a reply: private when it is ephemeral (refusals are), in as many messages as
+    /// it takes. `guild` goes into its buttons' ids (0 for a reply that has none).
+    async fn answer(&self, http: &Http, guild: u64, reply: Reply, deferred: bool) {
+        let ephemeral = reply.ephemeral;
+        let guild = (guild != 0).then_some(guild);
+        let bodies: Vec<Value> = messages(&reply, guild)
+            .into_iter()
+            .map(|mut m| {
+                if ephemeral {
+                    m["flags"] = EPHEMERAL.into();
+                }
+                m
+            })
+            .collect();
+        let parts = with_files(bodies, &reply);
         let result = async {
             let mut rest = parts.iter();
             if let Some((first, file)) = rest.next() {
@@ -683,72 +641,20 @@ impl<'a> Responder<'a> {
     }
 }
 
-/// A private message for an error: plain content, pinging nobody.
-fn error_message(msg: &str) -> Value {
-    let reply = Reply::new("Not done")
-        .tone(Tone::Warning)
-        .paragraph(crate::reply::Text::plain(msg));
-    let mut m = messages(&reply, None)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| json!({}));
-    m["flags"] = EPHEMERAL.into();
-    m
-}
-
-/// What a button's custom id says: `{guild}:{action}`, the action being one of
-/// `status:PROGRAM:PROJECT:RAG`, `dep:PROGRAM:N:deliver`, `dep:PROGRAM:N:snooze`.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct ButtonId {
-    pub guild: Option<u64>,
-    pub action: Vec<String>,
-}
-
-impl ButtonId {
-    pub(crate) fn parse(raw: &str) -> Self {
-        let mut parts: Vec<String> = raw.split(':').map(str::to_owned).collect();
-        let guild = parts.first().and_then(|g| g.parse::<u64>().ok());
-        if guild.is_some() {
-            parts.remove(0);
+/// A button's or form's custom id: `{guild}:{action}`. Messages sent to a DM carry their
+/// guild this way; a reply's buttons may not, and then the interaction's guild counts.
+pub(crate) fn split_guild(raw: &str) -> (Option<u64>, &str) {
+    match raw.split_once(':') {
+        Some((guild, rest)) if !guild.is_empty() && guild.bytes().all(|b| b.is_ascii_digit()) => {
+            (guild.parse().ok(), rest)
         }
-        Self {
-            guild,
-            action: parts,
-        }
+        _ => (None, raw),
     }
-
-    /// The command a button runs straight away, if it is not one that asks for more.
-    fn command(&self) -> Option<Vec<String>> {
-        let a: Vec<&str> = self.action.iter().map(String::as_str).collect();
-        match a.as_slice() {
-            ["dep", program, n, "deliver"] => Some(words(&["dep", "deliver", program, n])),
-            ["dep", program, n, "snooze"] => {
-                Some(words(&["dep", "snooze", program, n, "--until", "+1w"]))
-            }
-            _ => None,
-        }
-    }
-
-    /// `status:PROGRAM:PROJECT:RAG`, checked.
-    fn status(&self) -> Option<(Key, Key, crate::domain::Rag)> {
-        match self.action.as_slice() {
-            [kind, program, project, rag] if kind == "status" => Some((
-                Key::parse(program).ok()?,
-                Key::parse(project).ok()?,
-                crate::domain::Rag::parse(rag).ok()?,
-            )),
-            _ => None,
-        }
-    }
-}
-
-fn words(w: &[&str]) -> Vec<String> {
-    w.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// The guild a click belongs to: the interaction's, or (in a DM) the button's.
-fn guild_for(id: &ButtonId, interaction_guild: Option<serenity::GuildId>) -> Option<u64> {
-    match (interaction_guild.map(|g| g.get()), id.guild) {
+fn guild_for(from: Option<u64>, interaction_guild: Option<serenity::GuildId>) -> Option<u64> {
+    match (interaction_guild.map(|g| g.get()), from) {
         // A button from another guild's message cannot act here.
         (Some(here), Some(from)) if here != from => None,
         (Some(here), _) => Some(here),
@@ -758,136 +664,70 @@ fn guild_for(id: &ButtonId, interaction_guild: Option<serenity::GuildId>) -> Opt
 
 async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction) {
     let responder = Responder::new(c.id.get(), &c.token, c.application_id.get());
-    let id = ButtonId::parse(&c.data.custom_id);
-    let Some(guild) = guild_for(&id, c.guild_id) else {
-        responder
-            .refuse(http, "This button belongs to another server's program.")
-            .await;
-        return;
+    let (from, action) = split_guild(&c.data.custom_id);
+    let Some(guild) = guild_for(from, c.guild_id) else {
+        return responder.refuse(http, wording::OTHER_TENANT).await;
     };
-    if let Some((program, project, rag)) = id.status() {
-        let title = format!("{project} in {program}: {}", capitalised(rag.as_str()));
-        let input = |custom_id: &str, label: &str, required: bool, placeholder: &str| {
-            json!({ "type": 1, "components": [{
-                "type": 4, "custom_id": custom_id, "style": 2, "label": label,
-                "required": required, "max_length": 4000, "placeholder": placeholder,
-            }]})
-        };
-        let body = json!({ "type": MODAL, "data": {
-            "custom_id": format!("{guild}:status:{program}:{project}:{}", rag.as_str()),
-            "title": slash::cut(&title, MODAL_TITLE_MAX),
-            "components": [
-                input("summary", "Summary", true, "Where things stand this week"),
-                input("blockers", "Blockers", false, "What is in the way, if anything"),
-                input("next", "Next steps", false, "What happens next"),
-            ],
-        }});
-        if let Err(e) = responder.callback(http, body).await {
-            tracing::warn!(error = %e, "could not open the status form");
+    let origin = bot.origin(guild, &c.user, c.member.as_ref(), c.channel_id);
+    match bot.core.click(&origin, action).await {
+        Click::Form(form) => {
+            if let Err(e) = responder.callback(http, modal(guild, &form)).await {
+                tracing::warn!(error = %e, "could not open the status form");
+            }
         }
-        return;
+        Click::Answer(reply) => responder.answer(http, guild, reply, false).await,
+        // Discord shows "interaction failed" unless every click is answered.
+        Click::Unknown => responder.refuse(http, wording::STALE_BUTTON).await,
     }
-    let Some(argv) = id.command() else {
-        responder
-            .refuse(
-                http,
-                "This button is from an older message and does nothing now.",
-            )
-            .await;
-        return;
-    };
-    let who = Clicked {
-        guild,
-        user: &c.user,
-        member: c.member.as_ref(),
-        channel: c.channel_id,
-    };
-    run_clicked(bot, http, &responder, who, &argv).await;
 }
 
-/// Who clicked a button or sent a form, and where.
-struct Clicked<'a> {
-    guild: u64,
-    user: &'a serenity::User,
-    /// None in a DM: no tenant-admin rights come with such a click.
-    member: Option<&'a serenity::Member>,
-    channel: serenity::ChannelId,
-}
-
-/// Runs what a click or a form asks for, as the one who clicked, and answers privately.
-async fn run_clicked(
-    bot: &Bot,
-    http: &Http,
-    responder: &Responder<'_>,
-    who: Clicked<'_>,
-    argv: &[String],
-) {
-    let Clicked {
-        guild,
-        user,
-        member,
-        channel,
-    } = who;
-    let actor = Actor {
-        handle: user.id.to_string(),
-        display_name: display_name(user, member),
-        is_admin: match member {
-            Some(m) => bot.is_admin(m),
-            None => false,
-        },
-    };
-    let ctx = bot.ctx(guild, actor, Some(channel.to_string()));
-    let outcome = command::execute_argv(&bot.store, &ctx, argv).await;
-    responder
-        .answer(http, guild, outcome.map(Reply::ephemeral), false)
-        .await;
+/// The status form as a Discord modal: its id carries the guild, like the button's.
+fn modal(guild: u64, form: &StatusForm) -> Value {
+    let rows: Vec<Value> = form
+        .fields()
+        .iter()
+        .map(|f| {
+            json!({ "type": 1, "components": [{
+                "type": 4, "custom_id": f.id, "style": 2, "label": f.label,
+                "required": f.required, "max_length": f.max_chars.min(4000),
+                "placeholder": slash::cut(&f.hint, 100),
+            }]})
+        })
+        .collect();
+    json!({ "type": MODAL, "data": {
+        "custom_id": format!("{guild}:{}", form.id()),
+        "title": slash::cut(&form.title(), MODAL_TITLE_MAX),
+        "components": rows,
+    }})
 }
 
 async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction) {
     let responder = Responder::new(m.id.get(), &m.token, m.application_id.get());
-    let id = ButtonId::parse(&m.data.custom_id);
-    let (Some(guild), Some((program, project, rag))) = (guild_for(&id, m.guild_id), id.status())
-    else {
-        responder
-            .refuse(http, "This form is not one Drumbeat knows.")
-            .await;
-        return;
+    let (from, form) = split_guild(&m.data.custom_id);
+    let Some(guild) = guild_for(from, m.guild_id) else {
+        return responder.refuse(http, wording::OTHER_TENANT).await;
     };
-    let mut fields: HashMap<&str, &str> = HashMap::new();
-    for row in &m.data.components {
-        for c in &row.components {
-            if let serenity::ActionRowComponent::InputText(t) = c {
-                if let Some(v) = t.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                    fields.insert(t.custom_id.as_str(), v);
-                }
+    let values: FormValues = m
+        .data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|c| match c {
+            serenity::ActionRowComponent::InputText(t) => {
+                Some((t.custom_id.clone(), t.value.clone().unwrap_or_default()))
             }
+            _ => None,
+        })
+        .collect();
+    let origin = bot.origin(guild, &m.user, m.member.as_ref(), m.channel_id);
+    let reply = match bot.core.submit(&origin, form, &values).await {
+        Submitted::Done(reply) => reply,
+        // A modal cannot stay open on Discord: the problem is the answer.
+        Submitted::Invalid { message, .. } | Submitted::Refused(message) => {
+            wording::refusal(&message)
         }
-    }
-    let mut argv = words(&["status", "post", program.as_str(), project.as_str()]);
-    argv.push(format!("--rag={}", rag.as_str()));
-    argv.push(format!(
-        "--summary={}",
-        fields.get("summary").copied().unwrap_or_default()
-    ));
-    for (field, long) in [("blockers", "blockers"), ("next", "next")] {
-        if let Some(v) = fields.get(field) {
-            argv.push(format!("--{long}={v}"));
-        }
-    }
-    let who = Clicked {
-        guild,
-        user: &m.user,
-        member: m.member.as_ref(),
-        channel: m.channel_id,
     };
-    run_clicked(bot, http, &responder, who, &argv).await;
-}
-
-fn capitalised(w: &str) -> String {
-    let mut c = w.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
+    responder.answer(http, guild, reply, false).await;
 }
 
 /// Autocomplete: programs of the guild, or keys and numbers of the program named in the
@@ -907,124 +747,26 @@ async fn on_autocomplete(bot: &Bot, http: &Http, interaction: &serenity::Command
     if let (Some(what), Some(focused), Some(guild)) = (what, &focused, interaction.guild_id) {
         let tenant = Tenant::discord(guild.get());
         let program = args.iter().find_map(|a| match (&a.value, a.name) {
-            (serenity::ResolvedValue::String(s), "program") => Some((*s).to_owned()),
+            (serenity::ResolvedValue::String(s), "program") => Some(*s),
             _ => None,
         });
         let channel = interaction.channel_id.to_string();
-        match choices(
-            &bot.store,
-            &tenant,
-            &channel,
-            program.as_deref(),
-            &path[0],
+        let asked = Asked {
+            tenant: &tenant,
+            channel: &channel,
+            program,
+            area: &path[0],
             what,
-            focused.value,
-        )
-        .await
-        {
-            Ok(list) => {
-                for (name, value) in list.into_iter().take(25) {
-                    response = response.add_string_choice(slash::cut(&name, 100), value);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "autocomplete failed"),
+            partial: focused.value,
+        };
+        for c in bot.core.complete(&asked, 25).await {
+            response = response.add_string_choice(slash::cut(&c.label, 100), c.value);
         }
     }
     let answer = serenity::CreateInteractionResponse::Autocomplete(response);
     if let Err(e) = interaction.create_response(http, answer).await {
         tracing::warn!(error = %e, "could not answer an autocomplete");
     }
-}
-
-async fn choices(
-    store: &Store,
-    tenant: &Tenant,
-    channel: &str,
-    program: Option<&str>,
-    area: &str,
-    what: Complete,
-    partial: &str,
-) -> anyhow::Result<Vec<(String, String)>> {
-    let partial = partial.trim().to_ascii_lowercase();
-    let matches = |key: &str, label: &str| {
-        partial.is_empty()
-            || key.to_ascii_lowercase().contains(&partial)
-            || label.to_ascii_lowercase().contains(&partial)
-    };
-    let mut tx = store.read().await?;
-    let mut out = Vec::new();
-    if what == Complete::Program {
-        for p in store::list_programs(&mut tx, tenant).await? {
-            if !p.archived && matches(p.key.as_str(), p.name.as_str()) {
-                out.push((
-                    format!("{} · {}", p.key, p.name.as_str()),
-                    p.key.to_string(),
-                ));
-            }
-        }
-        tx.commit().await?;
-        return Ok(out);
-    }
-    let key = match program.map(Key::parse) {
-        Some(Ok(k)) => Some(k),
-        Some(Err(_)) => None,
-        None => store::bound_program(&mut tx, tenant, channel).await?,
-    };
-    let Some(key) = key else {
-        return Ok(out);
-    };
-    let Some((scope, _)) = store::find_program(&mut tx, tenant, &key).await? else {
-        return Ok(out);
-    };
-    if matches!(what, Complete::Project | Complete::Key) {
-        for p in store::projects(&mut tx, &scope).await? {
-            if !p.removed && matches(p.key.as_str(), p.name.as_str()) {
-                out.push((
-                    format!("{} · {}", p.key, p.name.as_str()),
-                    p.key.to_string(),
-                ));
-            }
-        }
-    }
-    if matches!(what, Complete::Milestone | Complete::Key) {
-        for m in store::milestones(&mut tx, &scope).await? {
-            if m.state == crate::domain::MilestoneState::Planned
-                && matches(m.key.as_str(), m.title.as_str())
-            {
-                out.push((
-                    format!("{} · {}", m.key, m.title.as_str()),
-                    m.key.to_string(),
-                ));
-            }
-        }
-    }
-    if what == Complete::Number {
-        let numbered: Vec<(i64, String)> = match area {
-            "dep" => store::dependencies(&mut tx, &scope)
-                .await?
-                .into_iter()
-                .map(|d| (d.number, d.what.as_str().to_owned()))
-                .collect(),
-            "risk" => store::risks(&mut tx, &scope)
-                .await?
-                .into_iter()
-                .map(|r| (r.number, r.title.as_str().to_owned()))
-                .collect(),
-            "decision" => store::decisions(&mut tx, &scope)
-                .await?
-                .into_iter()
-                .map(|d| (d.number, d.title.as_str().to_owned()))
-                .collect(),
-            _ => vec![],
-        };
-        for (n, label) in numbered {
-            if matches(&n.to_string(), &label) {
-                out.push((format!("{n} · {label}"), n.to_string()));
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -1050,34 +792,21 @@ mod tests {
     }
 
     #[test]
-    fn button_ids_carry_the_guild_and_what_to_do() {
-        let id = ButtonId::parse("42:status:atlas:api:amber");
-        assert_eq!(id.guild, Some(42));
-        let (program, project, rag) = id.status().unwrap();
+    fn custom_ids_carry_the_guild() {
         assert_eq!(
-            (program.as_str(), project.as_str(), rag.as_str()),
-            ("atlas", "api", "amber")
+            split_guild("42:status:atlas:api:amber"),
+            (Some(42), "status:atlas:api:amber")
         );
         assert_eq!(
-            ButtonId::parse("42:dep:atlas:3:snooze").command().unwrap(),
-            ["dep", "snooze", "atlas", "3", "--until", "+1w"]
+            split_guild("status:atlas:api:red"),
+            (None, "status:atlas:api:red")
         );
+        assert_eq!(split_guild(":x"), (None, ":x"));
         // Without a guild (a reply's button in a channel), the interaction's guild counts.
-        let local = ButtonId::parse("status:atlas:api:red");
-        assert_eq!(local.guild, None);
-        assert_eq!(guild_for(&local, Some(serenity::GuildId::new(7))), Some(7));
+        assert_eq!(guild_for(None, Some(serenity::GuildId::new(7))), Some(7));
         // A button of one guild cannot act in another.
-        assert_eq!(guild_for(&id, Some(serenity::GuildId::new(7))), None);
-        assert_eq!(guild_for(&id, None), Some(42));
-        for bad in [
-            "status:atlas:api:purple",
-            "status:BAD KEY:api:red",
-            "nope",
-            "42:dep:atlas:3",
-            "42:dep:atlas:3:frobnicate",
-        ] {
-            let b = ButtonId::parse(bad);
-            assert!(b.status().is_none() && b.command().is_none(), "{bad}");
-        }
+        assert_eq!(guild_for(Some(42), Some(serenity::GuildId::new(7))), None);
+        assert_eq!(guild_for(Some(42), None), Some(42));
+        assert_eq!(guild_for(None, None), None);
     }
 }

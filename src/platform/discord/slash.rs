@@ -37,16 +37,7 @@ pub enum Kind {
 }
 
 /// What an option's autocomplete offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Complete {
-    Program,
-    /// Project and milestone keys (one namespace per program).
-    Key,
-    Project,
-    Milestone,
-    /// Numbered records of the area: dependencies, risks or decisions.
-    Number,
-}
+pub use crate::interaction::Completion as Complete;
 
 /// Where an option's value goes in the command's words.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,14 +35,15 @@ pub use verify::{
 pub use web::RESPONSE_URL_USES;
 
 use crate::clock::Clock;
-use crate::command::grammar::{ForProject, StatusCmd};
-use crate::command::{self, Actor, Command, CommandError, Ctx, Parsed};
+use crate::command::Actor;
 use crate::config::Settings;
-use crate::domain::{Key, Platform, Prose, Rag, Tenant};
+use crate::domain::{ActionId, Platform, Tenant};
+use crate::interaction::{
+    wording, Click, Core, FormValues, Origin, Replays, StatusForm, Submitted,
+};
 use crate::links::ChartLink;
 use crate::outbox::WebhookPolicy;
-use crate::platform::console::report_internal;
-use crate::reply::{slack, Reply, Text, Tone};
+use crate::reply::{slack, Reply, Text};
 use crate::schedule::ChartLinks;
 use crate::store::Store;
 
@@ -55,20 +56,16 @@ pub struct SlackApp {
 
 struct Inner {
     verifier: Verifier,
-    store: Store,
-    clock: Arc<dyn Clock>,
+    /// Runs commands, clicks and forms; the app only translates.
+    core: Core,
     /// Tenant admins by (team, user): an admin of one workspace is no admin of another.
     admins: HashSet<(String, String)>,
     web: web::Web,
-    /// Asks Slack whether a channel named in a command is the workspace's.
-    channels: Arc<dyn command::ChannelCheck>,
     ack_after: Duration,
     /// A request body must arrive within this (`http.body_timeout_ms`).
     body_timeout: Duration,
     /// Where signed requests queue to be recorded against replays (started on first use).
-    sightings: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Sighting>>>,
-    webhooks: Arc<WebhookPolicy>,
-    public_url: Option<Arc<str>>,
+    replays: Replays,
     /// Charts are shown by signed link (Slack takes no file through `response_url`).
     chart_links: Option<ChartLinks>,
 }
@@ -85,11 +82,14 @@ impl SlackApp {
             return Ok(None);
         };
         let web = web::Web::from_settings(settings).context("building the Slack HTTP client")?;
+        // Asks Slack whether a channel named in a command is the workspace's.
+        let channels = channels::checker(settings).context("building the Slack channel check")?;
+        let webhooks = Arc::new(WebhookPolicy::from_settings(&settings.delivery));
+        let core = Core::new(store, clock, webhooks, settings.http.public_url(), channels);
         Ok(Some(SlackApp {
             inner: Arc::new(Inner {
                 verifier: Verifier::new(secret),
-                store,
-                clock,
+                core,
                 admins: settings
                     .slack
                     .admins
@@ -97,13 +97,9 @@ impl SlackApp {
                     .map(|a| (a.team.clone(), a.user.clone()))
                     .collect(),
                 web,
-                channels: channels::checker(settings)
-                    .context("building the Slack channel check")?,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
                 body_timeout: Duration::from_millis(settings.http.body_timeout_ms.max(1)),
-                sightings: std::sync::Mutex::new(None),
-                webhooks: Arc::new(WebhookPolicy::from_settings(&settings.delivery)),
-                public_url: settings.http.public_url(),
+                replays: Replays::new(WINDOW_SECS + REPLAY_MARGIN_SECS),
                 chart_links: None,
             }),
         }))
@@ -133,8 +129,9 @@ impl SlackApp {
             tenant: tenant.clone(),
             program: program.clone(),
             chart: chart.clone(),
-            expires: (self.inner.clock.now() + chrono::Duration::days(crate::links::LINK_DAYS))
-                .timestamp(),
+            expires: (self.inner.core.clock().now()
+                + chrono::Duration::days(crate::links::LINK_DAYS))
+            .timestamp(),
         };
         let url = links.key.url(&links.public_url, &link);
         let mut shown = reply.image(url, format!("The {chart} chart of {program}"));
@@ -194,7 +191,7 @@ fn unread(status: StatusCode, why: impl std::fmt::Display) -> Response {
 async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
     let inner = &app.inner;
     let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
-    let now = inner.clock.now();
+    let now = inner.core.clock().now();
     let signed =
         match inner
             .verifier
@@ -249,7 +246,12 @@ async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Byt
         return Err(refused(status, refusal));
     }
     // Kept in the database, so a request replayed to another process is refused too.
-    let first = app.first_sighting(signed.signature_hex(), signed.timestamp(), now);
+    let first = inner.replays.first_sighting(
+        inner.core.store(),
+        signed.signature_hex(),
+        signed.timestamp(),
+        now,
+    );
     match first.await {
         Ok(true) => Ok(body),
         Ok(false) => {
@@ -262,100 +264,6 @@ async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Byt
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request could not be checked; nothing was run, try again",
             ))
-        }
-    }
-}
-
-/// A signed request waiting to be recorded, and where its answer goes: true the first time.
-struct Sighting {
-    signature: String,
-    signed_at: i64,
-    now: chrono::DateTime<chrono::Utc>,
-    answer: tokio::sync::oneshot::Sender<anyhow::Result<bool>>,
-}
-
-impl SlackApp {
-    /// Records a signed request; false when it was seen before. Requests that arrive
-    /// together are recorded in one write transaction, so the replay record costs one turn
-    /// at the writer per batch rather than per request.
-    async fn first_sighting(
-        &self,
-        signature: String,
-        signed_at: i64,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> anyhow::Result<bool> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let queue = {
-            let mut queue = self
-                .inner
-                .sightings
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            queue
-                .get_or_insert_with(|| {
-                    let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
-                    tokio::spawn(record_sightings(self.inner.store.clone(), queued));
-                    queue
-                })
-                .clone()
-        };
-        queue
-            .send(Sighting {
-                signature,
-                signed_at,
-                now,
-                answer,
-            })
-            .map_err(|_| anyhow::anyhow!("the replay record is closed"))?;
-        answered.await.context("the replay record stopped")?
-    }
-}
-
-/// Records queued sightings, as many as are waiting in each transaction. Ends when the app
-/// is dropped.
-async fn record_sightings(
-    store: Store,
-    mut queued: tokio::sync::mpsc::UnboundedReceiver<Sighting>,
-) {
-    while let Some(first) = queued.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < 256 {
-            match queued.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
-        }
-        let recorded = async {
-            let mut tx = store.write().await?;
-            let mut firsts = Vec::with_capacity(batch.len());
-            for s in &batch {
-                firsts.push(
-                    crate::store::first_sighting(
-                        &mut tx,
-                        &s.signature,
-                        s.signed_at,
-                        s.now,
-                        WINDOW_SECS + REPLAY_MARGIN_SECS,
-                    )
-                    .await?,
-                );
-            }
-            tx.commit().await?;
-            anyhow::Ok(firsts)
-        }
-        .await;
-        match recorded {
-            Ok(firsts) => {
-                for (s, first) in batch.into_iter().zip(firsts) {
-                    let _ = s.answer.send(Ok(first));
-                }
-            }
-            Err(e) => {
-                let why = format!("{e:#}");
-                for s in batch {
-                    let _ = s.answer.send(Err(anyhow::anyhow!("{why}")));
-                }
-            }
         }
     }
 }
@@ -455,13 +363,15 @@ struct SlashCommand {
 }
 
 impl SlackApp {
-    fn ctx(&self, team: &str, user: &str, name: &str, channel: Option<String>) -> Ctx {
+    /// Who did something in a workspace, as the core knows them: tenant admin when
+    /// `slack.admins` names (team, user).
+    fn origin(&self, team: &str, user: &str, name: &str, channel: Option<String>) -> Origin {
         let display_name = if name.trim().is_empty() {
             user
         } else {
             name.trim()
         };
-        Ctx {
+        Origin {
             tenant: Tenant::slack(team),
             platform: Platform::Slack,
             actor: Actor {
@@ -473,10 +383,6 @@ impl SlackApp {
                     .contains(&(team.to_owned(), user.to_owned())),
             },
             channel,
-            now: self.inner.clock.now(),
-            webhooks: self.inner.webhooks.clone(),
-            public_url: self.inner.public_url.clone(),
-            channels: self.inner.channels.clone(),
         }
     }
 }
@@ -488,11 +394,7 @@ fn immediate(m: slack::Message) -> Response {
 
 /// A refusal in words as a Slack message (escaped like every user text).
 fn problem(msg: &str) -> slack::Message {
-    first(
-        Reply::new("Not done")
-            .tone(Tone::Warning)
-            .paragraph(Text::plain(msg)),
-    )
+    first(wording::refusal(msg))
 }
 
 fn first(reply: Reply) -> slack::Message {
@@ -515,17 +417,13 @@ fn messages(reply: &Reply) -> Vec<slack::Message> {
     }
 }
 
-/// A command's outcome as messages: a user error word for word, an internal one with an id.
-fn outcome_messages(
-    outcome: Result<command::Result<Reply>, tokio::task::JoinError>,
-) -> Vec<slack::Message> {
+/// A command's reply as messages; a task that failed is an internal error.
+fn outcome_messages(outcome: Result<Reply, tokio::task::JoinError>) -> Vec<slack::Message> {
     match outcome {
-        Ok(Ok(reply)) => messages(&reply),
-        Ok(Err(CommandError::User(msg))) => vec![problem(&msg)],
-        Ok(Err(CommandError::Internal(e))) => vec![problem(&report_internal(&e))],
-        Err(joined) => vec![problem(&report_internal(&anyhow::anyhow!(
+        Ok(reply) => messages(&reply),
+        Err(joined) => messages(&wording::internal(&anyhow::anyhow!(
             "the command's task failed: {joined}"
-        )))],
+        ))),
     }
 }
 
@@ -560,21 +458,13 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
         Ok(url) => url,
         Err(e) => return immediate(problem(&format!("{e}; nothing was run"))),
     };
-    let command = match command::parse(&typed_text(&form.text)) {
-        Ok(Parsed::Run(command)) => command,
-        Ok(Parsed::Help(help)) => {
-            return immediate(first(Reply::new("Help").preformatted(help).ephemeral()))
-        }
-        Err(e) => return immediate(problem(&e.0)),
-    };
-    let slow = command.is_slow();
-    let ctx = app.ctx(team, user, &form.user_name, channel);
+    let prepared = Core::prepare_text(&typed_text(&form.text));
+    let slow = prepared.is_slow();
+    let origin = app.origin(team, user, &form.user_name, channel);
     let runner = app.clone();
-    let tenant = ctx.tenant.clone();
     let mut task = tokio::spawn(async move {
-        command::run(&runner.inner.store, &ctx, command)
-            .await
-            .map(|reply| runner.linked(reply, &tenant))
+        let reply = runner.inner.core.run(&origin, prepared).await;
+        runner.linked(reply, &origin.tenant)
     });
     // `ack_after` 0 acknowledges every command first (a zero wait would race the command).
     if !slow && !app.inner.ack_after.is_zero() {
@@ -590,16 +480,10 @@ async fn commands(State(app): State<SlackApp>, headers: HeaderMap, body: Body) -
     }
     // Slack would give up on a later answer: acknowledge now, answer at response_url.
     tokio::spawn(follow_up(app, task, response_url));
-    immediate(first(
-        Reply::new("Working on it").paragraph(Text::plain("The answer follows here in a moment.")),
-    ))
+    immediate(first(wording::working()))
 }
 
-async fn follow_up(
-    app: SlackApp,
-    task: tokio::task::JoinHandle<command::Result<Reply>>,
-    response_url: Url,
-) {
+async fn follow_up(app: SlackApp, task: tokio::task::JoinHandle<Reply>, response_url: Url) {
     let outcome = task.await;
     app.inner
         .web
@@ -622,7 +506,7 @@ enum Interaction {
         user: User,
         #[serde(default)]
         channel: Option<Channel>,
-        actions: Vec<Clicked>,
+        actions: Vec<Pressed>,
         trigger_id: String,
         #[serde(default)]
         response_url: Option<String>,
@@ -666,7 +550,7 @@ struct Channel {
 }
 
 #[derive(Debug, Deserialize)]
-struct Clicked {
+struct Pressed {
     action_id: String,
 }
 
@@ -698,97 +582,36 @@ struct Remembered {
     response_url: Option<String>,
 }
 
-/// A status-prompt button: `status:{program}:{project}:{rag}` (see the prompt job).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct StatusAction {
-    program: Key,
-    project: Key,
-    rag: Rag,
-}
-
-impl StatusAction {
-    fn parse(id: &str) -> Option<Self> {
-        let mut parts = id.split(':');
-        let (Some("status"), Some(p), Some(pk), Some(rag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return None;
-        };
-        Some(Self {
-            program: Key::parse(p).ok()?,
-            project: Key::parse(pk).ok()?,
-            rag: Rag::parse(rag).ok()?,
-        })
+/// The status form as a Slack modal; `remembered` goes with it to the submission.
+fn modal(form: &StatusForm, remembered: &Remembered) -> serde_json::Value {
+    let mut blocks = vec![serde_json::json!({
+        "type": "section",
+        "text": { "type": "plain_text", "text": form.title() },
+    })];
+    for f in form.fields() {
+        blocks.push(serde_json::json!({
+            "type": "input",
+            "block_id": f.id,
+            "optional": !f.required,
+            "label": { "type": "plain_text", "text": f.label },
+            "hint": { "type": "plain_text", "text": f.hint },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": true,
+                "max_length": f.max_chars,
+            },
+        }));
     }
-
-    fn id(&self) -> String {
-        format!(
-            "status:{}:{}:{}",
-            self.program.as_str(),
-            self.project.as_str(),
-            self.rag.as_str()
-        )
-    }
-
-    /// The command to type instead: the fallback without a bot token.
-    fn line(&self) -> String {
-        format!(
-            "/drumbeat status post {} {} --rag {} --summary \"…\"",
-            self.program.as_str(),
-            self.project.as_str(),
-            self.rag.as_str()
-        )
-    }
-
-    /// The modal that asks for the rest of the update.
-    fn modal(&self, remembered: &Remembered) -> serde_json::Value {
-        let rag = self.rag.as_str().to_uppercase();
-        let input = |block: &str, label: &str, optional: bool, hint: &str| {
-            serde_json::json!({
-                "type": "input",
-                "block_id": block,
-                "optional": optional,
-                "label": { "type": "plain_text", "text": label },
-                "hint": { "type": "plain_text", "text": hint },
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": true,
-                    "max_length": Prose::MAX_CHARS,
-                },
-            })
-        };
-        let needs = if self.rag == Rag::Green {
-            "Optional."
-        } else {
-            "Amber and red updates need blockers or next steps."
-        };
-        serde_json::json!({
-            "type": "modal",
-            "callback_id": self.id(),
-            "private_metadata": serde_json::to_string(remembered).unwrap_or_default(),
-            "title": { "type": "plain_text", "text": format!("Status: {rag}") },
-            "submit": { "type": "plain_text", "text": "Post" },
-            "close": { "type": "plain_text", "text": "Cancel" },
-            "blocks": [
-                {
-                    "type": "section",
-                    "text": {
-                        "type": "mrkdwn",
-                        "verbatim": true,
-                        "text": format!("`{}` in `{}`: *{rag}*", self.project.as_str(), self.program.as_str()),
-                    },
-                },
-                input("summary", "Summary", false, "How is it going this week?"),
-                input("blockers", "Blockers", true, needs),
-                input("next", "Next steps", true, needs),
-            ],
-        })
-    }
+    serde_json::json!({
+        "type": "modal",
+        "callback_id": form.id(),
+        "private_metadata": serde_json::to_string(remembered).unwrap_or_default(),
+        "title": { "type": "plain_text", "text": form.short_title() },
+        "submit": { "type": "plain_text", "text": "Post" },
+        "close": { "type": "plain_text", "text": "Cancel" },
+        "blocks": blocks,
+    })
 }
 
 #[tracing::instrument(skip_all)]
@@ -819,11 +642,7 @@ async fn interactions(State(app): State<SlackApp>, headers: HeaderMap, body: Bod
             if let Err(e) = slack_id(&team.id, "team id").and(slack_id(&user.id, "user id")) {
                 return refused(StatusCode::BAD_REQUEST, e);
             }
-            let Some(action) = actions
-                .iter()
-                .find_map(|a| StatusAction::parse(&a.action_id))
-            else {
-                // Not a button of ours (or one this version no longer has): nothing to do.
+            let Some(action) = actions.into_iter().next() else {
                 return StatusCode::OK.into_response();
             };
             let response_url =
@@ -837,110 +656,102 @@ async fn interactions(State(app): State<SlackApp>, headers: HeaderMap, body: Bod
             let channel = channel
                 .map(|c| c.id)
                 .filter(|c| slack_id(c, "channel id").is_ok());
-            tokio::spawn(clicked(app, action, trigger_id, channel, response_url));
+            let origin = app.origin(&team.id, &user.id, user.display(), channel);
+            let click = Clicked {
+                id: action.action_id,
+                trigger_id,
+                response_url,
+            };
+            tokio::spawn(clicked(app, origin, click));
             StatusCode::OK.into_response()
         }
         Interaction::ViewSubmission { team, user, view } => {
             if let Err(e) = slack_id(&team.id, "team id").and(slack_id(&user.id, "user id")) {
                 return refused(StatusCode::BAD_REQUEST, e);
             }
-            let Some(action) = StatusAction::parse(&view.callback_id) else {
-                return StatusCode::OK.into_response();
-            };
-            submitted(app, &team.id, &user, action, view).await
+            submitted(app, &team.id, &user, view).await
         }
         Interaction::Other => StatusCode::OK.into_response(),
     }
 }
 
-/// A prompt's button: the modal when a bot token can open it, else the line to type.
-async fn clicked(
-    app: SlackApp,
-    action: StatusAction,
+/// A click, with what Slack gives to answer it.
+struct Clicked {
+    id: String,
     trigger_id: String,
-    channel: Option<String>,
     response_url: Option<Url>,
-) {
+}
+
+/// A button: a status colour opens the form when a bot token can open it, else answers
+/// with the line to type; any other button's answer goes to the response URL.
+async fn clicked(app: SlackApp, origin: Origin, click: Clicked) {
     let web = &app.inner.web;
-    if web.has_bot_token() {
-        let remembered = Remembered {
-            channel,
-            response_url: response_url.as_ref().map(|u| u.to_string()),
-        };
-        match web.open_view(&trigger_id, action.modal(&remembered)).await {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not open the status modal; sending the command instead")
+    let answer = match app.inner.core.click(&origin, &click.id).await {
+        Click::Answer(reply) => reply,
+        // Not a button of ours (or one this version no longer has): nothing to do.
+        Click::Unknown => return,
+        Click::Form(form) => {
+            if web.has_bot_token() {
+                let remembered = Remembered {
+                    channel: origin.channel.clone(),
+                    response_url: click.response_url.as_ref().map(|u| u.to_string()),
+                };
+                match web
+                    .open_view(&click.trigger_id, modal(&form, &remembered))
+                    .await
+                {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not open the status modal; sending the command instead")
+                    }
+                }
             }
+            let line = ActionId::Status {
+                program: form.program.clone(),
+                project: form.project.clone(),
+                rag: form.rag,
+            }
+            .command_line();
+            Reply::new(format!(
+                "{} status for {}",
+                form.rag.as_str().to_uppercase(),
+                form.project.as_str()
+            ))
+            .paragraph(Text::plain(
+                "Send this, with your summary (and blockers or next steps for amber and red):",
+            ))
+            .paragraph(Text::new().code(format!("/drumbeat {line}")))
         }
-    }
-    let Some(url) = response_url else {
-        return;
     };
-    let reply = Reply::new(format!(
-        "{} status for {}",
-        action.rag.as_str().to_uppercase(),
-        action.project.as_str()
-    ))
-    .paragraph(Text::plain(
-        "Send this, with your summary (and blockers or next steps for amber and red):",
-    ))
-    .paragraph(Text::new().code(action.line()));
-    web.respond(&url, messages(&reply)).await;
+    if let Some(url) = click.response_url {
+        web.respond(&url, messages(&answer)).await;
+    }
 }
 
 /// The modal's answer: the status is posted as `status post` would, or the modal shows
-/// what is wrong.
-async fn submitted(
-    app: SlackApp,
-    team: &str,
-    user: &User,
-    action: StatusAction,
-    view: View,
-) -> Response {
+/// what is wrong under the field it is about.
+async fn submitted(app: SlackApp, team: &str, user: &User, view: View) -> Response {
     let remembered: Remembered = serde_json::from_str(&view.private_metadata).unwrap_or_default();
-    let field = |block: &str| {
-        view.state
-            .values
-            .get(block)
-            .and_then(|inputs| inputs.values().find_map(|v| v.value.clone()))
-            .filter(|v| !v.trim().is_empty())
-    };
-    let prose = |block: &'static str,
-                 raw: Option<String>|
-     -> Result<Option<Prose>, (&'static str, String)> {
-        raw.map(|r| Prose::parse(&r).map_err(|e| (block, e.0)))
-            .transpose()
-    };
-    let parsed = (|| {
-        let summary = prose("summary", field("summary"))?
-            .ok_or(("summary", "a summary is needed".to_owned()))?;
-        Ok::<_, (&str, String)>((
-            summary,
-            prose("blockers", field("blockers"))?,
-            prose("next", field("next"))?,
-        ))
-    })();
-    let (summary, blockers, next_steps) = match parsed {
-        Ok(values) => values,
-        Err((block, msg)) => return view_errors(block, &msg),
-    };
-    let command = Command::Status(StatusCmd::Post {
-        target: ForProject {
-            first: Some(action.program.as_str().to_owned()),
-            second: Some(action.project.as_str().to_owned()),
-        },
-        rag: action.rag,
-        summary,
-        blockers,
-        next_steps,
-    });
+    let values: FormValues = view
+        .state
+        .values
+        .iter()
+        .filter_map(|(block, inputs)| {
+            let value = inputs.values().find_map(|v| v.value.clone())?;
+            Some((block.clone(), value))
+        })
+        .collect();
     let channel = remembered
         .channel
         .filter(|c| slack_id(c, "channel id").is_ok());
-    let ctx = app.ctx(team, &user.id, user.display(), channel);
-    match command::run(&app.inner.store, &ctx, command).await {
-        Ok(reply) => {
+    let origin = app.origin(team, &user.id, user.display(), channel);
+    match app
+        .inner
+        .core
+        .submit(&origin, &view.callback_id, &values)
+        .await
+    {
+        Submitted::Done(reply) => {
             let url = remembered
                 .response_url
                 .and_then(|raw| app.inner.web.response_url(&raw).ok());
@@ -949,15 +760,8 @@ async fn submitted(
             }
             StatusCode::OK.into_response()
         }
-        Err(CommandError::User(msg)) => {
-            let block = if msg.contains("--blockers") || msg.contains("--next") {
-                "blockers"
-            } else {
-                "summary"
-            };
-            view_errors(block, &msg)
-        }
-        Err(CommandError::Internal(e)) => view_errors("summary", &report_internal(&e)),
+        Submitted::Invalid { field, message } => view_errors(field, &message),
+        Submitted::Refused(message) => view_errors("summary", &message),
     }
 }
 
@@ -974,26 +778,7 @@ fn view_errors(block: &str, msg: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn status_buttons_are_recognised_strictly() {
-        let a = StatusAction::parse("status:atlas:api:amber").expect("ours");
-        assert_eq!(a.id(), "status:atlas:api:amber");
-        assert_eq!(
-            a.line(),
-            "/drumbeat status post atlas api --rag amber --summary \"…\""
-        );
-        for bad in [
-            "status:atlas:api",
-            "status:atlas:api:blue",
-            "status:Atlas:api:red",
-            "status:atlas:api:red:x",
-            "other:atlas:api:red",
-            "",
-        ] {
-            assert_eq!(StatusAction::parse(bad), None, "{bad}");
-        }
-    }
+    use crate::domain::{Key, Rag};
 
     #[test]
     fn slacks_escaped_text_reads_as_typed() {
@@ -1044,10 +829,19 @@ mod tests {
 
     #[test]
     fn the_modal_fits_slacks_limits() {
-        let a = StatusAction::parse("status:a-very-long-program-key-xx:api:amber").unwrap();
-        let view = a.modal(&Remembered::default());
+        let form = StatusForm::new(
+            Key::parse("a-very-long-program-key-xx").unwrap(),
+            Key::parse("api").unwrap(),
+            Rag::Amber,
+        );
+        let view = modal(&form, &Remembered::default());
         let title = view["title"]["text"].as_str().unwrap();
         assert!(title.chars().count() <= 24, "{title}");
         assert!(view["callback_id"].as_str().unwrap().len() <= 255);
+        for block in view["blocks"].as_array().unwrap() {
+            if let Some(hint) = block["hint"]["text"].as_str() {
+                assert!(hint.chars().count() <= 2000, "{hint}");
+            }
+        }
     }
 }

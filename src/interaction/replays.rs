@@ -1,0 +1,110 @@
+//! The record of signed requests already received, so a request replayed within its
+//! signature's window (to this process or another sharing the database) is refused.
+
+use anyhow::Context as _;
+
+use crate::store::{self, Store};
+
+/// Records signed requests. Requests that arrive together are recorded in one write
+/// transaction, so the record costs one turn at the writer per batch rather than per
+/// request.
+pub struct Replays {
+    /// How long a signature is kept: its window and a margin for clocks that disagree.
+    keep_secs: i64,
+    queue: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Sighting>>>,
+}
+
+/// A signed request waiting to be recorded, and where its answer goes: true the first time.
+struct Sighting {
+    signature: String,
+    signed_at: i64,
+    now: chrono::DateTime<chrono::Utc>,
+    answer: tokio::sync::oneshot::Sender<anyhow::Result<bool>>,
+}
+
+impl Replays {
+    pub fn new(keep_secs: i64) -> Self {
+        Self {
+            keep_secs,
+            queue: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Records a signed request (its signature and signing time); false when it was seen
+    /// before. The recorder starts on first use and ends when this is dropped.
+    pub async fn first_sighting(
+        &self,
+        store: &Store,
+        signature: String,
+        signed_at: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<bool> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let queue = {
+            let mut queue = self
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            queue
+                .get_or_insert_with(|| {
+                    let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+                    tokio::spawn(record_sightings(store.clone(), self.keep_secs, queued));
+                    queue
+                })
+                .clone()
+        };
+        queue
+            .send(Sighting {
+                signature,
+                signed_at,
+                now,
+                answer,
+            })
+            .map_err(|_| anyhow::anyhow!("the replay record is closed"))?;
+        answered.await.context("the replay record stopped")?
+    }
+}
+
+/// Records queued sightings, as many as are waiting in each transaction. Ends when the app
+/// is dropped.
+async fn record_sightings(
+    store: Store,
+    keep_secs: i64,
+    mut queued: tokio::sync::mpsc::UnboundedReceiver<Sighting>,
+) {
+    while let Some(first) = queued.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match queued.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let recorded = async {
+            let mut tx = store.write().await?;
+            let mut firsts = Vec::with_capacity(batch.len());
+            for s in &batch {
+                firsts.push(
+                    store::first_sighting(&mut tx, &s.signature, s.signed_at, s.now, keep_secs)
+                        .await?,
+                );
+            }
+            tx.commit().await?;
+            anyhow::Ok(firsts)
+        }
+        .await;
+        match recorded {
+            Ok(firsts) => {
+                for (s, first) in batch.into_iter().zip(firsts) {
+                    let _ = s.answer.send(Ok(first));
+                }
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                for s in batch {
+                    let _ = s.answer.send(Err(anyhow::anyhow!("{why}")));
+                }
+            }
+        }
+    }
+}
