@@ -24,12 +24,12 @@ use crate::fake_discord::{
 };
 use crate::helpers::TestDb;
 
-const GUILD: &str = "100000000000000001";
+pub(crate) const GUILD: &str = "100000000000000001";
 const OTHER_GUILD: &str = "100000000000000002";
-const CHANNEL: &str = "300000000000000001";
-const TPM: &str = "111111111111111111";
-const DANA: &str = "222222222222222222";
-const LEE: &str = "333333333333333333";
+pub(crate) const CHANNEL: &str = "300000000000000001";
+pub(crate) const TPM: &str = "111111111111111111";
+pub(crate) const DANA: &str = "222222222222222222";
+pub(crate) const LEE: &str = "333333333333333333";
 const VIEWER: &str = "444444444444444444";
 
 fn token() -> SecretString {
@@ -47,7 +47,7 @@ fn settings(fake: &FakeDiscord) -> DiscordSettings {
     }
 }
 
-fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
+pub(crate) fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
     fake.set_channel(CHANNEL, GUILD);
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
     Bot::spawn(
@@ -59,12 +59,17 @@ fn start(fake: &FakeDiscord, db: &TestDb) -> BotHandle {
     )
 }
 
-fn tpm() -> Value {
+pub(crate) fn tpm() -> Value {
     member(TPM, "tpm", MANAGE_GUILD, &[])
 }
 
 /// Runs a slash command in the guild's channel and returns the exchange.
-async fn run(fake: &FakeDiscord, who: Value, path: &[&str], opts: &[(&str, Value)]) -> Exchange {
+pub(crate) async fn run(
+    fake: &FakeDiscord,
+    who: Value,
+    path: &[&str],
+    opts: &[(&str, Value)],
+) -> Exchange {
     fake.interact(slash(GUILD, CHANNEL, who, path, options(opts)))
         .await
 }

@@ -21,6 +21,7 @@ mod limits;
 mod operations;
 mod ops;
 mod outbox;
+mod same_words;
 mod schedule;
 mod slack;
 mod tenancy;

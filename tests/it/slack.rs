@@ -19,17 +19,17 @@ use crate::fake_webhook::{Answer, FakeWebhook};
 use crate::helpers::TestDb;
 
 const SECRET: &str = "test-signing-secret";
-const TEAM: &str = "T0TEAM";
-const ADMIN: &str = "UADMIN";
-const DANA: &str = "UDANA";
+pub(crate) const TEAM: &str = "T0TEAM";
+pub(crate) const ADMIN: &str = "UADMIN";
+pub(crate) const DANA: &str = "UDANA";
 /// A workspace the bot token is not for, and its admin.
 const OTHER_TEAM: &str = "T0OTHER";
 const OTHER_ADMIN: &str = "UOTHERADMIN";
 
-struct Server {
-    db: TestDb,
-    fake: FakeSlack,
-    client: SlackClient,
+pub(crate) struct Server {
+    pub(crate) db: TestDb,
+    pub(crate) fake: FakeSlack,
+    pub(crate) client: SlackClient,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _stop: tokio::sync::watch::Sender<bool>,
 }
@@ -91,12 +91,12 @@ async fn start_linked(
     }
 }
 
-async fn start(bot_token: bool) -> Server {
+pub(crate) async fn start(bot_token: bool) -> Server {
     start_with(TestDb::new().await, SECRET, bot_token, 2000).await
 }
 
 impl Server {
-    async fn as_user(&self, user: &str, text: &str) -> slack_message::Msg {
+    pub(crate) async fn as_user(&self, user: &str, text: &str) -> slack_message::Msg {
         let got = self
             .client
             .command(TEAM, user, text, &self.fake.response_url("r"))
@@ -107,7 +107,7 @@ impl Server {
     }
 
     /// The sample program in the Slack workspace, owned by the admin, `api` led by Dana.
-    async fn seed(&self) {
+    pub(crate) async fn seed(&self) {
         for line in [
             r#"program create atlas --name "Atlas cloud launch" --tz Europe/Berlin"#,
             "project add atlas api --name \"Public API\" --owner <@UDANA>",
@@ -121,7 +121,7 @@ impl Server {
 }
 
 /// A Slack message with its text flattened, for assertions.
-mod slack_message {
+pub(crate) mod slack_message {
     use drumbeat::reply::slack::{Block, Element};
 
     pub struct Msg(pub drumbeat::reply::slack::Message);
@@ -464,7 +464,7 @@ async fn a_quick_command_slower_than_the_budget_is_acknowledged_and_answered_lat
 
 // ── Interactivity ──────────────────────────────────────────────────────────────────────
 
-fn click(action_id: &str, response_url: &str) -> serde_json::Value {
+pub(crate) fn click(action_id: &str, response_url: &str) -> serde_json::Value {
     serde_json::json!({
         "type": "block_actions",
         "team": { "id": TEAM, "domain": "example" },
@@ -482,7 +482,7 @@ fn click(action_id: &str, response_url: &str) -> serde_json::Value {
     })
 }
 
-fn submission(view: &serde_json::Value, values: &[(&str, &str)]) -> serde_json::Value {
+pub(crate) fn submission(view: &serde_json::Value, values: &[(&str, &str)]) -> serde_json::Value {
     let mut state = serde_json::Map::new();
     for (block, value) in values {
         state.insert(
