@@ -243,6 +243,9 @@ async fn discord_setup(fake: &FakeDiscord) {
     }
 }
 
+/// A form's (field, value) pairs.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 /// A view submission of the status form, as `user`, answered at `response_url`.
 fn slack_submission(user: &str, fields: &[(&str, &str)], response_url: &str) -> Value {
     let view = json!({
@@ -301,7 +304,7 @@ async fn discord_and_slack_refuse_in_the_same_words_and_post_the_same_form() {
     // The status form sent back: refused for someone who may not post, then for amber
     // without blockers, then posted.
     let form_id = format!("{GUILD}:status:atlas:api:amber");
-    let sent: [(&str, &str, &[(&str, &str)]); 3] = [
+    let sent: [(&str, &str, Fields); 3] = [
         (
             LEE,
             "ULEE",
