@@ -42,7 +42,7 @@ mod test_support {
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Person, Rag};
+use crate::domain::{ChartKind, Key, Person, Rag};
 
 /// How a reply should look: a RAG colour, or a neutral tone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,6 +357,17 @@ pub struct Reply {
     /// The structured value behind the reply (a digest, a path), which `--json` prints.
     #[serde(skip, default)]
     pub data: Option<serde_json::Value>,
+    /// The chart its picture is, for platforms that show a chart at a link rather than
+    /// take the file (Slack through a response URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<ChartOf>,
+}
+
+/// Which chart of which program a reply's picture is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartOf {
+    pub program: Key,
+    pub chart: ChartKind,
 }
 
 impl Reply {
@@ -369,6 +380,7 @@ impl Reply {
             ephemeral: false,
             attachments: vec![],
             data: None,
+            chart: None,
         }
     }
 
@@ -396,6 +408,12 @@ impl Reply {
 
     pub fn data(mut self, v: impl Serialize) -> Self {
         self.data = serde_json::to_value(v).ok();
+        self
+    }
+
+    /// Says which chart the attached picture is.
+    pub fn shows_chart(mut self, program: Key, chart: ChartKind) -> Self {
+        self.chart = Some(ChartOf { program, chart });
         self
     }
 

@@ -138,12 +138,15 @@ fn reply_in(
     }
     let mut file = Attachment::png(name.clone(), png);
     file.save_to = out;
-    reply.attach(file).data(serde_json::json!({
-        "chart": kind.as_str(),
-        "program": key,
-        "file": name,
-        "bytes": bytes,
-    }))
+    reply
+        .attach(file)
+        .shows_chart(a.snap.program.key.clone(), kind)
+        .data(serde_json::json!({
+            "chart": kind.as_str(),
+            "program": key,
+            "file": name,
+            "bytes": bytes,
+        }))
 }
 
 pub async fn chart(s: &mut Session<'_>, c: ChartCmd) -> Result<Reply> {

@@ -120,11 +120,10 @@ impl SlackApp {
         let Some(links) = &self.inner.chart_links else {
             return reply;
         };
-        let data = reply.data.as_ref();
-        let field = |name: &str| data.and_then(|d| d[name].as_str()).map(str::to_owned);
-        let (Some(chart), Some(program)) = (field("chart"), field("program")) else {
+        let Some(shown) = reply.chart.clone() else {
             return reply;
         };
+        let (program, chart) = (shown.program.to_string(), shown.chart.as_str().to_owned());
         let link = ChartLink {
             tenant: tenant.clone(),
             program: program.clone(),
