@@ -1,25 +1,44 @@
 //! Drumbeat: program state, one command language, and the weekly rhythm of a technical
 //! program, for Discord, Slack and the console.
+//!
+//! Modules are listed by layer, bottom first; a module uses only those above it in this
+//! list. docs/ARCHITECTURE.md is the map: the layers, the rule that keeps them apart (checked
+//! by `tests/it/layers.rs`), and the path of the main flows.
 
-pub mod analysis;
-pub mod chart;
+// The domain: validated values and rules, no I/O.
 pub mod clock;
-pub mod command;
-pub mod config;
-pub mod demo;
-pub mod digest;
-pub mod doctor;
-pub mod document;
 pub mod domain;
-pub mod fixture;
-pub mod http;
+
+// Pure views over the domain: analysis, replies and their renderers, documents.
+pub mod analysis;
+pub mod digest;
 pub mod ical;
-pub mod interaction;
-pub mod links;
-pub mod outbox;
-pub mod platform;
 pub mod reply;
 pub mod report;
-pub mod schedule;
+
+// State: all SQL.
 pub mod store;
+
+// Settings.
+pub mod config;
+
+// Services beside the commands: delivery, the rhythm, charts, links, documents, telemetry.
+pub mod chart;
+pub mod document;
+pub mod fixture;
+pub mod links;
+pub mod outbox;
+pub mod schedule;
 pub mod telemetry;
+
+// Commands: the grammar and one transaction per command.
+pub mod command;
+
+// The interaction core every chat adapter calls.
+pub mod interaction;
+
+// Adapters and the process.
+pub mod demo;
+pub mod doctor;
+pub mod http;
+pub mod platform;

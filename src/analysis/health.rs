@@ -1,8 +1,8 @@
-//! Health (RAG) with its reasons, per DESIGN.md. A project starts from its latest status
+//! Health (RAG) with its reasons. A project starts from its latest status
 //! update; computed signals can only worsen it; every value says why in words. The
 //! program's health is the worst of its projects, plus what belongs to no project.
 //!
-//! Where DESIGN.md names a signal without a colour, these hold: an overdue milestone, a
+//! The signals and their colours: an overdue milestone, a
 //! blocked or late dependency, a late forecast on the critical path and an open critical
 //! risk make it red; a late forecast off the critical path, an at-risk dependency, and a
 //! stale or missing update make it at least amber.

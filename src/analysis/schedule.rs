@@ -1,4 +1,4 @@
-//! Forecasts, float, the critical path and what-if slips, per DESIGN.md:
+//! Forecasts, float, the critical path and what-if slips:
 //! forecast(m) = max(target(m), max over predecessors p of forecast(p) + duration(m)), a done
 //! milestone at its completion date, and an open one never before today. One pass in
 //! topological order, so the cost is linear in nodes + edges.

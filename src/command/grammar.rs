@@ -1,4 +1,4 @@
-//! The command language of DESIGN.md, as typed values. This module does no I/O: text goes
+//! The command language (README's command reference), as typed values. This module does no I/O: text goes
 //! in (what a Slack user types after `/drumbeat`, or a console line) and a [`Command`] or
 //! a specific error comes out. The same clap definition produces the help.
 

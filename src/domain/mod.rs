@@ -1,4 +1,4 @@
-//! The program vocabulary of DESIGN.md as validated types: a value here can only be
+//! The program vocabulary (docs/ARCHITECTURE.md's bottom layer) as validated types: a value here can only be
 //! built through a `parse` that returns `Result`, so an invalid one cannot exist.
 
 mod action;

@@ -25,7 +25,7 @@
 //!   whether a field was written with a leading `*`, which decides both Vixie's day rule
 //!   and the fixed-time rule above; and its errors are not written for a person.
 //! - Firing: it always ANDs day of month with day of week, and it skips a local time that
-//!   does not exist and fires a repeated one twice (DESIGN.md).
+//!   does not exist and fires a repeated one twice (Vixie cron's rule is the one here).
 //!
 //! The tests still use it as a second opinion on UTC schedules, where its rules and ours
 //! coincide.

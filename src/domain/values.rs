@@ -362,7 +362,7 @@ impl fmt::Display for Level {
 }
 
 impl RiskBand {
-    /// Bands of DESIGN.md: low ≤ 4, medium 5–9, high 10–14, critical ≥ 15.
+    /// Bands of a likelihood × impact score: low ≤ 4, medium 5–9, high 10–14, critical ≥ 15.
     pub fn of_score(score: u8) -> Self {
         match score {
             0..=4 => RiskBand::Low,
