@@ -38,6 +38,7 @@ pub mod command;
 pub mod interaction;
 
 // Adapters and the process.
+pub mod app;
 pub mod demo;
 pub mod doctor;
 pub mod http;

@@ -16,6 +16,7 @@ const ABOVE: &[&str] = &[
     "http",
     "demo",
     "doctor",
+    "app",
 ];
 
 /// (module, imported module) pairs that break the rule today.

@@ -1,0 +1,277 @@
+//! A running Drumbeat process (`drumbeat run`): the store, the outbox's senders and worker,
+//! the scheduler, the Discord gateway, the HTTP server with Slack's endpoints, and a bounded
+//! stop on SIGTERM. `main.rs` only reads the command line; this is where the parts are wired.
+//! See docs/ARCHITECTURE.md.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::outbox::WebhookPolicy;
+use crate::store::Store;
+
+/// Serves until SIGTERM or Ctrl-C, then stops within `http.shutdown_secs`.
+pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database).await?;
+    let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = std::sync::Arc::new(stop);
+    let mut senders = crate::outbox::Senders::from_settings(
+        &settings.delivery,
+        crate::outbox::ConsoleSink::Stdout,
+    )?;
+    let discord_token = settings.discord.token();
+    if let Some(token) = &discord_token {
+        // Messages to Discord channels and DMs go out over its REST API.
+        senders = senders.with_discord(crate::platform::discord::DiscordSender::new(
+            token,
+            settings.discord.proxy_url.as_deref(),
+        ));
+    }
+    // Slack channels and direct messages through the Web API, with the bot token.
+    if let Some(slack) = crate::platform::slack::SlackApiSender::from_settings(&settings)? {
+        senders = senders.with_slack_api(slack);
+    }
+    let worker =
+        crate::outbox::Worker::new(store.clone(), senders, clock.clone(), &settings.delivery);
+    // The key that signs chart links, made on first use and kept in the database.
+    let link_key = {
+        let mut tx = store.write().await?;
+        let key = crate::links::LinkKey::load_or_create(&mut tx, clock.now()).await?;
+        tx.commit().await?;
+        key
+    };
+    let mut scheduler =
+        crate::schedule::Scheduler::new(store.clone(), clock.clone(), settings.schedule.clone());
+    if let Some(public_url) = settings.http.public_url() {
+        scheduler = scheduler.with_chart_links(crate::schedule::ChartLinks {
+            public_url,
+            key: link_key.clone(),
+        });
+    }
+    let deadline = settings.http.shutdown_deadline();
+    let signalled = stop.clone();
+    tokio::spawn(async move {
+        let stop = signalled;
+        shutdown_signal().await;
+        tracing::info!(
+            deadline_secs = deadline.as_secs(),
+            "stopping: finishing what is in flight"
+        );
+        let _ = stop.send(true);
+        last_resort(deadline);
+    });
+    // Bound first, so a port in use stops `run` before anything else starts.
+    let metrics = crate::telemetry::metrics::install();
+    crate::telemetry::metrics::zero_commands(&crate::command::grammar::command_tree());
+    let listener = tokio::net::TcpListener::bind(&settings.http.addr)
+        .await
+        .with_context(|| format!("listening on {}", settings.http.addr))?;
+    let bound = listener
+        .local_addr()
+        .context("reading the address listened on")?;
+    eprintln!(
+        "drumbeat is running on {} (console deliveries print here). Ctrl-C stops it.",
+        settings.database.path
+    );
+    // Separate tasks: a panic in one job does not stop delivery, or the other way round.
+    let scheduling = {
+        let stopped = stopped.clone();
+        tokio::spawn(async move { scheduler.run(stopped).await })
+    };
+    // Slash commands, buttons and modals come in over the gateway.
+    let links = crate::platform::discord::Links {
+        public_url: settings.http.public_url(),
+        gateway: Default::default(),
+    };
+    let gateway_state = discord_token.as_ref().map(|_| links.gateway.clone());
+    let gateway = discord_token.map(|token| {
+        let webhooks = std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
+        let (settings, store, clock, stopped) = (
+            settings.discord.clone(),
+            store.clone(),
+            clock.clone(),
+            stopped.clone(),
+        );
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let outcome = crate::platform::discord::Bot::run(
+                &settings, &token, webhooks, links, store, clock, stopped,
+            )
+            .await;
+            // Without its gateway the bot is not doing its job: stop everything
+            // (a bad token, say) rather than run half deaf.
+            if outcome.is_err() {
+                let _ = stop.send(true);
+            }
+            outcome
+        })
+    });
+    // A gateway that is not connected when the stop comes has nothing in flight: its
+    // reconnect loop (Discord unreachable) would otherwise run until the deadline.
+    if let (Some(task), Some(state)) = (&gateway, gateway_state.clone()) {
+        let gateway = task.abort_handle();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+            if !state.is_connected() {
+                tracing::info!("stopping: the Discord gateway is not connected; it stops now");
+                gateway.abort();
+            }
+        });
+    }
+    // One HTTP server: health, metrics, feeds, and Slack's signed endpoints when a
+    // signing secret is set.
+    let slack =
+        crate::platform::slack::SlackApp::from_settings(&settings, store.clone(), clock.clone())?
+            .map(|app| match settings.http.public_url() {
+                Some(public_url) => app.with_chart_links(crate::schedule::ChartLinks {
+                    public_url,
+                    key: link_key.clone(),
+                }),
+                None => app,
+            });
+    eprintln!(
+        "HTTP on http://{bound}: /healthz, /readyz, /metrics, /ical/{{program}}.ics, /charts/…{}",
+        if slack.is_some() {
+            ", /slack/commands, /slack/interactions"
+        } else {
+            ""
+        }
+    );
+    let app = crate::http::HttpApp::new(
+        store.clone(),
+        clock.clone(),
+        metrics.clone(),
+        gateway_state,
+        std::time::Duration::from_secs(settings.http.outbox_stuck_secs),
+        Some(link_key),
+    );
+    let serving = tokio::spawn(crate::http::serve_with(
+        listener,
+        crate::http::router(app, slack),
+        stopped.clone(),
+        settings.http.limits(),
+    ));
+    // Histograms are kept as samples until drained; a scrape drains them too, so this
+    // only bounds memory when nobody scrapes.
+    let upkeep = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            metrics.run_upkeep();
+        }
+    });
+    let delivering = {
+        let stopped = stopped.clone();
+        tokio::spawn(async move { worker.run(stopped).await })
+    };
+    let mut parts = vec![
+        ("the scheduler", scheduling.abort_handle()),
+        ("outbox delivery", delivering.abort_handle()),
+        ("the HTTP server", serving.abort_handle()),
+    ];
+    if let Some(g) = &gateway {
+        parts.push(("the Discord gateway", g.abort_handle()));
+    }
+    let finishing = async {
+        let (scheduled, delivered) = tokio::join!(scheduling, delivering);
+        let served = serving
+            .await
+            .context("the HTTP server stopped unexpectedly")?;
+        let gateway = match gateway {
+            Some(g) => match g.await {
+                Ok(outcome) => outcome,
+                // Stopped above: it was not connected.
+                Err(e) if e.is_cancelled() => Ok(()),
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context("the Discord gateway stopped unexpectedly")
+                    )
+                }
+            },
+            None => Ok(()),
+        };
+        if let Err(e) = scheduled {
+            tracing::error!(error = %e, "the scheduler stopped unexpectedly");
+        }
+        delivered.context("the delivery worker stopped unexpectedly")??;
+        store.close().await;
+        gateway.context("Discord")?;
+        served.context("HTTP")?;
+        anyhow::Ok(ExitCode::SUCCESS)
+    };
+    let mut stopping = stopped;
+    let deadline_passed = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+        tokio::time::sleep(deadline).await;
+    };
+    let outcome = tokio::select! {
+        outcome = finishing => outcome,
+        () = deadline_passed => {
+            let unfinished: Vec<&str> = parts
+                .iter()
+                .filter(|(_, task)| !task.is_finished())
+                .map(|(name, _)| *name)
+                .collect();
+            for (_, task) in &parts {
+                task.abort();
+            }
+            tracing::warn!(
+                deadline_secs = deadline.as_secs(),
+                unfinished = ?unfinished,
+                "stopped at the shutdown deadline with work in flight; messages being \
+                 sent are sent again once their claim goes stale"
+            );
+            eprintln!(
+                "drumbeat stopped after {} s (http.shutdown_secs) without waiting for: {}",
+                deadline.as_secs(),
+                unfinished.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    upkeep.abort();
+    outcome
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The stop's guarantee, outside the runtime: if `run` has not ended a second after the
+/// shutdown deadline (a runtime too stuck to notice the deadline), the process exits anyway.
+fn last_resort(deadline: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-deadline".into())
+        .spawn(move || {
+            std::thread::sleep(deadline + std::time::Duration::from_secs(1));
+            eprintln!(
+                "error: still running {} s after the stop was asked for; exiting now",
+                deadline.as_secs() + 1
+            );
+            std::process::exit(1);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the shutdown deadline's thread");
+    }
+}
