@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Forecasts;
@@ -303,7 +303,7 @@ impl Scheduler {
                 sp.schedule.kind,
                 ScheduleKind::Prompt | ScheduleKind::Reminder | ScheduleKind::Nudge
             );
-            if keeps_work_days && !is_work_day(&sp.program, local_day) {
+            if keeps_work_days && !sp.program.calendar().is_work_day(local_day) {
                 let mut tx = self.store.write().await?;
                 if store::skip_slot(&mut tx, job, schedule, slot, now, "not a work day").await? {
                     report.skipped += 1;
@@ -430,27 +430,6 @@ impl Scheduler {
         }
         Ok(())
     }
-}
-
-/// A work day of the program: one of its work days and not a holiday.
-pub fn is_work_day(p: &Program, day: NaiveDate) -> bool {
-    p.work_days.contains(day.weekday()) && !p.holidays.contains(&day)
-}
-
-/// Work days from `from` (exclusive) to `to` (inclusive).
-pub fn work_days_between(p: &Program, from: NaiveDate, to: NaiveDate) -> i64 {
-    let mut n = 0;
-    let mut d = from;
-    // Bounded: a dependency blocked for years still costs at most ~10 years of days.
-    let mut guard = 0;
-    while d < to && guard < 3660 {
-        d = d.succ_opt().unwrap_or(to);
-        if is_work_day(p, d) {
-            n += 1;
-        }
-        guard += 1;
-    }
-    n
 }
 
 impl Run<'_> {
@@ -796,7 +775,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>, today: NaiveDate) -> anyhow::Resu
             (true, Some(t)) => t.with_timezone(&sp.program.timezone.tz()).date_naive(),
             _ => d.need_by,
         };
-        let age = work_days_between(&sp.program, since, today);
+        let age = sp.program.calendar().work_days_between(since, today);
         // Working days 1 and 2 are the first rung, 3 and 4 the second, and so on.
         let rung = ((age - 1).max(0) / run.settings.rung_work_days.max(1)).min(3);
         let owner = d.owner.and_then(|o| snap.person(o)).cloned();
