@@ -7,10 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::analysis::Forecasts;
 use crate::clock::Clock;
+use crate::config::{PromptRoute, SchedulerSettings};
 use crate::digest::{self, Analysis};
 use crate::domain::{
     n_days, DepState, Endpoint, MilestoneState, Person, PersonId, Program, ScheduleKind, Tenant,
@@ -21,66 +21,14 @@ use crate::reply::{Mention, Reply, Text, Tone};
 use crate::store::{self, Routes, RunEnd, ScheduledProgram, Scope, Store, Tx};
 use crate::telemetry::metrics;
 
-/// Scheduler settings (`[schedule]` in the configuration).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct SchedulerSettings {
-    /// How often the scheduler looks for due slots, in seconds.
-    pub tick_secs: u64,
-    /// How late a missed slot may still run, per kind, in minutes.
-    pub grace_prompt_mins: i64,
-    pub grace_reminder_mins: i64,
-    pub grace_digest_mins: i64,
-    pub grace_nudge_mins: i64,
-    /// A reminder goes only to owners asked at least this many hours before it.
-    pub remind_after_hours: i64,
-    /// Working days on one rung of the blocker escalation ladder.
-    pub rung_work_days: i64,
-    /// How many days ahead "milestone due soon" looks.
-    pub due_soon_days: i64,
-    /// At most this many slots are caught up per job and tick (a minute schedule after a
-    /// long outage would otherwise write thousands of skip rows at once).
-    pub max_slots_per_tick: usize,
-    /// Where status prompts go: to each owner directly, or to the program's channel with
-    /// the owner mentioned (by DM when no channel is bound).
-    pub prompts: PromptRoute,
-}
-
-/// Where status prompts go.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PromptRoute {
-    #[default]
-    Dm,
-    Channel,
-}
-
-impl Default for SchedulerSettings {
-    fn default() -> Self {
-        Self {
-            tick_secs: 30,
-            grace_prompt_mins: 120,
-            grace_reminder_mins: 120,
-            grace_digest_mins: 12 * 60,
-            grace_nudge_mins: 6 * 60,
-            remind_after_hours: 4,
-            rung_work_days: 2,
-            due_soon_days: 3,
-            max_slots_per_tick: 2000,
-            prompts: PromptRoute::Dm,
-        }
-    }
-}
-
-impl SchedulerSettings {
-    fn grace(&self, kind: ScheduleKind) -> Duration {
-        Duration::minutes(match kind {
-            ScheduleKind::Prompt => self.grace_prompt_mins,
-            ScheduleKind::Reminder => self.grace_reminder_mins,
-            ScheduleKind::Digest => self.grace_digest_mins,
-            ScheduleKind::Nudge => self.grace_nudge_mins,
-        })
-    }
+/// How late a missed slot of `kind` may still run.
+fn grace(settings: &SchedulerSettings, kind: ScheduleKind) -> Duration {
+    Duration::minutes(match kind {
+        ScheduleKind::Prompt => settings.grace_prompt_mins,
+        ScheduleKind::Reminder => settings.grace_reminder_mins,
+        ScheduleKind::Digest => settings.grace_digest_mins,
+        ScheduleKind::Nudge => settings.grace_nudge_mins,
+    })
 }
 
 /// What one tick did, for logs, tests and the demo.
@@ -262,7 +210,7 @@ impl Scheduler {
         report: &mut TickReport,
         owner: Option<&Person>,
     ) -> anyhow::Result<()> {
-        let grace = self.settings.grace(sp.schedule.kind);
+        let grace = grace(&self.settings, sp.schedule.kind);
         let mut cursor = {
             let mut tx = self.store.read().await?;
             let last = store::last_slot(&mut tx, job).await?;

@@ -5,4 +5,5 @@ pub mod jobs;
 
 pub use crate::domain::schedule_spec as spec;
 pub use crate::domain::schedule_spec::*;
-pub use jobs::{ChartLinks, PromptRoute, Scheduler, SchedulerSettings, TickReport};
+pub use crate::config::{PromptRoute, SchedulerSettings};
+pub use jobs::{ChartLinks, Scheduler, TickReport};
