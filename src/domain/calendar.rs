@@ -79,17 +79,32 @@ mod tests {
         let holidays = [day("2026-12-02")];
         let cal = WorkCalendar::new(weekdays(), &holidays);
         // Mon 30 Nov → Mon 7 Dec: Tue, Thu, Fri, Mon (Wed is a holiday).
-        assert_eq!(cal.work_days_between(day("2026-11-30"), day("2026-12-07")), 4);
-        assert_eq!(cal.work_days_between(day("2026-11-30"), day("2026-12-01")), 1);
-        assert_eq!(cal.work_days_between(day("2026-11-30"), day("2026-11-30")), 0);
+        assert_eq!(
+            cal.work_days_between(day("2026-11-30"), day("2026-12-07")),
+            4
+        );
+        assert_eq!(
+            cal.work_days_between(day("2026-11-30"), day("2026-12-01")),
+            1
+        );
+        assert_eq!(
+            cal.work_days_between(day("2026-11-30"), day("2026-11-30")),
+            0
+        );
         // A weekend alone is no working day.
-        assert_eq!(cal.work_days_between(day("2026-12-04"), day("2026-12-06")), 0);
+        assert_eq!(
+            cal.work_days_between(day("2026-12-04"), day("2026-12-06")),
+            0
+        );
     }
 
     #[test]
     fn work_days_between_is_zero_backwards_and_bounded_forwards() {
         let cal = WorkCalendar::new(weekdays(), &[]);
-        assert_eq!(cal.work_days_between(day("2026-12-07"), day("2026-11-30")), 0);
+        assert_eq!(
+            cal.work_days_between(day("2026-12-07"), day("2026-11-30")),
+            0
+        );
         let years = cal.work_days_between(day("2000-01-01"), day("2030-01-01"));
         assert!(years <= MAX_DAYS_COUNTED as i64, "{years}");
         assert!(years > 2000, "{years}");

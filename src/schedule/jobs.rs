@@ -12,13 +12,11 @@ use crate::analysis::Forecasts;
 use crate::clock::Clock;
 use crate::config::{PromptRoute, SchedulerSettings};
 use crate::digest::{self, Analysis};
-use crate::domain::{
-    n_days, DepState, Endpoint, MilestoneState, Person, PersonId, Program, ScheduleKind, Tenant,
-};
+use crate::domain::{n_days, DepState, Endpoint, MilestoneState, Person, ScheduleKind, Tenant};
 use crate::links::{ChartLink, LinkKey};
 use crate::outbox::{Destination, NewMessage};
 use crate::reply::{Mention, Reply, Text, Tone};
-use crate::store::{self, Routes, RunEnd, ScheduledProgram, Scope, Store, Tx};
+use crate::store::{self, Routes, RunEnd, ScheduledProgram, Store, Tx};
 use crate::telemetry::metrics;
 
 /// How late a missed slot of `kind` may still run.
@@ -984,127 +982,4 @@ fn stand_in<'a>(
     p.delegate
         .and_then(|d| snap.person(d))
         .filter(|d| !d.is_away_on(today))
-}
-
-/// How many milestones one shift ping names; the rest are counted.
-pub const SHIFT_PING_LIST: usize = 10;
-
-/// Tells each owner whose milestones' forecasts a real move shifted: one message per person
-/// and destination, however many of their milestones moved, naming the first
-/// [`SHIFT_PING_LIST`] of them and counting the rest. Returns how many people were told.
-pub async fn notify_shifts(
-    tx: &mut Tx,
-    scope: &Scope,
-    program: &Program,
-    moved_key: &str,
-    owners: &[(String, PersonId, String)],
-    now: DateTime<Utc>,
-    event_dedup: &str,
-) -> anyhow::Result<usize> {
-    let key = program.key.as_str();
-    let routes = store::routes(tx, scope).await?;
-    // Which project each moved milestone belongs to, for its route.
-    let projects: HashMap<String, i64> = if routes.is_empty() {
-        HashMap::new()
-    } else {
-        store::milestones(tx, scope)
-            .await?
-            .into_iter()
-            .filter_map(|m| Some((m.key.as_str().to_owned(), m.project?)))
-            .collect()
-    };
-    // (person, destination) → their shifted milestones, in the order the move listed them.
-    let mut people: HashMap<PersonId, Person> = HashMap::new();
-    type Group<'a> = ((PersonId, Destination), Vec<(&'a str, &'a str)>);
-    let mut groups: Vec<Group> = Vec::new();
-    let mut group_of: HashMap<(PersonId, Destination), usize> = HashMap::new();
-    for (milestone, owner, words) in owners {
-        if !people.contains_key(owner) {
-            let person = store::person(tx, scope.tenant(), *owner).await?;
-            people.insert(*owner, person);
-        }
-        let destination = match routes.for_project(projects.get(milestone).copied()) {
-            Some(d) => d.clone(),
-            None => Destination::for_person(scope.tenant(), &people[owner].handle),
-        };
-        let at = *group_of
-            .entry((*owner, destination.clone()))
-            .or_insert_with(|| {
-                groups.push(((*owner, destination), Vec::new()));
-                groups.len() - 1
-            });
-        groups[at].1.push((milestone.as_str(), words.as_str()));
-    }
-    let mut told: HashSet<PersonId> = HashSet::new();
-    // A person's groups are numbered in order, so the same move queues the same keys.
-    let mut nth: HashMap<PersonId, usize> = HashMap::new();
-    for ((owner, destination), milestones) in groups {
-        let person = &people[&owner];
-        let n = nth.entry(owner).or_default();
-        let dedup_key = format!("shift:{}:{event_dedup}:{owner}:{n}", program.id);
-        *n += 1;
-        let (reply, reason) = match milestones.as_slice() {
-            [(milestone, words)] => (
-                Reply::new(format!("{moved_key} moved: so does {milestone}"))
-                    .tone(Tone::Warning)
-                    .paragraph(
-                        Text::new()
-                            .person(person)
-                            .text(", ")
-                            .code(*milestone)
-                            .text(format!(" {words}.")),
-                    ),
-                format!(
-                    "You own milestone {milestone}, which comes after {moved_key}. `path show {key}` shows the critical path; `milestone move {key} {milestone} --target DATE --reason \"…\"` re-plans it."
-                ),
-            ),
-            many => {
-                let items = many
-                    .iter()
-                    .take(SHIFT_PING_LIST)
-                    .map(|(m, words)| Text::new().code(*m).text(format!(" {words}")))
-                    .collect();
-                let mut reply = Reply::new(format!(
-                    "{moved_key} moved: so do {} of your milestones",
-                    many.len()
-                ))
-                .tone(Tone::Warning)
-                .paragraph(Text::new().person(person).text(format!(
-                    ", {} milestones you own come after {moved_key}, and their forecasts moved:",
-                    many.len()
-                )))
-                .list(items);
-                if many.len() > SHIFT_PING_LIST {
-                    reply = reply.paragraph(format!(
-                        "… and {} more. `milestone list {key}` shows them all.",
-                        many.len() - SHIFT_PING_LIST
-                    ));
-                }
-                (
-                    reply,
-                    format!(
-                        "You own milestones that come after {moved_key}. `path show {key}` shows the critical path; `milestone move {key} KEY --target DATE --reason \"…\"` re-plans one."
-                    ),
-                )
-            }
-        };
-        if store::enqueue(
-            tx,
-            &NewMessage {
-                tenant: scope.tenant().clone(),
-                program_id: Some(program.id),
-                destination,
-                reply,
-                reason,
-                dedup_key: Some(dedup_key),
-                not_before: now,
-            },
-        )
-        .await?
-        .is_some()
-        {
-            told.insert(owner);
-        }
-    }
-    Ok(told.len())
 }

@@ -3,7 +3,7 @@
 
 pub mod jobs;
 
+pub use crate::config::{PromptRoute, SchedulerSettings};
 pub use crate::domain::schedule_spec as spec;
 pub use crate::domain::schedule_spec::*;
-pub use crate::config::{PromptRoute, SchedulerSettings};
 pub use jobs::{ChartLinks, Scheduler, TickReport};
