@@ -280,6 +280,9 @@ pub struct SchedulerSettings {
     /// At most this many slots are caught up per job and tick (a minute schedule after a
     /// long outage would otherwise write thousands of skip rows at once).
     pub max_slots_per_tick: usize,
+    /// How long a claim on a digest or nudge slot holds while its messages are built, in
+    /// seconds; a claim whose process died is taken over once it runs out.
+    pub lease_secs: i64,
     /// Where status prompts go: to each owner directly, or to the program's channel with
     /// the owner mentioned (by DM when no channel is bound).
     pub prompts: PromptRoute,
@@ -306,6 +309,7 @@ impl Default for SchedulerSettings {
             rung_work_days: 2,
             due_soon_days: 3,
             max_slots_per_tick: 2000,
+            lease_secs: 300,
             prompts: PromptRoute::Dm,
         }
     }
