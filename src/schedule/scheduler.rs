@@ -24,6 +24,9 @@ use crate::telemetry::metrics;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TickReport {
     pub ran: usize,
+    /// Runs whose messages this scheduler built: `ran`, plus any whose lease it lost
+    /// meanwhile (then another scheduler finished the slot, and this build was dropped).
+    pub built: usize,
     pub skipped: usize,
     pub queued: usize,
     pub failed: usize,
@@ -258,6 +261,7 @@ impl Scheduler {
             return Ok(Next::Go);
         };
         run.routes = store::routes(&mut tx, &run.sp.scope).await?;
+        report.built += 1;
         match job.run(&mut tx, &mut run).await {
             Ok((end, words)) => {
                 store::finish_run(&mut tx, run_id, end, &words, now).await?;
@@ -321,6 +325,7 @@ impl Scheduler {
             let mut rtx = self.store.read().await?;
             run.routes = store::routes(&mut rtx, &run.sp.scope).await?;
             run.buffer = Some(Vec::new());
+            report.built += 1;
             let built = job.run(&mut rtx, &mut run).await;
             rtx.rollback().await?;
             built
