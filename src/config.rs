@@ -20,7 +20,7 @@ pub struct Settings {
     #[serde(default)]
     pub delivery: DeliverySettings,
     #[serde(default)]
-    pub schedule: crate::schedule::SchedulerSettings,
+    pub schedule: SchedulerSettings,
     #[serde(default)]
     pub discord: DiscordSettings,
     #[serde(default)]
@@ -258,6 +258,61 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub filter: String,
     pub format: LogFormat,
+}
+
+/// Scheduler settings (`[schedule]`); `config/default.toml` says what each does.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SchedulerSettings {
+    /// How often the scheduler looks for due slots, in seconds.
+    pub tick_secs: u64,
+    /// How late a missed slot may still run, per kind, in minutes.
+    pub grace_prompt_mins: i64,
+    pub grace_reminder_mins: i64,
+    pub grace_digest_mins: i64,
+    pub grace_nudge_mins: i64,
+    /// A reminder goes only to owners asked at least this many hours before it.
+    pub remind_after_hours: i64,
+    /// Working days on one rung of the blocker escalation ladder.
+    pub rung_work_days: i64,
+    /// How many days ahead "milestone due soon" looks.
+    pub due_soon_days: i64,
+    /// At most this many slots are caught up per job and tick (a minute schedule after a
+    /// long outage would otherwise write thousands of skip rows at once).
+    pub max_slots_per_tick: usize,
+    /// How long a claim on a digest or nudge slot holds while its messages are built, in
+    /// seconds; a claim whose process died is taken over once it runs out.
+    pub lease_secs: i64,
+    /// Where status prompts go: to each owner directly, or to the program's channel with
+    /// the owner mentioned (by DM when no channel is bound).
+    pub prompts: PromptRoute,
+}
+
+/// Where status prompts go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptRoute {
+    #[default]
+    Dm,
+    Channel,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            tick_secs: 30,
+            grace_prompt_mins: 120,
+            grace_reminder_mins: 120,
+            grace_digest_mins: 12 * 60,
+            grace_nudge_mins: 6 * 60,
+            remind_after_hours: 4,
+            rung_work_days: 2,
+            due_soon_days: 3,
+            max_slots_per_tick: 2000,
+            lease_secs: 300,
+            prompts: PromptRoute::Dm,
+        }
+    }
 }
 
 /// The outbox worker and its senders (`[delivery]`); `config/default.toml` says what each

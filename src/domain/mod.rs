@@ -2,6 +2,7 @@
 //! built through a `parse` that returns `Result`, so an invalid one cannot exist.
 
 mod action;
+mod calendar;
 mod channels;
 mod date;
 mod entity;
@@ -11,6 +12,7 @@ mod snapshot;
 mod values;
 
 pub use action::{ActionId, ACTION_ID_MAX};
+pub use calendar::WorkCalendar;
 pub use channels::{ChannelCheck, ChannelVerdict, NoPlatform};
 pub use date::{check_year, n_days, signed_days, DateSpec, Days, WorkDays, YEARS};
 pub use entity::*;

@@ -5,6 +5,7 @@
 //! The SQL is in `store::outbox`; this module holds the values it stores.
 
 pub mod senders;
+pub mod shifts;
 pub mod worker;
 
 use std::fmt;

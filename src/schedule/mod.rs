@@ -1,8 +1,16 @@
-//! Schedules: when a job fires, written the way people write it, and its firings in a
-//! timezone under the daylight-saving rules of DESIGN.md.
+//! The scheduler and its jobs. When a job fires is a [`ScheduleSpec`] (a domain value,
+//! re-exported here); [`Scheduler`] finds each job's due slots and runs them once; each
+//! kind of job ([`job::Job`]) says what it sends, in words kept in [`wording`].
 
-pub mod jobs;
+mod digest;
+mod job;
+mod nudge;
+mod scheduler;
+mod status;
+pub mod wording;
 
+pub use crate::config::{PromptRoute, SchedulerSettings};
 pub use crate::domain::schedule_spec as spec;
 pub use crate::domain::schedule_spec::*;
-pub use jobs::{ChartLinks, PromptRoute, Scheduler, SchedulerSettings, TickReport};
+pub use job::{Hold, Job, Run};
+pub use scheduler::{ChartLinks, Scheduler, TickReport};

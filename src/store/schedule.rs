@@ -1,6 +1,8 @@
 //! Schedules, their runs, and snoozes. A run is claimed by inserting its (job, scheduled
 //! instant) row: the unique key makes a slot run at most once, across restarts and
-//! processes. Claiming stays in this one place, so a PostgreSQL backend can do it its own way.
+//! processes. A slot built outside the write lock is claimed under a lease (a claimant and
+//! an expiry on that row) that a later claimant takes over once it runs out. Claiming stays
+//! in this one place, so a PostgreSQL backend can do it its own way.
 
 use std::collections::HashMap;
 
@@ -257,7 +259,99 @@ pub async fn claim_slot(
     Ok(row.map(|r| r.0))
 }
 
-/// Records a slot that will not run (missed beyond its grace window, a day off, …).
+/// Claims a slot under a lease for `claimant` until `expires`: `Some(run id)` when it was
+/// free, or held under a lease that ran out before the slot was done (its claimant died);
+/// `None` when it is done, skipped, or held under a live lease. Only the claimant can then
+/// finish it ([`finish_leased_run`]), and only while nobody took it over.
+pub async fn claim_leased_slot(
+    conn: &mut Conn,
+    job: &str,
+    schedule: Option<i64>,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+    claimant: &str,
+    expires: DateTime<Utc>,
+) -> anyhow::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, claimant, lease_expires)
+         VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)
+         ON CONFLICT (job, scheduled_at) DO UPDATE SET claimed_at = excluded.claimed_at,
+           claimant = excluded.claimant, lease_expires = excluded.lease_expires
+         WHERE job_runs.state = 'running' AND job_runs.lease_expires <= ?7
+         RETURNING id",
+    )
+    .bind(job)
+    .bind(schedule)
+    .bind(slot)
+    .bind(now)
+    .bind(claimant)
+    .bind(expires.timestamp_millis())
+    .bind(now.timestamp_millis())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("claiming a job slot under a lease")?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Finishes a leased run if `claimant` still holds it; `false` when someone took it over
+/// (or finished it) since, and then nothing of this claim may be kept.
+pub async fn finish_leased_run(
+    conn: &mut Conn,
+    run: i64,
+    claimant: &str,
+    end: RunEnd,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE job_runs SET state = ?, outcome = ?, finished_at = ?, lease_expires = NULL
+         WHERE id = ? AND claimant = ? AND state = 'running'",
+    )
+    .bind(end.as_str())
+    .bind(outcome)
+    .bind(now)
+    .bind(run)
+    .bind(claimant)
+    .execute(&mut *conn)
+    .await
+    .context("finishing a leased job run")?
+    .rows_affected()
+        > 0)
+}
+
+/// Gives a leased slot back (its build failed): as if it had never been claimed, so it is
+/// tried again next tick while it is inside its grace window.
+pub async fn release_leased_slot(conn: &mut Conn, run: i64, claimant: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM job_runs WHERE id = ? AND claimant = ? AND state = 'running'")
+        .bind(run)
+        .bind(claimant)
+        .execute(&mut *conn)
+        .await
+        .context("releasing a job slot")?;
+    Ok(())
+}
+
+/// Slots of `job` whose lease ran out before they were done, oldest first: their claimant
+/// died, and the next tick takes them over (or records them as skipped past their grace).
+pub async fn expired_leases(
+    conn: &mut Conn,
+    job: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<DateTime<Utc>>> {
+    let rows: Vec<(DateTime<Utc>,)> = sqlx::query_as(
+        "SELECT scheduled_at FROM job_runs WHERE job = ? AND state = 'running'
+           AND lease_expires <= ? ORDER BY scheduled_at",
+    )
+    .bind(job)
+    .bind(now.timestamp_millis())
+    .fetch_all(&mut *conn)
+    .await
+    .context("finding expired slot leases")?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Records a slot that will not run (missed beyond its grace window, a day off, …), also
+/// when it is held under a lease that ran out.
 pub async fn skip_slot(
     conn: &mut Conn,
     job: &str,
@@ -268,7 +362,10 @@ pub async fn skip_slot(
 ) -> anyhow::Result<bool> {
     Ok(sqlx::query(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, finished_at, outcome)
-         VALUES (?, ?, ?, 'skipped', ?, ?, ?) ON CONFLICT (job, scheduled_at) DO NOTHING",
+         VALUES (?1, ?2, ?3, 'skipped', ?4, ?5, ?6)
+         ON CONFLICT (job, scheduled_at) DO UPDATE SET state = 'skipped',
+           finished_at = excluded.finished_at, outcome = excluded.outcome, lease_expires = NULL
+         WHERE job_runs.state = 'running' AND job_runs.lease_expires <= ?7",
     )
     .bind(job)
     .bind(schedule)
@@ -276,6 +373,7 @@ pub async fn skip_slot(
     .bind(now)
     .bind(now)
     .bind(why)
+    .bind(now.timestamp_millis())
     .execute(&mut *conn)
     .await
     .context("recording a skipped slot")?
@@ -293,6 +391,16 @@ pub enum RunEnd {
     Failed,
 }
 
+impl RunEnd {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunEnd::Done => "done",
+            RunEnd::Skipped => "skipped",
+            RunEnd::Failed => "failed",
+        }
+    }
+}
+
 pub async fn finish_run(
     conn: &mut Conn,
     run: i64,
@@ -301,11 +409,7 @@ pub async fn finish_run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     sqlx::query("UPDATE job_runs SET state = ?, outcome = ?, finished_at = ? WHERE id = ?")
-        .bind(match end {
-            RunEnd::Done => "done",
-            RunEnd::Skipped => "skipped",
-            RunEnd::Failed => "failed",
-        })
+        .bind(end.as_str())
         .bind(outcome)
         .bind(now)
         .bind(run)

@@ -547,3 +547,229 @@ async fn a_blocker_ping_names_the_milestones_it_delays() {
         assert!(pings[0].contains("it delays beta, ga."), "{}", pings[0]);
     }
 }
+
+/// A program with a daily digest and weekday nudges, and a blocked dependency for the
+/// nudge to ping about; set up on Monday 2026-11-30 at 08:00 UTC.
+async fn leased_program(db: &TestDb) {
+    db.clock.set(utc(2026, 11, 30, 8, 0));
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        "program bind atlas",
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"project add atlas web --name "Web console" --owner @li"#,
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-10 --owner @dana"#,
+        r#"dep block atlas 1 --reason "security review""#,
+        r#"schedule set atlas digest "daily 09:00" --audience executive"#,
+        r#"schedule set atlas nudge "weekdays 09:00""#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+}
+
+/// The program's schedules, as the scheduler sees them.
+async fn scheduled(db: &TestDb) -> Vec<store::ScheduledProgram> {
+    let mut tx = db.store.read().await.unwrap();
+    store::all_schedules(&mut tx).await.unwrap()
+}
+
+fn job_of(all: &[store::ScheduledProgram], kind: &str) -> (String, i64) {
+    let sp = all
+        .iter()
+        .find(|sp| sp.schedule.kind.as_str() == kind)
+        .unwrap();
+    (format!("{kind}:{}", sp.schedule.id), sp.schedule.id)
+}
+
+/// Queued messages whose dedup key starts with `prefix`.
+async fn queued(db: &TestDb, prefix: &str) -> usize {
+    let mut tx = db.store.read().await.unwrap();
+    let rows = store::tenant_outbox(&mut tx, &drumbeat::domain::Tenant::local())
+        .await
+        .unwrap();
+    rows.iter()
+        .filter(|r| {
+            r.dedup_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with(prefix))
+        })
+        .count()
+}
+
+async fn runs(db: &TestDb) -> Vec<store::JobRun> {
+    let all = scheduled(db).await;
+    let mut tx = db.store.read().await.unwrap();
+    store::runs(&mut tx, &all[0].scope, 100).await.unwrap()
+}
+
+/// Two processes on one database tick at the same instants: each digest and nudge slot is
+/// built by one of them, once.
+#[tokio::test]
+async fn two_schedulers_build_each_leased_slot_once() {
+    let db = TestDb::new().await;
+    leased_program(&db).await;
+    // A second process: its own pool (and its own writer queue) on the same file.
+    let other = store::Store::open(&store::DbSettings {
+        path: db.path.to_string_lossy().into_owned(),
+        ..store::DbSettings::default()
+    })
+    .await
+    .unwrap();
+    let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
+    let a = Scheduler::new(
+        db.store.clone(),
+        clock.clone(),
+        SchedulerSettings::default(),
+    );
+    let b = Scheduler::new(other, clock, SchedulerSettings::default());
+    let (mut ran, mut built) = (0, 0);
+    for day in 30..=34 {
+        // Mon 30 Nov to Fri 4 Dec.
+        let at = utc(2026, 11, 30, 9, 30) + Duration::days(day - 30);
+        db.clock.set(at);
+        let (ra, rb) = tokio::join!(a.tick(), b.tick());
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!((ra.failed, rb.failed), (0, 0));
+        ran += ra.ran + rb.ran;
+        built += ra.built + rb.built;
+    }
+    assert_eq!(built, 10, "five digests and five nudges, each built once");
+    assert_eq!(ran, 10);
+    assert_eq!(queued(&db, "digest:").await, 5);
+    assert_eq!(queued(&db, "nudge:").await, 5, "one blocker ping a day");
+    let runs = runs(&db).await;
+    assert_eq!(runs.len(), 10);
+    assert!(runs.iter().all(|r| r.state == "done"), "{runs:#?}");
+}
+
+/// A process that claimed a slot and died: its lease holds the slot until it runs out,
+/// then the next tick takes it over inside the grace window; past the window it is skipped.
+#[tokio::test]
+async fn a_dead_claimants_slot_is_taken_over_when_its_lease_runs_out() {
+    let db = TestDb::new().await;
+    leased_program(&db).await;
+    let (digest, id) = job_of(&scheduled(&db).await, "digest");
+    let slot = utc(2026, 11, 30, 9, 0);
+    let claimed_at = utc(2026, 11, 30, 9, 1);
+    let mut tx = db.store.write().await.unwrap();
+    let dead = store::claim_leased_slot(
+        &mut tx,
+        &digest,
+        Some(id),
+        slot,
+        claimed_at,
+        "dead",
+        claimed_at + Duration::minutes(5),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(dead.is_some());
+
+    let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
+    let scheduler = Scheduler::new(db.store.clone(), clock, SchedulerSettings::default());
+    db.clock.set(utc(2026, 11, 30, 9, 3));
+    scheduler.tick().await.unwrap();
+    assert_eq!(queued(&db, "digest:").await, 0, "the lease still holds");
+
+    db.clock.set(utc(2026, 11, 30, 9, 7));
+    scheduler.tick().await.unwrap();
+    assert_eq!(
+        queued(&db, "digest:").await,
+        1,
+        "taken over after the lease ran out"
+    );
+    let digest_run = runs(&db)
+        .await
+        .into_iter()
+        .find(|r| r.job == digest)
+        .unwrap();
+    assert_eq!(
+        (digest_run.scheduled_at, digest_run.state.as_str()),
+        (slot, "done")
+    );
+
+    // Tuesday's slot is claimed and abandoned too, and nobody ticks until after its grace.
+    let slot = utc(2026, 12, 1, 9, 0);
+    let mut tx = db.store.write().await.unwrap();
+    store::claim_leased_slot(
+        &mut tx,
+        &digest,
+        Some(id),
+        slot,
+        slot,
+        "dead",
+        slot + Duration::minutes(5),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    db.clock.set(utc(2026, 12, 1, 22, 0));
+    scheduler.tick().await.unwrap();
+    let tuesday = runs(&db)
+        .await
+        .into_iter()
+        .find(|r| r.job == digest && r.scheduled_at == slot)
+        .unwrap();
+    assert_eq!(tuesday.state, "skipped");
+    assert_eq!(queued(&db, "digest:").await, 1);
+}
+
+/// A claimant whose lease ran out and was taken over cannot finish the run: only the one
+/// holding the lease queues the slot's messages.
+#[tokio::test]
+async fn a_claim_taken_over_cannot_finish() {
+    let db = TestDb::new().await;
+    leased_program(&db).await;
+    let (nudge, id) = job_of(&scheduled(&db).await, "nudge");
+    let slot = utc(2026, 11, 30, 9, 0);
+    let t = |min| utc(2026, 11, 30, 9, min);
+    let claim = |who: &'static str, now| {
+        let (store, nudge) = (db.store.clone(), nudge.clone());
+        async move {
+            let mut tx = store.write().await.unwrap();
+            let got = store::claim_leased_slot(
+                &mut tx,
+                &nudge,
+                Some(id),
+                slot,
+                now,
+                who,
+                now + Duration::minutes(5),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            got
+        }
+    };
+    let finish = |who: &'static str, run| {
+        let store = db.store.clone();
+        async move {
+            let mut tx = store.write().await.unwrap();
+            let done =
+                store::finish_leased_run(&mut tx, run, who, store::RunEnd::Done, "built", t(20))
+                    .await
+                    .unwrap();
+            tx.commit().await.unwrap();
+            done
+        }
+    };
+    let run = claim("a", t(1)).await.expect("a free slot is claimed");
+    assert_eq!(
+        claim("b", t(3)).await,
+        None,
+        "a live lease is not taken over"
+    );
+    assert_eq!(claim("b", t(7)).await, Some(run), "an expired one is");
+    assert!(!finish("a", run).await, "a lost its lease");
+    assert!(finish("b", run).await);
+    assert_eq!(claim("c", t(30)).await, None, "a done slot stays done");
+
+    // The scheduler sees the slot done and builds nothing for it.
+    let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
+    let scheduler = Scheduler::new(db.store.clone(), clock, SchedulerSettings::default());
+    db.clock.set(t(31));
+    scheduler.tick().await.unwrap();
+    assert_eq!(queued(&db, "nudge:").await, 0);
+}

@@ -454,7 +454,7 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
                     );
                 }
                 // The owners hear about it through the outbox, in this same transaction.
-                let queued = crate::schedule::jobs::notify_shifts(
+                let queued = crate::outbox::shifts::notify_shifts(
                     &mut s.tx,
                     &scope,
                     &p,

@@ -1,0 +1,138 @@
+//! The digest job: one subscription's digest, covering the time since its previous one,
+//! with the timeline chart where the destination can show it.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::job::{program_channel, Hold, Job, Run};
+use super::{wording, ChartLinks};
+use crate::config::SchedulerSettings;
+use crate::digest::{self, Analysis};
+use crate::domain::{Audience, ChartKind, ScheduleKind, Tenant};
+use crate::links::ChartLink;
+use crate::outbox::Destination;
+use crate::reply::Reply;
+use crate::store::{self, RunEnd, ScheduledProgram, Tx};
+
+pub struct Digest<'a> {
+    pub sp: &'a ScheduledProgram,
+}
+
+impl Job for Digest<'_> {
+    fn kind(&self) -> ScheduleKind {
+        ScheduleKind::Digest
+    }
+
+    fn scheduled(&self) -> &ScheduledProgram {
+        self.sp
+    }
+
+    fn name(&self) -> String {
+        format!("digest:{}", self.sp.schedule.id)
+    }
+
+    fn timezone(&self) -> chrono_tz::Tz {
+        self.sp.program.timezone.tz()
+    }
+
+    fn grace(&self, settings: &SchedulerSettings) -> Duration {
+        Duration::minutes(settings.grace_digest_mins)
+    }
+
+    /// Digests go out on their schedule, days off included.
+    fn keeps_work_days(&self) -> bool {
+        false
+    }
+
+    fn hold(&self) -> Hold {
+        Hold::Lease
+    }
+
+    async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {
+        let sp = run.sp;
+        let audience = sp.schedule.audience.unwrap_or(Audience::Engineering);
+        // Since the previous digest of this subscription that went out (not this one).
+        let previous = store::last_done_before(tx, &self.name(), run.slot).await?;
+        let since = digest::period_start(run.slot, previous);
+        let snap =
+            store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(since)).await?;
+        let a = Analysis::of(&snap);
+        let d = digest::build(&a, audience, since);
+        let reply = digest::to_reply(&d);
+        let destination = match &sp.schedule.destination {
+            Some(json) => serde_json::from_str(json)?,
+            None => match program_channel(tx, sp).await? {
+                Some(d) => d,
+                None => {
+                    let owner = store::person(tx, sp.scope.tenant(), sp.program.owner).await?;
+                    run.to_person(&owner, None)
+                }
+            },
+        };
+        let key = sp.program.key.as_str();
+        let reply = with_timeline(
+            reply,
+            &a,
+            audience,
+            &destination,
+            run.tenant(),
+            run.now,
+            run.chart_links,
+        );
+        let reason =
+            wording::digest_reason(audience, key, &sp.schedule.spec.describe(), sp.schedule.id);
+        let dedup = format!("digest:{}", run.claim);
+        run.send(tx, destination, reply, reason, dedup).await?;
+        Ok((
+            RunEnd::Done,
+            format!("{} digest, {}", audience.as_str(), d.health.rag.as_str()),
+        ))
+    }
+}
+
+/// Engineering and product digests carry the timeline (executives get one screen, no
+/// chart): Discord takes it as a file; Slack, which takes no file through a webhook or
+/// `chat.postMessage`, shows it from a signed link that works for
+/// [`crate::links::LINK_DAYS`] days, when `http.public_url` is set. The console gets none.
+/// A chart that cannot be drawn is logged and the digest goes without it.
+pub fn with_timeline(
+    reply: Reply,
+    a: &Analysis<'_>,
+    audience: Audience,
+    destination: &Destination,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    links: Option<&ChartLinks>,
+) -> Reply {
+    if audience == Audience::Executive {
+        return reply;
+    }
+    let program = a.snap.program.key.as_str();
+    let kind = ChartKind::Timeline;
+    match (destination.platform(), links) {
+        ("discord", _) => match crate::chart::render(crate::chart::Input::Timeline, a) {
+            Ok(png) => reply.attach(crate::reply::Attachment::png(
+                crate::chart::file_name(program, kind),
+                png,
+            )),
+            Err(e) => {
+                tracing::warn!(error = ?e, "the digest goes without its timeline");
+                reply
+            }
+        },
+        ("slack", Some(links)) => {
+            let link = ChartLink {
+                tenant: tenant.clone(),
+                program: program.to_owned(),
+                chart: kind.as_str().to_owned(),
+                expires: (now + Duration::days(crate::links::LINK_DAYS)).timestamp(),
+            };
+            reply.image(
+                links.key.url(&links.public_url, &link),
+                format!(
+                    "Timeline of {program}: milestones, baseline against forecast, the critical path"
+                ),
+            )
+        }
+        _ => reply,
+    }
+}

@@ -1,0 +1,251 @@
+//! The daily nudges: blockers up their escalation ladder, risk reviews due, milestones due
+//! soon. Read from the whole program, so built under a lease outside the write lock.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+
+use super::job::{program_channel, Hold, Job, Run};
+use super::wording::{self, Blocker, Hurt, RiskReview};
+use crate::analysis::Forecasts;
+use crate::config::SchedulerSettings;
+use crate::domain::{DepState, Endpoint, MilestoneState, Person, ScheduleKind, Snapshot};
+use crate::store::{self, RunEnd, ScheduledProgram, Tx};
+
+pub struct Nudge<'a> {
+    pub sp: &'a ScheduledProgram,
+}
+
+impl Job for Nudge<'_> {
+    fn kind(&self) -> ScheduleKind {
+        ScheduleKind::Nudge
+    }
+
+    fn scheduled(&self) -> &ScheduledProgram {
+        self.sp
+    }
+
+    fn name(&self) -> String {
+        format!("nudge:{}", self.sp.schedule.id)
+    }
+
+    fn timezone(&self) -> chrono_tz::Tz {
+        self.sp.program.timezone.tz()
+    }
+
+    fn grace(&self, settings: &SchedulerSettings) -> Duration {
+        Duration::minutes(settings.grace_nudge_mins)
+    }
+
+    fn keeps_work_days(&self) -> bool {
+        true
+    }
+
+    fn hold(&self) -> Hold {
+        Hold::Lease
+    }
+
+    async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {
+        nudge(tx, run).await.map(|words| (RunEnd::Done, words))
+    }
+}
+
+async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
+    let sp = run.sp;
+    let today = run.local_day;
+    let key = sp.program.key.as_str().to_owned();
+    let calendar = sp.program.calendar();
+    let snap =
+        store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(run.now)).await?;
+    let snoozed = store::snoozes(tx, &sp.scope).await?;
+    let is_snoozed = |subject: &str| snoozed.get(subject).is_some_and(|until| *until >= today);
+    let forecasts = Forecasts::of(&snap);
+    let channel = program_channel(tx, sp).await?;
+    let program_owner = snap.person(sp.program.owner).cloned();
+    let (mut blockers, mut reviews, mut due) = (0, 0, 0);
+    let mut delayed: HashMap<usize, Vec<String>> = HashMap::new();
+
+    for d in &snap.deps {
+        if !d.is_open() || is_snoozed(&format!("dep:{}", d.number)) {
+            continue;
+        }
+        let blocked = d.state == DepState::Blocked;
+        if !blocked && d.need_by >= today {
+            continue;
+        }
+        // How long it has hurt, in working days: since it was blocked, or since need-by.
+        let since = match (blocked, d.blocked_since) {
+            (true, Some(t)) => t.with_timezone(&sp.program.timezone.tz()).date_naive(),
+            _ => d.need_by,
+        };
+        let age = calendar.work_days_between(since, today);
+        // Working days 1 and 2 are the first rung, 3 and 4 the second, and so on.
+        let rung = ((age - 1).max(0) / run.settings.rung_work_days.max(1)).min(3);
+        let owner = d.owner.and_then(|o| snap.person(o)).cloned();
+        // The ladder: owner → their delegate, or the provider's lead → program owner →
+        // program channel. Someone away hands their rung to the next one up.
+        let lead = snap
+            .project_of(&d.from)
+            .and_then(|p| snap.project_owner(p))
+            .filter(|l| owner.as_ref().is_none_or(|o| o.id != l.id))
+            .cloned();
+        // The owner's rung goes to their delegate while they are away.
+        let (first, first_why) = match &owner {
+            Some(o) if o.is_away_on(today) => match o.delegate.and_then(|id| snap.person(id)) {
+                Some(d) => (
+                    Some(d.clone()),
+                    "its owner is away and you are their delegate",
+                ),
+                None => (None, ""),
+            },
+            other => (other.clone(), "you own it"),
+        };
+        let mut ladder: Vec<(Option<Person>, &str)> = vec![
+            (first, first_why),
+            (
+                lead,
+                "you lead the team that provides it and it has not moved",
+            ),
+            (
+                program_owner.clone(),
+                "you own the program and it is still open",
+            ),
+            (None, "it is still open after every rung of the ladder"),
+        ];
+        let mut step = rung as usize;
+        while step < 3 {
+            match &ladder[step].0 {
+                Some(p) if !p.is_away_on(today) => break,
+                _ => step += 1,
+            }
+        }
+        let (who, why) = std::mem::take(&mut ladder[step]);
+        let about = snap.project_of(&d.from);
+        let destination = match (&who, &channel) {
+            (Some(p), _) => run.to_person(p, about),
+            (None, Some(c)) => c.clone(),
+            (None, None) => match &program_owner {
+                Some(p) => run.to_person(p, about),
+                None => continue,
+            },
+        };
+        // The milestone waiting on it, and the ones after it that a day's slip would move:
+        // one what-if per waiting milestone, however many dependencies it waits on.
+        let delays: Vec<String> = match d.needs {
+            Endpoint::Milestone(m) => match snap.milestone_index(m) {
+                Some(i) => delayed
+                    .entry(i)
+                    .or_insert_with(|| {
+                        let mut names = vec![snap.milestones[i].key.as_str().to_owned()];
+                        names.extend(
+                            forecasts
+                                .what_if(i, 1)
+                                .into_iter()
+                                .filter(|sh| sh.milestone != i)
+                                .take(5)
+                                .map(|sh| snap.milestones[sh.milestone].key.as_str().to_owned()),
+                        );
+                        names
+                    })
+                    .clone(),
+                None => vec![],
+            },
+            _ => vec![],
+        };
+        let hurt = if blocked {
+            Hurt::Blocked {
+                reason: d.blocked_reason.as_deref(),
+            }
+        } else {
+            Hurt::Late {
+                need_by: d.need_by,
+                days: (today - d.need_by).num_days(),
+            }
+        };
+        let (from, needs) = (snap.endpoint_name(&d.from), snap.endpoint_name(&d.needs));
+        let reply = wording::blocker(&Blocker {
+            program: &key,
+            number: d.number,
+            what: d.what.as_str(),
+            from: &from,
+            needs: &needs,
+            hurt,
+            delays: &delays,
+            to: who.as_ref(),
+            owner: owner.as_ref(),
+        });
+        let reason = wording::blocker_reason(&key, d.number, why, step + 1, age);
+        // One ping per dependency and day, whatever catches up after downtime.
+        let dedup = format!("nudge:{}:dep:{}:{today}", sp.program.id, d.id);
+        if run.send(tx, destination, reply, reason, dedup).await? {
+            blockers += 1;
+        }
+    }
+
+    for r in &snap.risks {
+        let Some(by) = r.review_by else { continue };
+        if !r.is_open() || by > today || is_snoozed(&format!("risk:{}", r.number)) {
+            continue;
+        }
+        let Some(owner) = r.owner.and_then(|o| snap.person(o)) else {
+            continue;
+        };
+        // Away: their delegate hears instead; without one, it waits for their return.
+        let Some(owner) = stand_in(&snap, owner, today) else {
+            continue;
+        };
+        let reply = wording::risk_review(&RiskReview {
+            to: owner,
+            number: r.number,
+            title: r.title.as_str(),
+            band: r.band().as_str(),
+            score: r.score(),
+            by,
+            mitigation: r.mitigation.as_str(),
+        });
+        let reason = wording::risk_review_reason(&key, r.number);
+        let destination = run.to_person(owner, r.project);
+        let dedup = format!("review:{}:{by}", r.id);
+        if run.send(tx, destination, reply, reason, dedup).await? {
+            reviews += 1;
+        }
+    }
+
+    let horizon = today + Duration::days(run.settings.due_soon_days);
+    for (i, m) in snap.milestones.iter().enumerate() {
+        if m.state != MilestoneState::Planned || m.target < today || m.target > horizon {
+            continue;
+        }
+        let Some(owner) = snap.milestone_owner(m) else {
+            continue;
+        };
+        let Some(owner) = stand_in(&snap, owner, today) else {
+            continue;
+        };
+        let late = forecasts
+            .milestone(i)
+            .filter(|f| f.forecast > m.target)
+            .map(|f| (f.forecast, -f.float_days));
+        let mk = m.key.as_str();
+        let reply = wording::due_soon(owner, mk, m.title.as_str(), m.target, late);
+        let reason = wording::due_soon_reason(&key, mk, run.settings.due_soon_days);
+        let destination = run.to_person(owner, m.project);
+        let dedup = format!("due:{}:{}", m.id, m.target);
+        if run.send(tx, destination, reply, reason, dedup).await? {
+            due += 1;
+        }
+    }
+    Ok(format!(
+        "{blockers} blocker pings, {reviews} reviews, {due} due soon"
+    ))
+}
+
+/// Who answers for `p` today: themselves, or their delegate while they are away.
+fn stand_in<'a>(snap: &'a Snapshot, p: &'a Person, today: NaiveDate) -> Option<&'a Person> {
+    if !p.is_away_on(today) {
+        return Some(p);
+    }
+    p.delegate
+        .and_then(|d| snap.person(d))
+        .filter(|d| !d.is_away_on(today))
+}

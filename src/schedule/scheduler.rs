@@ -1,0 +1,366 @@
+//! The scheduler: every schedule's slots, each claimed once by its (job, instant) row. A
+//! slot missed while the scheduler was down runs once if it is still inside its job's grace
+//! window, and is recorded as skipped otherwise. One runner drives every [`Job`]: prompts
+//! and reminders run in one write transaction with the messages they queue; digests and
+//! nudges are claimed under a lease, built in a read transaction, and queued by the
+//! claimant only while it still holds the lease.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::digest::Digest;
+use super::job::{Hold, Job, Run};
+use super::nudge::Nudge;
+use super::status::{Prompt, Reminder};
+use crate::clock::Clock;
+use crate::config::SchedulerSettings;
+use crate::domain::{Person, ScheduleKind};
+use crate::links::LinkKey;
+use crate::store::{self, RunEnd, ScheduledProgram, Store};
+use crate::telemetry::metrics;
+
+/// What one tick did, for logs, tests and the demo.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    pub ran: usize,
+    /// Runs whose messages this scheduler built: `ran`, plus any whose lease it lost
+    /// meanwhile (then another scheduler finished the slot, and this build was dropped).
+    pub built: usize,
+    pub skipped: usize,
+    pub queued: usize,
+    pub failed: usize,
+}
+
+pub struct Scheduler {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: SchedulerSettings,
+    /// `http.public_url` and the link key: digests to Slack show their timeline by link.
+    chart_links: Option<ChartLinks>,
+    /// Who this scheduler is when it holds a lease: one per scheduler, so two processes
+    /// (or two schedulers in one) never mistake each other's claims.
+    claimant: String,
+}
+
+/// Where signed chart links point, and the key that signs them.
+#[derive(Debug, Clone)]
+pub struct ChartLinks {
+    pub public_url: Arc<str>,
+    pub key: LinkKey,
+}
+
+/// Whether the slots after a slot may run this tick.
+enum Next {
+    Go,
+    /// It failed: later slots wait behind it, so slots run in order.
+    Stop,
+}
+
+impl Scheduler {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: SchedulerSettings) -> Self {
+        Self {
+            store,
+            clock,
+            settings,
+            chart_links: None,
+            claimant: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// Digests sent to Slack webhooks (which take no files) show their timeline through a
+    /// signed link to `{public_url}/charts/…`.
+    pub fn with_chart_links(mut self, links: ChartLinks) -> Self {
+        self.chart_links = Some(links);
+        self
+    }
+
+    /// Runs every slot that is due now, once.
+    pub async fn tick(&self) -> anyhow::Result<TickReport> {
+        let now = self.clock.now();
+        let scheduled = {
+            let mut tx = self.store.read().await?;
+            let all = store::all_schedules(&mut tx).await?;
+            tx.commit().await?;
+            all
+        };
+        let mut report = TickReport::default();
+        for sp in &scheduled {
+            // A bug in one program's job must not stop every other program's rhythm: a
+            // panic is caught here, its transaction rolls back, and the slot is tried again
+            // next tick while it is inside its grace window.
+            let one = std::panic::AssertUnwindSafe(self.tick_one(sp, now, &mut report));
+            match futures_util::FutureExt::catch_unwind(one).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    report.failed += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "failed");
+                    tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
+                }
+                Err(panic) => {
+                    report.failed += 1;
+                    metrics::job(sp.schedule.kind.as_str(), "failed");
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, panic = %why, "a job panicked");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Ticks until `shutdown` turns true; a tick in progress finishes first.
+    pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let every = std::time::Duration::from_secs(self.settings.tick_secs.max(1));
+        loop {
+            match self.tick().await {
+                Ok(r) if r.ran + r.skipped > 0 => {
+                    tracing::info!(
+                        ran = r.ran,
+                        skipped = r.skipped,
+                        queued = r.queued,
+                        "scheduler tick"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "scheduler tick failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+
+    /// The jobs of one schedule, each driven through its due slots.
+    async fn tick_one(
+        &self,
+        sp: &ScheduledProgram,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> anyhow::Result<()> {
+        match sp.schedule.kind {
+            ScheduleKind::Prompt => {
+                for owner in self.owners(sp).await? {
+                    self.drive(&Prompt { sp, owner }, now, report).await?;
+                }
+            }
+            ScheduleKind::Reminder => {
+                for owner in self.owners(sp).await? {
+                    self.drive(&Reminder { sp, owner }, now, report).await?;
+                }
+            }
+            ScheduleKind::Digest => self.drive(&Digest { sp }, now, report).await?,
+            ScheduleKind::Nudge => self.drive(&Nudge { sp }, now, report).await?,
+        }
+        Ok(())
+    }
+
+    /// The owners of the program's live projects: prompts and reminders are one job per
+    /// owner, in the owner's own timezone.
+    async fn owners(&self, sp: &ScheduledProgram) -> anyhow::Result<Vec<Person>> {
+        let mut tx = self.store.read().await?;
+        let people = store::people(&mut tx, sp.scope.tenant()).await?;
+        let projects = store::projects(&mut tx, &sp.scope).await?;
+        tx.commit().await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(projects
+            .iter()
+            .filter(|p| !p.removed && seen.insert(p.owner))
+            .filter_map(|p| people.get(&p.owner).cloned())
+            .collect())
+    }
+
+    /// Every slot of `job` from where it left off up to now (first any whose lease ran
+    /// out): run inside the grace window, skipped before it, and skipped on days off for
+    /// the jobs that keep working days.
+    async fn drive<J: Job>(
+        &self,
+        job: &J,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> anyhow::Result<()> {
+        let sp = job.scheduled();
+        let name = job.name();
+        let kind = job.kind().as_str();
+        let grace = job.grace(&self.settings);
+        let tz = job.timezone();
+        let (abandoned, resume) = {
+            let mut tx = self.store.read().await?;
+            let abandoned = store::expired_leases(&mut tx, &name, now).await?;
+            let last = store::last_slot(&mut tx, &name).await?;
+            tx.commit().await?;
+            // A schedule starts from when its spec was set, not from the dawn of time (nor
+            // from the last run of the spec it replaced).
+            let resume = last.map_or(sp.schedule.created_at, |l| l.max(sp.schedule.created_at));
+            (abandoned, resume)
+        };
+        let due = job.due_slots(resume, now, self.settings.max_slots_per_tick);
+        for slot in abandoned.into_iter().chain(due) {
+            let schedule = Some(sp.schedule.id);
+            let local_day = slot.with_timezone(&tz).date_naive();
+            let skip = if now - slot > grace {
+                Some("missed: past its grace window")
+            } else if job.keeps_work_days() && !sp.program.calendar().is_work_day(local_day) {
+                Some("not a work day")
+            } else {
+                None
+            };
+            if let Some(why) = skip {
+                let mut tx = self.store.write().await?;
+                if store::skip_slot(&mut tx, &name, schedule, slot, now, why).await? {
+                    report.skipped += 1;
+                    metrics::job(kind, "skipped");
+                }
+                tx.commit().await?;
+                continue;
+            }
+            let run = Run {
+                sp,
+                claim: format!("{name}@{}", slot.timestamp()),
+                slot,
+                local_day,
+                now,
+                settings: &self.settings,
+                chart_links: self.chart_links.as_ref(),
+                queued: 0,
+                buffer: None,
+                routes: Default::default(),
+            };
+            let next = match job.hold() {
+                Hold::WriteLock => self.run_locked(job, run, report).await?,
+                Hold::Lease => self.run_leased(job, run, report).await?,
+            };
+            if let Next::Stop = next {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims, runs and finishes one slot in one write transaction with its messages.
+    async fn run_locked<J: Job>(
+        &self,
+        job: &J,
+        mut run: Run<'_>,
+        report: &mut TickReport,
+    ) -> anyhow::Result<Next> {
+        let (name, kind, slot, now) = (job.name(), job.kind().as_str(), run.slot, run.now);
+        let mut tx = self.store.write().await?;
+        let claimed =
+            store::claim_slot(&mut tx, &name, Some(run.sp.schedule.id), slot, now).await?;
+        let Some(run_id) = claimed else {
+            // Someone else ran it (another process, or an earlier tick).
+            tx.rollback().await?;
+            return Ok(Next::Go);
+        };
+        run.routes = store::routes(&mut tx, &run.sp.scope).await?;
+        report.built += 1;
+        match job.run(&mut tx, &mut run).await {
+            Ok((end, words)) => {
+                store::finish_run(&mut tx, run_id, end, &words, now).await?;
+                tx.commit().await?;
+                report.ran += 1;
+                metrics::job(
+                    kind,
+                    if end == RunEnd::Skipped {
+                        "skipped"
+                    } else {
+                        "ran"
+                    },
+                );
+                report.queued += run.queued;
+                Ok(Next::Go)
+            }
+            Err(e) => {
+                // Nothing it queued survives, and the claim goes with it: the slot is tried
+                // again next tick while it is inside its grace window, and recorded as
+                // skipped after that.
+                tx.rollback().await?;
+                report.failed += 1;
+                metrics::job(kind, "failed");
+                tracing::error!(job = name, %slot, error = ?e, "job failed; it will be retried");
+                Ok(Next::Stop)
+            }
+        }
+    }
+
+    /// Claims one slot under a lease (a short write transaction), builds its messages in a
+    /// read transaction, then queues them and finishes the run in a second short write
+    /// transaction, only if this scheduler still holds the lease.
+    async fn run_leased<J: Job>(
+        &self,
+        job: &J,
+        mut run: Run<'_>,
+        report: &mut TickReport,
+    ) -> anyhow::Result<Next> {
+        let (name, kind, slot, now) = (job.name(), job.kind().as_str(), run.slot, run.now);
+        let expires = now + Duration::seconds(self.settings.lease_secs.max(1));
+        let claimed = {
+            let mut tx = self.store.write().await?;
+            let claimed = store::claim_leased_slot(
+                &mut tx,
+                &name,
+                Some(run.sp.schedule.id),
+                slot,
+                now,
+                &self.claimant,
+                expires,
+            )
+            .await?;
+            tx.commit().await?;
+            claimed
+        };
+        let Some(run_id) = claimed else {
+            // Done, skipped, or being built by someone else under a live lease.
+            return Ok(Next::Go);
+        };
+        let built = async {
+            let mut rtx = self.store.read().await?;
+            run.routes = store::routes(&mut rtx, &run.sp.scope).await?;
+            run.buffer = Some(Vec::new());
+            report.built += 1;
+            let built = job.run(&mut rtx, &mut run).await;
+            rtx.rollback().await?;
+            built
+        }
+        .await;
+        let (end, words) = match built {
+            Ok(b) => b,
+            Err(e) => {
+                let mut tx = self.store.write().await?;
+                store::release_leased_slot(&mut tx, run_id, &self.claimant).await?;
+                tx.commit().await?;
+                report.failed += 1;
+                metrics::job(kind, "failed");
+                tracing::error!(job = name, %slot, error = ?e, "job failed; it will be retried");
+                return Ok(Next::Stop);
+            }
+        };
+        let mut tx = self.store.write().await?;
+        if !store::finish_leased_run(&mut tx, run_id, &self.claimant, end, &words, now).await? {
+            // Its lease ran out and another scheduler took the slot over: what was built
+            // here is dropped, so nothing is queued twice.
+            tx.rollback().await?;
+            tracing::warn!(job = name, %slot, "lost the slot's lease; another scheduler runs it");
+            return Ok(Next::Go);
+        }
+        let mut queued = 0;
+        for m in run.buffer.take().unwrap_or_default() {
+            if store::enqueue(&mut tx, &m).await?.is_some() {
+                queued += 1;
+            }
+        }
+        tx.commit().await?;
+        report.ran += 1;
+        metrics::job(kind, "ran");
+        report.queued += queued;
+        Ok(Next::Go)
+    }
+}
