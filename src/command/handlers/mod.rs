@@ -3,6 +3,7 @@
 
 mod analysis;
 mod chart;
+mod common;
 mod dep;
 mod milestone;
 mod person;
