@@ -9,6 +9,8 @@ use chrono::NaiveDate;
 use super::{days_from, refuse, Session};
 use crate::command::Result;
 use crate::domain::{DateSpec, Key, Milestone, Person, PersonRef, Program, Project};
+#[cfg(test)]
+use crate::domain::{Timezone, Title};
 use crate::reply::{Mention, Reply, Text};
 use crate::store::{self, Scope};
 
@@ -186,6 +188,78 @@ pub(super) fn milestone_key(milestones: &[Milestone], id: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::WorkDays;
+
+    fn atlas() -> Program {
+        Program {
+            id: 1,
+            key: Key::parse("atlas").expect("a key"),
+            name: Title::parse("Atlas").expect("a title"),
+            owner: 1,
+            timezone: Timezone::default(),
+            work_days: WorkDays::WEEKDAYS,
+            holidays: Vec::new(),
+            staleness_days: 8,
+            archived: false,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn refusal(r: Result<()>) -> String {
+        r.expect_err("a refusal").to_string()
+    }
+
+    #[test]
+    fn not_found_names_the_record_and_the_command_that_lists_them() {
+        let p = atlas();
+        assert_eq!(
+            refusal(not_found("project `api`", &p, None)),
+            "there is no project `api` in `atlas`"
+        );
+        let cases = [
+            (
+                Listing::PROJECTS,
+                "project `api`",
+                "`project list atlas` shows them",
+            ),
+            (
+                Listing::MILESTONES,
+                "milestone `beta`",
+                "`milestone list atlas` shows them",
+            ),
+            (
+                Listing::DEPENDENCIES,
+                "dependency #3",
+                "`dep list atlas` shows them",
+            ),
+            (
+                Listing::RISKS,
+                "risk #3",
+                "`risk list atlas --all` shows them",
+            ),
+            (
+                Listing::DECISIONS,
+                "decision #3",
+                "`decision list atlas` shows them",
+            ),
+            (
+                Listing::SCHEDULES,
+                "schedule #3",
+                "`schedule show atlas` lists them",
+            ),
+            (
+                Listing::DEAD_MESSAGES,
+                "dead message #3",
+                "`outbox list atlas --dead` lists them",
+            ),
+        ];
+        for (listing, record, hint) in cases {
+            assert_eq!(
+                refusal(not_found(record, &p, Some(listing))),
+                format!("there is no {record} in `atlas`: {hint}")
+            );
+        }
+    }
 
     #[test]
     fn counted_table_titles_with_the_count_and_falls_back_to_the_empty_reply() {
