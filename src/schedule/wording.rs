@@ -2,11 +2,11 @@
 //! the reason line that says why it was sent and how to stop it). No store, no clock: the
 //! jobs gather the values, and the snapshot tests here pin the words.
 //!
-//! The buttons' ids (`status:…`, `dep:…`) are written here and nowhere else.
+//! The buttons carry `domain::ActionId`s, which write and read their ids.
 
 use chrono::NaiveDate;
 
-use crate::domain::{n_days, Audience, Person, Rag};
+use crate::domain::{n_days, ActionId, Audience, Key, Person, Rag};
 use crate::reply::{Mention, Reply, Text, Tone};
 
 /// The command that answers a status prompt, with the colour left to choose.
@@ -29,11 +29,14 @@ pub fn prompt(owner: &Person, program: &str, project: &str, project_name: &str) 
         )
         .paragraph(Text::new().code(status_command(program, project)));
     for (rag, label) in [("green", "Green"), ("amber", "Amber"), ("red", "Red")] {
-        reply = reply.action(
-            format!("status:{program}:{project}:{rag}"),
-            label,
-            format!("status post {program} {project} --rag {rag} --summary \"…\""),
-        );
+        let id = (|| {
+            Some(ActionId::Status {
+                program: Key::parse(program).ok()?,
+                project: Key::parse(project).ok()?,
+                rag: Rag::parse(rag).ok()?,
+            })
+        })();
+        reply = with_button(reply, id, label);
     }
     reply
 }
@@ -180,19 +183,31 @@ pub fn blocker(b: &Blocker<'_>) -> Reply {
         Hurt::Blocked { .. } => "Blocker",
         Hurt::Late { .. } => "Late dependency",
     };
-    Reply::new(format!("{headline}: dependency #{n} {}", b.what))
+    let program = Key::parse(key).ok();
+    let reply = Reply::new(format!("{headline}: dependency #{n} {}", b.what))
         .tone(Tone::Health(Rag::Red))
-        .paragraph(body)
-        .action(
-            format!("dep:{key}:{n}:deliver"),
-            "Delivered",
-            format!("dep deliver {key} {n}"),
-        )
-        .action(
-            format!("dep:{key}:{n}:snooze"),
-            "Snooze a week",
-            format!("dep snooze {key} {n} --until +1w"),
-        )
+        .paragraph(body);
+    let deliver = program
+        .clone()
+        .map(|program| ActionId::DepDeliver { program, number: n });
+    let snooze = program.map(|program| ActionId::DepSnooze { program, number: n });
+    with_button(
+        with_button(reply, deliver, "Delivered"),
+        snooze,
+        "Snooze a week",
+    )
+}
+
+/// A button for `id`, which also carries the command it stands for (shown where buttons
+/// cannot be). A key that does not read as one (never, for a stored program) gets none.
+fn with_button(reply: Reply, id: Option<ActionId>, label: &str) -> Reply {
+    match id {
+        Some(id) => {
+            let line = id.command_line();
+            reply.action(id, label, line)
+        }
+        None => reply,
+    }
 }
 
 /// Why this rung was pinged: `why` in the ladder's words, `rung` from 1 to 4, `age` in

@@ -3,13 +3,16 @@
 
 use chrono::{DateTime, Utc};
 
+use super::common::{not_found, Listing};
 use super::{parse_key, refuse, Session};
 use crate::analysis::Snapshot;
 use crate::chart;
-use crate::command::grammar::{DigestCmd, PathCmd, ReportArgs, ReportCmd};
+use crate::command::grammar::{DigestCmd, PathCmd, ProgramArg, ReportArgs, ReportCmd, Target};
 use crate::command::Result;
 use crate::digest::{self, Analysis, PathStep};
-use crate::domain::{ChartKind, DateSpec, Format, MapFormat, MilestoneState, Platform, Program};
+use crate::domain::{
+    Audience, ChartKind, DateSpec, Days, Format, MapFormat, MilestoneState, Platform, Program,
+};
 use crate::reply::{discord, markdown, slack, Attachment, Reply, Text, Tone};
 use crate::report;
 use crate::store::{self, Scope};
@@ -83,52 +86,67 @@ pub(crate) fn in_format(
 pub async fn digest(s: &mut Session<'_>, c: DigestCmd) -> Result<Reply> {
     match c {
         DigestCmd::Subscribe {
-            program,
+            program: ProgramArg { program },
             audience,
             at,
             slack_webhook,
             channel,
-        } => {
-            let spec = crate::schedule::ScheduleSpec::parse(&at)?;
-            super::schedule::set_schedule(
-                s,
-                program.program.as_deref(),
-                crate::domain::ScheduleKind::Digest,
-                spec,
-                Some(audience),
-                channel,
-                slack_webhook,
-            )
-            .await
-        }
+        } => subscribe(s, program.as_deref(), audience, &at, slack_webhook, channel).await,
         DigestCmd::Show {
-            program,
+            program: ProgramArg { program },
             audience,
             format,
             since,
-        } => {
-            let (scope, p) = s.program(program.program.as_deref()).await?;
-            let since =
-                digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
-            if since >= s.ctx.now {
-                return refuse(
-                    "--since must be before now: the digest covers a period that has started",
-                );
-            }
-            let snap = load(s, &scope, p, Some(since)).await?;
-            // Analysing and rendering a large program is CPU work: on a blocking thread it
-            // holds up neither the gateway nor other commands.
-            tokio::task::spawn_blocking(move || {
-                let a = Analysis::of(&snap);
-                let d = digest::build(&a, audience, since);
-                let reply = digest::to_reply(&d);
-                let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
-                in_format(reply, format, &stem, &d)
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("building the digest stopped: {e}"))?
-        }
+        } => show_digest(s, program.as_deref(), audience, format, since).await,
     }
+}
+
+/// `digest subscribe`: a digest schedule, set as `schedule set … digest` sets it.
+async fn subscribe(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    audience: Audience,
+    at: &str,
+    slack_webhook: Option<String>,
+    channel: Option<String>,
+) -> Result<Reply> {
+    let spec = crate::schedule::ScheduleSpec::parse(at)?;
+    super::schedule::set_schedule(
+        s,
+        program,
+        crate::domain::ScheduleKind::Digest,
+        spec,
+        Some(audience),
+        channel,
+        slack_webhook,
+    )
+    .await
+}
+
+async fn show_digest(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    audience: Audience,
+    format: Format,
+    since: Option<DateSpec>,
+) -> Result<Reply> {
+    let (scope, p) = s.program(program).await?;
+    let since = digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
+    if since >= s.ctx.now {
+        return refuse("--since must be before now: the digest covers a period that has started");
+    }
+    let snap = load(s, &scope, p, Some(since)).await?;
+    // Analysing and rendering a large program is CPU work: on a blocking thread it
+    // holds up neither the gateway nor other commands.
+    tokio::task::spawn_blocking(move || {
+        let a = Analysis::of(&snap);
+        let d = digest::build(&a, audience, since);
+        let reply = digest::to_reply(&d);
+        let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
+        in_format(reply, format, &stem, &d)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("building the digest stopped: {e}"))?
 }
 
 fn path_reply(snap: &Snapshot, steps: &[PathStep]) -> Reply {
@@ -186,158 +204,168 @@ struct WhatIfLine {
 
 pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
     match c {
-        PathCmd::Show(program) => {
-            let snap = snapshot(s, program.program.as_deref(), Some(s.ctx.now)).await?;
-            let a = Analysis::of(&snap);
-            let steps = a.critical_path();
-            let mut reply = path_reply(&snap, &steps);
-            // Held by its own target: say what comes next in line, and how much room is left.
-            if steps.len() == 1 {
-                if let Some((node, by)) = a.launch().and_then(|i| a.forecasts.nearest_constraint(i))
-                {
-                    let name = match node {
-                        crate::analysis::Node::Milestone(i) => {
-                            format!("`{}`", snap.milestones[i].key)
-                        }
-                        crate::analysis::Node::Dependency(i) => {
-                            format!("dependency #{}", snap.deps[i].number)
-                        }
-                    };
-                    let room = (steps[0].forecast - by).num_days();
-                    reply = reply.paragraph(Text::marked(&format!(
-                        "The closest constraint is {name}, which allows {by}: {} of room.",
-                        crate::domain::n_days(room)
-                    )));
-                }
-            }
-            Ok(reply.data(&steps))
-        }
-        PathCmd::Whatif { target, slip } => {
-            let (program, key) = target.split()?;
-            let key = parse_key(key, "milestone")?;
-            if slip.get() == 0 {
-                return refuse("--slip must be at least 1 day");
-            }
-            let snap = snapshot(s, program, Some(s.ctx.now)).await?;
-            let pk = snap.program.key.as_str().to_owned();
-            let Some(index) = snap.milestones.iter().position(|m| m.key == key) else {
-                return refuse(format!(
-                    "there is no milestone `{key}` in `{pk}`: `milestone list {pk}` shows them"
-                ));
-            };
-            let m = &snap.milestones[index];
-            if m.state != MilestoneState::Planned {
-                return refuse(format!(
-                    "milestone `{key}` is {}: only planned milestones can slip",
-                    m.state.as_str()
-                ));
-            }
-            let a = Analysis::of(&snap);
-            let days = i64::from(slip.get());
-            let shifts = a.forecasts.what_if(index, days);
-            let lines: Vec<WhatIfLine> = shifts
-                .iter()
-                .map(|sh| {
-                    let m = &snap.milestones[sh.milestone];
-                    WhatIfLine {
-                        milestone: m.key.as_str().to_owned(),
-                        title: m.title.as_str().to_owned(),
-                        owner: snap.milestone_owner(m).map(crate::reply::Mention::from),
-                        target: m.target,
-                        from: sh.from,
-                        to: sh.to,
-                        days: sh.days(),
-                        float_days: (m.target - sh.to).num_days(),
-                    }
-                })
-                .collect();
-            let downstream = lines.iter().filter(|l| l.milestone != key.as_str()).count();
-            let newly_late = lines
-                .iter()
-                .filter(|l| l.milestone != key.as_str() && l.float_days < 0)
-                .count();
-            let mut r =
-                Reply::new(format!(
-                    "What if {key} slips {}?",
-                    crate::domain::n_days(days)
-                ))
-                .tone(if newly_late > 0 {
-                    Tone::Warning
-                } else {
-                    Tone::Info
-                })
-                .paragraph(Text::plain(format!(
-                    "{}. Hypothetical: nothing is changed and nobody is told.",
-                    match (downstream, newly_late) {
-                        (0, _) => "No other milestone moves".to_owned(),
-                        (1, 1) => "1 other milestone moves; it would be past its target".to_owned(),
-                        (1, _) => "1 other milestone moves; it stays within its target".to_owned(),
-                        (n, l) => format!(
-                            "{n} other milestones move; {l} of them would be past their target"
-                        ),
-                    }
-                )));
-            if !lines.is_empty() {
-                r = r.table(
-                    &["Milestone", "Owner", "Forecast", "Moves", "Target", "Float"],
-                    lines
-                        .iter()
-                        .map(|l| {
-                            vec![
-                                Text::new().code(&l.milestone),
-                                Text::plain(crate::reply::Mention::plain(l.owner.as_ref())),
-                                Text::plain(format!("{} → {}", l.from, l.to)),
-                                Text::plain(crate::domain::signed_days(l.days)),
-                                Text::new().date(l.target),
-                                Text::plain(format!("{:+}", l.float_days)),
-                            ]
-                        })
-                        .collect(),
-                );
-            }
-            Ok(r.data(&lines))
-        }
+        PathCmd::Show(ProgramArg { program }) => show_path(s, program.as_deref()).await,
+        PathCmd::Whatif { target, slip } => what_if(s, &target, slip).await,
         PathCmd::Map {
-            program,
+            program: ProgramArg { program },
             format,
             out,
-        } => {
-            out_allowed(s, out.as_deref(), "atlas-deps.mmd")?;
-            let (scope, p) = s.program(program.program.as_deref()).await?;
-            let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-            let a = Analysis::of(&snap);
-            let key = snap.program.key.as_str();
-            let map = chart::DepMap::of(&a);
-            let (body, ext, media_type) = match format {
-                MapFormat::Png => {
-                    let png = chart::render(chart::Input::Deps, &a)?;
-                    return Ok(super::chart::chart_reply(
-                        s,
-                        &a,
-                        ChartKind::Deps,
-                        chart::DEFAULT_WEEKS,
-                        png,
-                        out,
-                    ));
+        } => map(s, program.as_deref(), format, out).await,
+    }
+}
+
+async fn show_path(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
+    let snap = snapshot(s, program, Some(s.ctx.now)).await?;
+    let a = Analysis::of(&snap);
+    let steps = a.critical_path();
+    let mut reply = path_reply(&snap, &steps);
+    // Held by its own target: say what comes next in line, and how much room is left.
+    if steps.len() == 1 {
+        if let Some((node, by)) = a.launch().and_then(|i| a.forecasts.nearest_constraint(i)) {
+            let name = match node {
+                crate::analysis::Node::Milestone(i) => {
+                    format!("`{}`", snap.milestones[i].key)
                 }
-                MapFormat::Mermaid => (map.mermaid(), "mmd", "text/vnd.mermaid"),
-                MapFormat::Dot => (map.dot(), "dot", "text/vnd.graphviz"),
+                crate::analysis::Node::Dependency(i) => {
+                    format!("dependency #{}", snap.deps[i].number)
+                }
             };
-            let title = format!(
-                "{}: dependency map ({})",
-                snap.program.name.as_str(),
-                format.as_str()
-            );
-            Ok(Reply::new(title)
-                .attach(Attachment {
-                    filename: format!("{key}-deps.{ext}"),
-                    media_type: media_type.into(),
-                    body: body.into(),
-                    save_to: out,
-                })
-                .data(&map))
+            let room = (steps[0].forecast - by).num_days();
+            reply = reply.paragraph(Text::marked(&format!(
+                "The closest constraint is {name}, which allows {by}: {} of room.",
+                crate::domain::n_days(room)
+            )));
         }
     }
+    Ok(reply.data(&steps))
+}
+
+/// `path whatif`: what a slip would move, changing nothing.
+async fn what_if(s: &mut Session<'_>, target: &Target, slip: Days) -> Result<Reply> {
+    let (program, key) = target.split()?;
+    let key = parse_key(key, "milestone")?;
+    if slip.get() == 0 {
+        return refuse("--slip must be at least 1 day");
+    }
+    let snap = snapshot(s, program, Some(s.ctx.now)).await?;
+    let Some(index) = snap.milestones.iter().position(|m| m.key == key) else {
+        return not_found(
+            format_args!("milestone `{key}`"),
+            &snap.program,
+            Some(Listing::MILESTONES),
+        );
+    };
+    let m = &snap.milestones[index];
+    if m.state != MilestoneState::Planned {
+        return refuse(format!(
+            "milestone `{key}` is {}: only planned milestones can slip",
+            m.state.as_str()
+        ));
+    }
+    let a = Analysis::of(&snap);
+    let days = i64::from(slip.get());
+    let shifts = a.forecasts.what_if(index, days);
+    let lines: Vec<WhatIfLine> = shifts
+        .iter()
+        .map(|sh| {
+            let m = &snap.milestones[sh.milestone];
+            WhatIfLine {
+                milestone: m.key.as_str().to_owned(),
+                title: m.title.as_str().to_owned(),
+                owner: snap.milestone_owner(m).map(crate::reply::Mention::from),
+                target: m.target,
+                from: sh.from,
+                to: sh.to,
+                days: sh.days(),
+                float_days: (m.target - sh.to).num_days(),
+            }
+        })
+        .collect();
+    let downstream = lines.iter().filter(|l| l.milestone != key.as_str()).count();
+    let newly_late = lines
+        .iter()
+        .filter(|l| l.milestone != key.as_str() && l.float_days < 0)
+        .count();
+    let mut r = Reply::new(format!(
+        "What if {key} slips {}?",
+        crate::domain::n_days(days)
+    ))
+    .tone(if newly_late > 0 {
+        Tone::Warning
+    } else {
+        Tone::Info
+    })
+    .paragraph(Text::plain(format!(
+        "{}. Hypothetical: nothing is changed and nobody is told.",
+        match (downstream, newly_late) {
+            (0, _) => "No other milestone moves".to_owned(),
+            (1, 1) => "1 other milestone moves; it would be past its target".to_owned(),
+            (1, _) => "1 other milestone moves; it stays within its target".to_owned(),
+            (n, l) => format!("{n} other milestones move; {l} of them would be past their target"),
+        }
+    )));
+    if !lines.is_empty() {
+        r = r.table(
+            &["Milestone", "Owner", "Forecast", "Moves", "Target", "Float"],
+            lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        Text::new().code(&l.milestone),
+                        Text::plain(crate::reply::Mention::plain(l.owner.as_ref())),
+                        Text::plain(format!("{} → {}", l.from, l.to)),
+                        Text::plain(crate::domain::signed_days(l.days)),
+                        Text::new().date(l.target),
+                        Text::plain(format!("{:+}", l.float_days)),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    Ok(r.data(&lines))
+}
+
+/// `path map`: the dependency map as Mermaid, DOT or a picture.
+async fn map(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    format: MapFormat,
+    out: Option<String>,
+) -> Result<Reply> {
+    out_allowed(s, out.as_deref(), "atlas-deps.mmd")?;
+    let (scope, p) = s.program(program).await?;
+    let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+    let a = Analysis::of(&snap);
+    let key = snap.program.key.as_str();
+    let map = chart::DepMap::of(&a);
+    let (body, ext, media_type) = match format {
+        MapFormat::Png => {
+            let png = chart::render(chart::Input::Deps, &a)?;
+            return Ok(super::chart::chart_reply(
+                s,
+                &a,
+                ChartKind::Deps,
+                chart::DEFAULT_WEEKS,
+                png,
+                out,
+            ));
+        }
+        MapFormat::Mermaid => (map.mermaid(), "mmd", "text/vnd.mermaid"),
+        MapFormat::Dot => (map.dot(), "dot", "text/vnd.graphviz"),
+    };
+    let title = format!(
+        "{}: dependency map ({})",
+        snap.program.name.as_str(),
+        format.as_str()
+    );
+    Ok(Reply::new(title)
+        .attach(Attachment {
+            filename: format!("{key}-deps.{ext}"),
+            media_type: media_type.into(),
+            body: body.into(),
+            save_to: out,
+        })
+        .data(&map))
 }
 
 /// Refuses `--out` where Drumbeat cannot write a file for the one who asked.
@@ -408,60 +436,78 @@ async fn build_report(
 }
 
 pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
-    use ChartKind::{Deps, Risks, Timeline, Trend};
     match c {
-        ReportCmd::Charter(args) => {
-            let (scope, p) = s.program(args.program.program.as_deref()).await?;
-            let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-            let stem = format!("{}-charter", snap.program.key);
-            build_report(s, &scope, snap, &args, &stem, &[Timeline], report::charter).await
-        }
-        ReportCmd::Status { args, since } => {
-            let (scope, p) = s.program(args.program.program.as_deref()).await?;
-            let since =
-                digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
-            let snap = load(s, &scope, p, Some(since)).await?;
-            let stem = format!("{}-status", snap.program.key);
-            let charts = [Timeline, Risks, Deps, Trend];
-            build_report(s, &scope, snap, &args, &stem, &charts, move |a| {
-                report::status(a, since)
-            })
-            .await
-        }
-        ReportCmd::Agenda(args) => {
-            let (scope, p) = s.program(args.program.program.as_deref()).await?;
-            let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-            let stem = format!("{}-agenda", snap.program.key);
-            let charts = [Timeline, Risks];
-            build_report(s, &scope, snap, &args, &stem, &charts, report::agenda).await
-        }
-        ReportCmd::Postmortem { args, milestone } => {
-            let (scope, p) = s.program(args.program.program.as_deref()).await?;
-            let snap = load(s, &scope, p, None).await?;
-            let pk = snap.program.key.as_str().to_owned();
-            let id = match &milestone {
-                Some(raw) => {
-                    let key = parse_key(raw, "milestone")?;
-                    match snap.milestone_by_key(key.as_str()) {
-                        Some(m) => Some(m.id),
-                        None => {
-                            return refuse(format!(
-                                "there is no milestone `{key}` in `{pk}`: `milestone list {pk}` shows them"
-                            ))
-                        }
-                    }
-                }
-                None => None,
-            };
-            let stem = match &milestone {
-                Some(k) => format!("{pk}-{k}-postmortem"),
-                None => format!("{pk}-postmortem"),
-            };
-            let charts = [Timeline, Trend];
-            build_report(s, &scope, snap, &args, &stem, &charts, move |a| {
-                report::postmortem(a, id)
-            })
-            .await
-        }
+        ReportCmd::Charter(args) => charter_report(s, &args).await,
+        ReportCmd::Status { args, since } => status_report(s, &args, since).await,
+        ReportCmd::Agenda(args) => agenda(s, &args).await,
+        ReportCmd::Postmortem { args, milestone } => postmortem(s, &args, milestone).await,
     }
+}
+
+async fn charter_report(s: &mut Session<'_>, args: &ReportArgs) -> Result<Reply> {
+    let (scope, p) = s.program(args.program.program.as_deref()).await?;
+    let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+    let stem = format!("{}-charter", snap.program.key);
+    let charts = [ChartKind::Timeline];
+    build_report(s, &scope, snap, args, &stem, &charts, report::charter).await
+}
+
+async fn status_report(
+    s: &mut Session<'_>,
+    args: &ReportArgs,
+    since: Option<DateSpec>,
+) -> Result<Reply> {
+    use ChartKind::{Deps, Risks, Timeline, Trend};
+    let (scope, p) = s.program(args.program.program.as_deref()).await?;
+    let since = digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
+    let snap = load(s, &scope, p, Some(since)).await?;
+    let stem = format!("{}-status", snap.program.key);
+    let charts = [Timeline, Risks, Deps, Trend];
+    build_report(s, &scope, snap, args, &stem, &charts, move |a| {
+        report::status(a, since)
+    })
+    .await
+}
+
+async fn agenda(s: &mut Session<'_>, args: &ReportArgs) -> Result<Reply> {
+    let (scope, p) = s.program(args.program.program.as_deref()).await?;
+    let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+    let stem = format!("{}-agenda", snap.program.key);
+    let charts = [ChartKind::Timeline, ChartKind::Risks];
+    build_report(s, &scope, snap, args, &stem, &charts, report::agenda).await
+}
+
+async fn postmortem(
+    s: &mut Session<'_>,
+    args: &ReportArgs,
+    milestone: Option<String>,
+) -> Result<Reply> {
+    let (scope, p) = s.program(args.program.program.as_deref()).await?;
+    let snap = load(s, &scope, p, None).await?;
+    let pk = snap.program.key.as_str().to_owned();
+    let id = match &milestone {
+        Some(raw) => {
+            let key = parse_key(raw, "milestone")?;
+            match snap.milestone_by_key(key.as_str()) {
+                Some(m) => Some(m.id),
+                None => {
+                    return not_found(
+                        format_args!("milestone `{key}`"),
+                        &snap.program,
+                        Some(Listing::MILESTONES),
+                    )
+                }
+            }
+        }
+        None => None,
+    };
+    let stem = match &milestone {
+        Some(k) => format!("{pk}-{k}-postmortem"),
+        None => format!("{pk}-postmortem"),
+    };
+    let charts = [ChartKind::Timeline, ChartKind::Trend];
+    build_report(s, &scope, snap, args, &stem, &charts, move |a| {
+        report::postmortem(a, id)
+    })
+    .await
 }

@@ -2,11 +2,18 @@
 
 use serde_json::json;
 
+use super::common::{
+    counted_table, date_from_today, milestone_key, not_found, on_or_before, person_cell,
+    project_key, Access, Listing,
+};
 use super::{parse_number, refuse, Session};
 use crate::analysis::graph;
-use crate::command::grammar::{DepCmd, ProgramArg};
+use crate::command::grammar::{DepCmd, Numbered, ProgramArg};
 use crate::command::Result;
-use crate::domain::{DepState, Dependency, Endpoint, Key, Milestone, Program, Project};
+use crate::domain::{
+    DateSpec, DepState, Dependency, Endpoint, Key, Milestone, PersonRef, Program, Project, Prose,
+    Title,
+};
 use crate::reply::{Reply, Text};
 use crate::store::{self, Scope};
 
@@ -28,372 +35,408 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             by,
             owner,
         } => {
-            let (scope, p) = s.program_for_change(program.as_deref()).await?;
-            let projects = store::projects(s.conn(), &scope).await?;
-            let milestones = store::milestones(s.conn(), &scope).await?;
-            let needs_end = endpoint(&p, &projects, &milestones, &needs, "--needs")?;
-            let from_end = match (&from, &external) {
-                (Some(k), None) => endpoint(&p, &projects, &milestones, k, "--from")?,
-                (None, Some(x)) => Endpoint::External(x.as_str().to_owned()),
-                _ => return refuse("give exactly one provider: --from KEY or --external \"Name\""),
-            };
-            if needs_end == from_end {
-                return refuse(format!("`{needs}` cannot depend on itself"));
-            }
-            // Only the teams on either end (or editors) may record it.
-            let mut leads = Vec::new();
-            for e in [&needs_end, &from_end] {
-                if let Some(pr) = project_of(e, &projects, &milestones) {
-                    leads.push(pr.owner);
-                }
-            }
-            s.require_editor_or(
-                &scope,
-                &p,
-                &leads,
-                "the owner of either project",
-                "add this dependency",
-            )
-            .await?;
-            let deps = store::dependencies(s.conn(), &scope).await?;
-            if let Some(cycle) = cycle_if_added(&milestones, &deps, &from_end, &needs_end) {
-                let names: Vec<String> = cycle
-                    .iter()
-                    .map(|n| node_name(*n, &projects, &milestones))
-                    .collect();
-                return refuse(format!(
-                    "this dependency would close a cycle: {}",
-                    names.join(" → ")
-                ));
-            }
-            let owner = match (&owner, &from_end) {
-                (Some(r), _) => s.person(r).await?.id,
-                (None, Endpoint::External(_)) => p.owner,
-                (None, e) => provider_owner(e, &projects, &milestones).unwrap_or(p.owner),
-            };
-            let today = s.today(&p);
-            let need_by = by.resolve(today);
-            let mut dep = Dependency {
-                id: 0,
-                number: 0,
-                needs: needs_end,
-                from: from_end,
+            add(
+                s,
+                program.as_deref(),
+                needs,
+                from,
+                external,
                 what,
-                need_by,
-                owner: Some(owner),
-                state: DepState::Open,
-                blocked_since: None,
-                blocked_reason: None,
-                delivered_on: None,
-            };
-            dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
-            s.event(
-                Some(&scope),
-                "dep.added",
-                format!("dep:{}", dep.number),
-                None::<&()>,
-                Some(&dep),
+                by,
+                owner,
             )
-            .await?;
-            let owner = s.mention(owner).await?;
-            Ok(
-                Reply::success(format!("Added dependency #{} to {}", dep.number, p.key)).paragraph(
-                    Text::new()
-                        .code(end_name(&dep.needs, &projects, &milestones))
-                        .text(" needs ")
-                        .strong(dep.what.as_str())
-                        .text(" from ")
-                        .code(end_name(&dep.from, &projects, &milestones))
-                        .text(" by ")
-                        .date(need_by)
-                        .text(". Owner: ")
-                        .person(owner),
-                ),
-            )
+            .await
         }
         DepCmd::List {
             program: ProgramArg { program },
             open,
-        } => {
-            let (scope, p) = s.program(program.as_deref()).await?;
-            let projects = store::projects(s.conn(), &scope).await?;
-            let milestones = store::milestones(s.conn(), &scope).await?;
-            let deps = store::dependencies(s.conn(), &scope).await?;
-            let today = s.today(&p);
-            let mut rows = Vec::new();
-            for d in deps.iter().filter(|d| !open || d.is_open()) {
-                let owner = s.maybe_mention(d.owner).await?;
-                rows.push(vec![
-                    Text::plain(format!("#{}", d.number)),
-                    Text::plain(end_name(&d.needs, &projects, &milestones)),
-                    Text::plain(end_name(&d.from, &projects, &milestones)),
-                    Text::plain(d.what.as_str()),
-                    Text::new().date(d.need_by),
-                    owner.map_or(Text::new(), |o| Text::new().person(o)),
-                    Text::plain(state_words(d, s.ctx.now, today)),
-                ]);
-            }
-            if rows.is_empty() {
-                return Ok(Reply::new(format!("No dependencies in {}", p.key)));
-            }
-            Ok(
-                Reply::new(format!("Dependencies of {} ({})", p.key, rows.len())).table(
-                    &["#", "Needs", "From", "What", "By", "Owner", "State"],
-                    rows,
-                ),
-            )
-        }
-        DepCmd::Show(target) => {
-            let (program, n) = target.split()?;
-            let (scope, p) = s.program(program).await?;
-            let d = load(s, &scope, &p, n).await?;
-            let projects = store::projects(s.conn(), &scope).await?;
-            let milestones = store::milestones(s.conn(), &scope).await?;
-            let owner = s.maybe_mention(d.owner).await?;
-            let today = s.today(&p);
-            Ok(
-                Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
-                    ("What", Text::plain(d.what.as_str())),
-                    (
-                        "Needs",
-                        Text::plain(end_name(&d.needs, &projects, &milestones)),
-                    ),
-                    (
-                        "From",
-                        Text::plain(end_name(&d.from, &projects, &milestones)),
-                    ),
-                    (
-                        "Need by",
-                        Text::new()
-                            .date(d.need_by)
-                            .text(format!(" ({})", super::days_from(today, d.need_by))),
-                    ),
-                    (
-                        "Owner",
-                        owner.map_or(Text::new(), |o| Text::new().person(o)),
-                    ),
-                    ("State", Text::plain(state_words(&d, s.ctx.now, today))),
-                    (
-                        "Blocked because",
-                        Text::plain(d.blocked_reason.clone().unwrap_or_default()),
-                    ),
-                ]),
-            )
-        }
+        } => list(s, program.as_deref(), open).await,
+        DepCmd::Show(target) => show(s, &target).await,
         DepCmd::Set {
             target,
             what,
             by,
             owner,
             state,
-        } => {
-            let (program, n) = target.split()?;
-            let (scope, p) = s.program_for_change(program).await?;
-            let before = load(s, &scope, &p, n).await?;
-            require_dep_edit(s, &scope, &p, &before, "change it").await?;
-            if what.is_none() && by.is_none() && owner.is_none() && state.is_none() {
-                return refuse("nothing to set: give --what, --by, --owner or --state");
-            }
-            let mut after = before.clone();
-            if let Some(w) = what {
-                after.what = w;
-            }
-            if let Some(b) = by {
-                after.need_by = b.resolve(s.today(&p));
-            }
-            if let Some(o) = &owner {
-                after.owner = Some(s.person(o).await?.id);
-            }
-            match state {
-                None => {}
-                Some(st @ (DepState::Open | DepState::AtRisk)) => {
-                    if before.state == DepState::Delivered {
-                        return refuse(format!(
-                            "dependency #{} is delivered; it cannot be reopened",
-                            before.number
-                        ));
-                    }
-                    if before.state == DepState::Blocked {
-                        return refuse(format!(
-                            "dependency #{} is blocked: use `dep unblock {} {}` first",
-                            before.number, p.key, before.number
-                        ));
-                    }
-                    after.state = st;
-                }
-                Some(DepState::Blocked) => {
-                    return refuse(format!(
-                        "use `dep block {} {} --reason \"…\"` to block it",
-                        p.key, before.number
-                    ))
-                }
-                Some(DepState::Delivered) => {
-                    return refuse(format!(
-                        "use `dep deliver {} {}` to mark it delivered",
-                        p.key, before.number
-                    ))
-                }
-            }
-            store::update_dependency(s.conn(), &scope, &after).await?;
-            s.event(
-                Some(&scope),
-                "dep.updated",
-                format!("dep:{}", before.number),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok(Reply::success(format!(
-                "Updated dependency #{}",
-                before.number
-            )))
-        }
-        DepCmd::Block { target, reason } => {
-            let (program, n) = target.split()?;
-            let (scope, p) = s.program_for_change(program).await?;
-            let before = load(s, &scope, &p, n).await?;
-            require_dep_edit(s, &scope, &p, &before, "block it").await?;
-            if before.state == DepState::Delivered {
-                return refuse(format!(
-                    "dependency #{} is already delivered",
-                    before.number
-                ));
-            }
-            if reason.is_empty() {
-                return refuse("a block needs a --reason: the owner is told why");
-            }
-            let mut after = before.clone();
-            after.state = DepState::Blocked;
-            after.blocked_since = before.blocked_since.or(Some(s.ctx.now));
-            after.blocked_reason = Some(reason.as_str().to_owned());
-            store::update_dependency(s.conn(), &scope, &after).await?;
-            s.event(
-                Some(&scope),
-                "dep.blocked",
-                format!("dep:{}", before.number),
-                Some(&json!({ "state": before.state, "reason": before.blocked_reason })),
-                Some(
-                    &json!({ "state": "blocked", "reason": reason.as_str(), "what": before.what }),
-                ),
-            )
-            .await?;
-            let owner = s.maybe_mention(before.owner).await?;
-            Ok(
-                Reply::success(format!("Dependency #{} is blocked", before.number))
-                    .tone(crate::reply::Tone::Warning)
-                    .paragraph(
-                        Text::plain(format!("{} — {}. Owner: ", before.what, reason.as_str()))
-                            .maybe_person(owner),
-                    ),
-            )
-        }
-        DepCmd::Unblock(target) => {
-            let (program, n) = target.split()?;
-            let (scope, p) = s.program_for_change(program).await?;
-            let before = load(s, &scope, &p, n).await?;
-            require_dep_edit(s, &scope, &p, &before, "unblock it").await?;
-            if before.state != DepState::Blocked {
-                return refuse(format!(
-                    "dependency #{} is not blocked (it is {})",
-                    before.number,
-                    before.state.as_str()
-                ));
-            }
-            let blocked_days = before
-                .blocked_since
-                .map(|t| (s.ctx.now - t).num_days())
-                .unwrap_or(0);
-            let mut after = before.clone();
-            after.state = DepState::Open;
-            after.blocked_since = None;
-            after.blocked_reason = None;
-            store::update_dependency(s.conn(), &scope, &after).await?;
-            s.event(
-                Some(&scope),
-                "dep.unblocked",
-                format!("dep:{}", before.number),
-                Some(&json!({ "state": "blocked", "since": before.blocked_since, "reason": before.blocked_reason })),
-                Some(&json!({ "state": "open", "blocked_days": blocked_days, "what": before.what })),
-            )
-            .await?;
-            Ok(
-                Reply::success(format!("Dependency #{} is unblocked", before.number))
-                    .paragraph(format!("It was blocked for {blocked_days} days.")),
-            )
-        }
+        } => set(s, &target, what, by, owner, state).await,
+        DepCmd::Block { target, reason } => block(s, &target, reason).await,
+        DepCmd::Unblock(target) => unblock(s, &target).await,
         DepCmd::Snooze {
             target,
             until,
             reason,
-        } => {
-            let (program, n) = target.split()?;
-            let (scope, p) = s.program_for_change(program).await?;
-            let before = load(s, &scope, &p, n).await?;
-            require_dep_edit(s, &scope, &p, &before, "snooze it").await?;
-            if !before.is_open() {
-                return refuse(format!(
-                    "dependency #{} is delivered: there is nothing to snooze",
-                    before.number
-                ));
-            }
-            let subject = format!("dep:{}", before.number);
-            let what = format!("dependency #{} ({})", before.number, before.what.as_str());
-            super::schedule::snooze(s, &scope, &p, &subject, &what, until, reason).await
-        }
-        DepCmd::Deliver { target, on } => {
-            let (program, n) = target.split()?;
-            let (scope, p) = s.program_for_change(program).await?;
-            let before = load(s, &scope, &p, n).await?;
-            require_dep_edit(s, &scope, &p, &before, "mark it delivered").await?;
-            if before.state == DepState::Delivered {
-                return refuse(format!(
-                    "dependency #{} is already delivered",
-                    before.number
-                ));
-            }
-            let today = s.today(&p);
-            let on = on.map_or(today, |d| d.resolve(today));
-            if on > today {
-                return refuse(format!(
-                    "{on} is in the future: a dependency is delivered on or before today"
-                ));
-            }
-            let mut after = before.clone();
-            after.state = DepState::Delivered;
-            after.delivered_on = Some(on);
-            after.blocked_since = None;
-            after.blocked_reason = None;
-            store::update_dependency(s.conn(), &scope, &after).await?;
-            s.event(
-                Some(&scope),
-                "dep.delivered",
-                format!("dep:{}", before.number),
-                Some(&json!({ "state": before.state, "blocked_since": before.blocked_since })),
-                Some(&json!({ "state": "delivered", "on": on, "what": before.what })),
-            )
-            .await?;
-            let late = (on - before.need_by).num_days();
-            let note = if late > 0 {
-                format!("{late} days after it was needed")
-            } else {
-                "in time".to_owned()
-            };
-            Ok(
-                Reply::success(format!("Dependency #{} is delivered", before.number))
-                    .paragraph(format!("{} delivered {on}, {note}.", before.what)),
-            )
+        } => snooze(s, &target, until, reason).await,
+        DepCmd::Deliver { target, on } => deliver(s, &target, on).await,
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one parameter per field of `dep add`"
+)]
+async fn add(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    needs: Key,
+    from: Option<Key>,
+    external: Option<Title>,
+    what: Title,
+    by: DateSpec,
+    owner: Option<PersonRef>,
+) -> Result<Reply> {
+    let (scope, p) = s.program_for_change(program).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    let needs_end = endpoint(&p, &projects, &milestones, &needs, "--needs")?;
+    let from_end = match (&from, &external) {
+        (Some(k), None) => endpoint(&p, &projects, &milestones, k, "--from")?,
+        (None, Some(x)) => Endpoint::External(x.as_str().to_owned()),
+        _ => return refuse("give exactly one provider: --from KEY or --external \"Name\""),
+    };
+    if needs_end == from_end {
+        return refuse(format!("`{needs}` cannot depend on itself"));
+    }
+    // Only the teams on either end (or editors) may record it.
+    let mut leads = Vec::new();
+    for e in [&needs_end, &from_end] {
+        if let Some(pr) = project_of(e, &projects, &milestones) {
+            leads.push(pr.owner);
         }
     }
+    s.require_editor_or(
+        &scope,
+        &p,
+        &leads,
+        "the owner of either project",
+        "add this dependency",
+    )
+    .await?;
+    let deps = store::dependencies(s.conn(), &scope).await?;
+    if let Some(cycle) = cycle_if_added(&milestones, &deps, &from_end, &needs_end) {
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|n| node_name(*n, &projects, &milestones))
+            .collect();
+        return refuse(format!(
+            "this dependency would close a cycle: {}",
+            names.join(" → ")
+        ));
+    }
+    let owner = match (&owner, &from_end) {
+        (Some(r), _) => s.person(r).await?.id,
+        (None, Endpoint::External(_)) => p.owner,
+        (None, e) => provider_owner(e, &projects, &milestones).unwrap_or(p.owner),
+    };
+    let today = s.today(&p);
+    let need_by = by.resolve(today);
+    let mut dep = Dependency {
+        id: 0,
+        number: 0,
+        needs: needs_end,
+        from: from_end,
+        what,
+        need_by,
+        owner: Some(owner),
+        state: DepState::Open,
+        blocked_since: None,
+        blocked_reason: None,
+        delivered_on: None,
+    };
+    dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
+    s.event(
+        Some(&scope),
+        "dep.added",
+        format!("dep:{}", dep.number),
+        None::<&()>,
+        Some(&dep),
+    )
+    .await?;
+    let owner = s.mention(owner).await?;
+    Ok(
+        Reply::success(format!("Added dependency #{} to {}", dep.number, p.key)).paragraph(
+            Text::new()
+                .code(end_name(&dep.needs, &projects, &milestones))
+                .text(" needs ")
+                .strong(dep.what.as_str())
+                .text(" from ")
+                .code(end_name(&dep.from, &projects, &milestones))
+                .text(" by ")
+                .date(need_by)
+                .text(". Owner: ")
+                .person(owner),
+        ),
+    )
+}
+
+async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<Reply> {
+    let (scope, p) = s.program(program).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    let deps = store::dependencies(s.conn(), &scope).await?;
+    let today = s.today(&p);
+    let mut rows = Vec::new();
+    for d in deps.iter().filter(|d| !open || d.is_open()) {
+        let owner = s.maybe_mention(d.owner).await?;
+        rows.push(vec![
+            Text::plain(format!("#{}", d.number)),
+            Text::plain(end_name(&d.needs, &projects, &milestones)),
+            Text::plain(end_name(&d.from, &projects, &milestones)),
+            Text::plain(d.what.as_str()),
+            Text::new().date(d.need_by),
+            person_cell(owner),
+            Text::plain(state_words(d, s.ctx.now, today)),
+        ]);
+    }
+    Ok(counted_table(
+        Reply::new(format!("No dependencies in {}", p.key)),
+        format_args!("Dependencies of {}", p.key),
+        &["#", "Needs", "From", "What", "By", "Owner", "State"],
+        rows,
+    ))
+}
+
+async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
+    let (scope, p, d) = open(s, target, Access::Read).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    let owner = s.maybe_mention(d.owner).await?;
+    let today = s.today(&p);
+    Ok(
+        Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
+            ("What", Text::plain(d.what.as_str())),
+            (
+                "Needs",
+                Text::plain(end_name(&d.needs, &projects, &milestones)),
+            ),
+            (
+                "From",
+                Text::plain(end_name(&d.from, &projects, &milestones)),
+            ),
+            ("Need by", date_from_today(today, d.need_by)),
+            ("Owner", person_cell(owner)),
+            ("State", Text::plain(state_words(&d, s.ctx.now, today))),
+            (
+                "Blocked because",
+                Text::plain(d.blocked_reason.clone().unwrap_or_default()),
+            ),
+        ]),
+    )
+}
+
+async fn set(
+    s: &mut Session<'_>,
+    target: &Numbered,
+    what: Option<Title>,
+    by: Option<DateSpec>,
+    owner: Option<PersonRef>,
+    state: Option<DepState>,
+) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_dep_edit(s, &scope, &p, &before, "change it").await?;
+    if what.is_none() && by.is_none() && owner.is_none() && state.is_none() {
+        return refuse("nothing to set: give --what, --by, --owner or --state");
+    }
+    let mut after = before.clone();
+    if let Some(w) = what {
+        after.what = w;
+    }
+    if let Some(b) = by {
+        after.need_by = b.resolve(s.today(&p));
+    }
+    if let Some(o) = &owner {
+        after.owner = Some(s.person(o).await?.id);
+    }
+    match state {
+        None => {}
+        Some(st @ (DepState::Open | DepState::AtRisk)) => {
+            if before.state == DepState::Delivered {
+                return refuse(format!(
+                    "dependency #{} is delivered; it cannot be reopened",
+                    before.number
+                ));
+            }
+            if before.state == DepState::Blocked {
+                return refuse(format!(
+                    "dependency #{} is blocked: use `dep unblock {} {}` first",
+                    before.number, p.key, before.number
+                ));
+            }
+            after.state = st;
+        }
+        Some(DepState::Blocked) => {
+            return refuse(format!(
+                "use `dep block {} {} --reason \"…\"` to block it",
+                p.key, before.number
+            ))
+        }
+        Some(DepState::Delivered) => {
+            return refuse(format!(
+                "use `dep deliver {} {}` to mark it delivered",
+                p.key, before.number
+            ))
+        }
+    }
+    store::update_dependency(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "dep.updated",
+        format!("dep:{}", before.number),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(Reply::success(format!(
+        "Updated dependency #{}",
+        before.number
+    )))
+}
+
+async fn block(s: &mut Session<'_>, target: &Numbered, reason: Prose) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_dep_edit(s, &scope, &p, &before, "block it").await?;
+    if before.state == DepState::Delivered {
+        return refuse(format!(
+            "dependency #{} is already delivered",
+            before.number
+        ));
+    }
+    if reason.is_empty() {
+        return refuse("a block needs a --reason: the owner is told why");
+    }
+    let mut after = before.clone();
+    after.state = DepState::Blocked;
+    after.blocked_since = before.blocked_since.or(Some(s.ctx.now));
+    after.blocked_reason = Some(reason.as_str().to_owned());
+    store::update_dependency(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "dep.blocked",
+        format!("dep:{}", before.number),
+        Some(&json!({ "state": before.state, "reason": before.blocked_reason })),
+        Some(&json!({ "state": "blocked", "reason": reason.as_str(), "what": before.what })),
+    )
+    .await?;
+    let owner = s.maybe_mention(before.owner).await?;
+    Ok(
+        Reply::success(format!("Dependency #{} is blocked", before.number))
+            .tone(crate::reply::Tone::Warning)
+            .paragraph(
+                Text::plain(format!("{} — {}. Owner: ", before.what, reason.as_str()))
+                    .maybe_person(owner),
+            ),
+    )
+}
+
+async fn unblock(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_dep_edit(s, &scope, &p, &before, "unblock it").await?;
+    if before.state != DepState::Blocked {
+        return refuse(format!(
+            "dependency #{} is not blocked (it is {})",
+            before.number,
+            before.state.as_str()
+        ));
+    }
+    let blocked_days = before
+        .blocked_since
+        .map(|t| (s.ctx.now - t).num_days())
+        .unwrap_or(0);
+    let mut after = before.clone();
+    after.state = DepState::Open;
+    after.blocked_since = None;
+    after.blocked_reason = None;
+    store::update_dependency(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "dep.unblocked",
+        format!("dep:{}", before.number),
+        Some(&json!({ "state": "blocked", "since": before.blocked_since, "reason": before.blocked_reason })),
+        Some(&json!({ "state": "open", "blocked_days": blocked_days, "what": before.what })),
+    )
+    .await?;
+    Ok(
+        Reply::success(format!("Dependency #{} is unblocked", before.number))
+            .paragraph(format!("It was blocked for {blocked_days} days.")),
+    )
+}
+
+async fn snooze(
+    s: &mut Session<'_>,
+    target: &Numbered,
+    until: DateSpec,
+    reason: Option<Prose>,
+) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_dep_edit(s, &scope, &p, &before, "snooze it").await?;
+    if !before.is_open() {
+        return refuse(format!(
+            "dependency #{} is delivered: there is nothing to snooze",
+            before.number
+        ));
+    }
+    let subject = format!("dep:{}", before.number);
+    let what = format!("dependency #{} ({})", before.number, before.what.as_str());
+    super::schedule::snooze(s, &scope, &p, &subject, &what, until, reason).await
+}
+
+async fn deliver(s: &mut Session<'_>, target: &Numbered, on: Option<DateSpec>) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_dep_edit(s, &scope, &p, &before, "mark it delivered").await?;
+    if before.state == DepState::Delivered {
+        return refuse(format!(
+            "dependency #{} is already delivered",
+            before.number
+        ));
+    }
+    let today = s.today(&p);
+    let on = on_or_before(today, on, "a dependency is delivered on or before today")?;
+    let mut after = before.clone();
+    after.state = DepState::Delivered;
+    after.delivered_on = Some(on);
+    after.blocked_since = None;
+    after.blocked_reason = None;
+    store::update_dependency(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "dep.delivered",
+        format!("dep:{}", before.number),
+        Some(&json!({ "state": before.state, "blocked_since": before.blocked_since })),
+        Some(&json!({ "state": "delivered", "on": on, "what": before.what })),
+    )
+    .await?;
+    let late = (on - before.need_by).num_days();
+    let note = if late > 0 {
+        format!("{late} days after it was needed")
+    } else {
+        "in time".to_owned()
+    };
+    Ok(
+        Reply::success(format!("Dependency #{} is delivered", before.number))
+            .paragraph(format!("{} delivered {on}, {note}.", before.what)),
+    )
+}
+
+/// The dependency a command names, with its program opened as `access` says.
+async fn open(
+    s: &mut Session<'_>,
+    target: &Numbered,
+    access: Access,
+) -> Result<(Scope, Program, Dependency)> {
+    let (program, n) = target.split()?;
+    let (scope, p) = s.open(program, access).await?;
+    let d = load(s, &scope, &p, n).await?;
+    Ok((scope, p, d))
 }
 
 async fn load(s: &mut Session<'_>, scope: &Scope, p: &Program, raw: &str) -> Result<Dependency> {
     let n = parse_number(raw, "dependency")?;
     match store::find_dependency(s.conn(), scope, n).await? {
         Some(d) => Ok(d),
-        None => refuse(format!(
-            "there is no dependency #{n} in `{}`: `dep list {}` shows them",
-            p.key, p.key
-        )),
+        None => not_found(
+            format_args!("dependency #{n}"),
+            p,
+            Some(Listing::DEPENDENCIES),
+        ),
     }
 }
 
@@ -476,16 +519,8 @@ fn provider_owner(e: &Endpoint, projects: &[Project], milestones: &[Milestone]) 
 
 pub(super) fn end_name(e: &Endpoint, projects: &[Project], milestones: &[Milestone]) -> String {
     match e {
-        Endpoint::Project(id) => projects
-            .iter()
-            .find(|p| p.id == *id)
-            .map(|p| p.key.to_string())
-            .unwrap_or_default(),
-        Endpoint::Milestone(id) => milestones
-            .iter()
-            .find(|m| m.id == *id)
-            .map(|m| m.key.to_string())
-            .unwrap_or_default(),
+        Endpoint::Project(id) => project_key(projects, *id),
+        Endpoint::Milestone(id) => milestone_key(milestones, *id),
         Endpoint::External(x) => format!("{x} (external)"),
     }
 }

@@ -1,8 +1,11 @@
-//! One file per command area. [`Session`] holds the transaction and the helpers every
-//! handler needs: resolving programs and people, permission checks, and the event log.
+//! One file per command area, each a short dispatch to one function per verb that takes the
+//! verb's fields. [`Session`] holds the command's one transaction and the helpers every
+//! handler needs: resolving programs and people, permission checks, and the event log;
+//! `common` holds what the areas share in listing and showing records.
 
 mod analysis;
 mod chart;
+mod common;
 mod dep;
 mod milestone;
 mod person;

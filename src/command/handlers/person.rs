@@ -3,7 +3,7 @@
 use super::{refuse, Session};
 use crate::command::grammar::PersonCmd;
 use crate::command::Result;
-use crate::domain::PersonRef;
+use crate::domain::{DateSpec, PersonRef, Timezone, Title};
 use crate::reply::{Reply, Text};
 use crate::store;
 
@@ -17,105 +17,117 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
             back,
             delegate,
             no_delegate,
-        } => {
-            let target = s.person(&person).await?;
-            let me = s.actor().await?;
-            if target.id != me.id && !s.ctx.actor.is_admin && !owns_a_program(s, me.id).await? {
-                return refuse("you can change only your own settings; a program owner or a tenant admin can change anyone's");
-            }
-            if tz.is_none()
-                && name.is_none()
-                && away.is_none()
-                && !back
-                && delegate.is_none()
-                && !no_delegate
-            {
-                return refuse("nothing to set: give --tz, --name, --away DATE, --back, --delegate @name or --no-delegate");
-            }
-            let before = target.clone();
-            let mut after = target.clone();
-            if let Some(tz) = tz {
-                after.timezone = Some(tz);
-            }
-            if let Some(n) = name {
-                after.display_name = n.as_str().to_owned();
-            }
-            let today = s
-                .ctx
-                .now
-                .with_timezone(&after.timezone.unwrap_or_default().tz())
-                .date_naive();
-            if let Some(a) = away {
-                let until = a.resolve(today);
-                if until < today {
-                    return refuse(format!(
-                        "{until} is in the past: --away takes the last day away"
-                    ));
-                }
-                after.away_until = Some(until);
-            }
-            if back {
-                after.away_until = None;
-            }
-            if let Some(d) = &delegate {
-                if matches!(d, PersonRef::Me) && target.id == me.id {
-                    return refuse("a person cannot be their own delegate");
-                }
-                let d = s.person(d).await?;
-                if d.id == target.id {
-                    return refuse("a person cannot be their own delegate");
-                }
-                after.delegate = Some(d.id);
-            }
-            if no_delegate {
-                after.delegate = None;
-            }
-            let tenant = s.ctx.tenant.clone();
-            store::update_person(s.conn(), &tenant, &after).await?;
-            s.event(
-                None,
-                "person.updated",
-                format!("person:{}", after.handle),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            person_reply(s, &after, true).await
-        }
+        } => set(s, &person, tz, name, away, back, delegate, no_delegate).await,
         PersonCmd::Away {
             person,
             until,
             back,
-        } => {
-            if until.is_none() && !back {
-                return refuse("give --until DATE (the last day away) or --back");
-            }
-            // The same change as `person set --away/--back`, with its checks and event.
-            Box::pin(run(
-                s,
-                PersonCmd::Set {
-                    person,
-                    tz: None,
-                    name: None,
-                    away: until,
-                    back,
-                    delegate: None,
-                    no_delegate: false,
-                },
-            ))
-            .await
-        }
-        PersonCmd::Show { person } => {
-            let person = person.unwrap_or(PersonRef::Me);
-            let Some(target) = s.find_person(&person).await? else {
-                return refuse(match person {
-                    PersonRef::Me => "you are not known here yet: anything you do adds you, e.g. `person set @me --tz Europe/Berlin`".to_owned(),
-                    other => format!("nobody called {other} is known here"),
-                });
-            };
-            person_reply(s, &target, false).await
-        }
+        } => away(s, &person, until, back).await,
+        PersonCmd::Show { person } => show(s, person).await,
     }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one parameter per field of `person set`"
+)]
+async fn set(
+    s: &mut Session<'_>,
+    person: &PersonRef,
+    tz: Option<Timezone>,
+    name: Option<Title>,
+    away: Option<DateSpec>,
+    back: bool,
+    delegate: Option<PersonRef>,
+    no_delegate: bool,
+) -> Result<Reply> {
+    let target = s.person(person).await?;
+    let me = s.actor().await?;
+    if target.id != me.id && !s.ctx.actor.is_admin && !owns_a_program(s, me.id).await? {
+        return refuse("you can change only your own settings; a program owner or a tenant admin can change anyone's");
+    }
+    if tz.is_none()
+        && name.is_none()
+        && away.is_none()
+        && !back
+        && delegate.is_none()
+        && !no_delegate
+    {
+        return refuse("nothing to set: give --tz, --name, --away DATE, --back, --delegate @name or --no-delegate");
+    }
+    let before = target.clone();
+    let mut after = target.clone();
+    if let Some(tz) = tz {
+        after.timezone = Some(tz);
+    }
+    if let Some(n) = name {
+        after.display_name = n.as_str().to_owned();
+    }
+    let today = s
+        .ctx
+        .now
+        .with_timezone(&after.timezone.unwrap_or_default().tz())
+        .date_naive();
+    if let Some(a) = away {
+        let until = a.resolve(today);
+        if until < today {
+            return refuse(format!(
+                "{until} is in the past: --away takes the last day away"
+            ));
+        }
+        after.away_until = Some(until);
+    }
+    if back {
+        after.away_until = None;
+    }
+    if let Some(d) = &delegate {
+        if matches!(d, PersonRef::Me) && target.id == me.id {
+            return refuse("a person cannot be their own delegate");
+        }
+        let d = s.person(d).await?;
+        if d.id == target.id {
+            return refuse("a person cannot be their own delegate");
+        }
+        after.delegate = Some(d.id);
+    }
+    if no_delegate {
+        after.delegate = None;
+    }
+    let tenant = s.ctx.tenant.clone();
+    store::update_person(s.conn(), &tenant, &after).await?;
+    s.event(
+        None,
+        "person.updated",
+        format!("person:{}", after.handle),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    person_reply(s, &after, true).await
+}
+
+/// `person away`: the same change as `person set --away/--back`, with its checks and event.
+async fn away(
+    s: &mut Session<'_>,
+    person: &PersonRef,
+    until: Option<DateSpec>,
+    back: bool,
+) -> Result<Reply> {
+    if until.is_none() && !back {
+        return refuse("give --until DATE (the last day away) or --back");
+    }
+    set(s, person, None, None, until, back, None, false).await
+}
+
+async fn show(s: &mut Session<'_>, person: Option<PersonRef>) -> Result<Reply> {
+    let person = person.unwrap_or(PersonRef::Me);
+    let Some(target) = s.find_person(&person).await? else {
+        return refuse(match person {
+            PersonRef::Me => "you are not known here yet: anything you do adds you, e.g. `person set @me --tz Europe/Berlin`".to_owned(),
+            other => format!("nobody called {other} is known here"),
+        });
+    };
+    person_reply(s, &target, false).await
 }
 
 async fn owns_a_program(s: &mut Session<'_>, person: i64) -> Result<bool> {

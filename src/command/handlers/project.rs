@@ -1,9 +1,10 @@
 //! `project …`.
 
+use super::common::{counted_table, find_project, Listing};
 use super::{parse_key, refuse, Session};
-use crate::command::grammar::{ProgramArg, ProjectCmd};
+use crate::command::grammar::{ProgramArg, ProjectCmd, Target};
 use crate::command::Result;
-use crate::domain::{Endpoint, MilestoneState, Role, Title};
+use crate::domain::{Endpoint, MilestoneState, PersonRef, Role, Title};
 use crate::reply::{Reply, Text, Tone};
 use crate::store;
 
@@ -13,248 +14,257 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             target,
             name,
             owner,
-        } => {
-            let (program, key) = target.split()?;
-            let key = parse_key(key, "project")?;
-            let (scope, p) = s.program_for_change(program).await?;
-            s.require(&scope, &p, Role::Editor, "add projects").await?;
-            if let Some(kind) = store::key_in_use(s.conn(), &scope, &key).await? {
-                return refuse(format!("`{key}` is already a {kind} in `{}`: project and milestone keys share one namespace", p.key));
-            }
-            let owner = match &owner {
-                Some(r) => s.person(r).await?,
-                None => s.actor().await?,
-            };
-            let name = name.unwrap_or_else(|| Title::from(&key));
-            let project = store::insert_project(s.conn(), &scope, &key, &name, owner.id).await?;
-            s.event(
-                Some(&scope),
-                "project.added",
-                format!("project:{key}"),
-                None::<&()>,
-                Some(&project),
-            )
-            .await?;
-            Ok(
-                Reply::success(format!("Added project {key} to {}", p.key)).fields(vec![
-                    ("Name", Text::plain(name.as_str())),
-                    ("Owner", Text::new().person(&owner)),
-                ]),
-            )
-        }
+        } => add(s, &target, name, owner).await,
         ProjectCmd::List {
             program: ProgramArg { program },
             all,
-        } => {
-            let (scope, p) = s.program(program.as_deref()).await?;
-            let projects = store::projects(s.conn(), &scope).await?;
-            let latest = store::latest_status_updates(s.conn(), &scope).await?;
-            let mut rows = Vec::new();
-            for pr in projects.iter().filter(|pr| all || !pr.removed) {
-                let owner = s.mention(pr.owner).await?;
-                let status = match latest.iter().find(|u| u.project == pr.id) {
-                    Some(u) => Text::new()
-                        .rag(u.rag)
-                        .text(format!(" {}", u.posted_at.date_naive())),
-                    None => Text::plain("no update yet"),
-                };
-                let mut key = Text::plain(pr.key.as_str());
-                if pr.removed {
-                    key = key.text(" (removed)");
-                }
-                rows.push(vec![
-                    key,
-                    Text::plain(pr.name.as_str()),
-                    Text::new().person(owner),
-                    status,
-                ]);
-            }
-            if rows.is_empty() {
-                return Ok(
-                    Reply::new(format!("No projects in {} yet", p.key)).paragraph(
-                        Text::plain("Add one with ").code(format!(
-                            "project add {} KEY --name \"…\" --owner @lead",
-                            p.key
-                        )),
-                    ),
-                );
-            }
-            Ok(
-                Reply::new(format!("Projects of {} ({})", p.key, rows.len()))
-                    .table(&["Key", "Name", "Owner", "Latest status"], rows),
-            )
-        }
-        ProjectCmd::Show(target) => {
-            let (program, key) = target.split()?;
-            let key = parse_key(key, "project")?;
-            let (scope, p) = s.program(program).await?;
-            let Some(pr) = store::find_project(s.conn(), &scope, &key).await? else {
-                return refuse(format!(
-                    "there is no project `{key}` in `{}`: `project list {}` shows them",
-                    p.key, p.key
-                ));
-            };
-            let owner = s.mention(pr.owner).await?;
-            let milestones = store::milestones(s.conn(), &scope).await?;
-            let deps = store::dependencies(s.conn(), &scope).await?;
-            let latest = store::status_updates(s.conn(), &scope, Some(pr.id), 1).await?;
-            let mine: Vec<Text> = milestones
-                .iter()
-                .filter(|m| m.project == Some(pr.id) && m.state == MilestoneState::Planned)
-                .map(|m| {
-                    Text::new()
-                        .code(m.key.as_str())
-                        .text(format!(" {} — target ", m.title))
-                        .date(m.target)
-                })
-                .collect();
-            let needs = deps
-                .iter()
-                .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, &milestones))
-                .count();
-            let gives = deps
-                .iter()
-                .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, &milestones))
-                .count();
-            let mut reply = Reply::new(format!("{} ({}/{})", pr.name, p.key, pr.key)).fields(vec![
-                ("Owner", Text::new().person(owner)),
-                (
-                    "Open dependencies",
-                    Text::plain(format!("needs {needs}, provides {gives}")),
-                ),
-                (
-                    "State",
-                    Text::plain(if pr.removed { "removed" } else { "active" }),
-                ),
-            ]);
-            if let Some(u) = latest.first() {
-                reply = reply
-                    .tone(Tone::Health(u.rag))
-                    .heading("Latest status")
-                    .fields(vec![
-                        ("RAG", Text::new().rag(u.rag)),
-                        (
-                            "Posted",
-                            Text::plain(u.posted_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-                        ),
-                        ("Summary", Text::plain(u.summary.as_str())),
-                        ("Blockers", Text::plain(u.blockers.clone())),
-                        ("Next steps", Text::plain(u.next_steps.clone())),
-                    ]);
-            }
-            if !mine.is_empty() {
-                reply = reply.heading("Open milestones").list(mine);
-            }
-            Ok(reply)
-        }
+        } => list(s, program.as_deref(), all).await,
+        ProjectCmd::Show(target) => show(s, &target).await,
         ProjectCmd::Set {
             target,
             name,
             owner,
-        } => {
-            let (program, key) = target.split()?;
-            let key = parse_key(key, "project")?;
-            let (scope, p) = s.program_for_change(program).await?;
-            let Some(before) = store::find_project(s.conn(), &scope, &key).await? else {
-                return refuse(format!("there is no project `{key}` in `{}`", p.key));
-            };
-            if name.is_none() && owner.is_none() {
-                return refuse("nothing to set: give --name or --owner");
-            }
-            if owner.is_some() {
-                s.require(&scope, &p, Role::Editor, "change a project's owner")
-                    .await?;
-            } else {
-                s.require_editor_or(
-                    &scope,
-                    &p,
-                    &[before.owner],
-                    "the project's owner",
-                    "rename it",
-                )
-                .await?;
-            }
-            let mut after = before.clone();
-            if let Some(n) = name {
-                after.name = n;
-            }
-            if let Some(o) = &owner {
-                after.owner = s.person(o).await?.id;
-            }
-            store::update_project(s.conn(), &scope, &after).await?;
-            s.event(
-                Some(&scope),
-                "project.updated",
-                format!("project:{key}"),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            let owner = s.mention(after.owner).await?;
-            Ok(
-                Reply::success(format!("Updated project {key}")).fields(vec![
-                    ("Name", Text::plain(after.name.as_str())),
-                    ("Owner", Text::new().person(owner)),
-                ]),
-            )
-        }
-        ProjectCmd::Remove(target) => {
-            let (program, key) = target.split()?;
-            let key = parse_key(key, "project")?;
-            let (scope, p) = s.program_for_change(program).await?;
-            s.require(&scope, &p, Role::Editor, "remove projects")
-                .await?;
-            let Some(before) = store::find_project(s.conn(), &scope, &key).await? else {
-                return refuse(format!("there is no project `{key}` in `{}`", p.key));
-            };
-            if before.removed {
-                return refuse(format!("project `{key}` is already removed"));
-            }
-            let milestones = store::milestones(s.conn(), &scope).await?;
-            let open: Vec<&str> = milestones
-                .iter()
-                .filter(|m| m.project == Some(before.id) && m.state == MilestoneState::Planned)
-                .map(|m| m.key.as_str())
-                .collect();
-            if !open.is_empty() {
-                return refuse(format!(
-                    "project `{key}` still has open milestones ({}): mark them done or cancel them first",
-                    open.join(", ")
-                ));
-            }
-            let deps = store::dependencies(s.conn(), &scope).await?;
-            let open: Vec<String> = deps
-                .iter()
-                .filter(|d| {
-                    d.is_open()
-                        && (endpoint_in(&d.needs, before.id, &milestones)
-                            || endpoint_in(&d.from, before.id, &milestones))
-                })
-                .map(|d| format!("#{}", d.number))
-                .collect();
-            if !open.is_empty() {
-                return refuse(format!(
-                    "project `{key}` still has open dependencies ({}): deliver them or move them first",
-                    open.join(", ")
-                ));
-            }
-            let mut after = before.clone();
-            after.removed = true;
-            store::update_project(s.conn(), &scope, &after).await?;
-            s.event(
-                Some(&scope),
-                "project.removed",
-                format!("project:{key}"),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok(
-                Reply::success(format!("Removed project {key} from {}", p.key))
-                    .paragraph("Its history stays in reports and post-mortems."),
-            )
-        }
+        } => set(s, &target, name, owner).await,
+        ProjectCmd::Remove(target) => remove(s, &target).await,
     }
+}
+
+async fn add(
+    s: &mut Session<'_>,
+    target: &Target,
+    name: Option<Title>,
+    owner: Option<PersonRef>,
+) -> Result<Reply> {
+    let (program, key) = target.split()?;
+    let key = parse_key(key, "project")?;
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(&scope, &p, Role::Editor, "add projects").await?;
+    if let Some(kind) = store::key_in_use(s.conn(), &scope, &key).await? {
+        return refuse(format!(
+            "`{key}` is already a {kind} in `{}`: project and milestone keys share one namespace",
+            p.key
+        ));
+    }
+    let owner = s.person_or_actor(owner.as_ref()).await?;
+    let name = name.unwrap_or_else(|| Title::from(&key));
+    let project = store::insert_project(s.conn(), &scope, &key, &name, owner.id).await?;
+    s.event(
+        Some(&scope),
+        "project.added",
+        format!("project:{key}"),
+        None::<&()>,
+        Some(&project),
+    )
+    .await?;
+    Ok(
+        Reply::success(format!("Added project {key} to {}", p.key)).fields(vec![
+            ("Name", Text::plain(name.as_str())),
+            ("Owner", Text::new().person(&owner)),
+        ]),
+    )
+}
+
+async fn list(s: &mut Session<'_>, program: Option<&str>, all: bool) -> Result<Reply> {
+    let (scope, p) = s.program(program).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let latest = store::latest_status_updates(s.conn(), &scope).await?;
+    let mut rows = Vec::new();
+    for pr in projects.iter().filter(|pr| all || !pr.removed) {
+        let owner = s.mention(pr.owner).await?;
+        let status = match latest.iter().find(|u| u.project == pr.id) {
+            Some(u) => Text::new()
+                .rag(u.rag)
+                .text(format!(" {}", u.posted_at.date_naive())),
+            None => Text::plain("no update yet"),
+        };
+        let mut key = Text::plain(pr.key.as_str());
+        if pr.removed {
+            key = key.text(" (removed)");
+        }
+        rows.push(vec![
+            key,
+            Text::plain(pr.name.as_str()),
+            Text::new().person(owner),
+            status,
+        ]);
+    }
+    let empty = Reply::new(format!("No projects in {} yet", p.key)).paragraph(
+        Text::plain("Add one with ").code(format!(
+            "project add {} KEY --name \"…\" --owner @lead",
+            p.key
+        )),
+    );
+    Ok(counted_table(
+        empty,
+        format_args!("Projects of {}", p.key),
+        &["Key", "Name", "Owner", "Latest status"],
+        rows,
+    ))
+}
+
+async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
+    let (program, key) = target.split()?;
+    let key = parse_key(key, "project")?;
+    let (scope, p) = s.program(program).await?;
+    let pr = find_project(s, &scope, &p, &key, Some(Listing::PROJECTS)).await?;
+    let owner = s.mention(pr.owner).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    let deps = store::dependencies(s.conn(), &scope).await?;
+    let latest = store::status_updates(s.conn(), &scope, Some(pr.id), 1).await?;
+    let mine: Vec<Text> = milestones
+        .iter()
+        .filter(|m| m.project == Some(pr.id) && m.state == MilestoneState::Planned)
+        .map(|m| {
+            Text::new()
+                .code(m.key.as_str())
+                .text(format!(" {} — target ", m.title))
+                .date(m.target)
+        })
+        .collect();
+    let needs = deps
+        .iter()
+        .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, &milestones))
+        .count();
+    let gives = deps
+        .iter()
+        .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, &milestones))
+        .count();
+    let mut reply = Reply::new(format!("{} ({}/{})", pr.name, p.key, pr.key)).fields(vec![
+        ("Owner", Text::new().person(owner)),
+        (
+            "Open dependencies",
+            Text::plain(format!("needs {needs}, provides {gives}")),
+        ),
+        (
+            "State",
+            Text::plain(if pr.removed { "removed" } else { "active" }),
+        ),
+    ]);
+    if let Some(u) = latest.first() {
+        reply = reply
+            .tone(Tone::Health(u.rag))
+            .heading("Latest status")
+            .fields(vec![
+                ("RAG", Text::new().rag(u.rag)),
+                (
+                    "Posted",
+                    Text::plain(u.posted_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                ),
+                ("Summary", Text::plain(u.summary.as_str())),
+                ("Blockers", Text::plain(u.blockers.clone())),
+                ("Next steps", Text::plain(u.next_steps.clone())),
+            ]);
+    }
+    if !mine.is_empty() {
+        reply = reply.heading("Open milestones").list(mine);
+    }
+    Ok(reply)
+}
+
+async fn set(
+    s: &mut Session<'_>,
+    target: &Target,
+    name: Option<Title>,
+    owner: Option<PersonRef>,
+) -> Result<Reply> {
+    let (program, key) = target.split()?;
+    let key = parse_key(key, "project")?;
+    let (scope, p) = s.program_for_change(program).await?;
+    let before = find_project(s, &scope, &p, &key, None).await?;
+    if name.is_none() && owner.is_none() {
+        return refuse("nothing to set: give --name or --owner");
+    }
+    if owner.is_some() {
+        s.require(&scope, &p, Role::Editor, "change a project's owner")
+            .await?;
+    } else {
+        s.require_editor_or(
+            &scope,
+            &p,
+            &[before.owner],
+            "the project's owner",
+            "rename it",
+        )
+        .await?;
+    }
+    let mut after = before.clone();
+    if let Some(n) = name {
+        after.name = n;
+    }
+    if let Some(o) = &owner {
+        after.owner = s.person(o).await?.id;
+    }
+    store::update_project(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "project.updated",
+        format!("project:{key}"),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    let owner = s.mention(after.owner).await?;
+    Ok(
+        Reply::success(format!("Updated project {key}")).fields(vec![
+            ("Name", Text::plain(after.name.as_str())),
+            ("Owner", Text::new().person(owner)),
+        ]),
+    )
+}
+
+async fn remove(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
+    let (program, key) = target.split()?;
+    let key = parse_key(key, "project")?;
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(&scope, &p, Role::Editor, "remove projects")
+        .await?;
+    let before = find_project(s, &scope, &p, &key, None).await?;
+    if before.removed {
+        return refuse(format!("project `{key}` is already removed"));
+    }
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    let open: Vec<&str> = milestones
+        .iter()
+        .filter(|m| m.project == Some(before.id) && m.state == MilestoneState::Planned)
+        .map(|m| m.key.as_str())
+        .collect();
+    if !open.is_empty() {
+        return refuse(format!(
+            "project `{key}` still has open milestones ({}): mark them done or cancel them first",
+            open.join(", ")
+        ));
+    }
+    let deps = store::dependencies(s.conn(), &scope).await?;
+    let open: Vec<String> = deps
+        .iter()
+        .filter(|d| {
+            d.is_open()
+                && (endpoint_in(&d.needs, before.id, &milestones)
+                    || endpoint_in(&d.from, before.id, &milestones))
+        })
+        .map(|d| format!("#{}", d.number))
+        .collect();
+    if !open.is_empty() {
+        return refuse(format!(
+            "project `{key}` still has open dependencies ({}): deliver them or move them first",
+            open.join(", ")
+        ));
+    }
+    let mut after = before.clone();
+    after.removed = true;
+    store::update_project(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "project.removed",
+        format!("project:{key}"),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(
+        Reply::success(format!("Removed project {key} from {}", p.key))
+            .paragraph("Its history stays in reports and post-mortems."),
+    )
 }
 
 /// Whether a dependency end is the project or one of its milestones.

@@ -1,11 +1,12 @@
 //! `schedule …`, `outbox …`, and snoozes: the program's rhythm and what it owes people.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 
+use super::common::{counted_table, not_found, Listing};
 use super::{parse_number, refuse, Session};
-use crate::command::grammar::{OutboxCmd, ProgramArg, ScheduleCmd};
+use crate::command::grammar::{Numbered, OutboxCmd, ProgramArg, ScheduleCmd};
 use crate::command::Result;
-use crate::domain::{DateSpec, Program, Prose, Role, ScheduleKind};
+use crate::domain::{Audience, DateSpec, Program, Prose, Role, ScheduleKind, Timezone};
 use crate::outbox::Destination;
 use crate::reply::{Reply, Text};
 use crate::schedule::ScheduleSpec;
@@ -59,209 +60,239 @@ pub(super) async fn schedule(s: &mut Session<'_>, cmd: ScheduleCmd) -> Result<Re
             audience,
             channel,
             webhook,
-        } => {
-            // `[PROGRAM] KIND SPEC`: the program may be left out in a bound channel.
-            let (program, kind, spec) = match words.as_slice() {
-                [p, k, sp] => (Some(p.as_str()), k, sp),
-                [k, sp] => (None, k, sp),
-                _ => return refuse(
-                    "give the kind and the spec: `schedule set atlas digest \"weekly fri 16:00\"`",
-                ),
-            };
-            let kind = ScheduleKind::parse(kind)?;
-            let spec = ScheduleSpec::parse(spec)?;
-            if kind != ScheduleKind::Digest
-                && (audience.is_some() || channel.is_some() || webhook.is_some())
-            {
-                return refuse("--audience, --channel and --webhook are for digest schedules");
-            }
-            set_schedule(s, program, kind, spec, audience, channel, webhook).await
-        }
-        ScheduleCmd::Show(ProgramArg { program }) => {
-            let (scope, p) = s.program(program.as_deref()).await?;
-            let schedules = store::schedules(s.conn(), &scope).await?;
-            let now = s.ctx.now;
-            let key = p.key.as_str().to_owned();
-            if schedules.is_empty() {
-                return Ok(Reply::new(format!("No schedules in {key}")).paragraph(
-                    Text::plain("Start the rhythm with ")
-                        .code(format!("schedule set {key} prompt \"weekly mon 10:00\"")),
-                ));
-            }
-            let rows = schedules
-                .iter()
-                .map(|sc| {
-                    let next = sc.spec.upcoming(p.timezone.tz(), now, 1);
-                    let what = match sc.audience {
-                        Some(a) => format!("{} {}", sc.kind.as_str(), a.as_str()),
-                        None => sc.kind.as_str().to_owned(),
-                    };
-                    let to = sc
-                        .destination
-                        .as_deref()
-                        .and_then(|d| serde_json::from_str::<Destination>(d).ok())
-                        .map(|d| d.masked())
-                        .unwrap_or_default();
-                    vec![
-                        Text::plain(format!("#{}", sc.id)),
-                        Text::plain(what),
-                        Text::plain(sc.spec.describe()),
-                        Text::plain(next.first().map(|t| local(&p, *t)).unwrap_or_default()),
-                        Text::plain(to),
-                    ]
-                })
-                .collect();
-            let runs = store::runs(s.conn(), &scope, 10).await?;
-            let mut reply = Reply::new(format!("Schedules of {key} ({})", schedules.len()))
-                .table(&["#", "What", "When", "Next", "To"], rows);
-            if !runs.is_empty() {
-                reply = reply.heading("Latest runs").table(
-                    &["When", "Job", "State", "Outcome"],
-                    runs.iter()
-                        .map(|r| {
-                            vec![
-                                Text::plain(local(&p, r.scheduled_at)),
-                                Text::plain(r.job.clone()),
-                                Text::plain(r.state.as_str()),
-                                Text::plain(r.outcome.clone()),
-                            ]
-                        })
-                        .collect(),
-                );
-            }
-            Ok(reply)
-        }
-        ScheduleCmd::Remove { target } => {
-            let (program, n) = target.split()?;
-            let n = parse_number(n, "schedule")?;
-            let (scope, p) = s.program_for_change(program).await?;
-            s.require(&scope, &p, Role::Editor, "remove schedules")
-                .await?;
-            if !store::remove_schedule(s.conn(), &scope, n).await? {
-                return refuse(format!(
-                    "there is no schedule #{n} in `{}`: `schedule show {}` lists them",
-                    p.key, p.key
-                ));
-            }
-            s.event(
-                Some(&scope),
-                "schedule.removed",
-                format!("schedule:{n}"),
-                None::<&()>,
-                None::<&()>,
-            )
-            .await?;
-            Ok(Reply::success(format!(
-                "Removed schedule #{n} from {}",
-                p.key
-            )))
-        }
+        } => set(s, &words, audience, channel, webhook).await,
+        ScheduleCmd::Show(ProgramArg { program }) => show(s, program.as_deref()).await,
+        ScheduleCmd::Remove { target } => remove(s, &target).await,
         ScheduleCmd::Preview {
             spec,
             tz,
             from,
             count,
-        } => {
-            if !(1..=100).contains(&count) {
-                return refuse("--count is 1 to 100");
-            }
-            let from = from.map(|f| f.with_timezone(&Utc)).unwrap_or(s.ctx.now);
-            let times = spec.upcoming(tz.tz(), from, usize::from(count));
-            let rows = times
-                .iter()
-                .map(|t| {
+        } => preview(s, &spec, tz, from, count),
+    }
+}
+
+/// `schedule set [PROGRAM] KIND SPEC`.
+async fn set(
+    s: &mut Session<'_>,
+    words: &[String],
+    audience: Option<Audience>,
+    channel: Option<String>,
+    webhook: Option<String>,
+) -> Result<Reply> {
+    // `[PROGRAM] KIND SPEC`: the program may be left out in a bound channel.
+    let (program, kind, spec) = match words {
+        [p, k, sp] => (Some(p.as_str()), k, sp),
+        [k, sp] => (None, k, sp),
+        _ => {
+            return refuse(
+                "give the kind and the spec: `schedule set atlas digest \"weekly fri 16:00\"`",
+            )
+        }
+    };
+    let kind = ScheduleKind::parse(kind)?;
+    let spec = ScheduleSpec::parse(spec)?;
+    if kind != ScheduleKind::Digest
+        && (audience.is_some() || channel.is_some() || webhook.is_some())
+    {
+        return refuse("--audience, --channel and --webhook are for digest schedules");
+    }
+    set_schedule(s, program, kind, spec, audience, channel, webhook).await
+}
+
+async fn show(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
+    let (scope, p) = s.program(program).await?;
+    let schedules = store::schedules(s.conn(), &scope).await?;
+    let now = s.ctx.now;
+    let key = p.key.as_str().to_owned();
+    if schedules.is_empty() {
+        return Ok(Reply::new(format!("No schedules in {key}")).paragraph(
+            Text::plain("Start the rhythm with ")
+                .code(format!("schedule set {key} prompt \"weekly mon 10:00\"")),
+        ));
+    }
+    let rows = schedules
+        .iter()
+        .map(|sc| {
+            let next = sc.spec.upcoming(p.timezone.tz(), now, 1);
+            let what = match sc.audience {
+                Some(a) => format!("{} {}", sc.kind.as_str(), a.as_str()),
+                None => sc.kind.as_str().to_owned(),
+            };
+            let to = sc
+                .destination
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<Destination>(d).ok())
+                .map(|d| d.masked())
+                .unwrap_or_default();
+            vec![
+                Text::plain(format!("#{}", sc.id)),
+                Text::plain(what),
+                Text::plain(sc.spec.describe()),
+                Text::plain(next.first().map(|t| local(&p, *t)).unwrap_or_default()),
+                Text::plain(to),
+            ]
+        })
+        .collect();
+    let runs = store::runs(s.conn(), &scope, 10).await?;
+    let mut reply = Reply::new(format!("Schedules of {key} ({})", schedules.len()))
+        .table(&["#", "What", "When", "Next", "To"], rows);
+    if !runs.is_empty() {
+        reply = reply.heading("Latest runs").table(
+            &["When", "Job", "State", "Outcome"],
+            runs.iter()
+                .map(|r| {
                     vec![
-                        Text::plain(at_in(tz.tz(), *t)),
-                        Text::plain(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                        Text::plain(local(&p, r.scheduled_at)),
+                        Text::plain(r.job.clone()),
+                        Text::plain(r.state.as_str()),
+                        Text::plain(r.outcome.clone()),
                     ]
                 })
-                .collect();
-            let mut reply = Reply::new(format!("{spec}: {}", spec.describe())).paragraph(format!(
-                "In {}, after {}:",
-                tz.as_str(),
-                from.format("%Y-%m-%dT%H:%M:%SZ")
-            ));
-            reply = if times.is_empty() {
-                reply.paragraph("It never fires in the next five years.")
-            } else {
-                reply.table(&[tz.as_str(), "UTC"], rows)
-            };
-            Ok(reply.data(&times))
-        }
+                .collect(),
+        );
     }
+    Ok(reply)
+}
+
+async fn remove(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
+    let (program, n) = target.split()?;
+    let n = parse_number(n, "schedule")?;
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(&scope, &p, Role::Editor, "remove schedules")
+        .await?;
+    if !store::remove_schedule(s.conn(), &scope, n).await? {
+        return not_found(format_args!("schedule #{n}"), &p, Some(Listing::SCHEDULES));
+    }
+    s.event(
+        Some(&scope),
+        "schedule.removed",
+        format!("schedule:{n}"),
+        None::<&()>,
+        None::<&()>,
+    )
+    .await?;
+    Ok(Reply::success(format!(
+        "Removed schedule #{n} from {}",
+        p.key
+    )))
+}
+
+/// `schedule preview`: when a spec would fire, without a program.
+fn preview(
+    s: &Session<'_>,
+    spec: &ScheduleSpec,
+    tz: Timezone,
+    from: Option<DateTime<FixedOffset>>,
+    count: u16,
+) -> Result<Reply> {
+    if !(1..=100).contains(&count) {
+        return refuse("--count is 1 to 100");
+    }
+    let from = from.map(|f| f.with_timezone(&Utc)).unwrap_or(s.ctx.now);
+    let times = spec.upcoming(tz.tz(), from, usize::from(count));
+    let rows = times
+        .iter()
+        .map(|t| {
+            vec![
+                Text::plain(at_in(tz.tz(), *t)),
+                Text::plain(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            ]
+        })
+        .collect();
+    let mut reply = Reply::new(format!("{spec}: {}", spec.describe())).paragraph(format!(
+        "In {}, after {}:",
+        tz.as_str(),
+        from.format("%Y-%m-%dT%H:%M:%SZ")
+    ));
+    reply = if times.is_empty() {
+        reply.paragraph("It never fires in the next five years.")
+    } else {
+        reply.table(&[tz.as_str(), "UTC"], rows)
+    };
+    Ok(reply.data(&times))
 }
 
 pub(super) async fn outbox(s: &mut Session<'_>, cmd: OutboxCmd) -> Result<Reply> {
     match cmd {
         OutboxCmd::List {
-            program,
+            program: ProgramArg { program },
             dead,
             limit,
-        } => {
-            let (scope, p) = s.program(program.program.as_deref()).await?;
-            s.require(&scope, &p, Role::Owner, "see its outbox").await?;
-            let rows = store::outbox_list(s.conn(), &scope, dead, i64::from(limit)).await?;
-            let key = p.key.as_str();
-            if rows.is_empty() {
-                return Ok(Reply::new(if dead {
-                    format!("No dead messages in {key}")
-                } else {
-                    format!("Nothing waiting to go out in {key}")
-                }));
-            }
-            let table = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        Text::plain(format!("#{}", r.id)),
-                        Text::plain(r.state.as_str()),
-                        Text::plain(r.destination.masked()),
-                        Text::plain(r.reply.title.clone()),
-                        Text::plain(r.attempts.to_string()),
-                        Text::plain(r.last_error.clone().unwrap_or_default()),
-                    ]
-                })
-                .collect();
-            let mut reply = Reply::new(format!(
-                "{} messages of {key} ({})",
-                if dead { "Dead" } else { "Waiting" },
-                rows.len()
-            ))
-            .table(
-                &["#", "State", "To", "Message", "Tries", "Last error"],
-                table,
-            );
-            if dead {
-                reply = reply.paragraph(
-                    Text::plain("Send one again with ").code(format!("outbox retry {key} ID")),
-                );
-            }
-            Ok(reply)
-        }
-        OutboxCmd::Retry { target } => {
-            let (program, n) = target.split()?;
-            let n = parse_number(n, "message")?;
-            let (scope, p) = s.program_for_change(program).await?;
-            s.require(&scope, &p, Role::Owner, "retry its messages")
-                .await?;
-            let now = s.ctx.now;
-            if !store::outbox_retry(s.conn(), &scope, n, now).await? {
-                return refuse(format!(
-                    "there is no dead message #{n} in `{}`: `outbox list {} --dead` lists them",
-                    p.key, p.key
-                ));
-            }
-            s.event(
-                Some(&scope),
-                "outbox.retried",
-                format!("outbox:{n}"),
-                None::<&()>,
-                None::<&()>,
-            )
-            .await?;
-            Ok(Reply::success(format!("Message #{n} will be sent again")))
-        }
+        } => list_outbox(s, program.as_deref(), dead, limit).await,
+        OutboxCmd::Retry { target } => retry(s, &target).await,
     }
+}
+
+/// `outbox list`: what waits to go out, or what went dead.
+async fn list_outbox(
+    s: &mut Session<'_>,
+    program: Option<&str>,
+    dead: bool,
+    limit: u16,
+) -> Result<Reply> {
+    let (scope, p) = s.program(program).await?;
+    s.require(&scope, &p, Role::Owner, "see its outbox").await?;
+    let rows = store::outbox_list(s.conn(), &scope, dead, i64::from(limit)).await?;
+    let key = p.key.as_str();
+    let table = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Text::plain(format!("#{}", r.id)),
+                Text::plain(r.state.as_str()),
+                Text::plain(r.destination.masked()),
+                Text::plain(r.reply.title.clone()),
+                Text::plain(r.attempts.to_string()),
+                Text::plain(r.last_error.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    let empty = Reply::new(if dead {
+        format!("No dead messages in {key}")
+    } else {
+        format!("Nothing waiting to go out in {key}")
+    });
+    let title = format!(
+        "{} messages of {key}",
+        if dead { "Dead" } else { "Waiting" }
+    );
+    let mut reply = counted_table(
+        empty,
+        title,
+        &["#", "State", "To", "Message", "Tries", "Last error"],
+        table,
+    );
+    if dead && !rows.is_empty() {
+        reply = reply
+            .paragraph(Text::plain("Send one again with ").code(format!("outbox retry {key} ID")));
+    }
+    Ok(reply)
+}
+
+async fn retry(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
+    let (program, n) = target.split()?;
+    let n = parse_number(n, "message")?;
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(&scope, &p, Role::Owner, "retry its messages")
+        .await?;
+    let now = s.ctx.now;
+    if !store::outbox_retry(s.conn(), &scope, n, now).await? {
+        return not_found(
+            format_args!("dead message #{n}"),
+            &p,
+            Some(Listing::DEAD_MESSAGES),
+        );
+    }
+    s.event(
+        Some(&scope),
+        "outbox.retried",
+        format!("outbox:{n}"),
+        None::<&()>,
+        None::<&()>,
+    )
+    .await?;
+    Ok(Reply::success(format!("Message #{n} will be sent again")))
 }
 
 /// Puts off pings about one subject until a date (inclusive).
