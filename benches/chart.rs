@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use drumbeat::analysis::Analysed;
 use drumbeat::chart::{self, Input};
-use drumbeat::digest::Analysis;
 use drumbeat::domain::{ChartKind, Key, Tenant};
 use drumbeat::fixture::{self, Size};
 use drumbeat::store::{self, DbSettings, Store};
@@ -67,8 +67,8 @@ fn main() {
             .await
             .expect("snapshot");
 
-        let (analyse, _) = time(runs, || Analysis::of(&snap));
-        let a = Analysis::of(&snap);
+        let (analyse, _) = time(runs, || Analysed::of(&snap));
+        let a = Analysed::of(&snap);
         let (timeline, png) = time(runs, || chart::render(Input::Timeline, &a).expect("timeline"));
         let header = png::Decoder::new(std::io::Cursor::new(&png))
             .read_info()

@@ -9,8 +9,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use drumbeat::analysis::Analysed;
 use drumbeat::analysis::Snapshot;
-use drumbeat::digest::{self, Analysis};
+use drumbeat::digest;
 use drumbeat::domain::{Audience, Key, Tenant};
 use drumbeat::fixture::{self, Size};
 use drumbeat::reply::{discord, markdown, slack, text};
@@ -48,7 +49,7 @@ async fn run(store: &Store, tenant: &Tenant, key: &str, now: chrono::DateTime<Ut
     let t0 = Instant::now();
     let snap = load(store, tenant, key, now).await;
     let t1 = Instant::now();
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     let since = digest::period_start(now, None);
     let digests: Vec<_> = [
         Audience::Engineering,

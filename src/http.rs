@@ -421,7 +421,7 @@ async fn chart(
         // CPU work: on a blocking thread, so the server's other requests are not held up.
         let png = tokio::task::spawn_blocking(move || {
             use crate::chart::Input;
-            let a = crate::digest::Analysis::of(&snap);
+            let a = crate::analysis::Analysed::of(&snap);
             let trend =
                 history.map(|h| crate::analysis::trend::weekly(&snap, &a.health, &h, weeks));
             let input = match (kind, &trend) {

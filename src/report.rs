@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::analysis::changes;
-use crate::digest::{Analysis, Answer, MilestoneLine};
+use crate::analysis::Analysed;
+use crate::digest::{Answer, MilestoneLine};
 use crate::domain::{n_days, DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState};
 use crate::reply::{Mention, Reply, Text, Tone};
 
@@ -15,7 +16,7 @@ fn name(m: Option<&Mention>) -> String {
     Mention::plain(m)
 }
 
-fn who(a: &Analysis<'_>, id: Option<i64>) -> String {
+fn who(a: &Analysed<'_>, id: Option<i64>) -> String {
     name(a.who(id).as_ref())
 }
 
@@ -28,7 +29,7 @@ fn or_none(s: &str) -> Text {
 }
 
 /// The charter: goal, scope, success metrics, stakeholders, teams and the key dates.
-pub fn charter(a: &Analysis<'_>) -> Reply {
+pub fn charter(a: &Analysed<'_>) -> Reply {
     let s = a.snap;
     let c = &s.charter;
     let mut r = Reply::new(format!("{}: charter", s.program.name.as_str()))
@@ -83,7 +84,7 @@ pub fn charter(a: &Analysis<'_>) -> Reply {
 }
 
 /// The long-form status report: the program's health, then each project in full.
-pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
+pub fn status(a: &Analysed<'_>, since: DateTime<Utc>) -> Reply {
     let s = a.snap;
     let today = s.today();
     let mut r = Reply::new(format!(
@@ -272,7 +273,7 @@ pub fn status(a: &Analysis<'_>, since: DateTime<Utc>) -> Reply {
 const AGENDA_DAYS: i64 = 14;
 
 /// The agenda of the weekly program sync: each item with its owner.
-pub fn agenda(a: &Analysis<'_>) -> Reply {
+pub fn agenda(a: &Analysed<'_>) -> Reply {
     let s = a.snap;
     let today = s.today();
     let horizon = today + Duration::days(AGENDA_DAYS);
@@ -435,7 +436,7 @@ pub fn agenda(a: &Analysis<'_>) -> Reply {
 }
 
 /// The post-mortem of the program, or of one milestone and everything upstream of it.
-pub fn postmortem(a: &Analysis<'_>, milestone: Option<MilestoneId>) -> Reply {
+pub fn postmortem(a: &Analysed<'_>, milestone: Option<MilestoneId>) -> Reply {
     let s = a.snap;
     let (title, scope_ms): (String, Option<HashSet<MilestoneId>>) = match milestone {
         Some(id) => {
@@ -874,7 +875,7 @@ fn timeline_event(
 
 /// A milestone and everything it waits on: predecessors and milestones that deliver its
 /// dependencies, transitively.
-fn upstream(a: &Analysis<'_>, id: MilestoneId) -> HashSet<MilestoneId> {
+fn upstream(a: &Analysed<'_>, id: MilestoneId) -> HashSet<MilestoneId> {
     let s = a.snap;
     let mut into: HashMap<MilestoneId, Vec<MilestoneId>> = HashMap::new();
     for m in &s.milestones {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::canvas::{self, lighter, paint, Anchor};
-use crate::digest::Analysis;
+use crate::analysis::Analysed;
 use crate::domain::{DepState, Endpoint, Rag};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,7 +117,7 @@ impl DepMap {
     /// projects, milestones without a project and outside providers appear when a
     /// dependency names them. A dependency inside one project is not a cross-team edge and
     /// is left out.
-    pub fn of(a: &Analysis<'_>) -> Self {
+    pub fn of(a: &Analysed<'_>) -> Self {
         let s = a.snap;
         let mut nodes: Vec<MapNode> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -399,7 +399,7 @@ const FOOT: i32 = 50;
 /// More nodes than this and the picture stops being readable.
 pub const MAX_NODES: usize = 60;
 
-pub fn render(a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
     let mut map = DepMap::of(a);
     let total = map.nodes.len();
     if total > MAX_NODES {

@@ -3,7 +3,7 @@
 //! cells and listed beside the grid.
 
 use super::canvas::{self, lighter, paint, Anchor};
-use crate::digest::Analysis;
+use crate::analysis::Analysed;
 use crate::domain::RiskBand;
 
 const WIDTH: u32 = 1200;
@@ -24,7 +24,7 @@ fn band_colour(b: RiskBand) -> canvas::Colour {
     }
 }
 
-pub fn render(a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
     let s = a.snap;
     let open = a.open_risks();
     // counts[likelihood - 1][impact - 1]

@@ -1,6 +1,6 @@
 //! Charts as PNG, drawn in-process with `plotters` on a bitmap and a font bundled in the
 //! binary (DejaVu Sans, `assets/fonts`), so nothing is read from the system or the network.
-//! Every chart is drawn from the analysis ([`Analysis`]): forecasts, the critical path and
+//! Every chart is drawn from the analysis ([`Analysed`]): forecasts, the critical path and
 //! health are never worked out again here. The dependency map is also text: DOT and Mermaid.
 //!
 //! [`render`] is the pure entry point; [`draw`] loads what a chart needs first, for callers
@@ -15,7 +15,7 @@ mod trend;
 use chrono::{DateTime, Utc};
 
 use crate::analysis::trend::{self as trend_analysis, Trend};
-use crate::digest::Analysis;
+use crate::analysis::Analysed;
 use crate::domain::{ChartKind, Program};
 use crate::store::{self, Conn, Scope};
 
@@ -51,7 +51,7 @@ impl Input<'_> {
 }
 
 /// The PNG of one chart.
-pub fn render(input: Input<'_>, a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(input: Input<'_>, a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
     match input {
         Input::Timeline => timeline::render(a),
         Input::Risks => heatmap::render(a),
@@ -76,7 +76,7 @@ pub async fn draw(
     weeks: u16,
 ) -> anyhow::Result<Vec<u8>> {
     let snap = store::load_snapshot(conn, scope, program, now, Some(now)).await?;
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     draw_from(conn, scope, &a, &[kind], weeks)
         .await
         .map(|mut v| v.remove(0).1)
@@ -86,7 +86,7 @@ pub async fn draw(
 pub async fn draw_from(
     conn: &mut Conn,
     scope: &Scope,
-    a: &Analysis<'_>,
+    a: &Analysed<'_>,
     kinds: &[ChartKind],
     weeks: u16,
 ) -> anyhow::Result<Vec<(ChartKind, Vec<u8>)>> {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::canvas::{self, lighter, paint, Anchor, Pen};
-use crate::digest::Analysis;
+use crate::analysis::Analysed;
 use crate::domain::{DepState, Endpoint, MilestoneState};
 
 const WIDTH: u32 = 1400;
@@ -39,7 +39,7 @@ struct Row {
 /// The milestones to show, grouped by project in the program's order, each group by
 /// forecast; and how many there were. Past [`MAX_ROWS`], the critical path comes first,
 /// then late milestones, then the next due.
-fn rows(a: &Analysis<'_>) -> (Vec<Row>, usize) {
+fn rows(a: &Analysed<'_>) -> (Vec<Row>, usize) {
     let s = a.snap;
     let project_rank: HashMap<i64, usize> = s
         .projects
@@ -134,7 +134,7 @@ fn ticks(lo: NaiveDate, hi: NaiveDate) -> Vec<(NaiveDate, String)> {
     out
 }
 
-pub fn render(a: &Analysis<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
     let s = a.snap;
     let today = s.today();
     let (rows, total) = rows(a);

@@ -4,7 +4,7 @@
 
 use super::canvas::{self, lighter, paint, Anchor};
 use crate::analysis::trend::Trend;
-use crate::digest::Analysis;
+use crate::analysis::Analysed;
 
 const WIDTH: u32 = 1200;
 const NAME_W: i32 = 260;
@@ -15,7 +15,7 @@ const FOOT: i32 = 46;
 /// More rows than this and the picture stops being readable.
 pub const MAX_ROWS: usize = 80;
 
-pub fn render(a: &Analysis<'_>, t: &Trend) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>, t: &Trend) -> anyhow::Result<Vec<u8>> {
     let s = a.snap;
     // Past the limit, the worst now first: those are the ones a reader needs.
     let mut rows: Vec<&_> = t.rows.iter().collect();

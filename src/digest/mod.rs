@@ -12,8 +12,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::analysis::changes::{self, Change, Dated};
-use crate::analysis::health::{self, ProgramHealth, Reason};
-use crate::analysis::{Forecasts, Node, Snapshot};
+use crate::analysis::health::Reason;
+use crate::analysis::{Analysed, Node};
 use crate::domain::{Audience, DepState, Milestone, MilestoneState, PersonId, Rag, Risk, RiskBand};
 use crate::reply::Mention;
 
@@ -208,24 +208,8 @@ pub struct Digest {
     pub help_needed: Option<Vec<String>>,
 }
 
-/// Everything derived once per snapshot, shared by the three audiences.
-pub struct Analysis<'a> {
-    pub snap: &'a Snapshot,
-    pub forecasts: Forecasts,
-    pub health: ProgramHealth,
-}
-
-impl<'a> Analysis<'a> {
-    pub fn of(snap: &'a Snapshot) -> Self {
-        let forecasts = Forecasts::of(snap);
-        let health = health::assess(snap, &forecasts);
-        Self {
-            snap,
-            forecasts,
-            health,
-        }
-    }
-
+/// The lines digests and reports are made of, read from the analysed program.
+impl Analysed<'_> {
     pub fn who(&self, id: Option<PersonId>) -> Option<Mention> {
         id.and_then(|id| self.snap.person(id)).map(Mention::from)
     }
@@ -424,7 +408,7 @@ impl<'a> Analysis<'a> {
 }
 
 /// Builds the digest for one audience. `since` is the start of the period.
-pub fn build(a: &Analysis<'_>, audience: Audience, since: DateTime<Utc>) -> Digest {
+pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Digest {
     let s = a.snap;
     let today = s.today();
     let tz = s.program.timezone.tz();

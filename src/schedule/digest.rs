@@ -5,8 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::job::{program_channel, Hold, Job, Run};
 use super::{wording, ChartLinks};
+use crate::analysis::Analysed;
 use crate::config::SchedulerSettings;
-use crate::digest::{self, Analysis};
+use crate::digest;
 use crate::domain::{Audience, ChartKind, ScheduleKind, Tenant};
 use crate::links::ChartLink;
 use crate::outbox::Destination;
@@ -55,7 +56,7 @@ impl Job for Digest<'_> {
         let since = digest::period_start(run.slot, previous);
         let snap =
             store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(since)).await?;
-        let a = Analysis::of(&snap);
+        let a = Analysed::of(&snap);
         let d = digest::build(&a, audience, since);
         let reply = digest::to_reply(&d);
         let destination = match &sp.schedule.destination {
@@ -96,7 +97,7 @@ impl Job for Digest<'_> {
 /// A chart that cannot be drawn is logged and the digest goes without it.
 pub fn with_timeline(
     reply: Reply,
-    a: &Analysis<'_>,
+    a: &Analysed<'_>,
     audience: Audience,
     destination: &Destination,
     tenant: &Tenant,

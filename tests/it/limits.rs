@@ -2,8 +2,9 @@
 //! generated program keeps every documented limit and drops nothing silently; user text
 //! never pings anyone.
 
+use drumbeat::analysis::Analysed;
 use drumbeat::analysis::Snapshot;
-use drumbeat::digest::{self, Analysis};
+use drumbeat::digest;
 use drumbeat::domain::{Audience, Key, Platform, Tenant};
 use drumbeat::fixture::{self, Size};
 use drumbeat::reply::{discord, slack, text, Block, Reply, Span, Text};
@@ -138,7 +139,7 @@ async fn every_payload_of_the_large_program_keeps_the_platform_limits() {
         .unwrap();
     eprintln!("generated in {:?}", t.elapsed());
     let snap = snapshot(&db, &tenant, "large", false).await;
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     let since = digest::period_start(now(), None);
     let mut replies = Vec::new();
     for audience in [
@@ -156,7 +157,7 @@ async fn every_payload_of_the_large_program_keeps_the_platform_limits() {
     replies.push(("agenda".into(), report::agenda(&a)));
     replies.push(("charter".into(), report::charter(&a)));
     let all = snapshot(&db, &tenant, "large", true).await;
-    let full = Analysis::of(&all);
+    let full = Analysed::of(&all);
     replies.push(("post-mortem".into(), report::postmortem(&full, None)));
 
     eprintln!("analysed in {:?}", t.elapsed());

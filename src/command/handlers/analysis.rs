@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 
 use super::common::{not_found, Listing};
 use super::{parse_key, refuse, Session};
+use crate::analysis::Analysed;
 use crate::analysis::Snapshot;
 use crate::chart;
 use crate::command::grammar::{DigestCmd, PathCmd, ProgramArg, ReportArgs, ReportCmd, Target};
 use crate::command::Result;
-use crate::digest::{self, Analysis, PathStep};
+use crate::digest::{self, PathStep};
 use crate::domain::{
     Audience, ChartKind, DateSpec, Days, Format, MapFormat, MilestoneState, Platform, Program,
 };
@@ -139,7 +140,7 @@ async fn show_digest(
     // Analysing and rendering a large program is CPU work: on a blocking thread it
     // holds up neither the gateway nor other commands.
     tokio::task::spawn_blocking(move || {
-        let a = Analysis::of(&snap);
+        let a = Analysed::of(&snap);
         let d = digest::build(&a, audience, since);
         let reply = digest::to_reply(&d);
         let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
@@ -216,7 +217,7 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
 
 async fn show_path(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
     let snap = snapshot(s, program, Some(s.ctx.now)).await?;
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     let steps = a.critical_path();
     let mut reply = path_reply(&snap, &steps);
     // Held by its own target: say what comes next in line, and how much room is left.
@@ -262,7 +263,7 @@ async fn what_if(s: &mut Session<'_>, target: &Target, slip: Days) -> Result<Rep
             m.state.as_str()
         ));
     }
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     let days = i64::from(slip.get());
     let shifts = a.forecasts.what_if(index, days);
     let lines: Vec<WhatIfLine> = shifts
@@ -335,7 +336,7 @@ async fn map(
     out_allowed(s, out.as_deref(), "atlas-deps.mmd")?;
     let (scope, p) = s.program(program).await?;
     let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     let key = snap.program.key.as_str();
     let map = chart::DepMap::of(&a);
     let (body, ext, media_type) = match format {
@@ -386,7 +387,7 @@ pub(super) fn out_allowed(s: &Session<'_>, out: Option<&str>, example: &str) -> 
 async fn with_out(
     s: &mut Session<'_>,
     scope: &Scope,
-    a: &Analysis<'_>,
+    a: &Analysed<'_>,
     reply: Reply,
     args: &ReportArgs,
     stem: &str,
@@ -422,15 +423,15 @@ async fn build_report(
     args: &ReportArgs,
     stem: &str,
     charts: &[ChartKind],
-    render: impl FnOnce(&Analysis<'_>) -> Reply + Send + 'static,
+    render: impl FnOnce(&Analysed<'_>) -> Reply + Send + 'static,
 ) -> Result<Reply> {
     if args.out.is_none() {
         out_allowed(s, None, "postmortem.md")?;
-        return tokio::task::spawn_blocking(move || render(&Analysis::of(&snap)))
+        return tokio::task::spawn_blocking(move || render(&Analysed::of(&snap)))
             .await
             .map_err(|e| anyhow::anyhow!("building the report stopped: {e}").into());
     }
-    let a = Analysis::of(&snap);
+    let a = Analysed::of(&snap);
     let reply = render(&a);
     with_out(s, scope, &a, reply, args, stem, charts).await
 }

@@ -5,10 +5,10 @@
 use super::analysis::{load, out_allowed};
 use super::{refuse, Session};
 use crate::analysis::trend;
+use crate::analysis::Analysed;
 use crate::chart::{self, DEFAULT_WEEKS, MAX_WEEKS};
 use crate::command::grammar::ChartCmd;
 use crate::command::{Ctx, Result};
-use crate::digest::Analysis;
 use crate::domain::{ChartKind, Platform};
 use crate::reply::{Attachment, Reply, Text};
 use crate::store;
@@ -29,7 +29,7 @@ fn weeks_for(kind: ChartKind, weeks: Option<u16>) -> Result<u16> {
 }
 
 /// What a chart shows, in a sentence, from the analysis it was drawn from.
-fn caption(a: &Analysis<'_>, kind: ChartKind, weeks: u16) -> Text {
+fn caption(a: &Analysed<'_>, kind: ChartKind, weeks: u16) -> Text {
     let s = a.snap;
     match kind {
         ChartKind::Timeline => {
@@ -74,7 +74,7 @@ fn caption(a: &Analysis<'_>, kind: ChartKind, weeks: u16) -> Text {
 /// how to get it.
 pub(crate) fn chart_reply(
     s: &Session<'_>,
-    a: &Analysis<'_>,
+    a: &Analysed<'_>,
     kind: ChartKind,
     weeks: u16,
     png: Vec<u8>,
@@ -87,7 +87,7 @@ pub(crate) fn chart_reply(
 /// thread).
 fn reply_in(
     ctx: &Ctx,
-    a: &Analysis<'_>,
+    a: &Analysed<'_>,
     kind: ChartKind,
     weeks: u16,
     png: Vec<u8>,
@@ -168,7 +168,7 @@ pub async fn chart(s: &mut Session<'_>, c: ChartCmd) -> Result<Reply> {
     // Analysing and drawing a large program is CPU work (tens of ms): on a blocking thread
     // it never holds up the gateway, Slack's 3 s, or other commands.
     let drawn = tokio::task::spawn_blocking(move || {
-        let a = Analysis::of(&snap);
+        let a = Analysed::of(&snap);
         let trend = history.map(|h| trend::weekly(&snap, &a.health, &h, weeks));
         let input = match (kind, &trend) {
             (ChartKind::Trend, Some(t)) => chart::Input::Trend(t),
