@@ -146,7 +146,10 @@ async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
                     tenant: Tenant::local(),
                     program_id: None,
                     destination: Destination::SlackWebhook {
-                        url: format!("http://{addr}/hook/{}", n % 100),
+                        url: drumbeat::domain::WebhookUrl::stored(format!(
+                            "http://{addr}/hook/{}",
+                            n % 100
+                        )),
                     },
                     reply: Reply::new(format!("message {n}")).paragraph("bench"),
                     reason: "bench".into(),

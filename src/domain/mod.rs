@@ -4,6 +4,7 @@
 mod action;
 mod channels;
 mod date;
+mod destination;
 mod entity;
 mod people;
 pub mod schedule_spec;
@@ -13,6 +14,7 @@ mod values;
 pub use action::{ActionId, ACTION_ID_MAX};
 pub use channels::{ChannelCheck, ChannelVerdict, NoPlatform};
 pub use date::{check_year, n_days, signed_days, DateSpec, Days, WorkDays, YEARS};
+pub use destination::{Destination, DestinationKind, WebhookPolicy, WebhookUrl};
 pub use entity::*;
 pub use people::{channel_id, PersonRef, Platform, Tenant};
 pub use schedule_spec::ScheduleSpec;

@@ -326,7 +326,7 @@ impl Inner {
             "outbox_send",
             outbox_id = row.id,
             attempt = row.attempts,
-            destination = row.destination.kind(),
+            destination = row.destination.kind().as_str(),
         );
         async {
             let outcome = self.senders.send(&row).await;
@@ -337,7 +337,7 @@ impl Inner {
                     let held = store::mark_sent(&mut tx, &row, now).await?;
                     tx.commit().await?;
                     Ok(if held {
-                        metrics::delivery(row.destination.platform(), "sent");
+                        metrics::delivery(row.destination.platform().as_str(), "sent");
                         tracing::debug!("delivered");
                         Recorded::Sent
                     } else {
@@ -357,7 +357,7 @@ impl Inner {
                     tx.commit().await?;
                     tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "delivery failed; will retry");
                     if held {
-                        metrics::delivery(row.destination.platform(), "retried");
+                        metrics::delivery(row.destination.platform().as_str(), "retried");
                     }
                     Ok(if held { Recorded::Retried } else { Recorded::Lost })
                 }
@@ -414,7 +414,7 @@ impl Inner {
             }
         }
         tx.commit().await?;
-        metrics::delivery(row.destination.platform(), "dead");
+        metrics::delivery(row.destination.platform().as_str(), "dead");
         tracing::error!(%error, notified, "message dead-lettered");
         Ok(Recorded::Dead)
     }

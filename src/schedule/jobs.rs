@@ -739,7 +739,7 @@ fn with_timeline(
     }
     let program = a.snap.program.key.as_str();
     let kind = crate::domain::ChartKind::Timeline;
-    match (destination.platform(), run.chart_links) {
+    match (destination.platform().as_str(), run.chart_links) {
         ("discord", _) => match crate::chart::render(crate::chart::Input::Timeline, a) {
             Ok(png) => reply.attach(crate::reply::Attachment::png(
                 crate::chart::file_name(program, kind),

@@ -440,7 +440,9 @@ fn metrics_count_what_the_demo_did() {
                         tenant: Tenant::local(),
                         program_id: Some(scope.program_id()),
                         destination: Destination::SlackWebhook {
-                            url: "https://hooks.example.invalid/services/T1/B1/x".into(),
+                            url: drumbeat::domain::WebhookUrl::stored(
+                                "https://hooks.example.invalid/services/T1/B1/x",
+                            ),
                         },
                         reply: Reply::new("nowhere"),
                         reason: "a test".into(),

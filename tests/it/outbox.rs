@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use drumbeat::clock::{Clock, SystemClock};
 use drumbeat::config::DeliverySettings;
-use drumbeat::domain::{Key, Tenant};
+use drumbeat::domain::{Key, Tenant, WebhookUrl};
 use drumbeat::outbox::senders::with_reason;
 use drumbeat::outbox::{
     ConsoleSender, ConsoleSink, Destination, NewMessage, OutboxState, SendOutcome, Sender, Senders,
@@ -246,7 +246,7 @@ async fn refused_destinations_are_dead_lettered_and_the_owner_told_once() {
     let atlas = program(&db, &Tenant::local(), "atlas").await;
     // Not on the allowlist: refused without a request.
     let evil = Destination::SlackWebhook {
-        url: "https://evil.example/services/T1/B2/secret".into(),
+        url: WebhookUrl::stored("https://evil.example/services/T1/B2/secret"),
     };
     let id = enqueue(&db, &message(&atlas, evil, "leak", None))
         .await
@@ -359,7 +359,9 @@ async fn every_message_gets_through_faults_once_and_refusals_are_dead_lettered()
         let dedup = format!("fault:{i}");
         let m = message(
             &atlas,
-            Destination::SlackWebhook { url },
+            Destination::SlackWebhook {
+                url: WebhookUrl::stored(url),
+            },
             &hook,
             Some(&dedup),
         );
@@ -457,7 +459,14 @@ async fn a_message_that_stops_every_process_sending_it_is_dead_lettered_not_retr
     let url = fake.hook("poison", vec![]);
     enqueue(
         &db,
-        &message(&atlas, Destination::SlackWebhook { url }, "poison", None),
+        &message(
+            &atlas,
+            Destination::SlackWebhook {
+                url: WebhookUrl::stored(url),
+            },
+            "poison",
+            None,
+        ),
     )
     .await;
     let settings = DeliverySettings {
@@ -507,7 +516,14 @@ async fn a_claim_left_by_a_crash_is_sent_again_and_is_the_only_duplicate() {
         let url = fake.hook(name, vec![]);
         enqueue(
             &db,
-            &message(&atlas, Destination::SlackWebhook { url }, name, None),
+            &message(
+                &atlas,
+                Destination::SlackWebhook {
+                    url: WebhookUrl::stored(url),
+                },
+                name,
+                None,
+            ),
         )
         .await;
     }
@@ -553,14 +569,18 @@ async fn one_webhook_is_paced_without_holding_up_the_others() {
     let fake = FakeWebhook::start().await;
     let paced = fake.hook("paced", vec![]);
     for i in 0..5 {
-        let to = Destination::SlackWebhook { url: paced.clone() };
+        let to = Destination::SlackWebhook {
+            url: WebhookUrl::stored(paced.clone()),
+        };
         enqueue(&db, &message(&atlas, to, &format!("beat {i}"), None)).await;
     }
     // Due while the paced ones are still waiting their turn.
     let other = fake.hook("other", vec![]);
     let mut m = message(
         &atlas,
-        Destination::SlackWebhook { url: other },
+        Destination::SlackWebhook {
+            url: WebhookUrl::stored(other),
+        },
         "other",
         None,
     );
@@ -607,7 +627,14 @@ async fn a_long_reply_resumes_after_the_parts_already_delivered() {
     for i in 0..70 {
         reply = reply.heading(format!("Section {i}"));
     }
-    let mut m = message(&atlas, Destination::SlackWebhook { url }, "x", None);
+    let mut m = message(
+        &atlas,
+        Destination::SlackWebhook {
+            url: WebhookUrl::stored(url),
+        },
+        "x",
+        None,
+    );
     m.reply = reply;
     let parts = slack::render(&with_reason(&m.reply, &m.reason));
     assert!(parts.len() >= 2, "the reply should need two messages");

@@ -679,7 +679,9 @@ fn row(url: &str) -> OutboxRow {
         id: 1,
         tenant: Tenant::slack(TEAM),
         program_id: None,
-        destination: Destination::SlackWebhook { url: url.into() },
+        destination: Destination::SlackWebhook {
+            url: drumbeat::domain::WebhookUrl::stored(url),
+        },
         reply: Reply::new("Weekly digest"),
         reason: "You subscribed this webhook.".into(),
         dedup_key: None,
