@@ -7,10 +7,7 @@
 pub mod senders;
 pub mod worker;
 
-use chrono::{DateTime, Utc};
-
 use crate::config::DeliverySettings;
-use crate::domain::Tenant;
 use crate::reply::Reply;
 
 pub use senders::{
@@ -19,29 +16,17 @@ pub use senders::{
 pub use worker::{DrainReport, RetryPolicy, Worker};
 
 pub use crate::domain::{Destination, DestinationKind, WebhookPolicy, WebhookUrl};
-pub use crate::store::{OutboxRow, OutboxState};
+pub use crate::store::OutboxState;
 
 /// Dedup keys of the notices that tell a program owner a message died. A notice that dies
 /// itself is not reported again, so a broken destination cannot start a loop.
 pub const DEAD_NOTICE_PREFIX: &str = "dead:";
 
-/// A message to queue with [`crate::store::enqueue`].
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub tenant: Tenant,
-    /// The program it is about: it is deleted with the program, and its owner is told if it
-    /// cannot be delivered. Must belong to `tenant`.
-    pub program_id: Option<i64>,
-    pub destination: Destination,
-    pub reply: Reply,
-    /// Why the reader gets it and how to stop it, shown with the message.
-    pub reason: String,
-    /// Queues the message once per tenant and key, however often the job that sends it
-    /// runs. Keys starting with [`DEAD_NOTICE_PREFIX`] are reserved for the worker.
-    pub dedup_key: Option<String>,
-    /// Not sent before this instant.
-    pub not_before: DateTime<Utc>,
-}
+/// A message to queue with [`crate::store::enqueue`]: a [`Reply`], stored as JSON.
+pub type NewMessage = crate::store::NewMessage<Reply>;
+
+/// A queued message as the store reads it back, its [`Reply`] included.
+pub type OutboxRow = crate::store::OutboxRow<Reply>;
 
 /// The policies `[delivery]` describes; the policy itself is a domain value.
 impl WebhookPolicy {

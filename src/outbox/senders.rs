@@ -15,10 +15,10 @@ use std::time::Duration;
 use reqwest::header::RETRY_AFTER;
 use reqwest::{StatusCode, Url};
 
+use super::OutboxRow;
 use super::{Destination, WebhookPolicy};
 use crate::config::DeliverySettings;
 use crate::reply::{slack, text, Block, Reply, Text};
-use crate::store::OutboxRow;
 
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

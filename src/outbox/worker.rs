@@ -12,11 +12,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
-use super::{Destination, NewMessage, SendOutcome, Sender as _, Senders, DEAD_NOTICE_PREFIX};
+use super::{
+    Destination, NewMessage, OutboxRow, SendOutcome, Sender as _, Senders, DEAD_NOTICE_PREFIX,
+};
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::reply::{Reply, Text, Tone};
-use crate::store::{self, OutboxRow, Store};
+use crate::store::{self, Store};
 use crate::telemetry::metrics;
 
 /// When to try again: exponential backoff with full jitter.

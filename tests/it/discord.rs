@@ -156,7 +156,9 @@ async fn discord_messages_ping_only_typed_people_and_dead_letter_what_discord_re
     // 403: dead, and the program owner is told by DM.
     let rows = {
         let mut tx = db.store.read().await.unwrap();
-        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+        store::tenant_outbox::<Reply>(&mut tx, &tenant)
+            .await
+            .unwrap()
     };
     let dead: Vec<_> = rows
         .iter()
@@ -284,7 +286,9 @@ async fn messages_go_only_to_channels_of_the_tenants_own_server() {
     assert_eq!(asked(&fake), before, "the channel's server is remembered");
     let rows = {
         let mut tx = db.store.read().await.unwrap();
-        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+        store::tenant_outbox::<Reply>(&mut tx, &tenant)
+            .await
+            .unwrap()
     };
     let row = |channel: &str| {
         rows.iter()

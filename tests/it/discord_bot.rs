@@ -1197,7 +1197,9 @@ async fn a_stored_route_into_another_servers_channel_is_dead_lettered_never_sent
     );
     let rows = {
         let mut tx = db.store.read().await.unwrap();
-        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+        store::tenant_outbox::<drumbeat::reply::Reply>(&mut tx, &tenant)
+            .await
+            .unwrap()
     };
     let to_foreign: Vec<_> = rows
         .iter()

@@ -11,11 +11,11 @@ use drumbeat::config::DeliverySettings;
 use drumbeat::domain::{Key, Tenant, WebhookUrl};
 use drumbeat::outbox::senders::with_reason;
 use drumbeat::outbox::{
-    ConsoleSender, ConsoleSink, Destination, NewMessage, OutboxState, SendOutcome, Sender, Senders,
-    WebhookSender, Worker,
+    ConsoleSender, ConsoleSink, Destination, NewMessage, OutboxRow, OutboxState, SendOutcome,
+    Sender, Senders, WebhookSender, Worker,
 };
 use drumbeat::reply::{slack, Reply};
-use drumbeat::store::{self, OutboxRow, Scope};
+use drumbeat::store::{self, Scope};
 use rand::{Rng, SeedableRng};
 
 use crate::fake_webhook::{Answer, FakeWebhook};
@@ -214,14 +214,16 @@ async fn another_tenants_messages_can_be_neither_read_nor_retried() {
     tx.rollback().await.unwrap();
 
     let mut tx = db.store.write().await.unwrap();
-    assert!(store::outbox_list(&mut tx, &other, false, 50)
+    assert!(store::outbox_list::<Reply>(&mut tx, &other, false, 50)
         .await
         .unwrap()
         .is_empty());
     assert!(!store::outbox_retry(&mut tx, &other, id, Utc::now())
         .await
         .unwrap());
-    let ours = store::outbox_list(&mut tx, &atlas, true, 50).await.unwrap();
+    let ours = store::outbox_list::<Reply>(&mut tx, &atlas, true, 50)
+        .await
+        .unwrap();
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0].id, id);
     assert_eq!(
@@ -479,7 +481,9 @@ async fn a_message_that_stops_every_process_sending_it_is_dead_lettered_not_retr
     // Each time, a process claims it and dies before recording anything.
     for attempt in 1..=3 {
         let mut tx = db.store.write().await.unwrap();
-        let claimed = store::claim_due(&mut tx, clock.now(), 8).await.unwrap();
+        let claimed = store::claim_due::<Reply>(&mut tx, clock.now(), 8)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(claimed.len(), 1, "attempt {attempt}");
         assert_eq!(claimed[0].attempts, attempt);
@@ -533,7 +537,9 @@ async fn a_claim_left_by_a_crash_is_sent_again_and_is_the_only_duplicate() {
 
     // A worker claims `a`, delivers it, and dies before recording that.
     let mut tx = db.store.write().await.unwrap();
-    let claimed = store::claim_due(&mut tx, clock.now(), 1).await.unwrap();
+    let claimed = store::claim_due::<Reply>(&mut tx, clock.now(), 1)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].reply.title, "a");

@@ -200,7 +200,8 @@ pub(super) async fn outbox(s: &mut Session<'_>, cmd: OutboxCmd) -> Result<Reply>
         } => {
             let (scope, p) = s.program(program.program.as_deref()).await?;
             s.require(&scope, &p, Role::Owner, "see its outbox").await?;
-            let rows = store::outbox_list(s.conn(), &scope, dead, i64::from(limit)).await?;
+            let rows =
+                store::outbox_list::<Reply>(s.conn(), &scope, dead, i64::from(limit)).await?;
             let key = p.key.as_str();
             if rows.is_empty() {
                 return Ok(Reply::new(if dead {
