@@ -168,7 +168,10 @@ async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
     settings.delivery.batch = 50;
     settings.delivery.retry_base_ms = 200;
     let (sink, _) = ConsoleSink::memory();
-    let senders = Senders::from_settings(&settings.delivery, sink).expect("senders");
+    let senders = Senders::console(sink).with(
+        drumbeat::platform::slack::WebhookSender::KINDS,
+        drumbeat::platform::slack::WebhookSender::new(&settings.delivery).expect("webhook sender"),
+    );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let worker = Worker::new(store.clone(), senders, clock, &settings.delivery);
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -15,6 +15,8 @@ use drumbeat::config::Settings;
 use drumbeat::domain::{Key, Tenant};
 use drumbeat::outbox::WebhookPolicy;
 use drumbeat::platform::console::{self, Console};
+use drumbeat::platform::discord::DiscordSender;
+use drumbeat::platform::slack::{SlackApiSender, WebhookSender};
 use drumbeat::store::Store;
 use drumbeat::{document, telemetry};
 
@@ -300,23 +302,22 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let stop = std::sync::Arc::new(stop);
-            let mut senders = drumbeat::outbox::Senders::from_settings(
-                &settings.delivery,
-                drumbeat::outbox::ConsoleSink::Stdout,
-            )?;
+            let mut senders =
+                drumbeat::outbox::Senders::console(drumbeat::outbox::ConsoleSink::Stdout).with(
+                    WebhookSender::KINDS,
+                    WebhookSender::new(&settings.delivery)?,
+                );
             let discord_token = settings.discord.token();
             if let Some(token) = &discord_token {
                 // Messages to Discord channels and DMs go out over its REST API.
-                senders = senders.with_discord(drumbeat::platform::discord::DiscordSender::new(
-                    token,
-                    settings.discord.proxy_url.as_deref(),
-                ));
+                senders = senders.with(
+                    DiscordSender::KINDS,
+                    DiscordSender::new(token, settings.discord.proxy_url.as_deref()),
+                );
             }
             // Slack channels and direct messages through the Web API, with the bot token.
-            if let Some(slack) =
-                drumbeat::platform::slack::SlackApiSender::from_settings(&settings)?
-            {
-                senders = senders.with_slack_api(slack);
+            if let Some(slack) = SlackApiSender::from_settings(&settings)? {
+                senders = senders.with(SlackApiSender::KINDS, slack);
             }
             let worker = drumbeat::outbox::Worker::new(
                 store.clone(),

@@ -1,8 +1,10 @@
 //! The durable outbox: every outbound message is a row written in the same transaction as the
-//! change that caused it, and a [`worker::Worker`] delivers it through [`senders`] with
-//! retries, so a crash or an outage loses nothing and a rolled-back change sends nothing.
+//! change that caused it, and a [`worker::Worker`] delivers it through the [`Senders`]
+//! registered for its destination's kind, with retries, so a crash or an outage loses
+//! nothing and a rolled-back change sends nothing.
 //!
-//! The SQL is in `store::outbox`; this module holds the values it stores.
+//! The SQL is in `store::outbox`; this module holds what it stores (a [`Reply`] per
+//! message) and delivers it. Each platform's senders live with the platform.
 
 pub mod senders;
 pub mod worker;
@@ -10,9 +12,7 @@ pub mod worker;
 use crate::config::DeliverySettings;
 use crate::reply::Reply;
 
-pub use senders::{
-    ConsoleSender, ConsoleSink, SendFuture, SendOutcome, Sender, Senders, WebhookSender,
-};
+pub use senders::{ConsoleSender, ConsoleSink, SendFuture, SendOutcome, Sender, Senders};
 pub use worker::{DrainReport, RetryPolicy, Worker};
 
 pub use crate::domain::{Destination, DestinationKind, WebhookPolicy, WebhookUrl};

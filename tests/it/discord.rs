@@ -105,12 +105,18 @@ async fn discord_messages_ping_only_typed_people_and_dead_letter_what_discord_re
     fake.refuse("666666666666666666", 403, 50001, "Missing Access");
     let (sink, _) = ConsoleSink::memory();
     let settings = DeliverySettings::default();
-    let senders = Senders::from_settings(&settings, sink)
-        .unwrap()
-        .with_discord(DiscordSender::new(
-            &SecretString::from("test-token".to_owned()),
-            Some(&fake.url()),
-        ));
+    let senders = Senders::console(sink)
+        .with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&settings).unwrap(),
+        )
+        .with(
+            DiscordSender::KINDS,
+            DiscordSender::new(
+                &SecretString::from("test-token".to_owned()),
+                Some(&fake.url()),
+            ),
+        );
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     let worker = Worker::new(db.store.clone(), senders, clock, &settings);
     worker.drain().await.unwrap();
@@ -237,12 +243,18 @@ async fn messages_go_only_to_channels_of_the_tenants_own_server() {
     }
     let (sink, _) = ConsoleSink::memory();
     let settings = DeliverySettings::default();
-    let senders = Senders::from_settings(&settings, sink)
-        .unwrap()
-        .with_discord(DiscordSender::new(
-            &SecretString::from("test-token".to_owned()),
-            Some(&fake.url()),
-        ));
+    let senders = Senders::console(sink)
+        .with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&settings).unwrap(),
+        )
+        .with(
+            DiscordSender::KINDS,
+            DiscordSender::new(
+                &SecretString::from("test-token".to_owned()),
+                Some(&fake.url()),
+            ),
+        );
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     let worker = Worker::new(db.store.clone(), senders, clock, &settings);
     worker.drain().await.unwrap();

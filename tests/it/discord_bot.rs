@@ -90,9 +90,15 @@ fn rhythm_with(
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
     let delivery = DeliverySettings::default();
     let (sink, _) = ConsoleSink::memory();
-    let senders = Senders::from_settings(&delivery, sink)
-        .unwrap()
-        .with_discord(DiscordSender::new(&token(), Some(&fake.url())));
+    let senders = Senders::console(sink)
+        .with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&delivery).unwrap(),
+        )
+        .with(
+            DiscordSender::KINDS,
+            DiscordSender::new(&token(), Some(&fake.url())),
+        );
     (
         Scheduler::new(db.store.clone(), clock.clone(), settings),
         Worker::new(db.store.clone(), senders, clock, &delivery),

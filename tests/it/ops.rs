@@ -457,7 +457,10 @@ fn metrics_count_what_the_demo_did() {
             let (sink, _) = ConsoleSink::memory();
             let worker = Worker::new(
                 db.store.clone(),
-                Senders::from_settings(&settings.delivery, sink).unwrap(),
+                Senders::console(sink).with(
+                    drumbeat::platform::slack::WebhookSender::KINDS,
+                    drumbeat::platform::slack::WebhookSender::new(&settings.delivery).unwrap(),
+                ),
                 clock.clone(),
                 &settings.delivery,
             );

@@ -11,9 +11,10 @@ use drumbeat::config::DeliverySettings;
 use drumbeat::domain::{Key, Tenant, WebhookUrl};
 use drumbeat::outbox::senders::with_reason;
 use drumbeat::outbox::{
-    ConsoleSender, ConsoleSink, Destination, NewMessage, OutboxRow, OutboxState, SendOutcome,
-    Sender, Senders, WebhookSender, Worker,
+    ConsoleSink, Destination, NewMessage, OutboxRow, OutboxState, SendOutcome, Sender, Senders,
+    Worker,
 };
+use drumbeat::platform::slack::WebhookSender;
 use drumbeat::reply::{slack, Reply};
 use drumbeat::store::{self, Scope};
 use rand::{Rng, SeedableRng};
@@ -87,8 +88,8 @@ fn worker(
     clock: Arc<dyn Clock>,
 ) -> (Worker, Arc<Mutex<Vec<String>>>) {
     let (sink, console) = ConsoleSink::memory();
-    let senders = Senders::new(
-        ConsoleSender::new(sink),
+    let senders = Senders::console(sink).with(
+        WebhookSender::KINDS,
         WebhookSender::new(settings).expect("webhook sender"),
     );
     (

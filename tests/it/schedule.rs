@@ -22,7 +22,10 @@ struct Rig {
 fn rig(db: &TestDb, settings: SchedulerSettings) -> Rig {
     let (sink, lines) = ConsoleSink::memory();
     let delivery = DeliverySettings::default();
-    let senders = Senders::from_settings(&delivery, sink).unwrap();
+    let senders = Senders::console(sink).with(
+        drumbeat::platform::slack::WebhookSender::KINDS,
+        drumbeat::platform::slack::WebhookSender::new(&delivery).unwrap(),
+    );
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     Rig {
         scheduler: Scheduler::new(db.store.clone(), clock.clone(), settings),
