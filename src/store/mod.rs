@@ -3,6 +3,7 @@
 //! be obtained by looking a program up within its tenant.
 
 mod feeds;
+mod keys;
 mod ops;
 mod outbox;
 mod people;
@@ -25,6 +26,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use feeds::*;
+pub use keys::server_key;
 pub use ops::{inspect, integrity_check, oldest_due, Inspection};
 pub use outbox::*;
 pub use people::*;
