@@ -81,9 +81,12 @@ fn main() {
         let mut trend_times = Vec::new();
         for _ in 0..=runs {
             let t = Instant::now();
-            chart::draw_from(&mut tx, &scope, &a, &[ChartKind::Trend], chart::DEFAULT_WEEKS)
+            let kinds = [ChartKind::Trend];
+            let since = chart::history_since(&a, &kinds, chart::DEFAULT_WEEKS).expect("a trend");
+            let history = store::status_history(&mut tx, &scope, since)
                 .await
-                .expect("trend");
+                .expect("history");
+            chart::draw_from(&a, &kinds, chart::DEFAULT_WEEKS, Some(&history)).expect("trend");
             trend_times.push(t.elapsed());
         }
         let trend = median(trend_times);
