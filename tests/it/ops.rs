@@ -906,3 +906,50 @@ async fn backup_while_the_store_is_written() {
         assert!(stderr(&refused).contains(out), "{}", stderr(&refused));
     }
 }
+
+#[tokio::test]
+async fn inspection_names_the_slack_programs_without_a_route_and_no_others() {
+    let db = TestDb::new().await;
+    let slack = Tenant::slack("T0TEAM");
+    for (tenant, platform, key) in [
+        (&slack, drumbeat::domain::Platform::Slack, "beacon"),
+        (&slack, drumbeat::domain::Platform::Slack, "anchor"),
+        (&slack, drumbeat::domain::Platform::Slack, "routed"),
+        (
+            &Tenant::discord(42),
+            drumbeat::domain::Platform::Discord,
+            "harbor",
+        ),
+        (
+            &Tenant::local(),
+            drumbeat::domain::Platform::Console,
+            "atlas",
+        ),
+    ] {
+        db.run_with(
+            tenant,
+            platform,
+            "tpm",
+            &format!("program create {key} --tz UTC"),
+        )
+        .await
+        .unwrap();
+    }
+    db.run_with(
+        &slack,
+        drumbeat::domain::Platform::Slack,
+        "tpm",
+        "program route routed --slack-webhook https://hooks.slack.com/services/T1/B1/x",
+    )
+    .await
+    .unwrap();
+
+    let found = store::inspect(&db.path, Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        found.slack_unrouted,
+        ["anchor (slack:T0TEAM)", "beacon (slack:T0TEAM)"]
+    );
+}
