@@ -14,7 +14,7 @@ use drumbeat::chart::{self, Input};
 use drumbeat::digest::Analysis;
 use drumbeat::domain::{ChartKind, Key, Tenant};
 use drumbeat::fixture::{self, Size};
-use drumbeat::store::{self, DbSettings, Store};
+use drumbeat::store::{self, Options, Store};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -47,10 +47,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = DbSettings {
-            path: dir.path().join("bench.db").display().to_string(),
-            ..DbSettings::default()
-        };
+        let settings = Options::new(dir.path().join("bench.db"));
         let store = Store::open(&settings).await.expect("open");
         let tenant = Tenant::local();
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();

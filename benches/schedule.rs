@@ -24,7 +24,7 @@ use drumbeat::domain::{Platform, Tenant};
 use drumbeat::outbox::{ConsoleSink, Destination, NewMessage, Senders, Worker};
 use drumbeat::reply::Reply;
 use drumbeat::schedule::{Scheduler, SchedulerSettings};
-use drumbeat::store::{self, DbSettings, Store};
+use drumbeat::store::{self, Options, Store};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -34,12 +34,9 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 async fn open(dir: &tempfile::TempDir, name: &str) -> Store {
-    Store::open(&DbSettings {
-        path: dir.path().join(name).display().to_string(),
-        ..DbSettings::default()
-    })
-    .await
-    .expect("open")
+    Store::open(&Options::new(dir.path().join(name)))
+        .await
+        .expect("open")
 }
 
 async fn exec(store: &Store, now: chrono::DateTime<Utc>, line: &str) {

@@ -11,13 +11,13 @@ use clap::{Parser, Subcommand};
 
 use drumbeat::clock::{Clock, FakeClock, SystemClock};
 use drumbeat::command::CommandError;
-use drumbeat::config::Settings;
+use drumbeat::config::{DbSettings, Durability, Settings};
 use drumbeat::domain::{Key, Tenant};
 use drumbeat::outbox::WebhookPolicy;
 use drumbeat::platform::console::{self, Console};
 use drumbeat::platform::discord::DiscordSender;
 use drumbeat::platform::slack::{SlackApiSender, WebhookSender};
-use drumbeat::store::Store;
+use drumbeat::store::{self, Store};
 use drumbeat::{document, telemetry};
 
 #[derive(Debug, Parser)]
@@ -256,7 +256,7 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
         Mode::Demo { reports } => {
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&store_options(&settings.database)).await?;
             let exists = {
                 let key = Key::parse("atlas").expect("a valid key");
                 let mut tx = store.read().await?;
@@ -298,7 +298,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Mode::Run => {
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&store_options(&settings.database)).await?;
             let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let stop = std::sync::Arc::new(stop);
@@ -552,7 +552,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     out.display()
                 )));
             }
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&store_options(&settings.database)).await?;
             let started = std::time::Instant::now();
             let bytes = store.backup_into(&out, force).await;
             store.close().await;
@@ -572,7 +572,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(msg) => return Ok(user_error(&msg)),
             };
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&store_options(&settings.database)).await?;
             let history = Some(settings.console.history_file.as_str()).filter(|h| !h.is_empty());
             console::repl(&store, clock(who.now).as_ref(), &console, history).await?;
             store.close().await;
@@ -598,7 +598,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     db_path.display()
                 )));
             }
-            let store = match Store::open(&settings.database).await {
+            let store = match Store::open(&store_options(&settings.database)).await {
                 Ok(s) => s,
                 Err(e) => {
                     return Ok(user_error(&format!(
@@ -639,7 +639,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(k) => k,
                 Err(e) => return Ok(user_error(&format!("--program: {}", e.0))),
             };
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&store_options(&settings.database)).await?;
             let doc = document::export(&store, &tenant, &key).await?;
             store.close().await;
             let Some(doc) = doc else {
@@ -677,7 +677,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&store_options(&settings.database)).await?;
             let channels = drumbeat::platform::channel_check(&settings);
             let options = document::ImportOptions { force };
             let result = document::import(&store, &tenant, &doc, channels.as_ref(), options).await;
@@ -699,6 +699,19 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
 
 /// Refuses a backup target that is the live database (or its journal files), a folder, or
 /// a place that cannot be written, before anything is touched.
+/// The store's options from `[database]`.
+fn store_options(db: &DbSettings) -> store::Options {
+    store::Options {
+        path: db.path.clone().into(),
+        durability: match db.synchronous {
+            Durability::Normal => store::Durability::Normal,
+            Durability::Full => store::Durability::Full,
+        },
+        busy_timeout: std::time::Duration::from_millis(db.busy_timeout_ms),
+        max_connections: db.max_connections,
+    }
+}
+
 fn backup_target(out: &std::path::Path, database: &str) -> Result<(), String> {
     use std::path::Path;
     let shown = out.display();

@@ -823,12 +823,7 @@ async fn backup_while_the_store_is_written() {
     assert!(bytes > 0 && bytes == std::fs::metadata(&out).unwrap().len());
     assert!(!dir.path().join("backup.db.partial").exists());
 
-    let copy = Store::open(&store::DbSettings {
-        path: out.to_string_lossy().into_owned(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let copy = Store::open(&store::Options::new(&out)).await.unwrap();
     let mut conn = copy.pool().acquire().await.unwrap();
     assert_eq!(store::integrity_check(&mut conn).await.unwrap(), ["ok"]);
     let risks: i64 = sqlx::query("SELECT count(*) FROM risks")
