@@ -14,7 +14,7 @@ use drumbeat::analysis::Analysed;
 use drumbeat::chart::{self, Input};
 use drumbeat::domain::{ChartKind, Key, Tenant};
 use drumbeat::fixture::{self, Size};
-use drumbeat::store::{self, DbSettings, Store};
+use drumbeat::store::{self, Options, Store};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -47,10 +47,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = DbSettings {
-            path: dir.path().join("bench.db").display().to_string(),
-            ..DbSettings::default()
-        };
+        let settings = Options::new(dir.path().join("bench.db"));
         let store = Store::open(&settings).await.expect("open");
         let tenant = Tenant::local();
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
@@ -81,9 +78,12 @@ fn main() {
         let mut trend_times = Vec::new();
         for _ in 0..=runs {
             let t = Instant::now();
-            chart::draw_from(&mut tx, &scope, &a, &[ChartKind::Trend], chart::DEFAULT_WEEKS)
+            let kinds = [ChartKind::Trend];
+            let since = chart::history_since(&a, &kinds, chart::DEFAULT_WEEKS).expect("a trend");
+            let history = store::status_history(&mut tx, &scope, since)
                 .await
-                .expect("trend");
+                .expect("history");
+            chart::draw_from(&a, &kinds, chart::DEFAULT_WEEKS, Some(&history)).expect("trend");
             trend_times.push(t.elapsed());
         }
         let trend = median(trend_times);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use drumbeat::command::{self, Actor, Ctx};
 use drumbeat::domain::{Platform, Tenant};
-use drumbeat::store::{DbSettings, Durability, Store};
+use drumbeat::store::{Durability, Options, Store};
 
 struct Figures {
     ops: usize,
@@ -138,10 +138,9 @@ fn command_for(i: usize) -> (String, String) {
 
 async fn open(path: &std::path::Path, sync: Durability) -> Store {
     let _ = std::fs::remove_file(path);
-    let settings = DbSettings {
-        path: path.to_string_lossy().into_owned(),
-        synchronous: sync,
-        ..DbSettings::default()
+    let settings = Options {
+        durability: sync,
+        ..Options::new(path)
     };
     Store::open(&settings).await.expect("open")
 }

@@ -15,7 +15,7 @@ use drumbeat::digest;
 use drumbeat::domain::{Audience, Key, Tenant};
 use drumbeat::fixture::{self, Size};
 use drumbeat::reply::{discord, markdown, slack, text};
-use drumbeat::store::{self, DbSettings, Store};
+use drumbeat::store::{self, Options, Store};
 
 #[derive(Default, Clone, Copy)]
 struct Split {
@@ -102,10 +102,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = DbSettings {
-            path: dir.path().join("bench.db").display().to_string(),
-            ..DbSettings::default()
-        };
+        let settings = Options::new(dir.path().join("bench.db"));
         let store = Store::open(&settings).await.expect("open");
         let tenant = Tenant::discord(1);
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();

@@ -24,7 +24,7 @@ use drumbeat::command::{self, Actor, Ctx};
 use drumbeat::config::DiscordSettings;
 use drumbeat::domain::{Platform, Tenant};
 use drumbeat::platform::discord::{slash, Bot};
-use drumbeat::store::{DbSettings, Store};
+use drumbeat::store::{Options, Store};
 use fake_discord::{member, options, slash as slash_event, FakeDiscord, MANAGE_GUILD};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -39,12 +39,9 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
 }
 
 async fn open(dir: &tempfile::TempDir, name: &str) -> Store {
-    Store::open(&DbSettings {
-        path: dir.path().join(name).display().to_string(),
-        ..DbSettings::default()
-    })
-    .await
-    .expect("open")
+    Store::open(&Options::new(dir.path().join(name)))
+        .await
+        .expect("open")
 }
 
 /// The i-th command of the mix, as (path, options).

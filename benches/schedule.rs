@@ -24,7 +24,7 @@ use drumbeat::domain::{Platform, Tenant};
 use drumbeat::outbox::{ConsoleSink, Destination, NewMessage, Senders, Worker};
 use drumbeat::reply::Reply;
 use drumbeat::schedule::{Scheduler, SchedulerSettings};
-use drumbeat::store::{self, DbSettings, Store};
+use drumbeat::store::{self, Options, Store};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -34,12 +34,9 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 async fn open(dir: &tempfile::TempDir, name: &str) -> Store {
-    Store::open(&DbSettings {
-        path: dir.path().join(name).display().to_string(),
-        ..DbSettings::default()
-    })
-    .await
-    .expect("open")
+    Store::open(&Options::new(dir.path().join(name)))
+        .await
+        .expect("open")
 }
 
 async fn exec(store: &Store, now: chrono::DateTime<Utc>, line: &str) {
@@ -146,7 +143,10 @@ async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
                     tenant: Tenant::local(),
                     program_id: None,
                     destination: Destination::SlackWebhook {
-                        url: format!("http://{addr}/hook/{}", n % 100),
+                        url: drumbeat::domain::WebhookUrl::stored(format!(
+                            "http://{addr}/hook/{}",
+                            n % 100
+                        )),
                     },
                     reply: Reply::new(format!("message {n}")).paragraph("bench"),
                     reason: "bench".into(),
@@ -165,7 +165,10 @@ async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
     settings.delivery.batch = 50;
     settings.delivery.retry_base_ms = 200;
     let (sink, _) = ConsoleSink::memory();
-    let senders = Senders::from_settings(&settings.delivery, sink).expect("senders");
+    let senders = Senders::console(sink).with(
+        drumbeat::platform::slack::WebhookSender::KINDS,
+        drumbeat::platform::slack::WebhookSender::new(&settings.delivery).expect("webhook sender"),
+    );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let worker = Worker::new(store.clone(), senders, clock, &settings.delivery);
     let (stop, stopped) = tokio::sync::watch::channel(false);

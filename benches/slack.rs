@@ -17,7 +17,7 @@ use axum::routing::post;
 use drumbeat::clock::{Clock, SystemClock};
 use drumbeat::config::{Settings, DEFAULTS};
 use drumbeat::platform::slack::{self, SlackApp};
-use drumbeat::store::{DbSettings, Store};
+use drumbeat::store::{Options, Store};
 use figment::providers::{Format, Toml};
 use futures_util::stream::{self, StreamExt};
 
@@ -94,16 +94,9 @@ async fn run() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&DbSettings {
-        path: dir
-            .path()
-            .join("drumbeat.db")
-            .to_string_lossy()
-            .into_owned(),
-        ..DbSettings::default()
-    })
-    .await
-    .expect("store");
+    let store = Store::open(&Options::new(dir.path().join("drumbeat.db")))
+        .await
+        .expect("store");
 
     // Anything answered late would go here; the count says whether any was.
     let follow_ups = Arc::new(AtomicUsize::new(0));

@@ -8,32 +8,57 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
+use crate::config::{DbSettings, Durability, Settings};
 use crate::outbox::WebhookPolicy;
 use crate::store::Store;
 
+/// The store's options from `[database]`.
+pub fn store_options(db: &DbSettings) -> crate::store::Options {
+    crate::store::Options {
+        path: db.path.clone().into(),
+        durability: match db.synchronous {
+            Durability::Normal => crate::store::Durability::Normal,
+            Durability::Full => crate::store::Durability::Full,
+        },
+        busy_timeout: std::time::Duration::from_millis(db.busy_timeout_ms),
+        max_connections: db.max_connections,
+    }
+}
+
+/// The senders of a running process, one per destination kind it can reach: the console and
+/// Slack incoming webhooks always; Discord with its token; Slack's Web API with its bot token.
+pub fn senders(
+    settings: &Settings,
+    discord_token: Option<&secrecy::SecretString>,
+) -> anyhow::Result<crate::outbox::Senders> {
+    use crate::platform::discord::DiscordSender;
+    use crate::platform::slack::{SlackApiSender, WebhookSender};
+    let mut senders = crate::outbox::Senders::console(crate::outbox::ConsoleSink::Stdout).with(
+        WebhookSender::KINDS,
+        WebhookSender::new(&settings.delivery)?,
+    );
+    if let Some(token) = discord_token {
+        // Messages to Discord channels and DMs go out over its REST API.
+        senders = senders.with(
+            DiscordSender::KINDS,
+            DiscordSender::new(token, settings.discord.proxy_url.as_deref()),
+        );
+    }
+    // Slack channels and direct messages through the Web API, with the bot token.
+    if let Some(slack) = SlackApiSender::from_settings(settings)? {
+        senders = senders.with(SlackApiSender::KINDS, slack);
+    }
+    Ok(senders)
+}
+
 /// Serves until SIGTERM or Ctrl-C, then stops within `http.shutdown_secs`.
 pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database).await?;
+    let store = Store::open(&store_options(&settings.database)).await?;
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stop = std::sync::Arc::new(stop);
-    let mut senders = crate::outbox::Senders::from_settings(
-        &settings.delivery,
-        crate::outbox::ConsoleSink::Stdout,
-    )?;
     let discord_token = settings.discord.token();
-    if let Some(token) = &discord_token {
-        // Messages to Discord channels and DMs go out over its REST API.
-        senders = senders.with_discord(crate::platform::discord::DiscordSender::new(
-            token,
-            settings.discord.proxy_url.as_deref(),
-        ));
-    }
-    // Slack channels and direct messages through the Web API, with the bot token.
-    if let Some(slack) = crate::platform::slack::SlackApiSender::from_settings(&settings)? {
-        senders = senders.with_slack_api(slack);
-    }
+    let senders = senders(&settings, discord_token.as_ref())?;
     let worker =
         crate::outbox::Worker::new(store.clone(), senders, clock.clone(), &settings.delivery);
     // The key that signs chart links, made on first use and kept in the database.

@@ -8,8 +8,6 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::store::DbSettings;
-
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -27,6 +25,37 @@ pub struct Settings {
     pub slack: SlackSettings,
     #[serde(default)]
     pub http: HttpSettings,
+}
+
+/// The database (`[database]`). The store takes these as `store::Options`; the program
+/// converts them when it opens the store.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DbSettings {
+    /// The SQLite file; `--db PATH` overrides it.
+    pub path: String,
+    pub synchronous: Durability,
+    pub busy_timeout_ms: u64,
+    pub max_connections: u32,
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        Self {
+            path: "drumbeat.db".into(),
+            synchronous: Durability::Normal,
+            busy_timeout_ms: 5000,
+            max_connections: 4,
+        }
+    }
+}
+
+/// How durable a commit is (`database.synchronous`): `normal` is safe in WAL mode against
+/// application crashes; `full` also survives power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Normal,
+    Full,
 }
 
 /// The HTTP server of `drumbeat run` (`[http]`): health, metrics, calendar feeds, and
@@ -529,6 +558,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let s = Settings::load(None).expect("defaults load");
             assert_eq!(s.database.path, "drumbeat.db");
+            assert_eq!(s.database.synchronous, Durability::Normal);
             assert_eq!(s.console.actor, "tpm");
             assert_eq!(s.delivery.webhook_hosts, ["hooks.slack.com"]);
             assert!(!s.delivery.allow_loopback_http);
@@ -546,9 +576,11 @@ mod tests {
                 2
             );
             jail.set_env("DRUMBEAT_DATABASE__PATH", "/tmp/x.db");
+            jail.set_env("DRUMBEAT_DATABASE__SYNCHRONOUS", "full");
             jail.set_env("DRUMBEAT_LOG__FORMAT", "json");
             let s = Settings::load(None).expect("env loads");
             assert_eq!(s.database.path, "/tmp/x.db");
+            assert_eq!(s.database.synchronous, Durability::Full);
             assert_eq!(s.log.format, LogFormat::Json);
             jail.create_dir("config")?;
             jail.create_file("config/local.toml", "[console]\nactor = \"dana\"\n")?;

@@ -12,6 +12,7 @@ use crate::command::{Actor, CommandError};
 use crate::domain::{Key, Tenant};
 use crate::outbox::{ConsoleSink, Senders, Worker};
 use crate::platform::console::Console;
+use crate::platform::slack::WebhookSender;
 use crate::schedule::Scheduler;
 use crate::store::{self, Store};
 
@@ -308,7 +309,10 @@ pub async fn two_weeks(
         say(store, clock.as_ref(), channel, TPM, line, out).await?;
     }
     let (sink, lines) = ConsoleSink::memory();
-    let senders = Senders::from_settings(&settings.delivery, sink)?;
+    let senders = Senders::console(sink).with(
+        WebhookSender::KINDS,
+        WebhookSender::new(&settings.delivery)?,
+    );
     let worker = Worker::new(store.clone(), senders, clock.clone(), &settings.delivery);
     let scheduler = Scheduler::new(store.clone(), clock.clone(), settings.schedule.clone());
     let mut weeks = Weeks::default();

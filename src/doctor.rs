@@ -424,8 +424,8 @@ async fn database_checks(s: &Settings, report: &mut Report) -> Option<DateTime<U
     for (whose, json) in &found.destinations {
         match serde_json::from_str::<Destination>(json) {
             Ok(Destination::SlackWebhook { url }) => {
-                if let Err(why) = policy.check(&url) {
-                    bad_hooks.push(format!("{whose}: {} ({why})", masked_url(&url)));
+                if let Err(why) = policy.url(url.as_str()) {
+                    bad_hooks.push(format!("{whose}: {} ({why})", masked_url(url.as_str())));
                 }
             }
             Ok(_) => {}

@@ -12,7 +12,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::domain::Tenant;
-use crate::store::Conn;
+use crate::store::{self, Conn};
 
 /// How long a link works: a weekly digest's chart should open all week.
 pub const LINK_DAYS: i64 = 14;
@@ -53,17 +53,7 @@ impl LinkKey {
     pub async fn load_or_create(conn: &mut Conn, now: DateTime<Utc>) -> anyhow::Result<Self> {
         let mut fresh = [0u8; 32];
         rand::rng().fill_bytes(&mut fresh);
-        // Two processes starting at once both try; the first insert wins for both.
-        sqlx::query("INSERT OR IGNORE INTO server_keys (name, key, created_at) VALUES (?, ?, ?)")
-            .bind(KEY_NAME)
-            .bind(fresh.as_slice())
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .context("storing the link key")?;
-        let (key,): (Vec<u8>,) = sqlx::query_as("SELECT key FROM server_keys WHERE name = ?")
-            .bind(KEY_NAME)
-            .fetch_one(&mut *conn)
+        let key = store::server_key(conn, KEY_NAME, &fresh, now)
             .await
             .context("loading the link key")?;
         let key: [u8; 32] = key

@@ -215,7 +215,7 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
         Mode::Demo { reports } => {
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&drumbeat::app::store_options(&settings.database)).await?;
             let exists = {
                 let key = Key::parse("atlas").expect("a valid key");
                 let mut tx = store.read().await?;
@@ -276,7 +276,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     out.display()
                 )));
             }
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&drumbeat::app::store_options(&settings.database)).await?;
             let started = std::time::Instant::now();
             let bytes = store.backup_into(&out, force).await;
             store.close().await;
@@ -296,7 +296,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(msg) => return Ok(user_error(&msg)),
             };
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&drumbeat::app::store_options(&settings.database)).await?;
             let history = Some(settings.console.history_file.as_str()).filter(|h| !h.is_empty());
             console::repl(&store, clock(who.now).as_ref(), &console, history).await?;
             store.close().await;
@@ -322,7 +322,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     db_path.display()
                 )));
             }
-            let store = match Store::open(&settings.database).await {
+            let store = match Store::open(&drumbeat::app::store_options(&settings.database)).await {
                 Ok(s) => s,
                 Err(e) => {
                     return Ok(user_error(&format!(
@@ -363,7 +363,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(k) => k,
                 Err(e) => return Ok(user_error(&format!("--program: {}", e.0))),
             };
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&drumbeat::app::store_options(&settings.database)).await?;
             let doc = document::export(&store, &tenant, &key).await?;
             store.close().await;
             let Some(doc) = doc else {
@@ -401,7 +401,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
-            let store = Store::open(&settings.database).await?;
+            let store = Store::open(&drumbeat::app::store_options(&settings.database)).await?;
             let channels = drumbeat::platform::channel_check(&settings);
             let options = document::ImportOptions { force };
             let result = document::import(&store, &tenant, &doc, channels.as_ref(), options).await;
@@ -423,6 +423,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
 
 /// Refuses a backup target that is the live database (or its journal files), a folder, or
 /// a place that cannot be written, before anything is touched.
+/// The store's options from `[database]`.
 fn backup_target(out: &std::path::Path, database: &str) -> Result<(), String> {
     use std::path::Path;
     let shown = out.display();

@@ -3,8 +3,8 @@
 //! Every chart is drawn from the analysis ([`Analysed`]): forecasts, the critical path and
 //! health are never worked out again here. The dependency map is also text: DOT and Mermaid.
 //!
-//! [`render`] is the pure entry point; [`draw`] loads what a chart needs first, for callers
-//! that hold a connection (commands, digest jobs, an HTTP handler).
+//! Nothing here reads the database: [`render`] draws one chart, [`draw_from`] several, from
+//! what the caller loaded ([`history_since`] says which status history the trend needs).
 
 mod canvas;
 pub mod depmap;
@@ -16,8 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::trend::{self as trend_analysis, Trend};
 use crate::analysis::Analysed;
-use crate::domain::{ChartKind, Program};
-use crate::store::{self, Conn, Scope};
+use crate::domain::{ChartKind, StatusUpdate};
 
 pub use canvas::encode;
 pub use depmap::{DepMap, Edge, NodeKind};
@@ -65,37 +64,27 @@ pub fn file_name(program: &str, kind: ChartKind) -> String {
     format!("{program}-{}.png", kind.as_str())
 }
 
-/// Loads what `kind` needs and draws it: the program's snapshot as of `now`, and for the
-/// trend the status history of its `weeks`.
-pub async fn draw(
-    conn: &mut Conn,
-    scope: &Scope,
-    program: Program,
-    now: DateTime<Utc>,
-    kind: ChartKind,
-    weeks: u16,
-) -> anyhow::Result<Vec<u8>> {
-    let snap = store::load_snapshot(conn, scope, program, now, Some(now)).await?;
-    let a = Analysed::of(&snap);
-    draw_from(conn, scope, &a, &[kind], weeks)
-        .await
-        .map(|mut v| v.remove(0).1)
+/// Where the status history the charts of `kinds` need starts: `Some` when they include
+/// the trend, whose `weeks` reach back to it. The caller loads it from the store
+/// (`store::status_history`) and hands it to [`draw_from`].
+pub fn history_since(a: &Analysed<'_>, kinds: &[ChartKind], weeks: u16) -> Option<DateTime<Utc>> {
+    kinds
+        .contains(&ChartKind::Trend)
+        .then(|| trend_analysis::window_start(a.snap, weeks))
 }
 
-/// Several charts of one analysis, in the order asked: each as (kind, PNG).
-pub async fn draw_from(
-    conn: &mut Conn,
-    scope: &Scope,
+/// Several charts of one analysis, in the order asked: each as (kind, PNG). `history` is
+/// the status history since [`history_since`]; the trend cannot be drawn without it.
+pub fn draw_from(
     a: &Analysed<'_>,
     kinds: &[ChartKind],
     weeks: u16,
+    history: Option<&[StatusUpdate]>,
 ) -> anyhow::Result<Vec<(ChartKind, Vec<u8>)>> {
-    let trend = if kinds.contains(&ChartKind::Trend) {
-        let since = trend_analysis::window_start(a.snap, weeks);
-        let history = store::status_history(conn, scope, since).await?;
-        Some(trend_analysis::weekly(a.snap, &a.health, &history, weeks))
-    } else {
-        None
+    let trend = match (kinds.contains(&ChartKind::Trend), history) {
+        (true, Some(history)) => Some(trend_analysis::weekly(a.snap, &a.health, history, weeks)),
+        (true, None) => anyhow::bail!("the trend's history was not loaded"),
+        (false, _) => None,
     };
     kinds
         .iter()
@@ -105,7 +94,7 @@ pub async fn draw_from(
                 (ChartKind::Risks, _) => Input::Risks,
                 (ChartKind::Deps, _) => Input::Deps,
                 (ChartKind::Trend, Some(t)) => Input::Trend(t),
-                (ChartKind::Trend, None) => unreachable!("the trend is loaded when asked for"),
+                (ChartKind::Trend, None) => unreachable!("the trend is made when asked for"),
             };
             Ok((kind, render(input, a)?))
         })

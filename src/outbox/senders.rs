@@ -1,9 +1,10 @@
-//! Platform senders: each turns one outbox row into requests to one kind of destination and
-//! says how it went — sent, worth retrying (and when), or refused for good. They never touch
-//! the database; the worker records the outcome.
+//! Senders: each turns one outbox row into requests to its kinds of destination and says
+//! how it went — sent, worth retrying (and when), or refused for good. They never touch the
+//! database; the worker records the outcome.
 //!
-//! A webhook URL is a secret (its path is the credential), so no error or log line here
-//! contains one.
+//! Here are the [`Sender`] trait, the [`Senders`] registry the worker routes through, the
+//! console sender, and helpers for senders that call out over HTTP. Each platform's senders
+//! live with the platform and are registered by destination kind.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,13 +13,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::RETRY_AFTER;
-use reqwest::{StatusCode, Url};
-
-use super::Destination;
+use super::{DestinationKind, OutboxRow};
 use crate::config::DeliverySettings;
-use crate::reply::{slack, text, Block, Reply, Text};
-use crate::store::OutboxRow;
+use crate::reply::{text, Block, Reply, Text};
 
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,69 +52,73 @@ pub fn with_reason(reply: &Reply, reason: &str) -> Reply {
     reply
 }
 
-/// The senders the worker routes to, by destination kind. Discord plugs in when its
-/// adapter exists; until then Discord destinations are dead-lettered with a clear error.
+/// The senders the worker routes to, registered by destination kind. A destination whose
+/// kind has no sender is dead-lettered at once, with what to configure.
+#[derive(Clone, Default)]
 pub struct Senders {
-    pub console: Box<dyn Sender>,
-    pub webhook: Box<dyn Sender>,
-    pub discord: Option<Box<dyn Sender>>,
-    /// Slack channels and direct messages through the Web API, when a bot token is set.
-    pub slack_api: Option<Box<dyn Sender>>,
+    by_kind: HashMap<DestinationKind, Arc<dyn Sender>>,
 }
 
 impl Senders {
-    pub fn new(console: impl Sender + 'static, webhook: impl Sender + 'static) -> Self {
-        Self {
-            console: Box::new(console),
-            webhook: Box::new(webhook),
-            discord: None,
-            slack_api: None,
+    /// No senders: every message is dead-lettered until one is registered for its kind.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Console destinations shown on `sink`, and nothing else yet.
+    pub fn console(sink: ConsoleSink) -> Self {
+        Self::new().with(ConsoleSender::KINDS, ConsoleSender::new(sink))
+    }
+
+    /// Sends destinations of `kind` through `sender`, instead of any sender registered for
+    /// that kind before.
+    pub fn register(&mut self, kind: DestinationKind, sender: Arc<dyn Sender>) -> &mut Self {
+        self.by_kind.insert(kind, sender);
+        self
+    }
+
+    /// The same, by value, for each of `kinds` with one shared sender.
+    pub fn with(mut self, kinds: &[DestinationKind], sender: impl Sender + 'static) -> Self {
+        let sender: Arc<dyn Sender> = Arc::new(sender);
+        for &kind in kinds {
+            self.register(kind, sender.clone());
         }
-    }
-
-    /// The console sender writing to `sink`, and the webhook sender the settings describe.
-    pub fn from_settings(settings: &DeliverySettings, sink: ConsoleSink) -> anyhow::Result<Self> {
-        Ok(Self::new(
-            ConsoleSender::new(sink),
-            WebhookSender::new(settings)?,
-        ))
-    }
-
-    pub fn with_discord(mut self, discord: impl Sender + 'static) -> Self {
-        self.discord = Some(Box::new(discord));
         self
     }
 
-    pub fn with_slack_api(mut self, slack: impl Sender + 'static) -> Self {
-        self.slack_api = Some(Box::new(slack));
-        self
+    /// Whether a sender is registered for `kind`.
+    pub fn serves(&self, kind: DestinationKind) -> bool {
+        self.by_kind.contains_key(&kind)
+    }
+}
+
+/// Why a destination of `kind` cannot be sent to when no sender is registered for it, and
+/// what to set up.
+fn unregistered(kind: DestinationKind) -> String {
+    match kind {
+        DestinationKind::DiscordChannel | DestinationKind::DiscordUser => {
+            "Discord is not configured".into()
+        }
+        DestinationKind::SlackChannel | DestinationKind::SlackUser => {
+            "Slack direct messages and channel posts need the bot token \
+             (SLACK_BOT_TOKEN, scope chat:write); or route the program to an \
+             incoming webhook with `program route PROGRAM --slack-webhook URL`"
+                .into()
+        }
+        DestinationKind::Console | DestinationKind::SlackWebhook => {
+            format!("nothing here sends to {kind} destinations")
+        }
     }
 }
 
 impl Sender for Senders {
     fn send<'a>(&'a self, msg: &'a OutboxRow) -> SendFuture<'a> {
-        match &msg.destination {
-            Destination::Console { .. } => self.console.send(msg),
-            Destination::SlackWebhook { .. } => self.webhook.send(msg),
-            Destination::DiscordChannel { .. } | Destination::DiscordUser { .. } => {
-                match &self.discord {
-                    Some(discord) => discord.send(msg),
-                    None => Box::pin(std::future::ready(SendOutcome::Permanent {
-                        error: "Discord is not configured".into(),
-                    })),
-                }
-            }
-            Destination::SlackChannel { .. } | Destination::SlackUser { .. } => {
-                match &self.slack_api {
-                    Some(slack) => slack.send(msg),
-                    None => Box::pin(std::future::ready(SendOutcome::Permanent {
-                        error: "Slack direct messages and channel posts need the bot token \
-                                (SLACK_BOT_TOKEN, scope chat:write); or route the program to an \
-                                incoming webhook with `program route PROGRAM --slack-webhook URL`"
-                            .into(),
-                    })),
-                }
-            }
+        let kind = msg.destination.kind();
+        match self.by_kind.get(&kind) {
+            Some(sender) => sender.send(msg),
+            None => Box::pin(std::future::ready(SendOutcome::Permanent {
+                error: unregistered(kind),
+            })),
         }
     }
 }
@@ -144,6 +145,9 @@ pub struct ConsoleSender {
 }
 
 impl ConsoleSender {
+    /// The destinations it sends to.
+    pub const KINDS: &[DestinationKind] = &[DestinationKind::Console];
+
     pub fn new(sink: ConsoleSink) -> Self {
         Self { sink }
     }
@@ -181,75 +185,6 @@ impl Sender for ConsoleSender {
     }
 }
 
-/// Which webhook URLs may be called: https on an allowed host, or loopback http when
-/// tests ask for it.
-#[derive(Debug, Clone)]
-pub struct WebhookPolicy {
-    pub hosts: Vec<String>,
-    pub allow_loopback_http: bool,
-}
-
-impl Default for WebhookPolicy {
-    /// The `[delivery]` defaults: https on hooks.slack.com.
-    fn default() -> Self {
-        Self::from_settings(&DeliverySettings::default())
-    }
-}
-
-impl WebhookPolicy {
-    pub fn from_settings(settings: &DeliverySettings) -> Self {
-        Self::for_hosts(&settings.webhook_hosts, settings)
-    }
-
-    /// https on these hosts (compared case-insensitively), with the loopback setting of
-    /// `[delivery]`.
-    pub fn for_hosts(hosts: &[String], settings: &DeliverySettings) -> Self {
-        Self {
-            hosts: hosts
-                .iter()
-                .map(|h| h.trim().to_ascii_lowercase())
-                .collect(),
-            allow_loopback_http: settings.allow_loopback_http,
-        }
-    }
-
-    /// The URL if it may be called, else why not, in words that do not repeat the URL.
-    pub fn check(&self, raw: &str) -> Result<Url, String> {
-        let url = Url::parse(raw).map_err(|e| format!("the webhook URL is not a URL ({e})"))?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err("the webhook URL carries credentials; it is refused".into());
-        }
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        match url.scheme() {
-            "https" => {
-                let default_port = url.port().is_none_or(|p| p == 443);
-                if default_port && self.hosts.contains(&host) {
-                    Ok(url)
-                } else {
-                    Err(format!(
-                        "webhooks may only go to {} (https, port 443); not to {host}",
-                        self.hosts.join(", ")
-                    ))
-                }
-            }
-            "http" if self.allow_loopback_http => {
-                if matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
-                    Ok(url)
-                } else {
-                    Err(format!(
-                        "plain http is allowed only to this machine; not to {host}"
-                    ))
-                }
-            }
-            other => Err(format!("webhook URLs must be https, not {other}")),
-        }
-    }
-}
-
-/// How much of a response is read: Slack answers `ok` or a short error code.
-const RESPONSE_BODY_MAX: usize = 16 * 1024;
-/// A `Retry-After` beyond this is treated as this.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How much of an error is kept with the row.
 const ERROR_MAX: usize = 300;
 
@@ -266,176 +201,6 @@ pub fn outbound_client(settings: &DeliverySettings) -> reqwest::Result<reqwest::
         builder.no_proxy().build()
     } else {
         builder.https_only(true).build()
-    }
-}
-
-/// Posts to Slack incoming webhooks: each part of the rendered reply is one request,
-/// in order, with at least `webhook_min_interval_ms` between requests to one URL.
-pub struct WebhookSender {
-    client: reqwest::Client,
-    policy: WebhookPolicy,
-    pacer: Pacer,
-}
-
-impl WebhookSender {
-    pub fn new(settings: &DeliverySettings) -> anyhow::Result<Self> {
-        Ok(Self {
-            client: outbound_client(settings)?,
-            policy: WebhookPolicy::from_settings(settings),
-            pacer: Pacer::new(Duration::from_millis(settings.webhook_min_interval_ms)),
-        })
-    }
-
-    async fn deliver(&self, msg: &OutboxRow) -> SendOutcome {
-        let Destination::SlackWebhook { url: raw } = &msg.destination else {
-            return SendOutcome::Permanent {
-                error: format!("the webhook sender cannot send to {}", msg.destination),
-            };
-        };
-        let url = match self.policy.check(raw) {
-            Ok(url) => url,
-            Err(error) => return SendOutcome::Permanent { error },
-        };
-        let parts = slack::render(&with_reason(&msg.reply, &msg.reason));
-        send_parts(&parts, msg.parts_sent, |part| {
-            self.pacer.paced(raw, self.post(url.clone(), part))
-        })
-        .await
-    }
-
-    async fn post(&self, url: Url, part: &slack::Message) -> Part {
-        let mut response = match self.client.post(url).json(part).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                return Part::Retry {
-                    after: None,
-                    error: describe(e),
-                }
-            }
-        };
-        let status = response.status();
-        let retry_after = retry_after(&response);
-        // The part was accepted once the status says so; a body that fails to arrive after
-        // a 2xx does not make it undelivered.
-        let body = read_bounded(&mut response).await.unwrap_or_default();
-        classify(status, retry_after, &body)
-    }
-}
-
-impl Sender for WebhookSender {
-    fn send<'a>(&'a self, msg: &'a OutboxRow) -> SendFuture<'a> {
-        Box::pin(self.deliver(msg))
-    }
-}
-
-/// Sends a message's Slack `parts` in order, from `first` (the parts an earlier attempt
-/// delivered are skipped), each through `post`: a passing failure is retried from the part
-/// that failed, a refusal dead-letters the rest.
-pub(crate) async fn send_parts<'a, Fut>(
-    parts: &'a [slack::Message],
-    first: u32,
-    mut post: impl FnMut(&'a slack::Message) -> Fut,
-) -> SendOutcome
-where
-    Fut: Future<Output = Part>,
-{
-    let total = parts.len();
-    let first = usize::try_from(first).unwrap_or(usize::MAX);
-    for (i, part) in parts.iter().enumerate().skip(first) {
-        let of = if total > 1 {
-            format!(" (part {} of {total})", i + 1)
-        } else {
-            String::new()
-        };
-        match post(part).await {
-            Part::Accepted => {}
-            Part::Retry { after, error } => {
-                return SendOutcome::Retry {
-                    after,
-                    error: format!("{error}{of}"),
-                    parts_sent: i as u32,
-                }
-            }
-            Part::Refused { error } => {
-                let delivered = if i > 0 {
-                    format!("; {i} earlier part(s) were delivered")
-                } else {
-                    String::new()
-                };
-                return SendOutcome::Permanent {
-                    error: format!("{error}{of}{delivered}"),
-                };
-            }
-        }
-    }
-    SendOutcome::Sent
-}
-
-/// A response's `Retry-After` in seconds, capped at [`RETRY_AFTER_MAX`].
-pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s).min(RETRY_AFTER_MAX))
-}
-
-/// How one request went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Part {
-    Accepted,
-    Retry {
-        after: Option<Duration>,
-        error: String,
-    },
-    Refused {
-        error: String,
-    },
-}
-
-/// Reads a response body up to [`RESPONSE_BODY_MAX`] bytes.
-pub(crate) async fn read_bounded(
-    response: &mut reqwest::Response,
-) -> Result<String, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = RESPONSE_BODY_MAX - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= RESPONSE_BODY_MAX {
-            break;
-        }
-    }
-    Ok(String::from_utf8_lossy(&body).into_owned())
-}
-
-/// Slack's answer to a webhook post, as an outcome. Slack's errors are plain-text codes
-/// (`invalid_blocks`, `channel_not_found`, …) with a 4xx status: the message or the hook is
-/// wrong, and sending it again cannot help. A 429 or 5xx is passing.
-fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Part {
-    let said = short(body);
-    let code = status.as_u16();
-    let error = if said.is_empty() {
-        format!("Slack answered {code}")
-    } else {
-        format!("Slack answered {code} {said}")
-    };
-    if status.is_success() {
-        Part::Accepted
-    } else if code == 429 || code == 408 || status.is_server_error() {
-        Part::Retry {
-            after: retry_after,
-            error,
-        }
-    } else if status.is_redirection() {
-        Part::Refused {
-            error: format!("{error}: webhooks are not redirected"),
-        }
-    } else {
-        // 403/404 and Slack's `invalid_payload`, `invalid_blocks`, `channel_not_found`,
-        // `channel_is_archived`, `action_prohibited`, `no_service`, `invalid_token`, and any
-        // other 4xx: the hook or the message must change first.
-        Part::Refused { error }
     }
 }
 
@@ -469,120 +234,112 @@ pub(crate) fn describe(e: reqwest::Error) -> String {
     words.chars().take(ERROR_MAX).collect()
 }
 
-/// At most one request per key (a webhook URL) per interval, counted from the end of one
-/// request to the start of the next, so the receiver never sees two closer than that.
-/// Requests to other keys do not wait.
-pub(crate) struct Pacer {
-    interval: Duration,
-    lanes: Mutex<HashMap<String, Lane>>,
-}
-
-type Lane = Arc<tokio::sync::Mutex<Option<tokio::time::Instant>>>;
-
-impl Pacer {
-    pub(crate) fn new(interval: Duration) -> Self {
-        Self {
-            interval,
-            lanes: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub(crate) async fn paced<T>(&self, key: &str, request: impl Future<Output = T>) -> T {
-        if self.interval.is_zero() {
-            return request.await;
-        }
-        let lane = {
-            let mut lanes = self.lanes.lock().expect("pacer lock");
-            if lanes.len() > 1024 {
-                // Forget lanes nobody waits on and whose pause is over.
-                let now = tokio::time::Instant::now();
-                let interval = self.interval;
-                lanes.retain(|_, lane| {
-                    Arc::strong_count(lane) > 1
-                        || lane
-                            .try_lock()
-                            .map(|last| last.is_some_and(|t| t + interval > now))
-                            .unwrap_or(true)
-                });
-            }
-            lanes.entry(key.to_owned()).or_default().clone()
-        };
-        let mut last = lane.lock().await;
-        if let Some(t) = *last {
-            tokio::time::sleep_until(t + self.interval).await;
-        }
-        let out = request.await;
-        *last = Some(tokio::time::Instant::now());
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Destination, Tenant};
 
-    fn policy(loopback: bool) -> WebhookPolicy {
-        WebhookPolicy {
-            hosts: vec!["hooks.slack.com".into()],
-            allow_loopback_http: loopback,
+    fn row(destination: Destination) -> OutboxRow {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        OutboxRow {
+            id: 1,
+            tenant: Tenant::local(),
+            program_id: None,
+            destination,
+            reply: Reply::new("Hi"),
+            reason: String::new(),
+            dedup_key: None,
+            nonce: "n".into(),
+            state: super::super::OutboxState::Sending,
+            attempts: 1,
+            parts_sent: 0,
+            next_attempt_at: at,
+            claimed_at: Some(at),
+            last_error: None,
+            created_at: at,
+            sent_at: None,
         }
     }
 
-    #[test]
-    fn only_allowed_https_hosts_are_called() {
-        let p = policy(false);
-        assert!(p.check("https://hooks.slack.com/services/T1/B2/x").is_ok());
-        assert!(p.check("https://HOOKS.slack.com/services/T1/B2/x").is_ok());
-        for bad in [
-            "http://hooks.slack.com/services/T1/B2/x",
-            "https://hooks.slack.com:8443/services/T1/B2/x",
-            "https://evil.example/services/T1/B2/x",
-            "https://hooks.slack.com.evil.example/x",
-            "https://user:pw@hooks.slack.com/services/T1/B2/x",
-            "http://127.0.0.1:9/hook",
-            "ftp://hooks.slack.com/x",
-            "not a url",
-        ] {
-            let refusal = p.check(bad).expect_err(bad);
-            assert!(!refusal.contains("T1/B2"), "{refusal}");
+    /// Answers with a refusal that names it, so a test sees which sender was asked.
+    struct Named(&'static str);
+
+    impl Sender for Named {
+        fn send<'a>(&'a self, _msg: &'a OutboxRow) -> SendFuture<'a> {
+            Box::pin(std::future::ready(SendOutcome::Permanent {
+                error: self.0.to_owned(),
+            }))
         }
-        let tests = policy(true);
-        assert!(tests.check("http://127.0.0.1:9/hook").is_ok());
-        assert!(tests.check("http://localhost:9/hook").is_ok());
-        assert!(tests.check("http://10.0.0.1/hook").is_err());
     }
 
-    #[test]
-    fn slack_answers_are_classified() {
-        let ok = classify(StatusCode::OK, None, "ok");
-        assert_eq!(ok, Part::Accepted);
-        let later = classify(
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(Duration::from_secs(1)),
-            "",
+    fn refusal(outcome: SendOutcome) -> String {
+        match outcome {
+            SendOutcome::Permanent { error } => error,
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_go_to_the_sender_registered_for_their_kind() {
+        let (sink, lines) = ConsoleSink::memory();
+        let senders = Senders::console(sink).with(
+            &[
+                DestinationKind::DiscordChannel,
+                DestinationKind::DiscordUser,
+            ],
+            Named("discord"),
         );
-        assert!(matches!(later, Part::Retry { after: Some(d), .. } if d == Duration::from_secs(1)));
-        assert!(matches!(
-            classify(StatusCode::BAD_GATEWAY, None, "<html>"),
-            Part::Retry { after: None, .. }
-        ));
-        for (status, body) in [
-            (400, "invalid_blocks"),
-            (400, "invalid_payload"),
-            (404, "channel_not_found"),
-            (410, "channel_is_archived"),
-            (403, "action_prohibited"),
-            (404, "no_service"),
-            (403, "invalid_token"),
-            (422, "whatever"),
-            (301, ""),
+        let console = row(Destination::Console {
+            channel: "ops".into(),
+        });
+        assert_eq!(senders.send(&console).await, SendOutcome::Sent);
+        assert_eq!(lines.lock().unwrap().len(), 1);
+        for d in [
+            Destination::DiscordChannel {
+                channel_id: "1".into(),
+            },
+            Destination::DiscordUser {
+                user_id: "2".into(),
+            },
         ] {
-            let got = classify(StatusCode::from_u16(status).unwrap(), None, body);
-            match got {
-                Part::Refused { error } => assert!(error.contains(body), "{error}"),
-                other => panic!("{status} {body}: {other:?}"),
-            }
+            assert_eq!(refusal(senders.send(&row(d)).await), "discord");
         }
+        assert!(senders.serves(DestinationKind::Console));
+        assert!(!senders.serves(DestinationKind::SlackWebhook));
+    }
+
+    #[tokio::test]
+    async fn a_kind_nobody_registered_is_dead_lettered_with_what_to_set_up() {
+        let senders = Senders::new();
+        let slack = row(Destination::SlackUser {
+            user_id: "U1".into(),
+        });
+        assert!(refusal(senders.send(&slack).await).contains("SLACK_BOT_TOKEN"));
+        let discord = row(Destination::DiscordUser {
+            user_id: "2".into(),
+        });
+        assert_eq!(
+            refusal(senders.send(&discord).await),
+            "Discord is not configured"
+        );
+        let hook = row(Destination::SlackWebhook {
+            url: crate::domain::WebhookUrl::stored("https://hooks.slack.com/services/T1/B2/x"),
+        });
+        let said = refusal(senders.send(&hook).await);
+        assert!(
+            said.contains("slack_webhook") && !said.contains("B2"),
+            "{said}"
+        );
+    }
+
+    #[tokio::test]
+    async fn registering_a_kind_again_replaces_its_sender() {
+        let mut senders = Senders::new().with(&[DestinationKind::SlackUser], Named("first"));
+        senders.register(DestinationKind::SlackUser, Arc::new(Named("second")));
+        let to = row(Destination::SlackUser {
+            user_id: "U1".into(),
+        });
+        assert_eq!(refusal(senders.send(&to).await), "second");
     }
 
     #[test]

@@ -12,11 +12,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
-use super::{Destination, NewMessage, SendOutcome, Sender as _, Senders, DEAD_NOTICE_PREFIX};
+use super::{
+    Destination, NewMessage, OutboxRow, SendOutcome, Sender as _, Senders, DEAD_NOTICE_PREFIX,
+};
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::reply::{Reply, Text, Tone};
-use crate::store::{self, OutboxRow, Store};
+use crate::store::{self, Store};
 use crate::telemetry::metrics;
 
 /// When to try again: exponential backoff with full jitter.
@@ -326,7 +328,7 @@ impl Inner {
             "outbox_send",
             outbox_id = row.id,
             attempt = row.attempts,
-            destination = row.destination.kind(),
+            destination = row.destination.kind().as_str(),
         );
         async {
             let outcome = self.senders.send(&row).await;
@@ -337,7 +339,7 @@ impl Inner {
                     let held = store::mark_sent(&mut tx, &row, now).await?;
                     tx.commit().await?;
                     Ok(if held {
-                        metrics::delivery(row.destination.platform(), "sent");
+                        metrics::delivery(row.destination.platform().as_str(), "sent");
                         tracing::debug!("delivered");
                         Recorded::Sent
                     } else {
@@ -357,7 +359,7 @@ impl Inner {
                     tx.commit().await?;
                     tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "delivery failed; will retry");
                     if held {
-                        metrics::delivery(row.destination.platform(), "retried");
+                        metrics::delivery(row.destination.platform().as_str(), "retried");
                     }
                     Ok(if held { Recorded::Retried } else { Recorded::Lost })
                 }
@@ -414,7 +416,7 @@ impl Inner {
             }
         }
         tx.commit().await?;
-        metrics::delivery(row.destination.platform(), "dead");
+        metrics::delivery(row.destination.platform().as_str(), "dead");
         tracing::error!(%error, notified, "message dead-lettered");
         Ok(Recorded::Dead)
     }

@@ -109,7 +109,7 @@ pub fn with_timeline(
     }
     let program = a.snap.program.key.as_str();
     let kind = ChartKind::Timeline;
-    match (destination.platform(), links) {
+    match (destination.platform().as_str(), links) {
         ("discord", _) => match crate::chart::render(crate::chart::Input::Timeline, a) {
             Ok(png) => reply.attach(crate::reply::Attachment::png(
                 crate::chart::file_name(program, kind),

@@ -3,6 +3,7 @@
 //! be obtained by looking a program up within its tenant.
 
 mod feeds;
+mod keys;
 mod ops;
 mod outbox;
 mod people;
@@ -14,7 +15,7 @@ mod schedule;
 mod snapshot;
 mod work;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use feeds::*;
+pub use keys::server_key;
 pub use ops::{inspect, integrity_check, oldest_due, Inspection};
 pub use outbox::*;
 pub use people::*;
@@ -161,27 +163,33 @@ impl Scope {
 
 /// How durable a commit is. `Normal` is safe in WAL mode against application crashes;
 /// `Full` also survives power loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     Normal,
     Full,
 }
 
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-pub struct DbSettings {
-    pub path: String,
-    pub synchronous: Durability,
-    pub busy_timeout_ms: u64,
+/// How to open the database, as plain values: the caller turns its configuration into
+/// these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The SQLite file, made (with its folder) if missing.
+    pub path: PathBuf,
+    pub durability: Durability,
+    /// How long a statement waits for another process's lock.
+    pub busy_timeout: Duration,
+    /// Connections in the pool, at least one.
     pub max_connections: u32,
 }
 
-impl Default for DbSettings {
-    fn default() -> Self {
+impl Options {
+    /// The file at `path`, with `Normal` durability, a 5 s busy timeout and four
+    /// connections.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
-            path: "drumbeat.db".into(),
-            synchronous: Durability::Normal,
-            busy_timeout_ms: 5000,
+            path: path.into(),
+            durability: Durability::Normal,
+            busy_timeout: Duration::from_secs(5),
             max_connections: 4,
         }
     }
@@ -196,30 +204,30 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
-    #[tracing::instrument(skip(settings), fields(path = %settings.path))]
-    pub async fn open(settings: &DbSettings) -> anyhow::Result<Self> {
-        let path = Path::new(&settings.path);
+    #[tracing::instrument(skip(options), fields(path = %options.path.display()))]
+    pub async fn open(options: &Options) -> anyhow::Result<Self> {
+        let path = options.path.as_path();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the database folder {}", dir.display()))?;
         }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
+        let connect = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms))
+            .busy_timeout(options.busy_timeout)
             // Checkpoints run in the background (see `checkpoints`), off the writers' path;
             // this is only the backstop if they fall behind.
             .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
-            .synchronous(match settings.synchronous {
+            .synchronous(match options.durability {
                 Durability::Normal => SqliteSynchronous::Normal,
                 Durability::Full => SqliteSynchronous::Full,
             });
         let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections.max(1))
+            .max_connections(options.max_connections.max(1))
             .min_connections(0)
-            .connect_with(options)
+            .connect_with(connect)
             .await
             .with_context(|| format!("opening the database {}", path.display()))?;
         MIGRATOR

@@ -11,6 +11,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _};
 
 use super::{Conn, Store, MIGRATOR};
+use crate::domain::{Platform, Tenant};
 
 impl Store {
     /// One query, for readiness: the database answers.
@@ -173,17 +174,24 @@ pub async fn inspect(path: &Path, busy_timeout: Duration) -> anyhow::Result<Insp
         .await
         .context("reading the newest stored instant")?;
         report.newest = newest;
-        let unrouted: Vec<(String,)> = sqlx::query_as(
-            "SELECT p.key || ' (' || p.tenant || ')' FROM programs p
-             WHERE p.tenant LIKE 'slack:%' AND p.archived = 0
+        let unrouted: Vec<(String, String)> = sqlx::query_as(
+            "SELECT p.key, p.tenant FROM programs p
+             WHERE p.archived = 0
                AND NOT EXISTS (SELECT 1 FROM routes r
                                WHERE r.program_id = p.id AND r.project_id IS NULL)
              ORDER BY p.tenant, p.key",
         )
         .fetch_all(&mut conn)
         .await
-        .context("reading Slack programs without a route")?;
-        report.slack_unrouted = unrouted.into_iter().map(|(p,)| p).collect();
+        .context("reading programs without a route")?;
+        // A tenant that does not parse is no Slack workspace, whatever its text says.
+        report.slack_unrouted = unrouted
+            .into_iter()
+            .filter(|(_, tenant)| {
+                Tenant::parse(tenant).is_ok_and(|t| t.platform() == Platform::Slack)
+            })
+            .map(|(key, tenant)| format!("{key} ({tenant})"))
+            .collect();
     }
     conn.close().await.ok();
     Ok(report)

@@ -2,14 +2,17 @@
 //! claim → send → record cycle. A row is claimed by one atomic `UPDATE … RETURNING`, and every
 //! outcome is recorded only while the claim still holds (same state, same attempt), so two
 //! processes never both record one delivery.
+//!
+//! A row's body (the message to send) is whatever serde type the caller queues, stored as
+//! JSON in the `reply` column; the outbox queues replies.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::{Conn, Scope};
-use crate::domain::Tenant;
-use crate::outbox::{Destination, NewMessage};
-use crate::reply::Reply;
+use crate::domain::{Destination, Tenant};
 
 /// Where a row is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -51,14 +54,33 @@ impl std::fmt::Display for OutboxState {
     }
 }
 
-/// One queued message as stored.
+/// A message to queue with [`enqueue`], with its body `B`.
+#[derive(Debug, Clone)]
+pub struct NewMessage<B> {
+    pub tenant: Tenant,
+    /// The program it is about: it is deleted with the program, and its owner is told if it
+    /// cannot be delivered. Must belong to `tenant`.
+    pub program_id: Option<i64>,
+    pub destination: Destination,
+    /// What is sent, stored as JSON.
+    pub reply: B,
+    /// Why the reader gets it and how to stop it, shown with the message.
+    pub reason: String,
+    /// Queues the message once per tenant and key, however often the job that sends it
+    /// runs. Keys starting with `dead:` are reserved for the delivery worker's notices.
+    pub dedup_key: Option<String>,
+    /// Not sent before this instant.
+    pub not_before: DateTime<Utc>,
+}
+
+/// One queued message as stored, with its body `B` read back from JSON.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OutboxRow {
+pub struct OutboxRow<B> {
     pub id: i64,
     pub tenant: Tenant,
     pub program_id: Option<i64>,
     pub destination: Destination,
-    pub reply: Reply,
+    pub reply: B,
     pub reason: String,
     pub dedup_key: Option<String>,
     /// Unique per row, at most 20 characters, so a sender that splits a reply can append a
@@ -99,7 +121,7 @@ struct Row {
 const COLS: &str = "id, tenant, program_id, destination, reply, reason, dedup_key, nonce, state, \
     attempts, parts_sent, next_attempt_at, claimed_at, last_error, created_at, sent_at";
 
-impl TryFrom<Row> for OutboxRow {
+impl<B: DeserializeOwned> TryFrom<Row> for OutboxRow<B> {
     type Error = anyhow::Error;
     fn try_from(r: Row) -> anyhow::Result<Self> {
         Ok(OutboxRow {
@@ -137,7 +159,10 @@ fn new_nonce() -> String {
 
 /// Queues a message in the caller's transaction, so it is sent only if that transaction
 /// commits. `None` when the tenant already queued a message with this dedup key.
-pub async fn enqueue(conn: &mut Conn, m: &NewMessage) -> anyhow::Result<Option<i64>> {
+pub async fn enqueue<B: Serialize>(
+    conn: &mut Conn,
+    m: &NewMessage<B>,
+) -> anyhow::Result<Option<i64>> {
     if let Some(program_id) = m.program_id {
         let ours: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM programs WHERE id = ? AND tenant = ?")
@@ -179,11 +204,11 @@ pub async fn enqueue(conn: &mut Conn, m: &NewMessage) -> anyhow::Result<Option<i
 ///
 /// A row that can no longer be read (its JSON does not parse) is dead-lettered here rather
 /// than returned, so it cannot stop the queue.
-pub async fn claim_due(
+pub async fn claim_due<B: DeserializeOwned>(
     conn: &mut Conn,
     now: DateTime<Utc>,
     limit: u32,
-) -> anyhow::Result<Vec<OutboxRow>> {
+) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "UPDATE outbox SET state = 'sending', claimed_at = ?1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM outbox
@@ -220,9 +245,9 @@ pub async fn claim_due(
 }
 
 /// Records a delivery. False when the claim was lost (released as stale and claimed again).
-pub async fn mark_sent(
+pub async fn mark_sent<B>(
     conn: &mut Conn,
-    row: &OutboxRow,
+    row: &OutboxRow<B>,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
@@ -240,9 +265,9 @@ pub async fn mark_sent(
 
 /// Puts a claimed row back to wait for another attempt at `next_attempt_at`; `parts_sent`
 /// is how many of its parts have been delivered so far.
-pub async fn mark_retry(
+pub async fn mark_retry<B>(
     conn: &mut Conn,
-    row: &OutboxRow,
+    row: &OutboxRow<B>,
     next_attempt_at: DateTime<Utc>,
     error: &str,
     parts_sent: u32,
@@ -264,7 +289,11 @@ pub async fn mark_retry(
 }
 
 /// Gives up on a claimed row.
-pub async fn mark_dead(conn: &mut Conn, row: &OutboxRow, error: &str) -> anyhow::Result<bool> {
+pub async fn mark_dead<B>(
+    conn: &mut Conn,
+    row: &OutboxRow<B>,
+    error: &str,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'dead', last_error = ?, claimed_at = NULL
          WHERE id = ? AND state = 'sending' AND attempts = ?",
@@ -280,7 +309,11 @@ pub async fn mark_dead(conn: &mut Conn, row: &OutboxRow, error: &str) -> anyhow:
 
 /// Hands a claimed row back unsent, without counting the attempt: it waits for `until`
 /// (the worker paces a webhook this way instead of holding the claim).
-pub async fn defer(conn: &mut Conn, row: &OutboxRow, until: DateTime<Utc>) -> anyhow::Result<bool> {
+pub async fn defer<B>(
+    conn: &mut Conn,
+    row: &OutboxRow<B>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = ?, claimed_at = NULL,
                 attempts = attempts - 1
@@ -321,11 +354,11 @@ pub async fn release_stale_claims(
 
 /// Stale claims that have used every attempt: each claim ended with its process, so
 /// releasing them again could loop for ever.
-pub async fn spent_stale_claims(
+pub async fn spent_stale_claims<B: DeserializeOwned>(
     conn: &mut Conn,
     older_than: DateTime<Utc>,
     max_attempts: u32,
-) -> anyhow::Result<Vec<OutboxRow>> {
+) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM outbox
          WHERE state = 'sending' AND claimed_at < ? AND attempts >= ?
@@ -340,12 +373,12 @@ pub async fn spent_stale_claims(
 }
 
 /// The program's messages, newest first; only the dead ones with `dead_only`.
-pub async fn outbox_list(
+pub async fn outbox_list<B: DeserializeOwned>(
     conn: &mut Conn,
     scope: &Scope,
     dead_only: bool,
     limit: i64,
-) -> anyhow::Result<Vec<OutboxRow>> {
+) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM outbox
          WHERE program_id = ? AND tenant = ? AND (? = 0 OR state = 'dead')
@@ -441,7 +474,10 @@ pub async fn program_owner_handle(
 
 /// Every row of the tenant, oldest first: for tests and the demo, which check what was
 /// queued and how it ended.
-pub async fn tenant_outbox(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<OutboxRow>> {
+pub async fn tenant_outbox<B: DeserializeOwned>(
+    conn: &mut Conn,
+    tenant: &Tenant,
+) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM outbox WHERE tenant = ? ORDER BY id"
     ))

@@ -7,8 +7,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Scope};
-use crate::domain::PersonId;
-use crate::outbox::Destination;
+use crate::domain::{Destination, PersonId};
 
 /// A program's routes, loaded once per scheduled run.
 #[derive(Debug, Clone, Default)]

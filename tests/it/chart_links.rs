@@ -84,7 +84,10 @@ async fn a_slack_digest_links_its_timeline_and_the_link_serves_the_png_until_it_
     let (sink, _) = ConsoleSink::memory();
     let worker = Worker::new(
         db.store.clone(),
-        Senders::from_settings(&delivery, sink).unwrap(),
+        Senders::console(sink).with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&delivery).unwrap(),
+        ),
         clock,
         &delivery,
     );

@@ -67,7 +67,9 @@ async fn sigkill_loses_nothing_and_duplicates_only_what_was_in_flight() {
                 &NewMessage {
                     tenant: Tenant::local(),
                     program_id: Some(program.id),
-                    destination: Destination::SlackWebhook { url: url.clone() },
+                    destination: Destination::SlackWebhook {
+                        url: drumbeat::domain::WebhookUrl::stored(url.clone()),
+                    },
                     reply: Reply::new(format!("message {n:03}")).paragraph("crash test"),
                     reason: "a test".into(),
                     dedup_key: Some(format!("crash:{n}")),

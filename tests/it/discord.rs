@@ -105,12 +105,18 @@ async fn discord_messages_ping_only_typed_people_and_dead_letter_what_discord_re
     fake.refuse("666666666666666666", 403, 50001, "Missing Access");
     let (sink, _) = ConsoleSink::memory();
     let settings = DeliverySettings::default();
-    let senders = Senders::from_settings(&settings, sink)
-        .unwrap()
-        .with_discord(DiscordSender::new(
-            &SecretString::from("test-token".to_owned()),
-            Some(&fake.url()),
-        ));
+    let senders = Senders::console(sink)
+        .with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&settings).unwrap(),
+        )
+        .with(
+            DiscordSender::KINDS,
+            DiscordSender::new(
+                &SecretString::from("test-token".to_owned()),
+                Some(&fake.url()),
+            ),
+        );
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     let worker = Worker::new(db.store.clone(), senders, clock, &settings);
     worker.drain().await.unwrap();
@@ -156,7 +162,9 @@ async fn discord_messages_ping_only_typed_people_and_dead_letter_what_discord_re
     // 403: dead, and the program owner is told by DM.
     let rows = {
         let mut tx = db.store.read().await.unwrap();
-        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+        store::tenant_outbox::<Reply>(&mut tx, &tenant)
+            .await
+            .unwrap()
     };
     let dead: Vec<_> = rows
         .iter()
@@ -235,12 +243,18 @@ async fn messages_go_only_to_channels_of_the_tenants_own_server() {
     }
     let (sink, _) = ConsoleSink::memory();
     let settings = DeliverySettings::default();
-    let senders = Senders::from_settings(&settings, sink)
-        .unwrap()
-        .with_discord(DiscordSender::new(
-            &SecretString::from("test-token".to_owned()),
-            Some(&fake.url()),
-        ));
+    let senders = Senders::console(sink)
+        .with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&settings).unwrap(),
+        )
+        .with(
+            DiscordSender::KINDS,
+            DiscordSender::new(
+                &SecretString::from("test-token".to_owned()),
+                Some(&fake.url()),
+            ),
+        );
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     let worker = Worker::new(db.store.clone(), senders, clock, &settings);
     worker.drain().await.unwrap();
@@ -284,7 +298,9 @@ async fn messages_go_only_to_channels_of_the_tenants_own_server() {
     assert_eq!(asked(&fake), before, "the channel's server is remembered");
     let rows = {
         let mut tx = db.store.read().await.unwrap();
-        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+        store::tenant_outbox::<Reply>(&mut tx, &tenant)
+            .await
+            .unwrap()
     };
     let row = |channel: &str| {
         rows.iter()

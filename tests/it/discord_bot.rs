@@ -95,9 +95,15 @@ fn rhythm_with(
     let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
     let delivery = DeliverySettings::default();
     let (sink, _) = ConsoleSink::memory();
-    let senders = Senders::from_settings(&delivery, sink)
-        .unwrap()
-        .with_discord(DiscordSender::new(&token(), Some(&fake.url())));
+    let senders = Senders::console(sink)
+        .with(
+            drumbeat::platform::slack::WebhookSender::KINDS,
+            drumbeat::platform::slack::WebhookSender::new(&delivery).unwrap(),
+        )
+        .with(
+            DiscordSender::KINDS,
+            DiscordSender::new(&token(), Some(&fake.url())),
+        );
     (
         Scheduler::new(db.store.clone(), clock.clone(), settings),
         Worker::new(db.store.clone(), senders, clock, &delivery),
@@ -1202,7 +1208,9 @@ async fn a_stored_route_into_another_servers_channel_is_dead_lettered_never_sent
     );
     let rows = {
         let mut tx = db.store.read().await.unwrap();
-        store::tenant_outbox(&mut tx, &tenant).await.unwrap()
+        store::tenant_outbox::<drumbeat::reply::Reply>(&mut tx, &tenant)
+            .await
+            .unwrap()
     };
     let to_foreign: Vec<_> = rows
         .iter()

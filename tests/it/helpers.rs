@@ -8,7 +8,7 @@ use drumbeat::clock::{Clock, FakeClock};
 use drumbeat::command::{self, Actor, CommandError, Ctx};
 use drumbeat::domain::{Platform, Tenant};
 use drumbeat::reply::{text, Reply};
-use drumbeat::store::{DbSettings, Store};
+use drumbeat::store::{Options, Store};
 use sqlx::Row;
 
 /// Friday 27 November 2026, 09:00 UTC: the fixed "now" of every test.
@@ -30,10 +30,7 @@ impl TestDb {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("drumbeat.db");
-        let settings = DbSettings {
-            path: path.to_string_lossy().into_owned(),
-            ..DbSettings::default()
-        };
+        let settings = Options::new(&path);
         let store = Store::open(&settings).await.expect("open store");
         Self {
             _dir: dir,

@@ -440,7 +440,9 @@ fn metrics_count_what_the_demo_did() {
                         tenant: Tenant::local(),
                         program_id: Some(scope.program_id()),
                         destination: Destination::SlackWebhook {
-                            url: "https://hooks.example.invalid/services/T1/B1/x".into(),
+                            url: drumbeat::domain::WebhookUrl::stored(
+                                "https://hooks.example.invalid/services/T1/B1/x",
+                            ),
                         },
                         reply: Reply::new("nowhere"),
                         reason: "a test".into(),
@@ -455,7 +457,10 @@ fn metrics_count_what_the_demo_did() {
             let (sink, _) = ConsoleSink::memory();
             let worker = Worker::new(
                 db.store.clone(),
-                Senders::from_settings(&settings.delivery, sink).unwrap(),
+                Senders::console(sink).with(
+                    drumbeat::platform::slack::WebhookSender::KINDS,
+                    drumbeat::platform::slack::WebhookSender::new(&settings.delivery).unwrap(),
+                ),
                 clock.clone(),
                 &settings.delivery,
             );
@@ -818,12 +823,7 @@ async fn backup_while_the_store_is_written() {
     assert!(bytes > 0 && bytes == std::fs::metadata(&out).unwrap().len());
     assert!(!dir.path().join("backup.db.partial").exists());
 
-    let copy = Store::open(&store::DbSettings {
-        path: out.to_string_lossy().into_owned(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let copy = Store::open(&store::Options::new(&out)).await.unwrap();
     let mut conn = copy.pool().acquire().await.unwrap();
     assert_eq!(store::integrity_check(&mut conn).await.unwrap(), ["ok"]);
     let risks: i64 = sqlx::query("SELECT count(*) FROM risks")
@@ -900,4 +900,51 @@ async fn backup_while_the_store_is_written() {
         assert!(stderr(&refused).contains(said), "{}", stderr(&refused));
         assert!(stderr(&refused).contains(out), "{}", stderr(&refused));
     }
+}
+
+#[tokio::test]
+async fn inspection_names_the_slack_programs_without_a_route_and_no_others() {
+    let db = TestDb::new().await;
+    let slack = Tenant::slack("T0TEAM");
+    for (tenant, platform, key) in [
+        (&slack, drumbeat::domain::Platform::Slack, "beacon"),
+        (&slack, drumbeat::domain::Platform::Slack, "anchor"),
+        (&slack, drumbeat::domain::Platform::Slack, "routed"),
+        (
+            &Tenant::discord(42),
+            drumbeat::domain::Platform::Discord,
+            "harbor",
+        ),
+        (
+            &Tenant::local(),
+            drumbeat::domain::Platform::Console,
+            "atlas",
+        ),
+    ] {
+        db.run_with(
+            tenant,
+            platform,
+            "tpm",
+            &format!("program create {key} --tz UTC"),
+        )
+        .await
+        .unwrap();
+    }
+    db.run_with(
+        &slack,
+        drumbeat::domain::Platform::Slack,
+        "tpm",
+        "program route routed --slack-webhook https://hooks.slack.com/services/T1/B1/x",
+    )
+    .await
+    .unwrap();
+
+    let found = store::inspect(&db.path, Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        found.slack_unrouted,
+        ["anchor (slack:T0TEAM)", "beacon (slack:T0TEAM)"]
+    );
 }

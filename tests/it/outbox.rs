@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use drumbeat::clock::{Clock, SystemClock};
 use drumbeat::config::DeliverySettings;
-use drumbeat::domain::{Key, Tenant};
+use drumbeat::domain::{Key, Tenant, WebhookUrl};
 use drumbeat::outbox::senders::with_reason;
 use drumbeat::outbox::{
-    ConsoleSender, ConsoleSink, Destination, NewMessage, OutboxState, SendOutcome, Sender, Senders,
-    WebhookSender, Worker,
+    ConsoleSink, Destination, NewMessage, OutboxRow, OutboxState, SendOutcome, Sender, Senders,
+    Worker,
 };
+use drumbeat::platform::slack::WebhookSender;
 use drumbeat::reply::{slack, Reply};
-use drumbeat::store::{self, OutboxRow, Scope};
+use drumbeat::store::{self, Scope};
 use rand::{Rng, SeedableRng};
 
 use crate::fake_webhook::{Answer, FakeWebhook};
@@ -87,8 +88,8 @@ fn worker(
     clock: Arc<dyn Clock>,
 ) -> (Worker, Arc<Mutex<Vec<String>>>) {
     let (sink, console) = ConsoleSink::memory();
-    let senders = Senders::new(
-        ConsoleSender::new(sink),
+    let senders = Senders::console(sink).with(
+        WebhookSender::KINDS,
         WebhookSender::new(settings).expect("webhook sender"),
     );
     (
@@ -214,14 +215,16 @@ async fn another_tenants_messages_can_be_neither_read_nor_retried() {
     tx.rollback().await.unwrap();
 
     let mut tx = db.store.write().await.unwrap();
-    assert!(store::outbox_list(&mut tx, &other, false, 50)
+    assert!(store::outbox_list::<Reply>(&mut tx, &other, false, 50)
         .await
         .unwrap()
         .is_empty());
     assert!(!store::outbox_retry(&mut tx, &other, id, Utc::now())
         .await
         .unwrap());
-    let ours = store::outbox_list(&mut tx, &atlas, true, 50).await.unwrap();
+    let ours = store::outbox_list::<Reply>(&mut tx, &atlas, true, 50)
+        .await
+        .unwrap();
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0].id, id);
     assert_eq!(
@@ -246,7 +249,7 @@ async fn refused_destinations_are_dead_lettered_and_the_owner_told_once() {
     let atlas = program(&db, &Tenant::local(), "atlas").await;
     // Not on the allowlist: refused without a request.
     let evil = Destination::SlackWebhook {
-        url: "https://evil.example/services/T1/B2/secret".into(),
+        url: WebhookUrl::stored("https://evil.example/services/T1/B2/secret"),
     };
     let id = enqueue(&db, &message(&atlas, evil, "leak", None))
         .await
@@ -359,7 +362,9 @@ async fn every_message_gets_through_faults_once_and_refusals_are_dead_lettered()
         let dedup = format!("fault:{i}");
         let m = message(
             &atlas,
-            Destination::SlackWebhook { url },
+            Destination::SlackWebhook {
+                url: WebhookUrl::stored(url),
+            },
             &hook,
             Some(&dedup),
         );
@@ -457,7 +462,14 @@ async fn a_message_that_stops_every_process_sending_it_is_dead_lettered_not_retr
     let url = fake.hook("poison", vec![]);
     enqueue(
         &db,
-        &message(&atlas, Destination::SlackWebhook { url }, "poison", None),
+        &message(
+            &atlas,
+            Destination::SlackWebhook {
+                url: WebhookUrl::stored(url),
+            },
+            "poison",
+            None,
+        ),
     )
     .await;
     let settings = DeliverySettings {
@@ -470,7 +482,9 @@ async fn a_message_that_stops_every_process_sending_it_is_dead_lettered_not_retr
     // Each time, a process claims it and dies before recording anything.
     for attempt in 1..=3 {
         let mut tx = db.store.write().await.unwrap();
-        let claimed = store::claim_due(&mut tx, clock.now(), 8).await.unwrap();
+        let claimed = store::claim_due::<Reply>(&mut tx, clock.now(), 8)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(claimed.len(), 1, "attempt {attempt}");
         assert_eq!(claimed[0].attempts, attempt);
@@ -507,7 +521,14 @@ async fn a_claim_left_by_a_crash_is_sent_again_and_is_the_only_duplicate() {
         let url = fake.hook(name, vec![]);
         enqueue(
             &db,
-            &message(&atlas, Destination::SlackWebhook { url }, name, None),
+            &message(
+                &atlas,
+                Destination::SlackWebhook {
+                    url: WebhookUrl::stored(url),
+                },
+                name,
+                None,
+            ),
         )
         .await;
     }
@@ -517,7 +538,9 @@ async fn a_claim_left_by_a_crash_is_sent_again_and_is_the_only_duplicate() {
 
     // A worker claims `a`, delivers it, and dies before recording that.
     let mut tx = db.store.write().await.unwrap();
-    let claimed = store::claim_due(&mut tx, clock.now(), 1).await.unwrap();
+    let claimed = store::claim_due::<Reply>(&mut tx, clock.now(), 1)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].reply.title, "a");
@@ -553,14 +576,18 @@ async fn one_webhook_is_paced_without_holding_up_the_others() {
     let fake = FakeWebhook::start().await;
     let paced = fake.hook("paced", vec![]);
     for i in 0..5 {
-        let to = Destination::SlackWebhook { url: paced.clone() };
+        let to = Destination::SlackWebhook {
+            url: WebhookUrl::stored(paced.clone()),
+        };
         enqueue(&db, &message(&atlas, to, &format!("beat {i}"), None)).await;
     }
     // Due while the paced ones are still waiting their turn.
     let other = fake.hook("other", vec![]);
     let mut m = message(
         &atlas,
-        Destination::SlackWebhook { url: other },
+        Destination::SlackWebhook {
+            url: WebhookUrl::stored(other),
+        },
         "other",
         None,
     );
@@ -607,7 +634,14 @@ async fn a_long_reply_resumes_after_the_parts_already_delivered() {
     for i in 0..70 {
         reply = reply.heading(format!("Section {i}"));
     }
-    let mut m = message(&atlas, Destination::SlackWebhook { url }, "x", None);
+    let mut m = message(
+        &atlas,
+        Destination::SlackWebhook {
+            url: WebhookUrl::stored(url),
+        },
+        "x",
+        None,
+    );
     m.reply = reply;
     let parts = slack::render(&with_reason(&m.reply, &m.reason));
     assert!(parts.len() >= 2, "the reply should need two messages");

@@ -22,7 +22,10 @@ struct Rig {
 fn rig(db: &TestDb, settings: SchedulerSettings) -> Rig {
     let (sink, lines) = ConsoleSink::memory();
     let delivery = DeliverySettings::default();
-    let senders = Senders::from_settings(&delivery, sink).unwrap();
+    let senders = Senders::console(sink).with(
+        drumbeat::platform::slack::WebhookSender::KINDS,
+        drumbeat::platform::slack::WebhookSender::new(&delivery).unwrap(),
+    );
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     Rig {
         scheduler: Scheduler::new(db.store.clone(), clock.clone(), settings),
@@ -583,9 +586,10 @@ fn job_of(all: &[store::ScheduledProgram], kind: &str) -> (String, i64) {
 /// Queued messages whose dedup key starts with `prefix`.
 async fn queued(db: &TestDb, prefix: &str) -> usize {
     let mut tx = db.store.read().await.unwrap();
-    let rows = store::tenant_outbox(&mut tx, &drumbeat::domain::Tenant::local())
-        .await
-        .unwrap();
+    let rows =
+        store::tenant_outbox::<drumbeat::reply::Reply>(&mut tx, &drumbeat::domain::Tenant::local())
+            .await
+            .unwrap();
     rows.iter()
         .filter(|r| {
             r.dedup_key
@@ -608,12 +612,9 @@ async fn two_schedulers_build_each_leased_slot_once() {
     let db = TestDb::new().await;
     leased_program(&db).await;
     // A second process: its own pool (and its own writer queue) on the same file.
-    let other = store::Store::open(&store::DbSettings {
-        path: db.path.to_string_lossy().into_owned(),
-        ..store::DbSettings::default()
-    })
-    .await
-    .unwrap();
+    let other = store::Store::open(&store::Options::new(db.path.clone()))
+        .await
+        .unwrap();
     let clock: Arc<dyn drumbeat::clock::Clock> = Arc::new(db.clock.clone());
     let a = Scheduler::new(
         db.store.clone(),

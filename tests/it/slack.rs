@@ -9,7 +9,8 @@ use chrono::{TimeZone, Utc};
 use drumbeat::clock::Clock;
 use drumbeat::config::{Settings, DEFAULTS};
 use drumbeat::domain::Tenant;
-use drumbeat::outbox::{Destination, OutboxRow, OutboxState, SendOutcome, Sender, WebhookSender};
+use drumbeat::outbox::{Destination, OutboxRow, OutboxState, SendOutcome, Sender};
+use drumbeat::platform::slack::WebhookSender;
 use drumbeat::platform::slack::{self, SlackApp, BODY_MAX};
 use drumbeat::reply::{self, Reply};
 use figment::providers::{Format, Toml};
@@ -679,7 +680,9 @@ fn row(url: &str) -> OutboxRow {
         id: 1,
         tenant: Tenant::slack(TEAM),
         program_id: None,
-        destination: Destination::SlackWebhook { url: url.into() },
+        destination: Destination::SlackWebhook {
+            url: drumbeat::domain::WebhookUrl::stored(url),
+        },
         reply: Reply::new("Weekly digest"),
         reason: "You subscribed this webhook.".into(),
         dedup_key: None,
@@ -815,12 +818,15 @@ fn rhythm(
         });
     }
     let (sink, console) = drumbeat::outbox::ConsoleSink::memory();
-    let mut senders = drumbeat::outbox::Senders::from_settings(&settings.delivery, sink).unwrap();
+    let mut senders = drumbeat::outbox::Senders::console(sink).with(
+        drumbeat::platform::slack::WebhookSender::KINDS,
+        drumbeat::platform::slack::WebhookSender::new(&settings.delivery).unwrap(),
+    );
     if web_api {
         let api = drumbeat::platform::slack::SlackApiSender::from_settings(&settings)
             .unwrap()
             .expect("a bot token is set");
-        senders = senders.with_slack_api(api);
+        senders = senders.with(drumbeat::platform::slack::SlackApiSender::KINDS, api);
     }
     let worker =
         drumbeat::outbox::Worker::new(s.db.store.clone(), senders, clock, &settings.delivery);

@@ -405,7 +405,12 @@ async fn with_out(
         save_to: Some(out.clone()),
     });
     let key = a.snap.program.key.as_str();
-    for (kind, png) in chart::draw_from(s.conn(), scope, a, charts, chart::DEFAULT_WEEKS).await? {
+    let weeks = chart::DEFAULT_WEEKS;
+    let history = match chart::history_since(a, charts, weeks) {
+        Some(since) => Some(store::status_history(s.conn(), scope, since).await?),
+        None => None,
+    };
+    for (kind, png) in chart::draw_from(a, charts, weeks, history.as_deref())? {
         let mut file = Attachment::png(chart::file_name(key, kind), png);
         file.save_to = Some(out.clone());
         reply = reply.attach(file);

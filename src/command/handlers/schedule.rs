@@ -43,12 +43,12 @@ pub(super) fn destination_from(
         if u.len() > 500 {
             return refuse("--slack-webhook: the URL is longer than 500 characters");
         }
-        if let Err(why) = s.ctx.webhooks.check(u) {
-            return refuse(format!(
+        return match s.ctx.webhooks.check(u) {
+            Ok(url) => Ok(Some(Destination::SlackWebhook { url })),
+            Err(why) => refuse(format!(
                 "--slack-webhook takes a Slack incoming-webhook URL (https://hooks.slack.com/services/…): {why}"
-            ));
-        }
-        return Ok(Some(Destination::SlackWebhook { url: u.to_owned() }));
+            )),
+        };
     }
     Ok(None)
 }
@@ -233,7 +233,7 @@ async fn list_outbox(
 ) -> Result<Reply> {
     let (scope, p) = s.program(program).await?;
     s.require(&scope, &p, Role::Owner, "see its outbox").await?;
-    let rows = store::outbox_list(s.conn(), &scope, dead, i64::from(limit)).await?;
+    let rows = store::outbox_list::<Reply>(s.conn(), &scope, dead, i64::from(limit)).await?;
     let key = p.key.as_str();
     let table = rows
         .iter()

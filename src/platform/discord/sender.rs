@@ -11,7 +11,7 @@ use serenity::model::id::{ChannelId, UserId};
 
 use super::channels::{DiscordChannels, Lookup};
 use crate::outbox::senders::with_reason;
-use crate::outbox::{Destination, OutboxRow, SendFuture, SendOutcome, Sender};
+use crate::outbox::{Destination, DestinationKind, OutboxRow, SendFuture, SendOutcome, Sender};
 use crate::reply::{discord, Attachment, Reply};
 
 pub struct DiscordSender {
@@ -21,6 +21,12 @@ pub struct DiscordSender {
 }
 
 impl DiscordSender {
+    /// The destinations it sends to.
+    pub const KINDS: &[DestinationKind] = &[
+        DestinationKind::DiscordChannel,
+        DestinationKind::DiscordUser,
+    ];
+
     pub fn new(token: &SecretString, proxy_url: Option<&str>) -> Self {
         let http = Arc::new(super::http_client(token, proxy_url));
         Self {

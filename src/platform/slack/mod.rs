@@ -13,7 +13,7 @@ mod verify;
 mod web;
 
 pub use channels::{checker as channel_checker, NoToken, SlackChannels, Verdict};
-pub use sender::SlackApiSender;
+pub use sender::{SlackApiSender, WebhookSender};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

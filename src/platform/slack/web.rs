@@ -67,8 +67,8 @@ impl Web {
     /// credential for a few minutes).
     pub fn response_url(&self, raw: &str) -> Result<Url, String> {
         self.responses
-            .check(raw)
-            .map_err(|e| e.replace("webhook", "response_url"))
+            .url(raw)
+            .map_err(|e| e.0.replace("webhook", "response_url"))
     }
 
     /// Posts messages to a `response_url`, in order, at most [`RESPONSE_URL_USES`].
