@@ -1,7 +1,6 @@
 //! A running Drumbeat process (`drumbeat run`): the store, the outbox's senders and worker,
 //! the scheduler, the Discord gateway, the HTTP server with Slack's endpoints, and a bounded
-//! stop on SIGTERM. `main.rs` only reads the command line; this is where the parts are wired.
-//! See docs/ARCHITECTURE.md.
+//! stop on SIGTERM.
 
 use std::process::ExitCode;
 

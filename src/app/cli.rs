@@ -1,0 +1,100 @@
+//! The command line of the `drumbeat` binary.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drumbeat",
+    version,
+    about = "Keeps a technical program's state and weekly rhythm."
+)]
+pub struct Cli {
+    /// A config file (default: config/local.toml if present)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The SQLite database file (default from config: ./drumbeat.db)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<String>,
+    #[command(subcommand)]
+    pub command: Mode,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Who {
+    /// Act as this console user, e.g. @dana (default from config)
+    #[arg(long = "as", value_name = "@NAME")]
+    pub as_person: Option<String>,
+    /// The tenant to act in (default: local)
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// The channel commands come from, for bound programs (default from config)
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Pretend it is this instant (RFC 3339), for scripts and tests
+    #[arg(long, hide = true)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Mode {
+    /// Build the sample program (a cloud-service launch), then run two simulated weeks of
+    /// its rhythm in seconds and print every delivery
+    Demo {
+        /// Where the Markdown reports go (default: drumbeat-demo-reports beside the database)
+        #[arg(long, value_name = "DIR")]
+        reports: Option<PathBuf>,
+    },
+    /// Run the scheduler and the outbox delivery; with no platform configured, deliveries
+    /// are printed on the console. Stops cleanly on Ctrl-C or SIGTERM
+    Run,
+    /// An interactive console with line editing and history
+    Console(Who),
+    /// Run one command: `drumbeat exec "milestone list atlas"`. Exit 0 ok, 2 refused, 1 failed
+    Exec {
+        #[command(flatten)]
+        who: Who,
+        /// Print the reply as JSON
+        #[arg(long)]
+        json: bool,
+        /// The command, quoted as one argument or as separate words
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
+        command: Vec<String>,
+    },
+    /// Write a program as a JSON document (to stdout, or --out FILE)
+    Export {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read a program document, all or nothing. A program with the same key is replaced in
+    /// place: it keeps its schedules, routes, snoozes, calendar feed and queued messages
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Replace the program even though it has messages not yet delivered
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the configuration, the database, the secrets' shape and the clock; exit 1 if
+    /// any check fails. Secrets are never printed
+    Doctor {
+        /// Also ask Discord whether the token works (GET /users/@me)
+        #[arg(long)]
+        online: bool,
+    },
+    /// Copy the database to FILE while it stays in use (VACUUM INTO)
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+}
