@@ -106,11 +106,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         tokio::spawn(async move { scheduler.run(stopped).await })
     };
     // Slash commands, buttons and modals come in over the gateway.
-    let links = crate::platform::discord::Links {
+    let setup = crate::platform::discord::BotSetup {
         public_url: settings.http.public_url(),
         gateway: Default::default(),
     };
-    let gateway_state = discord_token.as_ref().map(|_| links.gateway.clone());
+    let gateway_state = discord_token.as_ref().map(|_| setup.gateway.clone());
     let gateway = discord_token.map(|token| {
         let webhooks = std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
         let (settings, store, clock, stopped) = (
@@ -122,7 +122,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         let stop = stop.clone();
         tokio::spawn(async move {
             let outcome = crate::platform::discord::Bot::run(
-                &settings, &token, webhooks, links, store, clock, stopped,
+                &settings, &token, webhooks, setup, store, clock, stopped,
             )
             .await;
             // Without its gateway the bot is not doing its job: stop everything

@@ -121,7 +121,7 @@ pub struct Bot {
 /// What the bot is told besides its settings: Drumbeat's public address (`http.public_url`)
 /// for replies, and the gateway state it keeps up to date.
 #[derive(Debug, Clone, Default)]
-pub struct Links {
+pub struct BotSetup {
     pub public_url: Option<Arc<str>>,
     pub gateway: GatewayState,
 }
@@ -151,8 +151,8 @@ impl Bot {
     ) -> BotHandle {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            let links = Links::default();
-            Bot::run(&settings, &token, webhooks, links, store, clock, stopped).await
+            let setup = BotSetup::default();
+            Bot::run(&settings, &token, webhooks, setup, store, clock, stopped).await
         });
         BotHandle { stop, task }
     }
@@ -160,13 +160,13 @@ impl Bot {
     /// Connects to the gateway with the `GUILDS` intent only, registers the slash commands
     /// (in `dev_guild_id` if set, else globally) and handles interactions until `shutdown`
     /// turns true; then it waits for the handlers in flight. Webhook URLs given in
-    /// commands must pass `webhooks`; `links` says where replies' addresses point and
+    /// commands must pass `webhooks`; `setup` says where replies' addresses point and
     /// carries the connection state for readiness.
     pub async fn run(
         settings: &DiscordSettings,
         token: &SecretString,
         webhooks: Arc<WebhookPolicy>,
-        links: Links,
+        setup: BotSetup,
         store: Store,
         clock: Arc<dyn Clock>,
         mut shutdown: watch::Receiver<bool>,
@@ -175,18 +175,18 @@ impl Bot {
         // Whether a channel named in a command is in the guild it was typed in.
         let channels = Arc::new(DiscordChannels::new(token, settings.proxy_url.as_deref()));
         let bot = Bot {
-            core: Core::new(store, clock, webhooks, links.public_url, channels),
+            core: Core::new(store, clock, webhooks, setup.public_url, channels),
             commands: slash::commands(),
             admin_role: admin_role(settings.admin_role.as_deref()),
             in_flight: in_flight.clone(),
-            gateway: links.gateway.clone(),
+            gateway: setup.gateway.clone(),
         };
         let handler = Handler {
             bot: Arc::new(bot),
             dev_guild: settings.dev_guild_id,
             registered: AtomicBool::new(false),
         };
-        let gateway = links.gateway;
+        let gateway = setup.gateway;
         let http = http_client(token, settings.proxy_url.as_deref());
         let mut client =
             serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)

@@ -8,6 +8,6 @@ mod channels;
 mod sender;
 pub mod slash;
 
-pub use bot::{http_client, Bot, BotHandle, GatewayState, Links};
+pub use bot::{http_client, Bot, BotHandle, BotSetup, GatewayState};
 pub use channels::DiscordChannels;
 pub use sender::{messages, payloads, DiscordSender};
