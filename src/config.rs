@@ -103,13 +103,14 @@ impl HttpSettings {
         std::time::Duration::from_secs(self.shutdown_secs)
     }
 
-    /// The limits the HTTP server holds its clients to.
-    pub fn limits(&self) -> crate::http::Limits {
-        crate::http::Limits {
-            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms.max(1)),
-            body_timeout: std::time::Duration::from_millis(self.body_timeout_ms.max(1)),
-            max_connections: self.max_connections.max(1),
-        }
+    /// How long a client may take to send a request's head.
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.header_timeout_ms.max(1))
+    }
+
+    /// How long a request body may pause, or take in all.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.body_timeout_ms.max(1))
     }
 
     /// `public_url` without a trailing slash, when set.
@@ -562,14 +563,13 @@ mod tests {
             assert_eq!(s.console.actor, "tpm");
             assert_eq!(s.delivery.webhook_hosts, ["hooks.slack.com"]);
             assert!(!s.delivery.allow_loopback_http);
-            let limits = s.http.limits();
             assert_eq!(
                 s.http.shutdown_deadline(),
                 std::time::Duration::from_secs(5)
             );
-            assert_eq!(limits.header_timeout, std::time::Duration::from_secs(5));
-            assert_eq!(limits.body_timeout, std::time::Duration::from_secs(10));
-            assert_eq!(limits.max_connections, 256);
+            assert_eq!(s.http.header_timeout(), std::time::Duration::from_secs(5));
+            assert_eq!(s.http.body_timeout(), std::time::Duration::from_secs(10));
+            assert_eq!(s.http.max_connections, 256);
             jail.set_env("DRUMBEAT_HTTP__SHUTDOWN_SECS", "2");
             assert_eq!(
                 Settings::load(None).expect("env loads").http.shutdown_secs,

@@ -103,9 +103,20 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
+impl Limits {
+    /// The limits `[http]` sets.
+    pub fn of(settings: &crate::config::HttpSettings) -> Self {
+        Self {
+            header_timeout: settings.header_timeout(),
+            body_timeout: settings.body_timeout(),
+            max_connections: settings.max_connections.max(1),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        crate::config::HttpSettings::default().limits()
+        Self::of(&crate::config::HttpSettings::default())
     }
 }
 

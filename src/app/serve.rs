@@ -177,7 +177,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         listener,
         crate::http::router(app, slack),
         stopped.clone(),
-        settings.http.limits(),
+        crate::http::Limits::of(&settings.http),
     ));
     // Histograms are kept as samples until drained; a scrape drains them too, so this
     // only bounds memory when nobody scrapes.

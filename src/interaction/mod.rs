@@ -36,6 +36,27 @@ pub struct Origin {
     pub channel: Option<String>,
 }
 
+/// The command context of `origin` at `now`: the one place a [`Ctx`] is made, for the
+/// core and for the console alike.
+pub fn context(
+    origin: &Origin,
+    now: chrono::DateTime<chrono::Utc>,
+    webhooks: &Arc<WebhookPolicy>,
+    public_url: Option<&Arc<str>>,
+    channels: &Arc<dyn ChannelCheck>,
+) -> Ctx {
+    Ctx {
+        tenant: origin.tenant.clone(),
+        platform: origin.platform,
+        actor: origin.actor.clone(),
+        channel: origin.channel.clone(),
+        now,
+        webhooks: webhooks.clone(),
+        public_url: public_url.cloned(),
+        channels: channels.clone(),
+    }
+}
+
 /// What the core shares between interactions: the store, the clock, and the settings every
 /// command context carries.
 #[derive(Clone)]
@@ -99,16 +120,13 @@ impl Core {
 
     /// The command context of an interaction, at this instant.
     pub fn ctx(&self, origin: &Origin) -> Ctx {
-        Ctx {
-            tenant: origin.tenant.clone(),
-            platform: origin.platform,
-            actor: origin.actor.clone(),
-            channel: origin.channel.clone(),
-            now: self.clock.now(),
-            webhooks: self.webhooks.clone(),
-            public_url: self.public_url.clone(),
-            channels: self.channels.clone(),
-        }
+        context(
+            origin,
+            self.clock.now(),
+            &self.webhooks,
+            self.public_url.as_ref(),
+            &self.channels,
+        )
     }
 
     /// Reads a command typed as one line.

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::command::{self, Actor, CommandError, Ctx};
 use crate::config::ConsoleSettings;
 use crate::domain::{PersonRef, Platform, Tenant};
+use crate::interaction::{context, Origin};
 use crate::outbox::WebhookPolicy;
 use crate::reply::{text, Reply};
 use crate::store::Store;
@@ -65,16 +66,19 @@ impl Console {
     }
 
     pub fn ctx(&self, clock: &dyn Clock) -> Ctx {
-        Ctx {
+        let origin = Origin {
             tenant: self.tenant.clone(),
             platform: Platform::Console,
             actor: self.actor.clone(),
             channel: Some(self.channel.clone()),
-            now: clock.now(),
-            webhooks: self.webhooks.clone(),
-            public_url: self.public_url.clone(),
-            channels: self.channels.clone(),
-        }
+        };
+        context(
+            &origin,
+            clock.now(),
+            &self.webhooks,
+            self.public_url.as_ref(),
+            &self.channels,
+        )
     }
 
     pub async fn execute(

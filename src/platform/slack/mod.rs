@@ -98,7 +98,7 @@ impl SlackApp {
                     .collect(),
                 web,
                 ack_after: Duration::from_millis(settings.slack.ack_after_ms),
-                body_timeout: Duration::from_millis(settings.http.body_timeout_ms.max(1)),
+                body_timeout: settings.http.body_timeout(),
                 replays: Replays::new(WINDOW_SECS + REPLAY_MARGIN_SECS),
                 chart_links: None,
             }),
