@@ -11,7 +11,7 @@ use crate::domain::{PersonId, Program, Tenant};
 /// The program's feed token, if its feed is on.
 pub async fn ical_token(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Option<String>> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT token FROM ical_feeds WHERE program_id = ?")
+        sqlx::query_as("SELECT token FROM ical_feeds WHERE program_id = $1")
             .bind(scope.program_id)
             .fetch_optional(&mut *conn)
             .await
@@ -28,8 +28,8 @@ pub async fn set_ical_token(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO ical_feeds (program_id, token, created_at, created_by) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (program_id) DO UPDATE SET token = ?2, created_at = ?3, created_by = ?4",
+        "INSERT INTO ical_feeds (program_id, token, created_at, created_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (program_id) DO UPDATE SET token = $2, created_at = $3, created_by = $4",
     )
     .bind(scope.program_id)
     .bind(token)
@@ -59,7 +59,7 @@ pub async fn program_by_ical_token(
     let candidates: Vec<Candidate> = sqlx::query_as(&format!(
         "SELECT {PROGRAM_COLS_P}, p.tenant, f.token FROM programs p
          JOIN ical_feeds f ON f.program_id = p.id
-         WHERE p.key = ?"
+         WHERE p.key = $1"
     ))
     .bind(key)
     .fetch_all(&mut *conn)

@@ -41,7 +41,7 @@ impl Store {
                 .with_context(|| format!("removing a stale {}", partial.display()))?;
         }
         let mut conn = self.pool().acquire().await.context("a connection")?;
-        sqlx::query("VACUUM INTO ?")
+        sqlx::query("VACUUM INTO $1")
             .bind(partial.to_string_lossy().into_owned())
             .execute(&mut *conn)
             .await
@@ -62,7 +62,7 @@ pub async fn oldest_due(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     let (oldest,): (Option<DateTime<Utc>>,) = sqlx::query_as(
-        "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?",
+        "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1",
     )
     .bind(now)
     .fetch_one(&mut *conn)

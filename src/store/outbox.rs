@@ -165,7 +165,7 @@ pub async fn enqueue<B: Serialize>(
 ) -> anyhow::Result<Option<i64>> {
     if let Some(program_id) = m.program_id {
         let ours: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM programs WHERE id = ? AND tenant = ?")
+            sqlx::query_as("SELECT id FROM programs WHERE id = $1 AND tenant = $2")
                 .bind(program_id)
                 .bind(m.tenant.to_string())
                 .fetch_optional(&mut *conn)
@@ -180,7 +180,7 @@ pub async fn enqueue<B: Serialize>(
     let row: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO outbox (tenant, program_id, destination, reply, reason, dedup_key, nonce,
                              next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (tenant, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
          RETURNING id",
     )
@@ -210,10 +210,10 @@ pub async fn claim_due<B: DeserializeOwned>(
     limit: u32,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "UPDATE outbox SET state = 'sending', claimed_at = ?1, attempts = attempts + 1
+        "UPDATE outbox SET state = 'sending', claimed_at = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM outbox
-                      WHERE state = 'pending' AND next_attempt_at <= ?1
-                      ORDER BY next_attempt_at, id LIMIT ?2)
+                      WHERE state = 'pending' AND next_attempt_at <= $1
+                      ORDER BY next_attempt_at, id LIMIT $2)
          RETURNING {COLS}"
     ))
     .bind(now)
@@ -229,7 +229,7 @@ pub async fn claim_due<B: DeserializeOwned>(
             Err(e) => {
                 tracing::error!(outbox_id = id, error = ?e, "unreadable outbox row");
                 sqlx::query(
-                    "UPDATE outbox SET state = 'dead', claimed_at = NULL, last_error = ? WHERE id = ?",
+                    "UPDATE outbox SET state = 'dead', claimed_at = NULL, last_error = $1 WHERE id = $2",
                 )
                 .bind(format!("unreadable: {e:#}"))
                 .bind(id)
@@ -251,8 +251,8 @@ pub async fn mark_sent<B>(
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_at = NULL, last_error = NULL
-         WHERE id = ? AND state = 'sending' AND attempts = ?",
+        "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_at = NULL, last_error = NULL
+         WHERE id = $2 AND state = 'sending' AND attempts = $3",
     )
     .bind(at)
     .bind(row.id)
@@ -273,9 +273,9 @@ pub async fn mark_retry<B>(
     parts_sent: u32,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, parts_sent = ?,
+        "UPDATE outbox SET state = 'pending', next_attempt_at = $1, last_error = $2, parts_sent = $3,
                 claimed_at = NULL
-         WHERE id = ? AND state = 'sending' AND attempts = ?",
+         WHERE id = $4 AND state = 'sending' AND attempts = $5",
     )
     .bind(next_attempt_at)
     .bind(error)
@@ -295,8 +295,8 @@ pub async fn mark_dead<B>(
     error: &str,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET state = 'dead', last_error = ?, claimed_at = NULL
-         WHERE id = ? AND state = 'sending' AND attempts = ?",
+        "UPDATE outbox SET state = 'dead', last_error = $1, claimed_at = NULL
+         WHERE id = $2 AND state = 'sending' AND attempts = $3",
     )
     .bind(error)
     .bind(row.id)
@@ -315,9 +315,9 @@ pub async fn defer<B>(
     until: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET state = 'pending', next_attempt_at = ?, claimed_at = NULL,
+        "UPDATE outbox SET state = 'pending', next_attempt_at = $1, claimed_at = NULL,
                 attempts = attempts - 1
-         WHERE id = ? AND state = 'sending' AND attempts = ?",
+         WHERE id = $2 AND state = 'sending' AND attempts = $3",
     )
     .bind(until)
     .bind(row.id)
@@ -342,7 +342,7 @@ pub async fn release_stale_claims(
 ) -> anyhow::Result<u64> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = claimed_at, claimed_at = NULL
-         WHERE state = 'sending' AND claimed_at < ? AND attempts < ?",
+         WHERE state = 'sending' AND claimed_at < $1 AND attempts < $2",
     )
     .bind(older_than)
     .bind(max_attempts)
@@ -361,7 +361,7 @@ pub async fn spent_stale_claims<B: DeserializeOwned>(
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM outbox
-         WHERE state = 'sending' AND claimed_at < ? AND attempts >= ?
+         WHERE state = 'sending' AND claimed_at < $1 AND attempts >= $2
          ORDER BY id"
     ))
     .bind(older_than)
@@ -381,8 +381,8 @@ pub async fn outbox_list<B: DeserializeOwned>(
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM outbox
-         WHERE program_id = ? AND tenant = ? AND (? = 0 OR state = 'dead')
-         ORDER BY id DESC LIMIT ?"
+         WHERE program_id = $1 AND tenant = $2 AND ($3 = 0 OR state = 'dead')
+         ORDER BY id DESC LIMIT $4"
     ))
     .bind(scope.program_id)
     .bind(scope.tenant.to_string())
@@ -404,9 +404,9 @@ pub async fn outbox_retry(
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?,
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1,
                 claimed_at = NULL
-         WHERE id = ? AND program_id = ? AND tenant = ? AND state = 'dead'",
+         WHERE id = $2 AND program_id = $3 AND tenant = $4 AND state = 'dead'",
     )
     .bind(now)
     .bind(id)
@@ -456,7 +456,7 @@ pub async fn program_owner_handle(
         "SELECT pe.handle, p.key, r.destination FROM programs p
          JOIN people pe ON pe.id = p.owner_id AND pe.tenant = p.tenant
          LEFT JOIN routes r ON r.program_id = p.id AND r.project_id IS NULL
-         WHERE p.id = ? AND p.tenant = ?",
+         WHERE p.id = $1 AND p.tenant = $2",
     )
     .bind(program_id)
     .bind(tenant.to_string())
@@ -479,7 +479,7 @@ pub async fn tenant_outbox<B: DeserializeOwned>(
     tenant: &Tenant,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLS} FROM outbox WHERE tenant = ? ORDER BY id"
+        "SELECT {COLS} FROM outbox WHERE tenant = $1 ORDER BY id"
     ))
     .bind(tenant.to_string())
     .fetch_all(&mut *conn)
@@ -502,9 +502,9 @@ pub async fn first_prompt_about(
         serde_json::to_string(&Destination::for_person(scope.tenant(), &owner.handle))?;
     let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
         "SELECT created_at FROM outbox
-         WHERE program_id = ?1 AND tenant = ?2 AND dedup_key LIKE 'prompt:%:' || ?3
-           AND (destination = ?4 OR dedup_key LIKE 'prompt:%:o' || ?6 || ':' || ?3)
-           AND (?5 IS NULL OR created_at > ?5)
+         WHERE program_id = $1 AND tenant = $2 AND dedup_key LIKE 'prompt:%:' || $3
+           AND (destination = $4 OR dedup_key LIKE 'prompt:%:o' || $6 || ':' || $3)
+           AND ($5 IS NULL OR created_at > $5)
          ORDER BY created_at LIMIT 1",
     )
     .bind(scope.program_id())

@@ -40,7 +40,7 @@ pub async fn person_by_handle(
     handle: &str,
 ) -> anyhow::Result<Option<Person>> {
     let row: Option<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND handle = ?"
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND handle = $2"
     ))
     .bind(tenant.to_string())
     .bind(handle)
@@ -57,7 +57,7 @@ pub async fn people_by_display_name(
     name: &str,
 ) -> anyhow::Result<Vec<Person>> {
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND display_name = ? COLLATE NOCASE"
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND display_name = $2 COLLATE NOCASE"
     ))
     .bind(tenant.to_string())
     .bind(name)
@@ -69,7 +69,7 @@ pub async fn people_by_display_name(
 
 pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::Result<Person> {
     let row: PersonRow = sqlx::query_as(&format!(
-        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? AND id = ?"
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND id = $2"
     ))
     .bind(tenant.to_string())
     .bind(id)
@@ -82,7 +82,7 @@ pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::R
 /// Everyone in the tenant, by id: what renderers need to name people.
 pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<PersonId, Person>> {
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {PERSON_COLS} FROM people WHERE tenant = ? ORDER BY id"
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 ORDER BY id"
     ))
     .bind(tenant.to_string())
     .fetch_all(&mut *conn)
@@ -109,7 +109,7 @@ pub async fn ensure_person(
         return Ok(p);
     }
     let row: PersonRow = sqlx::query_as(&format!(
-        "INSERT INTO people (tenant, handle, display_name) VALUES (?, ?, ?) RETURNING {PERSON_COLS}"
+        "INSERT INTO people (tenant, handle, display_name) VALUES ($1, $2, $3) RETURNING {PERSON_COLS}"
     ))
     .bind(tenant.to_string())
     .bind(handle)
@@ -122,8 +122,8 @@ pub async fn ensure_person(
 
 pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE people SET display_name = ?, timezone = ?, away_until = ?, delegate_id = ?
-         WHERE tenant = ? AND id = ?",
+        "UPDATE people SET display_name = $1, timezone = $2, away_until = $3, delegate_id = $4
+         WHERE tenant = $5 AND id = $6",
     )
     .bind(&p.display_name)
     .bind(p.timezone.map(|t| t.as_str().to_owned()))
@@ -150,7 +150,7 @@ pub async fn name_person(
         return Ok(());
     }
     sqlx::query(
-        "UPDATE people SET display_name = ? WHERE tenant = ? AND handle = ? AND display_name = handle",
+        "UPDATE people SET display_name = $1 WHERE tenant = $2 AND handle = $3 AND display_name = handle",
     )
     .bind(name)
     .bind(tenant.to_string())

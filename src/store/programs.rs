@@ -87,9 +87,9 @@ pub async fn find_program_for(
         "SELECT p.id, p.key, p.name, p.owner_id, p.timezone, p.work_days, p.holidays, p.staleness_days,
                 p.archived, p.created_at, a.id AS actor_id, r.role AS actor_role
          FROM programs p
-         LEFT JOIN people a ON a.tenant = p.tenant AND a.handle = ?3
+         LEFT JOIN people a ON a.tenant = p.tenant AND a.handle = $3
          LEFT JOIN program_roles r ON r.program_id = p.id AND r.person_id = a.id
-         WHERE p.tenant = ?1 AND p.key = ?2",
+         WHERE p.tenant = $1 AND p.key = $2",
     )
     .bind(tenant.to_string())
     .bind(key.as_str())
@@ -112,7 +112,7 @@ pub async fn find_program_for(
 
 pub async fn list_programs(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<Program>> {
     let rows: Vec<ProgramRow> = sqlx::query_as(&format!(
-        "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = ? ORDER BY archived, key"
+        "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = $1 ORDER BY archived, key"
     ))
     .bind(tenant.to_string())
     .fetch_all(&mut *conn)
@@ -137,7 +137,7 @@ pub async fn insert_program(
 ) -> anyhow::Result<(Scope, Program)> {
     let row: ProgramRow = sqlx::query_as(&format!(
         "INSERT INTO programs (tenant, key, name, owner_id, timezone, staleness_days, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {PROGRAM_COLS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {PROGRAM_COLS}"
     ))
     .bind(tenant.to_string())
     .bind(p.key.as_str())
@@ -161,8 +161,8 @@ pub async fn insert_program(
 
 pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE programs SET name = ?, owner_id = ?, timezone = ?, work_days = ?, holidays = ?,
-         staleness_days = ?, archived = ? WHERE id = ? AND tenant = ?",
+        "UPDATE programs SET name = $1, owner_id = $2, timezone = $3, work_days = $4, holidays = $5,
+         staleness_days = $6, archived = $7 WHERE id = $8 AND tenant = $9",
     )
     .bind(p.name.as_str())
     .bind(p.owner)
@@ -184,15 +184,15 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
     let id = scope.program_id;
     // Children that reference each other go first, so no foreign key is left dangling.
     for sql in [
-        "DELETE FROM events WHERE program_id = ?",
-        "DELETE FROM status_updates WHERE program_id = ?",
-        "DELETE FROM decisions WHERE program_id = ?",
-        "DELETE FROM risks WHERE program_id = ?",
-        "DELETE FROM dependencies WHERE program_id = ?",
-        "DELETE FROM milestones WHERE program_id = ?",
-        "DELETE FROM projects WHERE program_id = ?",
-        "DELETE FROM program_roles WHERE program_id = ?",
-        "DELETE FROM channel_bindings WHERE program_id = ?",
+        "DELETE FROM events WHERE program_id = $1",
+        "DELETE FROM status_updates WHERE program_id = $1",
+        "DELETE FROM decisions WHERE program_id = $1",
+        "DELETE FROM risks WHERE program_id = $1",
+        "DELETE FROM dependencies WHERE program_id = $1",
+        "DELETE FROM milestones WHERE program_id = $1",
+        "DELETE FROM projects WHERE program_id = $1",
+        "DELETE FROM program_roles WHERE program_id = $1",
+        "DELETE FROM channel_bindings WHERE program_id = $1",
     ] {
         sqlx::query(sql)
             .bind(id)
@@ -200,7 +200,7 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
             .await
             .context("clearing a program")?;
     }
-    sqlx::query("DELETE FROM programs WHERE id = ? AND tenant = ?")
+    sqlx::query("DELETE FROM programs WHERE id = $1 AND tenant = $2")
         .bind(id)
         .bind(scope.tenant.to_string())
         .execute(&mut *conn)
@@ -235,19 +235,19 @@ pub struct ProgramContents {
 pub async fn program_contents(conn: &mut Conn, scope: &Scope) -> anyhow::Result<ProgramContents> {
     sqlx::query_as(
         "SELECT
-            (SELECT count(*) FROM projects WHERE program_id = ?1) AS projects,
-            (SELECT count(*) FROM milestones WHERE program_id = ?1) AS milestones,
-            (SELECT count(*) FROM dependencies WHERE program_id = ?1) AS dependencies,
-            (SELECT count(*) FROM risks WHERE program_id = ?1) AS risks,
-            (SELECT count(*) FROM decisions WHERE program_id = ?1) AS decisions,
-            (SELECT count(*) FROM status_updates WHERE program_id = ?1) AS status_updates,
-            (SELECT count(*) FROM events WHERE program_id = ?1 AND tenant = ?2) AS events,
-            (SELECT count(*) FROM schedules WHERE program_id = ?1 AND kind <> 'digest') AS schedules,
-            (SELECT count(*) FROM schedules WHERE program_id = ?1 AND kind = 'digest') AS digests,
-            (SELECT count(*) FROM routes WHERE program_id = ?1) AS routes,
-            (SELECT count(*) FROM snoozes WHERE program_id = ?1) AS snoozes,
-            EXISTS (SELECT 1 FROM ical_feeds WHERE program_id = ?1) AS calendar_feed,
-            (SELECT count(*) FROM outbox WHERE program_id = ?1 AND tenant = ?2
+            (SELECT count(*) FROM projects WHERE program_id = $1) AS projects,
+            (SELECT count(*) FROM milestones WHERE program_id = $1) AS milestones,
+            (SELECT count(*) FROM dependencies WHERE program_id = $1) AS dependencies,
+            (SELECT count(*) FROM risks WHERE program_id = $1) AS risks,
+            (SELECT count(*) FROM decisions WHERE program_id = $1) AS decisions,
+            (SELECT count(*) FROM status_updates WHERE program_id = $1) AS status_updates,
+            (SELECT count(*) FROM events WHERE program_id = $1 AND tenant = $2) AS events,
+            (SELECT count(*) FROM schedules WHERE program_id = $1 AND kind <> 'digest') AS schedules,
+            (SELECT count(*) FROM schedules WHERE program_id = $1 AND kind = 'digest') AS digests,
+            (SELECT count(*) FROM routes WHERE program_id = $1) AS routes,
+            (SELECT count(*) FROM snoozes WHERE program_id = $1) AS snoozes,
+            EXISTS (SELECT 1 FROM ical_feeds WHERE program_id = $1) AS calendar_feed,
+            (SELECT count(*) FROM outbox WHERE program_id = $1 AND tenant = $2
                 AND state IN ('pending', 'sending')) AS undelivered",
     )
     .bind(scope.program_id)
@@ -264,17 +264,17 @@ pub async fn clear_program_records(conn: &mut Conn, scope: &Scope) -> anyhow::Re
     // Children that reference each other go first; slips and edges go with their milestones.
     for (sql, with_tenant) in [
         (
-            "DELETE FROM events WHERE program_id = ? AND tenant = ?",
+            "DELETE FROM events WHERE program_id = $1 AND tenant = $2",
             true,
         ),
-        ("DELETE FROM status_updates WHERE program_id = ?", false),
-        ("DELETE FROM decisions WHERE program_id = ?", false),
-        ("DELETE FROM risks WHERE program_id = ?", false),
-        ("DELETE FROM dependencies WHERE program_id = ?", false),
-        ("DELETE FROM milestones WHERE program_id = ?", false),
-        ("DELETE FROM program_roles WHERE program_id = ?", false),
+        ("DELETE FROM status_updates WHERE program_id = $1", false),
+        ("DELETE FROM decisions WHERE program_id = $1", false),
+        ("DELETE FROM risks WHERE program_id = $1", false),
+        ("DELETE FROM dependencies WHERE program_id = $1", false),
+        ("DELETE FROM milestones WHERE program_id = $1", false),
+        ("DELETE FROM program_roles WHERE program_id = $1", false),
         (
-            "DELETE FROM channel_bindings WHERE program_id = ? AND tenant = ?",
+            "DELETE FROM channel_bindings WHERE program_id = $1 AND tenant = $2",
             true,
         ),
     ] {
@@ -295,7 +295,7 @@ pub async fn set_program_created_at(
     scope: &Scope,
     created_at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE programs SET created_at = ? WHERE id = ? AND tenant = ?")
+    sqlx::query("UPDATE programs SET created_at = $1 WHERE id = $2 AND tenant = $3")
         .bind(created_at)
         .bind(scope.program_id)
         .bind(scope.tenant.to_string())
@@ -308,7 +308,7 @@ pub async fn set_program_created_at(
 pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> {
     let (goal, scope_in, scope_out, success_metrics, stakeholders): (String, String, String, String, String) =
         sqlx::query_as(
-            "SELECT goal, scope_in, scope_out, success_metrics, stakeholders FROM programs WHERE id = ?",
+            "SELECT goal, scope_in, scope_out, success_metrics, stakeholders FROM programs WHERE id = $1",
         )
         .bind(scope.program_id)
         .fetch_one(&mut *conn)
@@ -325,8 +325,8 @@ pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> 
 
 pub async fn set_charter(conn: &mut Conn, scope: &Scope, c: &Charter) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE programs SET goal = ?, scope_in = ?, scope_out = ?, success_metrics = ?, stakeholders = ?
-         WHERE id = ?",
+        "UPDATE programs SET goal = $1, scope_in = $2, scope_out = $3, success_metrics = $4, stakeholders = $5
+         WHERE id = $6",
     )
     .bind(&c.goal)
     .bind(&c.scope_in)
@@ -347,7 +347,7 @@ pub async fn granted_role(
     person: PersonId,
 ) -> anyhow::Result<Option<Role>> {
     let role: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM program_roles WHERE program_id = ? AND person_id = ?")
+        sqlx::query_as("SELECT role FROM program_roles WHERE program_id = $1 AND person_id = $2")
             .bind(scope.program_id)
             .bind(person)
             .fetch_optional(&mut *conn)
@@ -359,7 +359,7 @@ pub async fn granted_role(
 
 pub async fn roles(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<RoleGrant>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT person_id, role FROM program_roles WHERE program_id = ? ORDER BY role, person_id",
+        "SELECT person_id, role FROM program_roles WHERE program_id = $1 ORDER BY role, person_id",
     )
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
@@ -382,7 +382,7 @@ pub async fn grant_role(
     role: Role,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO program_roles (program_id, person_id, role) VALUES (?, ?, ?)
+        "INSERT INTO program_roles (program_id, person_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role",
     )
     .bind(scope.program_id)
@@ -395,7 +395,7 @@ pub async fn grant_role(
 }
 
 pub async fn revoke_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> anyhow::Result<bool> {
-    let done = sqlx::query("DELETE FROM program_roles WHERE program_id = ? AND person_id = ?")
+    let done = sqlx::query("DELETE FROM program_roles WHERE program_id = $1 AND person_id = $2")
         .bind(scope.program_id)
         .bind(person)
         .execute(&mut *conn)
@@ -406,7 +406,7 @@ pub async fn revoke_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> an
 
 pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO channel_bindings (tenant, channel, program_id) VALUES (?, ?, ?)
+        "INSERT INTO channel_bindings (tenant, channel, program_id) VALUES ($1, $2, $3)
          ON CONFLICT (tenant, channel) DO UPDATE SET program_id = excluded.program_id",
     )
     .bind(scope.tenant.to_string())
@@ -420,7 +420,7 @@ pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyh
 
 pub async fn bound_channels(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT channel FROM channel_bindings WHERE program_id = ? ORDER BY channel",
+        "SELECT channel FROM channel_bindings WHERE program_id = $1 ORDER BY channel",
     )
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
@@ -437,7 +437,7 @@ pub async fn bound_program(
 ) -> anyhow::Result<Option<Key>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT p.key FROM channel_bindings b JOIN programs p ON p.id = b.program_id
-         WHERE b.tenant = ? AND b.channel = ? AND p.tenant = b.tenant",
+         WHERE b.tenant = $1 AND b.channel = $2 AND p.tenant = b.tenant",
     )
     .bind(tenant.to_string())
     .bind(channel)
@@ -469,7 +469,7 @@ pub async fn append_event(
     }
     sqlx::query(
         "INSERT INTO events (tenant, program_id, actor_id, at, kind, subject, before, after)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(tenant.to_string())
     .bind(scope.map(|s| s.program_id))
@@ -508,9 +508,9 @@ pub async fn events_since(
     }
     // Two shapes, so a window uses the (program_id, at) index as a range.
     let window = if since.is_some() {
-        "AND at > ?3"
+        "AND at > $3"
     } else {
-        "AND ?3 IS NULL"
+        "AND $3 IS NULL"
     };
     // A payload that is not valid JSON reads as missing rather than failing the load.
     let sql = format!(
@@ -518,7 +518,7 @@ pub async fn events_since(
                 'kind', kind, 'subject', subject,
                 'before', CASE WHEN json_valid(before) THEN json(before) END,
                 'after', CASE WHEN json_valid(after) THEN json(after) END) ORDER BY id), '[]')
-         FROM events WHERE program_id = ?1 AND tenant = ?2 {window}"
+         FROM events WHERE program_id = $1 AND tenant = $2 {window}"
     );
     let (json,): (String,) = sqlx::query_as(&sql)
         .bind(scope.program_id)
@@ -543,7 +543,7 @@ pub async fn events_since(
 }
 
 pub async fn event_count(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE tenant = ?")
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE tenant = $1")
         .bind(tenant.to_string())
         .fetch_one(&mut *conn)
         .await?;

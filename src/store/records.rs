@@ -47,7 +47,7 @@ pub async fn risks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Risk>> 
     let rows: Vec<RiskRow> = super::json_rows(
         conn,
         RISK_COLS,
-        &format!("SELECT {RISK_COLS} FROM risks WHERE program_id = ?1"),
+        &format!("SELECT {RISK_COLS} FROM risks WHERE program_id = $1"),
         "number",
         scope.program_id,
     )
@@ -62,7 +62,7 @@ pub async fn find_risk(
     number: i64,
 ) -> anyhow::Result<Option<Risk>> {
     let row: Option<RiskRow> = sqlx::query_as(&format!(
-        "SELECT {RISK_COLS} FROM risks WHERE program_id = ? AND number = ?"
+        "SELECT {RISK_COLS} FROM risks WHERE program_id = $1 AND number = $2"
     ))
     .bind(scope.program_id)
     .bind(number)
@@ -77,9 +77,9 @@ pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
     let (number,): (i64,) = sqlx::query_as(
         "INSERT INTO risks (program_id, number, project_id, title, likelihood, impact, owner_id,
            mitigation, customer_impact, review_by, state)
-         VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE
-                   (SELECT coalesce(max(number), 0) + 1 FROM risks WHERE program_id = ?1) END,
-                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
+                   (SELECT coalesce(max(number), 0) + 1 FROM risks WHERE program_id = $1) END,
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -101,8 +101,8 @@ pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
 
 pub async fn update_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE risks SET project_id = ?, title = ?, likelihood = ?, impact = ?, owner_id = ?,
-         mitigation = ?, customer_impact = ?, review_by = ?, state = ? WHERE id = ? AND program_id = ?",
+        "UPDATE risks SET project_id = $1, title = $2, likelihood = $3, impact = $4, owner_id = $5,
+         mitigation = $6, customer_impact = $7, review_by = $8, state = $9 WHERE id = $10 AND program_id = $11",
     )
     .bind(r.project)
     .bind(r.title.as_str())
@@ -136,7 +136,7 @@ struct DecisionRow {
 pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Decision>> {
     let rows: Vec<DecisionRow> = sqlx::query_as(
         "SELECT id, number, title, context, options, outcome, decided_by_id, decided_on
-         FROM decisions WHERE program_id = ? ORDER BY number",
+         FROM decisions WHERE program_id = $1 ORDER BY number",
     )
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
@@ -161,8 +161,8 @@ pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dec
 /// Records the outcome of a decision (who decided, and when).
 pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE decisions SET outcome = ?1, decided_by_id = ?2, decided_on = ?3
-         WHERE program_id = ?4 AND number = ?5",
+        "UPDATE decisions SET outcome = $1, decided_by_id = $2, decided_on = $3
+         WHERE program_id = $4 AND number = $5",
     )
     .bind(&d.outcome)
     .bind(d.decided_by)
@@ -179,9 +179,9 @@ pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
 pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<i64> {
     let (number,): (i64,) = sqlx::query_as(
         "INSERT INTO decisions (program_id, number, title, context, options, outcome, decided_by_id, decided_on)
-         VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE
-                   (SELECT coalesce(max(number), 0) + 1 FROM decisions WHERE program_id = ?1) END,
-                 ?3, ?4, ?5, ?6, ?7, ?8)
+         VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
+                   (SELECT coalesce(max(number), 0) + 1 FROM decisions WHERE program_id = $1) END,
+                 $3, $4, $5, $6, $7, $8)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -237,12 +237,12 @@ pub async fn status_updates(
     // Two shapes, so each can use its index: (project_id, posted_at) for one project.
     let query = match project {
         Some(_) => format!(
-            "SELECT {COLS} FROM status_updates WHERE program_id = ?1 AND project_id = ?2
-             ORDER BY posted_at DESC, id DESC LIMIT ?3"
+            "SELECT {COLS} FROM status_updates WHERE program_id = $1 AND project_id = $2
+             ORDER BY posted_at DESC, id DESC LIMIT $3"
         ),
         None => format!(
-            "SELECT {COLS} FROM status_updates WHERE program_id = ?1 AND ?2 IS NULL
-             ORDER BY posted_at DESC, id DESC LIMIT ?3"
+            "SELECT {COLS} FROM status_updates WHERE program_id = $1 AND $2 IS NULL
+             ORDER BY posted_at DESC, id DESC LIMIT $3"
         ),
     };
     let rows: Vec<StatusRow> = sqlx::query_as(&query)
@@ -267,12 +267,12 @@ pub async fn status_history(
         "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
          FROM projects p
          JOIN status_updates s ON s.id = (
-            SELECT s2.id FROM status_updates s2 WHERE s2.project_id = p.id AND s2.posted_at <= ?2
+            SELECT s2.id FROM status_updates s2 WHERE s2.project_id = p.id AND s2.posted_at <= $2
             ORDER BY s2.posted_at DESC, s2.id DESC LIMIT 1)
-         WHERE p.program_id = ?1
+         WHERE p.program_id = $1
          UNION ALL
          SELECT id, project_id, rag, summary, blockers, next_steps, author_id, posted_at
-         FROM status_updates WHERE program_id = ?1 AND posted_at > ?2
+         FROM status_updates WHERE program_id = $1 AND posted_at > $2
          ORDER BY 8, 1",
     )
     .bind(scope.program_id)
@@ -295,7 +295,7 @@ pub async fn latest_status_updates(
          JOIN status_updates s ON s.id = (
             SELECT s2.id FROM status_updates s2 WHERE s2.project_id = p.id
             ORDER BY s2.posted_at DESC, s2.id DESC LIMIT 1)
-         WHERE p.program_id = ?1
+         WHERE p.program_id = $1
          ORDER BY s.project_id",
     )
     .bind(scope.program_id)
@@ -312,7 +312,7 @@ pub async fn insert_status_update(
 ) -> anyhow::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO status_updates (program_id, project_id, rag, summary, blockers, next_steps, author_id, posted_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?2 AND program_id = ?1)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $2 AND program_id = $1)
          RETURNING id",
     )
     .bind(scope.program_id)

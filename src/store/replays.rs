@@ -17,13 +17,13 @@ pub async fn first_sighting(
     now: DateTime<Utc>,
     keep_secs: i64,
 ) -> anyhow::Result<bool> {
-    sqlx::query("DELETE FROM slack_replays WHERE signed_at < ?")
+    sqlx::query("DELETE FROM slack_replays WHERE signed_at < $1")
         .bind(now.timestamp() - keep_secs)
         .execute(&mut *conn)
         .await
         .context("pruning old Slack signatures")?;
     let inserted = sqlx::query(
-        "INSERT INTO slack_replays (signature, signed_at) VALUES (?, ?)
+        "INSERT INTO slack_replays (signature, signed_at) VALUES ($1, $2)
          ON CONFLICT (signature) DO NOTHING",
     )
     .bind(signature)

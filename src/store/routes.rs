@@ -33,7 +33,7 @@ impl Routes {
 
 pub async fn routes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Routes> {
     let rows: Vec<(Option<i64>, String)> =
-        sqlx::query_as("SELECT project_id, destination FROM routes WHERE program_id = ?")
+        sqlx::query_as("SELECT project_id, destination FROM routes WHERE program_id = $1")
             .bind(scope.program_id)
             .fetch_all(&mut *conn)
             .await
@@ -62,7 +62,7 @@ pub async fn set_route(
     by: PersonId,
 ) -> anyhow::Result<bool> {
     let removed = sqlx::query(
-        "DELETE FROM routes WHERE program_id = ?1 AND COALESCE(project_id, 0) = COALESCE(?2, 0)",
+        "DELETE FROM routes WHERE program_id = $1 AND COALESCE(project_id, 0) = COALESCE($2, 0)",
     )
     .bind(scope.program_id)
     .bind(project)
@@ -73,7 +73,7 @@ pub async fn set_route(
     if let Some(d) = destination {
         sqlx::query(
             "INSERT INTO routes (program_id, project_id, destination, set_at, set_by)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(scope.program_id)
         .bind(project)

@@ -67,8 +67,8 @@ pub async fn set_schedule(
 ) -> anyhow::Result<(i64, bool)> {
     // Changing a schedule keeps its number and its run history.
     let existing: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, spec FROM schedules WHERE program_id = ?1 AND kind = ?2
-           AND coalesce(audience, '') = coalesce(?3, '') AND coalesce(destination, '') = coalesce(?4, '')",
+        "SELECT id, spec FROM schedules WHERE program_id = $1 AND kind = $2
+           AND coalesce(audience, '') = coalesce($3, '') AND coalesce(destination, '') = coalesce($4, '')",
     )
     .bind(scope.program_id)
     .bind(s.kind.as_str())
@@ -83,7 +83,7 @@ pub async fn set_schedule(
         }
         // `created_at` is when the current spec took effect: slots before it never run.
         sqlx::query(
-            "UPDATE schedules SET spec = ?, created_by = ?, created_at = ? WHERE id = ? AND program_id = ?",
+            "UPDATE schedules SET spec = $1, created_by = $2, created_at = $3 WHERE id = $4 AND program_id = $5",
         )
             .bind(s.spec.to_string())
             .bind(s.created_by)
@@ -97,7 +97,7 @@ pub async fn set_schedule(
     }
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO schedules (program_id, kind, spec, audience, destination, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(scope.program_id)
     .bind(s.kind.as_str())
@@ -116,7 +116,7 @@ const SCHEDULE_COLS: &str = "s.id, s.kind, s.spec, s.audience, s.destination, s.
 
 pub async fn schedules(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Schedule>> {
     let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
-        "SELECT {SCHEDULE_COLS} FROM schedules s WHERE s.program_id = ? ORDER BY s.id"
+        "SELECT {SCHEDULE_COLS} FROM schedules s WHERE s.program_id = $1 ORDER BY s.id"
     ))
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
@@ -127,7 +127,7 @@ pub async fn schedules(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Sch
 
 pub async fn remove_schedule(conn: &mut Conn, scope: &Scope, id: i64) -> anyhow::Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM schedules WHERE program_id = ? AND id = ?")
+        sqlx::query("DELETE FROM schedules WHERE program_id = $1 AND id = $2")
             .bind(scope.program_id)
             .bind(id)
             .execute(&mut *conn)
@@ -210,7 +210,7 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
 /// The latest slot of a job that was claimed or skipped: where the scheduler resumes.
 pub async fn last_slot(conn: &mut Conn, job: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let row: Option<(DateTime<Utc>,)> =
-        sqlx::query_as("SELECT max(scheduled_at) FROM job_runs WHERE job = ? HAVING count(*) > 0")
+        sqlx::query_as("SELECT max(scheduled_at) FROM job_runs WHERE job = $1 HAVING count(*) > 0")
             .bind(job)
             .fetch_optional(&mut *conn)
             .await
@@ -225,7 +225,7 @@ pub async fn last_done_before(
     slot: DateTime<Utc>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
-        "SELECT scheduled_at FROM job_runs WHERE job = ? AND state = 'done' AND scheduled_at < ?
+        "SELECT scheduled_at FROM job_runs WHERE job = $1 AND state = 'done' AND scheduled_at < $2
          ORDER BY scheduled_at DESC LIMIT 1",
     )
     .bind(job)
@@ -247,7 +247,7 @@ pub async fn claim_slot(
 ) -> anyhow::Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at)
-         VALUES (?, ?, ?, 'running', ?) ON CONFLICT (job, scheduled_at) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (job, scheduled_at) DO NOTHING RETURNING id",
     )
     .bind(job)
     .bind(schedule)
@@ -274,10 +274,10 @@ pub async fn claim_leased_slot(
 ) -> anyhow::Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, claimant, lease_expires)
-         VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6)
          ON CONFLICT (job, scheduled_at) DO UPDATE SET claimed_at = excluded.claimed_at,
            claimant = excluded.claimant, lease_expires = excluded.lease_expires
-         WHERE job_runs.state = 'running' AND job_runs.lease_expires <= ?7
+         WHERE job_runs.state = 'running' AND job_runs.lease_expires <= $7
          RETURNING id",
     )
     .bind(job)
@@ -304,8 +304,8 @@ pub async fn finish_leased_run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     Ok(sqlx::query(
-        "UPDATE job_runs SET state = ?, outcome = ?, finished_at = ?, lease_expires = NULL
-         WHERE id = ? AND claimant = ? AND state = 'running'",
+        "UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3, lease_expires = NULL
+         WHERE id = $4 AND claimant = $5 AND state = 'running'",
     )
     .bind(end.as_str())
     .bind(outcome)
@@ -322,7 +322,7 @@ pub async fn finish_leased_run(
 /// Gives a leased slot back (its build failed): as if it had never been claimed, so it is
 /// tried again next tick while it is inside its grace window.
 pub async fn release_leased_slot(conn: &mut Conn, run: i64, claimant: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM job_runs WHERE id = ? AND claimant = ? AND state = 'running'")
+    sqlx::query("DELETE FROM job_runs WHERE id = $1 AND claimant = $2 AND state = 'running'")
         .bind(run)
         .bind(claimant)
         .execute(&mut *conn)
@@ -339,8 +339,8 @@ pub async fn expired_leases(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
     let rows: Vec<(DateTime<Utc>,)> = sqlx::query_as(
-        "SELECT scheduled_at FROM job_runs WHERE job = ? AND state = 'running'
-           AND lease_expires <= ? ORDER BY scheduled_at",
+        "SELECT scheduled_at FROM job_runs WHERE job = $1 AND state = 'running'
+           AND lease_expires <= $2 ORDER BY scheduled_at",
     )
     .bind(job)
     .bind(now.timestamp_millis())
@@ -362,10 +362,10 @@ pub async fn skip_slot(
 ) -> anyhow::Result<bool> {
     Ok(sqlx::query(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, finished_at, outcome)
-         VALUES (?1, ?2, ?3, 'skipped', ?4, ?5, ?6)
+         VALUES ($1, $2, $3, 'skipped', $4, $5, $6)
          ON CONFLICT (job, scheduled_at) DO UPDATE SET state = 'skipped',
            finished_at = excluded.finished_at, outcome = excluded.outcome, lease_expires = NULL
-         WHERE job_runs.state = 'running' AND job_runs.lease_expires <= ?7",
+         WHERE job_runs.state = 'running' AND job_runs.lease_expires <= $7",
     )
     .bind(job)
     .bind(schedule)
@@ -408,7 +408,7 @@ pub async fn finish_run(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE job_runs SET state = ?, outcome = ?, finished_at = ? WHERE id = ?")
+    sqlx::query("UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3 WHERE id = $4")
         .bind(end.as_str())
         .bind(outcome)
         .bind(now)
@@ -433,8 +433,8 @@ pub struct JobRun {
 pub async fn runs(conn: &mut Conn, scope: &Scope, limit: i64) -> anyhow::Result<Vec<JobRun>> {
     sqlx::query_as(
         "SELECT r.id, r.job, r.scheduled_at, r.state, r.outcome FROM job_runs r
-         JOIN schedules s ON s.id = r.schedule_id WHERE s.program_id = ?
-         ORDER BY r.scheduled_at DESC, r.id DESC LIMIT ?",
+         JOIN schedules s ON s.id = r.schedule_id WHERE s.program_id = $1
+         ORDER BY r.scheduled_at DESC, r.id DESC LIMIT $2",
     )
     .bind(scope.program_id)
     .bind(limit)
@@ -453,7 +453,7 @@ pub async fn snooze(
     reason: &str,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO snoozes (program_id, subject, until, by_id, reason) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO snoozes (program_id, subject, until, by_id, reason) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (program_id, subject) DO UPDATE SET until = excluded.until,
            by_id = excluded.by_id, reason = excluded.reason",
     )
@@ -471,7 +471,7 @@ pub async fn snooze(
 /// Subjects snoozed until a date, by subject.
 pub async fn snoozes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<HashMap<String, NaiveDate>> {
     let rows: Vec<(String, NaiveDate)> =
-        sqlx::query_as("SELECT subject, until FROM snoozes WHERE program_id = ?")
+        sqlx::query_as("SELECT subject, until FROM snoozes WHERE program_id = $1")
             .bind(scope.program_id)
             .fetch_all(&mut *conn)
             .await

@@ -19,8 +19,8 @@ pub async fn key_in_use(
     key: &Key,
 ) -> anyhow::Result<Option<&'static str>> {
     let row: Option<(String,)> = sqlx::query_as(
-        "SELECT 'project' FROM projects WHERE program_id = ?1 AND key = ?2
-         UNION ALL SELECT 'milestone' FROM milestones WHERE program_id = ?1 AND key = ?2 LIMIT 1",
+        "SELECT 'project' FROM projects WHERE program_id = $1 AND key = $2
+         UNION ALL SELECT 'milestone' FROM milestones WHERE program_id = $1 AND key = $2 LIMIT 1",
     )
     .bind(scope.program_id)
     .bind(key.as_str())
@@ -60,7 +60,7 @@ impl TryFrom<ProjectRow> for Project {
 
 pub async fn projects(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Project>> {
     let rows: Vec<ProjectRow> = sqlx::query_as(
-        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = ? ORDER BY key",
+        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = $1 ORDER BY key",
     )
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
@@ -75,7 +75,7 @@ pub async fn find_project(
     key: &Key,
 ) -> anyhow::Result<Option<Project>> {
     let row: Option<ProjectRow> = sqlx::query_as(
-        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = ? AND key = ?",
+        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = $1 AND key = $2",
     )
     .bind(scope.program_id)
     .bind(key.as_str())
@@ -92,7 +92,7 @@ pub async fn project_owner(
     project: i64,
 ) -> anyhow::Result<Option<i64>> {
     let row: Option<(i64,)> =
-        sqlx::query_as("SELECT owner_id FROM projects WHERE id = ? AND program_id = ?")
+        sqlx::query_as("SELECT owner_id FROM projects WHERE id = $1 AND program_id = $2")
             .bind(project)
             .bind(scope.program_id)
             .fetch_optional(&mut *conn)
@@ -109,7 +109,7 @@ pub async fn insert_project(
     owner: i64,
 ) -> anyhow::Result<Project> {
     let row: ProjectRow = sqlx::query_as(
-        "INSERT INTO projects (program_id, key, name, owner_id) VALUES (?, ?, ?, ?)
+        "INSERT INTO projects (program_id, key, name, owner_id) VALUES ($1, $2, $3, $4)
          RETURNING id, key, name, owner_id, removed",
     )
     .bind(scope.program_id)
@@ -124,7 +124,7 @@ pub async fn insert_project(
 
 pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE projects SET name = ?, owner_id = ?, removed = ? WHERE id = ? AND program_id = ?",
+        "UPDATE projects SET name = $1, owner_id = $2, removed = $3 WHERE id = $4 AND program_id = $5",
     )
     .bind(p.name.as_str())
     .bind(p.owner)
@@ -140,7 +140,7 @@ pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyh
 /// Deletes a project that nothing references any more (import, replacing a program whose
 /// document no longer has it); its route goes with it.
 pub async fn delete_project(conn: &mut Conn, scope: &Scope, id: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM projects WHERE id = ? AND program_id = ?")
+    sqlx::query("DELETE FROM projects WHERE id = $1 AND program_id = $2")
         .bind(id)
         .bind(scope.program_id)
         .execute(&mut *conn)
@@ -189,7 +189,7 @@ pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Mi
     let rows: Vec<MilestoneRow> = super::json_rows(
         conn,
         MILESTONE_COLS,
-        &format!("SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = ?1"),
+        &format!("SELECT {MILESTONE_COLS} FROM milestones WHERE program_id = $1"),
         "key",
         scope.program_id,
     )
@@ -204,7 +204,7 @@ pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Mi
         conn,
         "s, p",
         "SELECT e.successor_id AS s, e.predecessor_id AS p FROM milestone_edges e
-         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = ?1",
+         JOIN milestones m ON m.id = e.successor_id WHERE m.program_id = $1",
         "s, p",
         scope.program_id,
     )
@@ -239,7 +239,7 @@ pub async fn find_milestone(
         "SELECT {MILESTONE_COLS},
            (SELECT group_concat(predecessor_id) FROM
               (SELECT predecessor_id FROM milestone_edges WHERE successor_id = milestones.id ORDER BY predecessor_id)) AS preds
-         FROM milestones WHERE program_id = ? AND key = ?"
+         FROM milestones WHERE program_id = $1 AND key = $2"
     ))
     .bind(scope.program_id)
     .bind(key.as_str())
@@ -277,7 +277,7 @@ pub async fn insert_milestone(
 ) -> anyhow::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO milestones (program_id, project_id, key, title, owner_id, baseline, target,
-         duration_days, state, completed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         duration_days, state, completed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(scope.program_id)
     .bind(m.project)
@@ -297,8 +297,8 @@ pub async fn insert_milestone(
 
 pub async fn update_milestone(conn: &mut Conn, scope: &Scope, m: &Milestone) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE milestones SET title = ?, project_id = ?, owner_id = ?, target = ?, duration_days = ?,
-         state = ?, completed_on = ? WHERE id = ? AND program_id = ?",
+        "UPDATE milestones SET title = $1, project_id = $2, owner_id = $3, target = $4, duration_days = $5,
+         state = $6, completed_on = $7 WHERE id = $8 AND program_id = $9",
     )
     .bind(m.title.as_str())
     .bind(m.project)
@@ -323,7 +323,7 @@ pub async fn add_milestone_edge(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT OR IGNORE INTO milestone_edges (predecessor_id, successor_id)
-         SELECT ?1, ?2 WHERE (SELECT count(*) FROM milestones WHERE id IN (?1, ?2) AND program_id = ?3) = 2",
+         SELECT $1, $2 WHERE (SELECT count(*) FROM milestones WHERE id IN ($1, $2) AND program_id = $3) = 2",
     )
     .bind(pred)
     .bind(succ)
@@ -363,7 +363,7 @@ pub async fn slips(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Slip>> 
         conn,
         "milestone_id, from_date, to_date, reason, actor_id, at",
         "SELECT s.id, s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at
-         FROM slips s JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = ?1",
+         FROM slips s JOIN milestones m ON m.id = s.milestone_id WHERE m.program_id = $1",
         "id",
         scope.program_id,
     )
@@ -381,7 +381,7 @@ pub async fn milestone_slips(
     let rows: Vec<SlipRow> = sqlx::query_as(
         "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
          JOIN milestones m ON m.id = s.milestone_id
-         WHERE s.milestone_id = ? AND m.program_id = ? ORDER BY s.id",
+         WHERE s.milestone_id = $1 AND m.program_id = $2 ORDER BY s.id",
     )
     .bind(milestone)
     .bind(scope.program_id)
@@ -394,7 +394,7 @@ pub async fn milestone_slips(
 pub async fn insert_slip(conn: &mut Conn, scope: &Scope, s: &Slip) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO slips (milestone_id, from_date, to_date, reason, actor_id, at)
-         SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM milestones WHERE id = ? AND program_id = ?)",
+         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM milestones WHERE id = $7 AND program_id = $8)",
     )
     .bind(s.milestone)
     .bind(s.from)
@@ -470,7 +470,7 @@ pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<
     let rows: Vec<DepRow> = super::json_rows(
         conn,
         DEP_COLS,
-        &format!("SELECT {DEP_COLS} FROM dependencies WHERE program_id = ?1"),
+        &format!("SELECT {DEP_COLS} FROM dependencies WHERE program_id = $1"),
         "number",
         scope.program_id,
     )
@@ -485,7 +485,7 @@ pub async fn find_dependency(
     number: i64,
 ) -> anyhow::Result<Option<Dependency>> {
     let row: Option<DepRow> = sqlx::query_as(&format!(
-        "SELECT {DEP_COLS} FROM dependencies WHERE program_id = ? AND number = ?"
+        "SELECT {DEP_COLS} FROM dependencies WHERE program_id = $1 AND number = $2"
     ))
     .bind(scope.program_id)
     .bind(number)
@@ -515,9 +515,9 @@ pub async fn insert_dependency(
         "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
            blocked_since, blocked_reason, delivered_on)
-         VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE
-                   (SELECT coalesce(max(number), 0) + 1 FROM dependencies WHERE program_id = ?1) END,
-                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
+                   (SELECT coalesce(max(number), 0) + 1 FROM dependencies WHERE program_id = $1) END,
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -546,8 +546,8 @@ pub async fn update_dependency(
     d: &Dependency,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE dependencies SET what = ?, need_by = ?, owner_id = ?, state = ?, blocked_since = ?,
-         blocked_reason = ?, delivered_on = ? WHERE id = ? AND program_id = ?",
+        "UPDATE dependencies SET what = $1, need_by = $2, owner_id = $3, state = $4, blocked_since = $5,
+         blocked_reason = $6, delivered_on = $7 WHERE id = $8 AND program_id = $9",
     )
     .bind(d.what.as_str())
     .bind(d.need_by)
