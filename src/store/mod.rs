@@ -2,6 +2,7 @@
 //! migrations run at open. Every function takes the tenant, or a [`Scope`] that can only
 //! be obtained by looking a program up within its tenant.
 
+mod counters;
 mod feeds;
 mod keys;
 mod ops;

@@ -186,6 +186,7 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
     for sql in [
         "DELETE FROM events WHERE program_id = $1",
         "DELETE FROM status_updates WHERE program_id = $1",
+        "DELETE FROM record_counters WHERE program_id = $1",
         "DELETE FROM decisions WHERE program_id = $1",
         "DELETE FROM risks WHERE program_id = $1",
         "DELETE FROM dependencies WHERE program_id = $1",
@@ -268,6 +269,7 @@ pub async fn clear_program_records(conn: &mut Conn, scope: &Scope) -> anyhow::Re
             true,
         ),
         ("DELETE FROM status_updates WHERE program_id = $1", false),
+        ("DELETE FROM record_counters WHERE program_id = $1", false),
         ("DELETE FROM decisions WHERE program_id = $1", false),
         ("DELETE FROM risks WHERE program_id = $1", false),
         ("DELETE FROM dependencies WHERE program_id = $1", false),

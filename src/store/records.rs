@@ -3,6 +3,7 @@
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::counters::{take_number, Numbered};
 use super::{Conn, Scope};
 use crate::domain::{Decision, Level, ProjectId, Prose, Rag, Risk, RiskState, StatusUpdate, Title};
 
@@ -74,16 +75,16 @@ pub async fn find_risk(
 
 /// Inserts a risk; `r.number` of 0 takes the program's next number.
 pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<i64> {
+    let number = take_number(conn, scope.program_id, Numbered::Risk, r.number).await?;
     let (number,): (i64,) = sqlx::query_as(
         "INSERT INTO risks (program_id, number, project_id, title, likelihood, impact, owner_id,
            mitigation, customer_impact, review_by, state)
-         VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
-                   (SELECT coalesce(max(number), 0) + 1 FROM risks WHERE program_id = $1) END,
+         VALUES ($1, $2,
                  $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING number",
     )
     .bind(scope.program_id)
-    .bind(r.number)
+    .bind(number)
     .bind(r.project)
     .bind(r.title.as_str())
     .bind(r.likelihood.get())
@@ -177,15 +178,15 @@ pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
 
 /// Inserts a decision; `d.number` of 0 takes the program's next number.
 pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<i64> {
+    let number = take_number(conn, scope.program_id, Numbered::Decision, d.number).await?;
     let (number,): (i64,) = sqlx::query_as(
         "INSERT INTO decisions (program_id, number, title, context, options, outcome, decided_by_id, decided_on)
-         VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
-                   (SELECT coalesce(max(number), 0) + 1 FROM decisions WHERE program_id = $1) END,
+         VALUES ($1, $2,
                  $3, $4, $5, $6, $7, $8)
          RETURNING number",
     )
     .bind(scope.program_id)
-    .bind(d.number)
+    .bind(number)
     .bind(d.title.as_str())
     .bind(&d.context)
     .bind(&d.options)

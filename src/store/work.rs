@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::counters::{take_number, Numbered};
 use super::{Conn, Scope};
 use crate::domain::{
     Days, DepState, Dependency, Endpoint, Key, Milestone, MilestoneId, MilestoneState, Project,
@@ -511,17 +512,17 @@ pub async fn insert_dependency(
 ) -> anyhow::Result<i64> {
     let (np, nm, _) = split(&d.needs);
     let (fp, fm, fx) = split(&d.from);
+    let number = take_number(conn, scope.program_id, Numbered::Dependency, d.number).await?;
     let (number,): (i64,) = sqlx::query_as(
         "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
            blocked_since, blocked_reason, delivered_on)
-         VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
-                   (SELECT coalesce(max(number), 0) + 1 FROM dependencies WHERE program_id = $1) END,
+         VALUES ($1, $2,
                  $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING number",
     )
     .bind(scope.program_id)
-    .bind(d.number)
+    .bind(number)
     .bind(np)
     .bind(nm)
     .bind(fp)

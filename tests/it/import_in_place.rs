@@ -213,3 +213,50 @@ async fn a_document_followed_by_more_text_is_refused() {
     }
     assert_eq!(before, b.dump().await);
 }
+
+/// Record numbers come from a counter per program and kind: after an import that keeps
+/// numbers with gaps, the next record takes one more than the highest, of its own kind,
+/// and a program's counters are its own.
+#[tokio::test]
+async fn record_numbers_follow_the_highest_taken_per_kind_and_program() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    db.ok("tpm", r#"program create beta --name "Beta" --tz UTC"#)
+        .await;
+    let added = db
+        .ok(
+            "tpm",
+            r#"risk add beta "First of beta" --likelihood 1 --impact 1"#,
+        )
+        .await;
+    assert!(added.contains("#1"), "{added}");
+    // Atlas has risk 1 and dependencies 1 and 2: renumber risk 1 as 7 and re-import.
+    let json = stdout(&db.bin(&["export", "--program", "atlas"]));
+    let mut doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    doc["risks"][0]["number"] = 7.into();
+    let file = db.path.with_extension("atlas.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = db.bin(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let next = db
+        .ok(
+            "tpm",
+            r#"risk add atlas "After the gap" --likelihood 2 --impact 2"#,
+        )
+        .await;
+    assert!(next.contains("#8"), "{next}");
+    let dep = db
+        .ok(
+            "tpm",
+            r#"dep add atlas --needs frontend --from api --what "Rate limits" --by 2026-12-20"#,
+        )
+        .await;
+    assert!(dep.contains("#3"), "{dep}");
+    let beta = db
+        .ok(
+            "tpm",
+            r#"risk add beta "Second of beta" --likelihood 1 --impact 1"#,
+        )
+        .await;
+    assert!(beta.contains("#2"), "{beta}");
+}
