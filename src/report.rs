@@ -9,7 +9,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crate::analysis::changes;
 use crate::analysis::Analysed;
 use crate::digest::{Answer, MilestoneLine};
-use crate::domain::{n_days, DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState};
+use crate::domain::{
+    n_days, ActionId, Audience, DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState,
+};
 use crate::reply::{Mention, Reply, Text, Tone};
 
 fn name(m: Option<&Mention>) -> String {
@@ -428,11 +430,12 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         })
         .collect();
     r = section(r, "5. Projects with missing or red updates", calls, "None.");
-    r.action(
-        format!("digest:{key}:engineering"),
-        "Full digest",
-        format!("digest show {key}"),
-    )
+    // The id carries the audience the button opens; the command shown is the short one.
+    let full = ActionId::Digest {
+        program: s.program.key.clone(),
+        audience: Audience::Engineering,
+    };
+    r.action(full, "Full digest", format!("digest show {key}"))
 }
 
 /// The post-mortem of the program, or of one milestone and everything upstream of it.

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Invalid, Key, Rag};
+use super::{Audience, Invalid, Key, Rag};
 
 /// A button's or a form's id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,6 +22,8 @@ pub enum ActionId {
     DepDeliver { program: Key, number: i64 },
     /// A blocker ping's "Snooze a week": `dep:PROGRAM:N:snooze`.
     DepSnooze { program: Key, number: i64 },
+    /// A report's "Full digest": `digest:PROGRAM:AUDIENCE`.
+    Digest { program: Key, audience: Audience },
 }
 
 /// Ids are at most this long (Slack's `action_id` and Discord's `custom_id` both take 100,
@@ -41,6 +43,12 @@ impl ActionId {
                 program: Key::parse(program).ok()?,
                 project: Key::parse(project).ok()?,
                 rag: Rag::parse(rag).ok()?,
+            }),
+            ["digest", program, audience] => Some(Self::Digest {
+                program: Key::parse(program).ok()?,
+                audience: Audience::parse(audience)
+                    .ok()
+                    .filter(|a| a.as_str() == *audience)?,
             }),
             ["dep", program, n, verb] => {
                 let program = Key::parse(program).ok()?;
@@ -71,6 +79,9 @@ impl ActionId {
             Self::DepSnooze { program, number } => {
                 format!("dep snooze {program} {number} --until +1w")
             }
+            Self::Digest { program, audience } => {
+                format!("digest show {program} --audience {}", audience.as_str())
+            }
         }
     }
 
@@ -94,6 +105,13 @@ impl ActionId {
                 "--until",
                 "+1w",
             ])),
+            Self::Digest { program, audience } => Some(words(&[
+                "digest",
+                "show",
+                program.as_str(),
+                "--audience",
+                audience.as_str(),
+            ])),
         }
     }
 }
@@ -116,6 +134,9 @@ impl fmt::Display for ActionId {
             } => write!(f, "status:{program}:{project}:{}", rag.as_str()),
             Self::DepDeliver { program, number } => write!(f, "dep:{program}:{number}:deliver"),
             Self::DepSnooze { program, number } => write!(f, "dep:{program}:{number}:snooze"),
+            Self::Digest { program, audience } => {
+                write!(f, "digest:{program}:{}", audience.as_str())
+            }
         }
     }
 }
@@ -156,6 +177,10 @@ mod tests {
             ActionId::DepSnooze {
                 program: key("atlas"),
                 number: 1_000_000,
+            },
+            ActionId::Digest {
+                program: key("atlas"),
+                audience: Audience::Engineering,
             },
         ];
         for id in ids {
@@ -203,6 +228,9 @@ mod tests {
             "dep:atlas:+1:deliver",
             "dep:atlas:99999999:deliver",
             "42:status:atlas:api:red",
+            "digest:atlas",
+            "digest:atlas:board",
+            "digest:atlas:Engineering",
         ] {
             assert_eq!(ActionId::parse(bad), None, "{bad}");
         }

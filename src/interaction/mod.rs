@@ -83,11 +83,12 @@ impl Prepared {
     }
 }
 
-/// What a click gets: a form to fill in, the answer of what it ran, or nothing for a
-/// button this version does not know (an older message's).
+/// What a click gets: a form to fill in, a command to run (ask [`Prepared::is_slow`] first,
+/// then [`Core::run_click`]), or nothing for a button this version does not know (an older
+/// message's).
 pub enum Click {
     Form(StatusForm),
-    Answer(Reply),
+    Run(Prepared),
     /// Platforms that must answer every click say [`wording::STALE_BUTTON`]; the others
     /// acknowledge it and do nothing.
     Unknown,
@@ -203,20 +204,21 @@ impl Core {
         }
     }
 
-    /// A click on a button of ours: a status colour opens the form; a dependency button
-    /// runs its command as the one who clicked, answered privately.
-    pub async fn click(&self, origin: &Origin, raw_id: &str) -> Click {
+    /// Runs what a button asked for as the one who clicked; the answer is theirs alone.
+    pub async fn run_click(&self, origin: &Origin, prepared: Prepared) -> Reply {
+        self.run(origin, prepared).await.ephemeral()
+    }
+
+    /// A click on a button of ours: a status colour opens the form; the others run
+    /// their command.
+    pub fn click(&self, raw_id: &str) -> Click {
         match ActionId::parse(raw_id) {
             Some(ActionId::Status {
                 program,
                 project,
                 rag,
             }) => Click::Form(StatusForm::new(program, project, rag)),
-            Some(action) => {
-                let words = action.words().unwrap_or_default();
-                let reply = self.run(origin, Self::prepare_words(&words)).await;
-                Click::Answer(reply.ephemeral())
-            }
+            Some(action) => Click::Run(Self::prepare_words(&action.words().unwrap_or_default())),
             None => Click::Unknown,
         }
     }

@@ -1261,3 +1261,60 @@ async fn an_admin_role_given_by_name_makes_nobody_an_admin() {
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }
+
+/// The agenda's "Full digest" button opens the engineering digest for the one who clicked:
+/// deferred first (a digest may take longer than 3 s), then answered privately.
+#[tokio::test]
+async fn a_reports_full_digest_button_answers_with_the_digest() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    let s = |v: &str| Value::String(v.to_owned());
+    let agenda = run(
+        &fake,
+        tpm(),
+        &["report", "agenda"],
+        &[("program", s("atlas"))],
+    )
+    .await;
+    assert_eq!(agenda.callback["type"], 5, "deferred first");
+    let parts = fake.wait_webhooks(&fake.last_token(), 1).await;
+    let message = parts
+        .iter()
+        .map(|(_, body)| body)
+        .find(|b| text_of(&b["components"]).contains("Full digest"))
+        .unwrap_or_else(|| panic!("a Full digest button: {parts:?}"))
+        .clone();
+    let id = message["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["label"] == "Full digest")
+        .unwrap()["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id, format!("{GUILD}:digest:atlas:engineering"));
+
+    let clicked = fake
+        .interact(click(Some(GUILD), CHANNEL, (TPM, "tpm"), &message, &id))
+        .await;
+    assert_eq!(
+        clicked.callback["type"], 5,
+        "deferred: {}",
+        clicked.callback
+    );
+    let answer = fake.wait_webhooks(&fake.last_token(), 2).await;
+    assert_eq!(answer[0].0, "DELETE", "{answer:?}");
+    assert!(is_ephemeral(&answer[1].1), "{answer:?}");
+    let shown = text_of(&answer[1].1);
+    assert!(
+        shown.contains("Atlas launch") && !shown.contains("Not done"),
+        "{shown}"
+    );
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}

@@ -668,14 +668,25 @@ async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction) {
     let Some(guild) = guild_for(from, c.guild_id) else {
         return responder.refuse(http, wording::OTHER_TENANT).await;
     };
-    let origin = bot.origin(guild, &c.user, c.member.as_ref(), c.channel_id);
-    match bot.core.click(&origin, action).await {
+    match bot.core.click(action) {
         Click::Form(form) => {
             if let Err(e) = responder.callback(http, modal(guild, &form)).await {
                 tracing::warn!(error = %e, "could not open the status form");
             }
         }
-        Click::Answer(reply) => responder.answer(http, guild, reply, false).await,
+        Click::Run(prepared) => {
+            // A full digest may take longer than Discord's 3 seconds: say so first.
+            let deferred = prepared.is_slow();
+            if deferred {
+                if let Err(e) = responder.defer(http).await {
+                    tracing::warn!(error = %e, "could not defer a Discord click");
+                    return;
+                }
+            }
+            let origin = bot.origin(guild, &c.user, c.member.as_ref(), c.channel_id);
+            let reply = bot.core.run_click(&origin, prepared).await;
+            responder.answer(http, guild, reply, deferred).await
+        }
         // Discord shows "interaction failed" unless every click is answered.
         Click::Unknown => responder.refuse(http, wording::STALE_BUTTON).await,
     }

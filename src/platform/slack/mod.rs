@@ -685,8 +685,8 @@ struct Clicked {
 /// with the line to type; any other button's answer goes to the response URL.
 async fn clicked(app: SlackApp, origin: Origin, click: Clicked) {
     let web = &app.inner.web;
-    let answer = match app.inner.core.click(&origin, &click.id).await {
-        Click::Answer(reply) => reply,
+    let answer = match app.inner.core.click(&click.id) {
+        Click::Run(prepared) => app.inner.core.run_click(&origin, prepared).await,
         // Not a button of ours (or one this version no longer has): nothing to do.
         Click::Unknown => return,
         Click::Form(form) => {
