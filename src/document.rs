@@ -24,6 +24,41 @@ use crate::domain::{ChannelCheck, ChannelVerdict};
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
 
 pub const FORMAT: &str = "drumbeat.program";
+
+/// The `format` of a tenant's export: every program of the tenant as a program document.
+pub const TENANT_FORMAT: &str = "drumbeat.tenant";
+
+/// Everything a tenant keeps in Drumbeat, for the tenant to take away: each program (archived
+/// ones too) as the document `export` writes, which `import` reads back one at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantDocument {
+    pub format: String,
+    pub tenant: String,
+    pub programs: Vec<ProgramDocument>,
+}
+
+/// Every program of `tenant`, in key order, archived ones last.
+pub async fn export_tenant(store: &Store, tenant: &Tenant) -> anyhow::Result<TenantDocument> {
+    let keys: Vec<Key> = {
+        let mut tx = store.read().await?;
+        let programs = store::list_programs(&mut tx, tenant).await?;
+        tx.commit().await?;
+        programs.into_iter().map(|p| p.key).collect()
+    };
+    let mut programs = Vec::with_capacity(keys.len());
+    for key in keys {
+        // A program removed between the list and its export is simply not there.
+        if let Some(doc) = export(store, tenant, &key).await? {
+            programs.push(doc);
+        }
+    }
+    Ok(TenantDocument {
+        format: TENANT_FORMAT.into(),
+        tenant: tenant.to_string(),
+        programs,
+    })
+}
 pub const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

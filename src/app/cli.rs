@@ -72,6 +72,9 @@ pub enum Mode {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// What a tenant keeps: `tenant export TENANT` writes every program of it
+    #[command(subcommand)]
+    Tenant(TenantMode),
     /// Read a program document, all or nothing. A program with the same key is replaced in
     /// place: it keeps its schedules, routes, snoozes, calendar feed and queued messages
     Import {
@@ -96,5 +99,16 @@ pub enum Mode {
         /// Replace FILE if it exists
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantMode {
+    /// Write every program of a tenant (`local`, `discord:GUILD_ID`, `slack:TEAM_ID`) as one
+    /// JSON document of program documents (to stdout, or --out FILE)
+    Export {
+        tenant: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

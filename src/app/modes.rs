@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use chrono::{DateTime, Utc};
 
-use super::cli::{Cli, Mode, Who};
+use super::cli::{Cli, Mode, TenantMode, Who};
 use crate::clock::{Clock, FakeClock, SystemClock};
 use crate::command::CommandError;
 use crate::config::Settings;
@@ -273,6 +273,22 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 )));
             };
             let json = serde_json::to_string_pretty(&doc)? + "\n";
+            match out {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{json}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::Tenant(TenantMode::Export { tenant: t, out }) => {
+            let tenant = match Tenant::parse(&t) {
+                Ok(t) => t,
+                Err(e) => return Ok(user_error(&e.0)),
+            };
+            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let doc = document::export_tenant(&store, &tenant).await;
+            store.close().await;
+            let json = serde_json::to_string_pretty(&doc?)? + "\n";
             match out {
                 Some(path) => std::fs::write(&path, json)
                     .with_context(|| format!("writing {}", path.display()))?,

@@ -234,3 +234,50 @@ async fn commands_refuse_dates_that_import_would_refuse() {
     let out = other.bin(&["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `tenant export` writes every program of one tenant, each exactly as `export` writes it,
+/// and nothing of another tenant; a tenant id that is not one is refused with exit 2.
+#[tokio::test]
+async fn a_tenant_takes_every_program_it_has_and_nothing_else() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    db.ok("tpm", r#"program create beta --name "Beta" --tz UTC"#)
+        .await;
+    db.ok("tpm", "program archive beta").await;
+    // A program of another tenant, brought in by import.
+    let atlas = stdout(&db.bin(&["export", "--program", "atlas"]));
+    let file = db.path.with_extension("other.json");
+    std::fs::write(&file, &atlas).unwrap();
+    let imported = db.bin(&["import", "--tenant", "discord:42", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+
+    let out = db.bin(&["tenant", "export", "local"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["format"], "drumbeat.tenant");
+    assert_eq!(doc["tenant"], "local");
+    let keys: Vec<&str> = doc["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["program"]["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["atlas", "beta"]);
+    let alone: serde_json::Value = serde_json::from_str(&atlas).unwrap();
+    assert_eq!(doc["programs"][0], alone);
+
+    let other = db.bin(&["tenant", "export", "discord:42"]);
+    let other: serde_json::Value = serde_json::from_str(&stdout(&other)).unwrap();
+    assert_eq!(other["programs"].as_array().unwrap().len(), 1);
+    let nobody = db.bin(&["tenant", "export", "slack:T0NONE"]);
+    let nobody: serde_json::Value = serde_json::from_str(&stdout(&nobody)).unwrap();
+    assert_eq!(nobody["programs"], serde_json::json!([]));
+
+    let refused = db.bin(&["tenant", "export", "acme"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("not a tenant id"),
+        "{}",
+        stderr(&refused)
+    );
+}
