@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::job::{program_channel, Hold, Job, Run};
+use super::job::{program_channel, Job, Run};
 use super::{wording, ChartLinks};
 use crate::analysis::Analysed;
-use crate::config::SchedulerSettings;
 use crate::digest;
-use crate::domain::{Audience, ChartKind, ScheduleKind, Tenant};
+use crate::domain::{Audience, ChartKind, Tenant};
 use crate::links::ChartLink;
 use crate::outbox::Destination;
 use crate::reply::Reply;
@@ -19,10 +18,6 @@ pub struct Digest<'a> {
 }
 
 impl Job for Digest<'_> {
-    fn kind(&self) -> ScheduleKind {
-        ScheduleKind::Digest
-    }
-
     fn scheduled(&self) -> &ScheduledProgram {
         self.sp
     }
@@ -33,19 +28,6 @@ impl Job for Digest<'_> {
 
     fn timezone(&self) -> chrono_tz::Tz {
         self.sp.program.timezone.tz()
-    }
-
-    fn grace(&self, settings: &SchedulerSettings) -> Duration {
-        Duration::minutes(settings.grace_digest_mins)
-    }
-
-    /// Digests go out on their schedule, days off included.
-    fn keeps_work_days(&self) -> bool {
-        false
-    }
-
-    fn hold(&self) -> Hold {
-        Hold::Lease
     }
 
     async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {

@@ -27,8 +27,6 @@ pub enum Hold {
 
 /// One scheduled job: a schedule of a program, or one owner's share of it.
 pub trait Job: Sync {
-    fn kind(&self) -> ScheduleKind;
-
     /// The schedule and program it runs for.
     fn scheduled(&self) -> &ScheduledProgram;
 
@@ -39,13 +37,35 @@ pub trait Job: Sync {
     /// Where its schedule is read: the program's timezone, or its owner's.
     fn timezone(&self) -> chrono_tz::Tz;
 
-    /// How late a missed slot may still run.
-    fn grace(&self, settings: &SchedulerSettings) -> Duration;
+    /// Its kind: its schedule's.
+    fn kind(&self) -> ScheduleKind {
+        self.scheduled().schedule.kind
+    }
 
-    /// Whether its slots on days off are skipped.
-    fn keeps_work_days(&self) -> bool;
+    /// How late a missed slot may still run (`schedule.grace_{kind}_mins`).
+    fn grace(&self, settings: &SchedulerSettings) -> Duration {
+        Duration::minutes(match self.kind() {
+            ScheduleKind::Prompt => settings.grace_prompt_mins,
+            ScheduleKind::Reminder => settings.grace_reminder_mins,
+            ScheduleKind::Digest => settings.grace_digest_mins,
+            ScheduleKind::Nudge => settings.grace_nudge_mins,
+        })
+    }
 
-    fn hold(&self) -> Hold;
+    /// Whether its slots on days off are skipped: all but digests, which report on the
+    /// week whatever day they fall on.
+    fn keeps_work_days(&self) -> bool {
+        self.kind() != ScheduleKind::Digest
+    }
+
+    /// Prompts and reminders hold the write lock for their run; digests and nudges, which
+    /// read the whole program, are built under a lease.
+    fn hold(&self) -> Hold {
+        match self.kind() {
+            ScheduleKind::Prompt | ScheduleKind::Reminder => Hold::WriteLock,
+            ScheduleKind::Digest | ScheduleKind::Nudge => Hold::Lease,
+        }
+    }
 
     /// Runs one slot: queues its messages through [`Run::send`] and says how it ended.
     fn run(

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
 
-use super::job::{program_channel, Hold, Job, Run};
+use super::job::{program_channel, Job, Run};
 use super::wording::{self, Blocker, Hurt, RiskReview};
 use crate::analysis::Forecasts;
-use crate::config::SchedulerSettings;
-use crate::domain::{DepState, Endpoint, MilestoneState, Person, ScheduleKind, Snapshot};
+use crate::domain::{DepState, Endpoint, MilestoneState, Person, Snapshot};
 use crate::store::{self, RunEnd, ScheduledProgram, Tx};
 
 pub struct Nudge<'a> {
@@ -17,10 +16,6 @@ pub struct Nudge<'a> {
 }
 
 impl Job for Nudge<'_> {
-    fn kind(&self) -> ScheduleKind {
-        ScheduleKind::Nudge
-    }
-
     fn scheduled(&self) -> &ScheduledProgram {
         self.sp
     }
@@ -31,18 +26,6 @@ impl Job for Nudge<'_> {
 
     fn timezone(&self) -> chrono_tz::Tz {
         self.sp.program.timezone.tz()
-    }
-
-    fn grace(&self, settings: &SchedulerSettings) -> Duration {
-        Duration::minutes(settings.grace_nudge_mins)
-    }
-
-    fn keeps_work_days(&self) -> bool {
-        true
-    }
-
-    fn hold(&self) -> Hold {
-        Hold::Lease
     }
 
     async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::job::{program_channel, Hold, Job, Run};
+use super::job::{program_channel, Job, Run};
 use super::wording;
-use crate::config::{PromptRoute, SchedulerSettings};
-use crate::domain::{Person, ScheduleKind};
+use crate::config::PromptRoute;
+use crate::domain::Person;
 use crate::store::{self, RunEnd, ScheduledProgram, Tx};
 
 /// Where an owner's schedule is read: where they live, else where the program does.
@@ -37,10 +37,6 @@ pub struct Prompt<'a> {
 }
 
 impl Job for Prompt<'_> {
-    fn kind(&self) -> ScheduleKind {
-        ScheduleKind::Prompt
-    }
-
     fn scheduled(&self) -> &ScheduledProgram {
         self.sp
     }
@@ -51,18 +47,6 @@ impl Job for Prompt<'_> {
 
     fn timezone(&self) -> chrono_tz::Tz {
         owner_timezone(self.sp, &self.owner)
-    }
-
-    fn grace(&self, settings: &SchedulerSettings) -> Duration {
-        Duration::minutes(settings.grace_prompt_mins)
-    }
-
-    fn keeps_work_days(&self) -> bool {
-        true
-    }
-
-    fn hold(&self) -> Hold {
-        Hold::WriteLock
     }
 
     async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {
@@ -111,10 +95,6 @@ pub struct Reminder<'a> {
 }
 
 impl Job for Reminder<'_> {
-    fn kind(&self) -> ScheduleKind {
-        ScheduleKind::Reminder
-    }
-
     fn scheduled(&self) -> &ScheduledProgram {
         self.sp
     }
@@ -125,18 +105,6 @@ impl Job for Reminder<'_> {
 
     fn timezone(&self) -> chrono_tz::Tz {
         owner_timezone(self.sp, &self.owner)
-    }
-
-    fn grace(&self, settings: &SchedulerSettings) -> Duration {
-        Duration::minutes(settings.grace_reminder_mins)
-    }
-
-    fn keeps_work_days(&self) -> bool {
-        true
-    }
-
-    fn hold(&self) -> Hold {
-        Hold::WriteLock
     }
 
     async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {
