@@ -133,20 +133,27 @@ impl SlackApiSender {
             .json(&body)
             .send()
             .await;
-        let mut response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return Part::Retry {
-                    after: None,
-                    error: describe(e),
-                }
-            }
-        };
-        let status = response.status();
-        let retry_after = retry_after(&response);
-        let text = read_bounded(&mut response).await.unwrap_or_default();
-        classify(status, retry_after, &text)
+        match answer(sent).await {
+            Ok((status, retry_after, text)) => classify(status, retry_after, &text),
+            Err(unsent) => unsent,
+        }
     }
+}
+
+/// What Slack answered: the status, its `Retry-After`, and the body (bounded; a body that
+/// fails to arrive reads as empty, since the status alone says whether a part was taken).
+/// A request that got no answer is to be retried.
+async fn answer(
+    sent: reqwest::Result<reqwest::Response>,
+) -> Result<(StatusCode, Option<Duration>, String), Part> {
+    let mut response = sent.map_err(|e| Part::Retry {
+        after: None,
+        error: describe(e),
+    })?;
+    let status = response.status();
+    let retry_after = retry_after(&response);
+    let body = read_bounded(&mut response).await.unwrap_or_default();
+    Ok((status, retry_after, body))
 }
 
 /// The Web API's answer as an outcome. It answers HTTP 200 with `{"ok": false, "error":
@@ -237,21 +244,10 @@ impl WebhookSender {
     }
 
     async fn post(&self, url: Url, part: &slack::Message) -> Part {
-        let mut response = match self.client.post(url).json(part).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                return Part::Retry {
-                    after: None,
-                    error: describe(e),
-                }
-            }
-        };
-        let status = response.status();
-        let retry_after = retry_after(&response);
-        // The part was accepted once the status says so; a body that fails to arrive after
-        // a 2xx does not make it undelivered.
-        let body = read_bounded(&mut response).await.unwrap_or_default();
-        classify_webhook(status, retry_after, &body)
+        match answer(self.client.post(url).json(part).send().await).await {
+            Ok((status, retry_after, body)) => classify_webhook(status, retry_after, &body),
+            Err(unsent) => unsent,
+        }
     }
 }
 
