@@ -78,6 +78,18 @@ fn text_of(body: &Value) -> String {
     body.to_string()
 }
 
+/// The custom id of the button labelled `label` in a message's first row.
+fn button_id(message: &Value, label: &str) -> String {
+    message["components"][0]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["label"] == label)
+        .and_then(|b| b["custom_id"].as_str())
+        .unwrap_or_else(|| panic!("no {label} button in {message}"))
+        .to_owned()
+}
+
 fn is_ephemeral(data: &Value) -> bool {
     data["flags"].as_u64().is_some_and(|f| f & 64 != 0)
 }
@@ -209,15 +221,7 @@ fn prompt_to_dana(fake: &FakeDiscord) -> (Value, String) {
         .map(|(_, b)| b)
         .find(|b| text_of(b).contains("Status update for Public API"))
         .expect("a prompt to dana");
-    let amber = prompt["components"][0]["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["label"] == "Amber")
-        .expect("an Amber button")["custom_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let amber = button_id(&prompt, "Amber");
     (prompt, amber)
 }
 
@@ -403,15 +407,7 @@ async fn a_tpm_runs_the_week_through_discord() {
         .contains(&format!("<@{DANA}>")));
 
     // The ping's Delivered button, clicked by dana in her DM, delivers the dependency.
-    let delivered_id = ping["components"][0]["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["label"] == "Delivered")
-        .expect("a Delivered button")["custom_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let delivered_id = button_id(&ping, "Delivered");
     assert_eq!(delivered_id, format!("{GUILD}:dep:atlas:1:deliver"));
     let clicked = fake
         .interact(click(
@@ -1288,15 +1284,7 @@ async fn a_reports_full_digest_button_answers_with_the_digest() {
         .find(|b| text_of(&b["components"]).contains("Full digest"))
         .unwrap_or_else(|| panic!("a Full digest button: {parts:?}"))
         .clone();
-    let id = message["components"][0]["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["label"] == "Full digest")
-        .unwrap()["custom_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = button_id(&message, "Full digest");
     assert_eq!(id, format!("{GUILD}:digest:atlas:engineering"));
 
     let clicked = fake
