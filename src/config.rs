@@ -33,6 +33,12 @@ pub struct Settings {
 pub struct DbSettings {
     /// The SQLite file; `--db PATH` overrides it.
     pub path: String,
+    /// The database as a URL (`DRUMBEAT_DATABASE__URL`): `sqlite://PATH`, or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` for several processes sharing one
+    /// PostgreSQL database. Unset: the SQLite file at `path`. It may hold a password, so it
+    /// is never printed.
+    #[serde(default, skip_serializing)]
+    pub url: Option<secrecy::SecretString>,
     pub synchronous: Durability,
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
@@ -42,6 +48,7 @@ impl Default for DbSettings {
     fn default() -> Self {
         Self {
             path: "drumbeat.db".into(),
+            url: None,
             synchronous: Durability::Normal,
             busy_timeout_ms: 5000,
             max_connections: 4,

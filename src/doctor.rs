@@ -311,47 +311,84 @@ fn config_checks(s: &Settings) -> Vec<Check> {
 /// The database file and what is stored in it. Returns the newest instant stored, for the
 /// clock check.
 async fn database_checks(s: &Settings, report: &mut Report) -> Option<DateTime<Utc>> {
-    let path = Path::new(&s.database.path);
     let timeout = Duration::from_millis(s.database.busy_timeout_ms);
-    if let Some(why) = database_unusable(path) {
-        report.checks.push(check(
-            "database",
-            Status::Fail,
-            format!("{} cannot be created or opened: {why}", path.display()),
-            "set database.path (or --db) to a file in a folder this user can write",
-        ));
-        return None;
-    }
-    if !path.exists() {
-        report.checks.push(check(
-            "database",
-            Status::Ok,
-            format!(
-                "{} does not exist yet; its folder is writable",
-                path.display()
-            ),
-            "it is created at the first start; check database.path if it should be there",
-        ));
-        return None;
-    }
-    let found = match store::inspect(path, timeout).await {
-        Ok(found) => found,
+    let options = match crate::app::store_options(&s.database) {
+        Ok(options) => options,
         Err(e) => {
             report.checks.push(check(
                 "database",
                 Status::Fail,
-                format!("{} cannot be read: {e:#}", path.display()),
-                "check database.path, the file's permissions, and that it is a Drumbeat database",
+                format!("{e:#}"),
+                "set database.url to sqlite://PATH or postgres://USER@HOST:PORT/DATABASE",
             ));
+            return None;
+        }
+    };
+    let location = &options.location;
+    let shown = location.describe();
+    if let store::Location::Sqlite(path) = location {
+        if let Some(why) = database_unusable(path) {
+            report.checks.push(check(
+                "database",
+                Status::Fail,
+                format!("{} cannot be created or opened: {why}", path.display()),
+                "set database.path (or --db) to a file in a folder this user can write",
+            ));
+            return None;
+        }
+        if !path.exists() {
+            report.checks.push(check(
+                "database",
+                Status::Ok,
+                format!(
+                    "{} does not exist yet; its folder is writable",
+                    path.display()
+                ),
+                "it is created at the first start; check database.path if it should be there",
+            ));
+            return None;
+        }
+    }
+    let found = match store::inspect(location, timeout).await {
+        Ok(found) => found,
+        Err(e) => {
+            report.checks.push(match location {
+                store::Location::Sqlite(_) => check(
+                    "database",
+                    Status::Fail,
+                    format!("{shown} cannot be read: {e:#}"),
+                    "check database.path, the file's permissions, and that it is a Drumbeat database",
+                ),
+                store::Location::Postgres(_) => check(
+                    "database",
+                    Status::Fail,
+                    format!("{shown} cannot be reached: {e:#}"),
+                    "check database.url, that PostgreSQL runs and accepts this user, and the network",
+                ),
+            });
             return None;
         }
     };
     report.checks.push(check(
         "database",
         Status::Ok,
-        format!("{} opens", path.display()),
+        match &found.server {
+            Some(version) => format!("{shown} answers ({version})"),
+            None => format!("{shown} opens"),
+        },
         "",
     ));
+    if location.dialect() == store::Dialect::Postgres {
+        report.checks.push(match &found.leader {
+            Some(who) => check("leader", Status::Ok, format!("ticking: {who}"), ""),
+            None => check(
+                "leader",
+                Status::Warn,
+                "no process holds the scheduler's lock: nothing is ticking",
+                "start drumbeat run (any process takes the lead within 10 s)",
+            ),
+        });
+    }
     let list = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     report.checks.push(if !found.unknown.is_empty() {
         check(
@@ -384,12 +421,23 @@ async fn database_checks(s: &Settings, report: &mut Report) -> Option<DateTime<U
         check(
             "migrations",
             Status::Ok,
-            format!("current ({} applied)", store::MIGRATOR.iter().count()),
+            format!(
+                "current ({} applied)",
+                store::migrator(location.dialect()).iter().count()
+            ),
             "",
         )
     });
     report.checks.push(if found.integrity == ["ok"] {
-        check("integrity", Status::Ok, "PRAGMA integrity_check: ok", "")
+        check(
+            "integrity",
+            Status::Ok,
+            match location.dialect() {
+                store::Dialect::Sqlite => "PRAGMA integrity_check: ok",
+                store::Dialect::Postgres => "PostgreSQL checks its own pages",
+            },
+            "",
+        )
     } else {
         check(
             "integrity",

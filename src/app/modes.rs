@@ -38,6 +38,7 @@ pub fn main(cli: Cli) -> ExitCode {
     };
     if let Some(db) = &cli.db {
         settings.database.path.clone_from(db);
+        settings.database.url = None;
     }
     telemetry::init(&settings.log);
     // `run` serves the gateway, Slack and HTTP while charts and digests are drawn: it gets a
@@ -117,7 +118,8 @@ fn console_for(settings: &Settings, who: &Who) -> Result<Console, String> {
 async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
     match mode {
         Mode::Demo { reports } => {
-            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let options = super::store_options(&settings.database)?;
+            let store = Store::open(&options).await?;
             let exists = {
                 let key = Key::parse("atlas").expect("a valid key");
                 let mut tx = store.read().await?;
@@ -134,8 +136,12 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 let start = crate::demo::next_monday(Utc::now());
                 let clock = std::sync::Arc::new(FakeClock::at(start));
                 crate::demo::run(&store, clock.as_ref(), &channel, &mut out).await?;
+                let beside = match &options.location {
+                    crate::store::Location::Sqlite(path) => path.clone(),
+                    crate::store::Location::Postgres(_) => settings.database.path.clone().into(),
+                };
                 let reports = reports.unwrap_or_else(|| {
-                    std::path::Path::new(&settings.database.path)
+                    beside
                         .parent()
                         .map(|p| p.join("drumbeat-demo-reports"))
                         .unwrap_or_else(|| std::path::PathBuf::from("drumbeat-demo-reports"))
@@ -151,10 +157,17 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 );
             }
             store.close().await;
-            println!(
-                "\nThe sample program is in {}. Explore it with `drumbeat --db {} console`.",
-                settings.database.path, settings.database.path
-            );
+            match &options.location {
+                crate::store::Location::Sqlite(path) => println!(
+                    "\nThe sample program is in {}. Explore it with `drumbeat --db {} console`.",
+                    path.display(),
+                    path.display()
+                ),
+                crate::store::Location::Postgres(_) => println!(
+                    "\nThe sample program is in {}. Explore it with `drumbeat console` (same DRUMBEAT_DATABASE__URL).",
+                    options.location.describe()
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Mode::Run => super::run(settings).await,
@@ -168,6 +181,16 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             })
         }
         Mode::Backup { out, force } => {
+            if super::store_options(&settings.database)?.location.dialect()
+                == crate::store::Dialect::Postgres
+            {
+                return Ok(user_error(
+                    "this database is PostgreSQL: back it up with pg_dump (a consistent copy: \
+                     pg_dump --format=custom --file=drumbeat.dump DATABASE_URL), or run \
+                     PostgreSQL with continuous archiving for point-in-time recovery. \
+                     drumbeat backup copies SQLite files only.",
+                ));
+            }
             if let Err(msg) = backup_target(&out, &settings.database.path) {
                 return Ok(user_error(&msg));
             }
@@ -177,7 +200,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     out.display()
                 )));
             }
-            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
             let started = std::time::Instant::now();
             let bytes = store.backup_into(&out, force).await;
             store.close().await;
@@ -197,7 +220,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(msg) => return Ok(user_error(&msg)),
             };
-            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
             let history = Some(settings.console.history_file.as_str()).filter(|h| !h.is_empty());
             console::repl(&store, clock(who.now).as_ref(), &console, history).await?;
             store.close().await;
@@ -216,19 +239,24 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     .context("quoting the command")?
             };
             // A database that cannot be made or opened is the operator's to fix, not a bug.
-            let db_path = std::path::Path::new(&settings.database.path);
-            if let Some(why) = crate::doctor::database_unusable(db_path) {
-                return Ok(user_error(&format!(
-                    "the database {} cannot be created or opened: {why}",
-                    db_path.display()
-                )));
+            let options = match super::store_options(&settings.database) {
+                Ok(o) => o,
+                Err(e) => return Ok(user_error(&format!("{e:#}"))),
+            };
+            if let crate::store::Location::Sqlite(db_path) = &options.location {
+                if let Some(why) = crate::doctor::database_unusable(db_path) {
+                    return Ok(user_error(&format!(
+                        "the database {} cannot be created or opened: {why}",
+                        db_path.display()
+                    )));
+                }
             }
-            let store = match Store::open(&super::store_options(&settings.database)).await {
+            let store = match Store::open(&options).await {
                 Ok(s) => s,
                 Err(e) => {
                     return Ok(user_error(&format!(
                         "the database {} cannot be opened: {e:#}",
-                        db_path.display()
+                        options.location.describe()
                     )))
                 }
             };
@@ -264,7 +292,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(k) => k,
                 Err(e) => return Ok(user_error(&format!("--program: {}", e.0))),
             };
-            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
             let doc = document::export(&store, &tenant, &key).await?;
             store.close().await;
             let Some(doc) = doc else {
@@ -285,7 +313,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 Ok(t) => t,
                 Err(e) => return Ok(user_error(&e.0)),
             };
-            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
             let doc = document::export_tenant(&store, &tenant).await;
             store.close().await;
             let json = serde_json::to_string_pretty(&doc?)? + "\n";
@@ -318,7 +346,7 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
-            let store = Store::open(&super::store_options(&settings.database)).await?;
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
             let channels = crate::platform::channel_check(&settings);
             let options = document::ImportOptions { force };
             let result = document::import(&store, &tenant, &doc, channels.as_ref(), options).await;

@@ -12,16 +12,24 @@ use crate::outbox::WebhookPolicy;
 use crate::store::Store;
 
 /// The store's options from `[database]`.
-pub fn store_options(db: &DbSettings) -> crate::store::Options {
-    crate::store::Options {
-        path: db.path.clone().into(),
+/// The store's options from `[database]`: `database.url` when set, else the SQLite file at
+/// `database.path`.
+pub fn store_options(db: &DbSettings) -> anyhow::Result<crate::store::Options> {
+    use secrecy::ExposeSecret as _;
+    let location = match &db.url {
+        Some(url) => crate::store::Location::parse(url.expose_secret())
+            .map_err(|e| anyhow::anyhow!("database.url: {e}"))?,
+        None => crate::store::Location::Sqlite(db.path.clone().into()),
+    };
+    Ok(crate::store::Options {
+        location,
         durability: match db.synchronous {
             Durability::Normal => crate::store::Durability::Normal,
             Durability::Full => crate::store::Durability::Full,
         },
         busy_timeout: std::time::Duration::from_millis(db.busy_timeout_ms),
         max_connections: db.max_connections,
-    }
+    })
 }
 
 /// The senders of a running process, one per destination kind it can reach: the console and
@@ -52,7 +60,7 @@ pub fn senders(
 
 /// Serves until SIGTERM or Ctrl-C, then stops within `http.shutdown_secs`.
 pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&store_options(&settings.database)).await?;
+    let store = Store::open(&store_options(&settings.database)?).await?;
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stop = std::sync::Arc::new(stop);
@@ -98,7 +106,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         .context("reading the address listened on")?;
     eprintln!(
         "drumbeat is running on {} (console deliveries print here). Ctrl-C stops it.",
-        settings.database.path
+        store_options(&settings.database)?.location.describe()
     );
     // Separate tasks: a panic in one job does not stop delivery, or the other way round.
     let scheduling = {

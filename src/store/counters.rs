@@ -1,5 +1,6 @@
 //! Record numbers: one counter per program and kind of record.
 
+use super::db;
 use anyhow::Context as _;
 
 use super::Conn;
@@ -31,7 +32,7 @@ pub(crate) async fn take_number(
     kind: Numbered,
     wanted: i64,
 ) -> anyhow::Result<i64> {
-    let (last,): (i64,) = sqlx::query_as(
+    let (last,): (i64,) = db::query_as(
         "INSERT INTO record_counters (program_id, kind, last)
          VALUES ($1, $2, CASE WHEN $3 > 0 THEN $3 ELSE 1 END)
          ON CONFLICT (program_id, kind) DO UPDATE SET last = CASE

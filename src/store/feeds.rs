@@ -1,5 +1,6 @@
 //! Calendar feeds: a program's feed token, and finding the program a feed request is for.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq as _;
@@ -10,12 +11,11 @@ use crate::domain::{PersonId, Program, Tenant};
 
 /// The program's feed token, if its feed is on.
 pub async fn ical_token(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Option<String>> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT token FROM ical_feeds WHERE program_id = $1")
-            .bind(scope.program_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .context("reading a feed token")?;
+    let row: Option<(String,)> = db::query_as("SELECT token FROM ical_feeds WHERE program_id = $1")
+        .bind(scope.program_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("reading a feed token")?;
     Ok(row.map(|r| r.0))
 }
 
@@ -27,7 +27,7 @@ pub async fn set_ical_token(
     by: PersonId,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO ical_feeds (program_id, token, created_at, created_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (program_id) DO UPDATE SET token = $2, created_at = $3, created_by = $4",
     )
@@ -56,7 +56,7 @@ pub async fn program_by_ical_token(
         tenant: String,
         token: String,
     }
-    let candidates: Vec<Candidate> = sqlx::query_as(&format!(
+    let candidates: Vec<Candidate> = db::query_as(&format!(
         "SELECT {PROGRAM_COLS_P}, p.tenant, f.token FROM programs p
          JOIN ical_feeds f ON f.program_id = p.id
          WHERE p.key = $1"

@@ -1,6 +1,7 @@
 //! Secrets the installation makes for itself and keeps (table `server_keys`), such as the
 //! key that signs chart links.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
@@ -14,14 +15,14 @@ pub async fn server_key(
     fresh: &[u8],
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<u8>> {
-    sqlx::query("INSERT OR IGNORE INTO server_keys (name, key, created_at) VALUES ($1, $2, $3)")
+    db::query("INSERT OR IGNORE INTO server_keys (name, key, created_at) VALUES ($1, $2, $3)")
         .bind(name)
         .bind(fresh)
         .bind(now)
         .execute(&mut *conn)
         .await
         .with_context(|| format!("storing the {name} key"))?;
-    let (key,): (Vec<u8>,) = sqlx::query_as("SELECT key FROM server_keys WHERE name = $1")
+    let (key,): (Vec<u8>,) = db::query_as("SELECT key FROM server_keys WHERE name = $1")
         .bind(name)
         .fetch_one(&mut *conn)
         .await

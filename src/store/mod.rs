@@ -1,10 +1,12 @@
-//! All SQL lives here. SQLite through sqlx: WAL, foreign keys, a busy timeout, and
-//! migrations run at open. Every function takes the tenant, or a [`Scope`] that can only
+//! All SQL lives here, for SQLite (one process: WAL, foreign keys, a busy timeout) and
+//! PostgreSQL (any number of processes), through [`db`]; migrations run at open. Every function takes the tenant, or a [`Scope`] that can only
 //! be obtained by looking a program up within its tenant.
 
 mod counters;
+pub mod db;
 mod feeds;
 mod keys;
+mod leader;
 mod ops;
 mod outbox;
 mod people;
@@ -14,20 +16,24 @@ mod replays;
 mod routes;
 mod schedule;
 mod snapshot;
+pub mod tables;
 mod work;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use feeds::*;
 pub use keys::server_key;
+pub use leader::{leader, Leadership, LEADER_LOCK};
 pub use ops::{inspect, integrity_check, oldest_due, Inspection};
 pub use outbox::*;
 pub use people::*;
@@ -40,14 +46,14 @@ pub use snapshot::{has_downstream, load_schedule, load_snapshot};
 pub use work::*;
 
 use crate::domain::Tenant;
+pub use db::{Conn, Db, Dialect, Json, Pooled};
 
-/// Reads many rows in one: each row of `inner` becomes a JSON object of `columns`, SQLite
-/// aggregates them into one array ordered by `order`, and serde parses it once. sqlx hands SQLite
-/// rows over one at a time from its worker thread, several µs each, and that dominated
-/// whole-program reads (5,000 dependencies: 35 ms row by row).
+/// Reads many rows in one: each row of `inner` becomes a JSON object of `columns`, the
+/// database aggregates them into one array ordered by `order`, and serde parses it once.
+/// sqlx hands SQLite rows over one at a time from its worker thread, several µs each, and
+/// that dominated whole-program reads (5,000 dependencies: 35 ms row by row).
 ///
-/// `columns` names the columns of `inner`; a `name=expr` entry uses `expr` for `name` (e.g.
-/// `before=json(before)` to embed stored JSON as JSON).
+/// `columns` names the columns of `inner`; a `name=expr` entry uses `expr` for `name`.
 pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
     conn: &mut Conn,
     columns: &str,
@@ -65,10 +71,8 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
-        "SELECT coalesce(json_group_array(json_object({object}) ORDER BY {order}), '[]') FROM ({inner})"
-    );
-    let (json,): (String,) = sqlx::query_as(&sql)
+    let sql = conn.dialect().json_array(&object, inner, order);
+    let (json,): (String,) = db::query_as(sql)
         .bind(bind)
         .fetch_one(&mut *conn)
         .await
@@ -76,27 +80,63 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&json).context("decoding rows")
 }
 
-/// A transaction. A write transaction also holds this process's writer turn: writers queue
-/// here, first come first served, instead of on SQLite's busy handler, whose sleeps (up to
-/// 100 ms each) would be the tail latency under load. Other processes still meet the busy
-/// timeout.
+/// A transaction of either database. On SQLite a write transaction also holds this
+/// process's writer turn: writers queue here, first come first served, instead of on
+/// SQLite's busy handler, whose sleeps (up to 100 ms each) would be the tail latency under
+/// load. Other processes still meet the busy timeout. PostgreSQL has many writers; a write
+/// command locks its program row instead (see [`lock_program`]).
 pub struct Tx {
-    inner: Transaction<'static, Sqlite>,
+    inner: TxInner,
     _turn: Option<OwnedMutexGuard<()>>,
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db for TxInner {
+    fn backend(&mut self) -> db::Backend<'_> {
+        match self {
+            TxInner::Sqlite(t) => t.backend(),
+            TxInner::Postgres(t) => t.backend(),
+        }
+    }
+    fn dialect(&self) -> Dialect {
+        match self {
+            TxInner::Sqlite(_) => Dialect::Sqlite,
+            TxInner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+impl Db for Tx {
+    fn backend(&mut self) -> db::Backend<'_> {
+        self.inner.backend()
+    }
+    fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
+        }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await,
+            TxInner::Postgres(t) => t.rollback().await,
+        }
     }
 }
 
 impl std::ops::Deref for Tx {
-    type Target = Transaction<'static, Sqlite>;
+    type Target = Conn;
     fn deref(&self) -> &Self::Target {
         &self.inner
     }
@@ -108,10 +148,18 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
-pub type Conn = sqlx::SqliteConnection;
+/// The migrations of each backend, embedded: run at open, compared by `drumbeat doctor`.
+/// A new table or column is written once for each.
+pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// The migrations in `migrations/`, embedded: run at open, compared by `drumbeat doctor`.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations of a dialect.
+pub fn migrator(dialect: Dialect) -> &'static sqlx::migrate::Migrator {
+    match dialect {
+        Dialect::Sqlite => &SQLITE_MIGRATOR,
+        Dialect::Postgres => &POSTGRES_MIGRATOR,
+    }
+}
 
 /// Pages the write-ahead log may grow to before a committing writer checkpoints it itself:
 /// the backstop, should background checkpoints fall behind.
@@ -170,25 +218,106 @@ pub enum Durability {
     Full,
 }
 
+/// Where the database is.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A SQLite file, made (with its folder) if missing: one process.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://…`), shared by any number of processes. The URL
+    /// may hold a password.
+    Postgres(SecretString),
+}
+
+impl Location {
+    /// `sqlite://PATH` (or a bare path) for a SQLite file, `postgres://…` or
+    /// `postgresql://…` for PostgreSQL.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Location::Postgres(SecretString::from(url.to_string())));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("the database URL is empty: give sqlite://PATH or postgres://…".into());
+        }
+        if path.contains("://") {
+            return Err(format!(
+                "`{}` is not a database URL Drumbeat knows: give sqlite://PATH or postgres://…",
+                url.split("://").next().unwrap_or_default()
+            ));
+        }
+        Ok(Location::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Location::Sqlite(_) => Dialect::Sqlite,
+            Location::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Where it is, for messages: the file, or the PostgreSQL URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(url) => redact_url(url.expose_secret()),
+        }
+    }
+}
+
+/// A PostgreSQL URL with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(an unreadable database URL)".into(),
+    }
+}
+
+impl PartialEq for Location {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Location::Sqlite(a), Location::Sqlite(b)) => a == b,
+            (Location::Postgres(a), Location::Postgres(b)) => {
+                a.expose_secret() == b.expose_secret()
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How to open the database, as plain values: the caller turns its configuration into
 /// these.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    /// The SQLite file, made (with its folder) if missing.
-    pub path: PathBuf,
+    pub location: Location,
+    /// SQLite only (PostgreSQL's durability is its own configuration).
     pub durability: Durability,
-    /// How long a statement waits for another process's lock.
+    /// How long a statement waits for another process's lock (SQLite's busy timeout;
+    /// PostgreSQL's `lock_timeout`).
     pub busy_timeout: Duration,
     /// Connections in the pool, at least one.
     pub max_connections: u32,
 }
 
 impl Options {
-    /// The file at `path`, with `Normal` durability, a 5 s busy timeout and four
+    /// The SQLite file at `path`, with `Normal` durability, a 5 s busy timeout and four
     /// connections.
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self::at(Location::Sqlite(path.into()))
+    }
+
+    /// The database at `location`, with the defaults of [`Options::new`].
+    pub fn at(location: Location) -> Self {
         Self {
-            path: path.into(),
+            location,
             durability: Durability::Normal,
             busy_timeout: Duration::from_secs(5),
             max_connections: 4,
@@ -197,82 +326,168 @@ impl Options {
 }
 
 #[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// This process's writers take turns here (see [`Tx`]).
+    pool: Pool,
+    /// This process's SQLite writers take turns here (see [`Tx`]).
     writer: Arc<Mutex<()>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
-    #[tracing::instrument(skip(options), fields(path = %options.path.display()))]
+    /// Opens the database (creating a SQLite file if needed) and brings its schema up to
+    /// date. On PostgreSQL the migrations run under sqlx's migration lock, so processes
+    /// starting together apply them once.
+    #[tracing::instrument(skip(options), fields(database = %options.location.describe()))]
     pub async fn open(options: &Options) -> anyhow::Result<Self> {
-        let path = options.path.as_path();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the database folder {}", dir.display()))?;
-        }
-        let connect = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(options.busy_timeout)
-            // Checkpoints run in the background (see `checkpoints`), off the writers' path;
-            // this is only the backstop if they fall behind.
-            .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
-            .synchronous(match options.durability {
-                Durability::Normal => SqliteSynchronous::Normal,
-                Durability::Full => SqliteSynchronous::Full,
-            });
-        let pool = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .min_connections(0)
-            .connect_with(connect)
-            .await
-            .with_context(|| format!("opening the database {}", path.display()))?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .with_context(|| format!("migrating the database {}", path.display()))?;
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(checkpoints(pool.clone()));
-        }
+        let pool = match &options.location {
+            Location::Sqlite(path) => Pool::Sqlite(open_sqlite(path, options).await?),
+            Location::Postgres(url) => Pool::Postgres(open_postgres(url, options).await?),
+        };
         Ok(Self {
             pool,
             writer: Arc::default(),
         })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
     }
 
-    /// A transaction that takes the write lock up front, so two writers queue on the busy
-    /// timeout instead of failing on a lock upgrade.
-    pub async fn write(&self) -> anyhow::Result<Tx> {
-        let turn = self.writer.clone().lock_owned().await;
-        let inner = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .context("starting a write transaction")?;
-        Ok(Tx {
-            inner,
-            _turn: Some(turn),
+    /// A connection from the pool, outside any transaction.
+    pub async fn conn(&self) -> anyhow::Result<Pooled> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Pooled::Sqlite(p.acquire().await.context("a database connection")?),
+            Pool::Postgres(p) => {
+                Pooled::Postgres(p.acquire().await.context("a database connection")?)
+            }
         })
     }
 
+    /// The PostgreSQL pool, when that is the database.
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(p) => Some(p),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// The SQLite pool, when that is the database.
+    pub fn sqlite(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front, so two writers
+    /// queue on the busy timeout instead of failing on a lock upgrade.
+    pub async fn write(&self) -> anyhow::Result<Tx> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let turn = self.writer.clone().lock_owned().await;
+                let inner = pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .context("starting a write transaction")?;
+                Ok(Tx {
+                    inner: TxInner::Sqlite(inner),
+                    _turn: Some(turn),
+                })
+            }
+            Pool::Postgres(pool) => {
+                let inner = pool.begin().await.context("starting a write transaction")?;
+                Ok(Tx {
+                    inner: TxInner::Postgres(inner),
+                    _turn: None,
+                })
+            }
+        }
+    }
+
     pub async fn read(&self) -> anyhow::Result<Tx> {
-        let inner = self
-            .pool
-            .begin()
-            .await
-            .context("starting a read transaction")?;
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => {
+                TxInner::Sqlite(pool.begin().await.context("starting a read transaction")?)
+            }
+            Pool::Postgres(pool) => {
+                TxInner::Postgres(pool.begin().await.context("starting a read transaction")?)
+            }
+        };
         Ok(Tx { inner, _turn: None })
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
+}
+
+async fn open_sqlite(path: &Path, options: &Options) -> anyhow::Result<SqlitePool> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the database folder {}", dir.display()))?;
+    }
+    let connect = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout)
+        // Checkpoints run in the background (see `checkpoints`), off the writers' path;
+        // this is only the backstop if they fall behind.
+        .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
+        .synchronous(match options.durability {
+            Durability::Normal => SqliteSynchronous::Normal,
+            Durability::Full => SqliteSynchronous::Full,
+        });
+    let pool = SqlitePoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .min_connections(0)
+        .connect_with(connect)
+        .await
+        .with_context(|| format!("opening the database {}", path.display()))?;
+    SQLITE_MIGRATOR
+        .run(&pool)
+        .await
+        .with_context(|| format!("migrating the database {}", path.display()))?;
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(checkpoints(pool.clone()));
+    }
+    Ok(pool)
+}
+
+/// PostgreSQL connect options from a URL, with Drumbeat's session settings.
+pub fn postgres_options(url: &SecretString, options: &Options) -> anyhow::Result<PgConnectOptions> {
+    let shown = redact_url(url.expose_secret());
+    let lock_timeout = format!("{}ms", options.busy_timeout.as_millis());
+    Ok(PgConnectOptions::from_str(url.expose_secret())
+        .with_context(|| format!("reading the database URL {shown}"))?
+        .application_name("drumbeat")
+        .options([("lock_timeout", lock_timeout.as_str()), ("timezone", "UTC")]))
+}
+
+async fn open_postgres(url: &SecretString, options: &Options) -> anyhow::Result<PgPool> {
+    let shown = redact_url(url.expose_secret());
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(postgres_options(url, options)?)
+        .await
+        .with_context(|| format!("connecting to the database {shown}"))?;
+    POSTGRES_MIGRATOR
+        .run(&pool)
+        .await
+        .with_context(|| format!("migrating the database {shown}"))?;
+    Ok(pool)
 }

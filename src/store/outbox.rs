@@ -6,6 +6,7 @@
 //! A row's body (the message to send) is whatever serde type the caller queues, stored as
 //! JSON in the `reply` column; the outbox queues replies.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -165,7 +166,7 @@ pub async fn enqueue<B: Serialize>(
 ) -> anyhow::Result<Option<i64>> {
     if let Some(program_id) = m.program_id {
         let ours: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM programs WHERE id = $1 AND tenant = $2")
+            db::query_as("SELECT id FROM programs WHERE id = $1 AND tenant = $2")
                 .bind(program_id)
                 .bind(m.tenant.to_string())
                 .fetch_optional(&mut *conn)
@@ -177,7 +178,7 @@ pub async fn enqueue<B: Serialize>(
             m.tenant
         );
     }
-    let row: Option<(i64,)> = sqlx::query_as(
+    let row: Option<(i64,)> = db::query_as(
         "INSERT INTO outbox (tenant, program_id, destination, reply, reason, dedup_key, nonce,
                              next_attempt_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -209,7 +210,7 @@ pub async fn claim_due<B: DeserializeOwned>(
     now: DateTime<Utc>,
     limit: u32,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(&format!(
         "UPDATE outbox SET state = 'sending', claimed_at = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM outbox
                       WHERE state = 'pending' AND next_attempt_at <= $1
@@ -228,7 +229,7 @@ pub async fn claim_due<B: DeserializeOwned>(
             Ok(r) => claimed.push(r),
             Err(e) => {
                 tracing::error!(outbox_id = id, error = ?e, "unreadable outbox row");
-                sqlx::query(
+                db::query(
                     "UPDATE outbox SET state = 'dead', claimed_at = NULL, last_error = $1 WHERE id = $2",
                 )
                 .bind(format!("unreadable: {e:#}"))
@@ -250,7 +251,7 @@ pub async fn mark_sent<B>(
     row: &OutboxRow<B>,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_at = NULL, last_error = NULL
          WHERE id = $2 AND state = 'sending' AND attempts = $3",
     )
@@ -272,7 +273,7 @@ pub async fn mark_retry<B>(
     error: &str,
     parts_sent: u32,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = $1, last_error = $2, parts_sent = $3,
                 claimed_at = NULL
          WHERE id = $4 AND state = 'sending' AND attempts = $5",
@@ -294,7 +295,7 @@ pub async fn mark_dead<B>(
     row: &OutboxRow<B>,
     error: &str,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'dead', last_error = $1, claimed_at = NULL
          WHERE id = $2 AND state = 'sending' AND attempts = $3",
     )
@@ -314,7 +315,7 @@ pub async fn defer<B>(
     row: &OutboxRow<B>,
     until: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = $1, claimed_at = NULL,
                 attempts = attempts - 1
          WHERE id = $2 AND state = 'sending' AND attempts = $3",
@@ -340,7 +341,7 @@ pub async fn release_stale_claims(
     older_than: DateTime<Utc>,
     max_attempts: u32,
 ) -> anyhow::Result<u64> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = claimed_at, claimed_at = NULL
          WHERE state = 'sending' AND claimed_at < $1 AND attempts < $2",
     )
@@ -359,7 +360,7 @@ pub async fn spent_stale_claims<B: DeserializeOwned>(
     older_than: DateTime<Utc>,
     max_attempts: u32,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(&format!(
         "SELECT {COLS} FROM outbox
          WHERE state = 'sending' AND claimed_at < $1 AND attempts >= $2
          ORDER BY id"
@@ -379,7 +380,7 @@ pub async fn outbox_list<B: DeserializeOwned>(
     dead_only: bool,
     limit: i64,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(&format!(
         "SELECT {COLS} FROM outbox
          WHERE program_id = $1 AND tenant = $2 AND ($3 = 0 OR state = 'dead')
          ORDER BY id DESC LIMIT $4"
@@ -403,7 +404,7 @@ pub async fn outbox_retry(
     id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1,
                 claimed_at = NULL
          WHERE id = $2 AND program_id = $3 AND tenant = $4 AND state = 'dead'",
@@ -429,7 +430,7 @@ pub struct OutboxDepth {
 }
 
 pub async fn outbox_depth(conn: &mut Conn) -> anyhow::Result<OutboxDepth> {
-    let (pending, oldest_pending, dead): (i64, Option<DateTime<Utc>>, i64) = sqlx::query_as(
+    let (pending, oldest_pending, dead): (i64, Option<DateTime<Utc>>, i64) = db::query_as(
         "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),
                 min(created_at) FILTER (WHERE state IN ('pending', 'sending')),
                 count(*) FILTER (WHERE state = 'dead')
@@ -452,7 +453,7 @@ pub async fn program_owner_handle(
     tenant: &Tenant,
     program_id: i64,
 ) -> anyhow::Result<Option<(String, String, Option<Destination>)>> {
-    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+    let row: Option<(String, String, Option<String>)> = db::query_as(
         "SELECT pe.handle, p.key, r.destination FROM programs p
          JOIN people pe ON pe.id = p.owner_id AND pe.tenant = p.tenant
          LEFT JOIN routes r ON r.program_id = p.id AND r.project_id IS NULL
@@ -478,7 +479,7 @@ pub async fn tenant_outbox<B: DeserializeOwned>(
     conn: &mut Conn,
     tenant: &Tenant,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(&format!(
         "SELECT {COLS} FROM outbox WHERE tenant = $1 ORDER BY id"
     ))
     .bind(tenant.to_string())
@@ -500,7 +501,7 @@ pub async fn first_prompt_about(
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     let destination =
         serde_json::to_string(&Destination::for_person(scope.tenant(), &owner.handle))?;
-    let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
+    let row: Option<(DateTime<Utc>,)> = db::query_as(
         "SELECT created_at FROM outbox
          WHERE program_id = $1 AND tenant = $2 AND dedup_key LIKE 'prompt:%:' || $3
            AND (destination = $4 OR dedup_key LIKE 'prompt:%:o' || $6 || ':' || $3)

@@ -1,5 +1,6 @@
 //! People in a tenant.
 
+use super::db;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -39,7 +40,7 @@ pub async fn person_by_handle(
     tenant: &Tenant,
     handle: &str,
 ) -> anyhow::Result<Option<Person>> {
-    let row: Option<PersonRow> = sqlx::query_as(&format!(
+    let row: Option<PersonRow> = db::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND handle = $2"
     ))
     .bind(tenant.to_string())
@@ -56,7 +57,7 @@ pub async fn people_by_display_name(
     tenant: &Tenant,
     name: &str,
 ) -> anyhow::Result<Vec<Person>> {
-    let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+    let rows: Vec<PersonRow> = db::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND display_name = $2 COLLATE NOCASE"
     ))
     .bind(tenant.to_string())
@@ -68,7 +69,7 @@ pub async fn people_by_display_name(
 }
 
 pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::Result<Person> {
-    let row: PersonRow = sqlx::query_as(&format!(
+    let row: PersonRow = db::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND id = $2"
     ))
     .bind(tenant.to_string())
@@ -81,7 +82,7 @@ pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::R
 
 /// Everyone in the tenant, by id: what renderers need to name people.
 pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<PersonId, Person>> {
-    let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+    let rows: Vec<PersonRow> = db::query_as(&format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 ORDER BY id"
     ))
     .bind(tenant.to_string())
@@ -108,7 +109,7 @@ pub async fn ensure_person(
         }
         return Ok(p);
     }
-    let row: PersonRow = sqlx::query_as(&format!(
+    let row: PersonRow = db::query_as(&format!(
         "INSERT INTO people (tenant, handle, display_name) VALUES ($1, $2, $3) RETURNING {PERSON_COLS}"
     ))
     .bind(tenant.to_string())
@@ -121,7 +122,7 @@ pub async fn ensure_person(
 }
 
 pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE people SET display_name = $1, timezone = $2, away_until = $3, delegate_id = $4
          WHERE tenant = $5 AND id = $6",
     )
@@ -149,7 +150,7 @@ pub async fn name_person(
     if name.is_empty() || name == handle {
         return Ok(());
     }
-    sqlx::query(
+    db::query(
         "UPDATE people SET display_name = $1 WHERE tenant = $2 AND handle = $3 AND display_name = handle",
     )
     .bind(name)

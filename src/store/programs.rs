@@ -1,5 +1,6 @@
 //! Programs, their charter, roles, channel bindings, and the event log.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -83,7 +84,7 @@ pub async fn find_program_for(
     key: &Key,
     actor_handle: &str,
 ) -> anyhow::Result<Option<ProgramForActor>> {
-    let row: Option<ProgramForActorRow> = sqlx::query_as(
+    let row: Option<ProgramForActorRow> = db::query_as(
         "SELECT p.id, p.key, p.name, p.owner_id, p.timezone, p.work_days, p.holidays, p.staleness_days,
                 p.archived, p.created_at, a.id AS actor_id, r.role AS actor_role
          FROM programs p
@@ -111,7 +112,7 @@ pub async fn find_program_for(
 }
 
 pub async fn list_programs(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<Program>> {
-    let rows: Vec<ProgramRow> = sqlx::query_as(&format!(
+    let rows: Vec<ProgramRow> = db::query_as(&format!(
         "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = $1 ORDER BY archived, key"
     ))
     .bind(tenant.to_string())
@@ -135,7 +136,7 @@ pub async fn insert_program(
     tenant: &Tenant,
     p: NewProgram<'_>,
 ) -> anyhow::Result<(Scope, Program)> {
-    let row: ProgramRow = sqlx::query_as(&format!(
+    let row: ProgramRow = db::query_as(&format!(
         "INSERT INTO programs (tenant, key, name, owner_id, timezone, staleness_days, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {PROGRAM_COLS}"
     ))
@@ -160,7 +161,7 @@ pub async fn insert_program(
 }
 
 pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE programs SET name = $1, owner_id = $2, timezone = $3, work_days = $4, holidays = $5,
          staleness_days = $6, archived = $7 WHERE id = $8 AND tenant = $9",
     )
@@ -195,13 +196,13 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
         "DELETE FROM program_roles WHERE program_id = $1",
         "DELETE FROM channel_bindings WHERE program_id = $1",
     ] {
-        sqlx::query(sql)
+        db::query(sql)
             .bind(id)
             .execute(&mut *conn)
             .await
             .context("clearing a program")?;
     }
-    sqlx::query("DELETE FROM programs WHERE id = $1 AND tenant = $2")
+    db::query("DELETE FROM programs WHERE id = $1 AND tenant = $2")
         .bind(id)
         .bind(scope.tenant.to_string())
         .execute(&mut *conn)
@@ -234,7 +235,7 @@ pub struct ProgramContents {
 }
 
 pub async fn program_contents(conn: &mut Conn, scope: &Scope) -> anyhow::Result<ProgramContents> {
-    sqlx::query_as(
+    db::query_as(
         "SELECT
             (SELECT count(*) FROM projects WHERE program_id = $1) AS projects,
             (SELECT count(*) FROM milestones WHERE program_id = $1) AS milestones,
@@ -280,7 +281,7 @@ pub async fn clear_program_records(conn: &mut Conn, scope: &Scope) -> anyhow::Re
             true,
         ),
     ] {
-        let mut q = sqlx::query(sql).bind(scope.program_id);
+        let mut q = db::query(sql).bind(scope.program_id);
         if with_tenant {
             q = q.bind(scope.tenant.to_string());
         }
@@ -297,7 +298,7 @@ pub async fn set_program_created_at(
     scope: &Scope,
     created_at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE programs SET created_at = $1 WHERE id = $2 AND tenant = $3")
+    db::query("UPDATE programs SET created_at = $1 WHERE id = $2 AND tenant = $3")
         .bind(created_at)
         .bind(scope.program_id)
         .bind(scope.tenant.to_string())
@@ -309,7 +310,7 @@ pub async fn set_program_created_at(
 
 pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> {
     let (goal, scope_in, scope_out, success_metrics, stakeholders): (String, String, String, String, String) =
-        sqlx::query_as(
+        db::query_as(
             "SELECT goal, scope_in, scope_out, success_metrics, stakeholders FROM programs WHERE id = $1",
         )
         .bind(scope.program_id)
@@ -326,7 +327,7 @@ pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> 
 }
 
 pub async fn set_charter(conn: &mut Conn, scope: &Scope, c: &Charter) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE programs SET goal = $1, scope_in = $2, scope_out = $3, success_metrics = $4, stakeholders = $5
          WHERE id = $6",
     )
@@ -349,7 +350,7 @@ pub async fn granted_role(
     person: PersonId,
 ) -> anyhow::Result<Option<Role>> {
     let role: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM program_roles WHERE program_id = $1 AND person_id = $2")
+        db::query_as("SELECT role FROM program_roles WHERE program_id = $1 AND person_id = $2")
             .bind(scope.program_id)
             .bind(person)
             .fetch_optional(&mut *conn)
@@ -360,7 +361,7 @@ pub async fn granted_role(
 }
 
 pub async fn roles(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<RoleGrant>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
+    let rows: Vec<(i64, String)> = db::query_as(
         "SELECT person_id, role FROM program_roles WHERE program_id = $1 ORDER BY role, person_id",
     )
     .bind(scope.program_id)
@@ -383,7 +384,7 @@ pub async fn grant_role(
     person: PersonId,
     role: Role,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO program_roles (program_id, person_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role",
     )
@@ -397,7 +398,7 @@ pub async fn grant_role(
 }
 
 pub async fn revoke_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> anyhow::Result<bool> {
-    let done = sqlx::query("DELETE FROM program_roles WHERE program_id = $1 AND person_id = $2")
+    let done = db::query("DELETE FROM program_roles WHERE program_id = $1 AND person_id = $2")
         .bind(scope.program_id)
         .bind(person)
         .execute(&mut *conn)
@@ -407,7 +408,7 @@ pub async fn revoke_role(conn: &mut Conn, scope: &Scope, person: PersonId) -> an
 }
 
 pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO channel_bindings (tenant, channel, program_id) VALUES ($1, $2, $3)
          ON CONFLICT (tenant, channel) DO UPDATE SET program_id = excluded.program_id",
     )
@@ -421,13 +422,12 @@ pub async fn bind_channel(conn: &mut Conn, scope: &Scope, channel: &str) -> anyh
 }
 
 pub async fn bound_channels(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT channel FROM channel_bindings WHERE program_id = $1 ORDER BY channel",
-    )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
-    .await
-    .context("listing bound channels")?;
+    let rows: Vec<(String,)> =
+        db::query_as("SELECT channel FROM channel_bindings WHERE program_id = $1 ORDER BY channel")
+            .bind(scope.program_id)
+            .fetch_all(&mut *conn)
+            .await
+            .context("listing bound channels")?;
     Ok(rows.into_iter().map(|(c,)| c).collect())
 }
 
@@ -437,7 +437,7 @@ pub async fn bound_program(
     tenant: &Tenant,
     channel: &str,
 ) -> anyhow::Result<Option<Key>> {
-    let row: Option<(String,)> = sqlx::query_as(
+    let row: Option<(String,)> = db::query_as(
         "SELECT p.key FROM channel_bindings b JOIN programs p ON p.id = b.program_id
          WHERE b.tenant = $1 AND b.channel = $2 AND p.tenant = b.tenant",
     )
@@ -469,7 +469,7 @@ pub async fn append_event(
     if let Some(s) = scope {
         anyhow::ensure!(&s.tenant == tenant, "event scope is from another tenant");
     }
-    sqlx::query(
+    db::query(
         "INSERT INTO events (tenant, program_id, actor_id, at, kind, subject, before, after)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -522,7 +522,7 @@ pub async fn events_since(
                 'after', CASE WHEN json_valid(after) THEN json(after) END) ORDER BY id), '[]')
          FROM events WHERE program_id = $1 AND tenant = $2 {window}"
     );
-    let (json,): (String,) = sqlx::query_as(&sql)
+    let (json,): (String,) = db::query_as(&sql)
         .bind(scope.program_id)
         .bind(scope.tenant.to_string())
         .bind(since)
@@ -545,7 +545,7 @@ pub async fn events_since(
 }
 
 pub async fn event_count(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE tenant = $1")
+    let (n,): (i64,) = db::query_as("SELECT count(*) FROM events WHERE tenant = $1")
         .bind(tenant.to_string())
         .fetch_one(&mut *conn)
         .await?;

@@ -1,5 +1,6 @@
 //! Risks, decisions and status updates.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -62,7 +63,7 @@ pub async fn find_risk(
     scope: &Scope,
     number: i64,
 ) -> anyhow::Result<Option<Risk>> {
-    let row: Option<RiskRow> = sqlx::query_as(&format!(
+    let row: Option<RiskRow> = db::query_as(&format!(
         "SELECT {RISK_COLS} FROM risks WHERE program_id = $1 AND number = $2"
     ))
     .bind(scope.program_id)
@@ -76,7 +77,7 @@ pub async fn find_risk(
 /// Inserts a risk; `r.number` of 0 takes the program's next number.
 pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<i64> {
     let number = take_number(conn, scope.program_id, Numbered::Risk, r.number).await?;
-    let (number,): (i64,) = sqlx::query_as(
+    let (number,): (i64,) = db::query_as(
         "INSERT INTO risks (program_id, number, project_id, title, likelihood, impact, owner_id,
            mitigation, customer_impact, review_by, state)
          VALUES ($1, $2,
@@ -101,7 +102,7 @@ pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
 }
 
 pub async fn update_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE risks SET project_id = $1, title = $2, likelihood = $3, impact = $4, owner_id = $5,
          mitigation = $6, customer_impact = $7, review_by = $8, state = $9 WHERE id = $10 AND program_id = $11",
     )
@@ -135,7 +136,7 @@ struct DecisionRow {
 }
 
 pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Decision>> {
-    let rows: Vec<DecisionRow> = sqlx::query_as(
+    let rows: Vec<DecisionRow> = db::query_as(
         "SELECT id, number, title, context, options, outcome, decided_by_id, decided_on
          FROM decisions WHERE program_id = $1 ORDER BY number",
     )
@@ -161,7 +162,7 @@ pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dec
 
 /// Records the outcome of a decision (who decided, and when).
 pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE decisions SET outcome = $1, decided_by_id = $2, decided_on = $3
          WHERE program_id = $4 AND number = $5",
     )
@@ -179,7 +180,7 @@ pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
 /// Inserts a decision; `d.number` of 0 takes the program's next number.
 pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<i64> {
     let number = take_number(conn, scope.program_id, Numbered::Decision, d.number).await?;
-    let (number,): (i64,) = sqlx::query_as(
+    let (number,): (i64,) = db::query_as(
         "INSERT INTO decisions (program_id, number, title, context, options, outcome, decided_by_id, decided_on)
          VALUES ($1, $2,
                  $3, $4, $5, $6, $7, $8)
@@ -246,7 +247,7 @@ pub async fn status_updates(
              ORDER BY posted_at DESC, id DESC LIMIT $3"
         ),
     };
-    let rows: Vec<StatusRow> = sqlx::query_as(&query)
+    let rows: Vec<StatusRow> = db::query_as(&query)
         .bind(scope.program_id)
         .bind(project)
         .bind(limit)
@@ -264,7 +265,7 @@ pub async fn status_history(
     scope: &Scope,
     since: DateTime<Utc>,
 ) -> anyhow::Result<Vec<StatusUpdate>> {
-    let rows: Vec<StatusRow> = sqlx::query_as(
+    let rows: Vec<StatusRow> = db::query_as(
         "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
          FROM projects p
          JOIN status_updates s ON s.id = (
@@ -289,7 +290,7 @@ pub async fn latest_status_updates(
     conn: &mut Conn,
     scope: &Scope,
 ) -> anyhow::Result<Vec<StatusUpdate>> {
-    let rows: Vec<StatusRow> = sqlx::query_as(
+    let rows: Vec<StatusRow> = db::query_as(
         // One indexed probe per project, not a scan per update.
         "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
          FROM projects p
@@ -311,7 +312,7 @@ pub async fn insert_status_update(
     scope: &Scope,
     s: &StatusUpdate,
 ) -> anyhow::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+    let (id,): (i64,) = db::query_as(
         "INSERT INTO status_updates (program_id, project_id, rag, summary, blockers, next_steps, author_id, posted_at)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $2 AND program_id = $1)
          RETURNING id",

@@ -1,6 +1,7 @@
 //! Signed Slack requests seen lately: a request is accepted once, and the record of it is
 //! kept only while its timestamp could still pass the window.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
@@ -17,12 +18,12 @@ pub async fn first_sighting(
     now: DateTime<Utc>,
     keep_secs: i64,
 ) -> anyhow::Result<bool> {
-    sqlx::query("DELETE FROM slack_replays WHERE signed_at < $1")
+    db::query("DELETE FROM slack_replays WHERE signed_at < $1")
         .bind(now.timestamp() - keep_secs)
         .execute(&mut *conn)
         .await
         .context("pruning old Slack signatures")?;
-    let inserted = sqlx::query(
+    let inserted = db::query(
         "INSERT INTO slack_replays (signature, signed_at) VALUES ($1, $2)
          ON CONFLICT (signature) DO NOTHING",
     )
@@ -36,7 +37,7 @@ pub async fn first_sighting(
 
 /// How many Slack signatures are kept (for tests and the operator's curiosity).
 pub async fn slack_signatures_kept(conn: &mut Conn) -> anyhow::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM slack_replays")
+    let (n,): (i64,) = db::query_as("SELECT count(*) FROM slack_replays")
         .fetch_one(&mut *conn)
         .await
         .context("counting Slack signatures")?;

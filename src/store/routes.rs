@@ -1,6 +1,7 @@
 //! Routes: where a program's (or one project's) prompts, reminders and pings go instead of
 //! each person's direct messages.
 
+use super::db;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -33,7 +34,7 @@ impl Routes {
 
 pub async fn routes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Routes> {
     let rows: Vec<(Option<i64>, String)> =
-        sqlx::query_as("SELECT project_id, destination FROM routes WHERE program_id = $1")
+        db::query_as("SELECT project_id, destination FROM routes WHERE program_id = $1")
             .bind(scope.program_id)
             .fetch_all(&mut *conn)
             .await
@@ -61,7 +62,7 @@ pub async fn set_route(
     at: DateTime<Utc>,
     by: PersonId,
 ) -> anyhow::Result<bool> {
-    let removed = sqlx::query(
+    let removed = db::query(
         "DELETE FROM routes WHERE program_id = $1 AND COALESCE(project_id, 0) = COALESCE($2, 0)",
     )
     .bind(scope.program_id)
@@ -71,7 +72,7 @@ pub async fn set_route(
     .context("clearing a route")?
     .rows_affected();
     if let Some(d) = destination {
-        sqlx::query(
+        db::query(
             "INSERT INTO routes (program_id, project_id, destination, set_at, set_by)
              VALUES ($1, $2, $3, $4, $5)",
         )

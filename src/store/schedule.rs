@@ -4,6 +4,7 @@
 //! an expiry on that row) that a later claimant takes over once it runs out. Claiming stays
 //! in this one place, so a PostgreSQL backend can do it its own way.
 
+use super::db;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -66,7 +67,7 @@ pub async fn set_schedule(
     s: NewSchedule<'_>,
 ) -> anyhow::Result<(i64, bool)> {
     // Changing a schedule keeps its number and its run history.
-    let existing: Option<(i64, String)> = sqlx::query_as(
+    let existing: Option<(i64, String)> = db::query_as(
         "SELECT id, spec FROM schedules WHERE program_id = $1 AND kind = $2
            AND coalesce(audience, '') = coalesce($3, '') AND coalesce(destination, '') = coalesce($4, '')",
     )
@@ -82,7 +83,7 @@ pub async fn set_schedule(
             return Ok((id, true)); // the same spec again: nothing changes, no slot is lost
         }
         // `created_at` is when the current spec took effect: slots before it never run.
-        sqlx::query(
+        db::query(
             "UPDATE schedules SET spec = $1, created_by = $2, created_at = $3 WHERE id = $4 AND program_id = $5",
         )
             .bind(s.spec.to_string())
@@ -95,7 +96,7 @@ pub async fn set_schedule(
             .context("changing a schedule")?;
         return Ok((id, true));
     }
-    let (id,): (i64,) = sqlx::query_as(
+    let (id,): (i64,) = db::query_as(
         "INSERT INTO schedules (program_id, kind, spec, audience, destination, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -115,7 +116,7 @@ pub async fn set_schedule(
 const SCHEDULE_COLS: &str = "s.id, s.kind, s.spec, s.audience, s.destination, s.created_at";
 
 pub async fn schedules(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Schedule>> {
-    let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
+    let rows: Vec<ScheduleRow> = db::query_as(&format!(
         "SELECT {SCHEDULE_COLS} FROM schedules s WHERE s.program_id = $1 ORDER BY s.id"
     ))
     .bind(scope.program_id)
@@ -127,7 +128,7 @@ pub async fn schedules(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Sch
 
 pub async fn remove_schedule(conn: &mut Conn, scope: &Scope, id: i64) -> anyhow::Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM schedules WHERE program_id = $1 AND id = $2")
+        db::query("DELETE FROM schedules WHERE program_id = $1 AND id = $2")
             .bind(scope.program_id)
             .bind(id)
             .execute(&mut *conn)
@@ -160,7 +161,7 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
         s_destination: Option<String>,
         s_created_at: DateTime<Utc>,
     }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(&format!(
         "SELECT {}, p.tenant AS p_tenant, s.id AS s_id, s.kind AS s_kind, s.spec AS s_spec, s.audience AS s_audience,
                 s.destination AS s_destination, s.created_at AS s_created_at
          FROM schedules s JOIN programs p ON p.id = s.program_id
@@ -210,7 +211,7 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
 /// The latest slot of a job that was claimed or skipped: where the scheduler resumes.
 pub async fn last_slot(conn: &mut Conn, job: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let row: Option<(DateTime<Utc>,)> =
-        sqlx::query_as("SELECT max(scheduled_at) FROM job_runs WHERE job = $1 HAVING count(*) > 0")
+        db::query_as("SELECT max(scheduled_at) FROM job_runs WHERE job = $1 HAVING count(*) > 0")
             .bind(job)
             .fetch_optional(&mut *conn)
             .await
@@ -224,7 +225,7 @@ pub async fn last_done_before(
     job: &str,
     slot: DateTime<Utc>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
+    let row: Option<(DateTime<Utc>,)> = db::query_as(
         "SELECT scheduled_at FROM job_runs WHERE job = $1 AND state = 'done' AND scheduled_at < $2
          ORDER BY scheduled_at DESC LIMIT 1",
     )
@@ -245,7 +246,7 @@ pub async fn claim_slot(
     slot: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
-    let row: Option<(i64,)> = sqlx::query_as(
+    let row: Option<(i64,)> = db::query_as(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at)
          VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (job, scheduled_at) DO NOTHING RETURNING id",
     )
@@ -272,7 +273,7 @@ pub async fn claim_leased_slot(
     claimant: &str,
     expires: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
-    let row: Option<(i64,)> = sqlx::query_as(
+    let row: Option<(i64,)> = db::query_as(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, claimant, lease_expires)
          VALUES ($1, $2, $3, 'running', $4, $5, $6)
          ON CONFLICT (job, scheduled_at) DO UPDATE SET claimed_at = excluded.claimed_at,
@@ -303,7 +304,7 @@ pub async fn finish_leased_run(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    Ok(sqlx::query(
+    Ok(db::query(
         "UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3, lease_expires = NULL
          WHERE id = $4 AND claimant = $5 AND state = 'running'",
     )
@@ -322,7 +323,7 @@ pub async fn finish_leased_run(
 /// Gives a leased slot back (its build failed): as if it had never been claimed, so it is
 /// tried again next tick while it is inside its grace window.
 pub async fn release_leased_slot(conn: &mut Conn, run: i64, claimant: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM job_runs WHERE id = $1 AND claimant = $2 AND state = 'running'")
+    db::query("DELETE FROM job_runs WHERE id = $1 AND claimant = $2 AND state = 'running'")
         .bind(run)
         .bind(claimant)
         .execute(&mut *conn)
@@ -338,7 +339,7 @@ pub async fn expired_leases(
     job: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
-    let rows: Vec<(DateTime<Utc>,)> = sqlx::query_as(
+    let rows: Vec<(DateTime<Utc>,)> = db::query_as(
         "SELECT scheduled_at FROM job_runs WHERE job = $1 AND state = 'running'
            AND lease_expires <= $2 ORDER BY scheduled_at",
     )
@@ -360,7 +361,7 @@ pub async fn skip_slot(
     now: DateTime<Utc>,
     why: &str,
 ) -> anyhow::Result<bool> {
-    Ok(sqlx::query(
+    Ok(db::query(
         "INSERT INTO job_runs (job, schedule_id, scheduled_at, state, claimed_at, finished_at, outcome)
          VALUES ($1, $2, $3, 'skipped', $4, $5, $6)
          ON CONFLICT (job, scheduled_at) DO UPDATE SET state = 'skipped',
@@ -408,7 +409,7 @@ pub async fn finish_run(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3 WHERE id = $4")
+    db::query("UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3 WHERE id = $4")
         .bind(end.as_str())
         .bind(outcome)
         .bind(now)
@@ -431,7 +432,7 @@ pub struct JobRun {
 
 /// The runs of a program's schedules, newest first.
 pub async fn runs(conn: &mut Conn, scope: &Scope, limit: i64) -> anyhow::Result<Vec<JobRun>> {
-    sqlx::query_as(
+    db::query_as(
         "SELECT r.id, r.job, r.scheduled_at, r.state, r.outcome FROM job_runs r
          JOIN schedules s ON s.id = r.schedule_id WHERE s.program_id = $1
          ORDER BY r.scheduled_at DESC, r.id DESC LIMIT $2",
@@ -452,7 +453,7 @@ pub async fn snooze(
     by: Option<PersonId>,
     reason: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO snoozes (program_id, subject, until, by_id, reason) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (program_id, subject) DO UPDATE SET until = excluded.until,
            by_id = excluded.by_id, reason = excluded.reason",
@@ -471,7 +472,7 @@ pub async fn snooze(
 /// Subjects snoozed until a date, by subject.
 pub async fn snoozes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<HashMap<String, NaiveDate>> {
     let rows: Vec<(String, NaiveDate)> =
-        sqlx::query_as("SELECT subject, until FROM snoozes WHERE program_id = $1")
+        db::query_as("SELECT subject, until FROM snoozes WHERE program_id = $1")
             .bind(scope.program_id)
             .fetch_all(&mut *conn)
             .await

@@ -1,5 +1,6 @@
 //! Loading a whole program for analysis, in one read transaction so every part agrees.
 
+use super::db;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
@@ -84,7 +85,7 @@ pub async fn has_downstream(
     scope: &Scope,
     milestone: i64,
 ) -> anyhow::Result<bool> {
-    let (yes,): (bool,) = sqlx::query_as(
+    let (yes,): (bool,) = db::query_as(
         "SELECT EXISTS(SELECT 1 FROM milestone_edges e JOIN milestones m ON m.id = e.successor_id
                        WHERE e.predecessor_id = $1 AND m.program_id = $2)
              OR EXISTS(SELECT 1 FROM dependencies

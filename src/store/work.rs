@@ -1,5 +1,6 @@
 //! Projects, milestones (with their predecessor edges and slips) and dependencies.
 
+use super::db;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -19,7 +20,7 @@ pub async fn key_in_use(
     scope: &Scope,
     key: &Key,
 ) -> anyhow::Result<Option<&'static str>> {
-    let row: Option<(String,)> = sqlx::query_as(
+    let row: Option<(String,)> = db::query_as(
         "SELECT 'project' FROM projects WHERE program_id = $1 AND key = $2
          UNION ALL SELECT 'milestone' FROM milestones WHERE program_id = $1 AND key = $2 LIMIT 1",
     )
@@ -60,7 +61,7 @@ impl TryFrom<ProjectRow> for Project {
 }
 
 pub async fn projects(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Project>> {
-    let rows: Vec<ProjectRow> = sqlx::query_as(
+    let rows: Vec<ProjectRow> = db::query_as(
         "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = $1 ORDER BY key",
     )
     .bind(scope.program_id)
@@ -75,7 +76,7 @@ pub async fn find_project(
     scope: &Scope,
     key: &Key,
 ) -> anyhow::Result<Option<Project>> {
-    let row: Option<ProjectRow> = sqlx::query_as(
+    let row: Option<ProjectRow> = db::query_as(
         "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = $1 AND key = $2",
     )
     .bind(scope.program_id)
@@ -93,7 +94,7 @@ pub async fn project_owner(
     project: i64,
 ) -> anyhow::Result<Option<i64>> {
     let row: Option<(i64,)> =
-        sqlx::query_as("SELECT owner_id FROM projects WHERE id = $1 AND program_id = $2")
+        db::query_as("SELECT owner_id FROM projects WHERE id = $1 AND program_id = $2")
             .bind(project)
             .bind(scope.program_id)
             .fetch_optional(&mut *conn)
@@ -109,7 +110,7 @@ pub async fn insert_project(
     name: &Title,
     owner: i64,
 ) -> anyhow::Result<Project> {
-    let row: ProjectRow = sqlx::query_as(
+    let row: ProjectRow = db::query_as(
         "INSERT INTO projects (program_id, key, name, owner_id) VALUES ($1, $2, $3, $4)
          RETURNING id, key, name, owner_id, removed",
     )
@@ -124,7 +125,7 @@ pub async fn insert_project(
 }
 
 pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE projects SET name = $1, owner_id = $2, removed = $3 WHERE id = $4 AND program_id = $5",
     )
     .bind(p.name.as_str())
@@ -141,7 +142,7 @@ pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyh
 /// Deletes a project that nothing references any more (import, replacing a program whose
 /// document no longer has it); its route goes with it.
 pub async fn delete_project(conn: &mut Conn, scope: &Scope, id: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM projects WHERE id = $1 AND program_id = $2")
+    db::query("DELETE FROM projects WHERE id = $1 AND program_id = $2")
         .bind(id)
         .bind(scope.program_id)
         .execute(&mut *conn)
@@ -236,7 +237,7 @@ pub async fn find_milestone(
     scope: &Scope,
     key: &Key,
 ) -> anyhow::Result<Option<Milestone>> {
-    let row: Option<MilestoneWithPredsRow> = sqlx::query_as(&format!(
+    let row: Option<MilestoneWithPredsRow> = db::query_as(&format!(
         "SELECT {MILESTONE_COLS},
            (SELECT group_concat(predecessor_id) FROM
               (SELECT predecessor_id FROM milestone_edges WHERE successor_id = milestones.id ORDER BY predecessor_id)) AS preds
@@ -276,7 +277,7 @@ pub async fn insert_milestone(
     scope: &Scope,
     m: NewMilestone<'_>,
 ) -> anyhow::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+    let (id,): (i64,) = db::query_as(
         "INSERT INTO milestones (program_id, project_id, key, title, owner_id, baseline, target,
          duration_days, state, completed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
@@ -297,7 +298,7 @@ pub async fn insert_milestone(
 }
 
 pub async fn update_milestone(conn: &mut Conn, scope: &Scope, m: &Milestone) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE milestones SET title = $1, project_id = $2, owner_id = $3, target = $4, duration_days = $5,
          state = $6, completed_on = $7 WHERE id = $8 AND program_id = $9",
     )
@@ -322,7 +323,7 @@ pub async fn add_milestone_edge(
     pred: i64,
     succ: i64,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "INSERT OR IGNORE INTO milestone_edges (predecessor_id, successor_id)
          SELECT $1, $2 WHERE (SELECT count(*) FROM milestones WHERE id IN ($1, $2) AND program_id = $3) = 2",
     )
@@ -379,7 +380,7 @@ pub async fn milestone_slips(
     scope: &Scope,
     milestone: MilestoneId,
 ) -> anyhow::Result<Vec<Slip>> {
-    let rows: Vec<SlipRow> = sqlx::query_as(
+    let rows: Vec<SlipRow> = db::query_as(
         "SELECT s.milestone_id, s.from_date, s.to_date, s.reason, s.actor_id, s.at FROM slips s
          JOIN milestones m ON m.id = s.milestone_id
          WHERE s.milestone_id = $1 AND m.program_id = $2 ORDER BY s.id",
@@ -393,7 +394,7 @@ pub async fn milestone_slips(
 }
 
 pub async fn insert_slip(conn: &mut Conn, scope: &Scope, s: &Slip) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO slips (milestone_id, from_date, to_date, reason, actor_id, at)
          SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM milestones WHERE id = $7 AND program_id = $8)",
     )
@@ -485,7 +486,7 @@ pub async fn find_dependency(
     scope: &Scope,
     number: i64,
 ) -> anyhow::Result<Option<Dependency>> {
-    let row: Option<DepRow> = sqlx::query_as(&format!(
+    let row: Option<DepRow> = db::query_as(&format!(
         "SELECT {DEP_COLS} FROM dependencies WHERE program_id = $1 AND number = $2"
     ))
     .bind(scope.program_id)
@@ -513,7 +514,7 @@ pub async fn insert_dependency(
     let (np, nm, _) = split(&d.needs);
     let (fp, fm, fx) = split(&d.from);
     let number = take_number(conn, scope.program_id, Numbered::Dependency, d.number).await?;
-    let (number,): (i64,) = sqlx::query_as(
+    let (number,): (i64,) = db::query_as(
         "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
            blocked_since, blocked_reason, delivered_on)
@@ -546,7 +547,7 @@ pub async fn update_dependency(
     scope: &Scope,
     d: &Dependency,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    db::query(
         "UPDATE dependencies SET what = $1, need_by = $2, owner_id = $3, state = $4, blocked_since = $5,
          blocked_reason = $6, delivered_on = $7 WHERE id = $8 AND program_id = $9",
     )

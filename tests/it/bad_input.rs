@@ -339,8 +339,8 @@ async fn internal_errors_exit_1_and_a_missing_config_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains(&dir), "{}", stderr(&out));
     // A database that opens and then fails under a command: an internal error, exit 1.
-    sqlx::query("ALTER TABLE programs RENAME TO programs_lost")
-        .execute(db.store.pool())
+    drumbeat::store::db::query("ALTER TABLE programs RENAME TO programs_lost")
+        .execute(&mut db.store.conn().await.unwrap())
         .await
         .unwrap();
     db.store.close().await;
@@ -459,9 +459,8 @@ async fn a_closed_pipe_ends_the_command_quietly() {
     .unwrap();
     // `drumbeat export … | head -c 100`: the reader leaves after a few bytes of a document
     // far larger than a pipe holds.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
-        .arg("--db")
-        .arg(&db.path)
+    let mut child = db
+        .command()
         .args(["export", "--program", "big"])
         .env_remove("RUST_LOG")
         .stdout(std::process::Stdio::piped())

@@ -3,7 +3,7 @@
 //! duplicates are allowed only for messages in flight at a kill.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use drumbeat::domain::{Key, Tenant};
@@ -18,9 +18,7 @@ const MESSAGES: usize = 240;
 const KILLS: usize = 12;
 
 fn start(db: &TestDb) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_drumbeat"))
-        .arg("--db")
-        .arg(&db.path)
+    db.command()
         .arg("run")
         .env_remove("RUST_LOG")
         .env(

@@ -345,9 +345,7 @@ async fn messages_go_only_to_channels_of_the_tenants_own_server() {
 async fn without_a_token_a_discord_channel_is_refused_with_exit_2() {
     let db = TestDb::new().await;
     let exec = |line: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
-            .arg("--db")
-            .arg(&db.path)
+        db.command()
             .args(["exec", "--tenant", "discord:42", line])
             .env_remove("RUST_LOG")
             .env_remove("DISCORD_TOKEN")
@@ -387,9 +385,7 @@ async fn with_a_token_exec_asks_discord_whose_channel_it_is() {
     fake.set_channel("777777777777777777", "43");
     let db = TestDb::new().await;
     let exec = |line: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
-            .arg("--db")
-            .arg(&db.path)
+        db.command()
             .args(["exec", "--tenant", "discord:42", line])
             .env_remove("RUST_LOG")
             .env("DISCORD_TOKEN", "test-token")

@@ -713,9 +713,8 @@ async fn refusals_are_private_and_name_the_role_and_guilds_stay_apart() {
 async fn the_binary_serves_discord_and_stops_on_sigterm() {
     let fake = FakeDiscord::start().await;
     let db = TestDb::new().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"))
-        .arg("--db")
-        .arg(&db.path)
+    let mut child = db
+        .command()
         .arg("run")
         .env_remove("RUST_LOG")
         .env(

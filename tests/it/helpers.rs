@@ -9,7 +9,6 @@ use drumbeat::command::{self, Actor, CommandError, Ctx};
 use drumbeat::domain::{Platform, Tenant};
 use drumbeat::reply::{text, Reply};
 use drumbeat::store::{Options, Store};
-use sqlx::Row;
 
 /// Friday 27 November 2026, 09:00 UTC: the fixed "now" of every test.
 pub fn now() -> DateTime<Utc> {
@@ -18,27 +17,118 @@ pub fn now() -> DateTime<Utc> {
 
 pub struct TestDb {
     _dir: tempfile::TempDir,
+    /// The SQLite file (on PostgreSQL: where it would be, a folder for the test's files).
     pub path: PathBuf,
+    /// The PostgreSQL URL of this test's own schema, when the suite runs on PostgreSQL.
+    pub url: Option<String>,
     pub store: Store,
     pub clock: FakeClock,
     /// Where webhook URLs given in commands may point: production's rules unless a test
     /// lets loopback http through for its fake receivers.
     pub webhooks: std::sync::Arc<drumbeat::outbox::WebhookPolicy>,
+    schema: Option<(String, String)>,
+}
+
+/// The PostgreSQL server the suite runs on, when `DRUMBEAT_TEST_POSTGRES_URL` is set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("DRUMBEAT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// `base` with `schema` first on the search path.
+pub fn in_schema(base: &str, schema: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options[search_path]={schema}")
+}
+
+/// A new empty schema on the test server, named for one test.
+pub async fn new_schema(base: &str) -> String {
+    use sqlx::Connection as _;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("DRUMBEAT_TEST_POSTGRES_URL is set but PostgreSQL cannot be reached");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
+    conn.close().await.ok();
+    schema
+}
+
+/// Drops a test's schema, from a thread of its own so it works from `Drop`.
+pub fn drop_schema(base: String, schema: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&mut conn)
+                    .await;
+                conn.close().await.ok();
+            }
+        });
+    })
+    .join();
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.schema.take() {
+            drop_schema(base, schema);
+        }
+    }
 }
 
 impl TestDb {
+    /// A fresh database: a SQLite file, or a schema of its own on the PostgreSQL server of
+    /// `DRUMBEAT_TEST_POSTGRES_URL` when that is set.
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("drumbeat.db");
-        let settings = Options::new(&path);
-        let store = Store::open(&settings).await.expect("open store");
+        let (options, url, schema) = match postgres_url() {
+            Some(base) => {
+                let schema = new_schema(&base).await;
+                let url = in_schema(&base, &schema);
+                let options = Options::at(drumbeat::store::Location::Postgres(url.clone().into()));
+                (options, Some(url), Some((base, schema)))
+            }
+            None => (Options::new(&path), None, None),
+        };
+        let store = Store::open(&options).await.expect("open store");
         Self {
             _dir: dir,
             path,
+            url,
             store,
             clock: FakeClock::at(now()),
             webhooks: Default::default(),
+            schema,
         }
+    }
+
+    /// The real binary, pointed at this database and the default configuration.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"));
+        match &self.url {
+            Some(url) => {
+                cmd.env("DRUMBEAT_DATABASE__URL", url);
+            }
+            None => {
+                cmd.arg("--db").arg(&self.path);
+                cmd.env_remove("DRUMBEAT_DATABASE__URL");
+            }
+        }
+        cmd.env_remove("RUST_LOG").env(
+            "DRUMBEAT_CONFIG",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        );
+        cmd
     }
 
     /// Runs a command on the console tenant as `who` (`tpm` is the admin).
@@ -112,47 +202,17 @@ impl TestDb {
 
     /// Runs the real binary against this database.
     pub fn bin(&self, args: &[&str]) -> Output {
-        bin(&self.path, args)
+        self.command().args(args).output().expect("run drumbeat")
     }
 }
 
-/// Every row of every table, for "changed nothing" checks. Slack's replay record is left
-/// out: it notes that a request arrived, not anything the request changed.
+/// Every row of every table, for "changed nothing" checks (Slack's replay record left
+/// out: it notes that a request arrived, not anything the request changed).
 pub async fn dump(store: &Store) -> Vec<String> {
-    let mut conn = store.pool().acquire().await.expect("conn");
-    let tables: Vec<String> = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('_sqlx_migrations', 'slack_replays') ORDER BY name",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .expect("tables")
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect();
-    let mut out = Vec::new();
-    for t in tables {
-        let cols: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info(?)")
-            .bind(&t)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("columns")
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-        let expr = cols
-            .iter()
-            .map(|c| format!("quote(\"{c}\")"))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ");
-        let rows = sqlx::query(&format!("SELECT {expr} FROM \"{t}\" ORDER BY rowid"))
-            .fetch_all(&mut *conn)
-            .await
-            .expect("rows");
-        for r in rows {
-            out.push(format!("{t}: {}", r.get::<String, _>(0)));
-        }
-    }
-    out
+    let mut conn = store.conn().await.expect("conn");
+    drumbeat::store::tables::dump(&mut conn)
+        .await
+        .expect("dump")
 }
 
 pub fn bin(db: &Path, args: &[&str]) -> Output {

@@ -20,9 +20,9 @@ fn rows(dump: &[String], tables: &[&str]) -> Vec<String> {
 }
 
 async fn program_id(db: &TestDb, key: &str) -> i64 {
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM programs WHERE key = ?")
+    let (id,): (i64,) = drumbeat::store::db::query_as("SELECT id FROM programs WHERE key = ?")
         .bind(key)
-        .fetch_one(db.store.pool())
+        .fetch_one(&mut db.store.conn().await.unwrap())
         .await
         .unwrap();
     id

@@ -92,7 +92,7 @@ async fn a_program_from_create_to_status_and_a_second_process_sees_it() {
 async fn every_change_writes_an_event_in_the_same_transaction() {
     let db = TestDb::new().await;
     seed_atlas(&db).await;
-    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut conn = db.store.conn().await.unwrap();
     let before = drumbeat::store::event_count(&mut conn, &drumbeat::domain::Tenant::local())
         .await
         .unwrap();
@@ -101,13 +101,13 @@ async fn every_change_writes_an_event_in_the_same_transaction() {
         .await;
     db.ok("tpm", "dep unblock atlas 1").await;
     db.ok("tpm", "program list").await; // reads write nothing
-    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut conn = db.store.conn().await.unwrap();
     let after = drumbeat::store::event_count(&mut conn, &drumbeat::domain::Tenant::local())
         .await
         .unwrap();
     assert_eq!(after, before + 2);
     // The log is append-only.
-    let err = sqlx::query("UPDATE events SET kind = 'x'")
+    let err = drumbeat::store::db::query("UPDATE events SET kind = 'x'")
         .execute(&mut *conn)
         .await
         .unwrap_err();
@@ -373,10 +373,10 @@ async fn a_move_down_a_long_chain_sends_one_message_per_owner() {
     assert!(moved.contains("Downstream forecasts moved (99)"), "{moved}");
     assert!(moved.contains("5 owners will be told."), "{moved}");
 
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String)> = drumbeat::store::db::query_as(
         "SELECT destination, reply FROM outbox WHERE dedup_key LIKE 'shift:%' ORDER BY id",
     )
-    .fetch_all(db.store.pool())
+    .fetch_all(&mut db.store.conn().await.unwrap())
     .await
     .unwrap();
     assert_eq!(rows.len(), 5, "one message per owner");
@@ -444,10 +444,10 @@ async fn shift_pings_follow_project_routes_and_count_people() {
         )
         .await;
     assert!(moved.contains("1 owner will be told."), "{moved}");
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String)> = drumbeat::store::db::query_as(
         "SELECT destination, reply FROM outbox WHERE dedup_key LIKE 'shift:%' ORDER BY id",
     )
-    .fetch_all(db.store.pool())
+    .fetch_all(&mut db.store.conn().await.unwrap())
     .await
     .unwrap();
     let read: Vec<(String, String)> = rows

@@ -17,7 +17,6 @@ use drumbeat::platform::discord::GatewayState;
 use drumbeat::reply::Reply;
 use drumbeat::store::{self, Store};
 use drumbeat::telemetry::metrics;
-use sqlx::Row as _;
 
 use crate::helpers::{seed_atlas, stderr, stdout, TestDb};
 
@@ -512,11 +511,10 @@ fn metrics_count_what_the_demo_did() {
             let count = |sql: &'static str| {
                 let store = db.store.clone();
                 async move {
-                    sqlx::query(sql)
-                        .fetch_one(store.pool())
+                    drumbeat::store::db::query_scalar::<i64>(sql)
+                        .fetch_one(&mut store.conn().await.unwrap())
                         .await
-                        .unwrap()
-                        .get::<i64, _>(0) as f64
+                        .unwrap() as f64
                 }
             };
             let sent = count("SELECT count(*) FROM outbox WHERE state = 'sent'").await;
@@ -699,16 +697,18 @@ async fn doctor_lists_each_problem_and_fails() {
     seed_atlas(&db).await;
     {
         let mut tx = db.store.write().await.unwrap();
-        sqlx::query("UPDATE people SET timezone = 'Mars/Olympus_Mons' WHERE handle = 'li'")
-            .execute(&mut **tx)
-            .await
-            .unwrap();
+        drumbeat::store::db::query(
+            "UPDATE people SET timezone = 'Mars/Olympus_Mons' WHERE handle = 'li'",
+        )
+        .execute(&mut tx)
+        .await
+        .unwrap();
         let hook = serde_json::json!({"kind": "slack_webhook", "url": "http://hooks.slack.com/services/T1/B1/secretpart"});
-        sqlx::query(
+        drumbeat::store::db::query(
             "INSERT INTO routes (program_id, project_id, destination, set_at) SELECT id, NULL, ?, '2026-11-27T09:00:00Z' FROM programs",
         )
         .bind(hook.to_string())
-        .execute(&mut **tx)
+        .execute(&mut tx)
         .await
         .unwrap();
         tx.commit().await.unwrap();
@@ -739,12 +739,12 @@ async fn doctor_lists_each_problem_and_fails() {
     // Once fixed, it passes.
     {
         let mut tx = db.store.write().await.unwrap();
-        sqlx::query("UPDATE people SET timezone = 'Asia/Tokyo' WHERE handle = 'li'")
-            .execute(&mut **tx)
+        drumbeat::store::db::query("UPDATE people SET timezone = 'Asia/Tokyo' WHERE handle = 'li'")
+            .execute(&mut tx)
             .await
             .unwrap();
-        sqlx::query("DELETE FROM routes")
-            .execute(&mut **tx)
+        drumbeat::store::db::query("DELETE FROM routes")
+            .execute(&mut tx)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -824,13 +824,12 @@ async fn backup_while_the_store_is_written() {
     assert!(!dir.path().join("backup.db.partial").exists());
 
     let copy = Store::open(&store::Options::new(&out)).await.unwrap();
-    let mut conn = copy.pool().acquire().await.unwrap();
+    let mut conn = copy.conn().await.unwrap();
     assert_eq!(store::integrity_check(&mut conn).await.unwrap(), ["ok"]);
-    let risks: i64 = sqlx::query("SELECT count(*) FROM risks")
+    let risks: i64 = drumbeat::store::db::query_scalar("SELECT count(*) FROM risks")
         .fetch_one(&mut *conn)
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     // The seed's risk, and however many of the writer's had committed: a consistent cut.
     assert!((1..=201).contains(&risks), "{risks}");
     let found = store::find_program(&mut conn, &Tenant::local(), &Key::parse("atlas").unwrap())
@@ -939,9 +938,12 @@ async fn inspection_names_the_slack_programs_without_a_route_and_no_others() {
     .await
     .unwrap();
 
-    let found = store::inspect(&db.path, Duration::from_secs(5))
-        .await
-        .unwrap();
+    let found = store::inspect(
+        &store::Location::Sqlite(db.path.clone()),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(
         found.slack_unrouted,

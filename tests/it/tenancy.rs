@@ -69,7 +69,7 @@ async fn another_tenants_programs_and_ids_are_invisible() {
     );
 
     // At the store: a tenant's lookups only ever return its own rows.
-    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut conn = db.store.conn().await.unwrap();
     let key = Key::parse("atlas").unwrap();
     let (scope_a, _) = store::find_program(&mut conn, &a, &key)
         .await
