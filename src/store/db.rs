@@ -50,6 +50,19 @@ impl Dialect {
         }
     }
 
+    /// A subquery: the values of `column` in `from_where` (a table and its condition),
+    /// ascending, joined by commas (`NULL` when there are none).
+    pub fn joined_ids(self, column: &str, from_where: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "(SELECT group_concat({column}) FROM (SELECT {column} FROM {from_where} ORDER BY {column}))"
+            ),
+            Dialect::Postgres => format!(
+                "(SELECT string_agg({column}::text, ',' ORDER BY {column}) FROM {from_where})"
+            ),
+        }
+    }
+
     /// Locks the rows a `SELECT` reads until the transaction ends: `FOR UPDATE` on
     /// PostgreSQL; nothing on SQLite, whose write transactions already exclude each other.
     pub fn for_update(self) -> &'static str {

@@ -15,7 +15,7 @@ pub async fn server_key(
     fresh: &[u8],
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<u8>> {
-    db::query("INSERT OR IGNORE INTO server_keys (name, key, created_at) VALUES ($1, $2, $3)")
+    db::query("INSERT INTO server_keys (name, key, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(name)
         .bind(fresh)
         .bind(now)

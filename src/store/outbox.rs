@@ -104,8 +104,8 @@ struct Row {
     id: i64,
     tenant: String,
     program_id: Option<i64>,
-    destination: String,
-    reply: String,
+    destination: db::Json,
+    reply: db::Json,
     reason: String,
     dedup_key: Option<String>,
     nonce: String,
@@ -129,9 +129,9 @@ impl<B: DeserializeOwned> TryFrom<Row> for OutboxRow<B> {
             id: r.id,
             tenant: Tenant::parse(&r.tenant)?,
             program_id: r.program_id,
-            destination: serde_json::from_str(&r.destination)
+            destination: serde_json::from_str(r.destination.as_str())
                 .with_context(|| format!("reading the destination of outbox row {}", r.id))?,
-            reply: serde_json::from_str(&r.reply)
+            reply: serde_json::from_str(r.reply.as_str())
                 .with_context(|| format!("reading the reply of outbox row {}", r.id))?,
             reason: r.reason,
             dedup_key: r.dedup_key,
@@ -187,8 +187,8 @@ pub async fn enqueue<B: Serialize>(
     )
     .bind(m.tenant.to_string())
     .bind(m.program_id)
-    .bind(serde_json::to_string(&m.destination)?)
-    .bind(serde_json::to_string(&m.reply)?)
+    .bind(db::Json(serde_json::to_string(&m.destination)?))
+    .bind(db::Json(serde_json::to_string(&m.reply)?))
     .bind(&m.reason)
     .bind(m.dedup_key.as_deref())
     .bind(new_nonce())
@@ -453,7 +453,7 @@ pub async fn program_owner_handle(
     tenant: &Tenant,
     program_id: i64,
 ) -> anyhow::Result<Option<(String, String, Option<Destination>)>> {
-    let row: Option<(String, String, Option<String>)> = db::query_as(
+    let row: Option<(String, String, Option<db::Json>)> = db::query_as(
         "SELECT pe.handle, p.key, r.destination FROM programs p
          JOIN people pe ON pe.id = p.owner_id AND pe.tenant = p.tenant
          LEFT JOIN routes r ON r.program_id = p.id AND r.project_id IS NULL
@@ -466,7 +466,7 @@ pub async fn program_owner_handle(
     .context("looking up a program's owner")?;
     row.map(|(handle, key, route)| {
         let route = route
-            .map(|r| serde_json::from_str(&r).context("reading a stored route"))
+            .map(|r| serde_json::from_str(r.as_str()).context("reading a stored route"))
             .transpose()?;
         Ok((handle, key, route))
     })
@@ -499,8 +499,10 @@ pub async fn first_prompt_about(
     owner: &crate::domain::Person,
     after: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let destination =
-        serde_json::to_string(&Destination::for_person(scope.tenant(), &owner.handle))?;
+    let destination = db::Json(serde_json::to_string(&Destination::for_person(
+        scope.tenant(),
+        &owner.handle,
+    ))?);
     let row: Option<(DateTime<Utc>,)> = db::query_as(
         "SELECT created_at FROM outbox
          WHERE program_id = $1 AND tenant = $2 AND dedup_key LIKE 'prompt:%:' || $3

@@ -58,7 +58,7 @@ pub async fn people_by_display_name(
     name: &str,
 ) -> anyhow::Result<Vec<Person>> {
     let rows: Vec<PersonRow> = db::query_as(&format!(
-        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND display_name = $2 COLLATE NOCASE"
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND lower(display_name) = lower($2)"
     ))
     .bind(tenant.to_string())
     .bind(name)

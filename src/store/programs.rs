@@ -17,7 +17,7 @@ pub(super) struct ProgramRow {
     owner_id: i64,
     timezone: String,
     work_days: String,
-    holidays: String,
+    holidays: db::Json,
     staleness_days: i64,
     archived: bool,
     created_at: DateTime<Utc>,
@@ -33,7 +33,7 @@ impl TryFrom<ProgramRow> for Program {
             owner: r.owner_id,
             timezone: Timezone::parse(&r.timezone)?,
             work_days: WorkDays::parse(&r.work_days)?,
-            holidays: serde_json::from_str::<Vec<NaiveDate>>(&r.holidays)
+            holidays: serde_json::from_str::<Vec<NaiveDate>>(r.holidays.as_str())
                 .context("reading a program's holidays")?,
             staleness_days: r.staleness_days.try_into()?,
             archived: r.archived,
@@ -169,7 +169,7 @@ pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyh
     .bind(p.owner)
     .bind(p.timezone.as_str())
     .bind(p.work_days.as_string())
-    .bind(serde_json::to_string(&p.holidays)?)
+    .bind(db::Json(serde_json::to_string(&p.holidays)?))
     .bind(p.staleness_days)
     .bind(p.archived)
     .bind(scope.program_id)
@@ -479,8 +479,8 @@ pub async fn append_event(
     .bind(e.at)
     .bind(e.kind)
     .bind(&e.subject)
-    .bind(e.before.map(|v| v.to_string()))
-    .bind(e.after.map(|v| v.to_string()))
+    .bind(e.before.map(|v| db::Json(v.to_string())))
+    .bind(e.after.map(|v| db::Json(v.to_string())))
     .execute(&mut *conn)
     .await
     .context("recording an event")?;
@@ -515,12 +515,19 @@ pub async fn events_since(
         "AND $3 IS NULL"
     };
     // A payload that is not valid JSON reads as missing rather than failing the load.
-    let sql = format!(
-        "SELECT coalesce(json_group_array(json_object('id', id, 'at', at, 'actor_id', actor_id,
-                'kind', kind, 'subject', subject,
-                'before', CASE WHEN json_valid(before) THEN json(before) END,
-                'after', CASE WHEN json_valid(after) THEN json(after) END) ORDER BY id), '[]')
-         FROM events WHERE program_id = $1 AND tenant = $2 {window}"
+    let dialect = conn.dialect();
+    let sql = dialect.json_array(
+        &format!(
+            "'id', id, 'at', at, 'actor_id', actor_id, 'kind', kind, 'subject', subject,
+             'before', {}, 'after', {}",
+            dialect.embed_json("before"),
+            dialect.embed_json("after")
+        ),
+        &format!(
+            "SELECT id, at, actor_id, kind, subject, before, after
+             FROM events WHERE program_id = $1 AND tenant = $2 {window}"
+        ),
+        "id",
     );
     let (json,): (String,) = db::query_as(&sql)
         .bind(scope.program_id)

@@ -33,7 +33,7 @@ impl Routes {
 }
 
 pub async fn routes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Routes> {
-    let rows: Vec<(Option<i64>, String)> =
+    let rows: Vec<(Option<i64>, db::Json)> =
         db::query_as("SELECT project_id, destination FROM routes WHERE program_id = $1")
             .bind(scope.program_id)
             .fetch_all(&mut *conn)
@@ -41,7 +41,7 @@ pub async fn routes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Routes> {
             .context("loading routes")?;
     let mut routes = Routes::default();
     for (project, json) in rows {
-        let d: Destination = serde_json::from_str(&json).context("reading a stored route")?;
+        let d: Destination = serde_json::from_str(json.as_str()).context("reading a stored route")?;
         match project {
             Some(p) => {
                 routes.projects.insert(p, d);
@@ -78,7 +78,7 @@ pub async fn set_route(
         )
         .bind(scope.program_id)
         .bind(project)
-        .bind(serde_json::to_string(d)?)
+        .bind(db::Json(serde_json::to_string(d)?))
         .bind(at)
         .bind(by)
         .execute(&mut *conn)

@@ -31,7 +31,7 @@ struct ScheduleRow {
     kind: String,
     spec: String,
     audience: Option<String>,
-    destination: Option<String>,
+    destination: Option<db::Json>,
     created_at: DateTime<Utc>,
 }
 
@@ -43,7 +43,7 @@ impl TryFrom<ScheduleRow> for Schedule {
             kind: ScheduleKind::parse(&r.kind)?,
             spec: ScheduleSpec::parse(&r.spec)?,
             audience: r.audience.as_deref().map(Audience::parse).transpose()?,
-            destination: r.destination,
+            destination: r.destination.map(db::Json::into_string),
             created_at: r.created_at,
         })
     }
@@ -69,12 +69,12 @@ pub async fn set_schedule(
     // Changing a schedule keeps its number and its run history.
     let existing: Option<(i64, String)> = db::query_as(
         "SELECT id, spec FROM schedules WHERE program_id = $1 AND kind = $2
-           AND coalesce(audience, '') = coalesce($3, '') AND coalesce(destination, '') = coalesce($4, '')",
+           AND audience IS NOT DISTINCT FROM $3 AND destination IS NOT DISTINCT FROM $4",
     )
     .bind(scope.program_id)
     .bind(s.kind.as_str())
     .bind(s.audience.map(|a| a.as_str()))
-    .bind(&s.destination)
+    .bind(s.destination.clone().map(db::Json))
     .fetch_optional(&mut *conn)
     .await
     .context("looking for a schedule to change")?;
@@ -104,7 +104,7 @@ pub async fn set_schedule(
     .bind(s.kind.as_str())
     .bind(s.spec.to_string())
     .bind(s.audience.map(|a| a.as_str()))
-    .bind(&s.destination)
+    .bind(s.destination.clone().map(db::Json))
     .bind(s.created_at)
     .bind(s.created_by)
     .fetch_one(&mut *conn)
@@ -158,14 +158,14 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
         s_kind: String,
         s_spec: String,
         s_audience: Option<String>,
-        s_destination: Option<String>,
+        s_destination: Option<db::Json>,
         s_created_at: DateTime<Utc>,
     }
     let rows: Vec<Row> = db::query_as(&format!(
         "SELECT {}, p.tenant AS p_tenant, s.id AS s_id, s.kind AS s_kind, s.spec AS s_spec, s.audience AS s_audience,
                 s.destination AS s_destination, s.created_at AS s_created_at
          FROM schedules s JOIN programs p ON p.id = s.program_id
-         WHERE p.archived = 0 ORDER BY s.id",
+         WHERE NOT p.archived ORDER BY s.id",
         super::programs::PROGRAM_COLS_P
     ))
     .fetch_all(&mut *conn)

@@ -237,10 +237,12 @@ pub async fn find_milestone(
     scope: &Scope,
     key: &Key,
 ) -> anyhow::Result<Option<Milestone>> {
+    let preds = conn.dialect().joined_ids(
+        "predecessor_id",
+        "milestone_edges WHERE successor_id = milestones.id",
+    );
     let row: Option<MilestoneWithPredsRow> = db::query_as(&format!(
-        "SELECT {MILESTONE_COLS},
-           (SELECT group_concat(predecessor_id) FROM
-              (SELECT predecessor_id FROM milestone_edges WHERE successor_id = milestones.id ORDER BY predecessor_id)) AS preds
+        "SELECT {MILESTONE_COLS}, {preds} AS preds
          FROM milestones WHERE program_id = $1 AND key = $2"
     ))
     .bind(scope.program_id)
@@ -324,8 +326,9 @@ pub async fn add_milestone_edge(
     succ: i64,
 ) -> anyhow::Result<()> {
     db::query(
-        "INSERT OR IGNORE INTO milestone_edges (predecessor_id, successor_id)
-         SELECT $1, $2 WHERE (SELECT count(*) FROM milestones WHERE id IN ($1, $2) AND program_id = $3) = 2",
+        "INSERT INTO milestone_edges (predecessor_id, successor_id)
+         SELECT $1, $2 WHERE (SELECT count(*) FROM milestones WHERE id IN ($1, $2) AND program_id = $3) = 2
+         ON CONFLICT DO NOTHING",
     )
     .bind(pred)
     .bind(succ)

@@ -344,7 +344,7 @@ async fn internal_errors_exit_1_and_a_missing_config_exits_2() {
         .await
         .unwrap();
     db.store.close().await;
-    let out = bin(&db.path, &["exec", "program list"]);
+    let out = db.bin(&["exec", "program list"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("error id"), "{}", stderr(&out));
 }

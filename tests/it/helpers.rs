@@ -39,7 +39,7 @@ pub fn postgres_url() -> Option<String> {
 /// `base` with `schema` first on the search path.
 pub fn in_schema(base: &str, schema: &str) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options[search_path]={schema}")
+    format!("{base}{sep}options[search_path]={schema}&application_name={schema}")
 }
 
 /// A new empty schema on the test server, named for one test.
@@ -67,6 +67,15 @@ pub fn drop_schema(base: String, schema: String) {
         rt.block_on(async {
             use sqlx::Connection as _;
             if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                // The test's own sessions may still hold a transaction whose rollback waits
+                // on the runtime this drop blocks: end them first.
+                let _ = sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                )
+                .bind(&schema)
+                .execute(&mut conn)
+                .await;
                 let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                     .execute(&mut conn)
                     .await;
