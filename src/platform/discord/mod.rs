@@ -7,6 +7,7 @@ mod bot;
 mod channels;
 mod sender;
 pub mod slash;
+pub mod verify;
 
 pub use bot::{http_client, Bot, BotHandle, BotSetup, GatewayState};
 pub use channels::DiscordChannels;
