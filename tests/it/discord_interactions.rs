@@ -3,7 +3,7 @@
 //! or did not sign now, is refused before its body is read; commands, autocomplete, buttons
 //! and the status form are answered in the response's body with the gateway's words; slow
 //! commands (and answers that are late) are deferred there and edited in by REST; and the
-//! binary serves without a gateway.
+//! binary registers the commands, and serves without a gateway.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
@@ -721,6 +721,58 @@ fn drumbeat(db: &TestDb, fake: &FakeDiscord, args: &[&str]) -> Command {
         .env("DRUMBEAT_DISCORD__PROXY_URL", fake.url())
         .env("DRUMBEAT_LOG__FILTER", "error");
     command
+}
+
+#[tokio::test]
+async fn drumbeat_discord_register_registers_the_command_list_and_exits() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    let mut command = drumbeat(&db, &fake, &["discord", "register"]);
+    command.env("DRUMBEAT_DISCORD__DEV_GUILD_ID", GUILD);
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let registrations = fake.registrations();
+    assert_eq!(registrations.len(), 1, "{registrations:?}");
+    assert_eq!(registrations[0].0.as_deref(), Some(GUILD));
+    let names: Vec<&str> = registrations[0]
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let tree = drumbeat::command::grammar::command_tree();
+    let expected: Vec<&str> = tree.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(names, expected);
+    // It says what it registered, and where.
+    assert!(
+        stdout.starts_with(&format!("Registered {} slash commands", tree.len())),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("in guild {GUILD}")), "{stdout}");
+    for (area, verbs) in &tree {
+        let line = format!("  /{area} {}\n", verbs.join(", "));
+        assert!(stdout.contains(&line), "{line:?} in {stdout}");
+    }
+    assert!(fake.identified().is_empty(), "no gateway session");
+
+    // Without a token there is nothing to register with.
+    let mut command = drumbeat(&db, &fake, &["discord", "register"]);
+    command.env_remove("DISCORD_TOKEN");
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Discord bot token"));
+    assert_eq!(fake.registrations().len(), 1);
+    fake.assert_nothing_unexpected();
 }
 
 /// `drumbeat run` with `discord.gateway = false` and a public key: no gateway session, the
