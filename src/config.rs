@@ -254,7 +254,7 @@ fn env_secret(name: &str) -> Option<secrecy::SecretString> {
 /// Discord (`[discord]`). The token is a secret: it comes from `DISCORD_TOKEN` or
 /// `DRUMBEAT_DISCORD__TOKEN` (or the git-ignored secrets file), is never serialized, and
 /// prints as `[REDACTED]`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DiscordSettings {
     #[serde(skip_serializing)]
@@ -267,12 +267,41 @@ pub struct DiscordSettings {
     pub dev_guild_id: Option<u64>,
     /// Members with this role are tenant admins, besides those with Manage Server.
     pub admin_role: Option<String>,
+    /// The application's public key (64 hex digits, Developer Portal → General
+    /// Information), which checks the requests to `POST /discord/interactions`. Unset, that
+    /// endpoint is not served. Not a secret.
+    pub public_key: Option<String>,
+    /// Whether `drumbeat run` opens the gateway when it has a token. Off, interactions come
+    /// only over HTTP and messages go out by REST; of several processes, at most one keeps
+    /// it on.
+    pub gateway: bool,
+}
+
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        Self {
+            token: None,
+            proxy_url: None,
+            dev_guild_id: None,
+            admin_role: None,
+            public_key: None,
+            gateway: true,
+        }
+    }
 }
 
 impl DiscordSettings {
     /// The token from the settings, else from `DISCORD_TOKEN`.
     pub fn token(&self) -> Option<secrecy::SecretString> {
         self.token.clone().or_else(|| env_secret("DISCORD_TOKEN"))
+    }
+
+    /// The public key as given, when one is (an empty one counts as none).
+    pub fn public_key(&self) -> Option<&str> {
+        self.public_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
     }
 }
 

@@ -155,6 +155,7 @@ pub async fn run(settings: &Settings, online: bool) -> Report {
     report.checks.extend(config_checks(settings));
     let newest = database_checks(settings, &mut report).await;
     report.checks.push(discord_check(settings, online).await);
+    report.checks.push(discord_interactions_check(settings));
     report.checks.extend(slack_checks(settings));
     report.checks.extend(clock_checks(Utc::now(), newest));
     report
@@ -673,6 +674,56 @@ async fn discord_check(s: &Settings, online: bool) -> Check {
     }
 }
 
+/// How Discord's interactions reach this process: the gateway, the HTTP endpoint (with a
+/// public key of the right shape, and the token it needs), both, or neither.
+fn discord_interactions_check(s: &Settings) -> Check {
+    const NAME: &str = "discord interactions";
+    let token = s.discord.token().is_some();
+    let gateway = token && s.discord.gateway;
+    let Some(raw) = s.discord.public_key() else {
+        return match (token, gateway) {
+            (false, _) => check(NAME, Status::Ok, "not set: Discord is off", ""),
+            (true, true) => check(
+                NAME,
+                Status::Ok,
+                "over the gateway (discord.public_key is not set, so there is no HTTP endpoint)",
+                "",
+            ),
+            (true, false) => check(
+                NAME,
+                Status::Warn,
+                "neither the gateway (discord.gateway = false) nor POST /discord/interactions (discord.public_key is not set): slash commands go unanswered",
+                "set discord.public_key, or discord.gateway = true",
+            ),
+        };
+    };
+    if let Err(why) = crate::platform::discord::verify::PublicKey::parse(raw) {
+        return check(
+            NAME,
+            Status::Fail,
+            why,
+            "copy it from the Developer Portal (General Information → Public Key)",
+        );
+    }
+    if !token {
+        return check(
+            NAME,
+            Status::Fail,
+            "discord.public_key is set but there is no bot token: `drumbeat run` refuses to start",
+            "set DISCORD_TOKEN, or unset discord.public_key",
+        );
+    }
+    check(
+        NAME,
+        Status::Ok,
+        format!(
+            "POST /discord/interactions, checked with the application's public key; the gateway is {}",
+            if gateway { "on too" } else { "off" }
+        ),
+        "give Discord {http.public_url}/discord/interactions; run `drumbeat discord register` once per release",
+    )
+}
+
 fn slack_checks(s: &Settings) -> Vec<Check> {
     let mut out = Vec::new();
     match s.slack.signing_secret() {
@@ -788,6 +839,32 @@ mod tests {
             format!("{}.{}.{}", "M".repeat(24), "G1 a2", "x".repeat(38)),
         ] {
             assert!(discord_token_shape(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn discord_interactions_need_a_well_formed_key_and_a_token() {
+        use figment::providers::Format as _;
+        let mut s: Settings =
+            figment::Figment::from(figment::providers::Toml::string(crate::config::DEFAULTS))
+                .extract()
+                .unwrap();
+        let key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        s.discord.token = Some(secrecy::SecretString::from("t".to_owned()));
+        let status = |s: &Settings| discord_interactions_check(s).status;
+        assert_eq!(status(&s), Status::Ok, "the gateway alone");
+        s.discord.gateway = false;
+        assert_eq!(status(&s), Status::Warn, "no way in");
+        s.discord.public_key = Some(key.into());
+        assert_eq!(status(&s), Status::Ok, "the endpoint alone");
+        s.discord.public_key = Some(key[..40].into());
+        let short = discord_interactions_check(&s);
+        assert_eq!(short.status, Status::Fail);
+        assert!(short.detail.contains("64 hex digits"), "{}", short.detail);
+        s.discord.public_key = Some(key.into());
+        s.discord.token = None;
+        if std::env::var_os("DISCORD_TOKEN").is_none() {
+            assert_eq!(status(&s), Status::Fail, "a key without a token");
         }
     }
 

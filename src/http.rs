@@ -205,6 +205,85 @@ pub async fn serve_with(
     Ok(())
 }
 
+/// A refusal: a status and the reason in plain text.
+pub fn refused(status: StatusCode, why: impl std::fmt::Display) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        why.to_string(),
+    )
+        .into_response()
+}
+
+/// A refusal sent before the body was read (or all of it): the connection closes after it,
+/// so whatever the client still sends is never read.
+pub fn unread(status: StatusCode, why: impl std::fmt::Display) -> Response {
+    let mut response = refused(status, why);
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Reads a signed request's body whole: at most `limit` bytes (a declared length over it is
+/// refused before a byte is read), within `within`. The refusal is the response to send.
+pub async fn bounded_body(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    within: Duration,
+) -> Result<axum::body::Bytes, Response> {
+    let too_large = || {
+        unread(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let late = || {
+        unread(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} ms",
+                within.as_millis()
+            ),
+        )
+    };
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) if caused_by::<http_body_util::LengthLimitError>(&e) => Err(too_large()),
+        // The server's own pause limit on bodies (see `serve_with`).
+        Ok(Err(e)) if caused_by::<tower_http::timeout::TimeoutError>(&e) => Err(late()),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "a request's body could not be read");
+            Err(unread(
+                StatusCode::BAD_REQUEST,
+                "the request body ended before it was complete",
+            ))
+        }
+        Err(_) => Err(late()),
+    }
+}
+
+/// Whether reading a body failed because of an `E` (its size limit, a timeout).
+fn caused_by<E: std::error::Error + 'static>(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<E>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 /// Resolves once `flag` turns true (or its sender is gone).
 async fn stopping(flag: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = flag.wait_for(|stop| *stop).await;

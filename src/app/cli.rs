@@ -75,6 +75,9 @@ pub enum Mode {
     /// What a tenant keeps: `tenant export TENANT` writes every program of it
     #[command(subcommand)]
     Tenant(TenantMode),
+    /// Discord chores: `discord register` registers the slash commands and exits
+    #[command(subcommand)]
+    Discord(DiscordMode),
     /// Read a program document, all or nothing. A program with the same key is replaced in
     /// place: it keeps its schedules, routes, snoozes, calendar feed and queued messages
     Import {
@@ -111,4 +114,12 @@ pub enum TenantMode {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscordMode {
+    /// Register the slash commands with Discord (in discord.dev_guild_id if set, else
+    /// globally), print them, and exit. `run` registers them too when it opens the gateway;
+    /// without the gateway (discord.gateway = false), run this once per release
+    Register,
 }

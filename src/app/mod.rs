@@ -7,6 +7,6 @@ mod cli;
 mod modes;
 mod serve;
 
-pub use cli::{Cli, Mode, TenantMode, Who};
+pub use cli::{Cli, DiscordMode, Mode, TenantMode, Who};
 pub use modes::main;
 pub use serve::{run, senders, store_options};

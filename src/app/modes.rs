@@ -1,5 +1,5 @@
 //! What each mode of the command line does: the demo, `run`, the console, `exec`, export,
-//! import, `doctor` and `backup`.
+//! import, `doctor`, `backup` and `discord register`.
 
 use std::process::ExitCode;
 
@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use chrono::{DateTime, Utc};
 
-use super::cli::{Cli, Mode, TenantMode, Who};
+use super::cli::{Cli, DiscordMode, Mode, TenantMode, Who};
 use crate::clock::{Clock, FakeClock, SystemClock};
 use crate::command::CommandError;
 use crate::config::Settings;
@@ -307,6 +307,25 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                 None => print!("{json}"),
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Mode::Discord(DiscordMode::Register) => {
+            let Some(token) = settings.discord.token() else {
+                return Ok(user_error(
+                    "there is no Discord bot token: set DISCORD_TOKEN (or DISCORD_TOKEN_FILE)",
+                ));
+            };
+            // Discord's refusal (a bad token, a guild the bot is not in) is the operator's
+            // to read whole, not an internal error's id.
+            match crate::platform::discord::register(&settings.discord, &token).await {
+                Ok(registered) => {
+                    print!("{registered}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: the slash commands were not registered: {e:#}");
+                    Ok(ExitCode::from(INTERNAL_ERROR))
+                }
+            }
         }
         Mode::Tenant(TenantMode::Export { tenant: t, out }) => {
             let tenant = match Tenant::parse(&t) {

@@ -1,6 +1,6 @@
 //! A running Drumbeat process (`drumbeat run`): the store, the outbox's senders and worker,
-//! the scheduler, the Discord gateway, the HTTP server with Slack's endpoints, and a bounded
-//! stop on SIGTERM.
+//! the scheduler, the Discord gateway (unless `discord.gateway` is off), the HTTP server with
+//! Slack's and Discord's endpoints, and a bounded stop on SIGTERM.
 
 use std::process::ExitCode;
 
@@ -66,6 +66,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let stop = std::sync::Arc::new(stop);
     let discord_token = settings.discord.token();
     let senders = senders(&settings, discord_token.as_ref())?;
+    // Discord's interactions over HTTP when its public key is set, so any process can answer.
+    let discord = crate::platform::discord::DiscordInteractions::from_settings(
+        &settings,
+        store.clone(),
+        clock.clone(),
+    )?;
     let worker =
         crate::outbox::Worker::new(store.clone(), senders, clock.clone(), &settings.delivery);
     // The key that signs chart links, made on first use and kept in the database.
@@ -118,8 +124,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         public_url: settings.http.public_url(),
         gateway: Default::default(),
     };
-    let gateway_state = discord_token.as_ref().map(|_| setup.gateway.clone());
-    let gateway = discord_token.map(|token| {
+    // `discord.gateway = false`: interactions come only over HTTP, messages go by REST.
+    let gateway_token = discord_token.filter(|_| settings.discord.gateway);
+    let gateway_state = gateway_token.as_ref().map(|_| setup.gateway.clone());
+    let gateway = gateway_token.map(|token| {
         let webhooks = std::sync::Arc::new(WebhookPolicy::from_settings(&settings.delivery));
         let (settings, store, clock, stopped) = (
             settings.discord.clone(),
@@ -166,9 +174,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                 None => app,
             });
     eprintln!(
-        "HTTP on http://{bound}: /healthz, /readyz, /metrics, /ical/{{program}}.ics, /charts/…{}",
+        "HTTP on http://{bound}: /healthz, /readyz, /metrics, /ical/{{program}}.ics, /charts/…{}{}",
         if slack.is_some() {
             ", /slack/commands, /slack/interactions"
+        } else {
+            ""
+        },
+        if discord.is_some() {
+            ", /discord/interactions"
         } else {
             ""
         }
@@ -181,9 +194,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         std::time::Duration::from_secs(settings.http.outbox_stuck_secs),
         Some(link_key),
     );
+    let mut router = crate::http::router(app, slack);
+    if let Some(d) = &discord {
+        router = router.merge(crate::platform::discord::interactions::router(d.clone()));
+    }
     let serving = tokio::spawn(crate::http::serve_with(
         listener,
-        crate::http::router(app, slack),
+        router,
         stopped.clone(),
         crate::http::Limits::of(&settings.http),
     ));
@@ -213,6 +230,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         let served = serving
             .await
             .context("the HTTP server stopped unexpectedly")?;
+        // Deferred Discord answers are edited in after their HTTP response went out.
+        if let Some(d) = &discord {
+            if !d.wait_idle(std::time::Duration::from_secs(20)).await {
+                tracing::warn!("stopped with Discord interactions still in flight");
+            }
+        }
         let gateway = match gateway {
             Some(g) => match g.await {
                 Ok(outcome) => outcome,

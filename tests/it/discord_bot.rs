@@ -30,14 +30,14 @@ pub(crate) const CHANNEL: &str = "300000000000000001";
 pub(crate) const TPM: &str = "111111111111111111";
 pub(crate) const DANA: &str = "222222222222222222";
 pub(crate) const LEE: &str = "333333333333333333";
-const VIEWER: &str = "444444444444444444";
+pub(crate) const VIEWER: &str = "444444444444444444";
 
 fn token() -> SecretString {
     SecretString::from("test-token".to_owned())
 }
 
 /// The id of the role `discord.admin_role` names.
-const LEADS: &str = "555000000000000001";
+pub(crate) const LEADS: &str = "555000000000000001";
 
 fn settings(fake: &FakeDiscord) -> DiscordSettings {
     DiscordSettings {
@@ -74,7 +74,7 @@ pub(crate) async fn run(
         .await
 }
 
-fn text_of(body: &Value) -> String {
+pub(crate) fn text_of(body: &Value) -> String {
     body.to_string()
 }
 
@@ -90,7 +90,7 @@ fn button_id(message: &Value, label: &str) -> String {
         .to_owned()
 }
 
-fn is_ephemeral(data: &Value) -> bool {
+pub(crate) fn is_ephemeral(data: &Value) -> bool {
     data["flags"].as_u64().is_some_and(|f| f & 64 != 0)
 }
 
@@ -254,7 +254,7 @@ async fn answer_prompt(fake: &FakeDiscord, prompt: &Value, amber: &str) -> Excha
     .await
 }
 
-async fn latest_status(db: &TestDb, guild: &str) -> Option<(String, String)> {
+pub(crate) async fn latest_status(db: &TestDb, guild: &str) -> Option<(String, String)> {
     let tenant = Tenant::discord(guild.parse().unwrap());
     let mut tx = db.store.read().await.unwrap();
     let (scope, _) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())

@@ -1,6 +1,9 @@
 //! A fake Discord on 127.0.0.1: the REST API (DM channels, channels and their messages,
 //! command registration, interaction callbacks and follow-ups, guild roles) and the gateway (HELLO,
-//! IDENTIFY, HEARTBEAT/ACK, READY, then the INTERACTION_CREATE events a test sends).
+//! IDENTIFY, HEARTBEAT/ACK, READY, then the INTERACTION_CREATE events a test sends). It also
+//! delivers interactions over HTTP, signed with its application's key
+//! ([`FakeDiscord::post_interaction`]); the response's body is then the callback, held to
+//! the same rules, and follow-ups are taken once that response has been read.
 //!
 //! It is strict: a route it does not serve, a message Discord would refuse (any limit of
 //! `reply::discord::violations`, `allowed_mentions` that could ping roles or everyone), a
@@ -12,7 +15,7 @@
 //! multipart form data: `payload_json` plus `files[n]`, each named in the payload's
 //! `attachments` by id; a PNG must be one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +28,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use drumbeat::reply::discord;
 use futures_util::{SinkExt, StreamExt};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -36,6 +40,14 @@ pub const MANAGE_GUILD: u64 = 1 << 5;
 
 /// How long an interaction token accepts its first response.
 const CALLBACK_DEADLINE: Duration = Duration::from_secs(3);
+
+/// The seed of the application's key pair, which signs interactions sent over HTTP.
+const SIGNING_SEED: [u8; 32] = [42; 32];
+
+/// The application's key pair.
+fn signing_pair() -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&SIGNING_SEED).expect("a valid seed")
+}
 
 /// A file uploaded with a message.
 #[derive(Debug, Clone)]
@@ -83,6 +95,8 @@ struct Inner {
     dispatched: Mutex<HashMap<String, Instant>>,
     /// Interaction token → its exchange.
     callbacks: Mutex<HashMap<String, Exchange>>,
+    /// Tokens of interactions sent over HTTP whose response has not been read yet.
+    http_pending: Mutex<HashSet<String>>,
     /// Interaction token → (method, body) of follow-ups and edits of the original.
     webhooks: Mutex<HashMap<String, Vec<(String, Value)>>>,
     /// (channel id or interaction token, file) of every upload accepted.
@@ -312,8 +326,9 @@ impl FakeDiscord {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Sends an INTERACTION_CREATE and waits for the bot's callback.
-    pub async fn interact(&self, mut d: Value) -> Exchange {
+    /// An interaction as Discord sends it: with its id, token and application, dispatched
+    /// now. Returns it and its token.
+    pub fn dispatch(&self, mut d: Value) -> (Value, String) {
         let n = self.next();
         let id = format!("{}", 800_000_000_000_000_000u64 + n);
         let token = format!("token-{n}");
@@ -329,6 +344,92 @@ impl FakeDiscord {
             .lock()
             .unwrap()
             .insert(token.clone(), Instant::now());
+        (d, token)
+    }
+
+    /// The application's public key, as `discord.public_key` takes it.
+    pub fn public_key(&self) -> String {
+        hex::encode(signing_pair().public_key().as_ref())
+    }
+
+    /// The `X-Signature-Ed25519` Discord sends: the application's signature of the
+    /// timestamp followed by the body, in hex.
+    pub fn sign(&self, timestamp: &str, body: &[u8]) -> String {
+        let mut message = timestamp.as_bytes().to_vec();
+        message.extend_from_slice(body);
+        hex::encode(signing_pair().sign(&message).as_ref())
+    }
+
+    /// Sends an interaction to `endpoint` over HTTP, signed as of `now`, and reads the
+    /// response's body as its callback (held to the callback's rules and deadline). Panics
+    /// unless the endpoint answers 200 with JSON.
+    pub async fn post_interaction(
+        &self,
+        endpoint: &str,
+        d: Value,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Exchange {
+        let (d, token) = self.dispatch(d);
+        self.inner
+            .http_pending
+            .lock()
+            .unwrap()
+            .insert(token.clone());
+        let body = d.to_string();
+        let timestamp = now.timestamp().to_string();
+        let signature = self.sign(&timestamp, body.as_bytes());
+        let started = Instant::now();
+        let response = reqwest::Client::new()
+            .post(endpoint)
+            .header("content-type", "application/json")
+            .header("x-signature-ed25519", signature)
+            .header("x-signature-timestamp", timestamp)
+            .body(body)
+            .send()
+            .await
+            .expect("the interactions endpoint answers");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = response.text().await.expect("the response's body");
+        let latency = started.elapsed();
+        assert_eq!(status, 200, "the endpoint refused the interaction: {text}");
+        assert!(
+            content_type.starts_with("application/json"),
+            "the callback came as `{content_type}`: {text}"
+        );
+        let callback: Value = serde_json::from_str(&text).expect("the callback is JSON");
+        if latency > CALLBACK_DEADLINE {
+            self.inner
+                .unexpected(format!("HTTP callback after {latency:?}: {callback}"));
+        }
+        let problems = callback_problems(&callback);
+        if !problems.is_empty() {
+            self.inner
+                .unexpected(format!("HTTP callback refused: {problems:?}: {callback}"));
+        }
+        let exchange = Exchange {
+            callback,
+            latency,
+            token: token.clone(),
+        };
+        self.inner
+            .callbacks
+            .lock()
+            .unwrap()
+            .insert(token.clone(), exchange.clone());
+        self.inner.http_pending.lock().unwrap().remove(&token);
+        self.inner.changed.notify_waiters();
+        exchange
+    }
+
+    /// Sends an INTERACTION_CREATE and waits for the bot's callback.
+    pub async fn interact(&self, d: Value) -> Exchange {
+        let (d, token) = self.dispatch(d);
         let sender = self
             .inner
             .gateway
@@ -1058,17 +1159,7 @@ async fn callback(
         )
             .into_response();
     }
-    let problems = match body["type"].as_u64() {
-        Some(4) => {
-            let mut p = message_problems(&body["data"]);
-            p.extend(flags_problems(&body["data"]));
-            p
-        }
-        Some(5) => flags_problems(body.get("data").unwrap_or(&json!({}))),
-        Some(9) => modal_problems(&body["data"]),
-        Some(8) => autocomplete_problems(&body["data"]),
-        other => vec![format!("callback type {other:?}")],
-    };
+    let problems = callback_problems(&body);
     if !problems.is_empty() {
         return invalid_form(&inner, format!("callback refused: {problems:?}: {body}"));
     }
@@ -1085,8 +1176,36 @@ async fn callback(
     StatusCode::NO_CONTENT.into_response()
 }
 
-fn acknowledged(inner: &Inner, token: &str) -> bool {
-    inner.callbacks.lock().unwrap().contains_key(token)
+/// What Discord would refuse in an interaction's response.
+fn callback_problems(body: &Value) -> Vec<String> {
+    match body["type"].as_u64() {
+        Some(4) => {
+            let mut p = message_problems(&body["data"]);
+            p.extend(flags_problems(&body["data"]));
+            p
+        }
+        Some(5) => flags_problems(body.get("data").unwrap_or(&json!({}))),
+        Some(9) => modal_problems(&body["data"]),
+        Some(8) => autocomplete_problems(&body["data"]),
+        other => vec![format!("callback type {other:?}")],
+    }
+}
+
+/// Whether the interaction was answered. One sent over HTTP is answered once its response
+/// has been read: a follow-up that comes while it is being read waits for it, briefly.
+async fn acknowledged(inner: &Inner, token: &str) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let notified = inner.changed.notified();
+        if inner.callbacks.lock().unwrap().contains_key(token) {
+            return true;
+        }
+        if !inner.http_pending.lock().unwrap().contains(token)
+            || tokio::time::timeout_at(deadline, notified).await.is_err()
+        {
+            return inner.callbacks.lock().unwrap().contains_key(token);
+        }
+    }
 }
 
 /// A follow-up or an edit of the original response: a message, and at most `EPHEMERAL`.
@@ -1113,7 +1232,7 @@ async fn followup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if app != APP || !acknowledged(&inner, &token) {
+    if app != APP || !acknowledged(&inner, &token).await {
         return invalid_form(&inner, format!("follow-up before a response: {token}"));
     }
     let (body, files) = match read_message(&inner, &headers, body).await {
@@ -1136,7 +1255,7 @@ async fn original(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if app != APP || !acknowledged(&inner, &token) {
+    if app != APP || !acknowledged(&inner, &token).await {
         return invalid_form(
             &inner,
             format!("{method} of an original never sent: {token}"),

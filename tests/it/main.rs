@@ -9,6 +9,7 @@ mod charts;
 mod crash;
 mod discord;
 mod discord_bot;
+mod discord_interactions;
 mod documents;
 mod fake_discord;
 mod fake_slack;

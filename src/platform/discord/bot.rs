@@ -1,15 +1,18 @@
-//! The gateway side: slash commands registered from [`super::slash`] with serenity's
-//! builders, buttons and modals for status prompts, autocomplete of keys. Handlers only turn
+//! The bot: slash commands registered from [`super::slash`] with serenity's builders (by
+//! the gateway when it connects, or by `drumbeat discord register`), buttons and modals for
+//! status prompts, autocomplete of keys. Handlers only turn
 //! options into the core's words and render its reply; the core decides everything else.
-//! [`Bot::on_interaction`] answers an [`serenity::Interaction`] however it arrived, so the
-//! gateway is one way in among others.
+//! [`Bot::on_interaction`] answers a [`serenity::Interaction`] however it arrived: over the
+//! gateway every answer is a REST call; over HTTP ([`super::interactions`]) the first answer
+//! is the HTTP response's body and the rest are REST calls, through the same [`Responder`],
+//! so both ways in give the same answers.
 //!
 //! The tenant is the guild. A click in a DM finds its guild in the button's custom id
 //! (`{guild}:status:atlas:api:amber`), which is all a click needs, so buttons keep working
 //! after a restart.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ::serenity::all as serenity;
@@ -17,7 +20,7 @@ use ::serenity::http::{Http, HttpBuilder, LightMethod, Route};
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 
 use super::channels::DiscordChannels;
 use super::sender::{messages, request, with_files};
@@ -35,7 +38,7 @@ use crate::store::Store;
 
 /// Interaction response types and flags (Discord's numbers).
 const CHANNEL_MESSAGE: u8 = 4;
-const DEFERRED_CHANNEL_MESSAGE: u8 = 5;
+pub(super) const DEFERRED_CHANNEL_MESSAGE: u8 = 5;
 const MODAL: u8 = 9;
 const EPHEMERAL: u64 = 1 << 6;
 /// Modal titles and text-input labels are at most 45 characters.
@@ -171,21 +174,21 @@ impl Bot {
         clock: Arc<dyn Clock>,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
-        let in_flight = Arc::new(InFlight::default());
-        // Whether a channel named in a command is in the guild it was typed in.
-        let channels = Arc::new(DiscordChannels::new(token, settings.proxy_url.as_deref()));
-        let bot = Bot {
-            core: Core::new(store, clock, webhooks, setup.public_url, channels),
-            commands: slash::commands(),
-            admin_role: admin_role(settings.admin_role.as_deref()),
-            in_flight: in_flight.clone(),
-            gateway: setup.gateway.clone(),
-        };
+        let bot = Bot::new(
+            settings,
+            token,
+            webhooks,
+            setup.public_url,
+            store,
+            clock,
+            setup.gateway.clone(),
+        );
         let handler = Handler {
             bot: Arc::new(bot),
             dev_guild: settings.dev_guild_id,
             registered: AtomicBool::new(false),
         };
+        let bot = handler.bot.clone();
         let gateway = setup.gateway;
         let http = http_client(token, settings.proxy_url.as_deref());
         let mut client =
@@ -205,10 +208,39 @@ impl Bot {
         let outcome = client.start().await.context("the Discord gateway");
         gateway.set(false);
         watcher.abort();
-        if !in_flight.wait_idle(Duration::from_secs(20)).await {
+        if !bot.wait_idle(Duration::from_secs(20)).await {
             tracing::warn!("stopped with Discord interactions still in flight");
         }
         outcome
+    }
+
+    /// The bot of these settings, whichever way its interactions come: the core that runs
+    /// what it is asked (channels named in commands are checked with `token`), the command
+    /// list, and who the tenant admins are. `gateway` is the connection state the gateway,
+    /// if any, keeps.
+    pub(super) fn new(
+        settings: &DiscordSettings,
+        token: &SecretString,
+        webhooks: Arc<WebhookPolicy>,
+        public_url: Option<Arc<str>>,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        gateway: GatewayState,
+    ) -> Bot {
+        // Whether a channel named in a command is in the guild it was typed in.
+        let channels = Arc::new(DiscordChannels::new(token, settings.proxy_url.as_deref()));
+        Bot {
+            core: Core::new(store, clock, webhooks, public_url, channels),
+            commands: slash::commands(),
+            admin_role: admin_role(settings.admin_role.as_deref()),
+            in_flight: Arc::new(InFlight::default()),
+            gateway,
+        }
+    }
+
+    /// Waits up to `limit` for the interactions being answered; false if some still are.
+    pub(super) async fn wait_idle(&self, limit: Duration) -> bool {
+        self.in_flight.wait_idle(limit).await
     }
 
     /// Who did something in a guild, as the core knows them: tenant admin by Manage Server
@@ -273,28 +305,17 @@ struct Handler {
 impl serenity::EventHandler for Handler {
     async fn ready(&self, ctx: serenity::Context, ready: serenity::Ready) {
         if !self.registered.swap(true, Ordering::SeqCst) {
-            let commands = registration(&self.bot.commands);
-            let count = commands.len();
-            let registered = match self.dev_guild {
-                Some(g) => serenity::GuildId::new(g)
-                    .set_commands(&ctx.http, commands)
-                    .await
-                    .map(drop),
-                None => serenity::Command::set_global_commands(&ctx.http, commands)
-                    .await
-                    .map(drop),
-            };
-            match registered {
-                Ok(()) => tracing::info!(
+            match register_commands(&ctx.http, self.dev_guild).await {
+                Ok(registered) => tracing::info!(
                     user = %ready.user.name,
                     guilds = ready.guilds.len(),
-                    commands = count,
+                    commands = registered.commands.len(),
                     "connected to Discord"
                 ),
                 Err(e) => {
                     // Next ready tries again.
                     self.registered.store(false, Ordering::SeqCst);
-                    tracing::error!(error = %e, "could not register the slash commands");
+                    tracing::error!(error = %format!("{e:#}"), "could not register the slash commands");
                 }
             }
         }
@@ -316,8 +337,88 @@ impl serenity::EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
-        self.bot.on_interaction(&ctx.http, &interaction).await;
+        self.bot
+            .on_interaction(&ctx.http, &interaction, Reach::Rest)
+            .await;
     }
+}
+
+/// Where the slash commands were registered, and which: each command's name and its
+/// subcommands' names.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The guild (`discord.dev_guild_id`); `None` is global.
+    pub guild: Option<u64>,
+    pub commands: Vec<(String, Vec<String>)>,
+}
+
+impl std::fmt::Display for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let subcommands: usize = self.commands.iter().map(|(_, s)| s.len()).sum();
+        let place = match self.guild {
+            Some(g) => format!("in guild {g} (discord.dev_guild_id)"),
+            None => "globally, for every server the bot is in".to_owned(),
+        };
+        writeln!(
+            f,
+            "Registered {} slash commands ({subcommands} subcommands) {place}:",
+            self.commands.len()
+        )?;
+        for (name, verbs) in &self.commands {
+            writeln!(f, "  /{name} {}", verbs.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Registers the slash commands ([`slash::commands`]) in `dev_guild` if given, else
+/// globally, in place of whatever was registered there before. `http` must know the
+/// application's id (the gateway's ready sets it; [`register`] asks Discord for it).
+pub async fn register_commands(http: &Http, dev_guild: Option<u64>) -> anyhow::Result<Registered> {
+    let commands = slash::commands();
+    let built = registration(&commands);
+    match dev_guild {
+        Some(0) => anyhow::bail!("discord.dev_guild_id is 0; give a server's id or leave it unset"),
+        Some(g) => serenity::GuildId::new(g)
+            .set_commands(http, built)
+            .await
+            .map(drop)
+            .with_context(|| format!("registering the slash commands in guild {g}"))?,
+        None => serenity::Command::set_global_commands(http, built)
+            .await
+            .map(drop)
+            .context("registering the slash commands globally")?,
+    }
+    Ok(Registered {
+        guild: dev_guild,
+        commands: commands
+            .iter()
+            .map(|c| {
+                let verbs = c.subcommands.iter().map(|v| v.name.clone()).collect();
+                (c.name.clone(), verbs)
+            })
+            .collect(),
+    })
+}
+
+/// `drumbeat discord register`: asks Discord which application the token is for, then
+/// registers the slash commands as the gateway does when it connects.
+pub async fn register(
+    settings: &DiscordSettings,
+    token: &SecretString,
+) -> anyhow::Result<Registered> {
+    let http = http_client(token, settings.proxy_url.as_deref());
+    let asked = async {
+        let app = http
+            .get_current_application_info()
+            .await
+            .context("asking Discord which application the token is for")?;
+        http.set_application_id(app.id);
+        register_commands(&http, settings.dev_guild_id).await
+    };
+    tokio::time::timeout(Duration::from_secs(60), asked)
+        .await
+        .map_err(|_| anyhow::anyhow!("Discord did not answer within 60 s"))?
 }
 
 /// The slash commands as Discord registers them: one command per area, its verbs as
@@ -417,13 +518,19 @@ fn given(args: &[serenity::ResolvedOption<'_>]) -> Options {
 
 impl Bot {
     /// Answers one interaction: a slash command, an autocomplete, a button or a form.
-    pub async fn on_interaction(&self, http: &Http, interaction: &serenity::Interaction) {
+    /// `reach` says how its answers travel.
+    pub(super) async fn on_interaction(
+        &self,
+        http: &Http,
+        interaction: &serenity::Interaction,
+        reach: Reach,
+    ) {
         let _working = self.in_flight.enter();
         match interaction {
-            serenity::Interaction::Command(c) => on_slash(self, http, c).await,
-            serenity::Interaction::Autocomplete(c) => on_autocomplete(self, http, c).await,
-            serenity::Interaction::Component(c) => on_button(self, http, c).await,
-            serenity::Interaction::Modal(m) => on_modal(self, http, m).await,
+            serenity::Interaction::Command(c) => on_slash(self, http, c, reach).await,
+            serenity::Interaction::Autocomplete(c) => on_autocomplete(self, http, c, reach).await,
+            serenity::Interaction::Component(c) => on_button(self, http, c, reach).await,
+            serenity::Interaction::Modal(m) => on_modal(self, http, m, reach).await,
             _ => {}
         }
     }
@@ -451,7 +558,12 @@ fn command_path(data: &serenity::CommandData) -> (Vec<String>, Vec<serenity::Res
 }
 
 /// Every slash command lands here.
-async fn on_slash(bot: &Bot, http: &Http, interaction: &serenity::CommandInteraction) {
+async fn on_slash(
+    bot: &Bot,
+    http: &Http,
+    interaction: &serenity::CommandInteraction,
+    reach: Reach,
+) {
     let started = Instant::now();
     let (path, args) = command_path(&interaction.data);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -459,6 +571,7 @@ async fn on_slash(bot: &Bot, http: &Http, interaction: &serenity::CommandInterac
         interaction.id.get(),
         &interaction.token,
         interaction.application_id.get(),
+        reach,
     );
     let (given, names) = given(&args);
     let argv = match slash::argv(&bot.commands, &path, &given) {
@@ -508,20 +621,68 @@ fn display_name(user: &serenity::User, member: Option<&serenity::Member>) -> Str
         .unwrap_or_else(|| user.name.clone())
 }
 
+/// How an interaction's answers travel.
+pub(super) enum Reach {
+    /// It came over the gateway: every answer is a REST call, the first to its callback.
+    Rest,
+    /// It came over HTTP: the first answer is the HTTP response's body, the rest are REST
+    /// calls made once that response has gone out.
+    Body(BodyAnswer),
+}
+
+/// The HTTP side of an interaction that came over HTTP.
+pub(super) struct BodyAnswer {
+    /// Whoever answers first takes it: the responder, with its answer; or the HTTP handler
+    /// when the answer is late, which then defers (and the responder edits its answer in).
+    first: Arc<Mutex<Option<oneshot::Sender<Value>>>>,
+    /// Resolves once the HTTP response has gone out (or was abandoned).
+    written: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl BodyAnswer {
+    pub(super) fn new(
+        first: Arc<Mutex<Option<oneshot::Sender<Value>>>>,
+        written: oneshot::Receiver<()>,
+    ) -> Self {
+        Self {
+            first,
+            written: Mutex::new(Some(written)),
+        }
+    }
+}
+
+/// How long a REST call waits for the HTTP response that went before it to go out.
+const WRITTEN_WAIT: Duration = Duration::from_secs(3);
+/// Discord records an HTTP answer once it has read it: a follow-up or an edit that overtook
+/// it would find no interaction, so the first REST call after one waits this much more.
+const WRITTEN_SETTLE: Duration = Duration::from_millis(100);
+
+/// What became of an interaction's first answer.
+enum First {
+    /// It is the interaction's response.
+    Given,
+    /// The response is a deferral: the answer is to be edited in. Over HTTP that is so when
+    /// the answer carries a file (a response body cannot) or came too late (the HTTP
+    /// handler deferred in its place).
+    Deferred,
+}
+
 /// Answers one interaction: the first message as the interaction's response (or as the
 /// edit of a deferred one), the rest as follow-ups.
 struct Responder<'a> {
     interaction: u64,
     token: &'a str,
     application: u64,
+    reach: Reach,
 }
 
 impl<'a> Responder<'a> {
-    fn new(interaction: u64, token: &'a str, application: u64) -> Self {
+    fn new(interaction: u64, token: &'a str, application: u64, reach: Reach) -> Self {
         Self {
             interaction,
             token,
             application,
+            reach,
         }
     }
 
@@ -533,36 +694,74 @@ impl<'a> Responder<'a> {
         body: Option<&Value>,
         file: Option<&Attachment>,
     ) -> anyhow::Result<()> {
+        self.written().await;
         http.request(request(route, method, body, file)).await?;
         Ok(())
     }
 
-    async fn callback(&self, http: &Http, body: Value) -> anyhow::Result<()> {
-        self.callback_with(http, body, None).await
+    /// Over HTTP, waits (once) until the response with the first answer has gone out.
+    async fn written(&self) {
+        let Reach::Body(answer) = &self.reach else {
+            return;
+        };
+        let pending = answer
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(written) = pending {
+            let _ = tokio::time::timeout(WRITTEN_WAIT, written).await;
+            tokio::time::sleep(WRITTEN_SETTLE).await;
+        }
     }
 
-    async fn callback_with(
+    /// The interaction's response: a REST call over the gateway, the HTTP response's body
+    /// over HTTP (see [`First`] for when that becomes a deferral).
+    async fn respond(
         &self,
         http: &Http,
         body: Value,
         file: Option<&Attachment>,
-    ) -> anyhow::Result<()> {
-        self.post(
-            http,
-            Route::InteractionResponse {
-                interaction_id: serenity::InteractionId::new(self.interaction),
-                token: self.token,
-            },
-            LightMethod::Post,
-            Some(&body),
-            file,
-        )
-        .await
+    ) -> anyhow::Result<First> {
+        match &self.reach {
+            Reach::Rest => {
+                let route = Route::InteractionResponse {
+                    interaction_id: serenity::InteractionId::new(self.interaction),
+                    token: self.token,
+                };
+                self.post(http, route, LightMethod::Post, Some(&body), file)
+                    .await?;
+                Ok(First::Given)
+            }
+            Reach::Body(answer) => {
+                let slot = answer
+                    .first
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                let Some(slot) = slot else {
+                    return Ok(First::Deferred);
+                };
+                let (body, first) = match file {
+                    None => (body, First::Given),
+                    Some(_) => (json!({ "type": DEFERRED_CHANNEL_MESSAGE }), First::Deferred),
+                };
+                slot.send(body).map_err(|_| {
+                    anyhow::anyhow!("the HTTP request ended before it was answered")
+                })?;
+                Ok(first)
+            }
+        }
+    }
+
+    async fn callback(&self, http: &Http, body: Value) -> anyhow::Result<First> {
+        self.respond(http, body, None).await
     }
 
     async fn defer(&self, http: &Http) -> anyhow::Result<()> {
         self.callback(http, json!({ "type": DEFERRED_CHANNEL_MESSAGE }))
             .await
+            .map(drop)
     }
 
     async fn followup(
@@ -607,26 +806,24 @@ impl<'a> Responder<'a> {
         let result = async {
             let mut rest = parts.iter();
             if let Some((first, file)) = rest.next() {
+                let mut deferred = deferred;
+                if !deferred {
+                    let body = json!({ "type": CHANNEL_MESSAGE, "data": first });
+                    deferred = matches!(self.respond(http, body, *file).await?, First::Deferred);
+                }
                 let private = first.get("flags").is_some();
+                let original = || Route::WebhookOriginalInteractionResponse {
+                    application_id: serenity::ApplicationId::new(self.application),
+                    token: self.token,
+                };
                 if deferred && private {
                     // The deferred answer is public; a private one replaces it.
-                    let original = Route::WebhookOriginalInteractionResponse {
-                        application_id: serenity::ApplicationId::new(self.application),
-                        token: self.token,
-                    };
-                    self.post(http, original, LightMethod::Delete, None, None)
+                    self.post(http, original(), LightMethod::Delete, None, None)
                         .await?;
                     self.followup(http, first, *file).await?;
                 } else if deferred {
-                    let original = Route::WebhookOriginalInteractionResponse {
-                        application_id: serenity::ApplicationId::new(self.application),
-                        token: self.token,
-                    };
-                    self.post(http, original, LightMethod::Patch, Some(first), *file)
+                    self.post(http, original(), LightMethod::Patch, Some(first), *file)
                         .await?;
-                } else {
-                    let body = json!({ "type": CHANNEL_MESSAGE, "data": first });
-                    self.callback_with(http, body, *file).await?;
                 }
             }
             for (part, file) in rest {
@@ -662,18 +859,21 @@ fn guild_for(from: Option<u64>, interaction_guild: Option<serenity::GuildId>) ->
     }
 }
 
-async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction) {
-    let responder = Responder::new(c.id.get(), &c.token, c.application_id.get());
+async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction, reach: Reach) {
+    let responder = Responder::new(c.id.get(), &c.token, c.application_id.get(), reach);
     let (from, action) = split_guild(&c.data.custom_id);
     let Some(guild) = guild_for(from, c.guild_id) else {
         return responder.refuse(http, wording::OTHER_TENANT).await;
     };
     match bot.core.click(action) {
-        Click::Form(form) => {
-            if let Err(e) = responder.callback(http, modal(guild, &form)).await {
-                tracing::warn!(error = %e, "could not open the status form");
+        Click::Form(form) => match responder.callback(http, modal(guild, &form)).await {
+            Ok(First::Given) => {}
+            // A form cannot follow a deferral: the click was answered too late.
+            Ok(First::Deferred) => {
+                tracing::warn!("the status form was opened too late; the click did nothing")
             }
-        }
+            Err(e) => tracing::warn!(error = %e, "could not open the status form"),
+        },
         Click::Run(prepared) => {
             // A full digest may take longer than Discord's 3 seconds: say so first.
             let deferred = prepared.is_slow();
@@ -712,8 +912,8 @@ fn modal(guild: u64, form: &StatusForm) -> Value {
     }})
 }
 
-async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction) {
-    let responder = Responder::new(m.id.get(), &m.token, m.application_id.get());
+async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction, reach: Reach) {
+    let responder = Responder::new(m.id.get(), &m.token, m.application_id.get(), reach);
     let (from, form) = split_guild(&m.data.custom_id);
     let Some(guild) = guild_for(from, m.guild_id) else {
         return responder.refuse(http, wording::OTHER_TENANT).await;
@@ -743,7 +943,18 @@ async fn on_modal(bot: &Bot, http: &Http, m: &serenity::ModalInteraction) {
 
 /// Autocomplete: programs of the guild, or keys and numbers of the program named in the
 /// other options (or bound to the channel). Up to 25, matching what was typed so far.
-async fn on_autocomplete(bot: &Bot, http: &Http, interaction: &serenity::CommandInteraction) {
+async fn on_autocomplete(
+    bot: &Bot,
+    http: &Http,
+    interaction: &serenity::CommandInteraction,
+    reach: Reach,
+) {
+    let responder = Responder::new(
+        interaction.id.get(),
+        &interaction.token,
+        interaction.application_id.get(),
+        reach,
+    );
     let (path, args) = command_path(&interaction.data);
     let focused = interaction.data.autocomplete();
     let what = focused.as_ref().and_then(|f| {
@@ -775,8 +986,12 @@ async fn on_autocomplete(bot: &Bot, http: &Http, interaction: &serenity::Command
         }
     }
     let answer = serenity::CreateInteractionResponse::Autocomplete(response);
-    if let Err(e) = interaction.create_response(http, answer).await {
-        tracing::warn!(error = %e, "could not answer an autocomplete");
+    let answered = match serde_json::to_value(&answer) {
+        Ok(body) => responder.callback(http, body).await.map(drop),
+        Err(e) => Err(anyhow::Error::new(e).context("writing the autocomplete's choices")),
+    };
+    if let Err(e) = answered {
+        tracing::warn!(error = %format!("{e:#}"), "could not answer an autocomplete");
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -38,6 +38,7 @@ use crate::clock::Clock;
 use crate::command::Actor;
 use crate::config::Settings;
 use crate::domain::{ActionId, Platform, Tenant};
+use crate::http::{bounded_body, refused, unread};
 use crate::interaction::{
     wording, Click, Core, FormValues, Origin, Replays, StatusForm, Submitted,
 };
@@ -159,27 +160,6 @@ pub async fn serve(
         .context("serving Slack's endpoints")
 }
 
-/// A refusal before parsing: a status and the reason in plain text.
-fn refused(status: StatusCode, why: impl std::fmt::Display) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        why.to_string(),
-    )
-        .into_response()
-}
-
-/// A refusal sent before the body was read (or all of it): the connection closes after it,
-/// so whatever the client still sends is never read.
-fn unread(status: StatusCode, why: impl std::fmt::Display) -> Response {
-    let mut response = refused(status, why);
-    response.headers_mut().insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("close"),
-    );
-    response
-}
-
 /// Checks the signature headers, then reads the body (at most [`BODY_MAX`] bytes, within
 /// `http.body_timeout_ms`), checks it is what was signed, and that it was not received
 /// before. Only what this returns may be parsed.
@@ -202,40 +182,7 @@ async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Byt
                 return Err(unread(StatusCode::UNAUTHORIZED, refusal));
             }
         };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_MAX as u64) {
-        return Err(unread(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge));
-    }
-    let late = || {
-        unread(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {} ms",
-                inner.body_timeout.as_millis()
-            ),
-        )
-    };
-    let body = match tokio::time::timeout(inner.body_timeout, axum::body::to_bytes(body, BODY_MAX))
-        .await
-    {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) if caused_by::<http_body_util::LengthLimitError>(&e) => {
-            return Err(unread(StatusCode::PAYLOAD_TOO_LARGE, Refusal::TooLarge))
-        }
-        // The server's own pause limit on bodies (see `http::serve_with`).
-        Ok(Err(e)) if caused_by::<tower_http::timeout::TimeoutError>(&e) => return Err(late()),
-        Ok(Err(e)) => {
-            tracing::info!(error = %e, "a Slack request's body could not be read");
-            return Err(unread(
-                StatusCode::BAD_REQUEST,
-                "the request body ended before it was complete",
-            ));
-        }
-        Err(_) => return Err(late()),
-    };
+    let body = bounded_body(headers, body, BODY_MAX, inner.body_timeout).await?;
     if let Err(refusal) = signed.check_body(&body) {
         tracing::warn!(%refusal, "refused a Slack request");
         let status = match refusal {
@@ -270,18 +217,6 @@ async fn verified(app: &SlackApp, headers: &HeaderMap, body: Body) -> Result<Byt
 /// Signatures are kept this much longer than the window, for clocks of several processes
 /// that disagree a little.
 const REPLAY_MARGIN_SECS: i64 = 60;
-
-/// Whether reading a body failed because of an `E` (its size limit, a timeout).
-fn caused_by<E: std::error::Error + 'static>(e: &axum::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        if c.is::<E>() {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
-}
 
 /// A Slack id (team, user, channel): letters and digits, as Slack makes them.
 fn slack_id<'a>(raw: &'a str, what: &str) -> Result<&'a str, String> {
