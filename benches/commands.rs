@@ -182,14 +182,19 @@ async fn run_commands(dir: &std::path::Path, sync: Durability, n: usize) -> Figu
 async fn run_raw(dir: &std::path::Path, sync: Durability, n: usize) -> Figures {
     let store = open(&dir.join(format!("raw-{sync:?}.db")), sync).await;
     sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
-        .execute(store.pool())
+        .execute(store.sqlite().expect("a SQLite store"))
         .await
         .expect("create");
     let mut latencies = Vec::with_capacity(n);
     let start = Instant::now();
     for i in 0..n {
         let t = Instant::now();
-        let mut tx = store.pool().begin().await.expect("begin");
+        let mut tx = store
+            .sqlite()
+            .expect("a SQLite store")
+            .begin()
+            .await
+            .expect("begin");
         sqlx::query("INSERT INTO bench_raw (payload) VALUES (?)")
             .bind(format!("row {i}"))
             .execute(&mut *tx)

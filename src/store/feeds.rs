@@ -56,7 +56,7 @@ pub async fn program_by_ical_token(
         tenant: String,
         token: String,
     }
-    let candidates: Vec<Candidate> = db::query_as(&format!(
+    let candidates: Vec<Candidate> = db::query_as(format!(
         "SELECT {PROGRAM_COLS_P}, p.tenant, f.token FROM programs p
          JOIN ical_feeds f ON f.program_id = p.id
          WHERE p.key = $1"

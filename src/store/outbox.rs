@@ -210,7 +210,7 @@ pub async fn claim_due<B: DeserializeOwned>(
     now: DateTime<Utc>,
     limit: u32,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = db::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(format!(
         "UPDATE outbox SET state = 'sending', claimed_at = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM outbox
                       WHERE state = 'pending' AND next_attempt_at <= $1
@@ -360,7 +360,7 @@ pub async fn spent_stale_claims<B: DeserializeOwned>(
     older_than: DateTime<Utc>,
     max_attempts: u32,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = db::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(format!(
         "SELECT {COLS} FROM outbox
          WHERE state = 'sending' AND claimed_at < $1 AND attempts >= $2
          ORDER BY id"
@@ -380,7 +380,7 @@ pub async fn outbox_list<B: DeserializeOwned>(
     dead_only: bool,
     limit: i64,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = db::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(format!(
         "SELECT {COLS} FROM outbox
          WHERE program_id = $1 AND tenant = $2 AND ($3 = 0 OR state = 'dead')
          ORDER BY id DESC LIMIT $4"
@@ -479,7 +479,7 @@ pub async fn tenant_outbox<B: DeserializeOwned>(
     conn: &mut Conn,
     tenant: &Tenant,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
-    let rows: Vec<Row> = db::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(format!(
         "SELECT {COLS} FROM outbox WHERE tenant = $1 ORDER BY id"
     ))
     .bind(tenant.to_string())

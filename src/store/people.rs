@@ -40,7 +40,7 @@ pub async fn person_by_handle(
     tenant: &Tenant,
     handle: &str,
 ) -> anyhow::Result<Option<Person>> {
-    let row: Option<PersonRow> = db::query_as(&format!(
+    let row: Option<PersonRow> = db::query_as(format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND handle = $2"
     ))
     .bind(tenant.to_string())
@@ -57,7 +57,7 @@ pub async fn people_by_display_name(
     tenant: &Tenant,
     name: &str,
 ) -> anyhow::Result<Vec<Person>> {
-    let rows: Vec<PersonRow> = db::query_as(&format!(
+    let rows: Vec<PersonRow> = db::query_as(format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND lower(display_name) = lower($2)"
     ))
     .bind(tenant.to_string())
@@ -69,7 +69,7 @@ pub async fn people_by_display_name(
 }
 
 pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::Result<Person> {
-    let row: PersonRow = db::query_as(&format!(
+    let row: PersonRow = db::query_as(format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND id = $2"
     ))
     .bind(tenant.to_string())
@@ -82,7 +82,7 @@ pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::R
 
 /// Everyone in the tenant, by id: what renderers need to name people.
 pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<PersonId, Person>> {
-    let rows: Vec<PersonRow> = db::query_as(&format!(
+    let rows: Vec<PersonRow> = db::query_as(format!(
         "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 ORDER BY id"
     ))
     .bind(tenant.to_string())
@@ -109,7 +109,7 @@ pub async fn ensure_person(
         }
         return Ok(p);
     }
-    let row: PersonRow = db::query_as(&format!(
+    let row: PersonRow = db::query_as(format!(
         "INSERT INTO people (tenant, handle, display_name) VALUES ($1, $2, $3) RETURNING {PERSON_COLS}"
     ))
     .bind(tenant.to_string())

@@ -112,7 +112,7 @@ pub async fn find_program_for(
 }
 
 pub async fn list_programs(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<Program>> {
-    let rows: Vec<ProgramRow> = db::query_as(&format!(
+    let rows: Vec<ProgramRow> = db::query_as(format!(
         "SELECT {PROGRAM_COLS} FROM programs WHERE tenant = $1 ORDER BY archived, key"
     ))
     .bind(tenant.to_string())
@@ -136,7 +136,7 @@ pub async fn insert_program(
     tenant: &Tenant,
     p: NewProgram<'_>,
 ) -> anyhow::Result<(Scope, Program)> {
-    let row: ProgramRow = db::query_as(&format!(
+    let row: ProgramRow = db::query_as(format!(
         "INSERT INTO programs (tenant, key, name, owner_id, timezone, staleness_days, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {PROGRAM_COLS}"
     ))

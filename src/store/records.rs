@@ -63,7 +63,7 @@ pub async fn find_risk(
     scope: &Scope,
     number: i64,
 ) -> anyhow::Result<Option<Risk>> {
-    let row: Option<RiskRow> = db::query_as(&format!(
+    let row: Option<RiskRow> = db::query_as(format!(
         "SELECT {RISK_COLS} FROM risks WHERE program_id = $1 AND number = $2"
     ))
     .bind(scope.program_id)

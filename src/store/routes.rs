@@ -41,7 +41,8 @@ pub async fn routes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Routes> {
             .context("loading routes")?;
     let mut routes = Routes::default();
     for (project, json) in rows {
-        let d: Destination = serde_json::from_str(json.as_str()).context("reading a stored route")?;
+        let d: Destination =
+            serde_json::from_str(json.as_str()).context("reading a stored route")?;
         match project {
             Some(p) => {
                 routes.projects.insert(p, d);

@@ -116,7 +116,7 @@ pub async fn set_schedule(
 const SCHEDULE_COLS: &str = "s.id, s.kind, s.spec, s.audience, s.destination, s.created_at";
 
 pub async fn schedules(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Schedule>> {
-    let rows: Vec<ScheduleRow> = db::query_as(&format!(
+    let rows: Vec<ScheduleRow> = db::query_as(format!(
         "SELECT {SCHEDULE_COLS} FROM schedules s WHERE s.program_id = $1 ORDER BY s.id"
     ))
     .bind(scope.program_id)
@@ -161,7 +161,7 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
         s_destination: Option<db::Json>,
         s_created_at: DateTime<Utc>,
     }
-    let rows: Vec<Row> = db::query_as(&format!(
+    let rows: Vec<Row> = db::query_as(format!(
         "SELECT {}, p.tenant AS p_tenant, s.id AS s_id, s.kind AS s_kind, s.spec AS s_spec, s.audience AS s_audience,
                 s.destination AS s_destination, s.created_at AS s_created_at
          FROM schedules s JOIN programs p ON p.id = s.program_id

@@ -241,7 +241,7 @@ pub async fn find_milestone(
         "predecessor_id",
         "milestone_edges WHERE successor_id = milestones.id",
     );
-    let row: Option<MilestoneWithPredsRow> = db::query_as(&format!(
+    let row: Option<MilestoneWithPredsRow> = db::query_as(format!(
         "SELECT {MILESTONE_COLS}, {preds} AS preds
          FROM milestones WHERE program_id = $1 AND key = $2"
     ))
@@ -489,7 +489,7 @@ pub async fn find_dependency(
     scope: &Scope,
     number: i64,
 ) -> anyhow::Result<Option<Dependency>> {
-    let row: Option<DepRow> = db::query_as(&format!(
+    let row: Option<DepRow> = db::query_as(format!(
         "SELECT {DEP_COLS} FROM dependencies WHERE program_id = $1 AND number = $2"
     ))
     .bind(scope.program_id)
