@@ -470,10 +470,14 @@ async fn open_sqlite(path: &Path, options: &Options) -> anyhow::Result<SqlitePoo
 pub fn postgres_options(url: &SecretString, options: &Options) -> anyhow::Result<PgConnectOptions> {
     let shown = redact_url(url.expose_secret());
     let lock_timeout = format!("{}ms", options.busy_timeout.as_millis());
-    Ok(PgConnectOptions::from_str(url.expose_secret())
-        .with_context(|| format!("reading the database URL {shown}"))?
-        .application_name("drumbeat")
-        .options([("lock_timeout", lock_timeout.as_str()), ("timezone", "UTC")]))
+    let connect = PgConnectOptions::from_str(url.expose_secret())
+        .with_context(|| format!("reading the database URL {shown}"))?;
+    // The URL's own application_name wins: operators tell installations apart by it.
+    let connect = match connect.get_application_name() {
+        Some(_) => connect,
+        None => connect.application_name("drumbeat"),
+    };
+    Ok(connect.options([("lock_timeout", lock_timeout.as_str()), ("timezone", "UTC")]))
 }
 
 async fn open_postgres(url: &SecretString, options: &Options) -> anyhow::Result<PgPool> {

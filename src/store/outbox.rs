@@ -382,7 +382,7 @@ pub async fn outbox_list<B: DeserializeOwned>(
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
     let rows: Vec<Row> = db::query_as(format!(
         "SELECT {COLS} FROM outbox
-         WHERE program_id = $1 AND tenant = $2 AND ($3 = 0 OR state = 'dead')
+         WHERE program_id = $1 AND tenant = $2 AND (NOT $3 OR state = 'dead')
          ORDER BY id DESC LIMIT $4"
     ))
     .bind(scope.program_id)

@@ -305,10 +305,8 @@ async fn a_replayed_slack_request_is_refused() {
 
 /// `drumbeat run` on 127.0.0.1:0 with these settings; the child and its HTTP address.
 async fn start_run(db: &TestDb, envs: &[(&str, String)]) -> (Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_drumbeat"));
-    cmd.arg("--db")
-        .arg(&db.path)
-        .arg("run")
+    let mut cmd = db.command();
+    cmd.arg("run")
         .env_remove("RUST_LOG")
         .env_remove("DISCORD_TOKEN")
         .env_remove("SLACK_SIGNING_SECRET")

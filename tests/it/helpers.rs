@@ -121,6 +121,22 @@ impl TestDb {
         }
     }
 
+    /// Where this test's database is.
+    pub fn location(&self) -> drumbeat::store::Location {
+        match &self.url {
+            Some(url) => drumbeat::store::Location::Postgres(url.clone().into()),
+            None => drumbeat::store::Location::Sqlite(self.path.clone()),
+        }
+    }
+
+    /// The `[database]` section of a configuration file for this database.
+    pub fn database_toml(&self) -> String {
+        match &self.url {
+            Some(url) => format!("[database]\nurl = {url:?}\n"),
+            None => format!("[database]\npath = {:?}\n", self.path.display().to_string()),
+        }
+    }
+
     /// The real binary, pointed at this database and the default configuration.
     pub fn command(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"));

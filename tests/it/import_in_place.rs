@@ -20,7 +20,7 @@ fn rows(dump: &[String], tables: &[&str]) -> Vec<String> {
 }
 
 async fn program_id(db: &TestDb, key: &str) -> i64 {
-    let (id,): (i64,) = drumbeat::store::db::query_as("SELECT id FROM programs WHERE key = ?")
+    let (id,): (i64,) = drumbeat::store::db::query_as("SELECT id FROM programs WHERE key = $1")
         .bind(key)
         .fetch_one(&mut db.store.conn().await.unwrap())
         .await

@@ -373,7 +373,7 @@ async fn a_move_down_a_long_chain_sends_one_message_per_owner() {
     assert!(moved.contains("Downstream forecasts moved (99)"), "{moved}");
     assert!(moved.contains("5 owners will be told."), "{moved}");
 
-    let rows: Vec<(String, String)> = drumbeat::store::db::query_as(
+    let rows: Vec<(drumbeat::store::Json, drumbeat::store::Json)> = drumbeat::store::db::query_as(
         "SELECT destination, reply FROM outbox WHERE dedup_key LIKE 'shift:%' ORDER BY id",
     )
     .fetch_all(&mut db.store.conn().await.unwrap())
@@ -382,7 +382,7 @@ async fn a_move_down_a_long_chain_sends_one_message_per_owner() {
     assert_eq!(rows.len(), 5, "one message per owner");
     let mut seen = std::collections::BTreeSet::new();
     for (destination, reply) in &rows {
-        let destination: serde_json::Value = serde_json::from_str(destination).unwrap();
+        let destination: serde_json::Value = serde_json::from_str(destination.as_str()).unwrap();
         let who = destination["channel"]
             .as_str()
             .unwrap()
@@ -394,7 +394,7 @@ async fn a_move_down_a_long_chain_sends_one_message_per_owner() {
             .filter(|i| i % 5 + 1 == n)
             .map(|i| format!("m{i:03}"))
             .collect();
-        let reply: drumbeat::reply::Reply = serde_json::from_str(reply).unwrap();
+        let reply: drumbeat::reply::Reply = serde_json::from_str(reply.as_str()).unwrap();
         let text = drumbeat::reply::text::render(&reply);
         assert!(
             text.contains(&format!(
@@ -444,7 +444,7 @@ async fn shift_pings_follow_project_routes_and_count_people() {
         )
         .await;
     assert!(moved.contains("1 owner will be told."), "{moved}");
-    let rows: Vec<(String, String)> = drumbeat::store::db::query_as(
+    let rows: Vec<(drumbeat::store::Json, drumbeat::store::Json)> = drumbeat::store::db::query_as(
         "SELECT destination, reply FROM outbox WHERE dedup_key LIKE 'shift:%' ORDER BY id",
     )
     .fetch_all(&mut db.store.conn().await.unwrap())
@@ -453,8 +453,8 @@ async fn shift_pings_follow_project_routes_and_count_people() {
     let read: Vec<(String, String)> = rows
         .iter()
         .map(|(d, r)| {
-            let d: serde_json::Value = serde_json::from_str(d).unwrap();
-            let r: drumbeat::reply::Reply = serde_json::from_str(r).unwrap();
+            let d: serde_json::Value = serde_json::from_str(d.as_str()).unwrap();
+            let r: drumbeat::reply::Reply = serde_json::from_str(r.as_str()).unwrap();
             (
                 d["channel"].as_str().unwrap().to_owned(),
                 drumbeat::reply::text::render(&r),
