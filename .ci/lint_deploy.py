@@ -1,11 +1,16 @@
 """Lints deploy/ offline: what can be checked without Docker, a cluster or a registry.
 
 Every YAML document must parse. The Kubernetes manifests must be well-formed and keep the
-promises deploy/README.md makes (one replica, probes on /healthz and /readyz, non-root
-read-only containers, Litestream on the database path Drumbeat uses, Secrets that hold
-placeholders only and reach Drumbeat as files, not variables). The compose file and the
+promises deploy/README.md makes: on SQLite (deploy/k8s) one replica, probes on /healthz
+and /readyz, non-root read-only containers, Litestream on the database path Drumbeat uses,
+Secrets that hold placeholders only and reach Drumbeat as files, not variables; on
+PostgreSQL (deploy/k8s/postgres) several replicas with the same probes and containers, a
+rolling update that never drops below the replica count, a grace period above the
+shutdown deadline, the database URL from a Secret, no gateway, a spread over nodes, a
+PodDisruptionBudget, and an optional CloudNativePG cluster outside the default resources.
+The compose files (SQLite, and PostgreSQL with several Drumbeat services) and the
 Dockerfile are checked for the same, the systemd unit with `systemd-analyze verify` where
-it exists, the kustomization with `kubectl kustomize` where kubectl exists, and the
+it exists, both kustomizations with `kubectl kustomize` where kubectl exists, and the
 Prometheus alert rules for their shape and for naming only metrics Drumbeat exports
 (`promtool check rules` too, where promtool exists). Prints one line per check; exits 1 on any
 problem.
@@ -28,6 +33,7 @@ import yaml
 ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
+K8S_POSTGRES = K8S / "postgres"
 
 problems: list[str] = []
 
@@ -107,6 +113,37 @@ def env_value(c: dict, name: str):
     return None
 
 
+def check_drumbeat_container(where: str, pod: dict, app: dict, configmaps: dict) -> None:
+    """What every Drumbeat container promises, whatever its database: probes, the
+    credentials as a read-only Secret volume and not as variables, its settings file on a
+    mounted volume and valid TOML."""
+    if probe_path(app, "livenessProbe") != "/healthz":
+        problem(where, "drumbeat's livenessProbe is not an HTTP GET of /healthz")
+    if probe_path(app, "readinessProbe") != "/readyz":
+        problem(where, "drumbeat's readinessProbe is not an HTTP GET of /readyz")
+    mounts = {m.get("mountPath") for m in app.get("volumeMounts") or []}
+    for source in app.get("envFrom") or []:
+        if "secretRef" in source:
+            problem(where, "drumbeat takes a Secret as environment variables: mount it as files (CREDENTIALS_DIRECTORY)")
+    cred_dir = env_value(app, "CREDENTIALS_DIRECTORY")
+    secret_volumes = {v.get("name"): (v.get("secret") or {}).get("secretName")
+                      for v in pod.get("volumes") or [] if "secret" in v}
+    cred_mount = next((m for m in app.get("volumeMounts") or [] if m.get("mountPath") == cred_dir), None)
+    if not cred_dir or cred_mount is None or secret_volumes.get(cred_mount.get("name")) != "drumbeat":
+        problem(where, "drumbeat's CREDENTIALS_DIRECTORY is not the Secret drumbeat mounted as a volume")
+    elif cred_mount.get("readOnly") is not True:
+        problem(where, "the credentials volume is not mounted readOnly")
+    config_path = env_value(app, "DRUMBEAT_CONFIG")
+    if config_path and os.path.dirname(config_path) not in mounts:
+        problem(where, f"DRUMBEAT_CONFIG {config_path} is not on a mounted volume")
+    toml_text = configmaps.get("drumbeat", {}).get("drumbeat.toml")
+    if toml_text is not None:
+        try:
+            tomllib.loads(toml_text)
+        except tomllib.TOMLDecodeError as e:
+            problem(where, f"drumbeat.toml in the ConfigMap is not valid TOML: {e}")
+
+
 def check_statefulset(where: str, doc: dict, configmaps: dict) -> None:
     spec = doc.get("spec") or {}
     if spec.get("replicas") != 1:
@@ -124,30 +161,13 @@ def check_statefulset(where: str, doc: dict, configmaps: dict) -> None:
     if app is None:
         problem(where, "no container named drumbeat")
         return
-    if probe_path(app, "livenessProbe") != "/healthz":
-        problem(where, "drumbeat's livenessProbe is not an HTTP GET of /healthz")
-    if probe_path(app, "readinessProbe") != "/readyz":
-        problem(where, "drumbeat's readinessProbe is not an HTTP GET of /readyz")
+    check_drumbeat_container(where, pod, app, configmaps)
     db_path = env_value(app, "DRUMBEAT_DATABASE__PATH")
     if not db_path:
         problem(where, "drumbeat does not set DRUMBEAT_DATABASE__PATH")
     mounts = {m.get("mountPath") for m in app.get("volumeMounts") or []}
     if db_path and os.path.dirname(db_path) not in mounts:
         problem(where, f"the database {db_path} is not on a mounted volume")
-    for source in app.get("envFrom") or []:
-        if "secretRef" in source:
-            problem(where, "drumbeat takes a Secret as environment variables: mount it as files (CREDENTIALS_DIRECTORY)")
-    cred_dir = env_value(app, "CREDENTIALS_DIRECTORY")
-    secret_volumes = {v.get("name"): (v.get("secret") or {}).get("secretName")
-                      for v in pod.get("volumes") or [] if "secret" in v}
-    cred_mount = next((m for m in app.get("volumeMounts") or [] if m.get("mountPath") == cred_dir), None)
-    if not cred_dir or cred_mount is None or secret_volumes.get(cred_mount.get("name")) != "drumbeat":
-        problem(where, "drumbeat's CREDENTIALS_DIRECTORY is not the Secret drumbeat mounted as a volume")
-    elif cred_mount.get("readOnly") is not True:
-        problem(where, "the credentials volume is not mounted readOnly")
-    config_path = env_value(app, "DRUMBEAT_CONFIG")
-    if config_path and os.path.dirname(config_path) not in mounts:
-        problem(where, f"DRUMBEAT_CONFIG {config_path} is not on a mounted volume")
 
     # Litestream: a restore before Drumbeat starts, a replicator beside it, both on the
     # database Drumbeat writes.
@@ -179,13 +199,134 @@ def check_statefulset(where: str, doc: dict, configmaps: dict) -> None:
                     problem(where, f"litestream.yml: {d.get('path')} has no replica")
         except (yaml.YAMLError, AttributeError) as e:
             problem(where, f"litestream.yml in the ConfigMap is not valid: {e}")
-    toml_text = configmaps.get("drumbeat", {}).get("drumbeat.toml")
-    if toml_text is not None:
-        try:
-            tomllib.loads(toml_text)
-        except tomllib.TOMLDecodeError as e:
-            problem(where, f"drumbeat.toml in the ConfigMap is not valid TOML: {e}")
     ok(f"{where}: StatefulSet (1 replica, probes, {len(containers)} non-root containers, Litestream on {db_path})")
+
+
+def default_settings() -> dict:
+    """config/default.toml, the defaults embedded in the binary."""
+    return tomllib.loads((ROOT / "config" / "default.toml").read_text(encoding="utf-8"))
+
+
+def pre_stop_seconds(c: dict) -> int:
+    """How long a container's preStop hook waits: `sleep N` as exec, or the sleep action."""
+    hook = (c.get("lifecycle") or {}).get("preStop") or {}
+    if "sleep" in hook:
+        return int((hook["sleep"] or {}).get("seconds", 0))
+    command = (hook.get("exec") or {}).get("command") or []
+    if len(command) == 2 and os.path.basename(str(command[0])) == "sleep" and str(command[1]).isdigit():
+        return int(command[1])
+    return 0
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_deployment(where: str, doc: dict, configmaps: dict, secrets: dict) -> None:
+    """Drumbeat on PostgreSQL: several identical processes, none with a volume of its own."""
+    spec = doc.get("spec") or {}
+    replicas = spec.get("replicas", 1)
+    if not isinstance(replicas, int) or replicas < 2:
+        problem(where, f"Deployment replicas is {replicas!r}: on PostgreSQL run at least 2")
+    strategy = spec.get("strategy") or {}
+    rolling = strategy.get("rollingUpdate") or {}
+    if (strategy.get("type", "RollingUpdate") != "RollingUpdate"
+            or rolling.get("maxUnavailable") not in (0, "0%") or rolling.get("maxSurge") in (None, 0, "0%")):
+        problem(where, "the update is not a rolling one that starts a new pod before it stops an old one "
+                       "(maxUnavailable: 0, maxSurge: 1)")
+    template = spec.get("template") or {}
+    pod_labels = (template.get("metadata") or {}).get("labels") or {}
+    if not selects((spec.get("selector") or {}).get("matchLabels") or {}, pod_labels):
+        problem(where, "the Deployment's selector does not match its pods' labels")
+    pod = template.get("spec") or {}
+    containers = pod_containers(pod)
+    for c in containers:
+        check_container_security(where, pod, c)
+    for v in pod.get("volumes") or []:
+        if "persistentVolumeClaim" in v or "hostPath" in v:
+            problem(where, f"volume {v.get('name')} persists on a disk: on PostgreSQL the processes keep nothing of their own")
+    app = next((c for c in pod.get("containers") or [] if c.get("name") == "drumbeat"), None)
+    if app is None:
+        problem(where, "no container named drumbeat")
+        return
+    check_drumbeat_container(where, pod, app, configmaps)
+
+    # Stopping: the grace period covers the preStop wait, http.shutdown_secs and the
+    # watchdog's second after it.
+    shutdown = int((default_settings().get("http") or {}).get("shutdown_secs", 0))
+    needed = pre_stop_seconds(app) + shutdown + 1
+    grace = pod.get("terminationGracePeriodSeconds")
+    if not isinstance(grace, int) or grace <= needed:
+        problem(where, f"terminationGracePeriodSeconds is {grace!r}: it must exceed preStop + "
+                       f"http.shutdown_secs ({shutdown} s) + 1 s = {needed} s")
+
+    # The database: a URL from a Secret, never a literal (it holds the password), never a
+    # SQLite path.
+    url = next((e for e in app.get("env") or [] if e.get("name") == "DRUMBEAT_DATABASE__URL"), None)
+    ref = ((url or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+    if url is None:
+        problem(where, "drumbeat does not set DRUMBEAT_DATABASE__URL")
+    elif "value" in url or not ref.get("name") or not ref.get("key"):
+        problem(where, "DRUMBEAT_DATABASE__URL is not taken from a Secret (secretKeyRef): it holds the password")
+    elif ref["key"] not in secrets.get(ref["name"], set()):
+        problem(where, f"DRUMBEAT_DATABASE__URL comes from the Secret {ref['name']}, key {ref['key']}, "
+                       "which the Secret example does not show")
+    if env_value(app, "DRUMBEAT_DATABASE__PATH") is not None:
+        problem(where, "drumbeat sets DRUMBEAT_DATABASE__PATH: on PostgreSQL the URL names the database")
+    if env_value(app, "DRUMBEAT_DISCORD__GATEWAY") != "false":
+        problem(where, "DRUMBEAT_DISCORD__GATEWAY is not \"false\": several processes take Discord's interactions over HTTP")
+
+    # Spread over nodes: losing one node costs one process.
+    spread = [t for t in pod.get("topologySpreadConstraints") or []
+              if t.get("topologyKey") == "kubernetes.io/hostname"
+              and selects((t.get("labelSelector") or {}).get("matchLabels") or {}, pod_labels)]
+    anti = (pod.get("affinity") or {}).get("podAntiAffinity") or {}
+    terms = list(anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []) + [
+        t.get("podAffinityTerm") or {} for t in anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+    anti = [t for t in terms if t.get("topologyKey") == "kubernetes.io/hostname"
+            and selects((t.get("labelSelector") or {}).get("matchLabels") or {}, pod_labels)]
+    if not spread and not anti:
+        problem(where, "the pods are not spread over nodes (topologySpreadConstraints or podAntiAffinity on kubernetes.io/hostname)")
+    ok(f"{where}: Deployment ({replicas} replicas, rolling update, probes, grace {grace} s, "
+       f"{len(containers)} non-root containers, database URL from a Secret, no gateway, spread over nodes)")
+
+
+def check_pdb(where: str, doc: dict, deployments: list[dict]) -> None:
+    spec = doc.get("spec") or {}
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    target = next((d for d in deployments
+                   if selects(selector, ((d.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {})),
+                  None)
+    if target is None:
+        problem(where, "the PodDisruptionBudget selects no Deployment's pods")
+        return
+    replicas = (target.get("spec") or {}).get("replicas", 1)
+    if "maxUnavailable" in spec:
+        if spec["maxUnavailable"] in (0, "0%"):
+            problem(where, "maxUnavailable 0 blocks every drain")
+    elif isinstance(spec.get("minAvailable"), int):
+        if spec["minAvailable"] >= replicas:
+            problem(where, f"minAvailable {spec['minAvailable']} of {replicas} replicas blocks every drain")
+    else:
+        problem(where, "the PodDisruptionBudget sets neither maxUnavailable nor minAvailable")
+    ok(f"{where}: PodDisruptionBudget over the Deployment {target['metadata']['name']}")
+
+
+def check_cnpg_cluster(where: str, doc: dict) -> None:
+    """The optional CloudNativePG cluster: its CRD's group, high availability, a database
+    and an owner for Drumbeat."""
+    if doc.get("apiVersion") != "postgresql.cnpg.io/v1":
+        problem(where, f"a CloudNativePG Cluster is postgresql.cnpg.io/v1, not {doc.get('apiVersion')}")
+    spec = doc.get("spec") or {}
+    instances = spec.get("instances")
+    if not isinstance(instances, int) or instances < 2:
+        problem(where, f"instances is {instances!r}: a primary and at least one standby")
+    initdb = (spec.get("bootstrap") or {}).get("initdb") or {}
+    if not initdb.get("database") or not initdb.get("owner"):
+        problem(where, "bootstrap.initdb names no database and owner")
+    if not (spec.get("storage") or {}).get("size"):
+        problem(where, "no storage.size")
+    ok(f"{where}: CloudNativePG Cluster ({instances} instances, database {initdb.get('database')})")
 
 
 def check_secret(where: str, doc: dict) -> None:
@@ -199,10 +340,12 @@ def check_secret(where: str, doc: dict) -> None:
                 problem(where, f"Secret {doc['metadata']['name']} holds a value for {key}: placeholders only")
 
 
-def check_kubernetes() -> None:
+def load_manifests(directory: Path) -> tuple[list[tuple[str, dict]], tuple[Path, dict] | None]:
+    """The documents of a kustomization's directory (not its subdirectories), and the
+    kustomization itself."""
     docs: list[tuple[str, dict]] = []
     kustomization = None
-    for path in sorted(list(K8S.glob("*.yaml")) + list(K8S.glob("*.yml"))):
+    for path in sorted(list(directory.glob("*.yaml")) + list(directory.glob("*.yml"))):
         for doc in load_all(path):
             if not isinstance(doc, dict):
                 problem(rel(path), "a document is not a mapping")
@@ -215,8 +358,50 @@ def check_kubernetes() -> None:
                 problem(rel(path), "a document lacks apiVersion, kind or metadata.name")
                 continue
             docs.append((rel(path), doc))
-    ok(f"deploy/k8s: {len(docs)} documents with apiVersion, kind and metadata.name")
+    ok(f"{rel(directory)}: {len(docs)} documents with apiVersion, kind and metadata.name")
+    return docs, kustomization
 
+
+def check_services(docs: list[tuple[str, dict]]) -> None:
+    workloads = [d for _, d in docs if d["kind"] in ("StatefulSet", "Deployment")]
+    for where, doc in docs:
+        if doc["kind"] != "Service":
+            continue
+        spec = doc.get("spec") or {}
+        if not spec.get("ports"):
+            problem(where, "the Service has no ports")
+        if not any(selects(spec.get("selector") or {},
+                           ((w.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {})
+                   for w in workloads):
+            problem(where, f"the Service {doc['metadata']['name']} selects no workload's pods")
+
+
+def check_kustomization_lists(directory: Path, kustomization, optional: tuple[str, ...] = ()) -> None:
+    """The kustomization lists every manifest of its directory but the Secret example and
+    the optional ones (which must stay out of its default resources)."""
+    if kustomization is None:
+        problem(rel(directory), "no kustomization.yaml")
+        return
+    kpath, k = kustomization
+    listed = set(k.get("resources") or [])
+    for r in listed:
+        if not (directory / r).exists():
+            problem(rel(kpath), f"lists {r}, which does not exist")
+    for name in optional:
+        if not (directory / name).exists():
+            problem(rel(directory), f"{name} is missing")
+        if name in listed:
+            problem(rel(kpath), f"lists {name}, which is optional (it needs its operator installed)")
+    for path in sorted(directory.glob("*.y*ml")):
+        if (path.name not in listed and path != kpath and not path.name.startswith("secret.")
+                and path.name not in optional):
+            problem(rel(kpath), f"does not list {path.name}")
+    but = " and ".join(["the Secret example", *optional])
+    ok(f"{rel(kpath)}: lists every manifest but {but}")
+
+
+def check_kubernetes() -> None:
+    docs, kustomization = load_manifests(K8S)
     configmaps = {d["metadata"]["name"]: d.get("data") or {} for _, d in docs if d["kind"] == "ConfigMap"}
     kinds = [d["kind"] for _, d in docs]
     for kind in ("StatefulSet", "Service", "ConfigMap", "Secret"):
@@ -227,80 +412,206 @@ def check_kubernetes() -> None:
             check_statefulset(where, doc, configmaps)
         elif doc["kind"] == "Secret":
             check_secret(where, doc)
-        elif doc["kind"] == "Service":
-            ports = [p.get("targetPort") for p in (doc.get("spec") or {}).get("ports") or []]
-            if not ports:
-                problem(where, "the Service has no ports")
+    check_services(docs)
+    check_kustomization_lists(K8S, kustomization)
 
-    if kustomization is None:
-        problem("deploy/k8s", "no kustomization.yaml")
-        return
-    kpath, k = kustomization
-    listed = set(k.get("resources") or [])
-    for r in listed:
-        if not (K8S / r).exists():
-            problem(rel(kpath), f"lists {r}, which does not exist")
-    for path in sorted(K8S.glob("*.y*ml")):
-        if path.name not in listed and path != kpath and not path.name.startswith("secret."):
-            problem(rel(kpath), f"does not list {path.name}")
-    ok(f"{rel(kpath)}: lists every manifest but the Secret example")
+
+# The CloudNativePG cluster, outside the default resources of the PostgreSQL kustomization.
+CNPG_CLUSTER = "cnpg-cluster.yaml"
+
+
+def check_kubernetes_postgres() -> None:
+    docs, kustomization = load_manifests(K8S_POSTGRES)
+    configmaps = {d["metadata"]["name"]: d.get("data") or {} for _, d in docs if d["kind"] == "ConfigMap"}
+    secrets = {d["metadata"]["name"]: set((d.get("stringData") or {}) | (d.get("data") or {}))
+               for _, d in docs if d["kind"] == "Secret"}
+    deployments = [d for _, d in docs if d["kind"] == "Deployment"]
+    kinds = [d["kind"] for _, d in docs]
+    for kind in ("Deployment", "PodDisruptionBudget", "Service", "ConfigMap", "Secret", "Cluster"):
+        if kind not in kinds:
+            problem(rel(K8S_POSTGRES), f"no {kind}")
+    if "StatefulSet" in kinds:
+        problem(rel(K8S_POSTGRES), "a StatefulSet: on PostgreSQL the processes are a Deployment")
+    for where, doc in docs:
+        if doc["kind"] == "Deployment":
+            check_deployment(where, doc, configmaps, secrets)
+        elif doc["kind"] == "PodDisruptionBudget":
+            check_pdb(where, doc, deployments)
+        elif doc["kind"] == "Secret":
+            check_secret(where, doc)
+        elif doc["kind"] == "Cluster":
+            if not where.endswith("/" + CNPG_CLUSTER):
+                problem(where, f"the CloudNativePG Cluster belongs in {CNPG_CLUSTER}")
+            check_cnpg_cluster(where, doc)
+    check_services(docs)
+    check_kustomization_lists(K8S_POSTGRES, kustomization, optional=(CNPG_CLUSTER,))
+
+
+def check_k8s_layout() -> None:
+    """Every directory of manifests under deploy/k8s is one of those checked above."""
+    for path in sorted(K8S.rglob("*.y*ml")):
+        if path.parent not in (K8S, K8S_POSTGRES):
+            problem(rel(path), "is in a directory of manifests that this lint does not check")
 
 
 # --- Compose ---------------------------------------------------------------------------
 
-def check_compose() -> None:
-    path = DEPLOY / "docker-compose.yml"
+COMPOSE = DEPLOY / "docker-compose.yml"
+COMPOSE_POSTGRES = DEPLOY / "docker-compose.postgres.yml"
+
+
+def compose_document(path: Path) -> dict | None:
     docs = load_all(path)
     if len(docs) != 1 or not isinstance(docs[0], dict):
         problem(rel(path), "expected one YAML document")
-        return
-    svc = (docs[0].get("services") or {}).get("drumbeat")
-    if not isinstance(svc, dict):
-        problem(rel(path), "no service drumbeat")
-        return
+        return None
+    return docs[0]
+
+
+def check_compose_drumbeat(path: Path, doc: dict, name: str, svc: dict) -> None:
+    """What every Drumbeat service promises: an image built from the Dockerfile, the
+    /healthz health check, a restart policy, a grace period, an env file, a port, and the
+    three secrets as files with CREDENTIALS_DIRECTORY."""
+    where = f"{rel(path)}: {name}"
     build = svc.get("build") or {}
     dockerfile = (path.parent / build.get("context", ".") / build.get("dockerfile", "Dockerfile")).resolve()
     if not dockerfile.exists():
-        problem(rel(path), f"build points at {dockerfile}, which does not exist")
+        problem(where, f"build points at {dockerfile}, which does not exist")
     test = " ".join((svc.get("healthcheck") or {}).get("test") or [])
     if "/healthz" not in test:
-        problem(rel(path), "the healthcheck does not call /healthz")
-    if not any(str(v).endswith(":/data") for v in svc.get("volumes") or []):
-        problem(rel(path), "no volume on /data")
+        problem(where, "the healthcheck does not call /healthz")
     for key in ("restart", "stop_grace_period", "env_file", "ports"):
         if not svc.get(key):
-            problem(rel(path), f"the service has no {key}")
-    if svc.get("deploy", {}).get("replicas", 1) != 1:
-        problem(rel(path), "more than one replica: SQLite has one writer")
-    example = DEPLOY / "drumbeat.env.example"
-    if not example.exists():
-        problem(rel(path), "deploy/drumbeat.env.example is missing")
-    else:
-        names = set()
-        for n, line in enumerate(example.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip() and not line.lstrip().startswith("#"):
-                name, _, value = line.partition("=")
-                names.add(name.strip())
-                if value.strip():
-                    problem(f"{rel(example)}:{n}", f"{name} has a value: placeholders only")
-        for name in SECRET_VARS:
-            if name in names:
-                problem(rel(example), f"{name} is an environment variable there: secrets are files (deploy/secrets/)")
+            problem(where, f"the service has no {key}")
     env = svc.get("environment") or {}
     cred_dir = env.get("CREDENTIALS_DIRECTORY") if isinstance(env, dict) else None
     if cred_dir != "/run/secrets":
-        problem(rel(path), "the service does not set CREDENTIALS_DIRECTORY=/run/secrets")
-    top = docs[0].get("secrets") or {}
-    for name in CREDENTIALS:
-        if name not in (svc.get("secrets") or []):
-            problem(rel(path), f"the service does not take the secret {name}")
-        source = (top.get(name) or {}).get("file", "")
+        problem(where, "the service does not set CREDENTIALS_DIRECTORY=/run/secrets")
+    top = doc.get("secrets") or {}
+    for secret in CREDENTIALS:
+        if secret not in (svc.get("secrets") or []):
+            problem(where, f"the service does not take the secret {secret}")
+        source = (top.get(secret) or {}).get("file", "")
         if not source.startswith("./secrets/"):
-            problem(rel(path), f"the secret {name} is not a file in deploy/secrets/")
+            problem(rel(path), f"the secret {secret} is not a file in deploy/secrets/")
+
+
+def check_env_example() -> None:
+    example = DEPLOY / "drumbeat.env.example"
+    if not example.exists():
+        problem(rel(COMPOSE), "deploy/drumbeat.env.example is missing")
+        return
+    names = set()
+    for n, line in enumerate(example.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            names.add(name.strip())
+            if value.strip():
+                problem(f"{rel(example)}:{n}", f"{name} has a value: placeholders only")
+    for name in SECRET_VARS + ("DRUMBEAT_DATABASE__URL",):
+        if name in names:
+            problem(rel(example), f"{name} is an environment variable there: secrets are files (deploy/secrets/)")
+
+
+def check_compose() -> None:
+    path = COMPOSE
+    doc = compose_document(path)
+    if doc is None:
+        return
+    svc = (doc.get("services") or {}).get("drumbeat")
+    if not isinstance(svc, dict):
+        problem(rel(path), "no service drumbeat")
+        return
+    check_compose_drumbeat(path, doc, "drumbeat", svc)
+    if not any(str(v).endswith(":/data") for v in svc.get("volumes") or []):
+        problem(rel(path), "no volume on /data")
+    if svc.get("deploy", {}).get("replicas", 1) != 1:
+        problem(rel(path), "more than one replica: SQLite has one writer")
+    check_env_example()
     ignore = DEPLOY / "secrets" / ".gitignore"
     if not ignore.exists() or "*" not in ignore.read_text(encoding="utf-8").split():
         problem("deploy/secrets", "no .gitignore that ignores every secret file")
     ok(f"{rel(path)}: service drumbeat with volume, env file, secrets as files, healthcheck, restart and grace period")
+
+
+def check_compose_postgres() -> None:
+    path = COMPOSE_POSTGRES
+    doc = compose_document(path)
+    if doc is None:
+        return
+    where = rel(path)
+    services = doc.get("services") or {}
+    top = doc.get("secrets") or {}
+    other = compose_document(COMPOSE) if COMPOSE.exists() else None
+    if not doc.get("name") or doc.get("name") == (other or {}).get("name"):
+        problem(where, "no project name of its own: `up` would take the SQLite file's containers for orphans")
+
+    # PostgreSQL: the official image, ready only once it answers over TCP, its data on a
+    # volume, its password from a secret file.
+    pg = services.get("postgres")
+    if not isinstance(pg, dict):
+        problem(where, "no service postgres")
+        pg = {}
+    else:
+        if not str(pg.get("image", "")).startswith("postgres:"):
+            problem(f"{where}: postgres", "the image is not the official postgres image")
+        test = " ".join((pg.get("healthcheck") or {}).get("test") or [])
+        if "pg_isready" not in test:
+            problem(f"{where}: postgres", "the healthcheck does not call pg_isready")
+        if not any(":/var/lib/postgresql" in str(v) for v in pg.get("volumes") or []):
+            problem(f"{where}: postgres", "no volume on /var/lib/postgresql/data")
+        pg_env = pg.get("environment") or {}
+        if "POSTGRES_PASSWORD" in pg_env:
+            problem(f"{where}: postgres", "POSTGRES_PASSWORD is a variable: use POSTGRES_PASSWORD_FILE")
+        password_file = str(pg_env.get("POSTGRES_PASSWORD_FILE", ""))
+        secret = password_file.removeprefix("/run/secrets/")
+        if secret == password_file or secret not in (pg.get("secrets") or []) \
+                or not str((top.get(secret) or {}).get("file", "")).startswith("./secrets/"):
+            problem(f"{where}: postgres", "POSTGRES_PASSWORD_FILE is not a secret file in deploy/secrets/")
+        if not pg.get("restart"):
+            problem(f"{where}: postgres", "the service has no restart")
+
+    # Drumbeat: several services of one image, each waiting for PostgreSQL to be healthy,
+    # on a port of its own, with the database URL from a secret file and no gateway.
+    drumbeats = {n: s for n, s in services.items() if n.startswith("drumbeat") and isinstance(s, dict)}
+    if len(drumbeats) < 2:
+        problem(where, f"{len(drumbeats)} Drumbeat service(s): this file runs several processes")
+    host_ports: list[str] = []
+    for name, svc in drumbeats.items():
+        check_compose_drumbeat(path, doc, name, svc)
+        at = f"{where}: {name}"
+        depends = svc.get("depends_on") or {}
+        if not isinstance(depends, dict) or (depends.get("postgres") or {}).get("condition") != "service_healthy":
+            problem(at, "does not wait for postgres to be healthy (depends_on … condition: service_healthy)")
+        if (svc.get("deploy") or {}).get("replicas", 1) != 1:
+            problem(at, "deploy.replicas: one process per service, each on its own port")
+        host_ports += [str(p).rsplit(":", 1)[0] for p in svc.get("ports") or []]
+        env = svc.get("environment") or {}
+        if not isinstance(env, dict):
+            problem(at, "environment is not a mapping")
+            continue
+        if "DRUMBEAT_DATABASE__PATH" in env:
+            problem(at, "sets DRUMBEAT_DATABASE__PATH: on PostgreSQL the URL names the database")
+        if str(env.get("DRUMBEAT_DISCORD__GATEWAY")).lower() != "false":
+            problem(at, "DRUMBEAT_DISCORD__GATEWAY is not false: several processes take Discord's interactions over HTTP")
+        if "DRUMBEAT_DATABASE__URL" in env:
+            problem(at, "DRUMBEAT_DATABASE__URL is a variable (it holds the password): give database.url in a secret file")
+        config = str(env.get("DRUMBEAT_CONFIG", ""))
+        secret = config.removeprefix("/run/secrets/")
+        source = str((top.get(secret) or {}).get("file", ""))
+        if secret == config or secret not in (svc.get("secrets") or []) or not source.startswith("./secrets/"):
+            problem(at, "DRUMBEAT_CONFIG is not a secret file in deploy/secrets/ (the one that holds database.url)")
+    if len(set(host_ports)) != len(host_ports):
+        problem(where, f"two Drumbeat services publish the same port: {host_ports}")
+    ok(f"{where}: postgres (pg_isready, volume, password file) and {len(drumbeats)} Drumbeat services "
+       "waiting for it, each on its own port, database URL and secrets as files, no gateway")
+
+
+def check_compose_layout() -> None:
+    """Every compose file in deploy/ is one of those checked above."""
+    for path in sorted(list(DEPLOY.glob("*compose*.y*ml"))):
+        if path not in (COMPOSE, COMPOSE_POSTGRES):
+            problem(rel(path), "is a compose file this lint does not check")
 
 
 # --- Dockerfile ------------------------------------------------------------------------
@@ -504,17 +815,33 @@ def check_alert_rules() -> None:
                 ok(f"{where}: promtool check rules")
 
 
+def kustomize(kubectl: str, directory: Path, where: str) -> None:
+    r = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True)
+    if r.returncode != 0:
+        problem(where, f"kubectl kustomize: {r.stderr.strip()}")
+        return
+    rendered = [d for d in yaml.safe_load_all(r.stdout) if d]
+    kinds = sorted({d.get("kind", "?") for d in rendered})
+    ok(f"{where}: kubectl kustomize renders {len(rendered)} objects ({', '.join(kinds)})")
+
+
 def check_kustomize() -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         print("skip  kubectl kustomize: kubectl is not on this machine")
         return
-    r = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True)
-    if r.returncode != 0:
-        problem("deploy/k8s", f"kubectl kustomize: {r.stderr.strip()}")
-        return
-    rendered = [d for d in yaml.safe_load_all(r.stdout) if d]
-    ok(f"deploy/k8s: kubectl kustomize renders {len(rendered)} objects")
+    kustomize(kubectl, K8S, "deploy/k8s")
+    kustomize(kubectl, K8S_POSTGRES, rel(K8S_POSTGRES))
+    # The optional CloudNativePG cluster, added to the resources as the kustomization's
+    # comment says.
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "postgres"
+        shutil.copytree(K8S_POSTGRES, copy)
+        kpath = copy / "kustomization.yaml"
+        k = yaml.safe_load(kpath.read_text(encoding="utf-8"))
+        k["resources"] = [r for r in k.get("resources") or [] if r != CNPG_CLUSTER] + [CNPG_CLUSTER]
+        kpath.write_text(yaml.safe_dump(k), encoding="utf-8")
+        kustomize(kubectl, copy, f"{rel(K8S_POSTGRES)} with {CNPG_CLUSTER}")
 
 
 def main() -> int:
@@ -525,7 +852,11 @@ def main() -> int:
     if parsed == len(files):
         ok(f"deploy: {len(files)} YAML files parse")
     check_kubernetes()
+    check_kubernetes_postgres()
+    check_k8s_layout()
     check_compose()
+    check_compose_postgres()
+    check_compose_layout()
     check_dockerfile()
     check_systemd()
     check_alert_rules()

@@ -48,6 +48,9 @@ struct Inner {
     outbox_stuck: chrono::Duration,
     /// Signs and checks chart links (`/charts/…`); without it there are no chart links.
     links: Option<LinkKey>,
+    /// Whether this process leads: only the leader reports the outbox gauges, the others
+    /// report 0, so a `sum` (or `max`) over processes counts the shared outbox once.
+    lead: crate::schedule::Lead,
 }
 
 impl HttpApp {
@@ -68,8 +71,18 @@ impl HttpApp {
                 outbox_stuck: chrono::Duration::from_std(outbox_stuck)
                     .unwrap_or(chrono::Duration::MAX),
                 links,
+                lead: crate::schedule::Lead::fixed(true),
             }),
         }
+    }
+
+    /// Reports the outbox gauges only while `lead` says this process leads (the others
+    /// report 0). Without it the process always reports them, as one process should.
+    pub fn with_lead(mut self, lead: crate::schedule::Lead) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.lead = lead;
+        }
+        self
     }
 }
 
@@ -377,7 +390,13 @@ async fn readyz(State(app): State<HttpApp>) -> Response {
 async fn metrics_text(State(app): State<HttpApp>) -> Response {
     let inner = &app.inner;
     let now = inner.clock.now();
-    let depth = outbox_state(inner, now);
+    let depth = async {
+        if inner.lead.is_leading() {
+            outbox_state(inner, now).await
+        } else {
+            Ok((store::OutboxDepth::default(), None))
+        }
+    };
     match depth.await {
         Ok((d, due)) => {
             let age = |t: Option<chrono::DateTime<chrono::Utc>>| {

@@ -95,6 +95,17 @@ pub enum Mode {
         #[arg(long)]
         online: bool,
     },
+    /// Copy this database, every table, into an empty one in one transaction, checking each
+    /// table's rows and checksum: `migrate-db --to postgres://…` moves a SQLite installation
+    /// onto PostgreSQL. With --check, compare the two instead and write nothing
+    MigrateDb {
+        /// The other database: postgres://USER@HOST/DB, sqlite://PATH or a SQLite file path
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Only compare the two databases, table by table; exit 1 if they differ
+        #[arg(long)]
+        check: bool,
+    },
     /// Copy the database to FILE while it stays in use (VACUUM INTO)
     Backup {
         #[arg(long, value_name = "FILE")]
@@ -113,6 +124,14 @@ pub enum TenantMode {
         tenant: String,
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Remove everything of a tenant, its event log included, for good; the purge itself is
+    /// recorded (the tenant, when, rows removed by table). Export it first
+    Purge {
+        tenant: String,
+        /// The tenant again, to confirm
+        #[arg(long, value_name = "TENANT")]
+        confirm: String,
     },
 }
 

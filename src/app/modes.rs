@@ -343,6 +343,78 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Mode::Tenant(TenantMode::Purge { tenant: t, confirm }) => {
+            let tenant = match Tenant::parse(&t) {
+                Ok(t) => t,
+                Err(e) => return Ok(user_error(&e.0)),
+            };
+            if confirm.trim() != t.trim() {
+                return Ok(user_error(&format!(
+                    "--confirm must repeat the tenant exactly (`{}`); nothing was removed",
+                    crate::domain::truncate_for_error(&t)
+                )));
+            }
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
+            let purged = async {
+                let mut tx = store.write().await?;
+                let removed = crate::store::purge_tenant(&mut tx, &tenant, Utc::now()).await?;
+                tx.commit().await?;
+                anyhow::Ok(removed)
+            }
+            .await;
+            store.close().await;
+            let removed = purged?;
+            let total: u64 = removed.iter().map(|(_, n)| n).sum();
+            tracing::warn!(%tenant, rows = total, "purged a tenant");
+            if total == 0 {
+                println!("Tenant {tenant} had nothing stored; the purge is recorded.");
+            } else {
+                println!("Purged tenant {tenant}: {total} rows removed, its event log included.");
+                for (table, n) in &removed {
+                    println!("  {table:<18} {n}");
+                }
+                println!(
+                    "The purge is recorded in tenant_purges (the tenant, when, these counts)."
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::MigrateDb { to, check } => {
+            let target = match crate::store::Location::parse(&to) {
+                Ok(l) => l,
+                Err(msg) => return Ok(user_error(&format!("--to: {msg}"))),
+            };
+            let source = super::store_options(&settings.database)?;
+            if source.location.describe() == target.describe() {
+                return Ok(user_error(
+                    "--to names the database this one is: give the other database",
+                ));
+            }
+            if let (true, crate::store::Location::Sqlite(path)) = (check, &target) {
+                if !path.exists() {
+                    return Ok(user_error(&format!(
+                        "--to: there is no database at {}",
+                        path.display()
+                    )));
+                }
+            }
+            let from = Store::open(&source).await?;
+            let into = match Store::open(&crate::store::Options::at(target.clone())).await {
+                Ok(s) => s,
+                Err(e) => {
+                    from.close().await;
+                    return Err(e.context(format!("opening {}", target.describe())));
+                }
+            };
+            let outcome = if check {
+                migrate_check(&from, &into, &source.location, &target).await
+            } else {
+                migrate_copy(&from, &into, &source.location, &target).await
+            };
+            from.close().await;
+            into.close().await;
+            outcome
+        }
         Mode::Import {
             file,
             tenant: t,
@@ -451,6 +523,85 @@ fn backup_target(out: &std::path::Path, database: &str) -> Result<(), String> {
             Ok(())
         }
         Err(e) => Err(format!("cannot write {shown}: {e}")),
+    }
+}
+
+/// `migrate-db --to`: the copy, then what arrived, table by table.
+async fn migrate_copy(
+    from: &Store,
+    into: &Store,
+    source: &crate::store::Location,
+    target: &crate::store::Location,
+) -> anyhow::Result<ExitCode> {
+    {
+        let mut conn = into.read().await?;
+        let filled = crate::store::first_filled(&mut conn).await?;
+        conn.commit().await?;
+        if let Some((table, n)) = filled {
+            return Ok(user_error(&format!(
+                "{} is not empty ({table} has {n} rows): migrate-db copies only into a new, empty database; nothing was written",
+                target.describe()
+            )));
+        }
+    }
+    let started = std::time::Instant::now();
+    let copied = crate::store::copy_database(from, into).await?;
+    println!(
+        "Copied {} into {} in {} ms, in one transaction; every table checked:",
+        source.describe(),
+        target.describe(),
+        started.elapsed().as_millis()
+    );
+    for s in &copied {
+        println!(
+            "  {:<18} {:>8} rows  sha256 {}",
+            s.table,
+            s.rows,
+            &s.checksum[..16]
+        );
+    }
+    println!(
+        "Point Drumbeat at it with database.url (DRUMBEAT_DATABASE__URL); `drumbeat migrate-db --check --to …` compares the two again."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate-db --check`: the two databases, table by table; exit 1 when they differ.
+async fn migrate_check(
+    from: &Store,
+    into: &Store,
+    source: &crate::store::Location,
+    target: &crate::store::Location,
+) -> anyhow::Result<ExitCode> {
+    let tables = crate::store::compare_databases(from, into).await?;
+    let differ: Vec<_> = tables.iter().filter(|t| !t.same).collect();
+    println!(
+        "Comparing {} with {}:",
+        source.describe(),
+        target.describe()
+    );
+    for t in &tables {
+        if t.same {
+            println!("  {:<18} same ({} rows)", t.table, t.rows.0);
+        } else {
+            println!(
+                "  {:<18} DIFFERENT: {} rows here, {} there",
+                t.table, t.rows.0, t.rows.1
+            );
+            if !t.only_first.is_empty() {
+                println!("    only here (or changed): {}", t.only_first.join(", "));
+            }
+            if !t.only_second.is_empty() {
+                println!("    only there (or changed): {}", t.only_second.join(", "));
+            }
+        }
+    }
+    if differ.is_empty() {
+        println!("The two databases hold the same.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{} of {} tables differ.", differ.len(), tables.len());
+        Ok(ExitCode::FAILURE)
     }
 }
 

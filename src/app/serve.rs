@@ -114,10 +114,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         "drumbeat is running on {} (console deliveries print here). Ctrl-C stops it.",
         store_options(&settings.database)?.location.describe()
     );
+    // Every process asks for the lead; the one that holds it ticks the scheduler.
+    let lead = crate::schedule::lead::hold(store.clone(), leader_name(), stopped.clone());
     // Separate tasks: a panic in one job does not stop delivery, or the other way round.
     let scheduling = {
-        let stopped = stopped.clone();
-        tokio::spawn(async move { scheduler.run(stopped).await })
+        let (stopped, lead) = (stopped.clone(), lead.clone());
+        tokio::spawn(async move { scheduler.run(lead, stopped).await })
     };
     // Slash commands, buttons and modals come in over the gateway.
     let setup = crate::platform::discord::BotSetup {
@@ -136,11 +138,28 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             stopped.clone(),
         );
         let stop = stop.clone();
+        let mut lead = lead.clone();
         tokio::spawn(async move {
+            // At most one process runs the gateway: the one that leads.
+            let mut waiting = stopped.clone();
+            tokio::select! {
+                _ = lead.wait_for(true) => {}
+                _ = waiting.wait_for(|stop| *stop) => return Ok(()),
+            }
+            let mut losing = lead.clone();
+            let stop_on_loss = stop.clone();
+            let watch_lead = tokio::spawn(async move {
+                losing.wait_for(false).await;
+                // Another process may lead, and open its gateway, now: this one stops, to
+                // be started again by whatever runs it, rather than answer twice.
+                tracing::error!("lost the lead while running the Discord gateway; stopping");
+                let _ = stop_on_loss.send(true);
+            });
             let outcome = crate::platform::discord::Bot::run(
                 &settings, &token, webhooks, setup, store, clock, stopped,
             )
             .await;
+            watch_lead.abort();
             // Without its gateway the bot is not doing its job: stop everything
             // (a bad token, say) rather than run half deaf.
             if outcome.is_err() {
@@ -193,7 +212,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         gateway_state,
         std::time::Duration::from_secs(settings.http.outbox_stuck_secs),
         Some(link_key),
-    );
+    )
+    .with_lead(lead.clone());
     let mut router = crate::http::router(app, slack);
     if let Some(d) = &discord {
         router = router.merge(crate::platform::discord::interactions::router(d.clone()));
@@ -329,4 +349,15 @@ fn last_resort(deadline: std::time::Duration) {
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "could not start the shutdown deadline's thread");
     }
+}
+
+/// Who this process is when it leads, as `drumbeat doctor` shows it: the host and the pid.
+fn leader_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("drumbeat {host} pid {}", std::process::id())
 }

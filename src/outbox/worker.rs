@@ -240,31 +240,40 @@ impl Worker {
         }
         let mut tx = inner.store.write().await?;
         let n = store::release_stale_claims(&mut tx, older_than, inner.policy.max_attempts).await?;
+        store::prune_pacing(&mut tx, now - chrono::Duration::hours(1)).await?;
         tx.commit().await?;
         Ok(n)
     }
 
     /// One round: claim a batch, send it (different destinations at once, one webhook's
-    /// rows in order), record each outcome. With `defer_paced`, only the first row per
-    /// webhook is sent and the rest are handed back spaced by the pacing interval, so a
-    /// long queue for one webhook does not hold up the others.
-    async fn tick(&self, defer_paced: bool) -> anyhow::Result<TickReport> {
+    /// rows in order), record each outcome. With `paced`, each webhook's pacing row (shared
+    /// by every process) decides: at most one of its rows is sent now and the rest are
+    /// handed back for later slots, so a long queue for one webhook holds up no other and
+    /// two processes never post to one webhook at once. Without (a drain, in one process),
+    /// one webhook's rows go in order through the sender's own pacing.
+    async fn tick(&self, paced: bool) -> anyhow::Result<TickReport> {
         let inner = &self.inner;
         let now = inner.clock.now();
-        let rows = {
+        let (rows, deferred) = {
             let mut tx = inner.store.write().await?;
             let rows = store::claim_due(&mut tx, now, inner.batch).await?;
+            let (rows, deferred) = if paced && !inner.pacing_interval.is_zero() {
+                store::pace_claimed(&mut tx, rows, now, inner.pacing_interval).await?
+            } else {
+                (rows, 0)
+            };
             tx.commit().await?;
-            rows
+            (rows, deferred)
         };
         let mut report = TickReport {
-            claimed: rows.len(),
+            claimed: rows.len() + deferred,
+            deferred,
             ..TickReport::default()
         };
         if rows.is_empty() {
             return Ok(report);
         }
-        tracing::debug!(claimed = rows.len(), "claimed due messages");
+        tracing::debug!(claimed = rows.len(), deferred, "claimed due messages");
 
         let mut groups: Vec<Vec<OutboxRow>> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -279,18 +288,6 @@ impl Worker {
                 },
                 None => groups.push(vec![row]),
             }
-        }
-        if defer_paced && groups.iter().any(|g| g.len() > 1) {
-            let mut tx = inner.store.write().await?;
-            for group in &mut groups {
-                for (i, row) in group.split_off(1).iter().enumerate() {
-                    let wait = inner.pacing_interval.saturating_mul(i as u32 + 1);
-                    let until = now + chrono::Duration::from_std(wait)?;
-                    store::defer(&mut tx, row, until).await?;
-                    report.deferred += 1;
-                }
-            }
-            tx.commit().await?;
         }
 
         let mut running = JoinSet::new();

@@ -4,6 +4,7 @@
 
 mod digest;
 mod job;
+pub mod lead;
 mod nudge;
 mod scheduler;
 mod status;
@@ -13,4 +14,5 @@ pub use crate::config::{PromptRoute, SchedulerSettings};
 pub use crate::domain::schedule_spec as spec;
 pub use crate::domain::schedule_spec::*;
 pub use job::{Hold, Job, Run};
+pub use lead::Lead;
 pub use scheduler::{ChartLinks, Scheduler, TickReport};

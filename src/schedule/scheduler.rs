@@ -112,10 +112,26 @@ impl Scheduler {
         Ok(report)
     }
 
-    /// Ticks until `shutdown` turns true; a tick in progress finishes first.
-    pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    /// Ticks while this process leads, until `shutdown` turns true; a tick in progress
+    /// finishes first. Taking the lead ticks at once, so a slot due while the last leader
+    /// was dying is not left waiting a whole period.
+    pub async fn run(
+        &self,
+        mut lead: super::Lead,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
         let every = std::time::Duration::from_secs(self.settings.tick_secs.max(1));
         loop {
+            if !lead.is_leading() {
+                tokio::select! {
+                    _ = lead.changed() => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    break;
+                }
+                continue;
+            }
             match self.tick().await {
                 Ok(r) if r.ran + r.skipped > 0 => {
                     tracing::info!(
@@ -130,6 +146,7 @@ impl Scheduler {
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
+                _ = lead.changed() => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {

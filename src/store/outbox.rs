@@ -201,7 +201,10 @@ pub async fn enqueue<B: Serialize>(
 }
 
 /// Claims up to `limit` pending rows that are due at `now`, oldest due first: they become
-/// `sending`, with the attempt counted. One statement, so two workers never claim one row.
+/// `sending`, with the attempt counted. One statement, so two workers never claim one row:
+/// on PostgreSQL the sub-select skips rows another worker is claiming (`FOR UPDATE SKIP
+/// LOCKED`) and the update checks the state again, outside it. The sub-select is
+/// materialized: evaluated once, it cannot hand the update more than `limit` rows.
 ///
 /// A row that can no longer be read (its JSON does not parse) is dead-lettered here rather
 /// than returned, so it cannot stop the queue.
@@ -210,11 +213,14 @@ pub async fn claim_due<B: DeserializeOwned>(
     now: DateTime<Utc>,
     limit: u32,
 ) -> anyhow::Result<Vec<OutboxRow<B>>> {
+    let skip_locked = conn.dialect().skip_locked();
     let rows: Vec<Row> = db::query_as(format!(
-        "UPDATE outbox SET state = 'sending', claimed_at = $1, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM outbox
-                      WHERE state = 'pending' AND next_attempt_at <= $1
-                      ORDER BY next_attempt_at, id LIMIT $2)
+        "WITH picked AS MATERIALIZED (
+             SELECT id FROM outbox
+             WHERE state = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at, id LIMIT $2{skip_locked})
+         UPDATE outbox SET state = 'sending', claimed_at = $1, attempts = attempts + 1
+         WHERE state = 'pending' AND id IN (SELECT id FROM picked)
          RETURNING {COLS}"
     ))
     .bind(now)
@@ -243,6 +249,84 @@ pub async fn claim_due<B: DeserializeOwned>(
     // RETURNING gives no order.
     claimed.sort_by_key(|r| (r.next_attempt_at, r.id));
     Ok(claimed)
+}
+
+/// Paces claimed rows per destination (one Slack webhook or channel), across every process
+/// sharing the database: of the rows for one destination, the first is kept to send now if
+/// the destination's pacing row allows it, and the rest are handed back ([`defer`]) `interval`
+/// apart after the next free slot. Call it in the claim's transaction. The pacing row (keyed
+/// by a hash of the destination, never the webhook URL itself) is locked while it is read
+/// and moved on, so two workers never both take a slot; keys are locked in order, so they
+/// never wait on each other in a circle. Returns the rows to send and how many were deferred.
+pub async fn pace_claimed<B>(
+    conn: &mut Conn,
+    rows: Vec<OutboxRow<B>>,
+    now: DateTime<Utc>,
+    interval: std::time::Duration,
+) -> anyhow::Result<(Vec<OutboxRow<B>>, usize)> {
+    let interval = chrono::Duration::from_std(interval)?;
+    let mut keep = Vec::with_capacity(rows.len());
+    let mut lanes: std::collections::BTreeMap<String, Vec<OutboxRow<B>>> = Default::default();
+    for row in rows {
+        match row.destination.pacing_key().map(pacing_hash) {
+            Some(key) => lanes.entry(key).or_default().push(row),
+            None => keep.push(row),
+        }
+    }
+    let lock = conn.dialect().for_update();
+    let mut deferred = 0;
+    for (key, lane) in lanes {
+        db::query(
+            "INSERT INTO outbox_pacing (destination, next_at) VALUES ($1, $2)
+             ON CONFLICT (destination) DO NOTHING",
+        )
+        .bind(&key)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .context("adding a pacing row")?;
+        let (next_at,): (DateTime<Utc>,) = db::query_as(format!(
+            "SELECT next_at FROM outbox_pacing WHERE destination = $1{lock}"
+        ))
+        .bind(&key)
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading a pacing row")?;
+        let mut free = next_at.max(now);
+        let mut lane = lane.into_iter();
+        if free <= now {
+            keep.extend(lane.next());
+            free = now + interval;
+            db::query("UPDATE outbox_pacing SET next_at = $1 WHERE destination = $2")
+                .bind(free)
+                .bind(&key)
+                .execute(&mut *conn)
+                .await
+                .context("moving a pacing row on")?;
+        }
+        for (i, row) in lane.enumerate() {
+            defer(&mut *conn, &row, free + interval * i as i32).await?;
+            deferred += 1;
+        }
+    }
+    keep.sort_by_key(|r| (r.next_attempt_at, r.id));
+    Ok((keep, deferred))
+}
+
+/// Forgets pacing rows whose slot passed before `older_than`: the destination is free.
+pub async fn prune_pacing(conn: &mut Conn, older_than: DateTime<Utc>) -> anyhow::Result<u64> {
+    let done = db::query("DELETE FROM outbox_pacing WHERE next_at < $1")
+        .bind(older_than)
+        .execute(&mut *conn)
+        .await
+        .context("pruning pacing rows")?;
+    Ok(done.rows_affected())
+}
+
+/// The pacing row's key: a hash, so a webhook's URL (a secret) is stored only in its rows.
+fn pacing_hash(key: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    hex::encode(&Sha256::digest(key.as_bytes())[..16])
 }
 
 /// Records a delivery. False when the claim was lost (released as stale and claimed again).
@@ -420,7 +504,7 @@ pub async fn outbox_retry(
 }
 
 /// How far behind delivery is, across all tenants (for health checks and the demo).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct OutboxDepth {
     /// Pending and in-flight rows.
     pub pending: i64,

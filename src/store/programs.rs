@@ -78,6 +78,24 @@ struct ProgramForActorRow {
     actor_role: Option<String>,
 }
 
+/// Locks a program's row until the transaction ends (`SELECT … FOR UPDATE`), so writers
+/// to one program take turns. Nothing on SQLite, whose write transactions already do.
+pub async fn lock_program(conn: &mut Conn, tenant: &Tenant, key: &Key) -> anyhow::Result<()> {
+    let lock = conn.dialect().for_update();
+    if lock.is_empty() {
+        return Ok(());
+    }
+    db::query(format!(
+        "SELECT id FROM programs WHERE tenant = $1 AND key = $2{lock}"
+    ))
+    .bind(tenant.to_string())
+    .bind(key.as_str())
+    .execute(&mut *conn)
+    .await
+    .context("locking a program")?;
+    Ok(())
+}
+
 pub async fn find_program_for(
     conn: &mut Conn,
     tenant: &Tenant,

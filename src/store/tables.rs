@@ -343,6 +343,16 @@ pub const TABLES: &[Table] = &[
         &[("program_id", Int), ("kind", Text), ("last", Int)],
         false,
     ),
+    t(
+        "tenant_purges",
+        &[
+            ("id", Int),
+            ("tenant", Text),
+            ("purged_at", Instant),
+            ("removed", Json),
+        ],
+        true,
+    ),
 ];
 
 /// The table called `name`.
@@ -496,23 +506,34 @@ pub async fn insert_rows(conn: &mut Conn, table: &Table, rows: &[Vec<Arg>]) -> a
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let params = (1..=names.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let insert = format!("INSERT INTO {} ({columns}) VALUES ({params})", table.name);
-    for row in rows {
+    // Many rows a statement (at most about a thousand values), so a large table copies in
+    // hundreds of round trips rather than one per row.
+    let per_statement = (1000 / names.len()).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let values = (0..chunk.len())
+            .map(|r| {
+                let params = (1..=names.len())
+                    .map(|c| format!("${}", r * names.len() + c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({params})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let insert = format!("INSERT INTO {} ({columns}) VALUES {values}", table.name);
         let mut q = db::query(insert.as_str());
-        for (i, v) in row.iter().enumerate() {
-            q = q.bind(if later.contains(&i) {
-                Arg::Int(None)
-            } else {
-                v.clone()
-            });
+        for row in chunk {
+            for (i, v) in row.iter().enumerate() {
+                q = q.bind(if later.contains(&i) {
+                    Arg::Int(None)
+                } else {
+                    v.clone()
+                });
+            }
         }
         q.execute(&mut *conn)
             .await
-            .with_context(|| format!("copying a row of {}", table.name))?;
+            .with_context(|| format!("copying rows of {}", table.name))?;
     }
     for &i in &later {
         let update = format!(

@@ -4,8 +4,7 @@
 //! the real binary stopping within its deadline after SIGTERM while Discord is unreachable
 //! or a client holds a half-sent request open.
 
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use figment::providers::{Format, Toml};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::helpers::TestDb;
+use crate::helpers::{start_run, TestDb};
 
 const SECRET: &str = "hardening-signing-secret";
 
@@ -302,46 +301,6 @@ async fn a_replayed_slack_request_is_refused() {
 }
 
 // ── The real binary, stopped with SIGTERM ───────────────────────────────────────────────
-
-/// `drumbeat run` on 127.0.0.1:0 with these settings; the child and its HTTP address.
-async fn start_run(db: &TestDb, envs: &[(&str, String)]) -> (Child, String) {
-    let mut cmd = db.command();
-    cmd.arg("run")
-        .env_remove("RUST_LOG")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("SLACK_SIGNING_SECRET")
-        .env(
-            "DRUMBEAT_CONFIG",
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        )
-        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
-        .env("DRUMBEAT_LOG__FILTER", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start drumbeat run");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let addr = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(err.read_line(&mut line).unwrap() > 0, "no address printed");
-            if let Some(rest) = line.strip_prefix("HTTP on http://") {
-                let addr = rest.split(':').take(2).collect::<Vec<_>>().join(":");
-                std::thread::spawn(move || {
-                    let mut sink = Vec::new();
-                    let _ = err.read_to_end(&mut sink);
-                });
-                return addr;
-            }
-        }
-    })
-    .await
-    .unwrap();
-    (child, addr)
-}
 
 /// Sends SIGTERM; how long the process took to exit, and how it did.
 async fn terminate(child: &mut Child, limit: Duration) -> (Duration, std::process::ExitStatus) {

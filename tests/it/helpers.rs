@@ -280,3 +280,44 @@ pub async fn seed_atlas(db: &TestDb) {
         db.ok("tpm", line).await;
     }
 }
+
+/// `drumbeat run` on 127.0.0.1:0 with these settings; the child and its HTTP address.
+pub async fn start_run(db: &TestDb, envs: &[(&str, String)]) -> (std::process::Child, String) {
+    let mut cmd = db.command();
+    cmd.arg("run")
+        .env_remove("RUST_LOG")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("SLACK_SIGNING_SECRET")
+        .env(
+            "DRUMBEAT_CONFIG",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .env("DRUMBEAT_HTTP__ADDR", "127.0.0.1:0")
+        .env("DRUMBEAT_LOG__FILTER", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start drumbeat run");
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let addr = tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead as _, Read as _};
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "no address printed");
+            if let Some(rest) = line.strip_prefix("HTTP on http://") {
+                let addr = rest.split(':').take(2).collect::<Vec<_>>().join(":");
+                std::thread::spawn(move || {
+                    let mut sink = Vec::new();
+                    let _ = err.read_to_end(&mut sink);
+                });
+                return addr;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    (child, addr)
+}

@@ -91,13 +91,15 @@ async fn run_in_transaction(
         true => Some(slow_turns().acquire().await.map_err(anyhow::Error::from)?),
         false => None,
     };
-    let tx = if command.is_write() {
+    let write = command.is_write();
+    let tx = if write {
         store.write().await?
     } else {
         store.read().await?
     };
     let mut s = Session {
         tx,
+        write,
         ctx,
         actor: None,
         actor_id: None,
@@ -147,6 +149,8 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
 
 pub(crate) struct Session<'a> {
     pub tx: Tx,
+    /// A write command: the programs it resolves are locked until it ends.
+    write: bool,
     pub ctx: &'a Ctx,
     actor: Option<Person>,
     /// The actor's id once known, from the program lookup or from `actor()`.
@@ -246,6 +250,11 @@ impl Session<'_> {
             }
         };
         let tenant = self.ctx.tenant.clone();
+        if self.write {
+            // Concurrent writers to one program queue here, so what this command reads
+            // (states, cycles, permissions) still holds when it writes.
+            store::lock_program(&mut self.tx, &tenant, &key).await?;
+        }
         match store::find_program_for(&mut self.tx, &tenant, &key, &self.ctx.actor.handle).await? {
             Some(found) => {
                 if found.actor.is_some() {

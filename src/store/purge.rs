@@ -1,0 +1,114 @@
+//! A tenant leaving: every row of the tenant, its event log included, removed in one
+//! transaction, and the removal recorded in `tenant_purges` (the tenant, when, and how many
+//! rows of each table; nothing of what they held).
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
+use super::db::{self, Conn};
+use crate::domain::Tenant;
+
+/// The tenant's programs, for the statements below.
+const PROGRAMS: &str = "(SELECT id FROM programs WHERE tenant = $1)";
+
+/// What goes, table by table, children first so no reference is left dangling. Each
+/// statement selects the tenant's rows through its programs or its own `tenant` column.
+fn statements() -> Vec<(&'static str, String)> {
+    let milestones = format!("(SELECT id FROM milestones WHERE program_id IN {PROGRAMS})");
+    let by_program = |table: &'static str| {
+        (
+            table,
+            format!("DELETE FROM {table} WHERE program_id IN {PROGRAMS}"),
+        )
+    };
+    vec![
+        ("events", "DELETE FROM events WHERE tenant = $1".into()),
+        ("outbox", "DELETE FROM outbox WHERE tenant = $1".into()),
+        (
+            "job_runs",
+            format!(
+                "DELETE FROM job_runs WHERE schedule_id IN
+                   (SELECT id FROM schedules WHERE program_id IN {PROGRAMS})"
+            ),
+        ),
+        by_program("schedules"),
+        by_program("snoozes"),
+        by_program("routes"),
+        by_program("ical_feeds"),
+        by_program("record_counters"),
+        by_program("status_updates"),
+        by_program("decisions"),
+        by_program("risks"),
+        by_program("dependencies"),
+        (
+            "slips",
+            format!("DELETE FROM slips WHERE milestone_id IN {milestones}"),
+        ),
+        (
+            "milestone_edges",
+            format!(
+                "DELETE FROM milestone_edges
+                 WHERE predecessor_id IN {milestones} OR successor_id IN {milestones}"
+            ),
+        ),
+        by_program("milestones"),
+        by_program("projects"),
+        by_program("program_roles"),
+        (
+            "channel_bindings",
+            "DELETE FROM channel_bindings WHERE tenant = $1".into(),
+        ),
+        ("programs", "DELETE FROM programs WHERE tenant = $1".into()),
+        ("people", "DELETE FROM people WHERE tenant = $1".into()),
+    ]
+}
+
+/// Rows removed from each table (tables with none left out), in the order removed.
+pub type Removed = Vec<(&'static str, u64)>;
+
+/// Removes everything of `tenant` and records that it did. Call it in a write transaction:
+/// all of it, or nothing.
+pub async fn purge_tenant(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Removed> {
+    let mut removed = Removed::new();
+    for (table, sql) in statements() {
+        let done = db::query(sql.as_str())
+            .bind(tenant.to_string())
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("removing the tenant's rows of {table}"))?;
+        if done.rows_affected() > 0 {
+            removed.push((table, done.rows_affected()));
+        }
+    }
+    let counts: serde_json::Map<String, serde_json::Value> = removed
+        .iter()
+        .map(|(t, n)| ((*t).to_owned(), (*n).into()))
+        .collect();
+    db::query("INSERT INTO tenant_purges (tenant, purged_at, removed) VALUES ($1, $2, $3)")
+        .bind(tenant.to_string())
+        .bind(at)
+        .bind(db::Json(serde_json::Value::Object(counts).to_string()))
+        .execute(&mut *conn)
+        .await
+        .context("recording the purge")?;
+    Ok(removed)
+}
+
+/// The purges recorded, oldest first: (tenant, when, rows removed by table as JSON).
+pub async fn tenant_purges(
+    conn: &mut Conn,
+) -> anyhow::Result<Vec<(String, DateTime<Utc>, String)>> {
+    let rows: Vec<(String, DateTime<Utc>, db::Json)> =
+        db::query_as("SELECT tenant, purged_at, removed FROM tenant_purges ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .context("reading the purges")?;
+    Ok(rows
+        .into_iter()
+        .map(|(t, at, j)| (t, at, j.into_string()))
+        .collect())
+}

@@ -1,0 +1,276 @@
+//! Moving up and out: the table catalog against both schemas, `migrate-db` (copy and
+//! check), `tenant purge`, and concurrent writers to one program. Each runs on the suite's
+//! backend; the copy into PostgreSQL runs when `DRUMBEAT_TEST_POSTGRES_URL` is set.
+
+use drumbeat::domain::Tenant;
+use drumbeat::store::{self, tables};
+
+use crate::helpers::{self, seed_atlas, stderr, stdout, TestDb};
+
+/// Every table and column the migrations make is in the catalog `migrate-db` copies and
+/// checksums, in the same order, and nothing else is.
+#[tokio::test]
+async fn the_table_catalog_is_the_schema() {
+    let db = TestDb::new().await;
+    let mut conn = db.store.conn().await.unwrap();
+    let mut live = tables::live_columns(&mut conn).await.unwrap();
+    live.sort();
+    let mut catalog: Vec<(String, Vec<String>)> = tables::TABLES
+        .iter()
+        .map(|t| {
+            (
+                t.name.to_owned(),
+                t.columns.iter().map(|(c, _)| (*c).to_owned()).collect(),
+            )
+        })
+        .collect();
+    catalog.sort();
+    assert_eq!(live, catalog, "store::tables::TABLES must list the schema");
+}
+
+/// The demo's database copied into another gives the same digest, and `--check` finds a
+/// row changed afterwards, naming its table and id.
+async fn copy_and_check(target_url: &str, change: impl AsyncFnOnce()) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("demo.db");
+    let source_arg = source.display().to_string();
+    let demo = helpers::bin(&source, &["demo"]);
+    assert!(demo.status.success(), "demo: {}", stderr(&demo));
+
+    let copy = helpers::bin(&source, &["migrate-db", "--to", target_url]);
+    assert!(copy.status.success(), "migrate-db: {}", stderr(&copy));
+    let said = stdout(&copy);
+    assert!(said.contains("every table checked"), "{said}");
+    assert!(said.contains("events"), "{said}");
+    assert!(!said.contains("drumbeat_test_password"), "{said}");
+
+    // A second copy into the now filled database is refused and writes nothing.
+    let again = helpers::bin(&source, &["migrate-db", "--to", target_url]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("is not empty"),
+        "{}",
+        stderr(&again)
+    );
+
+    let check = helpers::bin(&source, &["migrate-db", "--check", "--to", target_url]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    assert!(
+        stdout(&check).contains("hold the same"),
+        "{}",
+        stdout(&check)
+    );
+
+    // The same digest from both, at the same instant.
+    let when = "2027-06-01T09:00:00Z";
+    let digest = |db: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_drumbeat"));
+        match db {
+            Some(url) => cmd.env("DRUMBEAT_DATABASE__URL", url),
+            None => cmd
+                .env_remove("DRUMBEAT_DATABASE__URL")
+                .args(["--db", &source_arg]),
+        };
+        let out = cmd
+            .env_remove("RUST_LOG")
+            .env(
+                "DRUMBEAT_CONFIG",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+            )
+            .args([
+                "exec",
+                "--now",
+                when,
+                "digest show atlas --audience executive",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let here = digest(None);
+    assert!(here.contains("Atlas"), "{here}");
+    assert_eq!(here, digest(Some(target_url)));
+
+    change().await;
+    let check = helpers::bin(&source, &["migrate-db", "--check", "--to", target_url]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let said = stdout(&check);
+    assert!(said.contains("milestones         DIFFERENT"), "{said}");
+    assert!(said.contains("id 1"), "{said}");
+    assert!(said.contains("1 of "), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_db_copies_a_sqlite_database_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("copy.db");
+    let url = format!("sqlite://{}", target.display());
+    copy_and_check(&url, async || {
+        let store = store::Store::open(&store::Options::new(&target))
+            .await
+            .unwrap();
+        let mut conn = store.conn().await.unwrap();
+        store::db::query("UPDATE milestones SET title = 'Changed' WHERE id = 1")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        drop(conn);
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_db_moves_the_demo_onto_postgresql() {
+    let Some(base) = helpers::postgres_url() else {
+        eprintln!("skipped: DRUMBEAT_TEST_POSTGRES_URL is not set (copying into PostgreSQL)");
+        return;
+    };
+    let schema = helpers::new_schema(&base).await;
+    let url = helpers::in_schema(&base, &schema);
+    let changed = url.clone();
+    copy_and_check(&url, async move || {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&changed).await.unwrap();
+        sqlx::query("UPDATE milestones SET title = 'Changed' WHERE id = 1")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.ok();
+    })
+    .await;
+    helpers::drop_schema(base, schema);
+}
+
+#[tokio::test]
+async fn migrate_db_refuses_what_it_cannot_use() {
+    let db = TestDb::new().await;
+    let bad = db.bin(&["migrate-db", "--to", "mysql://somewhere/db"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("not a database URL Drumbeat knows"),
+        "{}",
+        stderr(&bad)
+    );
+    let missing = db.bin(&["migrate-db", "--check", "--to", "/nonexistent/x.db"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("there is no database"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+/// A tenant's purge removes every row of it, its event log included, leaves another
+/// tenant's exactly as it was, and is itself recorded; a wrong confirmation removes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_purge_removes_one_tenant_whole() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let other = Tenant::parse("slack:T0OTHER").unwrap();
+    for line in [
+        r#"program create atlas --name "Other Atlas" --tz UTC"#,
+        r#"project add atlas web --name "Web" --owner @kim"#,
+        r#"milestone add atlas ship --title "Ship" --target 2026-12-20 --project web"#,
+        r#"dep add atlas --needs ship --external "Vendor" --what "Keys" --by 2026-12-10"#,
+    ] {
+        db.run_in(&other, "tpm", line).await.unwrap();
+    }
+    let other_before = drumbeat::document::export_tenant(&db.store, &other)
+        .await
+        .unwrap();
+    let before = db.dump().await;
+
+    let wrong = db.bin(&["tenant", "purge", "local", "--confirm", "slack:T0OTHER"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("nothing was removed"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert_eq!(db.dump().await, before);
+
+    let purge = db.bin(&["tenant", "purge", "local", "--confirm", "local"]);
+    assert!(purge.status.success(), "{}", stderr(&purge));
+    let said = stdout(&purge);
+    assert!(said.contains("Purged tenant local"), "{said}");
+    assert!(said.contains("events"), "{said}");
+
+    let mut conn = db.store.conn().await.unwrap();
+    for table in ["people", "programs", "events", "outbox", "channel_bindings"] {
+        let (n,): (i64,) = store::db::query_as(format!(
+            "SELECT count(*) FROM {table} WHERE tenant = 'local'"
+        ))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table} still holds rows of the purged tenant");
+    }
+    let purges = store::tenant_purges(&mut conn).await.unwrap();
+    assert_eq!(purges.len(), 1);
+    assert_eq!(purges[0].0, "local");
+    let removed: serde_json::Value = serde_json::from_str(&purges[0].2).unwrap();
+    assert_eq!(removed["milestones"], 3, "{removed}");
+    assert_eq!(removed["programs"], 1, "{removed}");
+    drop(conn);
+    // What is left is the other tenant's, unchanged.
+    let other_after = drumbeat::document::export_tenant(&db.store, &other)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&other_before).unwrap(),
+        serde_json::to_value(&other_after).unwrap()
+    );
+    let after = db.dump().await;
+    assert!(after.iter().any(|l| l.starts_with("milestones: ")));
+    assert!(
+        after
+            .iter()
+            .filter(|l| l.starts_with("milestones: "))
+            .count()
+            == 1,
+        "only the other tenant's milestone is left"
+    );
+}
+
+/// Writers to one program at once each get their own record number, and every write lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_dependency_adds_get_different_numbers() {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    seed_atlas(&db).await;
+    let mut running = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let db = db.clone();
+        running.spawn(async move {
+            let line = format!(
+                r#"dep add atlas --needs fe-launch --external "Vendor {i}" --what "Part {i}" --by 2027-01-05"#
+            );
+            db.ok("tpm", &line).await
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(done) = running.join_next().await {
+        let said = done.unwrap();
+        let n: i64 = said
+            .split('#')
+            .nth(1)
+            .and_then(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no number in {said}"));
+        numbers.push(n);
+    }
+    numbers.sort();
+    // seed_atlas made #1 and #2.
+    assert_eq!(numbers, (3..=14).collect::<Vec<i64>>());
+}
