@@ -348,7 +348,10 @@ async fn healthz(State(app): State<HttpApp>) -> Response {
         "outbox": outbox,
     });
     if let Some(gateway) = &inner.gateway {
-        body["discord"] = serde_json::Value::from(if gateway.is_connected() {
+        // Only the leading process runs the gateway; the others stand by.
+        body["discord"] = serde_json::Value::from(if !inner.lead.is_leading() {
+            "standby (another process runs the gateway)"
+        } else if gateway.is_connected() {
             "connected"
         } else {
             "not connected"
@@ -407,7 +410,14 @@ async fn metrics_text(State(app): State<HttpApp>) -> Response {
         }
         Err(e) => tracing::warn!(error = ?e, "reading the outbox for /metrics failed"),
     }
-    metrics::scrape(inner.gateway.as_ref().map(GatewayState::is_connected));
+    // The gateway's gauge comes only from the process that runs it: the leader.
+    metrics::scrape(
+        inner
+            .gateway
+            .as_ref()
+            .filter(|_| inner.lead.is_leading())
+            .map(GatewayState::is_connected),
+    );
     (
         [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
         inner.metrics.render(),

@@ -97,12 +97,14 @@ pub enum Mode {
     },
     /// Copy this database, every table, into an empty one in one transaction, checking each
     /// table's rows and checksum: `migrate-db --to postgres://…` moves a SQLite installation
-    /// onto PostgreSQL. With --check, compare the two instead and write nothing
+    /// onto PostgreSQL. With --check, compare the two instead, changing no row
     MigrateDb {
         /// The other database: postgres://USER@HOST/DB, sqlite://PATH or a SQLite file path
+        /// (default: the DRUMBEAT_MIGRATE_TO variable, which keeps a password out of `ps`)
         #[arg(long, value_name = "URL")]
-        to: String,
-        /// Only compare the two databases, table by table; exit 1 if they differ
+        to: Option<String>,
+        /// Only compare the two databases, table by table (both are brought to this
+        /// version's schema first); exit 1 if they differ
         #[arg(long)]
         check: bool,
     },

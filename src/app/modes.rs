@@ -380,6 +380,12 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Mode::MigrateDb { to, check } => {
+            // The URL can come from the environment, out of `ps` and shell history.
+            let Some(to) = to.or_else(|| std::env::var("DRUMBEAT_MIGRATE_TO").ok()) else {
+                return Ok(user_error(
+                    "which database? Give --to URL, or set DRUMBEAT_MIGRATE_TO",
+                ));
+            };
             let target = match crate::store::Location::parse(&to) {
                 Ok(l) => l,
                 Err(msg) => return Ok(user_error(&format!("--to: {msg}"))),
@@ -581,7 +587,12 @@ async fn migrate_check(
         target.describe()
     );
     for t in &tables {
-        if t.same {
+        if !t.compared {
+            println!(
+                "  {:<18} not compared: working state ({} rows here, {} there)",
+                t.table, t.rows.0, t.rows.1
+            );
+        } else if t.same {
             println!("  {:<18} same ({} rows)", t.table, t.rows.0);
         } else {
             println!(

@@ -115,7 +115,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         store_options(&settings.database)?.location.describe()
     );
     // Every process asks for the lead; the one that holds it ticks the scheduler.
-    let lead = crate::schedule::lead::hold(store.clone(), leader_name(), stopped.clone());
+    let (lead, keeper) = crate::schedule::lead::hold(store.clone(), leader_name(), stopped.clone());
+    // Set when the lead is lost while the gateway runs: the process then exits non-zero,
+    // so whatever runs it starts it again.
+    let lost_lead = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Separate tasks: a panic in one job does not stop delivery, or the other way round.
     let scheduling = {
         let (stopped, lead) = (stopped.clone(), lead.clone());
@@ -139,6 +142,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         );
         let stop = stop.clone();
         let mut lead = lead.clone();
+        let lost_lead = lost_lead.clone();
         tokio::spawn(async move {
             // At most one process runs the gateway: the one that leads.
             let mut waiting = stopped.clone();
@@ -150,6 +154,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             let stop_on_loss = stop.clone();
             let watch_lead = tokio::spawn(async move {
                 losing.wait_for(false).await;
+                lost_lead.store(true, std::sync::atomic::Ordering::SeqCst);
                 // Another process may lead, and open its gateway, now: this one stops, to
                 // be started again by whatever runs it, rather than answer twice.
                 tracing::error!("lost the lead while running the Discord gateway; stopping");
@@ -276,6 +281,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         store.close().await;
         gateway.context("Discord")?;
         served.context("HTTP")?;
+        // Only now, with the gateway closed, may another process lead.
+        keeper.release().await;
+        if lost_lead.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(anyhow::anyhow!(
+                "lost the scheduler's lead while running the Discord gateway"
+            ));
+        }
         anyhow::Ok(ExitCode::SUCCESS)
     };
     let mut stopping = stopped;

@@ -240,6 +240,8 @@ impl Worker {
         }
         let mut tx = inner.store.write().await?;
         let n = store::release_stale_claims(&mut tx, older_than, inner.policy.max_attempts).await?;
+        tx.commit().await?;
+        let mut tx = inner.store.write().await?;
         store::prune_pacing(&mut tx, now - chrono::Duration::hours(1)).await?;
         tx.commit().await?;
         Ok(n)

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::store::Store;
+use crate::store::{Leadership, Store};
 
 /// How often a follower asks for the lead, and the leader checks it still holds it.
 pub const RETRY: Duration = Duration::from_secs(2);
@@ -47,15 +47,37 @@ impl Lead {
     }
 }
 
+/// Holds the lead until the process ends: taken from [`hold`]'s task when it stops, so
+/// the lead (and with it the Discord gateway's turn) passes on only once this process has
+/// finished what it was doing.
+#[derive(Default)]
+pub struct Keeper {
+    held: std::sync::Arc<tokio::sync::Mutex<Option<Leadership>>>,
+}
+
+impl Keeper {
+    /// Gives the lead up, if this process held it when it stopped.
+    pub async fn release(self) {
+        if let Some(lead) = self.held.lock().await.take() {
+            lead.release().await;
+            tracing::info!("gave up the scheduler's lead");
+        }
+    }
+}
+
 /// Starts asking for the lead; returns it as it stands, kept current by a task that runs
-/// until `shutdown`, then gives the lead up so another process can take it at once.
-pub fn hold(store: Store, name: String, mut shutdown: watch::Receiver<bool>) -> Lead {
+/// until `shutdown`. The lead is then kept (the scheduler has stopped) until the
+/// [`Keeper`] releases it, when everything else has stopped.
+pub fn hold(store: Store, name: String, mut shutdown: watch::Receiver<bool>) -> (Lead, Keeper) {
     let (tx, rx) = watch::channel(false);
+    let keeper = Keeper::default();
+    let kept = keeper.held.clone();
     tokio::spawn(async move {
-        let mut held = None;
+        let mut candidate = store.candidate(&name);
+        let mut held: Option<Leadership> = None;
         loop {
             match held.as_mut() {
-                None => match store.try_lead(&name).await {
+                None => match candidate.try_lead().await {
                     Ok(Some(lead)) => {
                         tracing::info!(who = %name, "this process leads the scheduler");
                         held = Some(lead);
@@ -65,8 +87,10 @@ pub fn hold(store: Store, name: String, mut shutdown: watch::Receiver<bool>) -> 
                     Err(e) => tracing::warn!(error = ?e, "could not ask for the scheduler's lead"),
                 },
                 Some(lead) => {
-                    if !lead.still_held().await {
-                        tracing::warn!("lost the scheduler's lead (its connection broke)");
+                    if !lead.still_held(RETRY).await {
+                        tracing::warn!(
+                            "lost the scheduler's lead (its connection broke or went silent)"
+                        );
                         held = None;
                         let _ = tx.send(false);
                         continue;
@@ -81,11 +105,7 @@ pub fn hold(store: Store, name: String, mut shutdown: watch::Receiver<bool>) -> 
                 break;
             }
         }
-        let _ = tx.send(false);
-        if let Some(lead) = held {
-            lead.release().await;
-            tracing::info!("gave up the scheduler's lead");
-        }
+        *kept.lock().await = held;
     });
-    Lead { rx }
+    (Lead { rx }, keeper)
 }

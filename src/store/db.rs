@@ -72,6 +72,16 @@ impl Dialect {
         }
     }
 
+    /// Locks the rows a `SELECT` reads against other writers of them, but not against rows
+    /// that only point at them (`FOR NO KEY UPDATE`: inserting a row that references a
+    /// locked program does not wait). Nothing on SQLite.
+    pub fn for_no_key_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR NO KEY UPDATE",
+        }
+    }
+
     /// Like [`Dialect::for_update`], skipping rows another transaction holds.
     pub fn skip_locked(self) -> &'static str {
         match self {

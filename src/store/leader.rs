@@ -30,12 +30,13 @@ impl std::fmt::Debug for Leadership {
 }
 
 impl Leadership {
-    /// Whether the lead is still held: its connection still answers. A lost connection
-    /// means PostgreSQL has freed the lock, and another process may lead now.
-    pub async fn still_held(&mut self) -> bool {
+    /// Whether the lead is still held: its connection answers within `within`. A lost or
+    /// silent connection counts as lost: PostgreSQL may already have ended the session and
+    /// freed the lock, and another process may lead now.
+    pub async fn still_held(&mut self, within: std::time::Duration) -> bool {
         match &mut self.conn {
             None => true,
-            Some(conn) => conn.ping().await.is_ok(),
+            Some(conn) => matches!(tokio::time::timeout(within, conn.ping()).await, Ok(Ok(()))),
         }
     }
 
@@ -51,22 +52,30 @@ impl Leadership {
     }
 }
 
-impl Store {
-    /// Takes the scheduler's lead if no other process holds it. `name` is shown to
-    /// `drumbeat doctor` as who leads.
-    pub async fn try_lead(&self, name: &str) -> anyhow::Result<Option<Leadership>> {
-        let Some(pool) = self.postgres() else {
+/// A process that asks for the lead, on a connection of its own that it keeps between asks.
+pub struct Candidate {
+    store: Store,
+    name: String,
+    conn: Option<PgConnection>,
+}
+
+impl Candidate {
+    /// Asks for the lead; `Some` when this process now holds it. On SQLite it always does.
+    pub async fn try_lead(&mut self) -> anyhow::Result<Option<Leadership>> {
+        let Some(pool) = self.store.postgres() else {
             return Ok(Some(Leadership { conn: None }));
         };
-        let options = pool
-            .connect_options()
-            .as_ref()
-            .clone()
-            .application_name(name);
-        let mut conn = options
-            .connect()
-            .await
-            .context("connecting for the scheduler's lead")?;
+        let mut conn = match self.conn.take() {
+            Some(c) => c,
+            None => pool
+                .connect_options()
+                .as_ref()
+                .clone()
+                .application_name(&self.name)
+                .connect()
+                .await
+                .context("connecting for the scheduler's lead")?,
+        };
         let (got,): (bool,) =
             sqlx::query_as("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))")
                 .bind(LEADER_LOCK)
@@ -76,9 +85,26 @@ impl Store {
         if got {
             Ok(Some(Leadership { conn: Some(conn) }))
         } else {
-            let _ = conn.close().await;
+            self.conn = Some(conn);
             Ok(None)
         }
+    }
+}
+
+impl Store {
+    /// A candidate for the scheduler's lead. `name` is shown to `drumbeat doctor` as who
+    /// leads.
+    pub fn candidate(&self, name: &str) -> Candidate {
+        Candidate {
+            store: self.clone(),
+            name: name.to_owned(),
+            conn: None,
+        }
+    }
+
+    /// Takes the scheduler's lead if no other process holds it (one ask).
+    pub async fn try_lead(&self, name: &str) -> anyhow::Result<Option<Leadership>> {
+        self.candidate(name).try_lead().await
     }
 }
 

@@ -273,22 +273,17 @@ pub async fn pace_claimed<B>(
             None => keep.push(row),
         }
     }
-    let lock = conn.dialect().for_update();
     let mut deferred = 0;
     for (key, lane) in lanes {
-        db::query(
+        // One statement adds the row or locks the one there (an upsert locks what it
+        // touches), so a row pruned meanwhile is simply made again.
+        let (next_at,): (DateTime<Utc>,) = db::query_as(
             "INSERT INTO outbox_pacing (destination, next_at) VALUES ($1, $2)
-             ON CONFLICT (destination) DO NOTHING",
+             ON CONFLICT (destination) DO UPDATE SET next_at = outbox_pacing.next_at
+             RETURNING next_at",
         )
         .bind(&key)
         .bind(now)
-        .execute(&mut *conn)
-        .await
-        .context("adding a pacing row")?;
-        let (next_at,): (DateTime<Utc>,) = db::query_as(format!(
-            "SELECT next_at FROM outbox_pacing WHERE destination = $1{lock}"
-        ))
-        .bind(&key)
         .fetch_one(&mut *conn)
         .await
         .context("reading a pacing row")?;
@@ -315,11 +310,16 @@ pub async fn pace_claimed<B>(
 
 /// Forgets pacing rows whose slot passed before `older_than`: the destination is free.
 pub async fn prune_pacing(conn: &mut Conn, older_than: DateTime<Utc>) -> anyhow::Result<u64> {
-    let done = db::query("DELETE FROM outbox_pacing WHERE next_at < $1")
-        .bind(older_than)
-        .execute(&mut *conn)
-        .await
-        .context("pruning pacing rows")?;
+    // Rows a claim holds are left for next time, so pruning never waits on a claim.
+    let skip = conn.dialect().skip_locked();
+    let done = db::query(format!(
+        "DELETE FROM outbox_pacing WHERE destination IN
+           (SELECT destination FROM outbox_pacing WHERE next_at < $1{skip})"
+    ))
+    .bind(older_than)
+    .execute(&mut *conn)
+    .await
+    .context("pruning pacing rows")?;
     Ok(done.rows_affected())
 }
 

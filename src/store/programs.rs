@@ -78,10 +78,12 @@ struct ProgramForActorRow {
     actor_role: Option<String>,
 }
 
-/// Locks a program's row until the transaction ends (`SELECT … FOR UPDATE`), so writers
-/// to one program take turns. Nothing on SQLite, whose write transactions already do.
+/// Locks a program's row until the transaction ends (`SELECT … FOR NO KEY UPDATE`), so
+/// commands writing to one program take turns, while jobs that only add rows pointing at it
+/// (messages, events, runs) never wait on them. Nothing on SQLite, whose write
+/// transactions already take turns.
 pub async fn lock_program(conn: &mut Conn, tenant: &Tenant, key: &Key) -> anyhow::Result<()> {
-    let lock = conn.dialect().for_update();
+    let lock = conn.dialect().for_no_key_update();
     if lock.is_empty() {
         return Ok(());
     }

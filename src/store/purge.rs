@@ -67,12 +67,27 @@ fn statements() -> Vec<(&'static str, String)> {
 pub type Removed = Vec<(&'static str, u64)>;
 
 /// Removes everything of `tenant` and records that it did. Call it in a write transaction:
-/// all of it, or nothing.
+/// all of it, or nothing. On PostgreSQL, with other processes running, the tenant's
+/// programs and people are locked first (`FOR UPDATE`), so nothing that points at them can
+/// be added meanwhile; and the purge checks at the end that nothing of the tenant is left,
+/// failing (nothing removed) if something was added while it ran.
 pub async fn purge_tenant(
     conn: &mut Conn,
     tenant: &Tenant,
     at: DateTime<Utc>,
 ) -> anyhow::Result<Removed> {
+    let lock = conn.dialect().for_update();
+    if !lock.is_empty() {
+        for table in ["programs", "people"] {
+            db::query(format!(
+                "SELECT id FROM {table} WHERE tenant = $1 ORDER BY id{lock}"
+            ))
+            .bind(tenant.to_string())
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("locking the tenant's {table}"))?;
+        }
+    }
     let mut removed = Removed::new();
     for (table, sql) in statements() {
         let done = db::query(sql.as_str())
@@ -83,6 +98,18 @@ pub async fn purge_tenant(
         if done.rows_affected() > 0 {
             removed.push((table, done.rows_affected()));
         }
+    }
+    for table in ["events", "outbox", "channel_bindings", "programs", "people"] {
+        let (left,): (i64,) =
+            db::query_as(format!("SELECT count(*) FROM {table} WHERE tenant = $1"))
+                .bind(tenant.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .with_context(|| format!("checking {table}"))?;
+        anyhow::ensure!(
+            left == 0,
+            "{left} rows of {table} were added for the tenant while it was being purged; nothing was removed. Stop its traffic and purge again"
+        );
     }
     let counts: serde_json::Map<String, serde_json::Value> = removed
         .iter()

@@ -274,3 +274,65 @@ async fn concurrent_dependency_adds_get_different_numbers() {
     // seed_atlas made #1 and #2.
     assert_eq!(numbers, (3..=14).collect::<Vec<i64>>());
 }
+
+/// Two dependencies that would close a cycle between them, added at the same moment:
+/// each write command locks its program first, so the second sees the first and is
+/// refused. Ten pairs, each raced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_dependencies_never_close_a_cycle() {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    seed_atlas(&db).await;
+    for i in 0..10 {
+        db.ok(
+            "tpm",
+            &format!(
+                r#"milestone add atlas a{i} --title "A {i}" --target 2027-02-01 --project api"#
+            ),
+        )
+        .await;
+        db.ok(
+            "tpm",
+            &format!(
+                r#"milestone add atlas b{i} --title "B {i}" --target 2027-02-01 --project frontend"#
+            ),
+        )
+        .await;
+    }
+    for i in 0..10 {
+        let one = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.run(
+                    "tpm",
+                    &format!(
+                        r#"dep add atlas --needs a{i} --from b{i} --what "X" --by 2027-01-20"#
+                    ),
+                )
+                .await
+            })
+        };
+        let two = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.run(
+                    "tpm",
+                    &format!(
+                        r#"dep add atlas --needs b{i} --from a{i} --what "Y" --by 2027-01-20"#
+                    ),
+                )
+                .await
+            })
+        };
+        let outcomes = [one.await.unwrap(), two.await.unwrap()];
+        let added = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(added, 1, "pair {i}: {outcomes:?}");
+        let refusal = outcomes.iter().find_map(|o| match o {
+            Err(drumbeat::command::CommandError::User(m)) => Some(m.clone()),
+            _ => None,
+        });
+        assert!(
+            refusal.as_deref().is_some_and(|m| m.contains("cycle")),
+            "pair {i}: {outcomes:?}"
+        );
+    }
+}

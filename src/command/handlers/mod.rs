@@ -115,12 +115,34 @@ async fn run_in_transaction(
         }
         Err(e) => {
             s.tx.rollback().await.map_err(anyhow::Error::from)?;
+            let e = match e {
+                CommandError::Internal(err) if is_contention(&err) => {
+                    tracing::warn!(command = name, error = %err, "command met a concurrent change");
+                    CommandError::user(
+                        "another change to this program was being made at the same moment; nothing was changed. Try again",
+                    )
+                }
+                e => e,
+            };
             if let CommandError::User(msg) = &e {
                 tracing::debug!(command = name, error = %msg, "command refused");
             }
             Err(e)
         }
     }
+}
+
+/// PostgreSQL gave up on the transaction because of another one (a deadlock, a lock not
+/// granted within `lock_timeout`, a serialization failure): the command can simply be
+/// tried again.
+fn is_contention(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|s| s.as_database_error())
+            .and_then(|d| d.code())
+            .is_some_and(|code| matches!(code.as_ref(), "40P01" | "55P03" | "40001"))
+    })
 }
 
 async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
