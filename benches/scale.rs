@@ -207,7 +207,10 @@ impl Load {
             ("channel_id", "C0SCALE"),
             ("command", "/drumbeat"),
             ("text", text),
-            ("response_url", "http://127.0.0.1:9/unused"),
+            (
+                "response_url",
+                "https://hooks.slack.com/commands/T0SCALE/1/x",
+            ),
             ("trigger_id", &trigger),
         ])
         .expect("form");

@@ -51,7 +51,7 @@ impl Default for DbSettings {
             url: None,
             synchronous: Durability::Normal,
             busy_timeout_ms: 5000,
-            max_connections: 4,
+            max_connections: 0,
         }
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
 use crate::domain::{
-    check_year, Charter, Days, Decision, DepState, Dependency, Endpoint, Key, Level,
+    check_year, Charter, Days, Decision, DepState, Dependency, DurationUnit, Endpoint, Key, Level,
     MilestoneState, Person, Project, Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant,
     Timezone, Title, WorkDays,
 };
@@ -146,6 +146,14 @@ pub struct ProjectDoc {
     pub removed: bool,
 }
 
+fn calendar_days() -> DurationUnit {
+    DurationUnit::Calendar
+}
+
+fn is_calendar(u: &DurationUnit) -> bool {
+    *u == DurationUnit::Calendar
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneDoc {
@@ -159,11 +167,18 @@ pub struct MilestoneDoc {
     pub target: NaiveDate,
     #[serde(default)]
     pub duration_days: Option<Days>,
+    /// What the duration counts: working days, or calendar days for durations entered
+    /// before working days were kept (and documents from then, which do not say).
+    #[serde(default = "calendar_days", skip_serializing_if = "is_calendar")]
+    pub duration_unit: DurationUnit,
     pub state: MilestoneState,
     #[serde(default)]
     pub completed_on: Option<NaiveDate>,
     #[serde(default)]
     pub after: Vec<Key>,
+    /// A key milestone, tracked by executives.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key_milestone: bool,
     #[serde(default)]
     pub slips: Vec<SlipDoc>,
 }
@@ -205,6 +220,9 @@ pub struct DependencyDoc {
     pub blocked_reason: Option<Prose>,
     #[serde(default)]
     pub delivered_on: Option<NaiveDate>,
+    /// Why a cancelled dependency was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<Prose>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +243,9 @@ pub struct RiskDoc {
     #[serde(default)]
     pub review_by: Option<NaiveDate>,
     pub state: RiskState,
+    /// Why an accepted risk was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_reason: Option<Prose>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -729,9 +750,11 @@ pub async fn export(
             baseline: m.baseline,
             target: m.target,
             duration_days: m.duration,
+            duration_unit: m.duration_unit,
             state: m.state,
             completed_on: m.completed_on,
             after,
+            key_milestone: m.is_key,
             slips: slips
                 .iter()
                 .filter(|s| s.milestone == m.id)
@@ -759,6 +782,7 @@ pub async fn export(
             blocked_since: d.blocked_since,
             blocked_reason: d.blocked_reason.as_deref().map(Prose::parse).transpose()?,
             delivered_on: d.delivered_on,
+            cancel_reason: d.cancel_reason.as_deref().map(prose).transpose()?,
         });
     }
     for r in &risks {
@@ -773,6 +797,7 @@ pub async fn export(
             customer_impact: prose(&r.customer_impact)?,
             review_by: r.review_by,
             state: r.state,
+            accepted_reason: r.accepted_reason.as_deref().map(prose).transpose()?,
         });
     }
     for d in &decisions {
@@ -1128,8 +1153,10 @@ pub async fn import(
                 baseline: m.baseline,
                 target: m.target,
                 duration: m.duration_days,
+                duration_unit: m.duration_unit,
                 state: m.state,
                 completed_on: m.completed_on,
+                is_key: m.key_milestone,
             },
         )
         .await?;
@@ -1170,6 +1197,7 @@ pub async fn import(
             blocked_since: d.blocked_since,
             blocked_reason: d.blocked_reason.as_ref().map(|r| r.as_str().to_owned()),
             delivered_on: d.delivered_on,
+            cancel_reason: d.cancel_reason.as_ref().map(|p| p.as_str().to_owned()),
         };
         store::insert_dependency(&mut tx, &scope, &dep).await?;
     }
@@ -1186,6 +1214,7 @@ pub async fn import(
             customer_impact: r.customer_impact.as_str().into(),
             review_by: r.review_by,
             state: r.state,
+            accepted_reason: r.accepted_reason.as_ref().map(|p| p.as_str().to_owned()),
         };
         store::insert_risk(&mut tx, &scope, &risk).await?;
     }

@@ -176,8 +176,10 @@ pub async fn generate(
                 baseline,
                 target,
                 duration: Some(Days::new(rng.days(0, 10)).map_err(|e| anyhow::anyhow!(e.0))?),
+                duration_unit: crate::domain::DurationUnit::Work,
                 state,
                 completed_on: (state == MilestoneState::Done).then_some(target),
+                is_key: step == 0 && i % 10 == 0,
             },
         )
         .await?;
@@ -239,6 +241,7 @@ pub async fn generate(
                 blocked_reason: (state == DepState::Blocked)
                     .then(|| text(&mut rng, "Waiting on review", n, 300)),
                 delivered_on: (state == DepState::Delivered).then_some(need_by),
+                cancel_reason: None,
             },
         )
         .await?;
@@ -271,6 +274,7 @@ pub async fn generate(
                 },
                 review_by: Some(today + Duration::days(rng.days(-30, 30))),
                 state,
+                accepted_reason: None,
             },
         )
         .await?;

@@ -101,7 +101,7 @@ pub fn feed(s: &Snapshot) -> String {
         }
         cal.push(event.done());
     }
-    for d in &s.deps {
+    for d in s.deps.iter().filter(|d| d.state != DepState::Cancelled) {
         let needs = s.endpoint_name(&d.needs);
         let from = s.endpoint_name(&d.from);
         let mut lines = vec![

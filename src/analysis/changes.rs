@@ -31,6 +31,21 @@ pub enum Change {
         key: String,
         reason: String,
     },
+    DependencyCancelled {
+        number: String,
+        what: String,
+        reason: String,
+    },
+    /// A decision's wording changed: which fields.
+    DecisionEdited {
+        number: String,
+        what: Vec<String>,
+    },
+    /// Edited: what changed, in words ("title", "predecessors", "duration 5 → 3 days").
+    MilestoneEdited {
+        key: String,
+        what: Vec<String>,
+    },
     RiskOpened {
         number: String,
         title: String,
@@ -141,6 +156,17 @@ impl Change {
             Change::MilestoneDone { key } => format!("`{key}` done"),
             Change::MilestoneCancelled { key, reason } => {
                 format!("`{key}` cancelled{}", because(reason))
+            }
+            Change::DependencyCancelled {
+                number,
+                what,
+                reason,
+            } => format!("dependency #{number} cancelled: {what}{}", because(reason)),
+            Change::DecisionEdited { number, what } => {
+                format!("decision #{number} changed: {}", what.join(", "))
+            }
+            Change::MilestoneEdited { key, what } => {
+                format!("`{key}` changed: {}", what.join(", "))
             }
             Change::RiskOpened {
                 number,
@@ -322,6 +348,19 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 reason: s(a, "reason"),
             },
             "milestone.done" => Change::MilestoneDone { key: subject },
+            "milestone.edited" => Change::MilestoneEdited {
+                key: subject,
+                what: a
+                    .and_then(|a| a.get("changed"))
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
             "milestone.cancelled" => Change::MilestoneCancelled {
                 key: subject,
                 reason: s(a, "reason"),
@@ -373,6 +412,24 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 what: or(s(a, "what"), &|| dep_what(&subject)),
                 number: subject,
                 blocked_days: int(a, "blocked_days"),
+            },
+            "dep.cancelled" => Change::DependencyCancelled {
+                what: or(s(a, "what"), &|| dep_what(&subject)),
+                number: subject,
+                reason: s(a, "reason"),
+            },
+            "decision.edited" => Change::DecisionEdited {
+                number: subject,
+                what: a
+                    .and_then(|a| a.get("changed"))
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             "dep.delivered" => Change::DependencyDelivered {
                 what: or(s(a, "what"), &|| dep_what(&subject)),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schedule::{self, Driver, Plan, Task};
 use super::Snapshot;
-use crate::domain::{Endpoint, MilestoneId, MilestoneState};
+use crate::domain::{DepState, Endpoint, MilestoneId, MilestoneState};
 
 /// A node of the graph, by index into the snapshot's lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,6 +94,10 @@ impl Forecasts {
             .collect();
         let mut dep_task = vec![None; s.deps.len()];
         for (di, d) in s.deps.iter().enumerate() {
+            // A cancelled dependency is history: it holds nothing up.
+            if d.state == DepState::Cancelled {
+                continue;
+            }
             let Endpoint::Milestone(consumer) = d.needs else {
                 continue;
             };

@@ -4,15 +4,16 @@
 //!
 //! The signals and their colours: an overdue milestone, a
 //! blocked or late dependency, a late forecast on the critical path and an open critical
-//! risk make it red; a late forecast off the critical path, an at-risk dependency, and a
-//! stale or missing update make it at least amber.
+//! risk make it red; a late forecast off the critical path, an at-risk dependency, a
+//! critical risk being mitigated, and a stale or missing update make it at least amber; an
+//! accepted risk does not count. Reasons are ordered by colour, then by [`Rule::impact`].
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::forecast::Forecasts;
 use super::Snapshot;
-use crate::domain::{DepState, Dependency, MilestoneState, ProjectId, Rag, RiskBand};
+use crate::domain::{DepState, Dependency, MilestoneState, ProjectId, Rag, RiskBand, RiskState};
 
 /// Which rule a reason comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,6 +29,31 @@ pub enum Rule {
     CriticalPathLate,
     ForecastLate,
     CriticalRisk,
+}
+
+impl Rule {
+    /// How much a reason of this rule matters, most first: the end date late on the
+    /// critical chain, then dependencies (blocked, late, at risk), late milestones, risks,
+    /// staleness, and last what the owner reported.
+    pub fn impact(self) -> u8 {
+        match self {
+            Rule::CriticalPathLate => 0,
+            Rule::DependencyBlocked => 1,
+            Rule::DependencyLate => 2,
+            Rule::DependencyAtRisk => 3,
+            Rule::MilestoneOverdue => 4,
+            Rule::ForecastLate => 5,
+            Rule::CriticalRisk => 6,
+            Rule::Stale => 7,
+            Rule::NoUpdate => 8,
+            Rule::Reported => 9,
+        }
+    }
+}
+
+/// Worst colour first; within a colour, by impact; otherwise as the rules produced them.
+fn order(reasons: &mut [Reason]) {
+    reasons.sort_by_key(|r| (std::cmp::Reverse(r.rag), r.rule.impact()));
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,8 +76,7 @@ pub struct Health {
 
 impl Health {
     fn from_reasons(reported: Option<Rag>, stale: bool, mut reasons: Vec<Reason>) -> Self {
-        // Stable, so reasons of one colour keep the order the rules produced them in.
-        reasons.sort_by_key(|r| std::cmp::Reverse(r.rag));
+        order(&mut reasons);
         let rag = reasons.iter().map(|r| r.rag).max().unwrap_or(Rag::Green);
         Self {
             rag,
@@ -234,12 +259,19 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
         }
     }
 
+    // A critical risk's state decides: open is red, being mitigated amber, accepted (on
+    // the register, its reason given) nothing.
     for r in &s.risks {
-        if r.is_open() && r.band() == RiskBand::Critical {
+        let rag = match r.state {
+            RiskState::Open => Rag::Red,
+            RiskState::Mitigating => Rag::Amber,
+            _ => continue,
+        };
+        if r.band() == RiskBand::Critical {
             push(
                 r.project,
                 Reason {
-                    rag: Rag::Red,
+                    rag,
                     rule: Rule::CriticalRisk,
                     text: format!(
                         "critical risk #{} `{}` (score {}) is {}",
@@ -307,9 +339,10 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
         });
     }
 
+    // Every project's reasons that are not green, so a count of "more" covers them all.
     let mut reasons: Vec<Reason> = Vec::new();
     for ph in &projects {
-        for r in ph.health.reasons.iter().filter(|r| r.rag == ph.health.rag) {
+        for r in ph.health.reasons.iter().filter(|r| r.rag > Rag::Green) {
             reasons.push(Reason {
                 rag: r.rag,
                 rule: r.rule,
@@ -318,7 +351,7 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
         }
     }
     reasons.extend(unowned);
-    reasons.sort_by_key(|r| std::cmp::Reverse(r.rag));
+    order(&mut reasons);
     let rag = reasons.iter().map(|r| r.rag).max().unwrap_or(Rag::Green);
     ProgramHealth {
         rag,

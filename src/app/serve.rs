@@ -21,6 +21,13 @@ pub fn store_options(db: &DbSettings) -> anyhow::Result<crate::store::Options> {
             .map_err(|e| anyhow::anyhow!("database.url: {e}"))?,
         None => crate::store::Location::Sqlite(db.path.clone().into()),
     };
+    // 0 is "as suits the database": SQLite has one writer, and more connections only
+    // wait; PostgreSQL serves many at once, and every command holds one throughout.
+    let max_connections = match (db.max_connections, location.dialect()) {
+        (0, crate::store::Dialect::Sqlite) => 4,
+        (0, crate::store::Dialect::Postgres) => 16,
+        (n, _) => n,
+    };
     Ok(crate::store::Options {
         location,
         durability: match db.synchronous {
@@ -28,7 +35,7 @@ pub fn store_options(db: &DbSettings) -> anyhow::Result<crate::store::Options> {
             Durability::Full => crate::store::Durability::Full,
         },
         busy_timeout: std::time::Duration::from_millis(db.busy_timeout_ms),
-        max_connections: db.max_connections,
+        max_connections,
     })
 }
 

@@ -55,7 +55,7 @@ impl Edge {
             DepState::Blocked => 3,
             DepState::AtRisk => 2,
             DepState::Open => 1,
-            DepState::Delivered => 0,
+            DepState::Delivered | DepState::Cancelled => 0,
         };
         self.deps
             .iter()
@@ -91,6 +91,7 @@ fn state_hex(s: DepState) -> &'static str {
         DepState::AtRisk => "#e67e22",
         DepState::Open => "#3498db",
         DepState::Delivered => "#2ecc71",
+        DepState::Cancelled => "#95a5a6",
     }
 }
 
@@ -100,6 +101,7 @@ fn state_colour(s: DepState) -> canvas::Colour {
         DepState::AtRisk => canvas::ORANGE,
         DepState::Open => canvas::BLUE,
         DepState::Delivered => canvas::GREEN,
+        DepState::Cancelled => canvas::MUTED,
     }
 }
 
@@ -170,7 +172,8 @@ impl DepMap {
         };
         let mut edges: Vec<Edge> = Vec::new();
         let mut edge_ix: HashMap<(usize, usize), usize> = HashMap::new();
-        for d in &s.deps {
+        // A cancelled dependency is history, not part of the map.
+        for d in s.deps.iter().filter(|d| d.state != DepState::Cancelled) {
             let (Some(from), Some(to)) =
                 (node_of(&mut nodes, &d.from), node_of(&mut nodes, &d.needs))
             else {

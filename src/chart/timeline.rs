@@ -276,6 +276,7 @@ pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
                 DepState::AtRisk => canvas::ORANGE,
                 DepState::Open => lighter(canvas::BLUE, 0.2),
                 DepState::Delivered => canvas::GREEN,
+                DepState::Cancelled => continue,
             };
             arrow(from, to, colour)?;
         }

@@ -348,12 +348,50 @@ pub enum MilestoneCmd {
         /// Milestones that must finish first (comma-separated or repeated)
         #[arg(long, value_delimiter = ',')]
         after: Vec<Key>,
-        /// Days of work after its predecessors finish
+        /// Working days (the program's work days, less holidays) after its predecessors finish
         #[arg(long)]
         duration: Option<Days>,
         /// Default: the project's owner
         #[arg(long)]
         owner: Option<PersonRef>,
+        /// A key milestone: one executives track (listed in the executive digest).
+        /// `--key` for short
+        #[arg(long = "key-milestone", visible_alias = "key")]
+        key: bool,
+    },
+    /// Change a milestone: `milestone set atlas api-beta --after auth-ready --duration 5`
+    Set {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        title: Option<Title>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        /// Move it to another project
+        #[arg(long)]
+        project: Option<Key>,
+        /// Working days after its predecessors finish (0 clears it)
+        #[arg(long)]
+        duration: Option<Days>,
+        /// Replace its predecessors (comma-separated; `--after none` clears them)
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["after_add", "after_drop"])]
+        after: Option<Vec<String>>,
+        /// Add one predecessor
+        #[arg(long, value_name = "KEY")]
+        after_add: Vec<Key>,
+        /// Remove one predecessor
+        #[arg(long, value_name = "KEY")]
+        after_drop: Vec<Key>,
+        /// Make it a key milestone (`--key` for short)
+        #[arg(
+            long = "key-milestone",
+            visible_alias = "key",
+            conflicts_with = "no_key"
+        )]
+        make_key: bool,
+        /// No longer a key milestone
+        #[arg(long)]
+        no_key: bool,
     },
     /// List milestones
     List {
@@ -429,7 +467,7 @@ pub enum DepCmd {
     },
     /// Show a dependency
     Show(Numbered),
-    /// Change a dependency's deliverable, date, owner or state (open, at-risk)
+    /// Change a dependency's deliverable, date, owner, state (open, at-risk) or ends
     Set {
         #[command(flatten)]
         target: Numbered,
@@ -441,6 +479,23 @@ pub enum DepCmd {
         owner: Option<PersonRef>,
         #[arg(long)]
         state: Option<DepState>,
+        /// The project or milestone that needs it
+        #[arg(long)]
+        needs: Option<Key>,
+        /// The project or milestone that provides it
+        #[arg(long, conflicts_with = "external")]
+        from: Option<Key>,
+        /// A provider outside the program
+        #[arg(long)]
+        external: Option<Title>,
+    },
+    /// Cancel a dependency that is no longer needed: it stays in the history, out of the
+    /// analysis
+    Cancel {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        reason: Prose,
     },
     /// Mark a dependency blocked; its owner will be pinged
     Block {
@@ -524,9 +579,12 @@ pub enum RiskCmd {
         customer_impact: Option<Prose>,
         #[arg(long)]
         review_by: Option<DateSpec>,
-        /// open or mitigating
+        /// open, mitigating, or accepted (kept on the register, out of health; needs --reason)
         #[arg(long)]
         state: Option<RiskState>,
+        /// Why the risk is accepted (with --state accepted)
+        #[arg(long)]
+        reason: Option<Prose>,
     },
     /// Close a risk that can no longer happen
     Close {
@@ -586,6 +644,18 @@ pub enum DecisionCmd {
         /// When (default: today)
         #[arg(long)]
         on: Option<DateSpec>,
+    },
+    /// Change a decision's title, context or options (its outcome stays: log a new
+    /// decision to change one)
+    Set {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        title: Option<Title>,
+        #[arg(long)]
+        context: Option<Prose>,
+        #[arg(long)]
+        options: Option<Prose>,
     },
     /// List decisions
     List(ProgramArg),

@@ -618,6 +618,7 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
                                 | Change::MilestoneDone { .. }
                                 | Change::MilestoneCancelled { .. }
                                 | Change::MilestoneAdded { .. }
+                                | Change::MilestoneEdited { .. }
                         )
                     })
                     .collect(),

@@ -187,18 +187,12 @@ pub fn to_reply(d: &Digest) -> Reply {
                 .projects
                 .iter()
                 .map(|p| {
-                    // The first reason of its colour, and how many more: the JSON and the
-                    // status report have them all.
-                    let of_colour: Vec<&str> = p
-                        .reasons
-                        .iter()
-                        .filter(|x| x.rag == p.rag)
-                        .map(|x| x.text.as_str())
-                        .collect();
-                    let why = match of_colour.len() {
+                    // The first reason (its colour's weightiest), and how many more of
+                    // every colour: the JSON and the status report have them all.
+                    let why = match p.reasons.len() {
                         0 => String::new(),
-                        1 => of_colour[0].to_owned(),
-                        n => format!("{} (and {} more)", of_colour[0], n - 1),
+                        1 => p.reasons[0].text.clone(),
+                        n => format!("{} (and {} more)", p.reasons[0].text, n - 1),
                     };
                     vec![
                         Text::plain(&p.name),

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    risk_score, Days, DepState, Key, Level, MilestoneState, Prose, Rag, RiskBand, RiskState, Role,
-    Timezone, Title, WorkDays,
+    risk_score, Days, DepState, DurationUnit, Key, Level, MilestoneState, Prose, Rag, RiskBand,
+    RiskState, Role, Timezone, Title, WorkDays,
 };
 
 pub type PersonId = i64;
@@ -88,10 +88,14 @@ pub struct Milestone {
     pub target: NaiveDate,
     /// Days of work after its predecessors finish.
     pub duration: Option<Days>,
+    /// What `duration` counts.
+    pub duration_unit: DurationUnit,
     pub state: MilestoneState,
     pub completed_on: Option<NaiveDate>,
     /// Milestones that must finish first.
     pub after: Vec<MilestoneId>,
+    /// A key milestone: one an executive tracks.
+    pub is_key: bool,
 }
 
 impl Milestone {
@@ -136,11 +140,15 @@ pub struct Dependency {
     pub blocked_since: Option<DateTime<Utc>>,
     pub blocked_reason: Option<String>,
     pub delivered_on: Option<NaiveDate>,
+    /// Why it was cancelled: kept in history, out of the analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
 }
 
 impl Dependency {
+    /// Still to be delivered: neither delivered nor cancelled.
     pub fn is_open(&self) -> bool {
-        self.state != DepState::Delivered
+        !matches!(self.state, DepState::Delivered | DepState::Cancelled)
     }
 }
 
@@ -157,6 +165,9 @@ pub struct Risk {
     pub customer_impact: String,
     pub review_by: Option<NaiveDate>,
     pub state: RiskState,
+    /// Why it was accepted (kept on the register, out of health), when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted_reason: Option<String>,
 }
 
 impl Risk {
@@ -168,8 +179,12 @@ impl Risk {
         RiskBand::of_score(self.score())
     }
 
+    /// On the register: open, being mitigated, or accepted.
     pub fn is_open(&self) -> bool {
-        matches!(self.state, RiskState::Open | RiskState::Mitigating)
+        matches!(
+            self.state,
+            RiskState::Open | RiskState::Mitigating | RiskState::Accepted
+        )
     }
 }
 
@@ -223,8 +238,11 @@ pub fn check_status_fields(
         return Err((
             StatusField::Blockers,
             format!(
-                "a {} update needs --blockers or --next, so readers know what is in the way",
-                rag.as_str()
+                "{} update needs --blockers or --next, so readers know what is in the way",
+                match rag {
+                    Rag::Amber => "an amber",
+                    _ => "a red",
+                }
             ),
         ));
     }

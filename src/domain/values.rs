@@ -240,6 +240,10 @@ pub fn truncate_for_error(raw: &str) -> String {
 
 macro_rules! word_enum {
     ($(#[$meta:meta])* $ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        word_enum!($(#[$meta])* $ty, $what, { $($variant => $word),+ }, aliases {});
+    };
+    ($(#[$meta:meta])* $ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? },
+     aliases { $($alias:literal => $target:ident),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $ty { $($variant),+ }
@@ -250,6 +254,7 @@ macro_rules! word_enum {
             pub fn parse(raw: &str) -> Result<Self, Invalid> {
                 match raw.trim().to_ascii_lowercase().as_str() {
                     $($word => Ok($ty::$variant),)+
+                    $($alias => Ok($ty::$target),)*
                     _ => Err(Invalid(format!(
                         concat!("`{}` is not a ", $what, ": use one of {}"),
                         truncate_for_error(raw),
@@ -267,8 +272,10 @@ macro_rules! word_enum {
 }
 
 word_enum!(
-    /// Red / amber / green health. Ordered so that `max` is the worst.
-    Rag, "RAG value", { Green => "green", Amber => "amber", Red => "red" }
+    /// Red / amber / green health. Ordered so that `max` is the worst. `yellow` is read
+    /// as amber, as many teams call it.
+    Rag, "RAG value", { Green => "green", Amber => "amber", Red => "red" },
+    aliases { "yellow" => Amber }
 );
 word_enum!(
     /// Where a milestone stands.
@@ -276,11 +283,16 @@ word_enum!(
 );
 word_enum!(
     /// Where a dependency stands.
-    DepState, "dependency state", { Open => "open", AtRisk => "at-risk", Blocked => "blocked", Delivered => "delivered" }
+    DepState, "dependency state", { Open => "open", AtRisk => "at-risk", Blocked => "blocked", Delivered => "delivered", Cancelled => "cancelled" }
 );
 word_enum!(
     /// Where a risk stands.
-    RiskState, "risk state", { Open => "open", Mitigating => "mitigating", Closed => "closed", Realized => "realized" }
+    RiskState, "risk state", { Open => "open", Mitigating => "mitigating", Accepted => "accepted", Closed => "closed", Realized => "realized" }
+);
+word_enum!(
+    /// What a milestone's duration counts: the program's working days (work days minus
+    /// holidays), or, for durations entered before working days were kept, calendar days.
+    DurationUnit, "duration unit", { Work => "work", Calendar => "calendar" }
 );
 word_enum!(
     /// A person's role on a program. The owner is the TPM.

@@ -241,7 +241,7 @@ mod tests {
             amber.missing(&amber.given(&values(&[("summary", "Beta slipping")]))),
             Some((
                 "blockers",
-                "a amber update needs --blockers or --next, so readers know what is in the way"
+                "an amber update needs --blockers or --next, so readers know what is in the way"
                     .to_owned()
             ))
         );

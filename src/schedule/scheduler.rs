@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::digest::Digest;
@@ -84,32 +86,56 @@ impl Scheduler {
             tx.commit().await?;
             all
         };
+        // On PostgreSQL several schedules run at once, each on a connection of its own
+        // (a Monday with thousands of digests due is bound by round trips, not by work);
+        // on SQLite one at a time, as its one writer would have them anyway.
+        let at_once = match self.store.dialect() {
+            store::Dialect::Sqlite => 1,
+            store::Dialect::Postgres => 8,
+        };
+        let scheduled = &scheduled;
+        let reports: Vec<TickReport> = futures_util::stream::iter(0..scheduled.len())
+            .map(|i| self.tick_guarded(&scheduled[i], now))
+            .buffer_unordered(at_once)
+            .collect()
+            .await;
         let mut report = TickReport::default();
-        for sp in &scheduled {
-            // A bug in one program's job must not stop every other program's rhythm: a
-            // panic is caught here, its transaction rolls back, and the slot is tried again
-            // next tick while it is inside its grace window.
-            let one = std::panic::AssertUnwindSafe(self.tick_one(sp, now, &mut report));
-            match futures_util::FutureExt::catch_unwind(one).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    report.failed += 1;
-                    metrics::job(sp.schedule.kind.as_str(), "failed");
-                    tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
-                }
-                Err(panic) => {
-                    report.failed += 1;
-                    metrics::job(sp.schedule.kind.as_str(), "failed");
-                    let why = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, panic = %why, "a job panicked");
-                }
-            }
+        for r in reports {
+            report.ran += r.ran;
+            report.built += r.built;
+            report.skipped += r.skipped;
+            report.queued += r.queued;
+            report.failed += r.failed;
         }
         Ok(report)
+    }
+
+    /// One schedule's due slots. A bug in one program's job must not stop every other
+    /// program's rhythm: a failure or a panic is logged and counted here, its transaction
+    /// rolls back, and the slot is tried again next tick while it is inside its grace
+    /// window.
+    async fn tick_guarded(&self, sp: &ScheduledProgram, now: DateTime<Utc>) -> TickReport {
+        let mut report = TickReport::default();
+        let one = std::panic::AssertUnwindSafe(self.tick_one(sp, now, &mut report));
+        match futures_util::FutureExt::catch_unwind(one).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                report.failed += 1;
+                metrics::job(sp.schedule.kind.as_str(), "failed");
+                tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, error = ?e, "schedule failed");
+            }
+            Err(panic) => {
+                report.failed += 1;
+                metrics::job(sp.schedule.kind.as_str(), "failed");
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(schedule = sp.schedule.id, program = %sp.program.key, panic = %why, "a job panicked");
+            }
+        }
+        report
     }
 
     /// Ticks while this process leads, until `shutdown` turns true; a tick in progress

@@ -566,6 +566,21 @@ pub async fn fetch_values(
     })
 }
 
+/// Reads a flag from a row aggregated as JSON: `true`/`false` on PostgreSQL, `1`/`0` on
+/// SQLite.
+pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match <Flag as serde::Deserialize>::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Int(i) => i != 0,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -335,11 +335,15 @@ impl Options {
 
     /// The database at `location`, with the defaults of [`Options::new`].
     pub fn at(location: Location) -> Self {
+        let max_connections = match location.dialect() {
+            Dialect::Sqlite => 4,
+            Dialect::Postgres => 16,
+        };
         Self {
             location,
             durability: Durability::Normal,
             busy_timeout: Duration::from_secs(5),
-            max_connections: 4,
+            max_connections,
         }
     }
 }

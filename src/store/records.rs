@@ -21,6 +21,7 @@ struct RiskRow {
     customer_impact: String,
     review_by: Option<NaiveDate>,
     state: String,
+    accepted_reason: Option<String>,
 }
 
 impl TryFrom<RiskRow> for Risk {
@@ -38,12 +39,13 @@ impl TryFrom<RiskRow> for Risk {
             customer_impact: r.customer_impact,
             review_by: r.review_by,
             state: RiskState::parse(&r.state)?,
+            accepted_reason: r.accepted_reason,
         })
     }
 }
 
 const RISK_COLS: &str =
-    "id, number, project_id, title, likelihood, impact, owner_id, mitigation, customer_impact, review_by, state";
+    "id, number, project_id, title, likelihood, impact, owner_id, mitigation, customer_impact, review_by, state, accepted_reason";
 
 pub async fn risks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Risk>> {
     let rows: Vec<RiskRow> = super::json_rows(
@@ -79,9 +81,9 @@ pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
     let number = take_number(conn, scope.program_id, Numbered::Risk, r.number).await?;
     let (number,): (i64,) = db::query_as(
         "INSERT INTO risks (program_id, number, project_id, title, likelihood, impact, owner_id,
-           mitigation, customer_impact, review_by, state)
+           mitigation, customer_impact, review_by, state, accepted_reason)
          VALUES ($1, $2,
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -95,6 +97,7 @@ pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
     .bind(&r.customer_impact)
     .bind(r.review_by)
     .bind(r.state.as_str())
+    .bind(r.accepted_reason.as_deref())
     .fetch_one(&mut *conn)
     .await
     .context("adding a risk")?;
@@ -104,7 +107,8 @@ pub async fn insert_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
 pub async fn update_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Result<()> {
     db::query(
         "UPDATE risks SET project_id = $1, title = $2, likelihood = $3, impact = $4, owner_id = $5,
-         mitigation = $6, customer_impact = $7, review_by = $8, state = $9 WHERE id = $10 AND program_id = $11",
+         mitigation = $6, customer_impact = $7, review_by = $8, state = $9, accepted_reason = $10
+         WHERE id = $11 AND program_id = $12",
     )
     .bind(r.project)
     .bind(r.title.as_str())
@@ -115,6 +119,7 @@ pub async fn update_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
     .bind(&r.customer_impact)
     .bind(r.review_by)
     .bind(r.state.as_str())
+    .bind(r.accepted_reason.as_deref())
     .bind(r.id)
     .bind(scope.program_id)
     .execute(&mut *conn)
@@ -163,7 +168,8 @@ pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dec
 /// Records the outcome of a decision (who decided, and when).
 pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<()> {
     db::query(
-        "UPDATE decisions SET outcome = $1, decided_by_id = $2, decided_on = $3
+        "UPDATE decisions SET outcome = $1, decided_by_id = $2, decided_on = $3, title = $6,
+         context = $7, options = $8
          WHERE program_id = $4 AND number = $5",
     )
     .bind(&d.outcome)
@@ -171,9 +177,12 @@ pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
     .bind(d.decided_on)
     .bind(scope.program_id)
     .bind(d.number)
+    .bind(d.title.as_str())
+    .bind(&d.context)
+    .bind(&d.options)
     .execute(&mut *conn)
     .await
-    .context("recording a decision's outcome")?;
+    .context("updating a decision")?;
     Ok(())
 }
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::counters::{take_number, Numbered};
 use super::{Conn, Scope};
 use crate::domain::{
-    Days, DepState, Dependency, Endpoint, Key, Milestone, MilestoneId, MilestoneState, Project,
-    Slip, Title,
+    Days, DepState, Dependency, DurationUnit, Endpoint, Key, Milestone, MilestoneId,
+    MilestoneState, Project, Slip, Title,
 };
 
 /// What already uses a key in the program, if anything: projects and milestones share one
@@ -163,6 +163,9 @@ struct MilestoneRow {
     duration_days: Option<i64>,
     state: String,
     completed_on: Option<NaiveDate>,
+    #[serde(deserialize_with = "super::db::flag")]
+    key_milestone: bool,
+    duration_unit: String,
 }
 
 impl MilestoneRow {
@@ -176,15 +179,18 @@ impl MilestoneRow {
             baseline: self.baseline,
             target: self.target,
             duration: self.duration_days.map(Days::new).transpose()?,
+            duration_unit: DurationUnit::parse(&self.duration_unit)?,
             state: MilestoneState::parse(&self.state)?,
             completed_on: self.completed_on,
             after,
+            is_key: self.key_milestone,
         })
     }
 }
 
 const MILESTONE_COLS: &str =
-    "id, key, title, project_id, owner_id, baseline, target, duration_days, state, completed_on";
+    "id, key, title, project_id, owner_id, baseline, target, duration_days, \
+     state, completed_on, key_milestone, duration_unit";
 
 /// All milestones of the program with their predecessors, in key order.
 pub async fn milestones(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Milestone>> {
@@ -270,8 +276,10 @@ pub struct NewMilestone<'a> {
     pub baseline: NaiveDate,
     pub target: NaiveDate,
     pub duration: Option<Days>,
+    pub duration_unit: DurationUnit,
     pub state: MilestoneState,
     pub completed_on: Option<NaiveDate>,
+    pub is_key: bool,
 }
 
 pub async fn insert_milestone(
@@ -281,7 +289,8 @@ pub async fn insert_milestone(
 ) -> anyhow::Result<i64> {
     let (id,): (i64,) = db::query_as(
         "INSERT INTO milestones (program_id, project_id, key, title, owner_id, baseline, target,
-         duration_days, state, completed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         duration_days, state, completed_on, key_milestone, duration_unit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(scope.program_id)
     .bind(m.project)
@@ -293,6 +302,8 @@ pub async fn insert_milestone(
     .bind(m.duration.map(|d| d.get()))
     .bind(m.state.as_str())
     .bind(m.completed_on)
+    .bind(m.is_key)
+    .bind(m.duration_unit.as_str())
     .fetch_one(&mut *conn)
     .await
     .context("adding a milestone")?;
@@ -302,7 +313,8 @@ pub async fn insert_milestone(
 pub async fn update_milestone(conn: &mut Conn, scope: &Scope, m: &Milestone) -> anyhow::Result<()> {
     db::query(
         "UPDATE milestones SET title = $1, project_id = $2, owner_id = $3, target = $4, duration_days = $5,
-         state = $6, completed_on = $7 WHERE id = $8 AND program_id = $9",
+         state = $6, completed_on = $7, key_milestone = $8, duration_unit = $9
+         WHERE id = $10 AND program_id = $11",
     )
     .bind(m.title.as_str())
     .bind(m.project)
@@ -311,6 +323,8 @@ pub async fn update_milestone(conn: &mut Conn, scope: &Scope, m: &Milestone) -> 
     .bind(m.duration.map(|d| d.get()))
     .bind(m.state.as_str())
     .bind(m.completed_on)
+    .bind(m.is_key)
+    .bind(m.duration_unit.as_str())
     .bind(m.id)
     .bind(scope.program_id)
     .execute(&mut *conn)
@@ -336,6 +350,25 @@ pub async fn add_milestone_edge(
     .execute(&mut *conn)
     .await
     .context("linking milestones")?;
+    Ok(())
+}
+
+pub async fn remove_milestone_edge(
+    conn: &mut Conn,
+    scope: &Scope,
+    pred: i64,
+    succ: i64,
+) -> anyhow::Result<()> {
+    db::query(
+        "DELETE FROM milestone_edges WHERE predecessor_id = $1 AND successor_id = $2
+         AND successor_id IN (SELECT id FROM milestones WHERE program_id = $3)",
+    )
+    .bind(pred)
+    .bind(succ)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("unlinking milestones")?;
     Ok(())
 }
 
@@ -431,6 +464,7 @@ struct DepRow {
     blocked_since: Option<DateTime<Utc>>,
     blocked_reason: Option<String>,
     delivered_on: Option<NaiveDate>,
+    cancel_reason: Option<String>,
 }
 
 fn endpoint(
@@ -463,13 +497,15 @@ impl TryFrom<DepRow> for Dependency {
             blocked_since: r.blocked_since,
             blocked_reason: r.blocked_reason,
             delivered_on: r.delivered_on,
+            cancel_reason: r.cancel_reason,
         })
     }
 }
 
 const DEP_COLS: &str =
     "id, number, needs_project_id, needs_milestone_id, from_project_id, from_milestone_id,
-    from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on";
+    from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on,
+    cancel_reason";
 
 pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dependency>> {
     let rows: Vec<DepRow> = super::json_rows(
@@ -520,9 +556,9 @@ pub async fn insert_dependency(
     let (number,): (i64,) = db::query_as(
         "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
-           blocked_since, blocked_reason, delivered_on)
+           blocked_since, blocked_reason, delivered_on, cancel_reason)
          VALUES ($1, $2,
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -539,6 +575,7 @@ pub async fn insert_dependency(
     .bind(d.blocked_since)
     .bind(&d.blocked_reason)
     .bind(d.delivered_on)
+    .bind(&d.cancel_reason)
     .fetch_one(&mut *conn)
     .await
     .context("adding a dependency")?;
@@ -550,9 +587,13 @@ pub async fn update_dependency(
     scope: &Scope,
     d: &Dependency,
 ) -> anyhow::Result<()> {
+    let (np, nm, _) = split(&d.needs);
+    let (fp, fm, fx) = split(&d.from);
     db::query(
         "UPDATE dependencies SET what = $1, need_by = $2, owner_id = $3, state = $4, blocked_since = $5,
-         blocked_reason = $6, delivered_on = $7 WHERE id = $8 AND program_id = $9",
+         blocked_reason = $6, delivered_on = $7, cancel_reason = $8, needs_project_id = $9,
+         needs_milestone_id = $10, from_project_id = $11, from_milestone_id = $12, from_external = $13
+         WHERE id = $14 AND program_id = $15",
     )
     .bind(d.what.as_str())
     .bind(d.need_by)
@@ -561,6 +602,12 @@ pub async fn update_dependency(
     .bind(d.blocked_since)
     .bind(&d.blocked_reason)
     .bind(d.delivered_on)
+    .bind(&d.cancel_reason)
+    .bind(np)
+    .bind(nm)
+    .bind(fp)
+    .bind(fm)
+    .bind(fx)
     .bind(d.id)
     .bind(scope.program_id)
     .execute(&mut *conn)

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::helpers::{stdout, TestDb};
 
-async fn json(db: &TestDb, line: &str) -> Value {
+pub(crate) async fn json(db: &TestDb, line: &str) -> Value {
     let reply: Reply = match db.run("tpm", line).await {
         Ok(r) => r,
         Err(e) => panic!("`{line}` failed: {e:?}"),
@@ -18,7 +18,7 @@ async fn json(db: &TestDb, line: &str) -> Value {
 }
 
 /// The health of one project in the engineering digest: (rag, [(rule, rag, text)]).
-async fn health(db: &TestDb, project: &str) -> (String, Vec<(String, String, String)>) {
+pub(crate) async fn health(db: &TestDb, project: &str) -> (String, Vec<(String, String, String)>) {
     let d = json(db, "digest show atlas").await;
     let p = d["health"]["projects"]
         .as_array()
@@ -42,14 +42,19 @@ async fn health(db: &TestDb, project: &str) -> (String, Vec<(String, String, Str
     (p["rag"].as_str().unwrap().to_owned(), reasons)
 }
 
-fn has(reasons: &[(String, String, String)], rule: &str, rag: &str, words: &str) -> bool {
+pub(crate) fn has(
+    reasons: &[(String, String, String)],
+    rule: &str,
+    rag: &str,
+    words: &str,
+) -> bool {
     reasons
         .iter()
         .any(|(r, g, t)| r == rule && g == rag && t.contains(words))
 }
 
 /// A program with one project `api` owned by dana, and nothing else.
-async fn small(db: &TestDb) {
+pub(crate) async fn small(db: &TestDb) {
     for line in [
         r#"program create atlas --name "Atlas" --tz Europe/Berlin"#,
         r#"project add atlas api --name "Public API" --owner @dana"#,

@@ -19,6 +19,7 @@ mod import_in_place;
 mod layers;
 mod lifecycle;
 mod limits;
+mod living_plan;
 mod operations;
 mod ops;
 mod outbox;

@@ -19,7 +19,7 @@ use crate::store::{self, Scope};
 
 /// A node of the schedule graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Node {
+pub(super) enum Node {
     Project(i64),
     Milestone(i64),
 }
@@ -58,7 +58,18 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             by,
             owner,
             state,
-        } => set(s, &target, what, by, owner, state).await,
+            needs,
+            from,
+            external,
+        } => {
+            let ends = Ends {
+                needs,
+                from,
+                external,
+            };
+            set(s, &target, what, by, owner, state, ends).await
+        }
+        DepCmd::Cancel { target, reason } => cancel(s, &target, reason).await,
         DepCmd::Block { target, reason } => block(s, &target, reason).await,
         DepCmd::Unblock(target) => unblock(s, &target).await,
         DepCmd::Snooze {
@@ -141,6 +152,7 @@ async fn add(
         blocked_since: None,
         blocked_reason: None,
         delivered_on: None,
+        cancel_reason: None,
     };
     dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
     s.event(
@@ -223,6 +235,13 @@ async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
     )
 }
 
+/// New ends for `dep set`.
+struct Ends {
+    needs: Option<Key>,
+    from: Option<Key>,
+    external: Option<Title>,
+}
+
 async fn set(
     s: &mut Session<'_>,
     target: &Numbered,
@@ -230,13 +249,53 @@ async fn set(
     by: Option<DateSpec>,
     owner: Option<PersonRef>,
     state: Option<DepState>,
+    ends: Ends,
 ) -> Result<Reply> {
     let (scope, p, before) = open(s, target, Access::Change).await?;
     require_dep_edit(s, &scope, &p, &before, "change it").await?;
-    if what.is_none() && by.is_none() && owner.is_none() && state.is_none() {
-        return refuse("nothing to set: give --what, --by, --owner or --state");
+    let no_ends = ends.needs.is_none() && ends.from.is_none() && ends.external.is_none();
+    if what.is_none() && by.is_none() && owner.is_none() && state.is_none() && no_ends {
+        return refuse(
+            "nothing to set: give --what, --by, --owner, --state, --needs, --from or --external",
+        );
+    }
+    if before.state == DepState::Cancelled {
+        return refuse(format!(
+            "dependency #{} is cancelled; add a new one if it is needed again",
+            before.number
+        ));
     }
     let mut after = before.clone();
+    if !no_ends {
+        let projects = store::projects(s.conn(), &scope).await?;
+        let milestones = store::milestones(s.conn(), &scope).await?;
+        if let Some(k) = &ends.needs {
+            after.needs = endpoint(&p, &projects, &milestones, k, "--needs")?;
+        }
+        match (&ends.from, &ends.external) {
+            (Some(k), _) => after.from = endpoint(&p, &projects, &milestones, k, "--from")?,
+            (None, Some(x)) => after.from = Endpoint::External(x.as_str().to_owned()),
+            (None, None) => {}
+        }
+        if after.needs == after.from {
+            return refuse("a dependency cannot need what it provides itself");
+        }
+        let others: Vec<Dependency> = store::dependencies(s.conn(), &scope)
+            .await?
+            .into_iter()
+            .filter(|d| d.id != before.id && d.state != DepState::Cancelled)
+            .collect();
+        if let Some(cycle) = cycle_if_added(&milestones, &others, &after.from, &after.needs) {
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|n| node_name(*n, &projects, &milestones))
+                .collect();
+            return refuse(format!(
+                "with these ends the dependency would close a cycle: {}",
+                names.join(" → ")
+            ));
+        }
+    }
     if let Some(w) = what {
         after.what = w;
     }
@@ -275,6 +334,12 @@ async fn set(
                 p.key, before.number
             ))
         }
+        Some(DepState::Cancelled) => {
+            return refuse(format!(
+                "use `dep cancel {} {} --reason \"…\"` to cancel it",
+                p.key, before.number
+            ))
+        }
     }
     store::update_dependency(s.conn(), &scope, &after).await?;
     s.event(
@@ -289,6 +354,42 @@ async fn set(
         "Updated dependency #{}",
         before.number
     )))
+}
+
+async fn cancel(s: &mut Session<'_>, target: &Numbered, reason: Prose) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_dep_edit(s, &scope, &p, &before, "cancel it").await?;
+    if !before.is_open() {
+        return refuse(format!(
+            "dependency #{} is already {}",
+            before.number,
+            before.state.as_str()
+        ));
+    }
+    if reason.is_empty() {
+        return refuse("a cancellation needs a --reason: it stays in the history");
+    }
+    let mut after = before.clone();
+    after.state = DepState::Cancelled;
+    after.cancel_reason = Some(reason.as_str().to_owned());
+    store::update_dependency(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "dep.cancelled",
+        format!("dep:{}", before.number),
+        Some(&json!({ "state": before.state })),
+        Some(&json!({ "state": "cancelled", "reason": reason.as_str(), "what": before.what })),
+    )
+    .await?;
+    Ok(
+        Reply::success(format!("Dependency #{} is cancelled", before.number)).paragraph(
+            Text::plain(format!(
+                "{} — {}. It stays in the history and leaves the analysis.",
+                before.what,
+                reason.as_str()
+            )),
+        ),
+    )
 }
 
 async fn block(s: &mut Session<'_>, target: &Numbered, reason: Prose) -> Result<Reply> {
@@ -533,7 +634,7 @@ fn node(e: &Endpoint) -> Option<Node> {
     }
 }
 
-fn node_name(n: Node, projects: &[Project], milestones: &[Milestone]) -> String {
+pub(super) fn node_name(n: Node, projects: &[Project], milestones: &[Milestone]) -> String {
     match n {
         Node::Project(id) => end_name(&Endpoint::Project(id), projects, milestones),
         Node::Milestone(id) => end_name(&Endpoint::Milestone(id), projects, milestones),
@@ -541,7 +642,7 @@ fn node_name(n: Node, projects: &[Project], milestones: &[Milestone]) -> String 
 }
 
 /// The cycle that a dependency `from → needs` would close in the schedule graph.
-fn cycle_if_added(
+pub(super) fn cycle_if_added(
     milestones: &[Milestone],
     deps: &[Dependency],
     from: &Endpoint,

@@ -15,8 +15,8 @@ use crate::analysis::{Forecasts, Shift, Snapshot};
 use crate::command::grammar::{MilestoneCmd, ProgramArg, Target};
 use crate::command::Result;
 use crate::domain::{
-    n_days, signed_days, DateSpec, Days, Key, Milestone, MilestoneState, PersonRef, Program, Prose,
-    Role, Slip, Title,
+    n_days, signed_days, DateSpec, Days, DepState, Dependency, DurationUnit, Endpoint, Key,
+    Milestone, MilestoneState, PersonRef, Program, Prose, Role, Slip, Title,
 };
 use crate::reply::{Reply, Text};
 use crate::store::{self, NewMilestone, Scope};
@@ -31,7 +31,42 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             after,
             duration,
             owner,
-        } => add(s, &target, title, date, project, after, duration, owner).await,
+            key,
+        } => {
+            add(
+                s, &target, title, date, project, after, duration, owner, key,
+            )
+            .await
+        }
+        MilestoneCmd::Set {
+            target,
+            title,
+            owner,
+            project,
+            duration,
+            after,
+            after_add,
+            after_drop,
+            make_key,
+            no_key,
+        } => {
+            let key = match (make_key, no_key) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let edit = Edit {
+                title,
+                owner,
+                project,
+                duration,
+                after,
+                after_add,
+                after_drop,
+                key,
+            };
+            set(s, &target, edit).await
+        }
         MilestoneCmd::List {
             program: ProgramArg { program },
             project,
@@ -60,6 +95,7 @@ async fn add(
     after: Vec<Key>,
     duration: Option<Days>,
     owner: Option<PersonRef>,
+    is_key: bool,
 ) -> Result<Reply> {
     let (program, key) = target.split()?;
     let key = parse_key(key, "milestone")?;
@@ -118,9 +154,11 @@ async fn add(
         baseline: target_date,
         target: target_date,
         duration,
+        duration_unit: DurationUnit::Work,
         state: MilestoneState::Planned,
         completed_on: None,
         after: preds.iter().map(|pred| pred.id).collect(),
+        is_key,
     };
     m.id = store::insert_milestone(
         s.conn(),
@@ -133,8 +171,10 @@ async fn add(
             baseline: m.baseline,
             target: m.target,
             duration: m.duration,
+            duration_unit: m.duration_unit,
             state: m.state,
             completed_on: m.completed_on,
+            is_key: m.is_key,
         },
     )
     .await?;
@@ -284,6 +324,216 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
         }
         reply = reply.heading("Slips").list(items);
     }
+    Ok(reply)
+}
+
+/// The fields `milestone set` may change; `None` (or empty) leaves one as it is.
+struct Edit {
+    title: Option<Title>,
+    owner: Option<PersonRef>,
+    project: Option<Key>,
+    duration: Option<Days>,
+    /// Replaces the predecessors; `none` clears them.
+    after: Option<Vec<String>>,
+    after_add: Vec<Key>,
+    after_drop: Vec<Key>,
+    key: Option<bool>,
+}
+
+async fn set(s: &mut Session<'_>, target: &Target, edit: Edit) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    require_milestone_edit(s, &scope, &p, &before, "change it").await?;
+    let nothing = edit.title.is_none()
+        && edit.owner.is_none()
+        && edit.project.is_none()
+        && edit.duration.is_none()
+        && edit.after.is_none()
+        && edit.after_add.is_empty()
+        && edit.after_drop.is_empty()
+        && edit.key.is_none();
+    if nothing {
+        return refuse("nothing to set: give --title, --owner, --project, --duration, --after, --after-add, --after-drop, --key or --no-key");
+    }
+    let all = store::milestones(s.conn(), &scope).await?;
+    let by_key = |k: &Key| all.iter().find(|m| &m.key == k);
+    let find = |raw: &Key| -> Result<&Milestone> {
+        match by_key(raw) {
+            Some(m) if m.id == before.id => refuse(format!("`{raw}` cannot come after itself")),
+            Some(m) => Ok(m),
+            None => refuse(format!(
+                "there is no milestone `{raw}` in `{}`: `milestone list {}` shows them",
+                p.key, p.key
+            )),
+        }
+    };
+    let mut after = before.clone();
+    let mut changed: Vec<String> = Vec::new();
+    if let Some(t) = edit.title {
+        if t != before.title {
+            after.title = t;
+            changed.push("title".into());
+        }
+    }
+    if let Some(o) = &edit.owner {
+        let id = s.person(o).await?.id;
+        if Some(id) != before.owner {
+            after.owner = Some(id);
+            changed.push("owner".into());
+        }
+    }
+    if let Some(k) = &edit.project {
+        let pr = find_live_project(s, &scope, &p, k, Some(Listing::PROJECTS)).await?;
+        if Some(pr.id) != before.project {
+            after.project = Some(pr.id);
+            changed.push(format!("project → {}", pr.key));
+        }
+    }
+    if let Some(d) = edit.duration {
+        let new = (d.get() > 0).then_some(d);
+        if new != before.duration || before.duration_unit != DurationUnit::Work {
+            after.duration = new;
+            // An edited duration counts working days, whatever it counted before.
+            after.duration_unit = DurationUnit::Work;
+            changed.push(match new {
+                Some(d) => format!("duration {} working days", d.get()),
+                None => "duration cleared".into(),
+            });
+        }
+    }
+    let mut preds: Vec<i64> = before.after.clone();
+    if let Some(list) = &edit.after {
+        preds.clear();
+        let none = list.len() == 1 && list[0].trim().eq_ignore_ascii_case("none");
+        if !none {
+            for raw in list {
+                let k = parse_key(raw, "--after")?;
+                let m = find(&k)?;
+                if !preds.contains(&m.id) {
+                    preds.push(m.id);
+                }
+            }
+        }
+    }
+    for k in &edit.after_add {
+        let m = find(k)?;
+        if preds.contains(&m.id) {
+            return refuse(format!("`{}` already comes after `{k}`", before.key));
+        }
+        preds.push(m.id);
+    }
+    for k in &edit.after_drop {
+        let m = find(k)?;
+        let Some(i) = preds.iter().position(|&id| id == m.id) else {
+            return refuse(format!("`{}` does not come after `{k}`", before.key));
+        };
+        preds.remove(i);
+    }
+    let added: Vec<i64> = preds
+        .iter()
+        .copied()
+        .filter(|id| !before.after.contains(id))
+        .collect();
+    let dropped: Vec<i64> = before
+        .after
+        .iter()
+        .copied()
+        .filter(|id| !preds.contains(id))
+        .collect();
+    if !added.is_empty() || !dropped.is_empty() {
+        // Each new predecessor is checked against the graph with the others in place.
+        let deps = store::dependencies(s.conn(), &scope).await?;
+        let projects = store::projects(s.conn(), &scope).await?;
+        let mut graph: Vec<Milestone> = all.clone();
+        if let Some(me) = graph.iter_mut().find(|m| m.id == before.id) {
+            me.after
+                .retain(|id| preds.contains(id) && !added.contains(id));
+        }
+        for &pred in &added {
+            let live: Vec<Dependency> = deps
+                .iter()
+                .filter(|d| d.state != DepState::Cancelled)
+                .cloned()
+                .collect();
+            if let Some(cycle) = super::dep::cycle_if_added(
+                &graph,
+                &live,
+                &Endpoint::Milestone(pred),
+                &Endpoint::Milestone(before.id),
+            ) {
+                let names: Vec<String> = cycle
+                    .iter()
+                    .map(|n| super::dep::node_name(*n, &projects, &all))
+                    .collect();
+                return refuse(format!(
+                    "`{}` after `{}` would close a cycle: {}",
+                    before.key,
+                    milestone_key(&all, pred),
+                    names.join(" → ")
+                ));
+            }
+            if let Some(me) = graph.iter_mut().find(|m| m.id == before.id) {
+                me.after.push(pred);
+            }
+        }
+        let names = |ids: &[i64]| {
+            ids.iter()
+                .map(|id| milestone_key(&all, *id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !added.is_empty() {
+            changed.push(format!("after + {}", names(&added)));
+        }
+        if !dropped.is_empty() {
+            changed.push(format!("after − {}", names(&dropped)));
+        }
+        after.after = preds.clone();
+    }
+    if let Some(k) = edit.key {
+        if k != before.is_key {
+            after.is_key = k;
+            changed.push(
+                if k {
+                    "now a key milestone"
+                } else {
+                    "no longer a key milestone"
+                }
+                .into(),
+            );
+        }
+    }
+    if changed.is_empty() {
+        return refuse(format!(
+            "milestone `{}` already is as asked: nothing changed",
+            before.key
+        ));
+    }
+    store::update_milestone(s.conn(), &scope, &after).await?;
+    for &id in &dropped {
+        store::remove_milestone_edge(s.conn(), &scope, id, before.id).await?;
+    }
+    for &id in &added {
+        store::add_milestone_edge(s.conn(), &scope, id, before.id).await?;
+    }
+    #[derive(serde::Serialize)]
+    struct Edited<'a> {
+        #[serde(flatten)]
+        milestone: &'a Milestone,
+        changed: &'a [String],
+    }
+    s.event(
+        Some(&scope),
+        "milestone.edited",
+        format!("milestone:{}", before.key),
+        Some(&before),
+        Some(&Edited {
+            milestone: &after,
+            changed: &changed,
+        }),
+    )
+    .await?;
+    let reply = Reply::success(format!("Changed milestone {} of {}", before.key, p.key))
+        .paragraph(Text::plain(format!("Changed: {}.", changed.join("; "))));
     Ok(reply)
 }
 

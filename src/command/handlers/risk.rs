@@ -54,6 +54,7 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             customer_impact,
             review_by,
             state,
+            reason,
         } => {
             set_risk(
                 s,
@@ -66,6 +67,7 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
                 customer_impact,
                 review_by,
                 state,
+                reason,
             )
             .await
         }
@@ -121,6 +123,7 @@ async fn add_risk(
         customer_impact: prose(customer_impact),
         review_by: review_by.map(|d| d.resolve(today)),
         state: RiskState::Open,
+        accepted_reason: None,
     };
     r.number = store::insert_risk(s.conn(), &scope, &r).await?;
     s.event(
@@ -191,6 +194,7 @@ async fn set_risk(
     customer_impact: Option<Prose>,
     review_by: Option<DateSpec>,
     state: Option<RiskState>,
+    reason: Option<Prose>,
 ) -> Result<Reply> {
     let (scope, p, before) = open_risk(s, target, Access::Change).await?;
     require_risk_edit(s, &scope, &p, &before, "change it").await?;
@@ -202,6 +206,9 @@ async fn set_risk(
         && customer_impact.is_none()
         && review_by.is_none()
         && state.is_none();
+    if reason.is_some() && state != Some(RiskState::Accepted) {
+        return refuse("--reason goes with --state accepted: it says why the risk is accepted");
+    }
     if nothing {
         return refuse("nothing to set: give --title, --likelihood, --impact, --owner, --mitigation, --customer-impact, --review-by or --state");
     }
@@ -236,7 +243,22 @@ async fn set_risk(
     }
     match state {
         None => {}
-        Some(st @ (RiskState::Open | RiskState::Mitigating)) => after.state = st,
+        Some(st @ (RiskState::Open | RiskState::Mitigating)) => {
+            after.state = st;
+            after.accepted_reason = None;
+        }
+        Some(RiskState::Accepted) => match reason {
+            Some(why) => {
+                after.state = RiskState::Accepted;
+                after.accepted_reason = Some(why.as_str().to_owned());
+            }
+            None => {
+                return refuse(format!(
+                    "an accepted risk needs its reason: `risk set {} {} --state accepted --reason \"…\"`",
+                    p.key, before.number
+                ))
+            }
+        },
         Some(RiskState::Closed) => {
             return refuse(format!(
                 "use `risk close {} {}` to close it",
@@ -415,6 +437,12 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
             by,
             on,
         } => decide(s, &target, outcome, by, on).await,
+        DecisionCmd::Set {
+            target,
+            title,
+            context,
+            options,
+        } => set_decision(s, &target, title, context, options).await,
         DecisionCmd::List(ProgramArg { program }) => list_decisions(s, program.as_deref()).await,
     }
 }
@@ -536,6 +564,66 @@ async fn decide(
                 Text::new().person(&by).text(format!(" on {decided_on}")),
             ),
         ]),
+    )
+}
+
+async fn set_decision(
+    s: &mut Session<'_>,
+    target: &Numbered,
+    title: Option<Title>,
+    context: Option<Prose>,
+    options: Option<Prose>,
+) -> Result<Reply> {
+    let (program, n) = target.split()?;
+    let n = parse_number(n, "decision")?;
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(&scope, &p, Role::Editor, "change decisions")
+        .await?;
+    if title.is_none() && context.is_none() && options.is_none() {
+        return refuse("nothing to set: give --title, --context or --options");
+    }
+    let Some(before) = store::decisions(s.conn(), &scope)
+        .await?
+        .into_iter()
+        .find(|d| d.number == n)
+    else {
+        return not_found(format_args!("decision #{n}"), &p, Some(Listing::DECISIONS));
+    };
+    let mut after = before.clone();
+    let mut changed: Vec<String> = Vec::new();
+    if let Some(t) = title {
+        if t != before.title {
+            after.title = t;
+            changed.push("title".into());
+        }
+    }
+    if let Some(c) = context {
+        if c.as_str() != before.context {
+            after.context = c.as_str().to_owned();
+            changed.push("context".into());
+        }
+    }
+    if let Some(o) = options {
+        if o.as_str() != before.options {
+            after.options = o.as_str().to_owned();
+            changed.push("options".into());
+        }
+    }
+    if changed.is_empty() {
+        return refuse(format!("decision #{n} already says that: nothing changed"));
+    }
+    store::update_decision(s.conn(), &scope, &after).await?;
+    s.event(
+        Some(&scope),
+        "decision.edited",
+        format!("decision:{n}"),
+        Some(&before),
+        Some(&json!({ "title": after.title, "context": after.context, "options": after.options, "changed": changed })),
+    )
+    .await?;
+    Ok(
+        Reply::success(format!("Changed decision #{n} of {}", p.key))
+            .paragraph(Text::plain(format!("Changed: {}.", changed.join(", ")))),
     )
 }
 

@@ -1,0 +1,279 @@
+//! The plan as a living thing: editing milestones, dependencies and decisions; cancelled
+//! dependencies leaving the analysis; health that does not cry wolf (a critical risk's
+//! state decides; `yellow`; reasons by impact, every colour counted).
+
+use drumbeat::command::CommandError;
+
+use crate::analysis::{has, health, small};
+use crate::helpers::{seed_atlas, TestDb};
+
+async fn changes(db: &TestDb) -> String {
+    db.ok("tpm", "digest show atlas --audience engineering")
+        .await
+}
+
+#[tokio::test]
+async fn milestone_set_changes_each_field_and_records_it() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let said = db
+        .ok(
+            "tpm",
+            r#"milestone set atlas fe-launch --title "Frontend GA" --owner @sam --project legal --duration 4 --key"#,
+        )
+        .await;
+    assert!(said.contains("Changed milestone fe-launch"), "{said}");
+    for word in [
+        "title",
+        "owner",
+        "project → legal",
+        "duration 4 working days",
+        "now a key milestone",
+    ] {
+        assert!(said.contains(word), "{word} in {said}");
+    }
+    let shown = db.ok("tpm", "milestone show atlas fe-launch").await;
+    assert!(shown.contains("Frontend GA"), "{shown}");
+    assert!(shown.contains("legal"), "{shown}");
+    assert!(shown.contains("@sam"), "{shown}");
+    // Predecessors: replace, add, drop, clear.
+    db.ok("tpm", "milestone set atlas fe-launch --after auth-ready")
+        .await;
+    let shown = db.ok("tpm", "milestone show atlas fe-launch").await;
+    assert!(
+        shown.contains("After") && shown.contains("auth-ready") && !shown.contains("api-beta,"),
+        "{shown}"
+    );
+    db.ok("tpm", "milestone set atlas fe-launch --after-add api-beta")
+        .await;
+    let shown = db.ok("tpm", "milestone show atlas fe-launch").await;
+    assert!(shown.contains("api-beta"), "{shown}");
+    db.ok(
+        "tpm",
+        "milestone set atlas fe-launch --after-drop auth-ready",
+    )
+    .await;
+    db.ok("tpm", "milestone set atlas fe-launch --after none")
+        .await;
+    db.ok("tpm", "milestone set atlas fe-launch --no-key").await;
+    let digest = changes(&db).await;
+    assert!(
+        digest.contains("`fe-launch` changed: title, owner, project → legal"),
+        "{digest}"
+    );
+    assert!(digest.contains("after + auth-ready"), "{digest}");
+    assert!(digest.contains("no longer a key milestone"), "{digest}");
+    // Nothing to do, or nothing that would change, is refused.
+    let msg = db.refused("tpm", "milestone set atlas fe-launch").await;
+    assert!(msg.starts_with("nothing to set"), "{msg}");
+    let msg = db
+        .refused("tpm", "milestone set atlas fe-launch --no-key")
+        .await;
+    assert!(msg.contains("nothing changed"), "{msg}");
+    let msg = db
+        .refused("tpm", "milestone set atlas fe-launch --after-drop api-beta")
+        .await;
+    assert!(msg.contains("does not come after `api-beta`"), "{msg}");
+    let msg = db
+        .refused("tpm", "milestone set atlas fe-launch --after-add nowhere")
+        .await;
+    assert!(msg.contains("no milestone `nowhere`"), "{msg}");
+    let msg = db
+        .refused("tpm", "milestone set atlas fe-launch --after-add fe-launch")
+        .await;
+    assert!(msg.contains("cannot come after itself"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_predecessor_that_closes_a_cycle_is_refused_naming_it() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let before = db.dump().await;
+    // auth-ready → api-beta → fe-launch already; fe-launch before auth-ready closes it.
+    let msg = db
+        .refused(
+            "tpm",
+            "milestone set atlas auth-ready --after-add fe-launch",
+        )
+        .await;
+    assert!(msg.contains("would close a cycle"), "{msg}");
+    for key in ["auth-ready", "api-beta", "fe-launch"] {
+        assert!(msg.contains(key), "{key} in {msg}");
+    }
+    assert_eq!(db.dump().await, before, "a refused edit changes nothing");
+}
+
+#[tokio::test]
+async fn dependencies_change_ends_and_cancelled_ones_leave_the_analysis() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    // #1: frontend needs auth endpoints from api; blocked, it makes frontend red.
+    db.ok(
+        "tpm",
+        r#"dep block atlas 1 --reason "Token format undecided""#,
+    )
+    .await;
+    let (_, reasons) = health(&db, "frontend").await;
+    assert!(
+        has(&reasons, "dependency_blocked", "red", "Auth endpoints"),
+        "{reasons:?}"
+    );
+    db.ok(
+        "tpm",
+        r#"dep set atlas 1 --needs fe-launch --external "Identity vendor""#,
+    )
+    .await;
+    let shown = db.ok("tpm", "dep show atlas 1").await;
+    assert!(
+        shown.contains("Identity vendor") && shown.contains("fe-launch"),
+        "{shown}"
+    );
+    let msg = db
+        .refused("tpm", "dep set atlas 1 --needs fe-launch --from fe-launch")
+        .await;
+    assert!(msg.contains("cannot need what it provides"), "{msg}");
+    let msg = db.refused("tpm", "dep cancel atlas 1 --reason \"\"").await;
+    assert!(msg.contains("needs a --reason"), "{msg}");
+    let said = db
+        .ok(
+            "tpm",
+            r#"dep cancel atlas 1 --reason "Identity ships it in the SDK""#,
+        )
+        .await;
+    assert!(said.contains("Dependency #1 is cancelled"), "{said}");
+    let (_, reasons) = health(&db, "frontend").await;
+    assert!(
+        !reasons.iter().any(|r| r.2.contains("Auth endpoints")),
+        "{reasons:?}"
+    );
+    let listed = db.ok("tpm", "dep list atlas").await;
+    assert!(listed.contains("cancelled"), "kept in history: {listed}");
+    let msg = db.refused("tpm", "dep cancel atlas 1 --reason again").await;
+    assert!(msg.contains("already cancelled"), "{msg}");
+    let msg = db.refused("tpm", "dep set atlas 1 --what Other").await;
+    assert!(msg.contains("is cancelled"), "{msg}");
+    let digest = changes(&db).await;
+    assert!(
+        digest.contains("dependency #1 cancelled: Auth endpoints"),
+        "{digest}"
+    );
+}
+
+#[tokio::test]
+async fn decision_set_changes_wording_but_never_the_outcome() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    db.ok(
+        "tpm",
+        r#"decision set atlas 1 --title "Ship v1 without SSO" --context "Vendor slipped twice""#,
+    )
+    .await;
+    let listed = db.ok("tpm", "decision list atlas").await;
+    assert!(listed.contains("Ship v1 without SSO"), "{listed}");
+    let digest = changes(&db).await;
+    assert!(
+        digest.contains("decision #1 changed: title, context"),
+        "{digest}"
+    );
+    let msg = db.refused("tpm", "decision set atlas 1").await;
+    assert!(msg.starts_with("nothing to set"), "{msg}");
+    match db.run("tpm", r#"decision set atlas 1 --outcome "x""#).await {
+        Err(CommandError::User(m)) => assert!(m.contains("outcome"), "{m}"),
+        other => panic!("--outcome is not a field of decision set: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_critical_risks_state_decides_and_accepted_needs_a_reason() {
+    let db = TestDb::new().await;
+    small(&db).await;
+    db.ok(
+        "dana",
+        r#"status post atlas api --rag yellow --summary "Slow but fine" --next "Tune the cache""#,
+    )
+    .await;
+    let (rag, reasons) = health(&db, "api").await;
+    assert_eq!(rag, "amber", "yellow is amber");
+    assert!(
+        has(&reasons, "reported", "amber", "reported amber"),
+        "{reasons:?}"
+    );
+    db.ok(
+        "dana",
+        r#"status post atlas api --rag green --summary "Fine""#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"risk add atlas "Vendor late" --likelihood 4 --impact 4 --project api"#,
+    )
+    .await;
+    assert_eq!(health(&db, "api").await.0, "red", "open");
+    db.ok("tpm", "risk set atlas 1 --state mitigating").await;
+    let (rag, reasons) = health(&db, "api").await;
+    assert_eq!(rag, "amber", "mitigating");
+    assert!(
+        has(&reasons, "critical_risk", "amber", "is mitigating"),
+        "{reasons:?}"
+    );
+    let msg = db.refused("tpm", "risk set atlas 1 --state accepted").await;
+    assert!(msg.contains("needs its reason"), "{msg}");
+    let msg = db
+        .refused("tpm", r#"risk set atlas 1 --reason "why""#)
+        .await;
+    assert!(msg.contains("--reason goes with --state accepted"), "{msg}");
+    db.ok(
+        "tpm",
+        r#"risk set atlas 1 --state accepted --reason "Fallback vendor signed""#,
+    )
+    .await;
+    let (rag, reasons) = health(&db, "api").await;
+    assert_eq!(rag, "green", "accepted: on the register, out of health");
+    assert!(
+        !reasons.iter().any(|r| r.0 == "critical_risk"),
+        "{reasons:?}"
+    );
+    let listed = db.ok("tpm", "risk list atlas").await;
+    assert!(listed.contains("accepted"), "{listed}");
+}
+
+/// Reasons come worst colour first and, within one, by impact; the digest's "(and N
+/// more)" counts every other reason, of every colour.
+#[tokio::test]
+async fn reasons_are_ordered_by_impact_and_counted_across_colours() {
+    let db = TestDb::new().await;
+    small(&db).await;
+    db.ok(
+        "tpm",
+        r#"milestone add atlas beta --title "Beta" --target 2026-11-20 --project api"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"dep add atlas --needs api --external "Vendor" --what "SDK" --by 2026-11-25"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"risk add atlas "Vendor late" --likelihood 4 --impact 4 --project api"#,
+    )
+    .await;
+    let (rag, reasons) = health(&db, "api").await;
+    assert_eq!(rag, "red");
+    let rules: Vec<&str> = reasons.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "dependency_late",
+            "milestone_overdue",
+            "critical_risk",
+            "no_update"
+        ],
+        "{reasons:?}"
+    );
+    let digest = changes(&db).await;
+    assert!(
+        digest.contains("needs `SDK` from Vendor, due 2026-11-25, 2 days late (and 3 more)"),
+        "{digest}"
+    );
+}
