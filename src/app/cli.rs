@@ -59,8 +59,12 @@ pub enum Mode {
         /// Print the reply as JSON
         #[arg(long)]
         json: bool,
+        /// Run a plan file instead: one command per line (`#` comments), all in one
+        /// transaction; a line may name what a later line makes
+        #[arg(long, value_name = "FILE", conflicts_with = "command")]
+        file: Option<PathBuf>,
         /// The command, quoted as one argument or as separate words
-        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
+        #[arg(required_unless_present = "file", num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
     /// Write a program as a JSON document (to stdout, or --out FILE)

@@ -226,7 +226,12 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Mode::Exec { who, json, command } => {
+        Mode::Exec {
+            who,
+            json,
+            file,
+            command,
+        } => {
             let console = match console_for(&settings, &who) {
                 Ok(c) => c,
                 Err(msg) => return Ok(user_error(&msg)),
@@ -260,6 +265,23 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
+            if let Some(path) = file {
+                let outcome = console
+                    .run_file(&store, clock(who.now).as_ref(), &path)
+                    .await;
+                store.close().await;
+                return Ok(match outcome {
+                    Ok(out) => {
+                        print!("{out}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(CommandError::User(msg)) => user_error(&msg),
+                    Err(CommandError::Internal(e)) => {
+                        eprintln!("error: {}", console::report_internal(&e));
+                        ExitCode::FAILURE
+                    }
+                });
+            }
             let outcome = console
                 .execute(&store, clock(who.now).as_ref(), &line)
                 .await;

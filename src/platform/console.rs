@@ -89,6 +89,46 @@ impl Console {
     ) -> Result<Reply, CommandError> {
         command::execute(store, &self.ctx(clock), line).await
     }
+
+    /// Runs a plan file (`exec --file`, `source FILE`): every line or none. Returns what
+    /// to print, or the refusal naming the file's line.
+    pub async fn run_file(
+        &self,
+        store: &Store,
+        clock: &dyn Clock,
+        path: &std::path::Path,
+    ) -> Result<String, CommandError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CommandError::user(format!("cannot read {}: {e}", path.display())))?;
+        let lines = command::plan_lines(&text);
+        if lines.is_empty() {
+            return Err(CommandError::user(format!(
+                "{} has no commands: one per line, `#` starts a comment",
+                path.display()
+            )));
+        }
+        match command::run_plan(store, &self.ctx(clock), &lines).await {
+            Ok(replies) => {
+                let mut out = String::new();
+                for (n, reply) in &replies {
+                    let first = text::render(reply);
+                    let first = first.lines().next().unwrap_or_default();
+                    out.push_str(&format!("{n:>4}  {first}\n"));
+                }
+                out.push_str(&format!(
+                    "Applied {} commands from {} in one transaction.\n",
+                    replies.len(),
+                    path.display()
+                ));
+                Ok(out)
+            }
+            Err((n, CommandError::User(msg))) => Err(CommandError::user(format!(
+                "{} line {n}: {msg}. Nothing was changed",
+                path.display()
+            ))),
+            Err((_, e)) => Err(e),
+        }
+    }
 }
 
 /// What the console prints for a reply. Attachments with `--out` are written (the first to
@@ -198,6 +238,18 @@ pub async fn repl(
             break;
         }
         let _ = editor.add_history_entry(trimmed);
+        if let Some(file) = trimmed.strip_prefix("source ") {
+            match console
+                .run_file(store, clock, std::path::Path::new(file.trim()))
+                .await
+            {
+                Ok(out) => print!("{out}"),
+                Err(CommandError::User(msg)) => println!("error: {msg}"),
+                Err(CommandError::Internal(e)) => println!("error: {}", report_internal(&e)),
+            }
+            let _ = std::io::stdout().flush();
+            continue;
+        }
         match console.execute(store, clock, trimmed).await {
             Ok(reply) => match present(&reply, false) {
                 Ok(out) => print!("{out}"),

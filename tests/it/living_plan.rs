@@ -277,3 +277,96 @@ async fn reasons_are_ordered_by_impact_and_counted_across_colours() {
         "{digest}"
     );
 }
+
+/// A plan file: one transaction, forward references resolved, every line's reply listed.
+#[tokio::test]
+async fn a_plan_file_with_forward_references_applies_whole() {
+    let db = TestDb::new().await;
+    let plan = db.path.with_file_name("plan.txt");
+    std::fs::write(
+        &plan,
+        "# forward references: the end first\n\
+         program create atlas --name \"Atlas\" --tz UTC\n\
+         milestone add atlas ga --target 2027-03-01 --after beta --key\n\
+         \n\
+         project add atlas api --name \"API\" --owner @dana\n\
+         milestone add atlas beta --target 2027-02-01 --project api\n\
+         dep add atlas --needs ga --from beta --what \"Beta sign-off\" --by 2027-02-10\n",
+    )
+    .unwrap();
+    let out = db.bin(&["exec", "--file", plan.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let said = crate::helpers::stdout(&out);
+    assert!(said.contains("Applied 5 commands"), "{said}");
+    assert!(
+        said.contains("   3  "),
+        "replies are listed by line: {said}"
+    );
+    let shown = db.ok("tpm", "milestone show atlas ga").await;
+    assert!(shown.contains("beta"), "{shown}");
+}
+
+/// The same file with one bad line changes nothing, and the error names the line.
+#[tokio::test]
+async fn a_plan_file_with_a_bad_line_changes_nothing_and_names_it() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let before = db.dump().await;
+    let plan = db.path.with_file_name("plan.txt");
+    std::fs::write(
+        &plan,
+        "milestone add atlas m1 --target 2027-03-01 --project api\n\
+         milestone add atlas m2 --target 2027-03-05 --after m1\n\
+         # the next line names a milestone no line makes\n\
+         milestone add atlas m3 --target 2027-03-09 --after nowhere\n\
+         dep add atlas --needs m2 --from m1 --what \"Handover\" --by 2027-03-02\n",
+    )
+    .unwrap();
+    let out = db.bin(&["exec", "--file", plan.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        crate::helpers::stdout(&out)
+    );
+    let err = crate::helpers::stderr(&out);
+    assert!(err.contains("line 4:"), "{err}");
+    assert!(err.contains("nowhere"), "{err}");
+    assert!(err.contains("Nothing was changed"), "{err}");
+    assert_eq!(db.dump().await, before, "nothing of the plan was kept");
+    // A line the grammar refuses is named before anything runs.
+    std::fs::write(
+        &plan,
+        "milestone add atlas m1 --target 2027-03-01\nmilestone fly atlas m1\n",
+    )
+    .unwrap();
+    let out = db.bin(&["exec", "--file", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        crate::helpers::stderr(&out).contains("line 2:"),
+        "{}",
+        crate::helpers::stderr(&out)
+    );
+    assert_eq!(db.dump().await, before);
+}
+
+/// The demo's program ships as a plan file, and it applies on an empty database.
+#[tokio::test]
+async fn the_example_plan_applies() {
+    let db = TestDb::new().await;
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/atlas.plan");
+    let out = db.bin(&["exec", "--file", plan.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let listed = db.ok("tpm", "milestone list atlas").await;
+    for key in [
+        "auth-ready",
+        "api-beta",
+        "console-beta",
+        "payments-live",
+        "ga",
+    ] {
+        assert!(listed.contains(key), "{key} in {listed}");
+    }
+    let path = db.ok("tpm", "path show atlas").await;
+    assert!(path.contains("ga"), "{path}");
+}

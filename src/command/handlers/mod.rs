@@ -81,6 +81,129 @@ fn slow_turns() -> &'static tokio::sync::Semaphore {
     })
 }
 
+/// One line of a plan file: its number in the file, and the command on it.
+#[derive(Debug, Clone)]
+pub struct PlanLine {
+    pub number: usize,
+    pub text: String,
+}
+
+/// The command lines of a plan file, numbered from 1; blank lines and `#` comments are
+/// left out.
+pub fn plan_lines(text: &str) -> Vec<PlanLine> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .map(|(i, l)| PlanLine {
+            number: i + 1,
+            text: l.trim().to_owned(),
+        })
+        .collect()
+}
+
+/// Runs a plan: every line in one transaction, all or nothing. A line may name what a
+/// later line makes (a milestone `--after` one further down): a line refused on the way
+/// is tried again once the others have run, and again while that makes progress; only
+/// what is still refused then fails the plan, which changes nothing and names the line.
+/// Each attempt runs under a savepoint, so a refused attempt leaves no trace.
+pub async fn run_plan(
+    store: &Store,
+    ctx: &Ctx,
+    lines: &[PlanLine],
+) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
+    let parse = |line: &PlanLine| -> std::result::Result<Command, (usize, CommandError)> {
+        match super::parse(&line.text) {
+            Ok(super::Parsed::Run(c)) => Ok(c),
+            Ok(super::Parsed::Help(_)) => Err((
+                line.number,
+                CommandError::user("help changes nothing: leave it out of a plan"),
+            )),
+            Err(e) => Err((line.number, CommandError::from(e))),
+        }
+    };
+    for line in lines {
+        let command = parse(line)?;
+        check_channel(ctx, &command)
+            .await
+            .map_err(|e| (line.number, e))?;
+    }
+    let started = std::time::Instant::now();
+    let mut tx = store.write().await.map_err(|e| (0, e.into()))?;
+    let mut replies: Vec<Option<Reply>> = vec![None; lines.len()];
+    let mut pending: Vec<usize> = (0..lines.len()).collect();
+    loop {
+        let mut refused: Vec<(usize, CommandError)> = Vec::new();
+        for &i in &pending {
+            let line = &lines[i];
+            let command = parse(line)?;
+            let savepoint = |sql: &'static str| crate::store::db::query(sql);
+            let fail = |e: sqlx::Error| (line.number, CommandError::from(anyhow::Error::from(e)));
+            savepoint("SAVEPOINT plan_line")
+                .execute(&mut tx)
+                .await
+                .map_err(fail)?;
+            // A session of its own per line: what an earlier, rolled-back attempt looked up
+            // (the actor it added, say) is not remembered.
+            let mut s = Session {
+                tx,
+                write: true,
+                ctx,
+                actor: None,
+                actor_id: None,
+                role_on: None,
+                people: None,
+            };
+            let outcome = dispatch(&mut s, command).await;
+            tx = s.tx;
+            match outcome {
+                Ok(reply) => {
+                    savepoint("RELEASE SAVEPOINT plan_line")
+                        .execute(&mut tx)
+                        .await
+                        .map_err(fail)?;
+                    replies[i] = Some(reply);
+                }
+                Err(CommandError::User(msg)) => {
+                    savepoint("ROLLBACK TO SAVEPOINT plan_line")
+                        .execute(&mut tx)
+                        .await
+                        .map_err(fail)?;
+                    savepoint("RELEASE SAVEPOINT plan_line")
+                        .execute(&mut tx)
+                        .await
+                        .map_err(fail)?;
+                    refused.push((i, CommandError::User(msg)));
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err((line.number, e));
+                }
+            }
+        }
+        if refused.is_empty() {
+            break;
+        }
+        if refused.len() == pending.len() {
+            let _ = tx.rollback().await;
+            let (i, e) = refused.swap_remove(0);
+            return Err((lines[i].number, e));
+        }
+        pending = refused.into_iter().map(|(i, _)| i).collect();
+    }
+    tx.commit()
+        .await
+        .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    metrics::command_done("plan", "ok", started.elapsed().as_secs_f64());
+    Ok(lines
+        .iter()
+        .zip(replies)
+        .filter_map(|(l, r)| r.map(|r| (l.number, r)))
+        .collect())
+}
+
 async fn run_in_transaction(
     store: &Store,
     ctx: &Ctx,
