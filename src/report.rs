@@ -359,8 +359,13 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
             .unwrap_or(Rag::Green);
         let why = if m.target < today {
             format!("{} overdue", n_days((today - m.target).num_days()))
+        } else if fc.margin_days < 0 {
+            format!("forecast {}, {} late", fc.forecast, n_days(-fc.margin_days))
         } else if fc.float_days < 0 {
-            format!("forecast {}, {} late", fc.forecast, n_days(-fc.float_days))
+            format!(
+                "forecast {}, which leaves what follows it {} working days late",
+                fc.forecast, -fc.float_days
+            )
         } else if project_rag != Rag::Green {
             format!("its project is {}", project_rag.as_str())
         } else {

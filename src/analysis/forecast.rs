@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schedule::{self, Driver, Plan, Task};
 use super::Snapshot;
-use crate::domain::{DepState, Endpoint, MilestoneId, MilestoneState};
+use crate::domain::{DepState, DurationUnit, Endpoint, MilestoneId, MilestoneState};
 
 /// A node of the graph, by index into the snapshot's lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,8 +37,13 @@ pub struct Forecasts {
 #[derive(Debug, Clone, Copy)]
 pub struct MilestoneForecast {
     pub forecast: NaiveDate,
-    /// Target − forecast: negative when late.
+    /// Its latest finish LF: the latest it can finish without making a target late.
+    pub latest: Option<NaiveDate>,
+    /// LF − forecast in working days (calendar days for a duration kept in calendar days):
+    /// negative when it makes something late. 0 when nothing after it has a target.
     pub float_days: i64,
+    /// Its own target − forecast, in calendar days: negative when it is forecast late.
+    pub margin_days: i64,
     pub critical: bool,
     pub driver: Driver,
 }
@@ -75,6 +80,11 @@ impl Forecasts {
             }
         }
         let task_of = |id: MilestoneId| s.milestone_index(id).and_then(|i| milestone_task[i]);
+        // Durations in working days count on the program's calendar.
+        let work = std::sync::Arc::new(schedule::Workweek::new(
+            s.program.work_days,
+            s.program.holidays.iter().copied(),
+        ));
         let mut tasks: Vec<Task> = nodes
             .iter()
             .map(|n| {
@@ -89,6 +99,7 @@ impl Forecasts {
                         .then(|| m.completed_on.unwrap_or(m.target)),
                     preds: m.after.iter().filter_map(|&p| task_of(p)).collect(),
                     needs: vec![],
+                    calendar: (m.duration_unit == DurationUnit::Work).then(|| work.clone()),
                 }
             })
             .collect();
@@ -121,6 +132,7 @@ impl Forecasts {
                 },
                 preds: provider.into_iter().collect(),
                 needs: vec![],
+                calendar: None,
             });
             // The consumer cannot finish before the deliverable arrives; its duration is the
             // work after its milestone predecessors, not after every input.
@@ -128,7 +140,7 @@ impl Forecasts {
         }
         let plan = Plan::compute(&tasks, today);
         let is_milestone = |t: usize| matches!(nodes[t], Node::Milestone(_));
-        let path = plan.critical_path(is_milestone);
+        let path = plan.critical_chain(&tasks, None, is_milestone);
         let mut critical = vec![false; tasks.len()];
         for &t in &path {
             critical[t] = true;
@@ -149,7 +161,9 @@ impl Forecasts {
         let t = self.milestone_task.get(index).copied().flatten()?;
         Some(MilestoneForecast {
             forecast: self.plan.forecast[t],
-            float_days: self.plan.float_days(&self.tasks, t).unwrap_or(0),
+            latest: self.plan.latest[t],
+            float_days: self.plan.float[t].unwrap_or(0),
+            margin_days: self.plan.margin_days(&self.tasks, t).unwrap_or(0),
             critical: self.critical[t],
             driver: self.plan.driver[t],
         })
@@ -178,7 +192,16 @@ impl Forecasts {
         self.tasks[t]
             .before()
             .filter(|(p, _)| *p < self.tasks.len())
-            .map(|(p, lag)| (p, schedule::plus_days(self.plan.forecast[p], lag)))
+            .map(|(p, lag)| {
+                (
+                    p,
+                    schedule::shift(
+                        self.tasks[t].calendar.as_deref(),
+                        self.plan.forecast[p],
+                        lag,
+                    ),
+                )
+            })
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
             .map(|(p, d)| (self.nodes[p], d))
     }

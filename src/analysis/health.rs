@@ -231,8 +231,8 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
             continue;
         }
         let Some(fc) = f.milestone(i) else { continue };
-        if fc.float_days < 0 {
-            let late = -fc.float_days;
+        if fc.margin_days < 0 {
+            let late = -fc.margin_days;
             let unit = if late == 1 { "day" } else { "days" };
             let (rag, rule, where_) = if fc.critical {
                 (Rag::Red, Rule::CriticalPathLate, ", on the critical path")

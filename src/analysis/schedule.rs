@@ -1,9 +1,92 @@
-//! Forecasts, float, the critical path and what-if slips:
+//! Forecasts, float, the critical chain and what-if slips:
 //! forecast(m) = max(target(m), max over predecessors p of forecast(p) + duration(m)), a done
-//! milestone at its completion date, and an open one never before today. One pass in
-//! topological order, so the cost is linear in nodes + edges.
+//! milestone at its completion date, and an open one never before today (the earliest
+//! finish EF); latest finish LF(m) = min(target(m), min over successors s of LF(s) −
+//! duration(s)); float = LF − EF. A duration counts working days on its task's calendar, or
+//! calendar days when it has none. One pass forward and one back in topological order, so
+//! the cost is linear in nodes + edges (times the days a duration spans).
 
-use chrono::{Duration, NaiveDate};
+use std::sync::Arc;
+
+use chrono::{Datelike as _, Duration, NaiveDate};
+
+use crate::domain::WorkDays;
+
+/// The days a duration counts: the working week, less holidays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workweek {
+    week: WorkDays,
+    /// Sorted.
+    holidays: Vec<NaiveDate>,
+}
+
+/// The most days one shift of a date walks: a duration is at most ten years.
+const MAX_WALK: i64 = 3660 * 2;
+
+impl Workweek {
+    pub fn new(week: WorkDays, holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
+        let mut holidays: Vec<NaiveDate> = holidays.into_iter().collect();
+        holidays.sort();
+        holidays.dedup();
+        Self { week, holidays }
+    }
+
+    pub fn is_work_day(&self, d: NaiveDate) -> bool {
+        self.week.contains(d.weekday()) && self.holidays.binary_search(&d).is_err()
+    }
+
+    /// `d` moved by `n` working days: forward to the n-th working day after it, back to the
+    /// n-th before it; `d` itself for 0. A week with no working day moves by calendar days.
+    pub fn add(&self, d: NaiveDate, n: i64) -> NaiveDate {
+        if n == 0 || self.week == WorkDays::NONE {
+            return plus_days(d, n);
+        }
+        let step = n.signum();
+        let (mut left, mut at, mut walked) = (n.abs(), d, 0);
+        while left > 0 && walked < MAX_WALK {
+            at = plus_days(at, step);
+            walked += 1;
+            if self.is_work_day(at) {
+                left -= 1;
+            }
+        }
+        at
+    }
+
+    /// Working days from `a` to `b`, the inverse of [`Workweek::add`]: those after `a` up
+    /// to `b`; when `b` is before `a`, minus those from `b` up to before `a`.
+    pub fn between(&self, a: NaiveDate, b: NaiveDate) -> i64 {
+        if a == b || self.week == WorkDays::NONE {
+            return (b - a).num_days();
+        }
+        let days = (b - a).num_days().abs().min(MAX_WALK);
+        if a < b {
+            (1..=days)
+                .filter(|&k| self.is_work_day(a + Duration::days(k)))
+                .count() as i64
+        } else {
+            -((0..days)
+                .filter(|&k| self.is_work_day(b + Duration::days(k)))
+                .count() as i64)
+        }
+    }
+}
+
+/// `d` moved by `n` days on `cal`, or by calendar days without one.
+pub fn shift(cal: Option<&Workweek>, d: NaiveDate, n: i64) -> NaiveDate {
+    match cal {
+        Some(c) => c.add(d, n),
+        None => plus_days(d, n),
+    }
+}
+
+/// Days from `a` to `b` on `cal`, or calendar days without one.
+pub fn span(cal: Option<&Workweek>, a: NaiveDate, b: NaiveDate) -> i64 {
+    match cal {
+        Some(c) => c.between(a, b),
+        None => (b - a).num_days(),
+    }
+}
 
 /// One node of the schedule graph, reduced to what the arithmetic needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +103,8 @@ pub struct Task {
     /// Indexes of tasks it cannot finish before, with no work after them: deliverables it
     /// needs (dependencies).
     pub needs: Vec<usize>,
+    /// The calendar its duration and float count on; calendar days without one.
+    pub calendar: Option<Arc<Workweek>>,
 }
 
 /// `d` plus `days`, saturating at the ends of the calendar: an absurd imported date must
@@ -66,6 +151,13 @@ pub struct Plan {
     /// Tasks left out because they sit on a cycle (refused at insert; this only guards
     /// against damaged data): their forecast is their target or today.
     pub on_cycle: Vec<bool>,
+    /// Latest finish LF: the latest each task can finish without a target after it
+    /// slipping. `None` when nothing after it (itself included) has a target.
+    pub latest: Vec<Option<NaiveDate>>,
+    /// LF − EF in days of the task's calendar: negative when it makes something late.
+    pub float: Vec<Option<i64>>,
+    /// Tasks in topological order (those on a cycle left out).
+    order: Vec<usize>,
 }
 
 impl Plan {
@@ -124,11 +216,34 @@ impl Plan {
             forecast[i] = f;
             driver[i] = d;
         }
+        // Backward, in reverse topological order: each task's latest finish from its own
+        // target and what its successors leave it.
+        let mut latest: Vec<Option<NaiveDate>> = tasks.iter().map(|t| t.target).collect();
+        for &i in queue.iter().rev() {
+            let mut lf = tasks[i].target;
+            for &s in &succ[start[i]..start[i + 1]] {
+                let Some(ls) = latest[s] else { continue };
+                let lag = if tasks[s].preds.contains(&i) {
+                    tasks[s].duration
+                } else {
+                    0
+                };
+                let allowed = shift(tasks[s].calendar.as_deref(), ls, -lag);
+                lf = Some(lf.map_or(allowed, |l| l.min(allowed)));
+            }
+            latest[i] = lf;
+        }
+        let float = (0..n)
+            .map(|i| latest[i].map(|lf| span(tasks[i].calendar.as_deref(), forecast[i], lf)))
+            .collect();
         Plan {
             forecast,
             driver,
             terminal: succ_count.iter().map(|&c| c == 0).collect(),
             on_cycle,
+            latest,
+            float,
+            order: queue,
         }
     }
 
@@ -148,7 +263,7 @@ impl Plan {
             if p >= tasks.len() || p == i || !ready[p] {
                 continue;
             }
-            let f = plus_days(forecast[p], lag);
+            let f = shift(t.calendar.as_deref(), forecast[p], lag);
             let better = match best {
                 None => true,
                 Some((b, Driver::Predecessor(q))) => f > b || (f == b && p < q),
@@ -166,27 +281,61 @@ impl Plan {
         }
     }
 
-    /// Target − forecast in days: negative when the task is forecast late.
-    pub fn float_days(&self, tasks: &[Task], i: usize) -> Option<i64> {
+    /// Target − forecast in calendar days: negative when the task is forecast after its own
+    /// target.
+    pub fn margin_days(&self, tasks: &[Task], i: usize) -> Option<i64> {
         tasks[i].target.map(|t| (t - self.forecast[i]).num_days())
     }
 
-    /// The chain of binding predecessors behind the latest terminal task among `eligible`
-    /// (ties to the lowest index), first task first.
-    pub fn critical_path(&self, eligible: impl Fn(usize) -> bool) -> Vec<usize> {
-        let end = (0..self.forecast.len())
-            .filter(|&i| self.terminal[i] && eligible(i))
-            .max_by(|&a, &b| self.forecast[a].cmp(&self.forecast[b]).then(b.cmp(&a)));
+    /// The critical chain: the path of least float from a task nothing precedes to `end`
+    /// (or, without one, the latest terminal task among `eligible`, ties to the lowest
+    /// index), least float meaning that its worst float is the least any such path has.
+    /// Each step back goes to the predecessor whose own best path is least (ties to the
+    /// one that binds, then the lowest index). First task first. Linear in nodes + edges.
+    pub fn critical_chain(
+        &self,
+        tasks: &[Task],
+        end: Option<usize>,
+        eligible: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
+        let n = self.forecast.len();
+        let end = end.filter(|&e| e < n).or_else(|| {
+            (0..n)
+                .filter(|&i| self.terminal[i] && eligible(i))
+                .max_by(|&a, &b| self.forecast[a].cmp(&self.forecast[b]).then(b.cmp(&a)))
+        });
         let Some(mut cur) = end else {
             return vec![];
         };
-        let mut chain = vec![cur];
-        // A predecessor index is always a finished earlier step, so this ends; the bound
-        // guards damaged data.
-        while let Driver::Predecessor(p) = self.driver[cur] {
-            if chain.len() > self.forecast.len() {
-                break;
+        // best[i]: the least worst float of a path from a start to i.
+        let float = |i: usize| self.float[i].unwrap_or(i64::MAX);
+        let mut best: Vec<i64> = (0..n).map(float).collect();
+        for &i in &self.order {
+            let from_preds = tasks[i]
+                .before()
+                .map(|(p, _)| p)
+                .filter(|&p| p < n && p != i)
+                .map(|p| best[p])
+                .min();
+            if let Some(b) = from_preds {
+                best[i] = float(i).max(b);
             }
+        }
+        let mut chain = vec![cur];
+        let mut seen = vec![false; n];
+        seen[cur] = true;
+        loop {
+            let binding = match self.driver[cur] {
+                Driver::Predecessor(p) => Some(p),
+                _ => None,
+            };
+            let next = tasks[cur]
+                .before()
+                .map(|(p, _)| p)
+                .filter(|&p| p < n && p != cur && !seen[p])
+                .min_by_key(|&p| (best[p], Some(p) != binding, p));
+            let Some(p) = next else { break };
+            seen[p] = true;
             chain.push(p);
             cur = p;
         }
@@ -219,7 +368,11 @@ pub fn what_if_slip(
     days: i64,
 ) -> (Plan, Vec<Moved>) {
     let mut changed = tasks.to_vec();
-    changed[i].target = Some(plus_days(before.forecast[i], days));
+    changed[i].target = Some(shift(
+        changed[i].calendar.as_deref(),
+        before.forecast[i],
+        days,
+    ));
     changed[i].done_on = None;
     let after = Plan::compute(&changed, today);
     let moved = moved(before, &after);
@@ -254,6 +407,7 @@ mod tests {
             done_on: None,
             preds: preds.to_vec(),
             needs: vec![],
+            calendar: None,
         }
     }
 
@@ -281,16 +435,20 @@ mod tests {
         assert_eq!(plan.driver[3], Driver::Today);
         assert_eq!(plan.forecast[4], d("2026-11-02"));
         assert_eq!(plan.forecast[5], d("2026-12-01"));
-        assert_eq!(plan.float_days(&tasks, 1), Some(-6));
-        assert_eq!(plan.critical_path(|_| true), vec![2]);
-        // With 2 excluded, 5 is the latest terminal left.
-        assert_eq!(plan.critical_path(|i| i != 2), vec![5]);
-        // Pull 2's target in and the chain behind it shows: 0 → 1 → 2.
-        let mut pulled = tasks.clone();
-        pulled[2].target = Some(d("2026-12-01"));
-        let plan = Plan::compute(&pulled, today);
-        assert_eq!(plan.forecast[2], d("2026-12-14"));
-        assert_eq!(plan.critical_path(|_| true), vec![0, 1, 2]);
+        assert_eq!(plan.margin_days(&tasks, 1), Some(-6));
+        // 1 is 6 days late against its own target: LF 12-05, EF 12-11.
+        assert_eq!(plan.latest[1], Some(d("2026-12-05")));
+        assert_eq!(plan.float[1], Some(-6));
+        // 0 must finish 10 days before 1's latest finish: LF 11-25, 6 days late too.
+        assert_eq!(plan.latest[0], Some(d("2026-11-25")));
+        assert_eq!(plan.float[0], Some(-6));
+        // The chain behind the end shows even when the end is held by its own target.
+        assert_eq!(plan.float[2], Some(0));
+        assert_eq!(plan.critical_chain(&tasks, None, |_| true), vec![0, 1, 2]);
+        // With 2 excluded, 5 is the latest terminal left; its least-float predecessor is 3.
+        assert_eq!(plan.critical_chain(&tasks, None, |i| i != 2), vec![3, 5]);
+        // A named end wins.
+        assert_eq!(plan.critical_chain(&tasks, Some(1), |_| true), vec![0, 1]);
     }
 
     #[test]
@@ -336,13 +494,22 @@ mod tests {
         let tasks = vec![task("2026-12-01", 1, &[1]), task("2026-12-02", 1, &[0])];
         let plan = Plan::compute(&tasks, today);
         assert!(plan.on_cycle.iter().all(|&c| c));
-        assert!(plan.critical_path(|_| true).len() <= 2);
+        assert!(plan.critical_chain(&tasks, None, |_| true).len() <= 2);
     }
 
     /// A random DAG: each task's predecessors have lower indexes.
     fn dag() -> impl Strategy<Value = (Vec<Task>, NaiveDate)> {
+        dag_of(40)
+    }
+
+    /// A DAG small enough to try every path in.
+    fn small_dag() -> impl Strategy<Value = (Vec<Task>, NaiveDate)> {
+        dag_of(10)
+    }
+
+    fn dag_of(max: usize) -> impl Strategy<Value = (Vec<Task>, NaiveDate)> {
         let base = d("2026-01-01");
-        (1usize..40)
+        (1usize..max)
             .prop_flat_map(move |n| {
                 proptest::collection::vec(
                     (
@@ -371,6 +538,7 @@ mod tests {
                             done_on: None,
                             preds,
                             needs: vec![],
+                            calendar: None,
                         }
                     })
                     .collect();
@@ -389,6 +557,54 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// LF by brute force: the least, over every path from `i` forward, of the path's last
+    /// target less the durations of the tasks after `i` on it.
+    fn brute_latest(tasks: &[Task], i: usize) -> Option<NaiveDate> {
+        let mut best = tasks[i].target;
+        for (s, t) in tasks.iter().enumerate() {
+            if t.preds.contains(&i) {
+                if let Some(ls) = brute_latest(tasks, s) {
+                    let allowed = ls - Duration::days(t.duration);
+                    best = Some(best.map_or(allowed, |b| b.min(allowed)));
+                }
+            }
+        }
+        best
+    }
+
+    /// Every path ending at `end` that starts at a task nothing precedes.
+    fn paths_to(tasks: &[Task], end: usize) -> Vec<Vec<usize>> {
+        if tasks[end].preds.is_empty() {
+            return vec![vec![end]];
+        }
+        let mut out = Vec::new();
+        for &p in &tasks[end].preds {
+            for mut path in paths_to(tasks, p) {
+                path.push(end);
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_duration_in_working_days_skips_weekends_and_holidays() {
+        // Friday 2026-12-04; Monday 12-07 is a holiday.
+        let cal = Workweek::new(WorkDays::WEEKDAYS, [d("2026-12-07")]);
+        assert_eq!(cal.add(d("2026-12-04"), 1), d("2026-12-08"));
+        assert_eq!(cal.add(d("2026-12-04"), 3), d("2026-12-10"));
+        assert_eq!(cal.add(d("2026-12-08"), -1), d("2026-12-04"));
+        assert_eq!(cal.between(d("2026-12-04"), d("2026-12-10")), 3);
+        let mut tasks = vec![task("2026-12-04", 0, &[]), task("2026-12-01", 3, &[0])];
+        tasks[1].calendar = Some(Arc::new(cal));
+        let plan = Plan::compute(&tasks, d("2026-11-27"));
+        assert_eq!(
+            plan.forecast[1],
+            d("2026-12-10"),
+            "3 working days after Friday"
+        );
+    }
+
     proptest! {
         #[test]
         fn forecasts_respect_targets_and_predecessors((tasks, today) in dag()) {
@@ -402,23 +618,61 @@ mod tests {
             }
         }
 
+        /// LF against a brute force: every path from the task forward, each giving its last
+        /// task's target less the durations run after the task.
         #[test]
-        fn the_critical_path_is_a_chain_of_binding_predecessors((tasks, today) in dag()) {
+        fn latest_finish_and_float_match_trying_every_successor_path((tasks, today) in small_dag()) {
             let plan = Plan::compute(&tasks, today);
-            let path = plan.critical_path(|_| true);
-            let last = *path.last().unwrap();
+            for i in 0..tasks.len() {
+                let brute = brute_latest(&tasks, i);
+                prop_assert_eq!(plan.latest[i], brute, "task {}", i);
+                prop_assert_eq!(
+                    plan.float[i],
+                    brute.map(|lf| (lf - plan.forecast[i]).num_days()),
+                    "task {}", i
+                );
+            }
+        }
+
+        /// The chain ends at the latest terminal task, is made of real edges back to a task
+        /// nothing precedes, and no path to its end has a smaller worst float.
+        #[test]
+        fn the_critical_chain_is_a_path_of_least_float((tasks, today) in small_dag()) {
+            let plan = Plan::compute(&tasks, today);
+            let chain = plan.critical_chain(&tasks, None, |_| true);
+            let last = *chain.last().unwrap();
             prop_assert!(plan.terminal[last]);
             let latest = (0..tasks.len()).filter(|&i| plan.terminal[i]).map(|i| plan.forecast[i]).max().unwrap();
             prop_assert_eq!(plan.forecast[last], latest);
-            for w in path.windows(2) {
-                let (a, b) = (w[0], w[1]);
-                prop_assert!(tasks[b].preds.contains(&a));
-                prop_assert_eq!(plan.forecast[a] + Duration::days(tasks[b].duration), plan.forecast[b]);
+            for w in chain.windows(2) {
+                prop_assert!(tasks[w[1]].preds.contains(&w[0]));
             }
-            // The chain starts where nothing earlier binds.
-            prop_assert!(!matches!(plan.driver[path[0]], Driver::Predecessor(_)));
+            prop_assert!(tasks[chain[0]].preds.is_empty());
+            let worst = |path: &[usize]| path.iter().map(|&i| plan.float[i].unwrap()).max().unwrap();
+            let best = paths_to(&tasks, last).iter().map(|p| worst(p)).min().unwrap();
+            prop_assert_eq!(worst(&chain), best);
         }
 
+        /// Working days: a shift lands on a working day (unless it is zero), counts exactly
+        /// that many working days, and `between` undoes it.
+        #[test]
+        fn working_days_skip_weekends_and_holidays(
+            offset in 0i64..400,
+            n in -30i64..30,
+            holidays in proptest::collection::vec(0i64..400, 0..20),
+        ) {
+            let base = d("2026-01-01");
+            let cal = Workweek::new(WorkDays::WEEKDAYS, holidays.iter().map(|&h| base + Duration::days(h)));
+            let start = base + Duration::days(offset);
+            let end = cal.add(start, n);
+            if n != 0 {
+                prop_assert!(cal.is_work_day(end));
+                prop_assert!(end.weekday().number_from_monday() <= 5);
+                prop_assert!(!holidays.iter().any(|&h| base + Duration::days(h) == end));
+            }
+            prop_assert_eq!(cal.between(start, end), n);
+            prop_assert!((end - start).num_days().abs() >= n.abs());
+        }
         #[test]
         fn with_all_targets_past_the_forecast_is_the_longest_duration_path((tasks, _) in dag()) {
             let start = d("2027-06-01"); // after every target

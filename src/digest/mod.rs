@@ -19,6 +19,8 @@ use crate::reply::Mention;
 
 pub use reply::to_reply;
 
+/// Float, in working days, at or under which a milestone is near the critical chain.
+pub const NEAR_CRITICAL_DAYS: i64 = 5;
 /// How far ahead "upcoming" looks.
 pub const UPCOMING_DAYS: i64 = 14;
 /// The period of a digest when no `--since` is given. (Scheduled digests will start where
@@ -548,20 +550,29 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
             d.decisions_needed = Some(a.pending_decisions());
         }
         Audience::Executive => {
+            // The key milestones (or, when none is marked, the ends of the plan), and any
+            // late one on or near the critical chain.
+            let any_key = live.iter().any(|&i| s.milestones[i].is_key);
             let mut key: Vec<usize> = live
                 .iter()
                 .copied()
                 .filter(|&i| {
                     let m = &s.milestones[i];
                     let fc = a.forecasts.milestone(i);
-                    let terminal = a.forecasts.is_terminal(i);
-                    m.state == MilestoneState::Planned
-                        && (terminal || fc.is_some_and(|f| f.critical && f.float_days < 0))
+                    let tracked = if any_key {
+                        m.is_key
+                    } else {
+                        a.forecasts.is_terminal(i)
+                    };
+                    let late_near_chain = fc.is_some_and(|f| {
+                        f.margin_days < 0 && (f.critical || f.float_days <= NEAR_CRITICAL_DAYS)
+                    });
+                    m.state == MilestoneState::Planned && (tracked || late_near_chain)
                 })
                 .collect();
             key.sort_by_key(|&i| {
                 (
-                    a.forecasts.milestone(i).map(|f| f.float_days).unwrap_or(0),
+                    a.forecasts.milestone(i).map(|f| f.margin_days).unwrap_or(0),
                     s.milestones[i].target,
                 )
             });

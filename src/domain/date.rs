@@ -198,6 +198,8 @@ pub struct WorkDays(u8);
 
 impl WorkDays {
     pub const WEEKDAYS: WorkDays = WorkDays(0b0011111);
+    /// No working day at all (durations then count calendar days).
+    pub const NONE: WorkDays = WorkDays(0);
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let bad = || {

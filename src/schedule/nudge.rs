@@ -208,7 +208,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         let late = forecasts
             .milestone(i)
             .filter(|f| f.forecast > m.target)
-            .map(|f| (f.forecast, -f.float_days));
+            .map(|f| (f.forecast, -f.margin_days));
         let mk = m.key.as_str();
         let reply = wording::due_soon(owner, mk, m.title.as_str(), m.target, late);
         let reason = wording::due_soon_reason(&key, mk, run.settings.due_soon_days);

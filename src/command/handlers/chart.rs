@@ -48,7 +48,7 @@ fn caption(a: &Analysed<'_>, kind: ChartKind, weeks: u16) -> Text {
                         .text(" The path ends at ")
                         .code(s.milestones[end].key.as_str())
                         .text(format!(
-                            ", forecast {} (slack {:+}).",
+                            ", forecast {} (float {:+}).",
                             fc.forecast, fc.float_days
                         ));
                 }
