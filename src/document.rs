@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
 use crate::domain::{
-    check_year, Charter, Days, Decision, DepState, Dependency, DurationUnit, Endpoint, Key, Level,
-    MilestoneState, Person, Project, Prose, Rag, Risk, RiskState, Role, Slip, StatusUpdate, Tenant,
-    Timezone, Title, WorkDays,
+    check_year, Agreement, Charter, Days, Decision, DepState, Dependency, DurationUnit, Endpoint,
+    Key, Level, MilestoneState, Person, Project, Prose, Rag, Risk, RiskState, Role, Slip,
+    StatusUpdate, Tenant, Timezone, Title, WorkDays,
 };
 use crate::domain::{ChannelCheck, ChannelVerdict};
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
@@ -223,6 +223,21 @@ pub struct DependencyDoc {
     /// Why a cancelled dependency was cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<Prose>,
+    /// The provider's agreement; a document without it is accepted.
+    #[serde(default = "accepted", skip_serializing_if = "is_accepted")]
+    pub agreement: Agreement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed_on: Option<NaiveDate>,
+}
+
+fn accepted() -> Agreement {
+    Agreement::Accepted
+}
+
+fn is_accepted(a: &Agreement) -> bool {
+    *a == Agreement::Accepted
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -783,6 +798,9 @@ pub async fn export(
             blocked_reason: d.blocked_reason.as_deref().map(Prose::parse).transpose()?,
             delivered_on: d.delivered_on,
             cancel_reason: d.cancel_reason.as_deref().map(prose).transpose()?,
+            agreement: d.agreement,
+            committed_on: d.committed_on,
+            proposed_on: d.proposed_on,
         });
     }
     for r in &risks {
@@ -1198,6 +1216,9 @@ pub async fn import(
             blocked_reason: d.blocked_reason.as_ref().map(|r| r.as_str().to_owned()),
             delivered_on: d.delivered_on,
             cancel_reason: d.cancel_reason.as_ref().map(|p| p.as_str().to_owned()),
+            agreement: d.agreement,
+            committed_on: d.committed_on,
+            proposed_on: d.proposed_on,
         };
         store::insert_dependency(&mut tx, &scope, &dep).await?;
     }

@@ -242,6 +242,9 @@ pub async fn generate(
                     .then(|| text(&mut rng, "Waiting on review", n, 300)),
                 delivered_on: (state == DepState::Delivered).then_some(need_by),
                 cancel_reason: None,
+                agreement: crate::domain::Agreement::Accepted,
+                committed_on: None,
+                proposed_on: None,
             },
         )
         .await?;

@@ -306,15 +306,22 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         .collect();
     r = section(r, "1. Decisions needed", decisions, "None pending.");
 
-    // Blocked ones whatever their need-by date: a block is the sync's business now.
+    // Blocked ones whatever their need-by date: a block is the sync's business now; and
+    // every one in conflict (arriving after it is needed).
     let blockers = a
         .troubled_dependencies()
         .into_iter()
-        .filter(|d| d.days_late > 0 || d.state == DepState::Blocked)
+        .filter(|d| d.days_late > 0 || d.state == DepState::Blocked || d.arrives_late.is_some())
         .map(|d| {
             let mut words = vec![format!("due {}", d.need_by)];
             if d.days_late > 0 {
                 words.push(format!("{} late", n_days(d.days_late)));
+            }
+            if let Some(a) = d.arrives_late {
+                words.push(format!(
+                    "arrives {a}, {} after it is needed",
+                    n_days((a - d.need_by).num_days())
+                ));
             }
             match d.blocked_days {
                 Some(0) => words.push("blocked since today".into()),
@@ -334,7 +341,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         .collect();
     r = section(
         r,
-        "2. Blockers (blocked or past need-by)",
+        "2. Blockers and conflicts (blocked, past need-by, or arriving late)",
         blockers,
         "None.",
     );

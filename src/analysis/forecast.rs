@@ -31,6 +31,18 @@ pub struct Forecasts {
     dep_task: Vec<Option<usize>>,
     critical: Vec<bool>,
     path: Vec<usize>,
+    /// When each open dependency arrives (`None` when delivered or cancelled).
+    arrivals: Vec<Option<NaiveDate>>,
+}
+
+/// An open dependency that arrives after it is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// Index into the snapshot's dependencies.
+    pub dep: usize,
+    pub arrival: NaiveDate,
+    /// Arrival − need-by, in days.
+    pub gap_days: i64,
 }
 
 /// A milestone's forecast, with how much room it has.
@@ -123,7 +135,8 @@ impl Forecasts {
             dep_task[di] = Some(t);
             nodes.push(Node::Dependency(di));
             tasks.push(Task {
-                target: provider.is_none().then_some(d.need_by),
+                // Without a milestone of the program providing it, it comes when promised.
+                target: provider.is_none().then(|| d.promised()),
                 duration: 0,
                 done_on: if d.is_open() {
                     None
@@ -145,6 +158,21 @@ impl Forecasts {
         for &t in &path {
             critical[t] = true;
         }
+        // A dependency arrives with its provider milestone's forecast, or when promised.
+        let arrivals = s
+            .deps
+            .iter()
+            .map(|d| {
+                if !d.is_open() {
+                    return None;
+                }
+                let from_milestone = match d.from {
+                    Endpoint::Milestone(p) => task_of(p).map(|t| plan.forecast[t]),
+                    _ => None,
+                };
+                Some(from_milestone.unwrap_or_else(|| d.promised()))
+            })
+            .collect();
         Self {
             tasks,
             nodes,
@@ -154,6 +182,7 @@ impl Forecasts {
             dep_task,
             critical,
             path,
+            arrivals,
         }
     }
 
@@ -167,6 +196,40 @@ impl Forecasts {
             critical: self.critical[t],
             driver: self.plan.driver[t],
         })
+    }
+
+    /// When open dependency `index` arrives: its provider milestone's forecast, else a
+    /// pending proposed date, else the committed date, else its need-by date.
+    pub fn arrival(&self, index: usize) -> Option<NaiveDate> {
+        self.arrivals.get(index).copied().flatten()
+    }
+
+    /// Open dependencies that arrive after their need-by date, the widest gap first.
+    pub fn conflicts(&self, s: &Snapshot) -> Vec<Conflict> {
+        let mut out: Vec<Conflict> = s
+            .deps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                let arrival = self.arrival(i)?;
+                (arrival > d.need_by).then(|| Conflict {
+                    dep: i,
+                    arrival,
+                    gap_days: (arrival - d.need_by).num_days(),
+                })
+            })
+            .collect();
+        out.sort_by_key(|c| (std::cmp::Reverse(c.gap_days), c.dep));
+        out
+    }
+
+    /// Whether milestone `index` is on the critical chain.
+    pub fn is_critical(&self, index: usize) -> bool {
+        self.milestone_task
+            .get(index)
+            .copied()
+            .flatten()
+            .is_some_and(|t| self.critical[t])
     }
 
     /// Nothing live waits on this milestone, directly or through a dependency.

@@ -24,6 +24,7 @@ pub enum Rule {
     NoUpdate,
     MilestoneOverdue,
     DependencyBlocked,
+    DependencyConflict,
     DependencyLate,
     DependencyAtRisk,
     CriticalPathLate,
@@ -40,6 +41,7 @@ impl Rule {
             Rule::CriticalPathLate => 0,
             Rule::DependencyBlocked => 1,
             Rule::DependencyLate => 2,
+            Rule::DependencyConflict => 2,
             Rule::DependencyAtRisk => 3,
             Rule::MilestoneOverdue => 4,
             Rule::ForecastLate => 5,
@@ -146,8 +148,15 @@ fn short(s: &str, max: usize) -> String {
     }
 }
 
-/// A dependency as its consumer sees it, if it hurts.
-fn dependency_reason(s: &Snapshot, d: &Dependency, today: NaiveDate) -> Option<Reason> {
+/// A dependency as its consumer sees it, if it hurts. `arrival` is when it will come;
+/// `critical` whether its consumer is on the critical chain.
+fn dependency_reason(
+    s: &Snapshot,
+    d: &Dependency,
+    today: NaiveDate,
+    arrival: Option<NaiveDate>,
+    critical: bool,
+) -> Option<Reason> {
     if !d.is_open() {
         return None;
     }
@@ -186,6 +195,25 @@ fn dependency_reason(s: &Snapshot, d: &Dependency, today: NaiveDate) -> Option<R
             rag: Rag::Red,
             rule: Rule::DependencyLate,
             text: format!("{head}, {late} {unit} late"),
+        });
+    }
+    if let Some(arrival) = arrival.filter(|a| *a > d.need_by) {
+        let gap = (arrival - d.need_by).num_days();
+        let unit = if gap == 1 { "day" } else { "days" };
+        return Some(Reason {
+            rag: if critical { Rag::Red } else { Rag::Amber },
+            rule: Rule::DependencyConflict,
+            text: format!(
+                "`{}` from {} arrives {arrival}, {gap} {unit} after {} needs it{}",
+                d.what.as_str(),
+                s.endpoint_name(&d.from),
+                s.endpoint_name(&d.needs),
+                if critical {
+                    ", on the critical path"
+                } else {
+                    ""
+                }
+            ),
         });
     }
     (d.state == DepState::AtRisk).then(|| Reason {
@@ -253,8 +281,14 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
         }
     }
 
-    for d in &s.deps {
-        if let Some(r) = dependency_reason(s, d, today) {
+    for (i, d) in s.deps.iter().enumerate() {
+        let critical = match d.needs {
+            crate::domain::Endpoint::Milestone(m) => {
+                s.milestone_index(m).is_some_and(|mi| f.is_critical(mi))
+            }
+            _ => false,
+        };
+        if let Some(r) = dependency_reason(s, d, today, f.arrival(i), critical) {
             push(s.project_of(&d.needs), r);
         }
     }

@@ -9,7 +9,7 @@ pub mod schedule;
 pub mod trend;
 
 pub use crate::domain::{Parts, Snapshot};
-pub use forecast::{Forecasts, Node, Shift};
+pub use forecast::{Conflict, Forecasts, Node, Shift};
 pub use health::{Health, ProgramHealth, Reason, Rule};
 
 /// A program analysed once: its snapshot with the forecasts and health computed from it.

@@ -114,6 +114,9 @@ pub struct DepLine {
     pub blocked_reason: Option<String>,
     /// Milestones waiting on it, directly.
     pub delays: Vec<String>,
+    /// When it arrives, if after its need-by date (a conflict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrives_late: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -304,7 +307,8 @@ impl Analysed<'_> {
             .collect()
     }
 
-    /// Open dependencies that are blocked, at risk, or past need-by: worst first.
+    /// Open dependencies that are blocked, at risk, past need-by, or arriving after it (in
+    /// conflict): worst first.
     pub fn troubled_dependencies(&self) -> Vec<DepLine> {
         let s = self.snap;
         let today = s.today();
@@ -322,8 +326,12 @@ impl Analysed<'_> {
         let mut out: Vec<DepLine> = s
             .deps
             .iter()
-            .filter(|d| d.is_open() && (d.state != DepState::Open || d.need_by < today))
-            .map(|d| DepLine {
+            .enumerate()
+            .filter(|(i, d)| {
+                let late_arrival = self.forecasts.arrival(*i).is_some_and(|a| a > d.need_by);
+                d.is_open() && (d.state != DepState::Open || d.need_by < today || late_arrival)
+            })
+            .map(|(i, d)| DepLine {
                 number: d.number,
                 what: d.what.as_str().to_owned(),
                 needed_by: s.endpoint_name(&d.needs),
@@ -337,12 +345,14 @@ impl Analysed<'_> {
                     .flatten(),
                 blocked_reason: d.blocked_reason.clone().filter(|r| !r.is_empty()),
                 delays: waiting.remove(&d.id).unwrap_or_default(),
+                arrives_late: self.forecasts.arrival(i).filter(|a| *a > d.need_by),
             })
             .collect();
         let rank = |d: &DepLine| match d.state {
             DepState::Blocked => 0,
             _ if d.days_late > 0 => 1,
-            _ => 2,
+            _ if d.arrives_late.is_some() => 2,
+            _ => 3,
         };
         out.sort_by(|a, b| {
             rank(a)

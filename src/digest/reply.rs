@@ -116,6 +116,12 @@ fn dep_item(d: &DepLine) -> Text {
     if d.days_late > 0 {
         t = t.text(format!(", {} late", n_days(d.days_late)));
     }
+    if let Some(a) = d.arrives_late {
+        t = t.text(format!(
+            ", arrives {a}, {} after it is needed",
+            n_days((a - d.need_by).num_days())
+        ));
+    }
     if let Some(r) = &d.blocked_reason {
         t = t.text(format!(" ({r})"));
     }

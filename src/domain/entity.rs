@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    risk_score, Days, DepState, DurationUnit, Key, Level, MilestoneState, Prose, Rag, RiskBand,
-    RiskState, Role, Timezone, Title, WorkDays,
+    risk_score, Agreement, Days, DepState, DurationUnit, Key, Level, MilestoneState, Prose, Rag,
+    RiskBand, RiskState, Role, Timezone, Title, WorkDays,
 };
 
 pub type PersonId = i64;
@@ -143,12 +143,30 @@ pub struct Dependency {
     /// Why it was cancelled: kept in history, out of the analysis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
+    /// Where the provider's agreement stands.
+    pub agreement: Agreement,
+    /// The date the provider committed to, if they gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committed_on: Option<NaiveDate>,
+    /// The date the provider proposed instead, while that proposal is pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposed_on: Option<NaiveDate>,
 }
 
 impl Dependency {
     /// Still to be delivered: neither delivered nor cancelled.
     pub fn is_open(&self) -> bool {
         !matches!(self.state, DepState::Delivered | DepState::Cancelled)
+    }
+
+    /// When it arrives if no milestone of the program provides it: a pending proposed
+    /// date, else the date the provider committed to, else its need-by date.
+    pub fn promised(&self) -> NaiveDate {
+        match (self.agreement, self.proposed_on, self.committed_on) {
+            (Agreement::Proposed, Some(p), _) => p,
+            (_, _, Some(c)) => c,
+            _ => self.need_by,
+        }
     }
 }
 

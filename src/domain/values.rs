@@ -290,6 +290,11 @@ word_enum!(
     RiskState, "risk state", { Open => "open", Mitigating => "mitigating", Accepted => "accepted", Closed => "closed", Realized => "realized" }
 );
 word_enum!(
+    /// Where a dependency's agreement stands: asked of the provider, agreed (with an
+    /// optional committed date), answered with another date, or declined.
+    Agreement, "agreement", { Requested => "requested", Accepted => "accepted", Proposed => "proposed", Declined => "declined" }
+);
+word_enum!(
     /// What a milestone's duration counts: the program's working days (work days minus
     /// holidays), or, for durations entered before working days were kept, calendar days.
     DurationUnit, "duration unit", { Work => "work", Calendar => "calendar" }

@@ -89,7 +89,7 @@ pub async fn has_downstream(
         "SELECT EXISTS(SELECT 1 FROM milestone_edges e JOIN milestones m ON m.id = e.successor_id
                        WHERE e.predecessor_id = $1 AND m.program_id = $2)
              OR EXISTS(SELECT 1 FROM dependencies
-                       WHERE from_milestone_id = $1 AND needs_milestone_id IS NOT NULL AND program_id = $2)",
+                       WHERE from_milestone_id = $1 AND program_id = $2)",
     )
     .bind(milestone)
     .bind(scope.program_id())

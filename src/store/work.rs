@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::counters::{take_number, Numbered};
 use super::{Conn, Scope};
 use crate::domain::{
-    Days, DepState, Dependency, DurationUnit, Endpoint, Key, Milestone, MilestoneId,
+    Agreement, Days, DepState, Dependency, DurationUnit, Endpoint, Key, Milestone, MilestoneId,
     MilestoneState, Project, Slip, Title,
 };
 
@@ -465,6 +465,9 @@ struct DepRow {
     blocked_reason: Option<String>,
     delivered_on: Option<NaiveDate>,
     cancel_reason: Option<String>,
+    agreement: String,
+    committed_on: Option<NaiveDate>,
+    proposed_on: Option<NaiveDate>,
 }
 
 fn endpoint(
@@ -498,6 +501,9 @@ impl TryFrom<DepRow> for Dependency {
             blocked_reason: r.blocked_reason,
             delivered_on: r.delivered_on,
             cancel_reason: r.cancel_reason,
+            agreement: Agreement::parse(&r.agreement)?,
+            committed_on: r.committed_on,
+            proposed_on: r.proposed_on,
         })
     }
 }
@@ -505,7 +511,7 @@ impl TryFrom<DepRow> for Dependency {
 const DEP_COLS: &str =
     "id, number, needs_project_id, needs_milestone_id, from_project_id, from_milestone_id,
     from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on,
-    cancel_reason";
+    cancel_reason, agreement, committed_on, proposed_on";
 
 pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dependency>> {
     let rows: Vec<DepRow> = super::json_rows(
@@ -556,9 +562,10 @@ pub async fn insert_dependency(
     let (number,): (i64,) = db::query_as(
         "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
-           blocked_since, blocked_reason, delivered_on, cancel_reason)
+           blocked_since, blocked_reason, delivered_on, cancel_reason, agreement, committed_on,
+           proposed_on)
          VALUES ($1, $2,
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -576,6 +583,9 @@ pub async fn insert_dependency(
     .bind(&d.blocked_reason)
     .bind(d.delivered_on)
     .bind(&d.cancel_reason)
+    .bind(d.agreement.as_str())
+    .bind(d.committed_on)
+    .bind(d.proposed_on)
     .fetch_one(&mut *conn)
     .await
     .context("adding a dependency")?;
@@ -592,7 +602,8 @@ pub async fn update_dependency(
     db::query(
         "UPDATE dependencies SET what = $1, need_by = $2, owner_id = $3, state = $4, blocked_since = $5,
          blocked_reason = $6, delivered_on = $7, cancel_reason = $8, needs_project_id = $9,
-         needs_milestone_id = $10, from_project_id = $11, from_milestone_id = $12, from_external = $13
+         needs_milestone_id = $10, from_project_id = $11, from_milestone_id = $12, from_external = $13,
+         agreement = $16, committed_on = $17, proposed_on = $18
          WHERE id = $14 AND program_id = $15",
     )
     .bind(d.what.as_str())
@@ -610,6 +621,9 @@ pub async fn update_dependency(
     .bind(fx)
     .bind(d.id)
     .bind(scope.program_id)
+    .bind(d.agreement.as_str())
+    .bind(d.committed_on)
+    .bind(d.proposed_on)
     .execute(&mut *conn)
     .await
     .context("updating a dependency")?;

@@ -505,7 +505,7 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
     for want in [
         "1. Decisions needed (1)",
         "#2 EU-only launch? raised by @tpm",
-        "2. Blockers (blocked or past need-by) (1)",
+        "2. Blockers and conflicts (blocked, past need-by, or arriving late)",
         "#1 Auth endpoints from Public API for Web frontend: due 2026-12-01, 1 day late, blocked for 5 days; owner @dana",
         "3. Milestones at risk in the next two weeks",
         // api-beta, 10 working days after it, is due 12-15: auth-ready has 4 working days

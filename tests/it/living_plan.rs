@@ -370,3 +370,100 @@ async fn the_example_plan_applies() {
     let path = db.ok("tpm", "path show atlas").await;
     assert!(path.contains("ga"), "{path}");
 }
+
+/// The scenario the conflicts are for: the provider's milestone moves past a dependency's
+/// need-by date. The dependency shows the conflict, the consumer turns amber with the
+/// reason, its owner gets one message, and the agenda and engineering digest list it.
+#[tokio::test]
+async fn a_provider_moved_past_need_by_is_a_conflict_everywhere() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas payments --name "Payments" --owner @pat"#,
+        r#"project add atlas mobile --name "Mobile" --owner @ana"#,
+        r#"milestone add atlas sandbox --title "Sandbox ready" --target 2027-01-08 --project payments"#,
+        r#"milestone add atlas app-beta --title "App beta" --target 2027-02-01 --project mobile"#,
+        r#"dep add atlas --needs mobile --from sandbox --what "Sandbox credentials" --by 2027-01-12"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    db.ok(
+        "ana",
+        r#"status post atlas mobile --rag green --summary "On track""#,
+    )
+    .await;
+    let (rag, _) = health(&db, "mobile").await;
+    assert_eq!(rag, "green", "no conflict yet");
+    let moved = db
+        .ok(
+            "pat",
+            r#"milestone move atlas sandbox --target 2027-01-15 --reason "vendor API late""#,
+        )
+        .await;
+    assert!(
+        moved.contains("Dependencies now arriving after they are needed (1)"),
+        "{moved}"
+    );
+    assert!(moved.contains("1 owner will be told"), "{moved}");
+
+    let shown = db.ok("tpm", "dep show atlas 1").await;
+    assert!(
+        shown.contains("2027-01-15 (3 days after it is needed)"),
+        "{shown}"
+    );
+    let listed = db.ok("tpm", "dep list atlas").await;
+    assert!(
+        listed.contains("Arrives") && listed.contains("3 days after it is needed"),
+        "{listed}"
+    );
+
+    let (rag, reasons) = health(&db, "mobile").await;
+    assert_eq!(rag, "amber", "{reasons:?}");
+    let conflict: Vec<&str> = reasons
+        .iter()
+        .filter(|r| r.0 == "dependency_conflict" && r.1 == "amber")
+        .map(|r| r.2.as_str())
+        .collect();
+    assert_eq!(conflict.len(), 1, "{reasons:?}");
+    assert_eq!(
+        conflict[0],
+        "`Sandbox credentials` from sandbox (Payments) arrives 2027-01-15, 3 days after Mobile needs it"
+    );
+
+    // One message, to the consumer's owner.
+    let mut conn = db.store.conn().await.unwrap();
+    let rows: Vec<(drumbeat::store::Json,)> = drumbeat::store::db::query_as(
+        "SELECT destination FROM outbox WHERE dedup_key LIKE 'shift:%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].0.as_str().contains("ana"), "{}", rows[0].0.as_str());
+
+    let agenda = db.ok("tpm", "report agenda atlas").await;
+    assert!(agenda.contains("#1 Sandbox credentials"), "{agenda}");
+    assert!(
+        agenda.contains("arrives 2027-01-15, 3 days after it is needed"),
+        "{agenda}"
+    );
+    let digest = db
+        .ok("tpm", "digest show atlas --audience engineering")
+        .await;
+    assert!(
+        digest.contains("arrives 2027-01-15, 3 days after it is needed"),
+        "{digest}"
+    );
+    // A dependency added in conflict says so at once.
+    let added = db
+        .ok(
+            "tpm",
+            r#"dep add atlas --needs app-beta --from sandbox --what "Test cards" --by 2027-01-10"#,
+        )
+        .await;
+    assert!(
+        added.contains("Conflict: it arrives 2027-01-15, 5 days after it is needed"),
+        "{added}"
+    );
+}

@@ -1,5 +1,8 @@
 //! `dep …`: cross-team dependencies.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use serde_json::json;
 
 use super::common::{
@@ -7,12 +10,12 @@ use super::common::{
     project_key, Access, Listing,
 };
 use super::{parse_number, refuse, Session};
-use crate::analysis::graph;
+use crate::analysis::{graph, Forecasts};
 use crate::command::grammar::{DepCmd, Numbered, ProgramArg};
 use crate::command::Result;
 use crate::domain::{
-    DateSpec, DepState, Dependency, Endpoint, Key, Milestone, PersonRef, Program, Project, Prose,
-    Title,
+    n_days, DateSpec, DepState, Dependency, Endpoint, Key, Milestone, PersonRef, Program, Project,
+    Prose, Title,
 };
 use crate::reply::{Reply, Text};
 use crate::store::{self, Scope};
@@ -153,6 +156,9 @@ async fn add(
         blocked_reason: None,
         delivered_on: None,
         cancel_reason: None,
+        agreement: crate::domain::Agreement::Accepted,
+        committed_on: None,
+        proposed_on: None,
     };
     dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
     s.event(
@@ -164,8 +170,12 @@ async fn add(
     )
     .await?;
     let owner = s.mention(owner).await?;
-    Ok(
-        Reply::success(format!("Added dependency #{} to {}", dep.number, p.key)).paragraph(
+    dep.id = store::find_dependency(s.conn(), &scope, dep.number)
+        .await?
+        .map_or(0, |d| d.id);
+    let arrival = arrivals(s, &scope, &p).await?.get(&dep.id).copied();
+    let mut reply = Reply::success(format!("Added dependency #{} to {}", dep.number, p.key))
+        .paragraph(
             Text::new()
                 .code(end_name(&dep.needs, &projects, &milestones))
                 .text(" needs ")
@@ -176,8 +186,47 @@ async fn add(
                 .date(need_by)
                 .text(". Owner: ")
                 .person(owner),
-        ),
-    )
+        );
+    if let Some(a) = arrival.filter(|a| *a > dep.need_by) {
+        reply = reply
+            .tone(crate::reply::Tone::Warning)
+            .paragraph(Text::plain(format!(
+                "Conflict: it arrives {a}, {} after it is needed: its provider is forecast later. Move the need-by date, or the provider's milestone.",
+                n_days((a - dep.need_by).num_days())
+            )));
+    }
+    Ok(reply)
+}
+
+/// When each open dependency of the program arrives, by dependency id.
+async fn arrivals(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+) -> Result<HashMap<i64, NaiveDate>> {
+    let now = s.ctx.now;
+    let snap = store::load_snapshot(s.conn(), scope, p.clone(), now, Some(now)).await?;
+    let f = Forecasts::of(&snap);
+    Ok(snap
+        .deps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| f.arrival(i).map(|a| (d.id, a)))
+        .collect())
+}
+
+/// "01-15 (3 days late)" for a dependency that arrives after its need-by date.
+fn arrival_words(d: &Dependency, arrival: Option<NaiveDate>) -> String {
+    match arrival {
+        None => String::new(),
+        Some(a) if a > d.need_by => {
+            format!(
+                "{a} ({} after it is needed)",
+                n_days((a - d.need_by).num_days())
+            )
+        }
+        Some(a) => a.to_string(),
+    }
 }
 
 async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<Reply> {
@@ -185,6 +234,7 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<
     let projects = store::projects(s.conn(), &scope).await?;
     let milestones = store::milestones(s.conn(), &scope).await?;
     let deps = store::dependencies(s.conn(), &scope).await?;
+    let arrive = arrivals(s, &scope, &p).await?;
     let today = s.today(&p);
     let mut rows = Vec::new();
     for d in deps.iter().filter(|d| !open || d.is_open()) {
@@ -195,6 +245,7 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<
             Text::plain(end_name(&d.from, &projects, &milestones)),
             Text::plain(d.what.as_str()),
             Text::new().date(d.need_by),
+            Text::plain(arrival_words(d, arrive.get(&d.id).copied())),
             person_cell(owner),
             Text::plain(state_words(d, s.ctx.now, today)),
         ]);
@@ -202,7 +253,9 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<
     Ok(counted_table(
         Reply::new(format!("No dependencies in {}", p.key)),
         format_args!("Dependencies of {}", p.key),
-        &["#", "Needs", "From", "What", "By", "Owner", "State"],
+        &[
+            "#", "Needs", "From", "What", "By", "Arrives", "Owner", "State",
+        ],
         rows,
     ))
 }
@@ -213,6 +266,7 @@ async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
     let milestones = store::milestones(s.conn(), &scope).await?;
     let owner = s.maybe_mention(d.owner).await?;
     let today = s.today(&p);
+    let arrival = arrivals(s, &scope, &p).await?.get(&d.id).copied();
     Ok(
         Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
             ("What", Text::plain(d.what.as_str())),
@@ -225,6 +279,8 @@ async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
                 Text::plain(end_name(&d.from, &projects, &milestones)),
             ),
             ("Need by", date_from_today(today, d.need_by)),
+            ("Arrives", Text::plain(arrival_words(&d, arrival))),
+            ("Agreement", Text::plain(d.agreement.as_str())),
             ("Owner", person_cell(owner)),
             ("State", Text::plain(state_words(&d, s.ctx.now, today))),
             (

@@ -544,6 +544,9 @@ struct MoveEffect {
     graph: Option<Snapshot>,
     shifts: Vec<Shift>,
     own_forecast: Option<NaiveDate>,
+    /// Dependencies it provides that the move makes arrive late, or later than they
+    /// already did: (the consumer's key, its owner, what changed in words).
+    conflicts: Vec<(String, Option<i64>, String)>,
 }
 
 async fn move_target(
@@ -620,9 +623,12 @@ async fn move_target(
             n_days((fc - to).num_days())
         ));
     }
-    match (&effect.graph, effect.shifts.is_empty()) {
+    match (
+        &effect.graph,
+        effect.shifts.is_empty() && effect.conflicts.is_empty(),
+    ) {
         (Some(graph), false) => {
-            tell_downstream(s, &scope, &p, &before, to, graph, &effect.shifts, reply).await
+            tell_downstream(s, &scope, &p, &before, to, graph, &effect, reply).await
         }
         _ => Ok(reply.paragraph("No other milestone's forecast moves.")),
     }
@@ -638,7 +644,7 @@ async fn move_effect(
     to: NaiveDate,
 ) -> Result<MoveEffect> {
     let now = s.ctx.now;
-    let (graph, shifts) = if store::has_downstream(s.conn(), scope, before.id).await? {
+    let (graph, shifts, conflicts) = if store::has_downstream(s.conn(), scope, before.id).await? {
         let graph = store::load_schedule(s.conn(), scope, p.clone(), now).await?;
         let forecasts = Forecasts::of(&graph);
         let moved_to = Forecasts::with_targets(&graph, &HashMap::from([(before.id, to)]));
@@ -647,9 +653,48 @@ async fn move_effect(
             .into_iter()
             .filter(|sh| graph.milestones[sh.milestone].id != before.id)
             .collect();
-        (Some(graph), shifts)
+        let mut conflicts = Vec::new();
+        for (i, d) in graph.deps.iter().enumerate() {
+            if d.from != Endpoint::Milestone(before.id) {
+                continue;
+            }
+            let (Some(was), Some(now_at)) = (forecasts.arrival(i), moved_to.arrival(i)) else {
+                continue;
+            };
+            if now_at <= d.need_by || (was > d.need_by && now_at <= was) {
+                continue;
+            }
+            let (key, owner) = match d.needs {
+                Endpoint::Milestone(m) => match graph.milestone(m) {
+                    Some(m) => (
+                        m.key.as_str().to_owned(),
+                        m.owner
+                            .or_else(|| m.project.and_then(|p| graph.project(p)).map(|p| p.owner)),
+                    ),
+                    None => continue,
+                },
+                Endpoint::Project(pid) => match graph.project(pid) {
+                    Some(pr) => (pr.key.as_str().to_owned(), Some(pr.owner)),
+                    None => continue,
+                },
+                Endpoint::External(_) => continue,
+            };
+            conflicts.push((
+                key,
+                owner,
+                format!(
+                    "needs `{}` (#{}) by {}, which now arrives {now_at}, {} late, since `{}` moved",
+                    d.what.as_str(),
+                    d.number,
+                    d.need_by,
+                    n_days((now_at - d.need_by).num_days()),
+                    before.key
+                ),
+            ));
+        }
+        (Some(graph), shifts, conflicts)
     } else {
-        (None, vec![])
+        (None, vec![], vec![])
     };
     // Where its own predecessors leave it, whatever the new target says.
     let own_forecast = if before.after.is_empty() {
@@ -669,6 +714,7 @@ async fn move_effect(
         graph,
         shifts,
         own_forecast,
+        conflicts,
     })
 }
 
@@ -685,9 +731,10 @@ async fn tell_downstream(
     before: &Milestone,
     to: NaiveDate,
     graph: &Snapshot,
-    shifts: &[Shift],
+    effect: &MoveEffect,
     reply: Reply,
 ) -> Result<Reply> {
+    let shifts = &effect.shifts;
     let now = s.ctx.now;
     let mut items = Vec::new();
     let mut pings = Vec::new();
@@ -725,6 +772,20 @@ async fn tell_downstream(
                 .maybe_person(s.maybe_mention(owner).await?),
         );
     }
+    // The consumers of what it provides hear of a dependency it now makes late, in the
+    // same message as the rest.
+    let mut conflict_items = Vec::new();
+    for (key, owner, words) in &effect.conflicts {
+        if let Some(o) = owner.filter(|o| *o != me) {
+            pings.push((key.clone(), o, words.clone()));
+        }
+        conflict_items.push(
+            Text::new()
+                .code(key.as_str())
+                .text(format!(" {words}; owner "))
+                .maybe_person(s.maybe_mention(*owner).await?),
+        );
+    }
     // The owners hear about it through the outbox, in this same transaction.
     let queued = crate::outbox::shifts::notify_shifts(
         &mut s.tx,
@@ -736,13 +797,24 @@ async fn tell_downstream(
         &format!("{}:{}:{to}", before.key, now.timestamp_micros()),
     )
     .await?;
-    Ok(reply
-        .heading(format!("Downstream forecasts moved ({})", shifts.len()))
-        .list(items)
-        .paragraph(format!(
-            "{queued} owner{} will be told.",
-            if queued == 1 { "" } else { "s" }
-        )))
+    let mut reply = reply;
+    if !items.is_empty() {
+        reply = reply
+            .heading(format!("Downstream forecasts moved ({})", shifts.len()))
+            .list(items);
+    }
+    if !conflict_items.is_empty() {
+        reply = reply
+            .heading(format!(
+                "Dependencies now arriving after they are needed ({})",
+                conflict_items.len()
+            ))
+            .list(conflict_items);
+    }
+    Ok(reply.paragraph(format!(
+        "{queued} owner{} will be told.",
+        if queued == 1 { "" } else { "s" }
+    )))
 }
 
 async fn done(s: &mut Session<'_>, target: &Target, on: Option<DateSpec>) -> Result<Reply> {
