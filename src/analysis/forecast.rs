@@ -49,10 +49,13 @@ pub struct Conflict {
 #[derive(Debug, Clone, Copy)]
 pub struct MilestoneForecast {
     pub forecast: NaiveDate,
+    /// The earliest its predecessors let it finish (its target when nothing precedes it).
+    pub earliest: NaiveDate,
     /// Its latest finish LF: the latest it can finish without making a target late.
     pub latest: Option<NaiveDate>,
-    /// LF − forecast in working days (calendar days for a duration kept in calendar days):
-    /// negative when it makes something late. 0 when nothing after it has a target.
+    /// LF − earliest in working days (calendar days for a duration kept in calendar days):
+    /// the room it has; negative when it makes something late. 0 when nothing after it
+    /// has a target.
     pub float_days: i64,
     /// Its own target − forecast, in calendar days: negative when it is forecast late.
     pub margin_days: i64,
@@ -190,6 +193,7 @@ impl Forecasts {
         let t = self.milestone_task.get(index).copied().flatten()?;
         Some(MilestoneForecast {
             forecast: self.plan.forecast[t],
+            earliest: self.plan.earliest[t],
             latest: self.plan.latest[t],
             float_days: self.plan.float[t].unwrap_or(0),
             margin_days: self.plan.margin_days(&self.tasks, t).unwrap_or(0),

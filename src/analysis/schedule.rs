@@ -54,21 +54,40 @@ impl Workweek {
     }
 
     /// Working days from `a` to `b`, the inverse of [`Workweek::add`]: those after `a` up
-    /// to `b`; when `b` is before `a`, minus those from `b` up to before `a`.
+    /// to `b`; when `b` is before `a`, minus those from `b` up to before `a`. Whole weeks
+    /// are counted at once and holidays found by binary search, so a long span costs no
+    /// more than a short one.
     pub fn between(&self, a: NaiveDate, b: NaiveDate) -> i64 {
         if a == b || self.week == WorkDays::NONE {
             return (b - a).num_days();
         }
-        let days = (b - a).num_days().abs().min(MAX_WALK);
         if a < b {
-            (1..=days)
-                .filter(|&k| self.is_work_day(a + Duration::days(k)))
-                .count() as i64
+            self.work_days_in(a + Duration::days(1), b)
         } else {
-            -((0..days)
-                .filter(|&k| self.is_work_day(b + Duration::days(k)))
-                .count() as i64)
+            -self.work_days_in(b, a - Duration::days(1))
         }
+    }
+
+    /// Work days from `from` to `to`, both included.
+    fn work_days_in(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        if to < from {
+            return 0;
+        }
+        let days = (to - from).num_days() + 1;
+        let weeks = days / 7;
+        let mut count = weeks * self.week.count();
+        for k in weeks * 7..days {
+            if self.week.contains((from + Duration::days(k)).weekday()) {
+                count += 1;
+            }
+        }
+        let first = self.holidays.partition_point(|h| *h < from);
+        let last = self.holidays.partition_point(|h| *h <= to);
+        let off = self.holidays[first..last]
+            .iter()
+            .filter(|h| self.week.contains(h.weekday()))
+            .count() as i64;
+        count - off
     }
 }
 
@@ -154,10 +173,12 @@ pub struct Plan {
     /// Latest finish LF: the latest each task can finish without a target after it
     /// slipping. `None` when nothing after it (itself included) has a target.
     pub latest: Vec<Option<NaiveDate>>,
-    /// LF − EF in days of the task's calendar: negative when it makes something late.
+    /// The earliest its predecessors let it finish (its target when nothing precedes it),
+    /// never before today: where float is measured from.
+    pub earliest: Vec<NaiveDate>,
+    /// LF − the earliest its predecessors let it finish, in days of the task's calendar:
+    /// the room it has; negative when it makes something late.
     pub float: Vec<Option<i64>>,
-    /// Tasks in topological order (those on a cycle left out).
-    order: Vec<usize>,
 }
 
 impl Plan {
@@ -233,8 +254,13 @@ impl Plan {
             }
             latest[i] = lf;
         }
+        // Float is measured from the earliest its predecessors let it finish, not from its
+        // forecast (which never comes before its own target, so would leave no room).
+        let earliest: Vec<NaiveDate> = (0..n)
+            .map(|i| Self::earliest(tasks, i, today, &forecast))
+            .collect();
         let float = (0..n)
-            .map(|i| latest[i].map(|lf| span(tasks[i].calendar.as_deref(), forecast[i], lf)))
+            .map(|i| latest[i].map(|lf| span(tasks[i].calendar.as_deref(), earliest[i], lf)))
             .collect();
         Plan {
             forecast,
@@ -242,8 +268,8 @@ impl Plan {
             terminal: succ_count.iter().map(|&c| c == 0).collect(),
             on_cycle,
             latest,
+            earliest,
             float,
-            order: queue,
         }
     }
 
@@ -281,6 +307,22 @@ impl Plan {
         }
     }
 
+    /// The earliest a task can finish: its completion date when done; else the latest of
+    /// its predecessors' forecasts plus its duration (its target when nothing precedes it),
+    /// never before today.
+    fn earliest(tasks: &[Task], i: usize, today: NaiveDate, forecast: &[NaiveDate]) -> NaiveDate {
+        let t = &tasks[i];
+        if let Some(d) = t.done_on {
+            return d;
+        }
+        let driven = t
+            .before()
+            .filter(|&(p, _)| p < tasks.len() && p != i)
+            .map(|(p, lag)| shift(t.calendar.as_deref(), forecast[p], lag))
+            .max();
+        driven.or(t.target).unwrap_or(today).max(today)
+    }
+
     /// Target − forecast in calendar days: negative when the task is forecast after its own
     /// target.
     pub fn margin_days(&self, tasks: &[Task], i: usize) -> Option<i64> {
@@ -289,8 +331,7 @@ impl Plan {
 
     /// The critical chain: the path of least float from a task nothing precedes to `end`
     /// (or, without one, the latest terminal task among `eligible`, ties to the lowest
-    /// index), least float meaning that its worst float is the least any such path has.
-    /// Each step back goes to the predecessor whose own best path is least (ties to the
+    /// index): each step back goes to the predecessor with the least float (ties to the
     /// one that binds, then the lowest index). First task first. Linear in nodes + edges.
     pub fn critical_chain(
         &self,
@@ -307,20 +348,7 @@ impl Plan {
         let Some(mut cur) = end else {
             return vec![];
         };
-        // best[i]: the least worst float of a path from a start to i.
         let float = |i: usize| self.float[i].unwrap_or(i64::MAX);
-        let mut best: Vec<i64> = (0..n).map(float).collect();
-        for &i in &self.order {
-            let from_preds = tasks[i]
-                .before()
-                .map(|(p, _)| p)
-                .filter(|&p| p < n && p != i)
-                .map(|p| best[p])
-                .min();
-            if let Some(b) = from_preds {
-                best[i] = float(i).max(b);
-            }
-        }
         let mut chain = vec![cur];
         let mut seen = vec![false; n];
         seen[cur] = true;
@@ -333,7 +361,7 @@ impl Plan {
                 .before()
                 .map(|(p, _)| p)
                 .filter(|&p| p < n && p != cur && !seen[p])
-                .min_by_key(|&p| (best[p], Some(p) != binding, p));
+                .min_by_key(|&p| (float(p), Some(p) != binding, p));
             let Some(p) = next else { break };
             seen[p] = true;
             chain.push(p);
@@ -442,8 +470,9 @@ mod tests {
         // 0 must finish 10 days before 1's latest finish: LF 11-25, 6 days late too.
         assert_eq!(plan.latest[0], Some(d("2026-11-25")));
         assert_eq!(plan.float[0], Some(-6));
-        // The chain behind the end shows even when the end is held by its own target.
-        assert_eq!(plan.float[2], Some(0));
+        // The end is held by its own target (12-31) with 17 days of room after 1 + 3
+        // (12-14), and the chain behind it still shows.
+        assert_eq!(plan.float[2], Some(17));
         assert_eq!(plan.critical_chain(&tasks, None, |_| true), vec![0, 1, 2]);
         // With 2 excluded, 5 is the latest terminal left; its least-float predecessor is 3.
         assert_eq!(plan.critical_chain(&tasks, None, |i| i != 2), vec![3, 5]);
@@ -572,21 +601,6 @@ mod tests {
         best
     }
 
-    /// Every path ending at `end` that starts at a task nothing precedes.
-    fn paths_to(tasks: &[Task], end: usize) -> Vec<Vec<usize>> {
-        if tasks[end].preds.is_empty() {
-            return vec![vec![end]];
-        }
-        let mut out = Vec::new();
-        for &p in &tasks[end].preds {
-            for mut path in paths_to(tasks, p) {
-                path.push(end);
-                out.push(path);
-            }
-        }
-        out
-    }
-
     #[test]
     fn a_duration_in_working_days_skips_weekends_and_holidays() {
         // Friday 2026-12-04; Monday 12-07 is a holiday.
@@ -626,31 +640,48 @@ mod tests {
             for i in 0..tasks.len() {
                 let brute = brute_latest(&tasks, i);
                 prop_assert_eq!(plan.latest[i], brute, "task {}", i);
+                let early = tasks[i]
+                    .preds
+                    .iter()
+                    .map(|&p| plan.forecast[p] + Duration::days(tasks[i].duration))
+                    .max()
+                    .unwrap_or(tasks[i].target.unwrap())
+                    .max(today);
                 prop_assert_eq!(
                     plan.float[i],
-                    brute.map(|lf| (lf - plan.forecast[i]).num_days()),
+                    brute.map(|lf| (lf - early).num_days()),
                     "task {}", i
                 );
             }
         }
 
-        /// The chain ends at the latest terminal task, is made of real edges back to a task
-        /// nothing precedes, and no path to its end has a smaller worst float.
+        /// The chain ends at the latest terminal task and is made of real edges back to a
+        /// task nothing precedes, each step to a predecessor whose float (by brute force)
+        /// is the least of that task's predecessors.
         #[test]
-        fn the_critical_chain_is_a_path_of_least_float((tasks, today) in small_dag()) {
+        fn the_critical_chain_follows_least_float((tasks, today) in small_dag()) {
             let plan = Plan::compute(&tasks, today);
             let chain = plan.critical_chain(&tasks, None, |_| true);
             let last = *chain.last().unwrap();
             prop_assert!(plan.terminal[last]);
             let latest = (0..tasks.len()).filter(|&i| plan.terminal[i]).map(|i| plan.forecast[i]).max().unwrap();
             prop_assert_eq!(plan.forecast[last], latest);
+            prop_assert!(tasks[chain[0]].preds.is_empty());
+            let brute_float = |i: usize| {
+                let early = tasks[i]
+                    .preds
+                    .iter()
+                    .map(|&p| plan.forecast[p] + Duration::days(tasks[i].duration))
+                    .max()
+                    .unwrap_or(tasks[i].target.unwrap())
+                    .max(today);
+                (brute_latest(&tasks, i).unwrap() - early).num_days()
+            };
             for w in chain.windows(2) {
                 prop_assert!(tasks[w[1]].preds.contains(&w[0]));
+                let least = tasks[w[1]].preds.iter().map(|&p| brute_float(p)).min().unwrap();
+                prop_assert_eq!(brute_float(w[0]), least);
             }
-            prop_assert!(tasks[chain[0]].preds.is_empty());
-            let worst = |path: &[usize]| path.iter().map(|&i| plan.float[i].unwrap()).max().unwrap();
-            let best = paths_to(&tasks, last).iter().map(|p| worst(p)).min().unwrap();
-            prop_assert_eq!(worst(&chain), best);
         }
 
         /// Working days: a shift lands on a working day (unless it is zero), counts exactly

@@ -724,8 +724,15 @@ pub enum DigestCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum PathCmd {
-    /// The critical path, with forecasts and float: `path show atlas`
-    Show(ProgramArg),
+    /// The critical chain, with forecasts and float, then the near-critical milestones:
+    /// `path show atlas --near 5`
+    Show {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// List milestones off the chain with at most this many working days of float
+        #[arg(long, default_value_t = 5)]
+        near: u32,
+    },
     /// What moves if a milestone slips: `path whatif atlas api-beta --slip 5`
     Whatif {
         #[command(flatten)]

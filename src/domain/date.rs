@@ -234,6 +234,11 @@ impl WorkDays {
         self.0 & (1 << day.num_days_from_monday()) != 0
     }
 
+    /// How many days of the week are work days.
+    pub fn count(&self) -> i64 {
+        i64::from(self.0.count_ones())
+    }
+
     pub fn as_string(&self) -> String {
         const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         (0..7)

@@ -239,7 +239,7 @@ async fn a_late_forecast_is_red_on_the_critical_path_and_amber_off_it() {
         db.ok("tpm", line).await;
     }
     let path = json(&db, "path show atlas").await;
-    let names: Vec<&str> = path
+    let names: Vec<&str> = path["chain"]
         .as_array()
         .unwrap()
         .iter()
@@ -256,7 +256,7 @@ async fn a_late_forecast_is_red_on_the_critical_path_and_amber_off_it() {
     )
     .await;
     let path = json(&db, "path show atlas").await;
-    let names: Vec<&str> = path
+    let names: Vec<&str> = path["chain"]
         .as_array()
         .unwrap()
         .iter()

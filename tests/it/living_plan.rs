@@ -467,3 +467,62 @@ async fn a_provider_moved_past_need_by_is_a_conflict_everywhere() {
         "{added}"
     );
 }
+
+/// `path show`: the chain of least float behind the end, even when the end's own target
+/// holds it; the near-critical milestones after it; every milestone's earliest and latest
+/// finish and float in its data.
+#[tokio::test]
+async fn path_show_lists_the_chain_the_near_critical_and_every_float() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "API" --owner @dana"#,
+        // Monday 2027-01-04 … the end, Friday 01-22, after both branches.
+        r#"milestone add atlas design --target 2027-01-04 --project api"#,
+        r#"milestone add atlas build --target 2027-01-15 --project api --after design --duration 9"#,
+        r#"milestone add atlas docs --target 2027-01-12 --project api --after design --duration 3"#,
+        r#"milestone add atlas launch --target 2027-01-22 --project api --after build,docs --duration 5"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let reply = db.run("tpm", "path show atlas --near 5").await.unwrap();
+    let data = reply.data.clone().unwrap();
+    let chain: Vec<&str> = data["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(chain, ["design", "build", "launch"]);
+    let timing = |key: &str| {
+        data["milestones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["milestone"] == key)
+            .unwrap_or_else(|| panic!("{key} in {data:#}"))
+            .clone()
+    };
+    // build: 9 working days after Monday 01-04 is Friday 01-15; launch needs it 5 working
+    // days before 01-22, i.e. 01-15: no room.
+    let build = timing("build");
+    assert_eq!(build["earliest"], "2027-01-15");
+    assert_eq!(build["latest"], "2027-01-15");
+    assert_eq!(build["float_days"], 0);
+    // docs: 3 working days after 01-04 is 01-07; its own target 01-12 leaves 3 working
+    // days of float.
+    let docs = timing("docs");
+    assert_eq!(docs["earliest"], "2027-01-07");
+    assert_eq!(docs["forecast"], "2027-01-12");
+    assert_eq!(docs["latest"], "2027-01-12");
+    assert_eq!(docs["float_days"], 3);
+    let shown = drumbeat::reply::text::render(&reply);
+    assert!(
+        shown.contains("Near-critical (float ≤ 5 working days, 1)"),
+        "{shown}"
+    );
+    assert!(shown.contains("docs"), "{shown}");
+    let none =
+        drumbeat::reply::text::render(&db.run("tpm", "path show atlas --near 2").await.unwrap());
+    assert!(!none.contains("Near-critical"), "{none}");
+}

@@ -205,7 +205,10 @@ struct WhatIfLine {
 
 pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
     match c {
-        PathCmd::Show(ProgramArg { program }) => show_path(s, program.as_deref()).await,
+        PathCmd::Show {
+            program: ProgramArg { program },
+            near,
+        } => show_path(s, program.as_deref(), near).await,
         PathCmd::Whatif { target, slip } => what_if(s, &target, slip).await,
         PathCmd::Map {
             program: ProgramArg { program },
@@ -215,7 +218,25 @@ pub async fn path(s: &mut Session<'_>, c: PathCmd) -> Result<Reply> {
     }
 }
 
-async fn show_path(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
+/// One milestone's place in the schedule, as `path show --json` gives it.
+#[derive(serde::Serialize)]
+struct Timing {
+    milestone: String,
+    title: String,
+    owner: Option<crate::reply::Mention>,
+    target: chrono::NaiveDate,
+    /// The forecast: never before the target.
+    forecast: chrono::NaiveDate,
+    /// The earliest its predecessors let it finish.
+    earliest: chrono::NaiveDate,
+    /// Latest finish without making a target late; none when nothing after it has one.
+    latest: Option<chrono::NaiveDate>,
+    /// Latest − earliest in working days.
+    float_days: i64,
+    critical: bool,
+}
+
+async fn show_path(s: &mut Session<'_>, program: Option<&str>, near: u32) -> Result<Reply> {
     let snap = snapshot(s, program, Some(s.ctx.now)).await?;
     let a = Analysed::of(&snap);
     let steps = a.critical_path();
@@ -238,7 +259,56 @@ async fn show_path(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> 
             )));
         }
     }
-    Ok(reply.data(&steps))
+    // What is nearly critical: off the chain, with little float.
+    let mut timings: Vec<Timing> = snap
+        .milestones
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.state == MilestoneState::Planned)
+        .filter_map(|(i, m)| {
+            let fc = a.forecasts.milestone(i)?;
+            Some(Timing {
+                milestone: m.key.as_str().to_owned(),
+                title: m.title.as_str().to_owned(),
+                owner: snap.milestone_owner(m).map(crate::reply::Mention::from),
+                target: m.target,
+                forecast: fc.forecast,
+                earliest: fc.earliest,
+                latest: fc.latest,
+                float_days: fc.float_days,
+                critical: fc.critical,
+            })
+        })
+        .collect();
+    timings.sort_by(|a, b| {
+        (a.float_days, a.earliest, &a.milestone).cmp(&(b.float_days, b.earliest, &b.milestone))
+    });
+    let near_rows: Vec<Vec<Text>> = timings
+        .iter()
+        .filter(|t| !t.critical && t.latest.is_some() && t.float_days <= i64::from(near))
+        .map(|t| {
+            vec![
+                Text::new().code(&t.milestone),
+                Text::plain(&t.title),
+                Text::plain(crate::reply::Mention::plain(t.owner.as_ref())),
+                Text::new().date(t.target),
+                Text::new().date(t.forecast),
+                Text::plain(format!("{:+}", t.float_days)),
+            ]
+        })
+        .collect();
+    if !near_rows.is_empty() {
+        reply = reply
+            .heading(format!(
+                "Near-critical (float ≤ {near} working days, {})",
+                near_rows.len()
+            ))
+            .table(
+                &["Milestone", "What", "Owner", "Target", "Forecast", "Float"],
+                near_rows,
+            );
+    }
+    Ok(reply.data(serde_json::json!({ "chain": steps, "milestones": timings })))
 }
 
 /// `path whatif`: what a slip would move, changing nothing.
