@@ -101,7 +101,11 @@ pub fn feed(s: &Snapshot) -> String {
         }
         cal.push(event.done());
     }
-    for d in s.deps.iter().filter(|d| d.state != DepState::Cancelled) {
+    let forecasts = crate::analysis::Forecasts::of(s);
+    for (i, d) in s.deps.iter().enumerate() {
+        if d.state == DepState::Cancelled {
+            continue;
+        }
         let needs = s.endpoint_name(&d.needs);
         let from = s.endpoint_name(&d.from);
         let mut lines = vec![
@@ -113,6 +117,14 @@ pub fn feed(s: &Snapshot) -> String {
             ),
             format!("State: {}", d.state.as_str()),
         ];
+        // In conflict: it arrives after it is needed.
+        let late_arrival = forecasts.arrival(i).filter(|a| *a > d.need_by);
+        if let Some(a) = late_arrival {
+            lines.push(format!(
+                "Conflict: it arrives {a}, {} days after it is needed.",
+                (a - d.need_by).num_days()
+            ));
+        }
         if let Some(owner) = d.owner.and_then(|o| s.person(o)) {
             lines.push(format!("Owner: {}", owner.display_name));
         }
@@ -124,8 +136,14 @@ pub fn feed(s: &Snapshot) -> String {
         if let Some(on) = d.delivered_on {
             lines.push(format!("Delivered on {on}."));
         }
-        let summary = match d.state {
-            DepState::Delivered => format!("Delivered: {} ({from} → {needs})", d.what.as_str()),
+        let summary = match (d.state, late_arrival) {
+            (DepState::Delivered, _) => {
+                format!("Delivered: {} ({from} → {needs})", d.what.as_str())
+            }
+            (_, Some(a)) => format!(
+                "Conflict: {} arrives {a} ({from} → {needs})",
+                d.what.as_str()
+            ),
             _ => format!("Due: {} ({from} → {needs})", d.what.as_str()),
         };
         let mut event = Event::new();

@@ -37,6 +37,9 @@ pub struct EdgeDep {
     pub number: i64,
     pub what: String,
     pub state: DepState,
+    /// When it arrives, if after it is needed (a conflict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrives_late: Option<chrono::NaiveDate>,
 }
 
 /// Every dependency from one provider to one consumer.
@@ -49,7 +52,8 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// The state that colours the edge: blocked, then at-risk, then open, then delivered.
+    /// The state that colours the edge: blocked, then at-risk (a conflict counts as at
+    /// risk), then open, then delivered.
     pub fn state(&self) -> DepState {
         let rank = |s: DepState| match s {
             DepState::Blocked => 3,
@@ -59,7 +63,10 @@ impl Edge {
         };
         self.deps
             .iter()
-            .map(|d| d.state)
+            .map(|d| match (d.state, d.arrives_late) {
+                (DepState::Open, Some(_)) => DepState::AtRisk,
+                (s, _) => s,
+            })
             .max_by_key(|s| rank(*s))
             .unwrap_or(DepState::Open)
     }
@@ -70,7 +77,10 @@ impl Edge {
             .iter()
             .map(|d| {
                 let what = cut(&d.what, 40);
-                format!("#{} {what} ({})", d.number, d.state.as_str())
+                match d.arrives_late {
+                    Some(a) => format!("#{} {what} ({}, arrives {a})", d.number, d.state.as_str()),
+                    None => format!("#{} {what} ({})", d.number, d.state.as_str()),
+                }
             })
             .collect::<Vec<_>>()
             .join("; ")
@@ -173,7 +183,10 @@ impl DepMap {
         let mut edges: Vec<Edge> = Vec::new();
         let mut edge_ix: HashMap<(usize, usize), usize> = HashMap::new();
         // A cancelled dependency is history, not part of the map.
-        for d in s.deps.iter().filter(|d| d.state != DepState::Cancelled) {
+        for (di, d) in s.deps.iter().enumerate() {
+            if d.state == DepState::Cancelled {
+                continue;
+            }
             let (Some(from), Some(to)) =
                 (node_of(&mut nodes, &d.from), node_of(&mut nodes, &d.needs))
             else {
@@ -194,6 +207,7 @@ impl DepMap {
                 number: d.number,
                 what: d.what.as_str().to_owned(),
                 state: d.state,
+                arrives_late: a.forecasts.arrival(di).filter(|at| *at > d.need_by),
             });
         }
         edges.sort_by_key(|e| (e.from, e.to));

@@ -2,6 +2,7 @@
 //! dependencies leaving the analysis; health that does not cry wolf (a critical risk's
 //! state decides; `yellow`; reasons by impact, every colour counted).
 
+use drumbeat::clock::Clock as _;
 use drumbeat::command::CommandError;
 
 use crate::analysis::{has, health, small};
@@ -525,4 +526,47 @@ async fn path_show_lists_the_chain_the_near_critical_and_every_float() {
     let none =
         drumbeat::reply::text::render(&db.run("tpm", "path show atlas --near 2").await.unwrap());
     assert!(!none.contains("Near-critical"), "{none}");
+}
+
+/// A conflict shows on the dependency map and in the calendar feed too.
+#[tokio::test]
+async fn a_conflict_shows_on_the_map_and_in_the_calendar() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas payments --name "Payments" --owner @pat"#,
+        r#"project add atlas mobile --name "Mobile" --owner @ana"#,
+        r#"milestone add atlas sandbox --title "Sandbox ready" --target 2027-01-15 --project payments"#,
+        r#"dep add atlas --needs mobile --from sandbox --what "Sandbox credentials" --by 2027-01-12"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let reply = db.run("tpm", "path map atlas").await.unwrap();
+    let map = reply
+        .attachment()
+        .and_then(|a| a.body.as_text())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        map.contains("Sandbox credentials (open, arrives 2027-01-15)"),
+        "{map}"
+    );
+    let mut conn = db.store.conn().await.unwrap();
+    let (scope, program) = drumbeat::store::find_program(
+        &mut conn,
+        &drumbeat::domain::Tenant::local(),
+        &drumbeat::domain::Key::parse("atlas").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let snap = drumbeat::store::load_snapshot(&mut conn, &scope, program, db.clock.now(), None)
+        .await
+        .unwrap();
+    drop(conn);
+    let feed = drumbeat::ical::feed(&snap);
+    assert!(
+        feed.contains("Conflict: Sandbox credentials arrives 2027-01-15"),
+        "{feed}"
+    );
 }
