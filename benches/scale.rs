@@ -19,17 +19,15 @@
 //! after. Without PostgreSQL only the SQLite figure is printed. Ends with one JSON line.
 //! `DRUMBEAT_BENCH_SCALE_COMMANDS=N` and `DRUMBEAT_BENCH_SCALE_PROGRAMS=N` change the sizes.
 
-use std::collections::HashMap;
+#[path = "support/limiter.rs"]
+mod limiter;
+
 use std::io::{BufRead as _, Read as _};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use drumbeat::clock::FakeClock;
 use drumbeat::domain::{Destination, Tenant};
@@ -39,6 +37,7 @@ use drumbeat::reply::Reply;
 use drumbeat::schedule::{Scheduler, SchedulerSettings};
 use drumbeat::store::{self, Location, Options, Store};
 use futures_util::stream::{self, StreamExt};
+use limiter::Limiter;
 use sqlx::Connection as _;
 
 const SECRET: &str = "scale-signing-secret";
@@ -308,43 +307,6 @@ async fn slack_load(addrs: Vec<String>, count: usize) -> Figures {
 
 // ── 2. Delivery ─────────────────────────────────────────────────────────────────────────
 
-#[derive(Clone)]
-struct Limiter {
-    recent: Arc<Mutex<Vec<Instant>>>,
-    got: Arc<Mutex<HashMap<String, usize>>>,
-    limit: usize,
-}
-
-async fn receive(
-    State(l): State<Limiter>,
-    Path(_hook): Path<String>,
-    body: String,
-) -> impl IntoResponse {
-    let now = Instant::now();
-    let mut recent = l.recent.lock().expect("lock");
-    recent.retain(|t| now.duration_since(*t) < Duration::from_secs(1));
-    if recent.len() >= l.limit {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", "1")],
-            "rate_limited",
-        )
-            .into_response();
-    }
-    recent.push(now);
-    let id = body
-        .split("message ")
-        .nth(1)
-        .map(|r| {
-            r.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-        })
-        .unwrap_or_default();
-    *l.got.lock().expect("lock").entry(id).or_default() += 1;
-    (StatusCode::OK, "ok").into_response()
-}
-
 /// (messages a second delivered, duplicates, seconds).
 async fn two_workers(
     schema: &Schema,
@@ -352,19 +314,7 @@ async fn two_workers(
     messages: usize,
     limit: usize,
 ) -> (f64, usize, f64) {
-    let l = Limiter {
-        recent: Arc::new(Mutex::new(Vec::new())),
-        got: Arc::new(Mutex::new(HashMap::new())),
-        limit,
-    };
-    let app = axum::Router::new()
-        .route("/hook/{n}", post(receive))
-        .with_state(l.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let (l, addr) = Limiter::start(limit).await;
     let store = schema.store().await;
     {
         let mut tx = store.write().await.expect("tx");
@@ -400,7 +350,7 @@ async fn two_workers(
     let _a = Process::start(dir, "deliver-a", &cfg);
     let _b = Process::start(dir, "deliver-b", &cfg);
     loop {
-        let delivered = l.got.lock().expect("lock").len();
+        let delivered = l.delivered();
         if delivered >= messages || started.elapsed() > Duration::from_secs(180) {
             break;
         }
@@ -409,9 +359,7 @@ async fn two_workers(
     let secs = started.elapsed().as_secs_f64();
     // Anything sent twice would arrive within a poll or two.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let got = l.got.lock().expect("lock");
-    let duplicates = got.values().map(|n| n - 1).sum();
-    (got.len() as f64 / secs, duplicates, secs)
+    (l.delivered() as f64 / secs, l.duplicates(), secs)
 }
 
 // ── 3. Fan-out ──────────────────────────────────────────────────────────────────────────

@@ -9,13 +9,12 @@
 //! Ends with one JSON line. `DRUMBEAT_BENCH_PROGRAMS=N` and `DRUMBEAT_BENCH_DELIVERIES=N`
 //! change the sizes.
 
-use std::sync::{Arc, Mutex};
+#[path = "support/limiter.rs"]
+mod limiter;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use drumbeat::clock::{Clock, FakeClock, SystemClock};
 use drumbeat::command::{self, Actor, Ctx};
@@ -25,6 +24,7 @@ use drumbeat::outbox::{ConsoleSink, Destination, NewMessage, Senders, Worker};
 use drumbeat::reply::Reply;
 use drumbeat::schedule::{Scheduler, SchedulerSettings};
 use drumbeat::store::{self, Options, Store};
+use limiter::Limiter;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -90,48 +90,9 @@ async fn digests(programs: usize) -> (f64, usize) {
     (secs, report.queued)
 }
 
-#[derive(Clone)]
-struct Limiter {
-    /// Request instants in the last second.
-    recent: Arc<Mutex<Vec<Instant>>>,
-    ok: Arc<Mutex<usize>>,
-    limit: usize,
-}
-
-async fn receive(State(l): State<Limiter>, _body: String) -> impl IntoResponse {
-    let now = Instant::now();
-    let mut recent = l.recent.lock().expect("lock");
-    recent.retain(|t| now.duration_since(*t) < Duration::from_secs(1));
-    if recent.len() >= l.limit {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", "1")],
-            "rate_limited",
-        )
-            .into_response();
-    }
-    recent.push(now);
-    *l.ok.lock().expect("lock") += 1;
-    (StatusCode::OK, "ok").into_response()
-}
-
 /// Messages to 100 webhook URLs on a receiver that allows `limit` requests a second.
 async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
-    let l = Limiter {
-        recent: Arc::new(Mutex::new(Vec::new())),
-        ok: Arc::new(Mutex::new(0)),
-        limit,
-    };
-    let app = axum::Router::new()
-        .route("/hook/{n}", post(receive))
-        .with_state(l.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
+    let (l, addr) = Limiter::start(limit).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&dir, "delivery.db").await;
     {
@@ -178,7 +139,7 @@ async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
     };
     let start = Instant::now();
     loop {
-        if *l.ok.lock().expect("lock") >= messages || start.elapsed() > Duration::from_secs(120) {
+        if l.delivered() >= messages || start.elapsed() > Duration::from_secs(120) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -187,7 +148,7 @@ async fn delivery(messages: usize, limit: usize) -> (f64, f64) {
     let _ = stop.send(true);
     let _ = runner.await;
     store.close().await;
-    let delivered = *l.ok.lock().expect("lock");
+    let delivered = l.delivered();
     (delivered as f64 / secs, secs)
 }
 
