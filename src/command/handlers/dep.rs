@@ -170,10 +170,7 @@ async fn add(
     )
     .await?;
     let owner = s.mention(owner).await?;
-    dep.id = store::find_dependency(s.conn(), &scope, dep.number)
-        .await?
-        .map_or(0, |d| d.id);
-    let arrival = arrivals(s, &scope, &p).await?.get(&dep.id).copied();
+    let arrival = arrivals(s, &scope, &p).await?.get(&dep.number).copied();
     let mut reply = Reply::success(format!("Added dependency #{} to {}", dep.number, p.key))
         .paragraph(
             Text::new()
@@ -198,7 +195,7 @@ async fn add(
     Ok(reply)
 }
 
-/// When each open dependency of the program arrives, by dependency id.
+/// When each open dependency of the program arrives, by its number.
 async fn arrivals(
     s: &mut Session<'_>,
     scope: &Scope,
@@ -211,7 +208,7 @@ async fn arrivals(
         .deps
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| f.arrival(i).map(|a| (d.id, a)))
+        .filter_map(|(i, d)| f.arrival(i).map(|a| (d.number, a)))
         .collect())
 }
 
@@ -245,7 +242,7 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<
             Text::plain(end_name(&d.from, &projects, &milestones)),
             Text::plain(d.what.as_str()),
             Text::new().date(d.need_by),
-            Text::plain(arrival_words(d, arrive.get(&d.id).copied())),
+            Text::plain(arrival_words(d, arrive.get(&d.number).copied())),
             person_cell(owner),
             Text::plain(state_words(d, s.ctx.now, today)),
         ]);
@@ -266,7 +263,7 @@ async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
     let milestones = store::milestones(s.conn(), &scope).await?;
     let owner = s.maybe_mention(d.owner).await?;
     let today = s.today(&p);
-    let arrival = arrivals(s, &scope, &p).await?.get(&d.id).copied();
+    let arrival = arrivals(s, &scope, &p).await?.get(&d.number).copied();
     Ok(
         Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
             ("What", Text::plain(d.what.as_str())),
