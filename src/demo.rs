@@ -68,7 +68,7 @@ pub const SETUP: &[(&str, &str)] = &[
     ),
     (
         "tpm",
-        r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by +6d"#,
+        r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by +6d --accepted"#,
     ),
     (
         "tpm",

@@ -230,6 +230,12 @@ pub struct DependencyDoc {
     pub committed_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposed_on: Option<NaiveDate>,
+    /// The provider's words with a proposal or a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement_note: Option<Prose>,
+    /// When a request still waiting for an answer was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<DateTime<Utc>>,
 }
 
 fn accepted() -> Agreement {
@@ -801,6 +807,8 @@ pub async fn export(
             agreement: d.agreement,
             committed_on: d.committed_on,
             proposed_on: d.proposed_on,
+            agreement_note: d.agreement_note.as_deref().map(prose).transpose()?,
+            requested_at: d.requested_at,
         });
     }
     for r in &risks {
@@ -1219,6 +1227,8 @@ pub async fn import(
             agreement: d.agreement,
             committed_on: d.committed_on,
             proposed_on: d.proposed_on,
+            agreement_note: d.agreement_note.as_ref().map(|p| p.as_str().to_owned()),
+            requested_at: d.requested_at,
         };
         store::insert_dependency(&mut tx, &scope, &dep).await?;
     }

@@ -245,6 +245,8 @@ pub async fn generate(
                 agreement: crate::domain::Agreement::Accepted,
                 committed_on: None,
                 proposed_on: None,
+                agreement_note: None,
+                requested_at: None,
             },
         )
         .await?;

@@ -10,7 +10,8 @@ use crate::analysis::changes;
 use crate::analysis::Analysed;
 use crate::digest::{Answer, MilestoneLine};
 use crate::domain::{
-    n_days, ActionId, Audience, DepState, Endpoint, MilestoneId, MilestoneState, Rag, RiskState,
+    n_days, ActionId, Agreement, Audience, DepState, Endpoint, MilestoneId, MilestoneState, Rag,
+    RiskState,
 };
 use crate::reply::{Mention, Reply, Text, Tone};
 
@@ -346,6 +347,58 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         "None.",
     );
 
+    // Dependencies the providing team has not agreed to: asked and unanswered, answered
+    // with another date, or declined.
+    let requests = s
+        .deps
+        .iter()
+        .filter(|d| d.is_open() && d.agreement != Agreement::Accepted)
+        .map(|d| {
+            let state = match d.agreement {
+                Agreement::Proposed => format!(
+                    "its provider proposes {}{}",
+                    d.proposed_on.map(|p| p.to_string()).unwrap_or_default(),
+                    d.proposed_on
+                        .filter(|p| *p > d.need_by)
+                        .map(|p| format!(
+                            ", {} after it is needed",
+                            n_days((p - d.need_by).num_days())
+                        ))
+                        .unwrap_or_default()
+                ),
+                Agreement::Declined => "declined by its provider".to_owned(),
+                _ => match d.requested_at {
+                    Some(at) => {
+                        let asked = at.with_timezone(&s.program.timezone.tz()).date_naive();
+                        match s.program.calendar().work_days_between(asked, today) {
+                            0 => "asked today, not answered yet".to_owned(),
+                            1 => "asked 1 working day ago, not answered".to_owned(),
+                            n => format!("asked {n} working days ago, not answered"),
+                        }
+                    }
+                    None => "not answered".to_owned(),
+                },
+            };
+            let note = d
+                .agreement_note
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            let owner = d.owner.and_then(|o| s.person(o)).map(Mention::from);
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.what.as_str()))
+                .text(format!(
+                    " from {} for {}, needed by {}: {state}{note}; provider {}",
+                    s.endpoint_name(&d.from),
+                    s.endpoint_name(&d.needs),
+                    d.need_by,
+                    name(owner.as_ref())
+                ))
+        })
+        .collect();
+    r = section(r, "3. Requests not yet accepted", requests, "None.");
+
     let project_rag: HashMap<i64, Rag> = a
         .health
         .projects
@@ -391,7 +444,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
     at_risk.sort_by_key(|(d, _)| *d);
     r = section(
         r,
-        "3. Milestones at risk in the next two weeks",
+        "4. Milestones at risk in the next two weeks",
         at_risk.into_iter().map(|(_, t)| t).collect(),
         "None.",
     );
@@ -418,7 +471,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 ))
         })
         .collect();
-    r = section(r, "4. Risks due for review", reviews, "None this week.");
+    r = section(r, "5. Risks due for review", reviews, "None this week.");
 
     let since = s.now - Duration::days(i64::from(s.program.staleness_days));
     let calls = a
@@ -441,7 +494,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 .text(format!(": {what}; owner {}", name(c.owner.as_ref())))
         })
         .collect();
-    r = section(r, "5. Projects with missing or red updates", calls, "None.");
+    r = section(r, "6. Projects with missing or red updates", calls, "None.");
     // The id carries the audience the button opens; the command shown is the short one.
     let full = ActionId::Digest {
         program: s.program.key.clone(),

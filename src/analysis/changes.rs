@@ -36,6 +36,15 @@ pub enum Change {
         what: String,
         reason: String,
     },
+    /// The provider answered a dependency request: `accepted` (with the committed date, if
+    /// any), `proposed` (with the date) or `declined`, with their words.
+    DependencyAnswered {
+        number: String,
+        what: String,
+        agreement: String,
+        on: Option<NaiveDate>,
+        note: String,
+    },
     /// A decision's wording changed: which fields.
     DecisionEdited {
         number: String,
@@ -162,6 +171,26 @@ impl Change {
                 what,
                 reason,
             } => format!("dependency #{number} cancelled: {what}{}", because(reason)),
+            Change::DependencyAnswered {
+                number,
+                what,
+                agreement,
+                on,
+                note,
+            } => {
+                let on = on.map(|d| d.to_string()).unwrap_or_default();
+                let head = match (agreement.as_str(), on.is_empty()) {
+                    ("accepted", true) => format!("dependency #{number} accepted: {what}"),
+                    ("accepted", false) => {
+                        format!("dependency #{number} accepted: {what}, committed for {on}")
+                    }
+                    ("proposed", _) => {
+                        format!("dependency #{number}: {what}, its provider proposes {on}")
+                    }
+                    (other, _) => format!("dependency #{number} {other}: {what}"),
+                };
+                format!("{head}{}", because(note))
+            }
             Change::DecisionEdited { number, what } => {
                 format!("decision #{number} changed: {}", what.join(", "))
             }
@@ -417,6 +446,13 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 what: or(s(a, "what"), &|| dep_what(&subject)),
                 number: subject,
                 reason: s(a, "reason"),
+            },
+            "dep.accepted" | "dep.proposed" | "dep.declined" => Change::DependencyAnswered {
+                what: or(s(a, "what"), &|| dep_what(&subject)),
+                number: subject,
+                agreement: s(a, "agreement"),
+                on: date(a, "proposed_on").or(date(a, "committed_on")),
+                note: s(a, "note"),
             },
             "decision.edited" => Change::DecisionEdited {
                 number: subject,

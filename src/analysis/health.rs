@@ -25,6 +25,7 @@ pub enum Rule {
     MilestoneOverdue,
     DependencyBlocked,
     DependencyConflict,
+    DependencyDeclined,
     DependencyLate,
     DependencyAtRisk,
     CriticalPathLate,
@@ -42,6 +43,7 @@ impl Rule {
             Rule::DependencyBlocked => 1,
             Rule::DependencyLate => 2,
             Rule::DependencyConflict => 2,
+            Rule::DependencyDeclined => 2,
             Rule::DependencyAtRisk => 3,
             Rule::MilestoneOverdue => 4,
             Rule::ForecastLate => 5,
@@ -214,6 +216,19 @@ fn dependency_reason(
                     ""
                 }
             ),
+        });
+    }
+    if d.agreement == crate::domain::Agreement::Declined {
+        let why = d
+            .agreement_note
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(|r| format!(" ({})", short(r, 80)))
+            .unwrap_or_default();
+        return Some(Reason {
+            rag: Rag::Amber,
+            rule: Rule::DependencyDeclined,
+            text: format!("{head}, declined by its provider{why}"),
         });
     }
     (d.state == DepState::AtRisk).then(|| Reason {

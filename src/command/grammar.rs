@@ -456,6 +456,9 @@ pub enum DepCmd {
         /// Who provides it (default: the provider's owner)
         #[arg(long)]
         owner: Option<PersonRef>,
+        /// Already agreed with the providing team: no request is sent
+        #[arg(long)]
+        accepted: bool,
     },
     /// List dependencies
     List {
@@ -512,6 +515,32 @@ pub enum DepCmd {
         target: Numbered,
         #[arg(long)]
         on: Option<DateSpec>,
+    },
+    /// Accept a requested dependency, optionally committing to a date (the provider's owner,
+    /// their delegate or an editor)
+    Accept {
+        #[command(flatten)]
+        target: Numbered,
+        /// The date the provider commits to deliver by
+        #[arg(long)]
+        by: Option<DateSpec>,
+    },
+    /// Answer a requested dependency with another date
+    Propose {
+        #[command(flatten)]
+        target: Numbered,
+        /// The date the provider can deliver by
+        #[arg(long)]
+        by: DateSpec,
+        #[arg(long)]
+        reason: Prose,
+    },
+    /// Decline a requested dependency; its consumer is told why
+    Decline {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        reason: Prose,
     },
     /// Pause a dependency's blocker pings until a date
     Snooze {

@@ -22,6 +22,12 @@ pub enum ActionId {
     DepDeliver { program: Key, number: i64 },
     /// A blocker ping's "Snooze a week": `dep:PROGRAM:N:snooze`.
     DepSnooze { program: Key, number: i64 },
+    /// A dependency request's "Accept": `dep:PROGRAM:N:accept`.
+    DepAccept { program: Key, number: i64 },
+    /// A dependency request's "Propose a date", and the form it opens: `dep:PROGRAM:N:propose`.
+    DepPropose { program: Key, number: i64 },
+    /// A dependency request's "Decline", and the form it opens: `dep:PROGRAM:N:decline`.
+    DepDecline { program: Key, number: i64 },
     /// A report's "Full digest": `digest:PROGRAM:AUDIENCE`.
     Digest { program: Key, audience: Audience },
 }
@@ -56,6 +62,9 @@ impl ActionId {
                 match *verb {
                     "deliver" => Some(Self::DepDeliver { program, number }),
                     "snooze" => Some(Self::DepSnooze { program, number }),
+                    "accept" => Some(Self::DepAccept { program, number }),
+                    "propose" => Some(Self::DepPropose { program, number }),
+                    "decline" => Some(Self::DepDecline { program, number }),
                     _ => None,
                 }
             }
@@ -79,6 +88,13 @@ impl ActionId {
             Self::DepSnooze { program, number } => {
                 format!("dep snooze {program} {number} --until +1w")
             }
+            Self::DepAccept { program, number } => format!("dep accept {program} {number}"),
+            Self::DepPropose { program, number } => {
+                format!("dep propose {program} {number} --by DATE --reason \"…\"")
+            }
+            Self::DepDecline { program, number } => {
+                format!("dep decline {program} {number} --reason \"…\"")
+            }
             Self::Digest { program, audience } => {
                 format!("digest show {program} --audience {}", audience.as_str())
             }
@@ -90,7 +106,13 @@ impl ActionId {
     pub fn words(&self) -> Option<Vec<String>> {
         let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect();
         match self {
-            Self::Status { .. } => None,
+            Self::Status { .. } | Self::DepPropose { .. } | Self::DepDecline { .. } => None,
+            Self::DepAccept { program, number } => Some(words(&[
+                "dep",
+                "accept",
+                program.as_str(),
+                &number.to_string(),
+            ])),
             Self::DepDeliver { program, number } => Some(words(&[
                 "dep",
                 "deliver",
@@ -134,6 +156,9 @@ impl fmt::Display for ActionId {
             } => write!(f, "status:{program}:{project}:{}", rag.as_str()),
             Self::DepDeliver { program, number } => write!(f, "dep:{program}:{number}:deliver"),
             Self::DepSnooze { program, number } => write!(f, "dep:{program}:{number}:snooze"),
+            Self::DepAccept { program, number } => write!(f, "dep:{program}:{number}:accept"),
+            Self::DepPropose { program, number } => write!(f, "dep:{program}:{number}:propose"),
+            Self::DepDecline { program, number } => write!(f, "dep:{program}:{number}:decline"),
             Self::Digest { program, audience } => {
                 write!(f, "digest:{program}:{}", audience.as_str())
             }
@@ -177,6 +202,18 @@ mod tests {
             ActionId::DepSnooze {
                 program: key("atlas"),
                 number: 1_000_000,
+            },
+            ActionId::DepAccept {
+                program: key("atlas"),
+                number: 4,
+            },
+            ActionId::DepPropose {
+                program: key("a-very-long-program-key-xx"),
+                number: 1_000_000,
+            },
+            ActionId::DepDecline {
+                program: key("atlas"),
+                number: 5,
             },
             ActionId::Digest {
                 program: key("atlas"),

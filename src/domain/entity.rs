@@ -151,6 +151,12 @@ pub struct Dependency {
     /// The date the provider proposed instead, while that proposal is pending.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposed_on: Option<NaiveDate>,
+    /// The provider's words with a proposal or a refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_note: Option<String>,
+    /// When the request was made, while it waits for an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<DateTime<Utc>>,
 }
 
 impl Dependency {

@@ -1,12 +1,242 @@
-//! The status form a prompt's colour button opens: its fields and their words, and how
-//! what comes back becomes a `status post`.
+//! The forms a button opens: the status form of a prompt's colour button (what comes back
+//! becomes a `status post`), and the answer forms of a dependency request's "Propose a
+//! date" and "Decline" (a `dep propose` or `dep decline`). Each knows its fields and their
+//! words, and which command its values make.
 
 use std::collections::HashMap;
 
-use crate::command::grammar::{ForProject, StatusCmd};
+use crate::command::grammar::{DepCmd, ForProject, Numbered, StatusCmd};
 use crate::command::Command;
-use crate::domain::{ActionId, Key, Prose, Rag, StatusField};
+use crate::domain::{ActionId, DateSpec, Key, Prose, Rag, StatusField};
 use crate::reply::Reply;
+
+/// A form a button opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    Status(StatusForm),
+    Answer(AnswerForm),
+}
+
+/// How the provider answers a dependency request in a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Another date, and why.
+    Propose,
+    /// No, and why.
+    Decline,
+}
+
+/// The form of a dependency request's "Propose a date" or "Decline".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerForm {
+    pub program: Key,
+    pub number: i64,
+    pub answer: Answer,
+}
+
+/// The ids of the answer forms' fields.
+pub const FIELD_BY: &str = "by";
+pub const FIELD_REASON: &str = "reason";
+
+impl Form {
+    /// The form a button opens, or `None` for a button that runs its command at once.
+    pub fn of(id: &ActionId) -> Option<Self> {
+        match id.clone() {
+            ActionId::Status {
+                program,
+                project,
+                rag,
+            } => Some(Self::Status(StatusForm::new(program, project, rag))),
+            ActionId::DepPropose { program, number } => Some(Self::Answer(AnswerForm {
+                program,
+                number,
+                answer: Answer::Propose,
+            })),
+            ActionId::DepDecline { program, number } => Some(Self::Answer(AnswerForm {
+                program,
+                number,
+                answer: Answer::Decline,
+            })),
+            _ => None,
+        }
+    }
+
+    /// The button that opens it, whose id the form is sent back under.
+    pub fn action(&self) -> ActionId {
+        match self {
+            Self::Status(f) => ActionId::Status {
+                program: f.program.clone(),
+                project: f.project.clone(),
+                rag: f.rag,
+            },
+            Self::Answer(f) => {
+                let (program, number) = (f.program.clone(), f.number);
+                match f.answer {
+                    Answer::Propose => ActionId::DepPropose { program, number },
+                    Answer::Decline => ActionId::DepDecline { program, number },
+                }
+            }
+        }
+    }
+
+    /// The id the form is sent back under.
+    pub fn id(&self) -> String {
+        self.action().to_string()
+    }
+
+    pub fn title(&self) -> String {
+        match self {
+            Self::Status(f) => f.title(),
+            Self::Answer(f) => format!(
+                "Dependency #{} of {}: {}",
+                f.number,
+                f.program,
+                f.short_title()
+            ),
+        }
+    }
+
+    /// A title short enough for platforms whose form titles are short (24 characters).
+    pub fn short_title(&self) -> String {
+        match self {
+            Self::Status(f) => f.short_title(),
+            Self::Answer(f) => f.short_title().to_owned(),
+        }
+    }
+
+    /// The label of the button that sends it.
+    pub fn submit_label(&self) -> &'static str {
+        match self {
+            Self::Status(_) => "Post",
+            Self::Answer(_) => "Send",
+        }
+    }
+
+    pub fn fields(&self) -> Vec<FormField> {
+        match self {
+            Self::Status(f) => f.fields().to_vec(),
+            Self::Answer(f) => f.fields(),
+        }
+    }
+
+    /// The command the values make, or the field that cannot be read and why.
+    pub fn command(&self, values: &FormValues) -> Result<Command, (&'static str, String)> {
+        match self {
+            Self::Status(f) => f.command(values),
+            Self::Answer(f) => f.command(values),
+        }
+    }
+
+    /// The field a refusal of the command is about, when it is a rule of one field (an amber
+    /// update without blockers): the form can show it there.
+    pub fn field_of(&self, values: &FormValues, refusal: &str) -> Option<&'static str> {
+        match self {
+            Self::Status(f) => match f.missing(&f.given(values)) {
+                Some((field, rule)) if rule == refusal => Some(field),
+                _ => None,
+            },
+            Self::Answer(_) => None,
+        }
+    }
+
+    /// The field a refusal of the whole form is shown under, on platforms that show
+    /// refusals under a field.
+    pub fn first_field(&self) -> &'static str {
+        match self {
+            Self::Status(_) => StatusField::Summary.id(),
+            Self::Answer(f) => f.fields()[0].id,
+        }
+    }
+
+    /// Where a form cannot open: what to send instead, and the line to type.
+    pub fn instead(&self) -> (String, String, String) {
+        let line = self.action().command_line();
+        match self {
+            Self::Status(f) => (
+                format!(
+                    "{} status for {}",
+                    f.rag.as_str().to_uppercase(),
+                    f.project.as_str()
+                ),
+                "Send this, with your summary (and blockers or next steps for amber and red):"
+                    .to_owned(),
+                line,
+            ),
+            Self::Answer(f) => (
+                format!("{} dependency #{}", f.short_title(), f.number),
+                match f.answer {
+                    Answer::Propose => "Send this, with the date you can deliver by and why:",
+                    Answer::Decline => "Send this, with why it cannot be done:",
+                }
+                .to_owned(),
+                line,
+            ),
+        }
+    }
+}
+
+impl AnswerForm {
+    pub fn short_title(&self) -> &'static str {
+        match self.answer {
+            Answer::Propose => "Propose a date",
+            Answer::Decline => "Decline",
+        }
+    }
+
+    pub fn fields(&self) -> Vec<FormField> {
+        let reason = FormField {
+            id: FIELD_REASON,
+            label: "Why",
+            required: true,
+            hint: match self.answer {
+                Answer::Propose => "Why this date: the consuming team reads it".to_owned(),
+                Answer::Decline => "Why it cannot be done: the consuming team reads it".to_owned(),
+            },
+            max_chars: Prose::MAX_CHARS,
+            multiline: true,
+        };
+        match self.answer {
+            Answer::Propose => vec![
+                FormField {
+                    id: FIELD_BY,
+                    label: "Date you can deliver by",
+                    required: true,
+                    hint: "2027-01-15, +2w or fri".to_owned(),
+                    max_chars: 20,
+                    multiline: false,
+                },
+                reason,
+            ],
+            Answer::Decline => vec![reason],
+        }
+    }
+
+    pub fn command(&self, values: &FormValues) -> Result<Command, (&'static str, String)> {
+        let reason = match values.get(FIELD_REASON) {
+            Some(v) => Prose::parse(v.trim()).map_err(|e| (FIELD_REASON, e.0))?,
+            None => {
+                return Err((
+                    FIELD_REASON,
+                    "say why: the consuming team is told".to_owned(),
+                ))
+            }
+        };
+        let target = Numbered {
+            first: Some(self.program.as_str().to_owned()),
+            second: Some(self.number.to_string()),
+        };
+        Ok(Command::Dep(match self.answer {
+            Answer::Propose => {
+                let by = match values.get(FIELD_BY) {
+                    Some(v) => DateSpec::parse(v.trim()).map_err(|e| (FIELD_BY, e.0))?,
+                    None => return Err((FIELD_BY, "give the date you can deliver by".to_owned())),
+                };
+                DepCmd::Propose { target, by, reason }
+            }
+            Answer::Decline => DepCmd::Decline { target, reason },
+        }))
+    }
+}
 
 /// One text field of the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +249,8 @@ pub struct FormField {
     pub hint: String,
     /// The most characters it takes.
     pub max_chars: usize,
+    /// Several lines (prose) or one (a date).
+    pub multiline: bool,
 }
 
 /// A status prompt's form for one project and colour.
@@ -42,7 +274,7 @@ impl FormValues {
         self.0.insert(field.to_owned(), value.to_owned());
     }
 
-    fn get(&self, field: &str) -> Option<&str> {
+    pub fn get(&self, field: &str) -> Option<&str> {
         self.0
             .get(field)
             .map(String::as_str)
@@ -116,6 +348,7 @@ impl StatusForm {
             required,
             hint,
             max_chars: Prose::MAX_CHARS,
+            multiline: true,
         };
         [
             field(

@@ -16,7 +16,7 @@ pub mod wording;
 use std::sync::Arc;
 
 pub use complete::{Asked, Choice, Completion};
-pub use form::{FormField, FormValues, StatusForm, Submitted};
+pub use form::{Answer, AnswerForm, Form, FormField, FormValues, StatusForm, Submitted};
 pub use replays::Replays;
 
 use crate::clock::Clock;
@@ -87,7 +87,7 @@ impl Prepared {
 /// then [`Core::run_click`]), or nothing for a button this version does not know (an older
 /// message's).
 pub enum Click {
-    Form(StatusForm),
+    Form(Form),
     Run(Prepared),
     /// Platforms that must answer every click say [`wording::STALE_BUTTON`]; the others
     /// acknowledge it and do nothing.
@@ -209,32 +209,25 @@ impl Core {
         self.run(origin, prepared).await.ephemeral()
     }
 
-    /// A click on a button of ours: a status colour opens the form; the others run
-    /// their command.
+    /// A click on a button of ours: a status colour, "Propose a date" and "Decline" open
+    /// their form; the others run their command.
     pub fn click(&self, raw_id: &str) -> Click {
         match ActionId::parse(raw_id) {
-            Some(ActionId::Status {
-                program,
-                project,
-                rag,
-            }) => Click::Form(StatusForm::new(program, project, rag)),
-            Some(action) => Click::Run(Self::prepare_words(&action.words().unwrap_or_default())),
+            Some(action) => match Form::of(&action) {
+                Some(form) => Click::Form(form),
+                None => Click::Run(Self::prepare_words(&action.words().unwrap_or_default())),
+            },
             None => Click::Unknown,
         }
     }
 
-    /// A status form sent back: checked field by field, then posted as `status post`
-    /// would. A problem with one field is reported against it, so the form can stay open.
+    /// A form sent back: checked field by field, then run as its command would be (`status
+    /// post`, `dep propose`, `dep decline`). A problem with one field is reported against
+    /// it, so the form can stay open.
     pub async fn submit(&self, origin: &Origin, raw_id: &str, values: &FormValues) -> Submitted {
-        let Some(ActionId::Status {
-            program,
-            project,
-            rag,
-        }) = ActionId::parse(raw_id)
-        else {
+        let Some(form) = ActionId::parse(raw_id).and_then(|id| Form::of(&id)) else {
             return Submitted::Refused(wording::UNKNOWN_FORM.to_owned());
         };
-        let form = StatusForm::new(program, project, rag);
         let command = match form.command(values) {
             Ok(c) => c,
             Err((field, msg)) => {
@@ -244,16 +237,15 @@ impl Core {
                 }
             }
         };
-        let given = form.given(values);
         match self.execute(origin, command).await {
             Ok(reply) => Submitted::Done(reply.ephemeral()),
-            Err(CommandError::User(msg)) => match form.missing(&given) {
+            Err(CommandError::User(msg)) => match form.field_of(values, &msg) {
                 // The update's own rule, checked after who may post: under its field.
-                Some((field, rule)) if rule == msg => Submitted::Invalid {
+                Some(field) => Submitted::Invalid {
                     field,
                     message: msg,
                 },
-                _ => Submitted::Refused(msg),
+                None => Submitted::Refused(msg),
             },
             Err(CommandError::Internal(e)) => Submitted::Refused(wording::internal_text(&e)),
         }

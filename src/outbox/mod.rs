@@ -6,6 +6,7 @@
 //! The SQL is in `store::outbox`; this module holds what it stores (a [`Reply`] per
 //! message) and delivers it. Each platform's senders live with the platform.
 
+pub mod agreements;
 pub mod senders;
 pub mod shifts;
 pub mod worker;

@@ -8,7 +8,8 @@ use chrono::{Duration, NaiveDate};
 use super::job::{program_channel, Job, Run};
 use super::wording::{self, Blocker, Hurt, RiskReview};
 use crate::analysis::Forecasts;
-use crate::domain::{DepState, Endpoint, MilestoneState, Person, Snapshot};
+use crate::domain::{Agreement, DepState, Endpoint, MilestoneState, Person, Snapshot};
+use crate::outbox::agreements;
 use crate::store::{self, RunEnd, ScheduledProgram, Tx};
 
 pub struct Nudge<'a> {
@@ -45,7 +46,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
     let forecasts = Forecasts::of(&snap);
     let channel = program_channel(tx, sp).await?;
     let program_owner = snap.person(sp.program.owner).cloned();
-    let (mut blockers, mut reviews, mut due) = (0, 0, 0);
+    let (mut blockers, mut reviews, mut due, mut requests) = (0, 0, 0, 0);
     let mut delayed: HashMap<usize, Vec<String>> = HashMap::new();
 
     for d in &snap.deps {
@@ -165,6 +166,80 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         }
     }
 
+    // Requests the providing team has not answered climb the same ladder: the owner was
+    // asked when the request was made, so a request unanswered for `rung_work_days` goes to
+    // the provider's lead, then the program owner, then the program channel.
+    for d in &snap.deps {
+        let (Agreement::Requested, Some(at)) = (d.agreement, d.requested_at) else {
+            continue;
+        };
+        if !d.is_open() || is_snoozed(&format!("dep:{}", d.number)) {
+            continue;
+        }
+        let since = at.with_timezone(&sp.program.timezone.tz()).date_naive();
+        let age = calendar.work_days_between(since, today);
+        let step = (age / run.settings.rung_work_days.max(1)).min(3) as usize;
+        if step == 0 {
+            continue;
+        }
+        let owner = d.owner.and_then(|o| snap.person(o));
+        let lead = snap
+            .project_of(&d.from)
+            .and_then(|p| snap.project_owner(p))
+            .filter(|l| owner.is_none_or(|o| o.id != l.id))
+            .cloned();
+        let mut ladder: Vec<(Option<Person>, &str)> = vec![
+            (owner.cloned(), "you own what provides it"),
+            (
+                lead,
+                "you lead the team asked to provide it and nobody has answered",
+            ),
+            (
+                program_owner.clone(),
+                "you own the program and the request is still unanswered",
+            ),
+            (
+                None,
+                "the request is still unanswered after every rung of the ladder",
+            ),
+        ];
+        let mut step = step;
+        while step < 3 {
+            match &ladder[step].0 {
+                Some(p) if !p.is_away_on(today) => break,
+                _ => step += 1,
+            }
+        }
+        let (who, why) = std::mem::take(&mut ladder[step]);
+        let about = snap.project_of(&d.from);
+        let destination = match (&who, &channel) {
+            (Some(p), _) => run.to_person(p, about),
+            (None, Some(c)) => c.clone(),
+            (None, None) => match &program_owner {
+                Some(p) => run.to_person(p, about),
+                None => continue,
+            },
+        };
+        let (from, needs) = (snap.endpoint_name(&d.from), snap.endpoint_name(&d.needs));
+        let asked = agreements::Asked {
+            program: &key,
+            number: d.number,
+            what: d.what.as_str(),
+            needs: &needs,
+            from: &from,
+            need_by: d.need_by,
+        };
+        let Some(to) = who.as_ref().or(program_owner.as_ref()) else {
+            continue;
+        };
+        let reply = agreements::reminder(to, &asked, age);
+        let reason = agreements::reminder_reason(&key, d.number, why, step + 1);
+        let dedup = format!("nudge:{}:request:{}:{today}", sp.program.id, d.id);
+        if run.send(tx, destination, reply, reason, dedup).await? {
+            requests += 1;
+        }
+    }
+
     for r in &snap.risks {
         let Some(by) = r.review_by else { continue };
         if !r.is_open() || by > today || is_snoozed(&format!("risk:{}", r.number)) {
@@ -219,7 +294,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         }
     }
     Ok(format!(
-        "{blockers} blocker pings, {reviews} reviews, {due} due soon"
+        "{blockers} blocker pings, {requests} unanswered requests, {reviews} reviews, {due} due soon"
     ))
 }
 

@@ -468,6 +468,8 @@ struct DepRow {
     agreement: String,
     committed_on: Option<NaiveDate>,
     proposed_on: Option<NaiveDate>,
+    agreement_note: Option<String>,
+    requested_at: Option<DateTime<Utc>>,
 }
 
 fn endpoint(
@@ -504,6 +506,8 @@ impl TryFrom<DepRow> for Dependency {
             agreement: Agreement::parse(&r.agreement)?,
             committed_on: r.committed_on,
             proposed_on: r.proposed_on,
+            agreement_note: r.agreement_note,
+            requested_at: r.requested_at,
         })
     }
 }
@@ -511,7 +515,7 @@ impl TryFrom<DepRow> for Dependency {
 const DEP_COLS: &str =
     "id, number, needs_project_id, needs_milestone_id, from_project_id, from_milestone_id,
     from_external, what, need_by, owner_id, state, blocked_since, blocked_reason, delivered_on,
-    cancel_reason, agreement, committed_on, proposed_on";
+    cancel_reason, agreement, committed_on, proposed_on, agreement_note, requested_at";
 
 pub async fn dependencies(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dependency>> {
     let rows: Vec<DepRow> = super::json_rows(
@@ -563,9 +567,10 @@ pub async fn insert_dependency(
         "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
            blocked_since, blocked_reason, delivered_on, cancel_reason, agreement, committed_on,
-           proposed_on)
+           proposed_on, agreement_note, requested_at)
          VALUES ($1, $2,
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 $20)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -586,6 +591,8 @@ pub async fn insert_dependency(
     .bind(d.agreement.as_str())
     .bind(d.committed_on)
     .bind(d.proposed_on)
+    .bind(&d.agreement_note)
+    .bind(d.requested_at)
     .fetch_one(&mut *conn)
     .await
     .context("adding a dependency")?;
@@ -603,7 +610,8 @@ pub async fn update_dependency(
         "UPDATE dependencies SET what = $1, need_by = $2, owner_id = $3, state = $4, blocked_since = $5,
          blocked_reason = $6, delivered_on = $7, cancel_reason = $8, needs_project_id = $9,
          needs_milestone_id = $10, from_project_id = $11, from_milestone_id = $12, from_external = $13,
-         agreement = $16, committed_on = $17, proposed_on = $18
+         agreement = $16, committed_on = $17, proposed_on = $18, agreement_note = $19,
+         requested_at = $20
          WHERE id = $14 AND program_id = $15",
     )
     .bind(d.what.as_str())
@@ -624,6 +632,8 @@ pub async fn update_dependency(
     .bind(d.agreement.as_str())
     .bind(d.committed_on)
     .bind(d.proposed_on)
+    .bind(&d.agreement_note)
+    .bind(d.requested_at)
     .execute(&mut *conn)
     .await
     .context("updating a dependency")?;

@@ -500,6 +500,11 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
         r#"status post atlas api --rag red --summary "Auth blocked" --blockers "security review""#,
     )
     .await;
+    db.ok(
+        "tpm",
+        r#"dep add atlas --needs frontend --from api --what "Rate limits" --by 2026-12-20"#,
+    )
+    .await;
     db.clock.advance(Duration::days(5)); // 2 December
     let shown = text::render(&db.run("tpm", "report agenda atlas").await.unwrap());
     for want in [
@@ -507,13 +512,16 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
         "#2 EU-only launch? raised by @tpm",
         "2. Blockers and conflicts (blocked, past need-by, or arriving late)",
         "#1 Auth endpoints from Public API for Web frontend: due 2026-12-01, 1 day late, blocked for 5 days; owner @dana",
-        "3. Milestones at risk in the next two weeks",
+        // The API team was asked on 27 November and has not answered.
+        "3. Requests not yet accepted (1)",
+        "#3 Rate limits from Public API for Web frontend, needed by 2026-12-20: asked 3 working days ago, not answered; provider @dana",
+        "4. Milestones at risk in the next two weeks",
         // api-beta, 10 working days after it, is due 12-15: auth-ready has 4 working days
         // too few of float.
         "`auth-ready` Auth ready: target 2026-12-05, forecast 2026-12-05, which leaves what follows it 4 working days late; owner @dana",
-        "4. Risks due for review (1)",
+        "5. Risks due for review (1)",
         "#1 Vendor SDK late (critical, score 20): review overdue since 2026-11-30; owner @li",
-        "5. Projects with missing or red updates",
+        "6. Projects with missing or red updates",
         "Public API: reported red: Auth blocked; owner @dana",
         "Legal: no update yet; owner @sam",
     ] {

@@ -178,6 +178,7 @@ async fn set_up(fake: &FakeDiscord) -> Vec<Exchange> {
                 ("what", s("Auth endpoints")),
                 ("by", s("2026-12-04")),
                 ("owner", user(DANA)),
+                ("accepted", json!(true)),
             ],
         ),
         (

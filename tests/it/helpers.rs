@@ -272,7 +272,7 @@ pub async fn seed_atlas(db: &TestDb) {
         r#"milestone add atlas auth-ready --title "Auth ready" --target 2026-12-05 --project api"#,
         r#"milestone add atlas api-beta --title "API beta" --target 2026-12-15 --project api --after auth-ready --duration 10"#,
         r#"milestone add atlas fe-launch --title "Frontend launch" --target 2027-01-20 --project frontend --after api-beta"#,
-        r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by 2026-12-01 --owner @dana"#,
+        r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by 2026-12-01 --owner @dana --accepted"#,
         r#"dep add atlas --needs fe-launch --external "Vendor security review" --what "Signed DPA" --by 2027-01-05"#,
         r#"risk add atlas "Vendor SDK late" --likelihood 4 --impact 5 --owner @li --mitigation "fallback to REST""#,
         r#"decision add atlas "Ship without SSO" --context "SSO vendor slipped" --outcome "SSO in v2""#,

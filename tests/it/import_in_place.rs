@@ -248,7 +248,7 @@ async fn record_numbers_follow_the_highest_taken_per_kind_and_program() {
     let dep = db
         .ok(
             "tpm",
-            r#"dep add atlas --needs frontend --from api --what "Rate limits" --by 2026-12-20"#,
+            r#"dep add atlas --needs frontend --from api --what "Rate limits" --by 2026-12-20 --accepted"#,
         )
         .await;
     assert!(dep.contains("#3"), "{dep}");

@@ -108,7 +108,7 @@ async fn a_simulated_week_reaches_the_right_people_at_the_right_times() {
         ),
         (
             "tpm",
-            r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-10 --owner @dana"#,
+            r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-10 --owner @dana --accepted"#,
         ),
         ("tpm", r#"dep block atlas 1 --reason "security review""#),
         (
@@ -528,8 +528,8 @@ async fn a_blocker_ping_names_the_milestones_it_delays() {
         r#"milestone add atlas beta --title "Beta" --target 2026-12-10 --project api"#,
         r#"milestone add atlas ga --title "GA" --target 2026-12-11 --project api --after beta --duration 1"#,
         r#"milestone add atlas docs --title "Docs" --target 2027-03-01 --project api --after beta"#,
-        r#"dep add atlas --needs beta --from id --what "Tokens" --by 2026-12-20 --owner @ira"#,
-        r#"dep add atlas --needs beta --from id --what "Keys" --by 2026-12-20 --owner @ira"#,
+        r#"dep add atlas --needs beta --from id --what "Tokens" --by 2026-12-20 --owner @ira --accepted"#,
+        r#"dep add atlas --needs beta --from id --what "Keys" --by 2026-12-20 --owner @ira --accepted"#,
         r#"dep block atlas 1 --reason "review""#,
         r#"dep block atlas 2 --reason "review""#,
         r#"schedule set atlas nudge "weekdays 09:00""#,
@@ -560,7 +560,7 @@ async fn leased_program(db: &TestDb) {
         "program bind atlas",
         r#"project add atlas api --name "Public API" --owner @dana"#,
         r#"project add atlas web --name "Web console" --owner @li"#,
-        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-10 --owner @dana"#,
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-10 --owner @dana --accepted"#,
         r#"dep block atlas 1 --reason "security review""#,
         r#"schedule set atlas digest "daily 09:00" --audience executive"#,
         r#"schedule set atlas nudge "weekdays 09:00""#,

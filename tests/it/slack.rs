@@ -855,7 +855,7 @@ async fn a_slack_programs_prompts_and_pings_reach_its_routes_with_mentions_and_a
     let api_hook = hooks.hook("api", vec![]);
     for line in [
         "project add atlas web --name \"Web app\" --owner <@ULEE>".to_owned(),
-        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-04 --owner <@UDANA>"#.to_owned(),
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-04 --owner <@UDANA> --accepted"#.to_owned(),
         r#"dep block atlas 1 --reason "waiting on security review""#.to_owned(),
         r#"schedule set atlas prompt "weekdays 10:00""#.to_owned(),
         r#"schedule set atlas nudge "weekdays 09:30""#.to_owned(),
@@ -1089,7 +1089,7 @@ async fn without_a_route_people_get_direct_messages_through_the_web_api() {
     s.seed().await;
     for line in [
         "project add atlas web --name \"Web app\" --owner <@ULEE>",
-        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-04 --owner <@UDANA>"#,
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2026-12-04 --owner <@UDANA> --accepted"#,
         r#"dep block atlas 1 --reason "waiting on security review""#,
         r#"schedule set atlas prompt "weekdays 10:00""#,
         r#"schedule set atlas nudge "weekdays 09:30""#,

@@ -14,9 +14,10 @@ use crate::analysis::{graph, Forecasts};
 use crate::command::grammar::{DepCmd, Numbered, ProgramArg};
 use crate::command::Result;
 use crate::domain::{
-    n_days, DateSpec, DepState, Dependency, Endpoint, Key, Milestone, PersonRef, Program, Project,
-    Prose, Title,
+    n_days, Agreement, DateSpec, DepState, Dependency, Endpoint, Key, Milestone, PersonRef,
+    Program, Project, Prose, Title,
 };
+use crate::outbox::agreements::{self, Asked};
 use crate::reply::{Reply, Text};
 use crate::store::{self, Scope};
 
@@ -37,18 +38,18 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             what,
             by,
             owner,
+            accepted,
         } => {
-            add(
-                s,
-                program.as_deref(),
+            let new = NewDep {
                 needs,
                 from,
                 external,
                 what,
                 by,
                 owner,
-            )
-            .await
+                accepted,
+            };
+            add(s, program.as_deref(), new).await
         }
         DepCmd::List {
             program: ProgramArg { program },
@@ -81,23 +82,33 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             reason,
         } => snooze(s, &target, until, reason).await,
         DepCmd::Deliver { target, on } => deliver(s, &target, on).await,
+        DepCmd::Accept { target, by } => accept(s, &target, by).await,
+        DepCmd::Propose { target, by, reason } => propose(s, &target, by, reason).await,
+        DepCmd::Decline { target, reason } => decline(s, &target, reason).await,
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one parameter per field of `dep add`"
-)]
-async fn add(
-    s: &mut Session<'_>,
-    program: Option<&str>,
+/// What `dep add` was given.
+struct NewDep {
     needs: Key,
     from: Option<Key>,
     external: Option<Title>,
     what: Title,
     by: DateSpec,
     owner: Option<PersonRef>,
-) -> Result<Reply> {
+    accepted: bool,
+}
+
+async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<Reply> {
+    let NewDep {
+        needs,
+        from,
+        external,
+        what,
+        by,
+        owner,
+        accepted,
+    } = new;
     let (scope, p) = s.program_for_change(program).await?;
     let projects = store::projects(s.conn(), &scope).await?;
     let milestones = store::milestones(s.conn(), &scope).await?;
@@ -139,10 +150,23 @@ async fn add(
     let owner = match (&owner, &from_end) {
         (Some(r), _) => s.person(r).await?.id,
         (None, Endpoint::External(_)) => p.owner,
-        (None, e) => provider_owner(e, &projects, &milestones).unwrap_or(p.owner),
+        (None, e) => end_owner(e, &projects, &milestones).unwrap_or(p.owner),
     };
     let today = s.today(&p);
     let need_by = by.resolve(today);
+    // Between two teams, the providing team is asked first, unless it already agreed or
+    // is the one recording it.
+    let teams = (
+        project_of(&needs_end, &projects, &milestones).map(|pr| pr.id),
+        project_of(&from_end, &projects, &milestones).map(|pr| pr.id),
+    );
+    let me = s.actor_id().await?;
+    let requested = matches!(teams, (Some(a), Some(b)) if a != b) && !accepted && owner != me;
+    let agreement = if requested {
+        Agreement::Requested
+    } else {
+        Agreement::Accepted
+    };
     let mut dep = Dependency {
         id: 0,
         number: 0,
@@ -156,9 +180,11 @@ async fn add(
         blocked_reason: None,
         delivered_on: None,
         cancel_reason: None,
-        agreement: crate::domain::Agreement::Accepted,
+        agreement,
         committed_on: None,
         proposed_on: None,
+        agreement_note: None,
+        requested_at: requested.then_some(s.ctx.now),
     };
     dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
     s.event(
@@ -169,6 +195,7 @@ async fn add(
         Some(&dep),
     )
     .await?;
+    let owner_id = owner;
     let owner = s.mention(owner).await?;
     let arrival = arrivals(s, &scope, &p).await?.get(&dep.number).copied();
     let mut reply = Reply::success(format!("Added dependency #{} to {}", dep.number, p.key))
@@ -182,8 +209,37 @@ async fn add(
                 .text(" by ")
                 .date(need_by)
                 .text(". Owner: ")
-                .person(owner),
+                .person(owner.clone()),
         );
+    if requested {
+        let to = store::person(s.conn(), scope.tenant(), owner_id).await?;
+        let asker = s.actor().await?;
+        let about = project_of(&dep.from, &projects, &milestones).map(|pr| pr.id);
+        let (needs, from) = (
+            end_name(&dep.needs, &projects, &milestones),
+            end_name(&dep.from, &projects, &milestones),
+        );
+        let asked = asked(&p, &dep, &needs, &from);
+        let message = agreements::request(&to, Some(&asker), &asked);
+        agreements::tell(
+            &mut s.tx,
+            &scope,
+            &p,
+            &to,
+            about,
+            message,
+            agreements::request_reason(p.key.as_str(), dep.number),
+            format!("dep-request:{}:{}", p.id, dep.number),
+            s.ctx.now,
+        )
+        .await?;
+        reply = reply.paragraph(
+            Text::new()
+                .text("Requested: ")
+                .person(owner)
+                .text(" is asked to accept it, propose another date or decline. Already agreed? Record it with `--accepted`."),
+        );
+    }
     if let Some(a) = arrival.filter(|a| *a > dep.need_by) {
         reply = reply
             .tone(crate::reply::Tone::Warning)
@@ -352,8 +408,18 @@ async fn set(
     if let Some(w) = what {
         after.what = w;
     }
+    let mut agreed = None;
     if let Some(b) = by {
         after.need_by = b.resolve(s.today(&p));
+        // Moving the need-by date to a pending proposal agrees to it.
+        if let (Agreement::Proposed, Some(on)) = (before.agreement, before.proposed_on) {
+            if after.need_by >= on {
+                after.agreement = Agreement::Accepted;
+                after.committed_on = Some(on);
+                after.proposed_on = None;
+                agreed = Some(on);
+            }
+        }
     }
     if let Some(o) = &owner {
         after.owner = Some(s.person(o).await?.id);
@@ -403,10 +469,291 @@ async fn set(
         Some(&after),
     )
     .await?;
-    Ok(Reply::success(format!(
-        "Updated dependency #{}",
-        before.number
-    )))
+    let reply = Reply::success(format!("Updated dependency #{}", before.number));
+    Ok(match agreed {
+        Some(on) => reply.paragraph(format!(
+            "Its need-by date now meets the provider's proposal: it is accepted, committed for {on}."
+        )),
+        None => reply,
+    })
+}
+
+/// The dependency as the agreement messages name it.
+fn asked<'a>(p: &'a Program, d: &'a Dependency, needs: &'a str, from: &'a str) -> Asked<'a> {
+    Asked {
+        program: p.key.as_str(),
+        number: d.number,
+        what: d.what.as_str(),
+        needs,
+        from,
+        need_by: d.need_by,
+    }
+}
+
+/// Editors, and whoever answers for the provider: the dependency's owner, the providing
+/// project's lead, and their delegates.
+async fn require_answer(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+    d: &Dependency,
+    projects: &[Project],
+    milestones: &[Milestone],
+    doing: &str,
+) -> Result<()> {
+    if s.is_editor(scope, p).await? {
+        return Ok(());
+    }
+    let mut answer: Vec<i64> = d.owner.into_iter().collect();
+    answer.extend(end_owner(&d.from, projects, milestones));
+    let mut delegates = Vec::new();
+    for id in &answer {
+        if let Some(del) = s.people().await?.get(id).and_then(|p| p.delegate) {
+            delegates.push(del);
+        }
+    }
+    answer.extend(delegates);
+    s.require_editor_or(
+        scope,
+        p,
+        &answer,
+        "the providing team's owner, their delegate",
+        doing,
+    )
+    .await
+}
+
+/// An answer can be given while the dependency is still to be delivered.
+fn require_open(d: &Dependency, doing: &str) -> Result<()> {
+    if d.is_open() {
+        return Ok(());
+    }
+    refuse(format!(
+        "dependency #{} is {}: there is nothing to {doing}",
+        d.number,
+        d.state.as_str()
+    ))
+}
+
+/// Records the provider's answer, logs it, and tells the consumer's owner (unless they
+/// answered themselves). Returns the reply's last paragraph about who was told.
+async fn answered(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+    before: &Dependency,
+    after: &Dependency,
+    kind: &str,
+    on: Option<NaiveDate>,
+) -> Result<Option<Text>> {
+    let projects = store::projects(s.conn(), scope).await?;
+    let milestones = store::milestones(s.conn(), scope).await?;
+    store::update_dependency(s.conn(), scope, after).await?;
+    let shown = |d: &Dependency| {
+        json!({
+            "agreement": d.agreement,
+            "committed_on": d.committed_on,
+            "proposed_on": d.proposed_on,
+            "note": d.agreement_note,
+            "what": d.what,
+        })
+    };
+    s.event(
+        Some(scope),
+        kind,
+        format!("dep:{}", before.number),
+        Some(&shown(before)),
+        Some(&shown(after)),
+    )
+    .await?;
+    let me = s.actor().await?;
+    let Some(consumer) = end_owner(&after.needs, &projects, &milestones) else {
+        return Ok(None);
+    };
+    if consumer == me.id {
+        return Ok(None);
+    }
+    let to = store::person(s.conn(), scope.tenant(), consumer).await?;
+    let (needs, from) = (
+        end_name(&after.needs, &projects, &milestones),
+        end_name(&after.from, &projects, &milestones),
+    );
+    let message = agreements::answer(
+        &to,
+        &me,
+        &asked(p, after, &needs, &from),
+        after.agreement,
+        on,
+        after.agreement_note.as_deref(),
+    );
+    let about = project_of(&after.needs, &projects, &milestones).map(|pr| pr.id);
+    let queued = agreements::tell(
+        &mut s.tx,
+        scope,
+        p,
+        &to,
+        about,
+        message,
+        agreements::answer_reason(p.key.as_str(), after.number, after.agreement),
+        format!(
+            "dep-answer:{}:{}:{}",
+            p.id,
+            after.number,
+            s.ctx.now.timestamp_micros()
+        ),
+        s.ctx.now,
+    )
+    .await?;
+    Ok(queued.then(|| Text::new().person(&to).text(" will be told.")))
+}
+
+async fn accept(s: &mut Session<'_>, target: &Numbered, by: Option<DateSpec>) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    require_answer(s, &scope, &p, &before, &projects, &milestones, "accept it").await?;
+    require_open(&before, "accept")?;
+    let today = s.today(&p);
+    let by = by.map(|b| b.resolve(today));
+    if let Some(b) = by.filter(|b| *b < today) {
+        return refuse(format!(
+            "--by {b} is in the past: commit to today or a later date"
+        ));
+    }
+    if before.agreement == Agreement::Accepted && by.is_none_or(|b| before.committed_on == Some(b))
+    {
+        return refuse(format!(
+            "dependency #{} is already accepted{}",
+            before.number,
+            before
+                .committed_on
+                .map(|c| format!(", committed for {c}"))
+                .unwrap_or_default()
+        ));
+    }
+    let mut after = before.clone();
+    after.agreement = Agreement::Accepted;
+    after.committed_on = by.or(before.committed_on);
+    after.proposed_on = None;
+    after.agreement_note = None;
+    after.requested_at = None;
+    let told = answered(
+        s,
+        &scope,
+        &p,
+        &before,
+        &after,
+        "dep.accepted",
+        after.committed_on,
+    )
+    .await?;
+    let mut reply =
+        Reply::success(format!("Dependency #{} is accepted", before.number)).paragraph(match after
+            .committed_on
+        {
+            Some(c) => format!(
+                "{}: committed for {c}, needed by {}.",
+                after.what, after.need_by
+            ),
+            None => format!("{}: needed by {}.", after.what, after.need_by),
+        });
+    // Will it really arrive in time? The provider's forecast may say otherwise.
+    let arrival = arrivals(s, &scope, &p).await?.get(&after.number).copied();
+    if let Some(a) = arrival.filter(|a| *a > after.need_by) {
+        reply = reply.tone(crate::reply::Tone::Warning).paragraph(format!(
+            "Conflict: it arrives {a}, {} after it is needed. Move the need-by date, or the provider's milestone.",
+            n_days((a - after.need_by).num_days())
+        ));
+    }
+    Ok(match told {
+        Some(t) => reply.paragraph(t),
+        None => reply,
+    })
+}
+
+async fn propose(
+    s: &mut Session<'_>,
+    target: &Numbered,
+    by: DateSpec,
+    reason: Prose,
+) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    require_answer(
+        s,
+        &scope,
+        &p,
+        &before,
+        &projects,
+        &milestones,
+        "propose a date",
+    )
+    .await?;
+    require_open(&before, "propose a date for")?;
+    if reason.is_empty() {
+        return refuse("a proposal needs a --reason: the consuming team reads it");
+    }
+    let today = s.today(&p);
+    let on = by.resolve(today);
+    if on < today {
+        return refuse(format!(
+            "--by {on} is in the past: propose today or a later date"
+        ));
+    }
+    if on <= before.need_by {
+        return refuse(format!(
+            "{on} is not after the need-by date {}: accept it instead with `dep accept {} {} --by {on}`",
+            before.need_by, p.key, before.number
+        ));
+    }
+    let mut after = before.clone();
+    after.agreement = Agreement::Proposed;
+    after.proposed_on = Some(on);
+    after.agreement_note = Some(reason.as_str().to_owned());
+    after.requested_at = None;
+    let told = answered(s, &scope, &p, &before, &after, "dep.proposed", Some(on)).await?;
+    let reply = Reply::success(format!("Proposed {on} for dependency #{}", before.number))
+        .tone(crate::reply::Tone::Warning)
+        .paragraph(format!(
+            "{}: needed by {}, proposed {on} ({} later) — {}. Until its consumer agrees, it arrives {on}.",
+            after.what,
+            after.need_by,
+            n_days((on - after.need_by).num_days()),
+            reason.as_str()
+        ));
+    Ok(match told {
+        Some(t) => reply.paragraph(t),
+        None => reply,
+    })
+}
+
+async fn decline(s: &mut Session<'_>, target: &Numbered, reason: Prose) -> Result<Reply> {
+    let (scope, p, before) = open(s, target, Access::Change).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let milestones = store::milestones(s.conn(), &scope).await?;
+    require_answer(s, &scope, &p, &before, &projects, &milestones, "decline it").await?;
+    require_open(&before, "decline")?;
+    if before.agreement == Agreement::Declined {
+        return refuse(format!("dependency #{} is already declined", before.number));
+    }
+    if reason.is_empty() {
+        return refuse("a refusal needs a --reason: the consuming team reads it");
+    }
+    let mut after = before.clone();
+    after.agreement = Agreement::Declined;
+    after.proposed_on = None;
+    after.committed_on = None;
+    after.agreement_note = Some(reason.as_str().to_owned());
+    after.requested_at = None;
+    let told = answered(s, &scope, &p, &before, &after, "dep.declined", None).await?;
+    let reply = Reply::success(format!("Dependency #{} is declined", before.number))
+        .tone(crate::reply::Tone::Warning)
+        .paragraph(format!("{} — {}.", after.what, reason.as_str()));
+    Ok(match told {
+        Some(t) => reply.paragraph(t),
+        None => reply,
+    })
 }
 
 async fn cancel(s: &mut Session<'_>, target: &Numbered, reason: Prose) -> Result<Reply> {
@@ -662,7 +1009,8 @@ fn project_of<'a>(
     projects.iter().find(|pr| pr.id == id)
 }
 
-fn provider_owner(e: &Endpoint, projects: &[Project], milestones: &[Milestone]) -> Option<i64> {
+/// Who answers for an end: its milestone's owner, else its project's lead.
+fn end_owner(e: &Endpoint, projects: &[Project], milestones: &[Milestone]) -> Option<i64> {
     if let Endpoint::Milestone(m) = e {
         if let Some(owner) = milestones.iter().find(|x| x.id == *m).and_then(|x| x.owner) {
             return Some(owner);

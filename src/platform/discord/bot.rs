@@ -30,7 +30,7 @@ use crate::command::Actor;
 use crate::config::DiscordSettings;
 use crate::domain::{Platform, Tenant};
 use crate::interaction::{
-    wording, Asked, Click, Core, FormValues, Origin, Prepared, StatusForm, Submitted,
+    wording, Asked, Click, Core, Form, FormValues, Origin, Prepared, Submitted,
 };
 use crate::outbox::WebhookPolicy;
 use crate::reply::{Attachment, Reply};
@@ -870,9 +870,9 @@ async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction, r
             Ok(First::Given) => {}
             // A form cannot follow a deferral: the click was answered too late.
             Ok(First::Deferred) => {
-                tracing::warn!("the status form was opened too late; the click did nothing")
+                tracing::warn!("the form was opened too late; the click did nothing")
             }
-            Err(e) => tracing::warn!(error = %e, "could not open the status form"),
+            Err(e) => tracing::warn!(error = %e, "could not open the form"),
         },
         Click::Run(prepared) => {
             // A full digest may take longer than Discord's 3 seconds: say so first.
@@ -892,14 +892,15 @@ async fn on_button(bot: &Bot, http: &Http, c: &serenity::ComponentInteraction, r
     }
 }
 
-/// The status form as a Discord modal: its id carries the guild, like the button's.
-fn modal(guild: u64, form: &StatusForm) -> Value {
+/// A form as a Discord modal: its id carries the guild, like the button's.
+fn modal(guild: u64, form: &Form) -> Value {
     let rows: Vec<Value> = form
         .fields()
         .iter()
         .map(|f| {
             json!({ "type": 1, "components": [{
-                "type": 4, "custom_id": f.id, "style": 2, "label": f.label,
+                "type": 4, "custom_id": f.id, "style": if f.multiline { 2 } else { 1 },
+                "label": f.label,
                 "required": f.required, "max_length": f.max_chars.min(4000),
                 "placeholder": slash::cut(&f.hint, 100),
             }]})

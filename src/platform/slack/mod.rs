@@ -39,9 +39,7 @@ use crate::command::Actor;
 use crate::config::Settings;
 use crate::domain::{ActionId, Platform, Tenant};
 use crate::http::{bounded_body, refused, unread};
-use crate::interaction::{
-    wording, Click, Core, FormValues, Origin, Replays, StatusForm, Submitted,
-};
+use crate::interaction::{wording, Click, Core, Form, FormValues, Origin, Replays, Submitted};
 use crate::links::ChartLink;
 use crate::outbox::WebhookPolicy;
 use crate::reply::{slack, Reply, Text};
@@ -516,8 +514,8 @@ struct Remembered {
     response_url: Option<String>,
 }
 
-/// The status form as a Slack modal; `remembered` goes with it to the submission.
-fn modal(form: &StatusForm, remembered: &Remembered) -> serde_json::Value {
+/// A form as a Slack modal; `remembered` goes with it to the submission.
+fn modal(form: &Form, remembered: &Remembered) -> serde_json::Value {
     let mut blocks = vec![serde_json::json!({
         "type": "section",
         "text": { "type": "plain_text", "text": form.title() },
@@ -532,7 +530,7 @@ fn modal(form: &StatusForm, remembered: &Remembered) -> serde_json::Value {
             "element": {
                 "type": "plain_text_input",
                 "action_id": "value",
-                "multiline": true,
+                "multiline": f.multiline,
                 "max_length": f.max_chars,
             },
         }));
@@ -542,7 +540,7 @@ fn modal(form: &StatusForm, remembered: &Remembered) -> serde_json::Value {
         "callback_id": form.id(),
         "private_metadata": serde_json::to_string(remembered).unwrap_or_default(),
         "title": { "type": "plain_text", "text": form.short_title() },
-        "submit": { "type": "plain_text", "text": "Post" },
+        "submit": { "type": "plain_text", "text": form.submit_label() },
         "close": { "type": "plain_text", "text": "Cancel" },
         "blocks": blocks,
     })
@@ -636,25 +634,14 @@ async fn clicked(app: SlackApp, origin: Origin, click: Clicked) {
                 {
                     Ok(()) => return,
                     Err(e) => {
-                        tracing::warn!(error = %e, "could not open the status modal; sending the command instead")
+                        tracing::warn!(error = %e, "could not open the modal; sending the command instead")
                     }
                 }
             }
-            let line = ActionId::Status {
-                program: form.program.clone(),
-                project: form.project.clone(),
-                rag: form.rag,
-            }
-            .command_line();
-            Reply::new(format!(
-                "{} status for {}",
-                form.rag.as_str().to_uppercase(),
-                form.project.as_str()
-            ))
-            .paragraph(Text::plain(
-                "Send this, with your summary (and blockers or next steps for amber and red):",
-            ))
-            .paragraph(Text::new().code(format!("/drumbeat {line}")))
+            let (title, words, line) = form.instead();
+            Reply::new(title)
+                .paragraph(Text::plain(words))
+                .paragraph(Text::new().code(format!("/drumbeat {line}")))
         }
     };
     if let Some(url) = click.response_url {
@@ -695,7 +682,12 @@ async fn submitted(app: SlackApp, team: &str, user: &User, view: View) -> Respon
             StatusCode::OK.into_response()
         }
         Submitted::Invalid { field, message } => view_errors(field, &message),
-        Submitted::Refused(message) => view_errors("summary", &message),
+        Submitted::Refused(message) => {
+            let field = ActionId::parse(&view.callback_id)
+                .and_then(|id| Form::of(&id))
+                .map_or("summary", |f| f.first_field());
+            view_errors(field, &message)
+        }
     }
 }
 
@@ -763,11 +755,11 @@ mod tests {
 
     #[test]
     fn the_modal_fits_slacks_limits() {
-        let form = StatusForm::new(
+        let form = Form::Status(crate::interaction::StatusForm::new(
             Key::parse("a-very-long-program-key-xx").unwrap(),
             Key::parse("api").unwrap(),
             Rag::Amber,
-        );
+        ));
         let view = modal(&form, &Remembered::default());
         let title = view["title"]["text"].as_str().unwrap();
         assert!(title.chars().count() <= 24, "{title}");
