@@ -31,7 +31,8 @@ pub fn request(to: &Person, asker: Option<&Person>, d: &Asked<'_>) -> Reply {
         .date(d.need_by)
         .text(format!(" (dependency #{} of {})", d.number, d.program));
     if let Some(a) = asker.filter(|a| a.id != to.id) {
-        body = body.text(", recorded by ").person(a);
+        // Named, not mentioned: only the one asked is pinged.
+        body = body.text(format!(", recorded by {}", a.display_name));
     }
     body = body.text(". Can your team deliver it by then?");
     with_answers(
@@ -98,7 +99,7 @@ pub fn answer(
         Agreement::Accepted if gap.is_none() => ("accepted", Tone::Success),
         Agreement::Accepted => ("accepted, late", Tone::Warning),
         Agreement::Proposed => ("another date proposed", Tone::Warning),
-        Agreement::Declined => ("declined", Tone::Health(crate::domain::Rag::Amber)),
+        Agreement::Declined => ("declined", Tone::Warning),
         Agreement::Requested => ("requested", Tone::Info),
     };
     let mut body = Text::new()
@@ -131,7 +132,7 @@ pub fn answer(
     if let Some(note) = note.filter(|n| !n.is_empty()) {
         body = body.text(format!(": {note}"));
     }
-    body = body.text(". Answered by ").person(by).text(".");
+    body = body.text(format!(". Answered by {}.", by.display_name));
     Reply::new(format!("Dependency #{} {title}: {}", d.number, d.what))
         .tone(tone)
         .paragraph(body)
@@ -278,7 +279,9 @@ mod tests {
         );
         let text = crate::reply::text::render(&r);
         assert!(
-            text.contains("proposes 2027-01-19 instead, 7 days after you need it: load tests first"),
+            text.contains(
+                "proposes 2027-01-19 instead, 7 days after you need it: load tests first"
+            ),
             "{text}"
         );
         insta::assert_snapshot!(text);

@@ -1306,3 +1306,221 @@ async fn a_reports_full_digest_button_answers_with_the_digest() {
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }
+
+/// The dependency (by number) of atlas in `GUILD`: (agreement, proposed date, note).
+async fn agreement_of(db: &TestDb, number: i64) -> (String, Option<String>, Option<String>) {
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    let mut tx = db.store.read().await.unwrap();
+    let (scope, _) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let d = store::find_dependency(&mut tx, &scope, number)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        d.agreement.as_str().to_owned(),
+        d.proposed_on.map(|p| p.to_string()),
+        d.agreement_note,
+    )
+}
+
+/// A dependency request reaches the provider's owner with Accept, Propose a date and
+/// Decline; Propose and Decline open a form whose answer is recorded; the consumer's owner
+/// is told; someone who does not answer for the provider is refused.
+#[tokio::test]
+async fn a_dependency_request_is_answered_with_its_buttons() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    let (_, mut worker) = rhythm(&fake, &db);
+    let s = |v: &str| Value::String(v.to_owned());
+    for what in ["Rate limits", "Webhooks"] {
+        let added = run(
+            &fake,
+            tpm(),
+            &["dep", "add"],
+            &[
+                ("program", s("atlas")),
+                ("needs", s("web")),
+                ("from", s("api")),
+                ("what", s(what)),
+                ("by", s("2026-12-20")),
+            ],
+        )
+        .await;
+        assert!(
+            text_of(&added.callback).contains("Requested"),
+            "{}",
+            added.callback
+        );
+    }
+    worker.drain().await.unwrap();
+    let dana_dm = dm_channel_of(DANA);
+    let request = |n: i64| {
+        fake.messages()
+            .into_iter()
+            .find(|(c, b)| {
+                *c == dana_dm && text_of(b).contains(&format!("Dependency request: #{n}"))
+            })
+            .map(|(_, b)| b)
+            .unwrap_or_else(|| panic!("no request #{n} for dana: {:#?}", fake.messages()))
+    };
+    let first = request(2);
+    assert_eq!(first["allowed_mentions"]["users"], json!([DANA]));
+    let labels: Vec<&str> = first["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["Accept", "Propose a date", "Decline"]);
+
+    // lee needs it and cannot answer for the team that provides it.
+    let accept = button_id(&first, "Accept");
+    assert_eq!(accept, format!("{GUILD}:dep:atlas:2:accept"));
+    let refused = fake
+        .interact(click(Some(GUILD), CHANNEL, (LEE, "lee"), &first, &accept))
+        .await;
+    assert!(
+        is_ephemeral(&refused.callback["data"]),
+        "{}",
+        refused.callback
+    );
+    assert!(
+        text_of(&refused.callback).contains("only the providing team"),
+        "{}",
+        refused.callback
+    );
+    assert_eq!(agreement_of(&db, 2).await.0, "requested");
+
+    // Propose a date: a form with the date and the reason.
+    let propose = button_id(&first, "Propose a date");
+    let opened = fake
+        .interact(click(None, &dana_dm, (DANA, "dana"), &first, &propose))
+        .await;
+    assert_eq!(opened.callback["type"], 9, "a modal: {}", opened.callback);
+    let form = &opened.callback["data"];
+    assert_eq!(form["custom_id"], json!(propose));
+    let fields: Vec<(&str, u64)> = form["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let f = &row["components"][0];
+            (
+                f["custom_id"].as_str().unwrap(),
+                f["style"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(fields, [("by", 1), ("reason", 2)]);
+    // A date that does not read is refused and changes nothing.
+    let bad = fake
+        .interact(submit(
+            None,
+            &dana_dm,
+            (DANA, "dana"),
+            &propose,
+            &[("by", "someday"), ("reason", "perf work first")],
+        ))
+        .await;
+    assert!(
+        text_of(&bad.callback).contains("Not done"),
+        "{}",
+        bad.callback
+    );
+    assert_eq!(agreement_of(&db, 2).await.0, "requested");
+    let sent = fake
+        .interact(submit(
+            None,
+            &dana_dm,
+            (DANA, "dana"),
+            &propose,
+            &[("by", "2026-12-24"), ("reason", "perf work first")],
+        ))
+        .await;
+    assert_eq!(sent.callback["type"], 4, "{}", sent.callback);
+    assert!(
+        !text_of(&sent.callback).contains("Not done"),
+        "{}",
+        sent.callback
+    );
+    assert_eq!(
+        agreement_of(&db, 2).await,
+        (
+            "proposed".to_owned(),
+            Some("2026-12-24".to_owned()),
+            Some("perf work first".to_owned())
+        )
+    );
+
+    // Accept, on the second request.
+    let second = request(3);
+    let accepted = fake
+        .interact(click(
+            None,
+            &dana_dm,
+            (DANA, "dana"),
+            &second,
+            &button_id(&second, "Accept"),
+        ))
+        .await;
+    assert!(
+        !text_of(&accepted.callback).contains("Not done"),
+        "{}",
+        accepted.callback
+    );
+    assert_eq!(agreement_of(&db, 3).await.0, "accepted");
+
+    // Decline, on the first: a form with the reason only.
+    let decline = button_id(&first, "Decline");
+    let opened = fake
+        .interact(click(None, &dana_dm, (DANA, "dana"), &first, &decline))
+        .await;
+    assert_eq!(opened.callback["type"], 9, "{}", opened.callback);
+    assert_eq!(
+        opened.callback["data"]["components"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    fake.interact(submit(
+        None,
+        &dana_dm,
+        (DANA, "dana"),
+        &decline,
+        &[("reason", "not this quarter")],
+    ))
+    .await;
+    assert_eq!(agreement_of(&db, 2).await.0, "declined");
+
+    // lee heard each answer, in his direct messages.
+    worker.drain().await.unwrap();
+    let lee_dm = dm_channel_of(LEE);
+    let told: Vec<String> = fake
+        .messages()
+        .into_iter()
+        .filter(|(c, _)| *c == lee_dm)
+        .map(|(_, b)| {
+            b["embeds"][0]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    for title in [
+        "Dependency #2 another date proposed: Rate limits",
+        "Dependency #3 accepted: Webhooks",
+        "Dependency #2 declined: Rate limits",
+    ] {
+        assert!(told.iter().any(|t| t == title), "{title} in {told:?}");
+    }
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}

@@ -570,3 +570,175 @@ async fn a_conflict_shows_on_the_map_and_in_the_calendar() {
         "{feed}"
     );
 }
+
+/// Messages queued so far whose dedup key starts with `prefix`: (destination, title).
+async fn queued(db: &TestDb, prefix: &str) -> Vec<(String, String)> {
+    let mut tx = db.store.read().await.unwrap();
+    let rows = drumbeat::store::tenant_outbox::<drumbeat::reply::Reply>(
+        &mut tx,
+        &drumbeat::domain::Tenant::local(),
+    )
+    .await
+    .unwrap();
+    rows.into_iter()
+        .filter(|r| {
+            r.dedup_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with(prefix))
+        })
+        .map(|r| (format!("{:?}", r.destination), r.reply.title.clone()))
+        .collect()
+}
+
+/// A dependency between two teams is a request until the provider answers; only the
+/// provider's owner, their delegate or an editor may answer; the consumer is told each
+/// answer; a proposal the consumer's date meets is agreed; a declined one turns the consumer
+/// amber.
+#[tokio::test]
+async fn a_dependency_between_teams_is_requested_and_answered_by_commands() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"project add atlas web --name "Web" --owner @lee"#,
+        r#"milestone add atlas web-beta --title "Web beta" --target 2027-02-01 --project web"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let added = db
+        .ok(
+            "tpm",
+            r#"dep add atlas --needs web-beta --from api --what "Auth endpoints" --by 2027-01-12"#,
+        )
+        .await;
+    assert!(added.contains("Requested: @dana is asked"), "{added}");
+    let asked = queued(&db, "dep-request:").await;
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(asked[0].0.contains("dana"), "{asked:?}");
+    assert_eq!(asked[0].1, "Dependency request: #1 Auth endpoints");
+    let shown = db.ok("tpm", "dep show atlas 1").await;
+    assert!(shown.contains("requested"), "{shown}");
+
+    // Recorded as agreed, by the provider itself, or with an outside provider: no request.
+    db.ok(
+        "tpm",
+        r#"dep add atlas --needs web --from api --what "Keys" --by 2027-01-12 --accepted"#,
+    )
+    .await;
+    db.ok(
+        "dana",
+        r#"dep add atlas --needs web --from api --what "Docs" --by 2027-01-12"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"dep add atlas --needs web --external "Vendor" --what "SDK" --by 2027-01-12"#,
+    )
+    .await;
+    assert_eq!(queued(&db, "dep-request:").await.len(), 1);
+    for n in 2..=4 {
+        let shown = db.ok("tpm", &format!("dep show atlas {n}")).await;
+        assert!(shown.contains("accepted"), "#{n}: {shown}");
+    }
+
+    // The consumer cannot answer for the provider.
+    let msg = db.refused("lee", "dep accept atlas 1").await;
+    assert!(
+        msg.contains("only the providing team's owner, their delegate"),
+        "{msg}"
+    );
+    // A proposal must be later than the need-by date, with a reason.
+    let msg = db
+        .refused(
+            "dana",
+            r#"dep propose atlas 1 --by 2027-01-10 --reason "x""#,
+        )
+        .await;
+    assert!(msg.contains("accept it instead"), "{msg}");
+    let proposed = db
+        .ok(
+            "dana",
+            r#"dep propose atlas 1 --by 2027-01-19 --reason "load tests first""#,
+        )
+        .await;
+    assert!(proposed.contains("@lee will be told"), "{proposed}");
+    let told = queued(&db, "dep-answer:").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].0.contains("lee"), "{told:?}");
+    assert_eq!(
+        told[0].1,
+        "Dependency #1 another date proposed: Auth endpoints"
+    );
+    // Until agreed, it arrives on the proposed date: a conflict.
+    let shown = db.ok("tpm", "dep show atlas 1").await;
+    assert!(
+        shown.contains("2027-01-19 (7 days after it is needed)") && shown.contains("proposed"),
+        "{shown}"
+    );
+    let (rag, reasons) = health(&db, "web").await;
+    // web-beta is the program's end: late on the critical chain is red.
+    assert_eq!(rag, "red", "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.0 == "dependency_conflict"
+            && r.2
+                .contains("arrives 2027-01-19, 7 days after web-beta (Web) needs it")),
+        "{reasons:?}"
+    );
+    // The consumer agrees by moving its date to the proposal.
+    let set = db.ok("lee", "dep set atlas 1 --by 2027-01-19").await;
+    assert!(
+        set.contains("it is accepted, committed for 2027-01-19"),
+        "{set}"
+    );
+    let shown = db.ok("tpm", "dep show atlas 1").await;
+    assert!(shown.contains("accepted"), "{shown}");
+    let msg = db.refused("dana", "dep accept atlas 1").await;
+    assert!(msg.contains("already accepted"), "{msg}");
+
+    // A delegate answers for the provider's owner; a refusal turns the consumer amber.
+    db.ok(
+        "tpm",
+        r#"dep add atlas --needs web-beta --from api --what "Rate limits" --by 2027-01-20"#,
+    )
+    .await;
+    db.ok("dana", "person set @dana --delegate @ira").await;
+    let declined = db
+        .ok(
+            "ira",
+            r#"dep decline atlas 5 --reason "not on our roadmap""#,
+        )
+        .await;
+    assert!(declined.contains("is declined"), "{declined}");
+    let (rag, reasons) = health(&db, "web").await;
+    assert_eq!(rag, "amber", "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.0 == "dependency_declined"
+            && r.2
+                .contains("declined by its provider (not on our roadmap)")),
+        "{reasons:?}"
+    );
+    let digest = changes(&db).await;
+    assert!(
+        digest.contains("dependency #5 declined: Rate limits: not on our roadmap"),
+        "{digest}"
+    );
+    assert!(
+        digest.contains("dependency #1: Auth endpoints, its provider proposes 2027-01-19"),
+        "{digest}"
+    );
+    // Delivered or cancelled ones take no answer.
+    db.ok("tpm", "dep deliver atlas 2").await;
+    let msg = db
+        .refused("dana", "dep accept atlas 2 --by 2027-01-30")
+        .await;
+    assert!(
+        msg.contains("is delivered: there is nothing to accept"),
+        "{msg}"
+    );
+    // An outside provider is accepted later with a committed date by whoever records it.
+    let committed = db.ok("tpm", "dep accept atlas 4 --by 2027-01-15").await;
+    assert!(
+        committed.contains("Conflict: it arrives 2027-01-15"),
+        "{committed}"
+    );
+}

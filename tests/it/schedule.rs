@@ -774,3 +774,77 @@ async fn a_claim_taken_over_cannot_finish() {
     scheduler.tick().await.unwrap();
     assert_eq!(queued(&db, "nudge:").await, 0);
 }
+
+/// A request the providing team does not answer climbs the ladder: its owner is asked when
+/// it is made, the provider's lead after `rung_work_days`, the program owner after twice
+/// that; an answer stops it.
+#[tokio::test]
+async fn an_unanswered_request_climbs_the_ladder_until_it_is_answered() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 30, 8, 0)); // a Monday
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"project add atlas web --name "Web console" --owner @li"#,
+        r#"dep add atlas --needs web --from api --what "Auth endpoints" --by 2027-01-20 --owner @sam"#,
+        r#"schedule set atlas nudge "weekdays 09:00""#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let mut rig = rig(&db, SchedulerSettings::default());
+    let for_ = |rig: &Rig, who: &str, what: &str| -> usize {
+        rig.seen
+            .iter()
+            .filter(|(_, l)| l.contains(&format!("→ {who}")) || l.contains(&format!("@{who},")))
+            .filter(|(_, l)| l.contains(what))
+            .count()
+    };
+    // Monday: the request itself, to its owner; nobody is reminded yet.
+    rig.run_until(&db, utc(2026, 11, 30, 10, 0)).await;
+    assert_eq!(
+        for_(&rig, "sam", "Dependency request: #1"),
+        1,
+        "{:#?}",
+        rig.seen
+    );
+    assert_eq!(for_(&rig, "dana", "Unanswered request"), 0);
+    // Two working days on (Wednesday): the provider's lead.
+    rig.run_until(&db, utc(2026, 12, 2, 10, 0)).await;
+    assert_eq!(
+        for_(&rig, "dana", "Unanswered request: #1"),
+        1,
+        "{:#?}",
+        rig.seen
+    );
+    let ping = rig
+        .seen
+        .iter()
+        .map(|(_, l)| l)
+        .find(|l| l.contains("Unanswered request"))
+        .unwrap();
+    assert!(ping.contains("dep accept atlas 1"), "{ping}");
+    assert!(ping.contains("no answer for 2 working days"), "{ping}");
+    // Four working days on (Friday): the program owner.
+    rig.run_until(&db, utc(2026, 12, 4, 10, 0)).await;
+    assert_eq!(
+        for_(&rig, "tpm", "Unanswered request: #1"),
+        1,
+        "{:#?}",
+        rig.seen
+    );
+    // sam answers: no more reminders, and li (who needs it) is told.
+    db.ok("sam", "dep accept atlas 1 --by 2027-01-15").await;
+    let before = rig.seen.len();
+    rig.run_until(&db, utc(2026, 12, 8, 10, 0)).await;
+    let after: Vec<&String> = rig.seen[before..].iter().map(|(_, l)| l).collect();
+    assert!(
+        after.iter().all(|l| !l.contains("Unanswered request")),
+        "{after:#?}"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|l| l.contains("Dependency #1 accepted") && l.contains("committing to 2027-01-15")),
+        "{after:#?}"
+    );
+}

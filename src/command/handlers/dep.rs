@@ -596,9 +596,11 @@ async fn answered(
         message,
         agreements::answer_reason(p.key.as_str(), after.number, after.agreement),
         format!(
-            "dep-answer:{}:{}:{}",
+            "dep-answer:{}:{}:{}:{}:{}",
             p.id,
             after.number,
+            after.agreement.as_str(),
+            on.map(|d| d.to_string()).unwrap_or_default(),
             s.ctx.now.timestamp_micros()
         ),
         s.ctx.now,
