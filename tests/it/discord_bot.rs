@@ -1337,7 +1337,7 @@ async fn a_dependency_request_is_answered_with_its_buttons() {
     let bot = start(&fake, &db);
     fake.wait_ready(1).await;
     set_up(&fake).await;
-    let (_, mut worker) = rhythm(&fake, &db);
+    let (_, worker) = rhythm(&fake, &db);
     let s = |v: &str| Value::String(v.to_owned());
     for what in ["Rate limits", "Webhooks"] {
         let added = run(

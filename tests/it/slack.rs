@@ -1481,3 +1481,138 @@ async fn an_admin_of_one_workspace_is_no_admin_in_another() {
     let home = s.in_team(TEAM, ADMIN, create).await;
     assert!(!home.contains("Not done"), "{home}");
 }
+
+/// A dependency request reaches the provider's owner in Slack with Accept, Propose a date
+/// and Decline; Propose and Decline open a modal whose answer is recorded (a date that does
+/// not read is shown under its field); the consumer's owner is told each answer.
+#[tokio::test]
+async fn a_dependency_request_is_answered_with_slack_buttons() {
+    let s = start(true).await;
+    s.seed().await;
+    for line in [
+        "project add atlas web --name \"Web app\" --owner <@ULEE>",
+        r#"dep add atlas --needs web --from api --what "Rate limits" --by 2026-12-20"#,
+        r#"dep add atlas --needs web --from api --what "Webhooks" --by 2026-12-20"#,
+    ] {
+        let m = s.as_user(ADMIN, line).await;
+        assert!(
+            m.text().contains("Requested") || line.starts_with("project"),
+            "{line}: {}",
+            m.text()
+        );
+    }
+    let (_, worker, _) = rhythm(&s, true, None);
+    worker.drain().await.unwrap();
+    let request = |n: i64| {
+        s.fake
+            .posted()
+            .into_iter()
+            .find(|p| {
+                p.channel == DANA
+                    && p.message
+                        .text
+                        .contains(&format!("Dependency request: #{n}"))
+            })
+            .unwrap_or_else(|| panic!("no request #{n}: {:#?}", s.fake.posted()))
+            .message
+    };
+    let first = request(1);
+    assert!(slack_message::Msg(first.clone())
+        .text()
+        .contains("<@UDANA>"));
+    let ids = buttons_of(&first);
+    assert_eq!(
+        ids,
+        [
+            "dep:atlas:1:accept",
+            "dep:atlas:1:propose",
+            "dep:atlas:1:decline"
+        ]
+    );
+    let agreement = |n: i64| {
+        let s = &s;
+        async move {
+            s.as_user(ADMIN, &format!("dep show atlas {n}"))
+                .await
+                .text()
+        }
+    };
+
+    // Propose a date: a modal with a one-line date and the reason.
+    let got = s
+        .client
+        .interaction(&click(&ids[1], &s.fake.response_url("propose")))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    let view = s.fake.wait_for_views(1).await[0]["view"].clone();
+    assert_eq!(view["callback_id"], "dep:atlas:1:propose");
+    assert_eq!(view["blocks"][1]["block_id"], "by");
+    assert_eq!(view["blocks"][1]["element"]["multiline"], false);
+    assert_eq!(view["blocks"][2]["block_id"], "reason");
+    let bad = s
+        .client
+        .interaction(&submission(
+            &view,
+            &[("by", "someday"), ("reason", "perf first")],
+        ))
+        .await;
+    assert!(
+        bad.body.contains("\"errors\"") && bad.body.contains("\"by\""),
+        "{}",
+        bad.body
+    );
+    assert!(agreement(1).await.contains("requested"));
+    let sent = s
+        .client
+        .interaction(&submission(
+            &view,
+            &[("by", "2026-12-24"), ("reason", "perf first")],
+        ))
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(!sent.body.contains("errors"), "{}", sent.body);
+    let shown = agreement(1).await;
+    assert!(
+        shown.contains("proposed") && shown.contains("2026-12-24"),
+        "{shown}"
+    );
+
+    // Accept, on the second: answered through the response URL.
+    let second = buttons_of(&request(2));
+    s.client
+        .interaction(&click(&second[0], &s.fake.response_url("accept")))
+        .await;
+    let answers = s.fake.wait_for_answers("accept", 1).await;
+    let answered = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(answered.contains("is accepted"), "{answered}");
+    assert!(agreement(2).await.contains("accepted"));
+
+    // Decline, on the first: a modal with the reason only.
+    s.client
+        .interaction(&click(&ids[2], &s.fake.response_url("decline")))
+        .await;
+    let view = s.fake.wait_for_views(2).await[1]["view"].clone();
+    assert_eq!(view["callback_id"], "dep:atlas:1:decline");
+    s.client
+        .interaction(&submission(&view, &[("reason", "not this quarter")]))
+        .await;
+    assert!(agreement(1).await.contains("declined"));
+
+    // Lee heard each answer in his direct messages.
+    worker.drain().await.unwrap();
+    let lee: Vec<String> = s
+        .fake
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel == "ULEE")
+        .map(|p| p.message.text)
+        .collect();
+    for title in [
+        "Dependency #1 another date proposed: Rate limits",
+        "Dependency #2 accepted: Webhooks",
+        "Dependency #1 declined: Rate limits",
+    ] {
+        assert!(lee.iter().any(|t| t.contains(title)), "{title} in {lee:#?}");
+    }
+    s.fake.assert_nothing_unexpected();
+}
