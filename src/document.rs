@@ -104,6 +104,9 @@ pub struct ProgramDoc {
     #[serde(default)]
     pub archived: bool,
     pub created_at: DateTime<Utc>,
+    /// The milestone that is the program's end, when the program names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Key>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -144,6 +147,9 @@ pub struct ProjectDoc {
     pub owner: String,
     #[serde(default)]
     pub removed: bool,
+    /// The team's own holidays, on top of the program's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<NaiveDate>,
 }
 
 fn calendar_days() -> DurationUnit {
@@ -486,6 +492,17 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
         }
     }
     let milestone_keys: HashSet<&Key> = doc.milestones.iter().map(|m| &m.key).collect();
+    if let Some(end) = doc
+        .program
+        .end
+        .as_ref()
+        .filter(|e| !milestone_keys.contains(e))
+    {
+        return Err(bad(
+            "program.end".to_owned(),
+            format!("no milestone `{end}` in this document"),
+        ));
+    }
     let mut edges: Vec<(&Key, &Key)> = Vec::new();
     for (i, m) in doc.milestones.iter().enumerate() {
         for (j, a) in m.after.iter().enumerate() {
@@ -723,6 +740,7 @@ pub async fn export(
             staleness_days: Days::new(program.staleness_days.into())?,
             archived: program.archived,
             created_at: program.created_at,
+            end: program.end_key.clone(),
         },
         charter: CharterDoc {
             goal: prose(&charter.goal)?,
@@ -747,6 +765,7 @@ pub async fn export(
                 name: p.name.clone(),
                 owner: handle(p.owner, &mut used),
                 removed: p.removed,
+                holidays: p.holidays.clone(),
             })
             .collect(),
         milestones: vec![],
@@ -1127,6 +1146,7 @@ pub async fn import(
     program.work_days = pd.work_days;
     program.holidays = pd.holidays.clone();
     program.archived = pd.archived;
+    program.end_key = pd.end.clone();
     store::update_program(&mut tx, &scope, &program).await?;
     store::set_program_created_at(&mut tx, &scope, pd.created_at).await?;
     let c = &doc.charter;
@@ -1160,6 +1180,7 @@ pub async fn import(
         project.name = p.name.clone();
         project.owner = owner;
         project.removed = p.removed;
+        project.holidays = p.holidays.clone();
         store::update_project(&mut tx, &scope, &project).await?;
         project_ids.insert(&p.key, project.id);
     }

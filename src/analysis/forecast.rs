@@ -95,11 +95,30 @@ impl Forecasts {
             }
         }
         let task_of = |id: MilestoneId| s.milestone_index(id).and_then(|i| milestone_task[i]);
-        // Durations in working days count on the program's calendar.
+        // Durations in working days count on the program's calendar, and a project's own
+        // holidays on top of it for that project's milestones.
         let work = std::sync::Arc::new(schedule::Workweek::new(
             s.program.work_days,
             s.program.holidays.iter().copied(),
         ));
+        let team_work: HashMap<i64, std::sync::Arc<schedule::Workweek>> = s
+            .projects
+            .iter()
+            .filter(|p| !p.holidays.is_empty())
+            .map(|p| {
+                let days = s.program.holidays.iter().chain(&p.holidays).copied();
+                (
+                    p.id,
+                    std::sync::Arc::new(schedule::Workweek::new(s.program.work_days, days)),
+                )
+            })
+            .collect();
+        let calendar_of = |m: &crate::domain::Milestone| {
+            m.project
+                .and_then(|p| team_work.get(&p))
+                .unwrap_or(&work)
+                .clone()
+        };
         let mut tasks: Vec<Task> = nodes
             .iter()
             .map(|n| {
@@ -114,7 +133,7 @@ impl Forecasts {
                         .then(|| m.completed_on.unwrap_or(m.target)),
                     preds: m.after.iter().filter_map(|&p| task_of(p)).collect(),
                     needs: vec![],
-                    calendar: (m.duration_unit == DurationUnit::Work).then(|| work.clone()),
+                    calendar: (m.duration_unit == DurationUnit::Work).then(|| calendar_of(m)),
                 }
             })
             .collect();
@@ -156,7 +175,14 @@ impl Forecasts {
         }
         let plan = Plan::compute(&tasks, today);
         let is_milestone = |t: usize| matches!(nodes[t], Node::Milestone(_));
-        let path = plan.critical_chain(&tasks, None, is_milestone);
+        // The end the program names, if it still has that milestone.
+        let end = s
+            .program
+            .end_key
+            .as_ref()
+            .and_then(|k| s.milestones.iter().position(|m| &m.key == k))
+            .and_then(|i| milestone_task[i]);
+        let path = plan.critical_chain(&tasks, end, is_milestone);
         let mut critical = vec![false; tasks.len()];
         for &t in &path {
             critical[t] = true;

@@ -190,6 +190,12 @@ pub enum ProgramCmd {
         /// Days after which a status update is stale
         #[arg(long)]
         staleness: Option<Days>,
+        /// The milestone that is the program's end (default: the last one to finish)
+        #[arg(long, conflicts_with = "no_end")]
+        end: Option<Key>,
+        /// The end is the last milestone to finish again
+        #[arg(long)]
+        no_end: bool,
     },
     /// Bind this channel to a program, so its key may be left out here
     Bind(ProgramArg),
@@ -289,6 +295,12 @@ pub enum ProjectCmd {
         name: Option<Title>,
         #[arg(long)]
         owner: Option<PersonRef>,
+        /// Add a holiday of this team, on top of the program's (repeatable)
+        #[arg(long)]
+        holiday: Vec<DateSpec>,
+        /// Remove one of this team's holidays (repeatable)
+        #[arg(long)]
+        no_holiday: Vec<DateSpec>,
     },
     /// Remove a project (its history stays)
     Remove(Target),

@@ -42,6 +42,9 @@ pub struct Program {
     pub staleness_days: u32,
     pub archived: bool,
     pub created_at: DateTime<Utc>,
+    /// The milestone the program's end is, when it names one; otherwise the end is the last
+    /// milestone to finish.
+    pub end_key: Option<Key>,
 }
 
 impl Program {
@@ -73,6 +76,8 @@ pub struct Project {
     pub name: Title,
     pub owner: PersonId,
     pub removed: bool,
+    /// The team's own holidays, on top of the program's (a team in another country).
+    pub holidays: Vec<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize)]

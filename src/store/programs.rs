@@ -21,6 +21,7 @@ pub(super) struct ProgramRow {
     staleness_days: i64,
     archived: bool,
     created_at: DateTime<Utc>,
+    end_key: Option<String>,
 }
 
 impl TryFrom<ProgramRow> for Program {
@@ -38,16 +39,18 @@ impl TryFrom<ProgramRow> for Program {
             staleness_days: r.staleness_days.try_into()?,
             archived: r.archived,
             created_at: r.created_at,
+            end_key: r.end_key.as_deref().map(Key::parse).transpose()?,
         })
     }
 }
 
 const PROGRAM_COLS: &str =
-    "id, key, name, owner_id, timezone, work_days, holidays, staleness_days, archived, created_at";
+    "id, key, name, owner_id, timezone, work_days, holidays, staleness_days, archived, created_at,
+    end_key";
 
 /// [`PROGRAM_COLS`] of a table aliased `p`.
 pub(super) const PROGRAM_COLS_P: &str = "p.id, p.key, p.name, p.owner_id, p.timezone, p.work_days,
-    p.holidays, p.staleness_days, p.archived, p.created_at";
+    p.holidays, p.staleness_days, p.archived, p.created_at, p.end_key";
 
 /// Looks a program up by key within the tenant; the returned scope is the only way in.
 pub async fn find_program(
@@ -106,7 +109,7 @@ pub async fn find_program_for(
 ) -> anyhow::Result<Option<ProgramForActor>> {
     let row: Option<ProgramForActorRow> = db::query_as(
         "SELECT p.id, p.key, p.name, p.owner_id, p.timezone, p.work_days, p.holidays, p.staleness_days,
-                p.archived, p.created_at, a.id AS actor_id, r.role AS actor_role
+                p.archived, p.created_at, p.end_key, a.id AS actor_id, r.role AS actor_role
          FROM programs p
          LEFT JOIN people a ON a.tenant = p.tenant AND a.handle = $3
          LEFT JOIN program_roles r ON r.program_id = p.id AND r.person_id = a.id
@@ -183,7 +186,7 @@ pub async fn insert_program(
 pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyhow::Result<()> {
     db::query(
         "UPDATE programs SET name = $1, owner_id = $2, timezone = $3, work_days = $4, holidays = $5,
-         staleness_days = $6, archived = $7 WHERE id = $8 AND tenant = $9",
+         staleness_days = $6, archived = $7, end_key = $10 WHERE id = $8 AND tenant = $9",
     )
     .bind(p.name.as_str())
     .bind(p.owner)
@@ -194,6 +197,7 @@ pub async fn update_program(conn: &mut Conn, scope: &Scope, p: &Program) -> anyh
     .bind(p.archived)
     .bind(scope.program_id)
     .bind(scope.tenant.to_string())
+    .bind(p.end_key.as_ref().map(Key::as_str))
     .execute(&mut *conn)
     .await
     .context("updating a program")?;

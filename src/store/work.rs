@@ -45,6 +45,7 @@ struct ProjectRow {
     name: String,
     owner_id: i64,
     removed: bool,
+    holidays: db::Json,
 }
 
 impl TryFrom<ProjectRow> for Project {
@@ -56,13 +57,16 @@ impl TryFrom<ProjectRow> for Project {
             name: Title::parse(&r.name)?,
             owner: r.owner_id,
             removed: r.removed,
+            holidays: serde_json::from_str::<Vec<NaiveDate>>(r.holidays.as_str())
+                .context("reading a project's holidays")?,
         })
     }
 }
 
 pub async fn projects(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Project>> {
     let rows: Vec<ProjectRow> = db::query_as(
-        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = $1 ORDER BY key",
+        "SELECT id, key, name, owner_id, removed, holidays FROM projects WHERE program_id = $1
+         ORDER BY key",
     )
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
@@ -77,7 +81,7 @@ pub async fn find_project(
     key: &Key,
 ) -> anyhow::Result<Option<Project>> {
     let row: Option<ProjectRow> = db::query_as(
-        "SELECT id, key, name, owner_id, removed FROM projects WHERE program_id = $1 AND key = $2",
+        "SELECT id, key, name, owner_id, removed, holidays FROM projects WHERE program_id = $1 AND key = $2",
     )
     .bind(scope.program_id)
     .bind(key.as_str())
@@ -112,7 +116,7 @@ pub async fn insert_project(
 ) -> anyhow::Result<Project> {
     let row: ProjectRow = db::query_as(
         "INSERT INTO projects (program_id, key, name, owner_id) VALUES ($1, $2, $3, $4)
-         RETURNING id, key, name, owner_id, removed",
+         RETURNING id, key, name, owner_id, removed, holidays",
     )
     .bind(scope.program_id)
     .bind(key.as_str())
@@ -126,13 +130,15 @@ pub async fn insert_project(
 
 pub async fn update_project(conn: &mut Conn, scope: &Scope, p: &Project) -> anyhow::Result<()> {
     db::query(
-        "UPDATE projects SET name = $1, owner_id = $2, removed = $3 WHERE id = $4 AND program_id = $5",
+        "UPDATE projects SET name = $1, owner_id = $2, removed = $3, holidays = $6
+         WHERE id = $4 AND program_id = $5",
     )
     .bind(p.name.as_str())
     .bind(p.owner)
     .bind(p.removed)
     .bind(p.id)
     .bind(scope.program_id)
+    .bind(db::Json(serde_json::to_string(&p.holidays)?))
     .execute(&mut *conn)
     .await
     .context("updating a project")?;

@@ -742,3 +742,110 @@ async fn a_dependency_between_teams_is_requested_and_answered_by_commands() {
         "{committed}"
     );
 }
+
+/// `program set --end` names the end the chain leads to; `project set --holiday` adds a
+/// team's own day off, which its milestones' working-day durations skip and nobody else's.
+#[tokio::test]
+async fn the_program_names_its_end_and_a_team_keeps_its_own_holidays() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "API" --owner @dana"#,
+        r#"project add atlas web --name "Web" --owner @lee"#,
+        // Monday 2027-01-04; five working days later is Monday 01-11.
+        r#"milestone add atlas design --target 2027-01-04 --project api"#,
+        r#"milestone add atlas build --target 2027-01-11 --project api --after design --duration 5"#,
+        r#"milestone add atlas site --target 2027-01-11 --project web --after design --duration 5"#,
+        r#"milestone add atlas docs --target 2027-03-01 --project web --after site"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let timing = |data: &serde_json::Value, key: &str| {
+        data["milestones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["milestone"] == key)
+            .unwrap_or_else(|| panic!("{key} in {data:#}"))
+            .clone()
+    };
+    let chain = |data: &serde_json::Value| -> Vec<String> {
+        data["chain"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let data = db
+        .run("tpm", "path show atlas")
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(chain(&data), ["design", "site", "docs"], "{data:#}");
+    assert_eq!(timing(&data, "build")["forecast"], "2027-01-11");
+
+    // Only the program owner names the end; it must be a milestone of the program.
+    let msg = db.refused("dana", "program set atlas --end build").await;
+    assert!(msg.contains("only the owner"), "{msg}");
+    let msg = db.refused("tpm", "program set atlas --end nowhere").await;
+    assert!(msg.contains("no milestone `nowhere`"), "{msg}");
+    let set = db.ok("tpm", "program set atlas --end build").await;
+    assert!(set.contains("End") && set.contains("build"), "{set}");
+    let data = db
+        .run("tpm", "path show atlas")
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(chain(&data), ["design", "build"], "{data:#}");
+
+    // The API team is off on Wednesday 01-06: build takes a day longer, site does not.
+    let msg = db
+        .refused("lee", "project set atlas api --holiday 2027-01-06")
+        .await;
+    assert!(msg.contains("only the project's owner"), "{msg}");
+    let set = db
+        .ok("dana", "project set atlas api --holiday 2027-01-06")
+        .await;
+    assert!(set.contains("2027-01-06"), "{set}");
+    let data = db
+        .run("tpm", "path show atlas")
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(timing(&data, "build")["forecast"], "2027-01-12");
+    assert_eq!(timing(&data, "site")["forecast"], "2027-01-11");
+    let msg = db
+        .refused("dana", "project set atlas api --no-holiday 2027-01-07")
+        .await;
+    assert!(msg.contains("is not a holiday of project `api`"), "{msg}");
+    db.ok("dana", "project set atlas api --no-holiday 2027-01-06")
+        .await;
+    // Back to the last milestone to finish; and both survive an export and an import.
+    db.ok("tpm", "project set atlas web --holiday 2027-01-05")
+        .await;
+    db.ok("tpm", "program set atlas --no-end").await;
+    let data = db
+        .run("tpm", "path show atlas")
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(chain(&data), ["design", "site", "docs"], "{data:#}");
+    assert_eq!(timing(&data, "site")["forecast"], "2027-01-12");
+    db.ok("tpm", "program set atlas --end build").await;
+    let out = db.bin(&["export", "--program", "atlas"]);
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["program"]["end"], "build");
+    let web = doc["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["key"] == "web")
+        .unwrap();
+    assert_eq!(web["holidays"], serde_json::json!(["2027-01-05"]));
+}

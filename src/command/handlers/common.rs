@@ -202,6 +202,7 @@ mod tests {
             staleness_days: 8,
             archived: false,
             created_at: chrono::DateTime::UNIX_EPOCH,
+            end_key: None,
         }
     }
 

@@ -34,10 +34,10 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             holiday,
             no_holiday,
             staleness,
+            end,
+            no_end,
         } => {
-            set(
-                s,
-                program.as_deref(),
+            let changes = Settings {
                 name,
                 tz,
                 owner,
@@ -45,8 +45,13 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
                 holiday,
                 no_holiday,
                 staleness,
-            )
-            .await
+                end: match (end, no_end) {
+                    (Some(k), _) => Some(Some(k)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+            };
+            set(s, program.as_deref(), changes).await
         }
         ProgramCmd::Bind(ProgramArg { program }) => bind(s, program.as_deref()).await,
         ProgramCmd::Archive {
@@ -227,13 +232,8 @@ async fn show(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
     ]))
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one parameter per field of `program set`"
-)]
-async fn set(
-    s: &mut Session<'_>,
-    program: Option<&str>,
+/// What `program set` was given.
+struct Settings {
     name: Option<Title>,
     tz: Option<Timezone>,
     owner: Option<PersonRef>,
@@ -241,7 +241,21 @@ async fn set(
     holiday: Vec<DateSpec>,
     no_holiday: Vec<DateSpec>,
     staleness: Option<Days>,
-) -> Result<Reply> {
+    /// `Some(None)` clears the end.
+    end: Option<Option<Key>>,
+}
+
+async fn set(s: &mut Session<'_>, program: Option<&str>, changes: Settings) -> Result<Reply> {
+    let Settings {
+        name,
+        tz,
+        owner,
+        work_days,
+        holiday,
+        no_holiday,
+        staleness,
+        end,
+    } = changes;
     let (scope, p) = s.program_for_change(program).await?;
     s.require(&scope, &p, Role::Owner, "change the program's settings")
         .await?;
@@ -280,6 +294,22 @@ async fn set(
         }
         after.staleness_days = st.get();
     }
+    match end {
+        Some(Some(k)) => {
+            let milestones = store::milestones(s.conn(), &scope).await?;
+            match milestones.iter().find(|m| m.key == k) {
+                None => {
+                    return refuse(format!("--end: there is no milestone `{k}` in `{}`", p.key))
+                }
+                Some(m) if m.state == crate::domain::MilestoneState::Cancelled => {
+                    return refuse(format!("--end: milestone `{k}` is cancelled"))
+                }
+                Some(_) => after.end_key = Some(k),
+            }
+        }
+        Some(None) => after.end_key = None,
+        None => {}
+    }
     store::update_program(s.conn(), &scope, &after).await?;
     s.event(
         Some(&scope),
@@ -310,6 +340,13 @@ async fn set(
             (
                 "Stale after",
                 Text::plain(format!("{} days", after.staleness_days)),
+            ),
+            (
+                "End",
+                Text::plain(match &after.end_key {
+                    Some(k) => k.as_str().to_owned(),
+                    None => "the last milestone to finish".to_owned(),
+                }),
             ),
         ]),
     )

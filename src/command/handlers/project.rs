@@ -4,7 +4,7 @@ use super::common::{counted_table, find_project, Listing};
 use super::{parse_key, refuse, Session};
 use crate::command::grammar::{ProgramArg, ProjectCmd, Target};
 use crate::command::Result;
-use crate::domain::{Endpoint, MilestoneState, PersonRef, Role, Title};
+use crate::domain::{DateSpec, Endpoint, MilestoneState, PersonRef, Role, Title};
 use crate::reply::{Reply, Text, Tone};
 use crate::store;
 
@@ -24,7 +24,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             target,
             name,
             owner,
-        } => set(s, &target, name, owner).await,
+            holiday,
+            no_holiday,
+        } => set(s, &target, name, owner, (holiday, no_holiday)).await,
         ProjectCmd::Remove(target) => remove(s, &target).await,
     }
 }
@@ -166,13 +168,14 @@ async fn set(
     target: &Target,
     name: Option<Title>,
     owner: Option<PersonRef>,
+    (holiday, no_holiday): (Vec<DateSpec>, Vec<DateSpec>),
 ) -> Result<Reply> {
     let (program, key) = target.split()?;
     let key = parse_key(key, "project")?;
     let (scope, p) = s.program_for_change(program).await?;
     let before = find_project(s, &scope, &p, &key, None).await?;
-    if name.is_none() && owner.is_none() {
-        return refuse("nothing to set: give --name or --owner");
+    if name.is_none() && owner.is_none() && holiday.is_empty() && no_holiday.is_empty() {
+        return refuse("nothing to set: give --name, --owner, --holiday or --no-holiday");
     }
     if owner.is_some() {
         s.require(&scope, &p, Role::Editor, "change a project's owner")
@@ -183,7 +186,7 @@ async fn set(
             &p,
             &[before.owner],
             "the project's owner",
-            "rename it",
+            "change it",
         )
         .await?;
     }
@@ -194,6 +197,21 @@ async fn set(
     if let Some(o) = &owner {
         after.owner = s.person(o).await?.id;
     }
+    let today = s.today(&p);
+    for h in &holiday {
+        let d = h.resolve(today);
+        if !after.holidays.contains(&d) {
+            after.holidays.push(d);
+        }
+    }
+    for h in &no_holiday {
+        let d = h.resolve(today);
+        if !after.holidays.contains(&d) {
+            return refuse(format!("{d} is not a holiday of project `{key}`"));
+        }
+        after.holidays.retain(|x| *x != d);
+    }
+    after.holidays.sort();
     store::update_project(s.conn(), &scope, &after).await?;
     s.event(
         Some(&scope),
@@ -208,6 +226,17 @@ async fn set(
         Reply::success(format!("Updated project {key}")).fields(vec![
             ("Name", Text::plain(after.name.as_str())),
             ("Owner", Text::new().person(owner)),
+            (
+                "Own holidays",
+                Text::plain(
+                    after
+                        .holidays
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ),
         ]),
     )
 }
