@@ -700,6 +700,8 @@ pub enum DecisionCmd {
     },
     /// List decisions
     List(ProgramArg),
+    /// Show a decision: its context, options, outcome, who decided and when
+    Show(Numbered),
 }
 
 #[derive(Debug, Subcommand)]
@@ -945,7 +947,7 @@ impl Command {
             }
             Command::Dep(c) => !matches!(c, DepCmd::List { .. } | DepCmd::Show(_)),
             Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
-            Command::Decision(c) => !matches!(c, DecisionCmd::List(_)),
+            Command::Decision(c) => !matches!(c, DecisionCmd::List(_) | DecisionCmd::Show(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
             Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. }),
             Command::Path(_) | Command::Report(_) | Command::Chart(_) => false,

@@ -9,7 +9,7 @@ use super::common::{
     counted_table, date_from_today, milestone_key, not_found, on_or_before, person_cell,
     project_key, Access, Listing,
 };
-use super::{parse_number, refuse, Session};
+use super::{parse_number, records, refuse, Session};
 use crate::analysis::{graph, Forecasts};
 use crate::command::grammar::{DepCmd, Numbered, ProgramArg};
 use crate::command::Result;
@@ -284,64 +284,92 @@ fn arrival_words(d: &Dependency, arrival: Option<NaiveDate>) -> String {
 
 async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<Reply> {
     let (scope, p) = s.program(program).await?;
-    let projects = store::projects(s.conn(), &scope).await?;
-    let milestones = store::milestones(s.conn(), &scope).await?;
-    let deps = store::dependencies(s.conn(), &scope).await?;
-    let arrive = arrivals(s, &scope, &p).await?;
+    let now = s.ctx.now;
+    let g = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+    let f = Forecasts::of(&g);
+    let people = s.people().await?.clone();
+    let (projects, milestones) = (&g.projects, &g.milestones);
     let today = s.today(&p);
     let mut rows = Vec::new();
-    for d in deps.iter().filter(|d| !open || d.is_open()) {
+    let mut data = Vec::new();
+    for d in g.deps.iter().filter(|d| !open || d.is_open()) {
         let owner = s.maybe_mention(d.owner).await?;
+        let (arrives, _) = records::arrival(&f, &g, d);
         rows.push(vec![
             Text::plain(format!("#{}", d.number)),
-            Text::plain(end_name(&d.needs, &projects, &milestones)),
-            Text::plain(end_name(&d.from, &projects, &milestones)),
+            Text::plain(end_name(&d.needs, projects, milestones)),
+            Text::plain(end_name(&d.from, projects, milestones)),
             Text::plain(d.what.as_str()),
             Text::new().date(d.need_by),
-            Text::plain(arrival_words(d, arrive.get(&d.number).copied())),
+            Text::plain(arrival_words(d, arrives)),
+            Text::plain(agreement_words(d)),
             person_cell(owner),
-            Text::plain(state_words(d, s.ctx.now, today)),
+            Text::plain(state_words(d, now, today)),
         ]);
+        data.push(records::dependency(&g, &f, &people, d));
     }
     Ok(counted_table(
         Reply::new(format!("No dependencies in {}", p.key)),
         format_args!("Dependencies of {}", p.key),
         &[
-            "#", "Needs", "From", "What", "By", "Arrives", "Owner", "State",
+            "#",
+            "Needs",
+            "From",
+            "What",
+            "By",
+            "Arrives",
+            "Agreement",
+            "Owner",
+            "State",
         ],
         rows,
-    ))
+    )
+    .data(json!({ "program": p.key.as_str(), "dependencies": data })))
+}
+
+/// "accepted", "accepted for 01-15", "proposed 01-19", "requested", "declined".
+fn agreement_words(d: &Dependency) -> String {
+    match (d.agreement, d.committed_on, d.proposed_on) {
+        (Agreement::Accepted, Some(c), _) => format!("accepted for {c}"),
+        (Agreement::Proposed, _, Some(p)) => format!("proposed {p}"),
+        (a, _, _) => a.as_str().to_owned(),
+    }
 }
 
 async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
     let (scope, p, d) = open(s, target, Access::Read).await?;
-    let projects = store::projects(s.conn(), &scope).await?;
-    let milestones = store::milestones(s.conn(), &scope).await?;
+    let now = s.ctx.now;
+    let g = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+    let f = Forecasts::of(&g);
+    let people = s.people().await?.clone();
+    let (projects, milestones) = (&g.projects, &g.milestones);
     let owner = s.maybe_mention(d.owner).await?;
     let today = s.today(&p);
-    let arrival = arrivals(s, &scope, &p).await?.get(&d.number).copied();
-    Ok(
-        Reply::new(format!("Dependency #{} of {}", d.number, p.key)).fields(vec![
+    let (arrival, _) = records::arrival(&f, &g, &d);
+    let data = records::dependency(&g, &f, &people, &d);
+    Ok(Reply::new(format!("Dependency #{} of {}", d.number, p.key))
+        .fields(vec![
             ("What", Text::plain(d.what.as_str())),
             (
                 "Needs",
-                Text::plain(end_name(&d.needs, &projects, &milestones)),
+                Text::plain(end_name(&d.needs, projects, milestones)),
             ),
-            (
-                "From",
-                Text::plain(end_name(&d.from, &projects, &milestones)),
-            ),
+            ("From", Text::plain(end_name(&d.from, projects, milestones))),
             ("Need by", date_from_today(today, d.need_by)),
             ("Arrives", Text::plain(arrival_words(&d, arrival))),
-            ("Agreement", Text::plain(d.agreement.as_str())),
+            ("Agreement", Text::plain(agreement_words(&d))),
+            (
+                "Provider's words",
+                Text::plain(d.agreement_note.clone().unwrap_or_default()),
+            ),
             ("Owner", person_cell(owner)),
             ("State", Text::plain(state_words(&d, s.ctx.now, today))),
             (
                 "Blocked because",
                 Text::plain(d.blocked_reason.clone().unwrap_or_default()),
             ),
-        ]),
-    )
+        ])
+        .data(data))
 }
 
 /// New ends for `dep set`.

@@ -10,7 +10,9 @@ use super::common::{
     counted_table, date_from_today, find_live_project, find_project, milestone_key, not_found,
     on_or_before, person_cell, project_key, Access, Listing,
 };
+use super::records;
 use super::{parse_key, refuse, Session};
+use crate::analysis::forecast::MilestoneForecast;
 use crate::analysis::{Forecasts, Shift, Snapshot};
 use crate::command::grammar::{MilestoneCmd, ProgramArg, Target};
 use crate::command::Result;
@@ -227,24 +229,31 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, project: Option<Key>) 
         Some(k) => Some(find_project(s, &scope, &p, k, None).await?.id),
         None => None,
     };
-    let projects = store::projects(s.conn(), &scope).await?;
-    let milestones = store::milestones(s.conn(), &scope).await?;
+    let now = s.ctx.now;
+    let g = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+    let f = Forecasts::of(&g);
+    let people = s.people().await?.clone();
     let mut rows = Vec::new();
-    let mut sorted: Vec<&Milestone> = milestones
-        .iter()
-        .filter(|m| project_id.is_none() || m.project == project_id)
+    let mut data = Vec::new();
+    let mut sorted: Vec<usize> = (0..g.milestones.len())
+        .filter(|&i| project_id.is_none() || g.milestones[i].project == project_id)
         .collect();
-    sorted.sort_by(|a, b| (a.target, &a.key).cmp(&(b.target, &b.key)));
-    for m in sorted {
+    sorted.sort_by(|&a, &b| {
+        let (a, b) = (&g.milestones[a], &g.milestones[b]);
+        (a.target, &a.key).cmp(&(b.target, &b.key))
+    });
+    for i in sorted {
+        let m = &g.milestones[i];
         let proj = m
             .project
-            .map(|id| project_key(&projects, id))
+            .map(|id| project_key(&g.projects, id))
             .unwrap_or_default();
         let owner = s.maybe_mention(m.owner).await?;
         let slip = match m.slip_days() {
             0 => String::new(),
             n => format!("{n:+}d"),
         };
+        let (forecast, float, late) = schedule_cells(m, f.milestone(i).as_ref());
         rows.push(vec![
             Text::plain(m.key.as_str()),
             Text::plain(m.title.as_str()),
@@ -252,23 +261,52 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, project: Option<Key>) 
             person_cell(owner),
             Text::new().date(m.target),
             Text::plain(slip),
+            forecast,
+            float,
+            late,
             Text::plain(m.state.as_str()),
         ]);
+        data.push(records::milestone(&g, &f, &people, i));
     }
     Ok(counted_table(
         Reply::new(format!("No milestones in {} yet", p.key)),
         format_args!("Milestones of {}", p.key),
         &[
-            "Key", "Title", "Project", "Owner", "Target", "Slip", "State",
+            "Key", "Title", "Project", "Owner", "Target", "Slip", "Forecast", "Float", "Late",
+            "State",
         ],
         rows,
-    ))
+    )
+    .data(json!({ "program": p.key.as_str(), "milestones": data })))
+}
+
+/// A milestone's forecast, float (working days) and lateness as cells; empty once it is done
+/// or cancelled.
+fn schedule_cells(m: &Milestone, fc: Option<&MilestoneForecast>) -> (Text, Text, Text) {
+    match fc.filter(|_| m.state == MilestoneState::Planned) {
+        Some(fc) => (
+            Text::new().date(fc.forecast),
+            Text::plain(format!("{:+}", fc.float_days)),
+            Text::plain(match -fc.margin_days {
+                n if n > 0 => n_days(n),
+                _ => String::new(),
+            }),
+        ),
+        None => (Text::new(), Text::new(), Text::new()),
+    }
 }
 
 async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
     let (scope, p, m) = open(s, target, Access::Read).await?;
-    let all = store::milestones(s.conn(), &scope).await?;
-    let preds: Vec<String> = m.after.iter().map(|id| milestone_key(&all, *id)).collect();
+    let now = s.ctx.now;
+    let g = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+    let f = Forecasts::of(&g);
+    let people = s.people().await?.clone();
+    let index = g
+        .milestone_index(m.id)
+        .ok_or_else(|| anyhow::anyhow!("milestone {} is missing from its schedule", m.key))?;
+    let all = &g.milestones;
+    let preds: Vec<String> = m.after.iter().map(|id| milestone_key(all, *id)).collect();
     let succs: Vec<String> = all
         .iter()
         .filter(|x| x.after.contains(&m.id))
@@ -277,11 +315,13 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
     let slips = store::milestone_slips(s.conn(), &scope, m.id).await?;
     let today = s.today(&p);
     let owner = s.maybe_mention(m.owner).await?;
-    let projects = store::projects(s.conn(), &scope).await?;
+    let projects = &g.projects;
     let proj = m
         .project
-        .map(|id| project_key(&projects, id))
+        .map(|id| project_key(projects, id))
         .unwrap_or_default();
+    let fc = f.milestone(index);
+    let (forecast, float, late) = schedule_cells(&m, fc.as_ref());
     let mut reply = Reply::new(format!("{} ({}/{})", m.title, p.key, m.key)).fields(vec![
         (
             "State",
@@ -301,9 +341,58 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
         ("Project", Text::plain(proj)),
         ("Owner", person_cell(owner)),
         ("Duration", duration_text(m.duration)),
+        ("Forecast", forecast),
+        ("Float (working days)", float),
+        ("Late by", late),
         ("After", Text::plain(preds.join(", "))),
         ("Before", Text::plain(succs.join(", "))),
     ]);
+    // The dependencies it waits on and the ones it provides, with when each arrives.
+    let mut deps = Vec::new();
+    let mut dep_data = Vec::new();
+    for d in g.deps.iter().filter(|d| d.is_open()) {
+        let (needs, gives) = (
+            d.needs == Endpoint::Milestone(m.id),
+            d.from == Endpoint::Milestone(m.id),
+        );
+        if !needs && !gives {
+            continue;
+        }
+        let (arrives, gap) = records::arrival(&f, &g, d);
+        let mut t = Text::new()
+            .strong(format!("#{} {}", d.number, d.what.as_str()))
+            .text(if needs {
+                format!(" from {}", g.endpoint_name(&d.from))
+            } else {
+                format!(" for {}", g.endpoint_name(&d.needs))
+            })
+            .text(format!(", needed by {}", d.need_by));
+        if let Some(a) = arrives {
+            t = t.text(format!(", arrives {a}"));
+        }
+        if gap > 0 {
+            t = t.text(format!(" ({} after it is needed)", n_days(gap)));
+        }
+        t = t.text(format!("; {}", d.agreement.as_str()));
+        deps.push(t);
+        dep_data.push(records::dependency(&g, &f, &people, d));
+    }
+    if !deps.is_empty() {
+        reply = reply.heading("Dependencies").list(deps);
+    }
+    let mut data = records::milestone(&g, &f, &people, index);
+    data["dependencies"] = json!(dep_data);
+    data["slips"] = json!(slips
+        .iter()
+        .map(|sl| json!({
+            "from": sl.from,
+            "to": sl.to,
+            "reason": sl.reason,
+            "by": records::who(&people, sl.actor),
+            "at": sl.at,
+        }))
+        .collect::<Vec<_>>());
+    reply = reply.data(data);
     if !slips.is_empty() {
         let mut items = Vec::new();
         for sl in &slips {

@@ -11,6 +11,7 @@ mod milestone;
 mod person;
 mod program;
 mod project;
+mod records;
 mod risk;
 mod schedule;
 mod status;

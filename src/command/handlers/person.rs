@@ -154,7 +154,9 @@ async fn person_reply(
     } else {
         Reply::new(title)
     };
-    Ok(reply.fields(vec![
+    let people = s.people().await?.clone();
+    let data = super::records::person(&people, p);
+    Ok(reply.data(data).fields(vec![
         ("Person", Text::new().person(p)),
         (
             "Timezone",

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::common::{counted_table, find_live_project, Access, Listing};
-use super::{days_from, parse_key, refuse, Session};
+use super::{days_from, parse_key, records, refuse, Session};
 use crate::command::grammar::{CharterCmd, ForPerson, ProgramArg, ProgramCmd};
 use crate::command::Result;
 use crate::domain::{
@@ -147,8 +147,11 @@ async fn create(
 async fn list(s: &mut Session<'_>, archived: bool) -> Result<Reply> {
     let tenant = s.ctx.tenant.clone();
     let programs = store::list_programs(s.conn(), &tenant).await?;
+    let people = s.people().await?.clone();
     let mut rows = Vec::new();
+    let mut data = Vec::new();
     for p in programs.iter().filter(|p| archived || !p.archived) {
+        data.push(records::program(&people, p));
         let owner = s.mention(p.owner).await?;
         let mut key = Text::plain(p.key.as_str());
         if p.archived {
@@ -169,7 +172,8 @@ async fn list(s: &mut Session<'_>, archived: bool) -> Result<Reply> {
         "Programs",
         &["Key", "Name", "Owner", "Timezone"],
         rows,
-    ))
+    )
+    .data(json!({ "programs": data })))
 }
 
 async fn show(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
@@ -204,32 +208,51 @@ async fn show(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
         .filter(|p| !p.removed)
         .map(|p| p.key.as_str())
         .collect();
-    Ok(Reply::new(format!("{} ({})", p.name, p.key)).fields(vec![
-        ("Owner", Text::new().person(owner)),
-        ("Editors", editors),
-        ("Viewers", viewers),
-        ("Timezone", Text::plain(p.timezone.as_str())),
-        ("Work days", Text::plain(p.work_days.as_string())),
-        ("Upcoming holidays", Text::plain(holidays.join(", "))),
-        (
-            "Stale after",
-            Text::plain(format!("{} days", p.staleness_days)),
-        ),
-        ("Projects", Text::plain(project_keys.join(", "))),
-        ("Bound channels", Text::plain(channels.join(", "))),
-        (
-            "State",
-            Text::plain(if p.archived { "archived" } else { "active" }),
-        ),
-        (
-            "Created",
-            Text::plain(format!(
-                "{} ({})",
-                p.created_at.date_naive(),
-                days_from(today, p.created_at.date_naive())
-            )),
-        ),
-    ]))
+    let people = s.people().await?.clone();
+    let mut data = records::program(&people, &p);
+    data["projects"] = json!(project_keys);
+    data["bound_channels"] = json!(channels);
+    data["roles"] = json!(roles
+        .iter()
+        .map(
+            |g| json!({ "person": records::who(&people, Some(g.person)), "role": g.role.as_str() })
+        )
+        .collect::<Vec<_>>());
+    Ok(Reply::new(format!("{} ({})", p.name, p.key))
+        .fields(vec![
+            ("Owner", Text::new().person(owner)),
+            ("Editors", editors),
+            ("Viewers", viewers),
+            ("Timezone", Text::plain(p.timezone.as_str())),
+            ("Work days", Text::plain(p.work_days.as_string())),
+            ("Upcoming holidays", Text::plain(holidays.join(", "))),
+            (
+                "Stale after",
+                Text::plain(format!("{} days", p.staleness_days)),
+            ),
+            ("Projects", Text::plain(project_keys.join(", "))),
+            ("Bound channels", Text::plain(channels.join(", "))),
+            (
+                "State",
+                Text::plain(if p.archived { "archived" } else { "active" }),
+            ),
+            (
+                "End",
+                Text::plain(match &p.end_key {
+                    Some(k) => k.as_str().to_owned(),
+                    None => "the last milestone to finish".to_owned(),
+                }),
+            ),
+            (
+                "Created",
+                Text::plain(format!(
+                    "{} ({})",
+                    p.today(p.created_at),
+                    days_from(today, p.today(p.created_at))
+                )),
+            ),
+        ])
+        .data(data))
 }
 
 /// What `program set` was given.
@@ -645,7 +668,14 @@ pub(super) async fn charter(s: &mut Session<'_>, cmd: CharterCmd) -> Result<Repl
 async fn show_charter(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
     let (scope, p) = s.program(program).await?;
     let c = store::charter(s.conn(), &scope).await?;
-    Ok(charter_reply(&p.name, &p.key.to_string(), &c))
+    Ok(charter_reply(&p.name, &p.key.to_string(), &c).data(json!({
+        "program": p.key.as_str(),
+        "goal": c.goal,
+        "scope_in": c.scope_in,
+        "scope_out": c.scope_out,
+        "success_metrics": c.success_metrics,
+        "stakeholders": c.stakeholders,
+    })))
 }
 
 async fn set_charter(

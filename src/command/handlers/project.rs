@@ -1,7 +1,8 @@
 //! `project …`.
 
 use super::common::{counted_table, find_project, Listing};
-use super::{parse_key, refuse, Session};
+use super::{parse_key, records, refuse, Session};
+use crate::analysis::Forecasts;
 use crate::command::grammar::{ProgramArg, ProjectCmd, Target};
 use crate::command::Result;
 use crate::domain::{DateSpec, Endpoint, MilestoneState, PersonRef, Role, Title};
@@ -68,15 +69,27 @@ async fn add(
 
 async fn list(s: &mut Session<'_>, program: Option<&str>, all: bool) -> Result<Reply> {
     let (scope, p) = s.program(program).await?;
-    let projects = store::projects(s.conn(), &scope).await?;
+    let now = s.ctx.now;
+    let g = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+    let people = s.people().await?.clone();
+    let projects = &g.projects;
     let latest = store::latest_status_updates(s.conn(), &scope).await?;
     let mut rows = Vec::new();
+    let mut data = Vec::new();
     for pr in projects.iter().filter(|pr| all || !pr.removed) {
+        let mut record = records::project(&g, &people, pr);
+        record["latest_status"] = latest
+            .iter()
+            .find(|u| u.project == pr.id)
+            .map_or(serde_json::Value::Null, |u| {
+                records::status(&p, &g.projects, &people, u)
+            });
+        data.push(record);
         let owner = s.mention(pr.owner).await?;
         let status = match latest.iter().find(|u| u.project == pr.id) {
             Some(u) => Text::new()
                 .rag(u.rag)
-                .text(format!(" {}", u.posted_at.date_naive())),
+                .text(format!(" {}", p.today(u.posted_at))),
             None => Text::plain("no update yet"),
         };
         let mut key = Text::plain(pr.key.as_str());
@@ -101,7 +114,8 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, all: bool) -> Result<R
         format_args!("Projects of {}", p.key),
         &["Key", "Name", "Owner", "Latest status"],
         rows,
-    ))
+    )
+    .data(serde_json::json!({ "program": p.key.as_str(), "projects": data })))
 }
 
 async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
@@ -110,8 +124,12 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
     let (scope, p) = s.program(program).await?;
     let pr = find_project(s, &scope, &p, &key, Some(Listing::PROJECTS)).await?;
     let owner = s.mention(pr.owner).await?;
-    let milestones = store::milestones(s.conn(), &scope).await?;
-    let deps = store::dependencies(s.conn(), &scope).await?;
+    let now = s.ctx.now;
+    let g = store::load_schedule(s.conn(), &scope, p.clone(), now).await?;
+    let f = Forecasts::of(&g);
+    let people = s.people().await?.clone();
+    let milestones = &g.milestones;
+    let deps = &g.deps;
     let latest = store::status_updates(s.conn(), &scope, Some(pr.id), 1).await?;
     let mine: Vec<Text> = milestones
         .iter()
@@ -125,11 +143,11 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
         .collect();
     let needs = deps
         .iter()
-        .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, &milestones))
+        .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, milestones))
         .count();
     let gives = deps
         .iter()
-        .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, &milestones))
+        .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, milestones))
         .count();
     let mut reply = Reply::new(format!("{} ({}/{})", pr.name, p.key, pr.key)).fields(vec![
         ("Owner", Text::new().person(owner)),
@@ -141,7 +159,18 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
             "State",
             Text::plain(if pr.removed { "removed" } else { "active" }),
         ),
+        (
+            "Own holidays",
+            Text::plain(
+                pr.holidays
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ),
     ]);
+    let mut data = records::project(&g, &people, &pr);
     if let Some(u) = latest.first() {
         reply = reply
             .tone(Tone::Health(u.rag))
@@ -150,17 +179,65 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
                 ("RAG", Text::new().rag(u.rag)),
                 (
                     "Posted",
-                    Text::plain(u.posted_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                    Text::plain(
+                        u.posted_at
+                            .with_timezone(&p.timezone.tz())
+                            .format(&format!("%Y-%m-%d %H:%M {}", p.timezone.as_str()))
+                            .to_string(),
+                    ),
                 ),
                 ("Summary", Text::plain(u.summary.as_str())),
                 ("Blockers", Text::plain(u.blockers.clone())),
                 ("Next steps", Text::plain(u.next_steps.clone())),
             ]);
     }
+    if let Some(u) = latest.first() {
+        data["latest_status"] = records::status(&p, &g.projects, &people, u);
+    }
     if !mine.is_empty() {
         reply = reply.heading("Open milestones").list(mine);
     }
-    Ok(reply)
+    // What it needs from others and what others need from it, with when each arrives.
+    let line = |d: &crate::domain::Dependency, other: String| {
+        let (arrives, gap) = records::arrival(&f, &g, d);
+        let mut t = Text::new()
+            .strong(format!("#{} {}", d.number, d.what.as_str()))
+            .text(format!(" {other}, needed by {}", d.need_by));
+        if let Some(a) = arrives {
+            t = t.text(format!(", arrives {a}"));
+        }
+        if gap > 0 {
+            t = t.text(format!(
+                " ({} after it is needed)",
+                crate::domain::n_days(gap)
+            ));
+        }
+        t.text(format!("; {}, {}", d.agreement.as_str(), d.state.as_str()))
+    };
+    let inward: Vec<Text> = deps
+        .iter()
+        .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, milestones))
+        .map(|d| line(d, format!("from {}", g.endpoint_name(&d.from))))
+        .collect();
+    let outward: Vec<Text> = deps
+        .iter()
+        .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, milestones))
+        .map(|d| line(d, format!("for {}", g.endpoint_name(&d.needs))))
+        .collect();
+    if !inward.is_empty() {
+        reply = reply.heading("It needs").list(inward);
+    }
+    if !outward.is_empty() {
+        reply = reply.heading("Others need from it").list(outward);
+    }
+    data["milestones"] = serde_json::json!(g
+        .milestones
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.project == Some(pr.id))
+        .map(|(i, _)| records::milestone(&g, &f, &people, i))
+        .collect::<Vec<_>>());
+    Ok(reply.data(data))
 }
 
 async fn set(

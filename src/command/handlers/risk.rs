@@ -5,7 +5,7 @@ use serde_json::json;
 use super::common::{
     counted_table, find_project, not_found, on_or_before, person_cell, Access, Listing,
 };
-use super::{parse_number, refuse, Session};
+use super::{parse_number, records, refuse, Session};
 use crate::command::grammar::{DecisionCmd, Numbered, ProgramArg, RiskCmd, Titled};
 use crate::command::Result;
 use crate::domain::{
@@ -147,8 +147,12 @@ async fn list_risks(s: &mut Session<'_>, program: Option<&str>, all: bool) -> Re
         .collect();
     risks.sort_by(|a, b| b.score().cmp(&a.score()).then(a.number.cmp(&b.number)));
     let today = s.today(&p);
+    let projects = store::projects(s.conn(), &scope).await?;
+    let people = s.people().await?.clone();
     let mut rows = Vec::new();
+    let mut data = Vec::new();
     for r in &risks {
+        data.push(records::risk(&projects, &people, r));
         let owner = s.maybe_mention(r.owner).await?;
         let review = match r.review_by {
             Some(d) if d < today && r.is_open() => format!("{d} (overdue)"),
@@ -170,13 +174,17 @@ async fn list_risks(s: &mut Session<'_>, program: Option<&str>, all: bool) -> Re
         format_args!("Risks of {}", p.key),
         &["#", "Title", "Score", "Band", "Owner", "Review by", "State"],
         rows,
-    ))
+    )
+    .data(serde_json::json!({ "program": p.key.as_str(), "risks": data })))
 }
 
 async fn show_risk(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
-    let (_, p, r) = open_risk(s, target, Access::Read).await?;
+    let (scope, p, r) = open_risk(s, target, Access::Read).await?;
+    let projects = store::projects(s.conn(), &scope).await?;
+    let people = s.people().await?.clone();
+    let data = records::risk(&projects, &people, &r);
     let reply = Reply::new(format!("Risk #{} of {}: {}", r.number, p.key, r.title));
-    risk_fields(s, reply, &r).await
+    Ok(risk_fields(s, reply, &r).await?.data(data))
 }
 
 #[expect(
@@ -444,6 +452,7 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
             options,
         } => set_decision(s, &target, title, context, options).await,
         DecisionCmd::List(ProgramArg { program }) => list_decisions(s, program.as_deref()).await,
+        DecisionCmd::Show(target) => show_decision(s, &target).await,
     }
 }
 
@@ -509,6 +518,46 @@ async fn add_decision(
         );
     }
     Ok(reply)
+}
+
+async fn show_decision(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
+    let (program, n) = target.split()?;
+    let n = parse_number(n, "decision")?;
+    let (scope, p) = s.program(program).await?;
+    let Some(d) = store::decisions(s.conn(), &scope)
+        .await?
+        .into_iter()
+        .find(|d| d.number == n)
+    else {
+        return not_found(format_args!("decision #{n}"), &p, Some(Listing::DECISIONS));
+    };
+    let people = s.people().await?.clone();
+    let by = s.maybe_mention(d.decided_by).await?;
+    let pending = d.outcome.trim().is_empty();
+    Ok(
+        Reply::new(format!("Decision #{} of {}: {}", d.number, p.key, d.title))
+            .fields(vec![
+                ("Context", Text::plain(d.context.clone())),
+                ("Options", Text::plain(d.options.clone())),
+                (
+                    "Outcome",
+                    Text::plain(if pending {
+                        "(pending)".to_owned()
+                    } else {
+                        d.outcome.clone()
+                    }),
+                ),
+                (
+                    if pending { "Raised by" } else { "Decided by" },
+                    person_cell(by),
+                ),
+                (
+                    if pending { "Raised on" } else { "Decided on" },
+                    Text::new().date(d.decided_on),
+                ),
+            ])
+            .data(records::decision(&people, &d)),
+    )
 }
 
 async fn decide(
@@ -630,8 +679,11 @@ async fn set_decision(
 async fn list_decisions(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
     let (scope, p) = s.program(program).await?;
     let decisions = store::decisions(s.conn(), &scope).await?;
+    let people = s.people().await?.clone();
     let mut rows = Vec::new();
+    let mut data = Vec::new();
     for d in &decisions {
+        data.push(records::decision(&people, d));
         let by = s.maybe_mention(d.decided_by).await?;
         rows.push(vec![
             Text::plain(format!("#{}", d.number)),
@@ -650,5 +702,6 @@ async fn list_decisions(s: &mut Session<'_>, program: Option<&str>) -> Result<Re
         format_args!("Decisions of {}", p.key),
         &["#", "On", "Decision", "Outcome", "By"],
         rows,
-    ))
+    )
+    .data(serde_json::json!({ "program": p.key.as_str(), "decisions": data })))
 }

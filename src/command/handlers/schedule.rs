@@ -105,11 +105,33 @@ async fn show(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
     let schedules = store::schedules(s.conn(), &scope).await?;
     let now = s.ctx.now;
     let key = p.key.as_str().to_owned();
+    // Each schedule with its next run, in UTC; destinations masked as in the table.
+    let data: Vec<serde_json::Value> = schedules
+        .iter()
+        .map(|sc| {
+            serde_json::json!({
+                "id": sc.id,
+                "kind": sc.kind.as_str(),
+                "audience": sc.audience.map(|a| a.as_str()),
+                "spec": sc.spec.to_string(),
+                "when": sc.spec.describe(),
+                "next": sc.spec.upcoming(p.timezone.tz(), now, 1).first(),
+                "to": sc
+                    .destination
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<Destination>(d).ok())
+                    .map(|d| d.masked()),
+            })
+        })
+        .collect();
+    let data = serde_json::json!({ "program": key, "schedules": data });
     if schedules.is_empty() {
-        return Ok(Reply::new(format!("No schedules in {key}")).paragraph(
-            Text::plain("Start the rhythm with ")
-                .code(format!("schedule set {key} prompt \"weekly mon 10:00\"")),
-        ));
+        return Ok(Reply::new(format!("No schedules in {key}"))
+            .paragraph(
+                Text::plain("Start the rhythm with ")
+                    .code(format!("schedule set {key} prompt \"weekly mon 10:00\"")),
+            )
+            .data(data));
     }
     let rows = schedules
         .iter()
@@ -152,7 +174,7 @@ async fn show(s: &mut Session<'_>, program: Option<&str>) -> Result<Reply> {
                 .collect(),
         );
     }
-    Ok(reply)
+    Ok(reply.data(data))
 }
 
 async fn remove(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
@@ -267,7 +289,25 @@ async fn list_outbox(
         reply = reply
             .paragraph(Text::plain("Send one again with ").code(format!("outbox retry {key} ID")));
     }
-    Ok(reply)
+    // The destination masked, as in the table: a webhook's secret path never shows.
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "state": r.state.as_str(),
+                "to": r.destination.masked(),
+                "title": r.reply.title,
+                "reason": r.reason,
+                "attempts": r.attempts,
+                "last_error": r.last_error,
+                "created_at": r.created_at,
+                "next_attempt_at": r.next_attempt_at,
+                "sent_at": r.sent_at,
+            })
+        })
+        .collect();
+    Ok(reply.data(serde_json::json!({ "program": key, "messages": data })))
 }
 
 async fn retry(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {

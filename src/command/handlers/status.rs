@@ -132,12 +132,21 @@ async fn list(s: &mut Session<'_>, target: &ForProject, limit: u16) -> Result<Re
     )
     .await?;
     let projects = store::projects(s.conn(), &scope).await?;
+    let people = s.people().await?.clone();
     let mut rows = Vec::new();
+    let mut data = Vec::new();
+    let tz = p.timezone.tz();
     for u in &updates {
+        data.push(super::records::status(&p, &projects, &people, u));
         let author = s.maybe_mention(u.author).await?;
         let key = project_key(&projects, u.project);
         rows.push(vec![
-            Text::plain(u.posted_at.format("%Y-%m-%d %H:%M").to_string()),
+            Text::plain(
+                u.posted_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            ),
             Text::plain(key),
             Text::new().rag(u.rag),
             Text::plain(u.summary.as_str()),
@@ -149,7 +158,7 @@ async fn list(s: &mut Session<'_>, target: &ForProject, limit: u16) -> Result<Re
         Reply::new(format!("No status updates in {} yet", p.key)),
         format_args!("Status updates of {}", p.key),
         &[
-            "Posted (UTC)",
+            &format!("Posted ({})", p.timezone.as_str()),
             "Project",
             "RAG",
             "Summary",
@@ -157,7 +166,8 @@ async fn list(s: &mut Session<'_>, target: &ForProject, limit: u16) -> Result<Re
             "By",
         ],
         rows,
-    ))
+    )
+    .data(serde_json::json!({ "program": p.key.as_str(), "status_updates": data })))
 }
 
 /// `status missing`: projects with no update yet, or only a stale one.

@@ -1,0 +1,231 @@
+//! The records `--json` prints for list and show commands: data with stable field names
+//! (keys, dates, forecasts, float, owners by handle), not the reply's layout. README's
+//! "JSON output" lists the fields; `tests/it/json_data.rs` holds them to it.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use crate::analysis::Forecasts;
+use crate::domain::{
+    Decision, Dependency, Endpoint, Milestone, MilestoneState, Person, PersonId, Program, Project,
+    Risk, Snapshot, StatusUpdate,
+};
+
+/// People by id, for owners by handle.
+pub(super) type People = HashMap<PersonId, Person>;
+
+/// A person as data: their handle (`null` for nobody).
+pub(super) fn who(people: &People, id: Option<PersonId>) -> Value {
+    id.and_then(|id| people.get(&id))
+        .map_or(Value::Null, |p| Value::String(p.handle.clone()))
+}
+
+/// An end of a dependency as data: `{"kind": "milestone", "key": …}`, or an outside one.
+pub(super) fn end(g: &Snapshot, e: &Endpoint) -> Value {
+    match e {
+        Endpoint::Project(id) => json!({
+            "kind": "project",
+            "key": g.project(*id).map(|p| p.key.as_str()),
+        }),
+        Endpoint::Milestone(id) => json!({
+            "kind": "milestone",
+            "key": g.milestone_index(*id).map(|i| g.milestones[i].key.as_str()),
+        }),
+        Endpoint::External(name) => json!({ "kind": "external", "name": name }),
+    }
+}
+
+fn project_key(projects: &[Project], id: Option<i64>) -> Value {
+    id.and_then(|id| projects.iter().find(|p| p.id == id))
+        .map_or(Value::Null, |p| Value::String(p.key.as_str().to_owned()))
+}
+
+/// A milestone with its place in the schedule.
+pub(super) fn milestone(g: &Snapshot, f: &Forecasts, people: &People, i: usize) -> Value {
+    let m: &Milestone = &g.milestones[i];
+    let fc = f.milestone(i);
+    let after: Vec<&str> = m
+        .after
+        .iter()
+        .filter_map(|id| g.milestone_index(*id))
+        .map(|j| g.milestones[j].key.as_str())
+        .collect();
+    let before: Vec<&str> = g
+        .milestones
+        .iter()
+        .filter(|x| x.after.contains(&m.id))
+        .map(|x| x.key.as_str())
+        .collect();
+    let owner = m
+        .owner
+        .or_else(|| m.project.and_then(|p| g.project(p)).map(|p| p.owner));
+    json!({
+        "key": m.key.as_str(),
+        "title": m.title.as_str(),
+        "project": project_key(&g.projects, m.project),
+        "owner": who(people, owner),
+        "state": m.state.as_str(),
+        "key_milestone": m.is_key,
+        "target": m.target,
+        "baseline": m.baseline,
+        "slip_days": m.slip_days(),
+        "completed_on": m.completed_on,
+        "duration": m.duration.map(|d| d.get()),
+        "duration_unit": m.duration_unit.as_str(),
+        "after": after,
+        "before": before,
+        "forecast": fc.as_ref().map(|x| x.forecast),
+        "earliest": fc.as_ref().map(|x| x.earliest),
+        "latest": fc.as_ref().and_then(|x| x.latest),
+        "float_days": fc.as_ref().map(|x| x.float_days),
+        "late_days": fc
+            .as_ref()
+            .filter(|_| m.state == MilestoneState::Planned)
+            .map(|x| (-x.margin_days).max(0)),
+        "critical": fc.as_ref().is_some_and(|x| x.critical),
+    })
+}
+
+/// When a dependency arrives and how far after its need-by date (0 when in time).
+pub(super) fn arrival(f: &Forecasts, g: &Snapshot, d: &Dependency) -> (Option<NaiveDate>, i64) {
+    let a = g
+        .deps
+        .iter()
+        .position(|x| x.id == d.id)
+        .and_then(|i| f.arrival(i));
+    let gap = a.map_or(0, |a| (a - d.need_by).num_days().max(0));
+    (a, gap)
+}
+
+/// A dependency with its agreement, arrival and gap.
+pub(super) fn dependency(g: &Snapshot, f: &Forecasts, people: &People, d: &Dependency) -> Value {
+    let (arrives, gap) = arrival(f, g, d);
+    json!({
+        "number": d.number,
+        "what": d.what.as_str(),
+        "needs": end(g, &d.needs),
+        "from": end(g, &d.from),
+        "need_by": d.need_by,
+        "owner": who(people, d.owner),
+        "state": d.state.as_str(),
+        "agreement": d.agreement.as_str(),
+        "committed_on": d.committed_on,
+        "proposed_on": d.proposed_on,
+        "agreement_note": d.agreement_note,
+        "arrives": arrives,
+        "gap_days": gap,
+        "conflict": gap > 0,
+        "blocked_since": d.blocked_since,
+        "blocked_reason": d.blocked_reason,
+        "delivered_on": d.delivered_on,
+        "cancel_reason": d.cancel_reason,
+    })
+}
+
+/// A project with its open dependencies in (it needs) and out (it provides), by number.
+pub(super) fn project(g: &Snapshot, people: &People, pr: &Project) -> Value {
+    let touches = |e: &Endpoint| match e {
+        Endpoint::Project(p) => *p == pr.id,
+        Endpoint::Milestone(m) => g
+            .milestone_index(*m)
+            .is_some_and(|i| g.milestones[i].project == Some(pr.id)),
+        Endpoint::External(_) => false,
+    };
+    let numbers = |inward: bool| -> Vec<i64> {
+        g.deps
+            .iter()
+            .filter(|d| d.is_open() && touches(if inward { &d.needs } else { &d.from }))
+            .map(|d| d.number)
+            .collect()
+    };
+    json!({
+        "key": pr.key.as_str(),
+        "name": pr.name.as_str(),
+        "owner": who(people, Some(pr.owner)),
+        "removed": pr.removed,
+        "holidays": pr.holidays,
+        "dependencies_in": numbers(true),
+        "dependencies_out": numbers(false),
+    })
+}
+
+/// A program's settings.
+pub(super) fn program(people: &People, p: &Program) -> Value {
+    json!({
+        "key": p.key.as_str(),
+        "name": p.name.as_str(),
+        "owner": who(people, Some(p.owner)),
+        "timezone": p.timezone.as_str(),
+        "work_days": p.work_days.as_string(),
+        "holidays": p.holidays,
+        "staleness_days": p.staleness_days,
+        "archived": p.archived,
+        "end": p.end_key.as_ref().map(|k| k.as_str()),
+        "created_at": p.created_at,
+    })
+}
+
+/// A risk on the register.
+pub(super) fn risk(projects: &[Project], people: &People, r: &Risk) -> Value {
+    json!({
+        "number": r.number,
+        "title": r.title.as_str(),
+        "project": project_key(projects, r.project),
+        "owner": who(people, r.owner),
+        "likelihood": r.likelihood.get(),
+        "impact": r.impact.get(),
+        "score": r.score(),
+        "band": r.band().as_str(),
+        "state": r.state.as_str(),
+        "mitigation": r.mitigation.as_str(),
+        "customer_impact": r.customer_impact.as_str(),
+        "review_by": r.review_by,
+        "accepted_reason": r.accepted_reason,
+    })
+}
+
+/// A decision in the log (`outcome` empty while it is pending).
+pub(super) fn decision(people: &People, d: &Decision) -> Value {
+    json!({
+        "number": d.number,
+        "title": d.title.as_str(),
+        "context": d.context,
+        "options": d.options,
+        "outcome": d.outcome,
+        "pending": d.outcome.trim().is_empty(),
+        "decided_by": who(people, d.decided_by),
+        "decided_on": d.decided_on,
+    })
+}
+
+/// A status update; `posted_at` is UTC, `posted_on` the day where the program lives.
+pub(super) fn status(
+    program: &Program,
+    projects: &[Project],
+    people: &People,
+    u: &StatusUpdate,
+) -> Value {
+    json!({
+        "project": project_key(projects, Some(u.project)),
+        "rag": u.rag.as_str(),
+        "summary": u.summary.as_str(),
+        "blockers": u.blockers,
+        "next_steps": u.next_steps,
+        "author": who(people, u.author),
+        "posted_at": u.posted_at,
+        "posted_on": program.today(u.posted_at),
+    })
+}
+
+/// A person of the tenant.
+pub(super) fn person(people: &People, p: &Person) -> Value {
+    json!({
+        "handle": p.handle,
+        "name": p.display_name,
+        "timezone": p.timezone.as_ref().map(|t| t.as_str()),
+        "away_until": p.away_until,
+        "delegate": who(people, p.delegate),
+    })
+}
