@@ -3,8 +3,12 @@
 //! weekly updates, 20,000 events) for all three audiences in every format, on a warm file
 //! database; then the same at one tenth of the size, to show the cost grows linearly.
 //!
-//! Targets: ≤ 100 ms in total at full size, and time(10×) ≤ 12 × time(1×). The last line is
-//! one JSON object of the figures. `DRUMBEAT_BENCH_RUNS=N` changes the runs per size.
+//! Then `path show --json` on the full-size program, as a person would run it: the command
+//! read from its words, run in its transaction, and its data printed as JSON.
+//!
+//! Targets: ≤ 100 ms in total at full size, time(10×) ≤ 12 × time(1×), and `path show
+//! --json` ≤ 50 ms at full size. The last line is one JSON object of the figures.
+//! `DRUMBEAT_BENCH_RUNS=N` changes the runs per size.
 
 use std::time::{Duration, Instant};
 
@@ -82,6 +86,34 @@ async fn run(store: &Store, tenant: &Tenant, key: &str, now: chrono::DateTime<Ut
     }
 }
 
+/// `path show KEY --json` as `drumbeat exec --json` runs it; the bytes printed.
+async fn path_json(store: &Store, tenant: &Tenant, key: &str, now: chrono::DateTime<Utc>) -> usize {
+    let ctx = drumbeat::command::Ctx {
+        tenant: tenant.clone(),
+        platform: drumbeat::domain::Platform::Console,
+        actor: drumbeat::command::Actor {
+            handle: "bench".into(),
+            display_name: "bench".into(),
+            is_admin: true,
+        },
+        channel: None,
+        now,
+        webhooks: Default::default(),
+        public_url: None,
+        channels: std::sync::Arc::new(drumbeat::command::NoPlatform),
+    };
+    let drumbeat::command::Parsed::Run(cmd) =
+        drumbeat::command::parse(&format!("path show {key}")).expect("a command")
+    else {
+        panic!("path show is a command");
+    };
+    let reply = drumbeat::command::run(store, &ctx, cmd)
+        .await
+        .expect("path show");
+    let data = reply.data.expect("path show has data");
+    serde_json::to_string_pretty(&data).expect("json").len()
+}
+
 fn median(mut v: Vec<Split>) -> Split {
     v.sort_by_key(|s| s.total());
     v[v.len() / 2]
@@ -130,6 +162,21 @@ fn main() {
             );
             results.push(m);
         }
+        path_json(&store, &tenant, "large", now).await;
+        let mut path_times = Vec::new();
+        let mut path_bytes = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            path_bytes = path_json(&store, &tenant, "large", now).await;
+            path_times.push(t.elapsed());
+        }
+        path_times.sort();
+        let path_ms = ms(path_times[path_times.len() / 2]);
+        println!(
+            "path show --json, full size: {path_ms:.2} ms ({} KB) against a target of 50 ms: {}",
+            path_bytes / 1024,
+            if path_ms <= 50.0 { "met" } else { "NOT met" }
+        );
         let (small, large) = (results[0], results[1]);
         let ratio = large.total().as_secs_f64() / small.total().as_secs_f64();
         println!(
@@ -150,6 +197,8 @@ fn main() {
             "tenth_ms": ms(small.total()),
             "growth_ratio": (ratio * 100.0).round() / 100.0,
             "target_ms": 100,
+            "path_json_ms": path_ms,
+            "path_json_target_ms": 50,
             "target_ratio": 12,
         });
         println!("{json}");
