@@ -849,3 +849,43 @@ async fn the_program_names_its_end_and_a_team_keeps_its_own_holidays() {
         .unwrap();
     assert_eq!(web["holidays"], serde_json::json!(["2027-01-05"]));
 }
+
+/// The executive digest lists the key milestones and any milestone late on or near the
+/// critical chain; not the others.
+#[tokio::test]
+async fn the_executive_digest_tracks_key_milestones_and_late_ones_near_the_chain() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "API" --owner @dana"#,
+        // Today is 2026-11-27. build is due before it can be: late, on the chain to ga.
+        r#"milestone add atlas design --title "Design signed off" --target 2026-12-04 --project api"#,
+        r#"milestone add atlas build --title "Build complete" --target 2026-12-07 --project api --after design --duration 10"#,
+        r#"milestone add atlas ga --title "General availability" --target 2027-03-01 --project api --after build --key"#,
+        r#"milestone add atlas docs --title "Docs site refresh" --target 2027-02-01 --project api"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let digest = db.ok("tpm", "digest show atlas --audience executive").await;
+    let section = digest
+        .split("Key milestones")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no key milestones in {digest}"));
+    let section = section.split("Top risks").next().unwrap();
+    assert!(section.contains("General availability"), "{digest}");
+    assert!(
+        section.contains("Build complete"),
+        "late near the chain: {digest}"
+    );
+    assert!(!section.contains("Docs site refresh"), "{digest}");
+    assert!(!section.contains("Design signed off"), "{digest}");
+    // Unmarked, it leaves the list; build stays while it is late.
+    db.ok("tpm", "milestone set atlas ga --no-key").await;
+    db.ok("tpm", "milestone set atlas docs --key").await;
+    let digest = db.ok("tpm", "digest show atlas --audience executive").await;
+    let section = digest.split("Key milestones").nth(1).unwrap();
+    let section = section.split("Top risks").next().unwrap();
+    assert!(section.contains("Docs site refresh"), "{digest}");
+    assert!(section.contains("Build complete"), "{digest}");
+    assert!(!section.contains("General availability"), "{digest}");
+}
