@@ -289,6 +289,11 @@ pub struct DecisionDoc {
     #[serde(default)]
     pub decided_by: Option<String>,
     pub decided_on: NaiveDate,
+    /// Who must decide a pending decision (a person's handle), and by when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decide_by: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -577,6 +582,7 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
     for (i, d) in doc.decisions.iter().enumerate() {
         number(format!("decisions[{i}].number"), d.number, &mut numbers)?;
         person(format!("decisions[{i}].decided_by"), &d.decided_by)?;
+        person(format!("decisions[{i}].decider"), &d.decider)?;
     }
     for (i, s) in doc.status_updates.iter().enumerate() {
         if !project_keys.contains(&s.project) {
@@ -854,6 +860,8 @@ pub async fn export(
             outcome: prose(&d.outcome)?,
             decided_by: maybe(d.decided_by, &mut used),
             decided_on: d.decided_on,
+            decider: maybe(d.decider, &mut used),
+            decide_by: d.decide_by,
         });
     }
     for u in &updates {
@@ -1280,6 +1288,8 @@ pub async fn import(
             outcome: d.outcome.as_str().into(),
             decided_by: id(&d.decided_by),
             decided_on: d.decided_on,
+            decider: id(&d.decider),
+            decide_by: d.decide_by,
         };
         store::insert_decision(&mut tx, &scope, &decision).await?;
     }

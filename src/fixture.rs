@@ -302,6 +302,8 @@ pub async fn generate(
                 },
                 decided_by: Some(people[0]),
                 decided_on: today - Duration::days(rng.days(0, 300)),
+                decider: None,
+                decide_by: None,
             },
         )
         .await?;

@@ -672,6 +672,12 @@ pub enum DecisionCmd {
         /// When (default: today)
         #[arg(long)]
         on: Option<DateSpec>,
+        /// Who must take a pending decision; they are reminded before --decide-by
+        #[arg(long, conflicts_with = "outcome")]
+        decider: Option<PersonRef>,
+        /// The date a pending decision is needed by
+        #[arg(long, conflicts_with = "outcome")]
+        decide_by: Option<DateSpec>,
     },
     /// Record the outcome of a pending decision: `decision decide atlas 2 --outcome "EU only"`
     Decide {

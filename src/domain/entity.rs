@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    risk_score, Agreement, Days, DepState, DurationUnit, Key, Level, MilestoneState, Prose, Rag,
+    risk_score, Agreement, Days, DepState, DurationUnit, ItemKind, ItemState, Key, Level, LinkKind,
+    MilestoneState, Prose, Rag, Severity,
     RiskBand, RiskState, Role, Timezone, Title, WorkDays,
 };
 
@@ -227,6 +228,52 @@ pub struct Decision {
     pub outcome: String,
     pub decided_by: Option<PersonId>,
     pub decided_on: NaiveDate,
+    /// Who must decide a pending decision, and by when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decider: Option<PersonId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decide_by: Option<NaiveDate>,
+}
+
+/// A record an action is for, or a risk an issue came from: `risk 3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub kind: LinkKind,
+    pub number: i64,
+}
+
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} #{}", self.kind.as_str(), self.number)
+    }
+}
+
+/// An assumption, an issue or an action item: numbered per program and kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub number: i64,
+    pub project: Option<ProjectId>,
+    pub title: Title,
+    pub owner: Option<PersonId>,
+    /// An assumption's validate-by date, an issue's or an action's due date.
+    pub due: Option<NaiveDate>,
+    pub state: ItemState,
+    /// An issue's severity.
+    pub severity: Option<Severity>,
+    /// What its owner wrote when closing it (or an issue's realized risk's note).
+    pub note: String,
+    /// What an action is for; the risk an issue came from.
+    pub link: Option<Link>,
+    pub created_at: DateTime<Utc>,
+    pub closed_on: Option<NaiveDate>,
+}
+
+impl Item {
+    pub fn is_open(&self) -> bool {
+        self.state == ItemState::Open
+    }
 }
 
 /// The parts of a status update a person writes.

@@ -295,6 +295,24 @@ word_enum!(
     Agreement, "agreement", { Requested => "requested", Accepted => "accepted", Proposed => "proposed", Declined => "declined" }
 );
 word_enum!(
+    /// The entries of the RAID log kept in one table: assumptions (to validate by a date),
+    /// issues (problems happening now) and action items.
+    ItemKind, "kind of entry", { Assumption => "assumption", Issue => "issue", Action => "action" }
+);
+word_enum!(
+    /// Where an assumption, issue or action stands: open; an assumption validated or
+    /// invalidated; an issue resolved; an action done.
+    ItemState, "state", { Open => "open", Validated => "validated", Invalidated => "invalidated", Resolved => "resolved", Done => "done" }
+);
+word_enum!(
+    /// How bad an issue is. Ordered so that `max` is the worst.
+    Severity, "severity", { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
+);
+word_enum!(
+    /// What an action is for, or where an issue came from.
+    LinkKind, "record kind", { Decision => "decision", Risk => "risk", Issue => "issue", Dep => "dep", Assumption => "assumption" }
+);
+word_enum!(
     /// What a milestone's duration counts: the program's working days (work days minus
     /// holidays), or, for durations entered before working days were kept, calendar days.
     DurationUnit, "duration unit", { Work => "work", Calendar => "calendar" }

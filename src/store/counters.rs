@@ -11,6 +11,9 @@ pub(crate) enum Numbered {
     Dependency,
     Risk,
     Decision,
+    Assumption,
+    Issue,
+    Action,
 }
 
 impl Numbered {
@@ -19,6 +22,9 @@ impl Numbered {
             Self::Dependency => "dependency",
             Self::Risk => "risk",
             Self::Decision => "decision",
+            Self::Assumption => "assumption",
+            Self::Issue => "issue",
+            Self::Action => "action",
         }
     }
 }

@@ -37,6 +37,7 @@ fn statements() -> Vec<(&'static str, String)> {
         by_program("ical_feeds"),
         by_program("record_counters"),
         by_program("status_updates"),
+        by_program("raid_items"),
         by_program("decisions"),
         by_program("risks"),
         by_program("dependencies"),

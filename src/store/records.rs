@@ -138,11 +138,14 @@ struct DecisionRow {
     outcome: String,
     decided_by_id: Option<i64>,
     decided_on: NaiveDate,
+    decider_id: Option<i64>,
+    decide_by: Option<NaiveDate>,
 }
 
 pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Decision>> {
     let rows: Vec<DecisionRow> = db::query_as(
-        "SELECT id, number, title, context, options, outcome, decided_by_id, decided_on
+        "SELECT id, number, title, context, options, outcome, decided_by_id, decided_on,
+                decider_id, decide_by
          FROM decisions WHERE program_id = $1 ORDER BY number",
     )
     .bind(scope.program_id)
@@ -160,6 +163,8 @@ pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dec
                 outcome: r.outcome,
                 decided_by: r.decided_by_id,
                 decided_on: r.decided_on,
+                decider: r.decider_id,
+                decide_by: r.decide_by,
             })
         })
         .collect()
@@ -169,7 +174,7 @@ pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Dec
 pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<()> {
     db::query(
         "UPDATE decisions SET outcome = $1, decided_by_id = $2, decided_on = $3, title = $6,
-         context = $7, options = $8
+         context = $7, options = $8, decider_id = $9, decide_by = $10
          WHERE program_id = $4 AND number = $5",
     )
     .bind(&d.outcome)
@@ -180,6 +185,8 @@ pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
     .bind(d.title.as_str())
     .bind(&d.context)
     .bind(&d.options)
+    .bind(d.decider)
+    .bind(d.decide_by)
     .execute(&mut *conn)
     .await
     .context("updating a decision")?;
@@ -190,9 +197,10 @@ pub async fn update_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
 pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> anyhow::Result<i64> {
     let number = take_number(conn, scope.program_id, Numbered::Decision, d.number).await?;
     let (number,): (i64,) = db::query_as(
-        "INSERT INTO decisions (program_id, number, title, context, options, outcome, decided_by_id, decided_on)
+        "INSERT INTO decisions (program_id, number, title, context, options, outcome, decided_by_id,
+           decided_on, decider_id, decide_by)
          VALUES ($1, $2,
-                 $3, $4, $5, $6, $7, $8)
+                 $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING number",
     )
     .bind(scope.program_id)
@@ -203,6 +211,8 @@ pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
     .bind(&d.outcome)
     .bind(d.decided_by)
     .bind(d.decided_on)
+    .bind(d.decider)
+    .bind(d.decide_by)
     .fetch_one(&mut *conn)
     .await
     .context("logging a decision")?;

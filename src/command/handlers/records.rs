@@ -197,6 +197,8 @@ pub(super) fn decision(people: &People, d: &Decision) -> Value {
         "pending": d.outcome.trim().is_empty(),
         "decided_by": who(people, d.decided_by),
         "decided_on": d.decided_on,
+        "decider": who(people, d.decider),
+        "decide_by": d.decide_by,
     })
 }
 

@@ -438,7 +438,12 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
             outcome,
             by,
             on,
-        } => add_decision(s, &target, context, options, outcome, by, on).await,
+            decider,
+            decide_by,
+        } => {
+            let pending = (decider, decide_by);
+            add_decision(s, &target, context, options, outcome, by, on, pending).await
+        }
         DecisionCmd::Decide {
             target,
             outcome,
@@ -456,6 +461,10 @@ pub(super) async fn decision(s: &mut Session<'_>, cmd: DecisionCmd) -> Result<Re
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one parameter per field of `decision add`"
+)]
 async fn add_decision(
     s: &mut Session<'_>,
     target: &Titled,
@@ -464,6 +473,7 @@ async fn add_decision(
     outcome: Option<Prose>,
     by: Option<PersonRef>,
     on: Option<DateSpec>,
+    (decider, decide_by): (Option<PersonRef>, Option<DateSpec>),
 ) -> Result<Reply> {
     let (program, title) = target.split()?;
     let title = Title::parse(title)?;
@@ -472,6 +482,14 @@ async fn add_decision(
     let by = s.person_or_actor(by.as_ref()).await?;
     let today = s.today(&p);
     let decided_on = on_or_before(today, on, "log a decision once it is taken")?;
+    let decider = match &decider {
+        Some(r) => Some(s.person(r).await?.id),
+        None => None,
+    };
+    let decide_by = decide_by.map(|d| d.resolve(today));
+    if let Some(b) = decide_by.filter(|b| *b < today) {
+        return refuse(format!("--decide-by {b} is in the past"));
+    }
     let mut d = Decision {
         id: 0,
         number: 0,
@@ -481,6 +499,8 @@ async fn add_decision(
         outcome: prose(outcome),
         decided_by: Some(by.id),
         decided_on,
+        decider,
+        decide_by,
     };
     d.number = store::insert_decision(s.conn(), &scope, &d).await?;
     s.event(

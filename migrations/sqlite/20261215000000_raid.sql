@@ -1,0 +1,28 @@
+-- The rest of the RAID log: assumptions, issues and action items, numbered per program and
+-- kind. One table, since they share their shape: a one-line title, an owner, a project, a
+-- date (validate-by or due), a state, an issue's severity, a note, and what an action is
+-- for or which risk an issue came from. Pending decisions get a decider and a date.
+
+CREATE TABLE raid_items (
+    id           INTEGER PRIMARY KEY,
+    program_id   INTEGER NOT NULL REFERENCES programs(id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL CHECK (kind IN ('assumption', 'issue', 'action')),
+    number       INTEGER NOT NULL,
+    project_id   INTEGER REFERENCES projects(id),
+    title        TEXT NOT NULL,
+    owner_id     INTEGER REFERENCES people(id),
+    due          TEXT,
+    state        TEXT NOT NULL CHECK (state IN ('open', 'validated', 'invalidated', 'resolved', 'done')),
+    severity     TEXT CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+    note         TEXT NOT NULL DEFAULT '',
+    link_kind    TEXT CHECK (link_kind IN ('decision', 'risk', 'issue', 'dep', 'assumption')),
+    link_number  INTEGER,
+    created_at   TEXT NOT NULL,
+    closed_on    TEXT,
+    UNIQUE (program_id, kind, number)
+);
+
+CREATE INDEX raid_items_owner ON raid_items (owner_id, state);
+
+ALTER TABLE decisions ADD COLUMN decider_id INTEGER REFERENCES people(id);
+ALTER TABLE decisions ADD COLUMN decide_by TEXT;

@@ -1,0 +1,148 @@
+//! Assumptions, issues and action items: one table, numbered per program and kind.
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::counters::{take_number, Numbered};
+use super::db;
+use super::{Conn, Scope};
+use crate::domain::{Item, ItemKind, ItemState, Link, LinkKind, Severity, Title};
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: i64,
+    kind: String,
+    number: i64,
+    project_id: Option<i64>,
+    title: String,
+    owner_id: Option<i64>,
+    due: Option<NaiveDate>,
+    state: String,
+    severity: Option<String>,
+    note: String,
+    link_kind: Option<String>,
+    link_number: Option<i64>,
+    created_at: DateTime<Utc>,
+    closed_on: Option<NaiveDate>,
+}
+
+impl TryFrom<ItemRow> for Item {
+    type Error = anyhow::Error;
+    fn try_from(r: ItemRow) -> anyhow::Result<Self> {
+        Ok(Item {
+            id: r.id,
+            kind: ItemKind::parse(&r.kind)?,
+            number: r.number,
+            project: r.project_id,
+            title: Title::parse(&r.title)?,
+            owner: r.owner_id,
+            due: r.due,
+            state: ItemState::parse(&r.state)?,
+            severity: r.severity.as_deref().map(Severity::parse).transpose()?,
+            note: r.note,
+            link: match (r.link_kind, r.link_number) {
+                (Some(k), Some(n)) => Some(Link {
+                    kind: LinkKind::parse(&k)?,
+                    number: n,
+                }),
+                _ => None,
+            },
+            created_at: r.created_at,
+            closed_on: r.closed_on,
+        })
+    }
+}
+
+const ITEM_COLS: &str = "id, kind, number, project_id, title, owner_id, due, state, severity,
+    note, link_kind, link_number, created_at, closed_on";
+
+fn counter(kind: ItemKind) -> Numbered {
+    match kind {
+        ItemKind::Assumption => Numbered::Assumption,
+        ItemKind::Issue => Numbered::Issue,
+        ItemKind::Action => Numbered::Action,
+    }
+}
+
+/// Every assumption, issue and action of the program, by kind and number.
+pub async fn items(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Item>> {
+    let rows: Vec<ItemRow> = db::query_as(format!(
+        "SELECT {ITEM_COLS} FROM raid_items WHERE program_id = $1 ORDER BY kind, number"
+    ))
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing the RAID log")?;
+    rows.into_iter().map(Item::try_from).collect()
+}
+
+pub async fn find_item(
+    conn: &mut Conn,
+    scope: &Scope,
+    kind: ItemKind,
+    number: i64,
+) -> anyhow::Result<Option<Item>> {
+    let row: Option<ItemRow> = db::query_as(format!(
+        "SELECT {ITEM_COLS} FROM raid_items WHERE program_id = $1 AND kind = $2 AND number = $3"
+    ))
+    .bind(scope.program_id)
+    .bind(kind.as_str())
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up an entry of the RAID log")?;
+    row.map(Item::try_from).transpose()
+}
+
+/// Inserts an item; `i.number` of 0 takes the program's next number of its kind.
+pub async fn insert_item(conn: &mut Conn, scope: &Scope, i: &Item) -> anyhow::Result<i64> {
+    let number = take_number(conn, scope.program_id, counter(i.kind), i.number).await?;
+    let (number,): (i64,) = db::query_as(
+        "INSERT INTO raid_items (program_id, kind, number, project_id, title, owner_id, due, state,
+           severity, note, link_kind, link_number, created_at, closed_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         RETURNING number",
+    )
+    .bind(scope.program_id)
+    .bind(i.kind.as_str())
+    .bind(number)
+    .bind(i.project)
+    .bind(i.title.as_str())
+    .bind(i.owner)
+    .bind(i.due)
+    .bind(i.state.as_str())
+    .bind(i.severity.map(|s| s.as_str()))
+    .bind(&i.note)
+    .bind(i.link.map(|l| l.kind.as_str()))
+    .bind(i.link.map(|l| l.number))
+    .bind(i.created_at)
+    .bind(i.closed_on)
+    .fetch_one(&mut *conn)
+    .await
+    .context("adding to the RAID log")?;
+    Ok(number)
+}
+
+pub async fn update_item(conn: &mut Conn, scope: &Scope, i: &Item) -> anyhow::Result<()> {
+    db::query(
+        "UPDATE raid_items SET project_id = $1, title = $2, owner_id = $3, due = $4, state = $5,
+         severity = $6, note = $7, link_kind = $8, link_number = $9, closed_on = $10
+         WHERE id = $11 AND program_id = $12",
+    )
+    .bind(i.project)
+    .bind(i.title.as_str())
+    .bind(i.owner)
+    .bind(i.due)
+    .bind(i.state.as_str())
+    .bind(i.severity.map(|s| s.as_str()))
+    .bind(&i.note)
+    .bind(i.link.map(|l| l.kind.as_str()))
+    .bind(i.link.map(|l| l.number))
+    .bind(i.closed_on)
+    .bind(i.id)
+    .bind(scope.program_id)
+    .execute(&mut *conn)
+    .await
+    .context("updating an entry of the RAID log")?;
+    Ok(())
+}
