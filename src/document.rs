@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::graph;
 use crate::domain::{
     check_year, Agreement, Charter, Days, Decision, DepState, Dependency, DurationUnit, Endpoint,
-    Key, Level, MilestoneState, Person, Project, Prose, Rag, Risk, RiskState, Role, Slip,
-    StatusUpdate, Tenant, Timezone, Title, WorkDays,
+    Item, ItemKind, ItemState, Key, Level, Link, MilestoneState, Person, Project, Prose, Rag, Risk,
+    RiskState, Role, Severity, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
 };
 use crate::domain::{ChannelCheck, ChannelVerdict};
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
@@ -83,6 +83,9 @@ pub struct ProgramDocument {
     pub risks: Vec<RiskDoc>,
     #[serde(default)]
     pub decisions: Vec<DecisionDoc>,
+    /// Assumptions, issues and action items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemDoc>,
     #[serde(default)]
     pub status_updates: Vec<StatusDoc>,
     #[serde(default)]
@@ -294,6 +297,32 @@ pub struct DecisionDoc {
     pub decider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decide_by: Option<NaiveDate>,
+}
+
+/// An assumption, an issue or an action item; numbered per kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemDoc {
+    pub kind: ItemKind,
+    pub number: i64,
+    pub title: Title,
+    #[serde(default)]
+    pub project: Option<Key>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub due: Option<NaiveDate>,
+    pub state: ItemState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub note: Prose,
+    /// What an action is for, or the risk an issue came from: `risk:3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub closed_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -578,6 +607,25 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
         }
         person(format!("risks[{i}].owner"), &r.owner)?;
     }
+    let mut item_numbers: HashMap<ItemKind, HashSet<i64>> = HashMap::new();
+    for (i, it) in doc.items.iter().enumerate() {
+        number(
+            format!("items[{i}].number"),
+            it.number,
+            item_numbers.entry(it.kind).or_default(),
+        )?;
+        if let Some(p) = it.project.as_ref().filter(|p| !project_keys.contains(p)) {
+            return Err(bad(
+                format!("items[{i}].project"),
+                format!("no project `{p}` in this document"),
+            ));
+        }
+        person(format!("items[{i}].owner"), &it.owner)?;
+        if let Some(l) = &it.link {
+            l.parse::<Link>()
+                .map_err(|e| bad(format!("items[{i}].link"), e.0))?;
+        }
+    }
     let mut numbers = HashSet::new();
     for (i, d) in doc.decisions.iter().enumerate() {
         number(format!("decisions[{i}].number"), d.number, &mut numbers)?;
@@ -653,6 +701,11 @@ fn check_dates(doc: &ProgramDocument) -> Result<(), ImportError> {
     }
     for (i, d) in doc.decisions.iter().enumerate() {
         check(format!("decisions[{i}].decided_on"), d.decided_on)?;
+        maybe(format!("decisions[{i}].decide_by"), d.decide_by)?;
+    }
+    for (i, it) in doc.items.iter().enumerate() {
+        maybe(format!("items[{i}].due"), it.due)?;
+        maybe(format!("items[{i}].closed_on"), it.closed_on)?;
     }
     Ok(())
 }
@@ -712,6 +765,7 @@ pub async fn export(
     let deps = store::dependencies(&mut tx, &scope).await?;
     let risks = store::risks(&mut tx, &scope).await?;
     let decisions = store::decisions(&mut tx, &scope).await?;
+    let items = store::items(&mut tx, &scope).await?;
     let mut updates = store::status_updates(&mut tx, &scope, None, i64::MAX).await?;
     updates.reverse();
     let events = store::events(&mut tx, &scope).await?;
@@ -778,6 +832,7 @@ pub async fn export(
         dependencies: vec![],
         risks: vec![],
         decisions: vec![],
+        items: vec![],
         status_updates: vec![],
         events: vec![],
     };
@@ -862,6 +917,22 @@ pub async fn export(
             decided_on: d.decided_on,
             decider: maybe(d.decider, &mut used),
             decide_by: d.decide_by,
+        });
+    }
+    for it in &items {
+        doc.items.push(ItemDoc {
+            kind: it.kind,
+            number: it.number,
+            title: it.title.clone(),
+            project: it.project.and_then(|id| project_key.get(&id).cloned()),
+            owner: maybe(it.owner, &mut used),
+            due: it.due,
+            state: it.state,
+            severity: it.severity,
+            note: prose(&it.note)?,
+            link: it.link.map(|l| format!("{}:{}", l.kind.as_str(), l.number)),
+            created_at: it.created_at,
+            closed_on: it.closed_on,
         });
     }
     for u in &updates {
@@ -1277,6 +1348,24 @@ pub async fn import(
             accepted_reason: r.accepted_reason.as_ref().map(|p| p.as_str().to_owned()),
         };
         store::insert_risk(&mut tx, &scope, &risk).await?;
+    }
+    for it in &doc.items {
+        let item = Item {
+            id: 0,
+            kind: it.kind,
+            number: it.number,
+            project: it.project.as_ref().map(|k| project_ids[k]),
+            title: it.title.clone(),
+            owner: id(&it.owner),
+            due: it.due,
+            state: it.state,
+            severity: it.severity,
+            note: it.note.as_str().into(),
+            link: it.link.as_deref().and_then(|l| l.parse::<Link>().ok()),
+            created_at: it.created_at,
+            closed_on: it.closed_on,
+        };
+        store::insert_item(&mut tx, &scope, &item).await?;
     }
     for d in &doc.decisions {
         let decision = Decision {

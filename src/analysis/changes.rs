@@ -45,6 +45,20 @@ pub enum Change {
         on: Option<NaiveDate>,
         note: String,
     },
+    /// An assumption, issue or action item was recorded.
+    ItemAdded {
+        record: String,
+        number: String,
+        title: String,
+    },
+    /// One was validated, invalidated, resolved or done, with its note.
+    ItemClosed {
+        record: String,
+        number: String,
+        title: String,
+        state: String,
+        note: String,
+    },
     /// A decision's wording changed: which fields.
     DecisionEdited {
         number: String,
@@ -191,6 +205,18 @@ impl Change {
                 };
                 format!("{head}{}", because(note))
             }
+            Change::ItemAdded {
+                record: kind,
+                number,
+                title,
+            } => format!("{kind} #{number} added: {title}"),
+            Change::ItemClosed {
+                record: kind,
+                number,
+                title,
+                state,
+                note,
+            } => format!("{kind} #{number} {state}: {title}{}", because(note)),
             Change::DecisionEdited { number, what } => {
                 format!("decision #{number} changed: {}", what.join(", "))
             }
@@ -454,6 +480,24 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 on: date(a, "proposed_on").or(date(a, "committed_on")),
                 note: s(a, "note"),
             },
+            "assumption.added" | "issue.added" | "action.added" => Change::ItemAdded {
+                record: e.kind.split('.').next().unwrap_or_default().to_owned(),
+                number: subject,
+                title: s(a, "title"),
+            },
+            "assumption.validated"
+            | "assumption.invalidated"
+            | "issue.resolved"
+            | "action.done" => {
+                let (kind, state) = e.kind.split_once('.').unwrap_or_default();
+                Change::ItemClosed {
+                    record: kind.to_owned(),
+                    number: subject,
+                    title: s(a, "title"),
+                    state: state.to_owned(),
+                    note: s(a, "note"),
+                }
+            }
             "decision.edited" => Change::DecisionEdited {
                 number: subject,
                 what: a

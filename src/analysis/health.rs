@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::forecast::Forecasts;
 use super::Snapshot;
-use crate::domain::{DepState, Dependency, MilestoneState, ProjectId, Rag, RiskBand, RiskState};
+use crate::domain::{
+    DepState, Dependency, ItemKind, MilestoneState, ProjectId, Rag, RiskBand, RiskState, Severity,
+};
 
 /// Which rule a reason comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,6 +32,7 @@ pub enum Rule {
     DependencyAtRisk,
     CriticalPathLate,
     ForecastLate,
+    OpenIssue,
     CriticalRisk,
 }
 
@@ -47,6 +50,7 @@ impl Rule {
             Rule::DependencyAtRisk => 3,
             Rule::MilestoneOverdue => 4,
             Rule::ForecastLate => 5,
+            Rule::OpenIssue => 5,
             Rule::CriticalRisk => 6,
             Rule::Stale => 7,
             Rule::NoUpdate => 8,
@@ -332,6 +336,40 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
                 },
             );
         }
+    }
+
+    // Problems happening now: an open high issue makes its project at least amber, a
+    // critical one red.
+    for i in s
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Issue && i.is_open())
+    {
+        let rag = match i.severity {
+            Some(Severity::Critical) => Rag::Red,
+            Some(Severity::High) => Rag::Amber,
+            _ => continue,
+        };
+        let severity = i.severity.map(|s| s.as_str()).unwrap_or_default();
+        push(
+            i.project,
+            Reason {
+                rag,
+                rule: Rule::OpenIssue,
+                text: format!(
+                    "{severity} issue #{} `{}` is open{}",
+                    i.number,
+                    i.title.as_str(),
+                    i.due
+                        .filter(|d| *d < today)
+                        .map(|d| format!(
+                            ", {} past its due date",
+                            crate::domain::n_days((today - d).num_days())
+                        ))
+                        .unwrap_or_default()
+                ),
+            },
+        );
     }
 
     let mut projects = Vec::new();

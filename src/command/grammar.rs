@@ -5,8 +5,8 @@
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::domain::{
-    Audience, DateSpec, Days, DepState, Format, Key, Level, MapFormat, PersonRef, Prose, Rag,
-    RiskState, Role, Timezone, Title, WorkDays,
+    Audience, DateSpec, Days, DepState, Format, Key, Level, Link, MapFormat, PersonRef, Prose, Rag,
+    Raise, RiskState, Role, Severity, Timezone, Title, WorkDays,
 };
 use crate::schedule::ScheduleSpec;
 
@@ -56,6 +56,15 @@ pub enum Command {
     /// Decisions: scope and schedule trade-offs, logged
     #[command(subcommand)]
     Decision(DecisionCmd),
+    /// Assumptions the plan rests on, each to validate by a date
+    #[command(subcommand)]
+    Assumption(AssumptionCmd),
+    /// Issues: problems happening now, with a severity and an owner
+    #[command(subcommand)]
+    Issue(IssueCmd),
+    /// Action items: who does what by when, from syncs, decisions and post-mortems
+    #[command(subcommand)]
+    Action(ActionCmd),
     /// Status updates: each project's RAG, summary, blockers and next steps
     #[command(subcommand)]
     Status(StatusCmd),
@@ -711,6 +720,149 @@ pub enum DecisionCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AssumptionCmd {
+    /// Record an assumption: `assumption add atlas "EU data centre ready by March" --owner @ira --validate-by 2027-01-15`
+    Add {
+        #[command(flatten)]
+        target: Titled,
+        /// Who validates it; reminded when the date comes
+        #[arg(long)]
+        owner: PersonRef,
+        /// The date it must be validated by
+        #[arg(long)]
+        validate_by: DateSpec,
+        #[arg(long)]
+        project: Option<Key>,
+    },
+    /// List assumptions (open ones; --all for every one)
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show an assumption
+    Show(Numbered),
+    /// It holds
+    Validate {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        note: Option<Prose>,
+    },
+    /// It does not hold; --raise makes it a risk or an issue
+    Invalidate {
+        #[command(flatten)]
+        target: Numbered,
+        /// What was found
+        #[arg(long)]
+        note: Prose,
+        /// Record what it means: a risk (likelihood 3, impact 3, to score) or an issue
+        #[arg(long)]
+        raise: Option<Raise>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssueCmd {
+    /// Record an issue: `issue add atlas "Staging down" --owner @dana --severity high`
+    Add {
+        #[command(flatten)]
+        target: Titled,
+        #[arg(long)]
+        owner: PersonRef,
+        /// low, medium, high or critical: high makes its project amber, critical red
+        #[arg(long)]
+        severity: Severity,
+        #[arg(long)]
+        project: Option<Key>,
+        /// When it must be resolved by
+        #[arg(long)]
+        due: Option<DateSpec>,
+    },
+    /// List issues (open ones; --all for every one)
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show an issue
+    Show(Numbered),
+    /// Change an open issue's title, owner, severity, project or due date
+    Set {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        title: Option<Title>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        #[arg(long)]
+        severity: Option<Severity>,
+        #[arg(long)]
+        project: Option<Key>,
+        #[arg(long)]
+        due: Option<DateSpec>,
+    },
+    /// Resolve an issue, saying how
+    Resolve {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        note: Prose,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCmd {
+    /// Record an action item: `action add atlas "Send the EU plan" --owner @li --due fri --for decision:2`
+    Add {
+        #[command(flatten)]
+        target: Titled,
+        #[arg(long)]
+        owner: PersonRef,
+        #[arg(long)]
+        due: DateSpec,
+        /// What it is for: decision:N, risk:N, issue:N or dep:N
+        #[arg(long = "for", value_name = "KIND:N")]
+        for_: Option<Link>,
+        #[arg(long)]
+        project: Option<Key>,
+    },
+    /// List open action items (--mine: yours; --overdue: past their due date; --all: done too)
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        mine: bool,
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show an action item
+    Show(Numbered),
+    /// Mark an action item done
+    Done {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        note: Option<Prose>,
+    },
+    /// Change an open action item's title, owner or due date
+    Set {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        title: Option<Title>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        #[arg(long)]
+        due: Option<DateSpec>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum StatusCmd {
     /// Post a project's status: `status post atlas api --rag amber --summary "…"`
     Post {
@@ -953,6 +1105,11 @@ impl Command {
             }
             Command::Dep(c) => !matches!(c, DepCmd::List { .. } | DepCmd::Show(_)),
             Command::Risk(c) => !matches!(c, RiskCmd::List { .. } | RiskCmd::Show(_)),
+            Command::Assumption(c) => {
+                !matches!(c, AssumptionCmd::List { .. } | AssumptionCmd::Show(_))
+            }
+            Command::Issue(c) => !matches!(c, IssueCmd::List { .. } | IssueCmd::Show(_)),
+            Command::Action(c) => !matches!(c, ActionCmd::List { .. } | ActionCmd::Show(_)),
             Command::Decision(c) => !matches!(c, DecisionCmd::List(_) | DecisionCmd::Show(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
             Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. }),
@@ -975,6 +1132,9 @@ impl Command {
             Command::Milestone(c) => ("milestone", subcommand_name(c)),
             Command::Dep(c) => ("dep", subcommand_name(c)),
             Command::Risk(c) => ("risk", subcommand_name(c)),
+            Command::Assumption(c) => ("assumption", subcommand_name(c)),
+            Command::Issue(c) => ("issue", subcommand_name(c)),
+            Command::Action(c) => ("action", subcommand_name(c)),
             Command::Decision(c) => ("decision", subcommand_name(c)),
             Command::Status(c) => ("status", subcommand_name(c)),
             Command::Digest(c) => ("digest", subcommand_name(c)),

@@ -6,8 +6,7 @@ use serde::Serialize;
 
 use super::{
     risk_score, Agreement, Days, DepState, DurationUnit, ItemKind, ItemState, Key, Level, LinkKind,
-    MilestoneState, Prose, Rag, Severity,
-    RiskBand, RiskState, Role, Timezone, Title, WorkDays,
+    MilestoneState, Prose, Rag, RiskBand, RiskState, Role, Severity, Timezone, Title, WorkDays,
 };
 
 pub type PersonId = i64;
@@ -240,6 +239,26 @@ pub struct Decision {
 pub struct Link {
     pub kind: LinkKind,
     pub number: i64,
+}
+
+impl std::str::FromStr for Link {
+    type Err = super::Invalid;
+    /// `risk:3`, `risk#3` or `risk 3`.
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            super::Invalid(format!(
+                "`{}` is not a record: write it as decision:N, risk:N, issue:N or dep:N",
+                super::truncate_for_error(raw)
+            ))
+        };
+        let (kind, n) = raw.trim().split_once([':', '#', ' ']).ok_or_else(bad)?;
+        let kind = LinkKind::parse(kind)?;
+        let number: i64 = n.trim().parse().map_err(|_| bad())?;
+        if !(1..=1_000_000).contains(&number) {
+            return Err(bad());
+        }
+        Ok(Link { kind, number })
+    }
 }
 
 impl std::fmt::Display for Link {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
-    Charter, Decision, Dependency, Endpoint, Event, Milestone, MilestoneId, Person, PersonId,
+    Charter, Decision, Dependency, Endpoint, Event, Item, Milestone, MilestoneId, Person, PersonId,
     Program, Project, ProjectId, Risk, Slip, StatusUpdate,
 };
 
@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub deps: Vec<Dependency>,
     pub risks: Vec<Risk>,
     pub decisions: Vec<Decision>,
+    /// Assumptions, issues and action items.
+    pub items: Vec<Item>,
     /// The latest status update of each project that has one.
     pub latest_status: Vec<StatusUpdate>,
     /// Events after `events_since` (all of them when `None`), oldest first.
@@ -44,6 +46,7 @@ pub struct Parts {
     pub deps: Vec<Dependency>,
     pub risks: Vec<Risk>,
     pub decisions: Vec<Decision>,
+    pub items: Vec<Item>,
     pub latest_status: Vec<StatusUpdate>,
     pub events: Vec<Event>,
     pub events_since: Option<DateTime<Utc>>,
@@ -80,6 +83,7 @@ impl Snapshot {
             deps: p.deps,
             risks: p.risks,
             decisions: p.decisions,
+            items: p.items,
             latest_status: p.latest_status,
             events: p.events,
             events_since: p.events_since,

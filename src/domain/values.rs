@@ -309,6 +309,10 @@ word_enum!(
     Severity, "severity", { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
 );
 word_enum!(
+    /// What an invalidated assumption is raised as.
+    Raise, "record to raise", { Risk => "risk", Issue => "issue" }
+);
+word_enum!(
     /// What an action is for, or where an issue came from.
     LinkKind, "record kind", { Decision => "decision", Risk => "risk", Issue => "issue", Dep => "dep", Assumption => "assumption" }
 );

@@ -30,6 +30,7 @@ pub async fn load_snapshot(
     let deps = super::dependencies(conn, scope).await?;
     let risks = super::risks(conn, scope).await?;
     let decisions = super::decisions(conn, scope).await?;
+    let items = super::items(conn, scope).await?;
     let latest_status = super::latest_status_updates(conn, scope).await?;
     let events = super::events_since(conn, scope, events_since).await?;
     Ok(Snapshot::new(Parts {
@@ -42,6 +43,7 @@ pub async fn load_snapshot(
         deps,
         risks,
         decisions,
+        items,
         latest_status,
         events,
         events_since,
@@ -71,6 +73,7 @@ pub async fn load_schedule(
         deps: super::dependencies(conn, scope).await?,
         risks: vec![],
         decisions: vec![],
+        items: vec![],
         latest_status: vec![],
         events: vec![],
         events_since: Some(now),

@@ -25,6 +25,7 @@ mod operations;
 mod ops;
 mod outbox;
 mod processes;
+mod raid;
 mod same_words;
 mod scale_out;
 mod schedule;

@@ -11,6 +11,7 @@ mod milestone;
 mod person;
 mod program;
 mod project;
+mod raid;
 mod records;
 mod risk;
 mod schedule;
@@ -279,6 +280,9 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
         Command::Dep(c) => dep::run(s, c).await,
         Command::Risk(c) => risk::risk(s, c).await,
         Command::Decision(c) => risk::decision(s, c).await,
+        Command::Assumption(c) => raid::assumption(s, c).await,
+        Command::Issue(c) => raid::issue(s, c).await,
+        Command::Action(c) => raid::action(s, c).await,
         Command::Status(c) => status::run(s, c).await,
         Command::Digest(c) => analysis::digest(s, c).await,
         Command::Path(c) => analysis::path(s, c).await,

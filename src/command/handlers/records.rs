@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use crate::analysis::Forecasts;
 use crate::domain::{
-    Decision, Dependency, Endpoint, Milestone, MilestoneState, Person, PersonId, Program, Project,
-    Risk, Snapshot, StatusUpdate,
+    Decision, Dependency, Endpoint, Item, Milestone, MilestoneState, Person, PersonId, Program,
+    Project, Risk, Snapshot, StatusUpdate,
 };
 
 /// People by id, for owners by handle.
@@ -229,5 +229,24 @@ pub(super) fn person(people: &People, p: &Person) -> Value {
         "timezone": p.timezone.as_ref().map(|t| t.as_str()),
         "away_until": p.away_until,
         "delegate": who(people, p.delegate),
+    })
+}
+
+/// An assumption, issue or action item.
+pub(super) fn item(projects: &[Project], people: &People, i: &Item, today: NaiveDate) -> Value {
+    json!({
+        "kind": i.kind.as_str(),
+        "number": i.number,
+        "title": i.title.as_str(),
+        "project": project_key(projects, i.project),
+        "owner": who(people, i.owner),
+        "due": i.due,
+        "overdue": i.is_open() && i.due.is_some_and(|d| d < today),
+        "state": i.state.as_str(),
+        "severity": i.severity.map(|s| s.as_str()),
+        "note": i.note,
+        "link": i.link.map(|l| json!({ "kind": l.kind.as_str(), "number": l.number })),
+        "created_at": i.created_at,
+        "closed_on": i.closed_on,
     })
 }

@@ -363,7 +363,12 @@ async fn end_risk(
     };
     let mut reply = Reply::success(title).paragraph(before.title.as_str());
     if to == RiskState::Realized {
-        reply = reply.tone(Tone::Warning);
+        // It is happening now: an issue, linked to the risk and carrying the note.
+        let issue = super::raid::issue_from_risk(s, &scope, &before, &note).await?;
+        reply = reply.tone(Tone::Warning).paragraph(
+            Text::plain(format!("Opened issue #{issue} for it: "))
+                .code(format!("issue show {} {issue}", p.key)),
+        );
     }
     if !note.is_empty() {
         reply = reply.paragraph(note);
