@@ -28,6 +28,8 @@ pub enum ActionId {
     DepPropose { program: Key, number: i64 },
     /// A dependency request's "Decline", and the form it opens: `dep:PROGRAM:N:decline`.
     DepDecline { program: Key, number: i64 },
+    /// A reminder's "Done" for an action item: `action:PROGRAM:N:done`.
+    ActionDone { program: Key, number: i64 },
     /// A report's "Full digest": `digest:PROGRAM:AUDIENCE`.
     Digest { program: Key, audience: Audience },
 }
@@ -55,6 +57,10 @@ impl ActionId {
                 audience: Audience::parse(audience)
                     .ok()
                     .filter(|a| a.as_str() == *audience)?,
+            }),
+            ["action", program, n, "done"] => Some(Self::ActionDone {
+                program: Key::parse(program).ok()?,
+                number: number(n)?,
             }),
             ["dep", program, n, verb] => {
                 let program = Key::parse(program).ok()?;
@@ -89,6 +95,7 @@ impl ActionId {
                 format!("dep snooze {program} {number} --until +1w")
             }
             Self::DepAccept { program, number } => format!("dep accept {program} {number}"),
+            Self::ActionDone { program, number } => format!("action done {program} {number}"),
             Self::DepPropose { program, number } => {
                 format!("dep propose {program} {number} --by DATE --reason \"…\"")
             }
@@ -110,6 +117,12 @@ impl ActionId {
             Self::DepAccept { program, number } => Some(words(&[
                 "dep",
                 "accept",
+                program.as_str(),
+                &number.to_string(),
+            ])),
+            Self::ActionDone { program, number } => Some(words(&[
+                "action",
+                "done",
                 program.as_str(),
                 &number.to_string(),
             ])),
@@ -157,6 +170,7 @@ impl fmt::Display for ActionId {
             Self::DepDeliver { program, number } => write!(f, "dep:{program}:{number}:deliver"),
             Self::DepSnooze { program, number } => write!(f, "dep:{program}:{number}:snooze"),
             Self::DepAccept { program, number } => write!(f, "dep:{program}:{number}:accept"),
+            Self::ActionDone { program, number } => write!(f, "action:{program}:{number}:done"),
             Self::DepPropose { program, number } => write!(f, "dep:{program}:{number}:propose"),
             Self::DepDecline { program, number } => write!(f, "dep:{program}:{number}:decline"),
             Self::Digest { program, audience } => {
@@ -214,6 +228,10 @@ mod tests {
             ActionId::DepDecline {
                 program: key("atlas"),
                 number: 5,
+            },
+            ActionId::ActionDone {
+                program: key("atlas"),
+                number: 7,
             },
             ActionId::Digest {
                 program: key("atlas"),

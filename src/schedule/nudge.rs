@@ -8,7 +8,10 @@ use chrono::{Duration, NaiveDate};
 use super::job::{program_channel, Job, Run};
 use super::wording::{self, Blocker, Hurt, RiskReview};
 use crate::analysis::Forecasts;
-use crate::domain::{Agreement, DepState, Endpoint, MilestoneState, Person, Snapshot};
+use crate::domain::{
+    n_days, ActionId, Agreement, DepState, Endpoint, ItemKind, Key, MilestoneState, Person,
+    PersonId, Snapshot,
+};
 use crate::outbox::agreements;
 use crate::store::{self, RunEnd, ScheduledProgram, Tx};
 
@@ -240,32 +243,152 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         }
     }
 
+    // Reminders: each risk review, assumption, pending decision and action item is
+    // reminded once per date that comes (a review or validate-by date, a decision's
+    // decide-by date less the due-soon days, an action's due-soon start and the day after it
+    // was due), on the first nudge on or after it; everything one person has that day goes
+    // as one message.
+    let previous = store::last_done_before(tx, &format!("nudge:{}", sp.schedule.id), run.slot)
+        .await?
+        .map(|t| t.with_timezone(&sp.program.timezone.tz()).date_naive());
+    let comes = |day: NaiveDate| day <= today && previous.is_none_or(|p| day > p);
+    let soon = run.settings.due_soon_days;
+    let in_days = |d: NaiveDate| match (d - today).num_days() {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        n if n > 0 => format!("in {n} days"),
+        -1 => "yesterday".to_owned(),
+        n => format!("{} ago", n_days(-n)),
+    };
+    // (owner, the project for their route) → what to remind them of.
+    let mut due_items: Vec<(PersonId, Option<i64>, wording::Remind)> = Vec::new();
     for r in &snap.risks {
         let Some(by) = r.review_by else { continue };
-        if !r.is_open() || by > today || is_snoozed(&format!("risk:{}", r.number)) {
+        if !r.is_open() || !comes(by) || is_snoozed(&format!("risk:{}", r.number)) {
             continue;
         }
-        let Some(owner) = r.owner.and_then(|o| snap.person(o)) else {
+        let Some(owner) = r.owner else { continue };
+        due_items.push((
+            owner,
+            r.project,
+            wording::Remind {
+                what: format!("risk review #{} {}", r.number, r.title.as_str()),
+                when: format!(" ({}, score {}), due {by}", r.band().as_str(), r.score()),
+                command: format!("risk set {key} {} --review-by DATE", r.number),
+                done: None,
+                review: Some(r.number),
+            },
+        ));
+    }
+    for i in snap.items.iter().filter(|i| i.is_open()) {
+        let (Some(owner), Some(due)) = (i.owner, i.due) else {
             continue;
         };
-        // Away: their delegate hears instead; without one, it waits for their return.
-        let Some(owner) = stand_in(&snap, owner, today) else {
+        let created = i
+            .created_at
+            .with_timezone(&sp.program.timezone.tz())
+            .date_naive();
+        let n = i.number;
+        let remind = match i.kind {
+            ItemKind::Assumption if comes(due) => wording::Remind {
+                what: format!("assumption #{n} {}", i.title.as_str()),
+                when: format!(", to validate by {due} ({})", in_days(due)),
+                command: format!("assumption validate {key} {n}"),
+                done: None,
+                review: None,
+            },
+            ItemKind::Action
+                if comes((due - Duration::days(soon)).max(created))
+                    || comes(due + Duration::days(1)) =>
+            {
+                wording::Remind {
+                    what: format!("action #{n} {}", i.title.as_str()),
+                    when: if due < today {
+                        format!(", was due {due} ({})", in_days(due))
+                    } else {
+                        format!(", due {due} ({})", in_days(due))
+                    },
+                    command: format!("action done {key} {n}"),
+                    done: Key::parse(&key)
+                        .ok()
+                        .map(|program| ActionId::ActionDone { program, number: n }),
+                    review: None,
+                }
+            }
+            _ => continue,
+        };
+        due_items.push((owner, i.project, remind));
+    }
+    for d in &snap.decisions {
+        let (Some(decider), Some(by)) = (d.decider, d.decide_by) else {
             continue;
         };
-        let reply = wording::risk_review(&RiskReview {
-            to: owner,
-            number: r.number,
-            title: r.title.as_str(),
-            band: r.band().as_str(),
-            score: r.score(),
-            by,
-            mitigation: r.mitigation.as_str(),
-        });
-        let reason = wording::risk_review_reason(&key, r.number);
-        let destination = run.to_person(owner, r.project);
-        let dedup = format!("review:{}:{by}", r.id);
+        if !d.outcome.trim().is_empty() || !comes((by - Duration::days(soon)).max(d.decided_on)) {
+            continue;
+        }
+        due_items.push((
+            decider,
+            None,
+            wording::Remind {
+                what: format!("decision #{} {}", d.number, d.title.as_str()),
+                when: format!(", needed from you by {by} ({})", in_days(by)),
+                command: format!("decision decide {key} {} --outcome \"…\"", d.number),
+                done: None,
+                review: None,
+            },
+        ));
+    }
+    // One message per person and destination; away people's go to their delegate.
+    let mut groups: Vec<((PersonId, crate::domain::Destination), Vec<wording::Remind>)> =
+        Vec::new();
+    for (owner, project, remind) in due_items {
+        let Some(person) = snap.person(owner) else {
+            continue;
+        };
+        let Some(to) = stand_in(&snap, person, today) else {
+            continue;
+        };
+        let destination = run.to_person(to, project);
+        let key = (to.id, destination);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(remind),
+            None => groups.push((key, vec![remind])),
+        }
+    }
+    let mut nth: HashMap<PersonId, usize> = HashMap::new();
+    for ((to, destination), items) in groups {
+        let Some(person) = snap.person(to) else {
+            continue;
+        };
+        let alone = match items.as_slice() {
+            [one] => one
+                .review
+                .and_then(|n| snap.risks.iter().find(|r| r.number == n)),
+            _ => None,
+        };
+        let (reply, reason) = match alone {
+            Some(r) => (
+                wording::risk_review(&RiskReview {
+                    to: person,
+                    number: r.number,
+                    title: r.title.as_str(),
+                    band: r.band().as_str(),
+                    score: r.score(),
+                    by: r.review_by.unwrap_or(today),
+                    mitigation: r.mitigation.as_str(),
+                }),
+                wording::risk_review_reason(&key, r.number),
+            ),
+            None => (
+                wording::reminders(person, &key, &items),
+                wording::reminders_reason(&key),
+            ),
+        };
+        let n = nth.entry(to).or_default();
+        let dedup = format!("remind:{}:{to}:{today}:{n}", sp.program.id);
+        *n += 1;
         if run.send(tx, destination, reply, reason, dedup).await? {
-            reviews += 1;
+            reviews += items.len();
         }
     }
 
@@ -294,7 +417,7 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
         }
     }
     Ok(format!(
-        "{blockers} blocker pings, {requests} unanswered requests, {reviews} reviews, {due} due soon"
+        "{blockers} blocker pings, {requests} unanswered requests, {reviews} reminders, {due} due soon"
     ))
 }
 

@@ -259,6 +259,73 @@ pub fn risk_review_reason(program: &str, number: i64) -> String {
     )
 }
 
+/// One thing a reminder asks of a person: what it is, in words, and the command that
+/// clears it; `done` is the button that clears it at once, for an action item.
+pub struct Remind {
+    /// "Action #3 Send the EU plan".
+    pub what: String,
+    /// ", due 2026-12-04 (in 3 days)".
+    pub when: String,
+    pub command: String,
+    pub done: Option<ActionId>,
+    /// A risk review, by its number: alone, it keeps its own words ([`risk_review`]).
+    pub review: Option<i64>,
+}
+
+/// The most buttons one reminder carries; the rest are listed with their command.
+pub const REMIND_BUTTONS: usize = 5;
+
+/// Everything due for one person in one program today, in one message. A lone risk review
+/// keeps its own words.
+pub fn reminders(to: &Person, program: &str, items: &[Remind]) -> Reply {
+    let mut reply = if let [one] = items {
+        Reply::new(format!("Reminder: {}", one.what))
+            .tone(Tone::Warning)
+            .paragraph(
+                Text::new()
+                    .person(to)
+                    .text(format!(", {}{}. ", one.what, one.when))
+                    .text("Clear it with ")
+                    .code(one.command.clone())
+                    .text("."),
+            )
+    } else {
+        Reply::new(format!("{} reminders in {program}", items.len()))
+            .tone(Tone::Warning)
+            .paragraph(Text::new().person(to).text(", these need you:"))
+            .list(
+                items
+                    .iter()
+                    .map(|i| {
+                        Text::new()
+                            .strong(i.what.clone())
+                            .text(format!("{}: ", i.when))
+                            .code(i.command.clone())
+                    })
+                    .collect(),
+            )
+    };
+    for id in items
+        .iter()
+        .filter_map(|i| i.done.clone())
+        .take(REMIND_BUTTONS)
+    {
+        let line = id.command_line();
+        let label = match &id {
+            ActionId::ActionDone { number, .. } => format!("Done #{number}"),
+            _ => "Done".to_owned(),
+        };
+        reply = reply.action(id, label, line);
+    }
+    reply
+}
+
+pub fn reminders_reason(program: &str) -> String {
+    format!(
+        "These are yours in {program} and their dates have come. Each goes once per date; `action list {program} --mine` lists your open actions."
+    )
+}
+
 /// A milestone due within the horizon, to its owner (or their stand-in); `late` is its
 /// forecast and days past target, when it is forecast after its target.
 pub fn due_soon(

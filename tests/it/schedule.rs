@@ -848,3 +848,62 @@ async fn an_unanswered_request_climbs_the_ladder_until_it_is_answered() {
         "{after:#?}"
     );
 }
+
+/// Everything due for one person on one day goes as one message: actions due soon or
+/// overdue, assumptions to validate, decisions to take, risk reviews; each item once per
+/// date that comes.
+#[tokio::test]
+async fn a_persons_reminders_for_a_day_go_as_one_message() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 30, 8, 0)); // a Monday
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"action add atlas "Send the EU plan" --owner @li --due 2026-12-02"#,
+        r#"action add atlas "Book the load test env" --owner @li --due 2026-12-10"#,
+        r#"assumption add atlas "Vendor keeps the SDK stable" --owner @li --validate-by 2026-11-30"#,
+        r#"decision add atlas "EU-only launch?" --decider @li --decide-by 2026-12-03"#,
+        r#"risk add atlas "Vendor late" --likelihood 3 --impact 3 --owner @dana --review-by 2026-11-30"#,
+        r#"schedule set atlas nudge "weekdays 09:00""#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let mut rig = rig(&db, SchedulerSettings::default());
+    rig.run_until(&db, utc(2026, 11, 30, 10, 0)).await;
+    let to_li: Vec<&String> = rig
+        .seen
+        .iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.contains("@li"))
+        .collect();
+    assert_eq!(to_li.len(), 1, "{to_li:#?}");
+    let monday = to_li[0];
+    assert!(monday.contains("3 reminders in atlas"), "{monday}");
+    for want in [
+        "action #1 Send the EU plan, due 2026-12-02 (in 2 days): `action done atlas 1`",
+        "assumption #1 Vendor keeps the SDK stable, to validate by 2026-11-30 (today)",
+        "decision #1 EU-only launch?, needed from you by 2026-12-03 (in 3 days)",
+        "Done #1: action done atlas 1",
+    ] {
+        assert!(monday.contains(want), "{want} in {monday}");
+    }
+    assert!(!monday.contains("Book the load test env"), "{monday}");
+    // dana's lone risk review keeps its own words.
+    assert_eq!(rig.when(&["Risk review due: #1 Vendor late"]).len(), 1);
+
+    // Tuesday: nothing new for li. Thursday: action 1 is overdue, once.
+    rig.run_until(&db, utc(2026, 12, 1, 10, 0)).await;
+    assert_eq!(rig.when(&["@li"]).len(), 1, "{:#?}", rig.seen);
+    rig.run_until(&db, utc(2026, 12, 3, 10, 0)).await;
+    let thursday = rig.when(&["@li", "Send the EU plan"]);
+    assert_eq!(thursday.len(), 2, "{:#?}", rig.seen);
+    assert!(rig
+        .seen
+        .iter()
+        .any(|(at, l)| *at == thursday[1] && l.contains("was due 2026-12-02 (yesterday)")));
+    // Done: never again.
+    db.ok("li", "action done atlas 1").await;
+    rig.run_until(&db, utc(2026, 12, 9, 10, 0)).await;
+    assert_eq!(rig.when(&["@li", "Send the EU plan"]).len(), 2);
+    assert_eq!(rig.when(&["@li", "Book the load test env"]).len(), 1);
+}
