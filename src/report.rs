@@ -10,8 +10,8 @@ use crate::analysis::changes;
 use crate::analysis::Analysed;
 use crate::digest::{Answer, MilestoneLine};
 use crate::domain::{
-    n_days, ActionId, Agreement, Audience, DepState, Endpoint, MilestoneId, MilestoneState, Rag,
-    RiskState,
+    n_days, ActionId, Agreement, Audience, DepState, Endpoint, ItemKind, MilestoneId,
+    MilestoneState, Rag, RiskState,
 };
 use crate::reply::{Mention, Reply, Text, Tone};
 
@@ -272,8 +272,30 @@ pub fn status(a: &Analysed<'_>, since: DateTime<Utc>) -> Reply {
     r
 }
 
+/// "today", "tomorrow", "in 5 days".
+fn in_days(today: NaiveDate, day: NaiveDate) -> String {
+    match (day - today).num_days() {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        n => format!("in {n} days"),
+    }
+}
+
+/// Adds a person named on the agenda to the invitation list, once.
+fn named(invite: &mut Vec<String>, m: Option<&Mention>) {
+    if let Some(m) = m {
+        let n = format!("@{}", m.name);
+        if !invite.contains(&n) {
+            invite.push(n);
+        }
+    }
+}
+
 /// How far ahead the weekly sync looks.
 const AGENDA_DAYS: i64 = 14;
+
+/// How far back "since the last sync" looks: a week.
+pub const SYNC_DAYS: i64 = 7;
 
 /// The agenda of the weekly program sync: each item with its owner.
 pub fn agenda(a: &Analysed<'_>) -> Reply {
@@ -296,16 +318,51 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         }
     };
 
-    let decisions = a
-        .pending_decisions()
-        .into_iter()
-        .map(|d| {
+    // Who is named, for the invitation list at the end.
+    let mut invite: Vec<String> = Vec::new();
+    let mut no = 0;
+    let mut title = |t: &str| {
+        no += 1;
+        format!("{no}. {t}")
+    };
+    let mut decisions_due: Vec<(Option<NaiveDate>, Text)> = Vec::new();
+    for d in &s.decisions {
+        if !d.outcome.trim().is_empty() {
+            continue;
+        }
+        let decider = d.decider.and_then(|p| s.person(p)).map(Mention::from);
+        let raiser = d.decided_by.and_then(|p| s.person(p)).map(Mention::from);
+        let text = match (&decider, d.decide_by) {
+            (Some(who), Some(by)) => {
+                let late = if by < today {
+                    format!(", {} overdue", n_days((today - by).num_days()))
+                } else {
+                    String::new()
+                };
+                format!(" needs a decision from {} by {by}{late}", name(Some(who)))
+            }
+            (Some(who), None) => format!(" needs a decision from {}", name(Some(who))),
+            (None, Some(by)) => format!(
+                " needs a decision by {by}; raised by {}",
+                name(raiser.as_ref())
+            ),
+            (None, None) => format!(" raised by {}, no decider named", name(raiser.as_ref())),
+        };
+        named(&mut invite, decider.as_ref().or(raiser.as_ref()));
+        decisions_due.push((
+            d.decide_by,
             Text::new()
-                .strong(format!("#{} {}", d.number, d.title))
-                .text(format!(" raised by {}", name(d.decided_by.as_ref())))
-        })
-        .collect();
-    r = section(r, "1. Decisions needed", decisions, "None pending.");
+                .strong(format!("#{} {}", d.number, d.title.as_str()))
+                .text(text),
+        ));
+    }
+    decisions_due.sort_by_key(|(by, _)| by.unwrap_or(NaiveDate::MAX));
+    r = section(
+        r,
+        &title("Decisions needed"),
+        decisions_due.into_iter().map(|(_, t)| t).collect(),
+        "None pending.",
+    );
 
     // Blocked ones whatever their need-by date: a block is the sync's business now; and
     // every one in conflict (arriving after it is needed).
@@ -314,6 +371,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         .into_iter()
         .filter(|d| d.days_late > 0 || d.state == DepState::Blocked || d.arrives_late.is_some())
         .map(|d| {
+            named(&mut invite, d.owner.as_ref());
             let mut words = vec![format!("due {}", d.need_by)];
             if d.days_late > 0 {
                 words.push(format!("{} late", n_days(d.days_late)));
@@ -342,8 +400,45 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         .collect();
     r = section(
         r,
-        "2. Blockers and conflicts (blocked, past need-by, or arriving late)",
+        &title("Blockers and conflicts (blocked, past need-by, or arriving late)"),
         blockers,
+        "None.",
+    );
+
+    // The rest that fall due in the next two weeks, on track so far.
+    let mut coming: Vec<(NaiveDate, Text)> = Vec::new();
+    for (i, d) in s.deps.iter().enumerate() {
+        let in_conflict = a.forecasts.arrival(i).is_some_and(|x| x > d.need_by);
+        if !d.is_open()
+            || d.state == DepState::Blocked
+            || in_conflict
+            || d.need_by < today
+            || d.need_by > horizon
+        {
+            continue;
+        }
+        let owner = d.owner.and_then(|o| s.person(o)).map(Mention::from);
+        named(&mut invite, owner.as_ref());
+        coming.push((
+            d.need_by,
+            Text::new()
+                .strong(format!("#{} {}", d.number, d.what.as_str()))
+                .text(format!(
+                    " from {} for {}: due {} ({}), {}; owner {}",
+                    s.endpoint_name(&d.from),
+                    s.endpoint_name(&d.needs),
+                    d.need_by,
+                    in_days(today, d.need_by),
+                    d.state.as_str(),
+                    name(owner.as_ref())
+                )),
+        ));
+    }
+    coming.sort_by_key(|(d, _)| *d);
+    r = section(
+        r,
+        &title("Dependencies due in the next two weeks"),
+        coming.into_iter().map(|(_, t)| t).collect(),
         "None.",
     );
 
@@ -386,6 +481,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default();
             let owner = d.owner.and_then(|o| s.person(o)).map(Mention::from);
+            named(&mut invite, owner.as_ref());
             Text::new()
                 .strong(format!("#{} {}", d.number, d.what.as_str()))
                 .text(format!(
@@ -397,13 +493,20 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 ))
         })
         .collect();
-    r = section(r, "3. Requests not yet accepted", requests, "None.");
+    r = section(r, &title("Requests not yet accepted"), requests, "None.");
 
-    let project_rag: HashMap<i64, Rag> = a
+    // A milestone of a troubled project is at risk for its project's own first reason.
+    let project_reason: HashMap<i64, (Rag, String)> = a
         .health
         .projects
         .iter()
-        .map(|p| (p.project, p.health.rag))
+        .filter_map(|p| {
+            p.health
+                .reasons
+                .iter()
+                .find(|r| r.rag != Rag::Green)
+                .map(|r| (p.project, (p.health.rag, r.text.replace('`', ""))))
+        })
         .collect();
     let mut at_risk: Vec<(NaiveDate, Text)> = Vec::new();
     for (i, m) in s.milestones.iter().enumerate() {
@@ -413,10 +516,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         let Some(fc) = a.forecasts.milestone(i) else {
             continue;
         };
-        let project_rag = m
-            .project
-            .and_then(|p| project_rag.get(&p).copied())
-            .unwrap_or(Rag::Green);
+        let project_reason = m.project.and_then(|p| project_reason.get(&p));
         let why = if m.target < today {
             format!("{} overdue", n_days((today - m.target).num_days()))
         } else if fc.margin_days < 0 {
@@ -426,11 +526,15 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 "forecast {}, which leaves what follows it {} working days late",
                 fc.forecast, -fc.float_days
             )
-        } else if project_rag != Rag::Green {
-            format!("its project is {}", project_rag.as_str())
+        } else if let Some((_, why)) = project_reason {
+            why.clone()
         } else {
             continue;
         };
+        named(
+            &mut invite,
+            s.milestone_owner(m).map(Mention::from).as_ref(),
+        );
         at_risk.push((
             m.target,
             Text::new().code(m.key.as_str()).text(format!(
@@ -444,9 +548,59 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
     at_risk.sort_by_key(|(d, _)| *d);
     r = section(
         r,
-        "4. Milestones at risk in the next two weeks",
+        &title("Milestones at risk in the next two weeks"),
         at_risk.into_iter().map(|(_, t)| t).collect(),
         "None.",
+    );
+
+    // What moved and what finished since the last sync (the past week).
+    let week_ago = s.now - Duration::days(SYNC_DAYS);
+    let moved: Vec<Text> = changes::since(&s.events, week_ago, s)
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.change,
+                changes::Change::MilestoneMoved { .. } | changes::Change::MilestoneDone { .. }
+            )
+        })
+        .map(|c| Text::plain(c.change.describe().replace('`', "")))
+        .collect();
+    r = section(
+        r,
+        &title("Slips and completions since the last sync"),
+        moved,
+        "None this week.",
+    );
+
+    // Every open action item, overdue first.
+    let mut actions: Vec<(NaiveDate, Text)> = Vec::new();
+    for i in s
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Action && i.is_open())
+    {
+        let owner = i.owner.and_then(|o| s.person(o)).map(Mention::from);
+        named(&mut invite, owner.as_ref());
+        let due = i.due.unwrap_or(NaiveDate::MAX);
+        let when = match i.due {
+            Some(d) if d < today => format!("overdue since {d}"),
+            Some(d) => format!("due {d}"),
+            None => "no due date".to_owned(),
+        };
+        let mut t = Text::new()
+            .strong(format!("#{} {}", i.number, i.title.as_str()))
+            .text(format!(": {when}; owner {}", name(owner.as_ref())));
+        if let Some(l) = i.link {
+            t = t.text(format!(" (for {l})"));
+        }
+        actions.push((due, t));
+    }
+    actions.sort_by_key(|(d, _)| *d);
+    r = section(
+        r,
+        &title("Action items, overdue first"),
+        actions.into_iter().map(|(_, t)| t).collect(),
+        "None open.",
     );
 
     let week = today + Duration::days(7);
@@ -456,6 +610,13 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         .filter(|x| x.review_by.is_some_and(|d| d <= week))
         .map(|x| {
             let by = x.review_by.expect("filtered on review_by");
+            named(
+                &mut invite,
+                x.owner
+                    .and_then(|o| s.person(o))
+                    .map(Mention::from)
+                    .as_ref(),
+            );
             let when = if by < today {
                 format!("overdue since {by}")
             } else {
@@ -471,7 +632,12 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 ))
         })
         .collect();
-    r = section(r, "5. Risks due for review", reviews, "None this week.");
+    r = section(
+        r,
+        &title("Risks due for review"),
+        reviews,
+        "None this week.",
+    );
 
     let since = s.now - Duration::days(i64::from(s.program.staleness_days));
     let calls = a
@@ -479,6 +645,7 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
         .into_iter()
         .filter(|c| c.rag == Some(Rag::Red) || matches!(c.answer, Answer::Missing | Answer::Stale))
         .map(|c| {
+            named(&mut invite, c.owner.as_ref());
             let what = match (c.answer, c.rag) {
                 (Answer::Missing, _) => "no update yet".to_owned(),
                 (Answer::Stale, Some(rag)) => format!(
@@ -494,7 +661,19 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
                 .text(format!(": {what}; owner {}", name(c.owner.as_ref())))
         })
         .collect();
-    r = section(r, "6. Projects with missing or red updates", calls, "None.");
+    r = section(
+        r,
+        &title("Projects with missing or red updates"),
+        calls,
+        "None.",
+    );
+    r = r
+        .heading("People to invite")
+        .paragraph(if invite.is_empty() {
+            "Nobody is named above.".to_owned()
+        } else {
+            invite.join(", ")
+        });
     // The id carries the audience the button opens; the command shown is the short one.
     let full = ActionId::Digest {
         program: s.program.key.clone(),

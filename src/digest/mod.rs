@@ -588,10 +588,29 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
             });
             d.key_milestones = Some(key.into_iter().map(|i| a.milestone_line(i)).collect());
             d.risks = open_risks.iter().take(3).map(|r| a.risk_line(r)).collect();
-            let mut help: Vec<String> = a
-                .pending_decisions()
-                .into_iter()
-                .map(|x| format!("decide #{}: {}", x.number, x.title))
+            // A pending decision with a decider says who must decide, and by when.
+            let mut help: Vec<String> = s
+                .decisions
+                .iter()
+                .filter(|x| x.outcome.trim().is_empty())
+                .map(|x| {
+                    let decider = x.decider.and_then(|p| s.person(p));
+                    match (decider, x.decide_by) {
+                        (Some(p), Some(by)) => format!(
+                            "decision #{} {}: needs a decision from @{} by {by}",
+                            x.number,
+                            x.title.as_str(),
+                            p.display_name
+                        ),
+                        (Some(p), None) => format!(
+                            "decision #{} {}: needs a decision from @{}",
+                            x.number,
+                            x.title.as_str(),
+                            p.display_name
+                        ),
+                        _ => format!("decide #{}: {}", x.number, x.title.as_str()),
+                    }
+                })
                 .collect();
             for dep in a.troubled_dependencies() {
                 if dep.state == DepState::Blocked || dep.days_late > 0 {

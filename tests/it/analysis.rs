@@ -488,7 +488,17 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
     crate::helpers::seed_atlas(&db).await;
     db.ok(
         "tpm",
-        r#"decision add atlas "EU-only launch?" --options "EU only; EU and US""#,
+        r#"decision add atlas "EU-only launch?" --options "EU only; EU and US" --decider @li --decide-by 2026-12-04"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"dep add atlas --needs legal --from api --what "Data map" --by 2026-12-10 --accepted"#,
+    )
+    .await;
+    db.ok(
+        "tpm",
+        r#"action add atlas "Draft the EU plan" --owner @sam --due 2026-11-30 --for decision:2"#,
     )
     .await;
     db.ok("tpm", r#"risk set atlas 1 --review-by 2026-11-30"#)
@@ -505,28 +515,47 @@ async fn agenda_lists_what_the_sync_must_cover_with_owners() {
         r#"dep add atlas --needs frontend --from api --what "Rate limits" --by 2026-12-20"#,
     )
     .await;
-    db.clock.advance(Duration::days(5)); // 2 December
+    db.clock.advance(Duration::days(3)); // 30 November
+    db.ok(
+        "tpm",
+        r#"milestone move atlas fe-launch --target 2027-01-27 --reason "holiday freeze""#,
+    )
+    .await;
+    db.clock.advance(Duration::days(2)); // 2 December
     let shown = text::render(&db.run("tpm", "report agenda atlas").await.unwrap());
     for want in [
         "1. Decisions needed (1)",
-        "#2 EU-only launch? raised by @tpm",
+        "#2 EU-only launch? needs a decision from @li by 2026-12-04",
         "2. Blockers and conflicts (blocked, past need-by, or arriving late)",
         "#1 Auth endpoints from Public API for Web frontend: due 2026-12-01, 1 day late, blocked for 5 days; owner @dana",
+        "3. Dependencies due in the next two weeks (1)",
+        "#3 Data map from Public API for Legal: due 2026-12-10 (in 8 days), open; owner @dana",
         // The API team was asked on 27 November and has not answered.
-        "3. Requests not yet accepted (1)",
-        "#3 Rate limits from Public API for Web frontend, needed by 2026-12-20: asked 3 working days ago, not answered; provider @dana",
-        "4. Milestones at risk in the next two weeks",
+        "4. Requests not yet accepted (1)",
+        "#4 Rate limits from Public API for Web frontend, needed by 2026-12-20: asked 3 working days ago, not answered; provider @dana",
+        "5. Milestones at risk in the next two weeks",
         // api-beta, 10 working days after it, is due 12-15: auth-ready has 4 working days
         // too few of float.
         "`auth-ready` Auth ready: target 2026-12-05, forecast 2026-12-05, which leaves what follows it 4 working days late; owner @dana",
-        "5. Risks due for review (1)",
+        "6. Slips and completions since the last sync (1)",
+        "fe-launch moved 2027-01-20 → 2027-01-27 (+7 days): holiday freeze",
+        "7. Action items, overdue first (1)",
+        "#1 Draft the EU plan: overdue since 2026-11-30; owner @sam (for decision #2)",
+        "8. Risks due for review (1)",
         "#1 Vendor SDK late (critical, score 20): review overdue since 2026-11-30; owner @li",
-        "6. Projects with missing or red updates",
+        "9. Projects with missing or red updates",
         "Public API: reported red: Auth blocked; owner @dana",
         "Legal: no update yet; owner @sam",
+        "People to invite",
+        "@li, @dana, @sam",
     ] {
         assert!(shown.contains(want), "missing `{want}` in:\n{shown}");
     }
+    let executive = db.ok("tpm", "digest show atlas --audience executive").await;
+    assert!(
+        executive.contains("needs a decision from @li by 2026-12-04"),
+        "{executive}"
+    );
     // Deciding takes it off the agenda; a decision is decided once.
     db.ok(
         "dana",

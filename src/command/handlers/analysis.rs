@@ -547,7 +547,9 @@ async fn status_report(
 
 async fn agenda(s: &mut Session<'_>, args: &ReportArgs) -> Result<Reply> {
     let (scope, p) = s.program(args.program.program.as_deref()).await?;
-    let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+    // The week's slips and completions come from the events of the last seven days.
+    let since = s.ctx.now - chrono::Duration::days(report::SYNC_DAYS);
+    let snap = load(s, &scope, p, Some(since)).await?;
     let stem = format!("{}-agenda", snap.program.key);
     let charts = [ChartKind::Timeline, ChartKind::Risks];
     build_report(s, &scope, snap, args, &stem, &charts, report::agenda).await
