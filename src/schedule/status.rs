@@ -65,15 +65,32 @@ impl Job for Prompt<'_> {
             PromptRoute::Dm => None,
             PromptRoute::Channel => program_channel(tx, run.sp).await?,
         };
+        // Their open action items ride on the first prompt, oldest due first.
+        let mut actions: Vec<(i64, String, Option<chrono::NaiveDate>)> =
+            store::items(tx, &run.sp.scope)
+                .await?
+                .into_iter()
+                .filter(|i| {
+                    i.kind == crate::domain::ItemKind::Action
+                        && i.is_open()
+                        && i.owner == Some(owner.id)
+                })
+                .map(|i| (i.number, i.title.as_str().to_owned(), i.due))
+                .collect();
+        actions.sort_by_key(|(n, _, due)| (due.unwrap_or(chrono::NaiveDate::MAX), *n));
+        let total = actions.len();
         let mut asked = Vec::new();
-        for p in &projects {
+        for (nth, p) in projects.iter().enumerate() {
             let pk = p.key.as_str();
             // A route for the project (or program) wins; then the configured prompt channel.
             let destination = match (run.routes.for_project(Some(p.id)), &channel) {
                 (Some(d), _) | (None, Some(d)) => d.clone(),
                 (None, None) => run.to_person(owner, Some(p.id)),
             };
-            let reply = wording::prompt(owner, &key, pk, p.name.as_str());
+            let mut reply = wording::prompt(owner, &key, pk, p.name.as_str());
+            if nth == 0 {
+                reply = wording::with_actions(reply, &key, &actions, total);
+            }
             let reason = wording::prompt_reason(&key, p.name.as_str(), &describe, &owner.handle);
             let dedup = format!("prompt:{}:o{}:{}", run.claim, owner.id, p.id);
             if run.send(tx, destination, reply, reason, dedup).await? {

@@ -41,6 +41,51 @@ pub fn prompt(owner: &Person, program: &str, project: &str, project_name: &str) 
     reply
 }
 
+/// A prompt also lists the owner's open action items in the program, each with a *Done*
+/// button, at most [`REMIND_BUTTONS`]; `total` counts them all, and the rest are named by
+/// the command that lists them. `actions` holds (number, title, due).
+pub fn with_actions(
+    reply: Reply,
+    program: &str,
+    actions: &[(i64, String, Option<NaiveDate>)],
+    total: usize,
+) -> Reply {
+    if actions.is_empty() {
+        return reply;
+    }
+    let items = actions
+        .iter()
+        .take(REMIND_BUTTONS)
+        .map(|(n, title, due)| {
+            Text::new().strong(format!("#{n} {title}")).text(match due {
+                Some(d) => format!(", due {d}"),
+                None => String::new(),
+            })
+        })
+        .collect();
+    let mut reply = reply
+        .heading(format!("Your open action items ({total})"))
+        .list(items);
+    if total > REMIND_BUTTONS {
+        reply = reply.paragraph(
+            Text::plain(format!("… and {} more: ", total - REMIND_BUTTONS))
+                .code(format!("action list {program} --mine")),
+        );
+    }
+    let Ok(key) = Key::parse(program) else {
+        return reply;
+    };
+    for (n, _, _) in actions.iter().take(REMIND_BUTTONS) {
+        let id = ActionId::ActionDone {
+            program: key.clone(),
+            number: *n,
+        };
+        let line = id.command_line();
+        reply = reply.action(id, format!("Done #{n}"), line);
+    }
+    reply
+}
+
 /// `when` is the schedule as people read it ("on weekdays at 10:00").
 pub fn prompt_reason(program: &str, project_name: &str, when: &str, handle: &str) -> String {
     format!(

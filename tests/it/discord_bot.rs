@@ -1525,3 +1525,82 @@ async fn a_dependency_request_is_answered_with_its_buttons() {
     fake.assert_nothing_unexpected();
     bot.stop().await.unwrap();
 }
+
+/// The status prompt lists the owner's open action items with a *Done* button each; the
+/// button marks it done for its owner only.
+#[tokio::test]
+async fn a_prompts_done_button_closes_an_action_item() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new().await;
+    db.clock.set(at(8, 0));
+    let bot = start(&fake, &db);
+    fake.wait_ready(1).await;
+    set_up(&fake).await;
+    let s = |v: &str| Value::String(v.to_owned());
+    let added = run(
+        &fake,
+        tpm(),
+        &["action", "add"],
+        &[
+            ("program", s("atlas")),
+            ("title", s("Send the EU plan")),
+            ("owner", Value::String(format!("user:{DANA}"))),
+            ("due", s("2026-12-04")),
+        ],
+    )
+    .await;
+    assert!(!is_ephemeral(&added.callback["data"]), "{}", added.callback);
+    let (scheduler, worker) = rhythm(&fake, &db);
+    db.clock.set(at(10, 1));
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let prompt = fake
+        .messages()
+        .into_iter()
+        .map(|(_, b)| b)
+        .find(|b| text_of(b).contains("Status update for Public API"))
+        .expect("a prompt to dana");
+    assert!(
+        text_of(&prompt).contains("Your open action items (1)"),
+        "{prompt}"
+    );
+    let done = button_id(&prompt, "Done #1");
+    assert_eq!(done, format!("{GUILD}:action:atlas:1:done"));
+    let dm = dm_channel_of(DANA);
+    // Someone else's click changes nothing.
+    let refused = fake
+        .interact(click(None, &dm, (LEE, "lee"), &prompt, &done))
+        .await;
+    assert!(
+        text_of(&refused.callback).contains("only its owner"),
+        "{}",
+        refused.callback
+    );
+    let clicked = fake
+        .interact(click(None, &dm, (DANA, "dana"), &prompt, &done))
+        .await;
+    assert!(
+        is_ephemeral(&clicked.callback["data"]),
+        "{}",
+        clicked.callback
+    );
+    assert!(
+        text_of(&clicked.callback).contains("is done"),
+        "{}",
+        clicked.callback
+    );
+    let tenant = Tenant::discord(GUILD.parse().unwrap());
+    let mut tx = db.store.read().await.unwrap();
+    let (scope, _) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let item = store::find_item(&mut tx, &scope, drumbeat::domain::ItemKind::Action, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.state.as_str(), "done");
+    drop(tx);
+    fake.assert_nothing_unexpected();
+    bot.stop().await.unwrap();
+}

@@ -1616,3 +1616,40 @@ async fn a_dependency_request_is_answered_with_slack_buttons() {
     }
     s.fake.assert_nothing_unexpected();
 }
+
+/// In Slack too, the prompt's *Done* button closes the owner's action item.
+#[tokio::test]
+async fn a_slack_prompts_done_button_closes_an_action_item() {
+    let s = start(true).await;
+    s.seed().await;
+    for line in [
+        r#"action add atlas "Send the EU plan" --owner <@UDANA> --due 2026-12-04"#,
+        r#"schedule set atlas prompt "weekdays 10:00""#,
+    ] {
+        let m = s.as_user(ADMIN, line).await;
+        assert!(!m.text().contains("Not done"), "{line}: {}", m.text());
+    }
+    let (scheduler, worker, _) = rhythm(&s, true, None);
+    s.db.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap());
+    scheduler.tick().await.unwrap();
+    worker.drain().await.unwrap();
+    let prompt = s
+        .fake
+        .posted()
+        .into_iter()
+        .find(|p| p.channel == DANA && p.message.text.contains("Status update"))
+        .unwrap_or_else(|| panic!("no prompt: {:#?}", s.fake.posted()))
+        .message;
+    let ids = buttons_of(&prompt);
+    assert!(ids.contains(&"action:atlas:1:done".to_owned()), "{ids:?}");
+    s.client
+        .interaction(&click("action:atlas:1:done", &s.fake.response_url("done")))
+        .await;
+    let answers = s.fake.wait_for_answers("done", 1).await;
+    let answered = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(answered.contains("is done"), "{answered}");
+    let shown = s.as_user(ADMIN, "action show atlas 1").await.text();
+    assert!(shown.contains("done on"), "{shown}");
+    s.fake.assert_nothing_unexpected();
+}
