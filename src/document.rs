@@ -20,7 +20,7 @@ use crate::domain::{
     Item, ItemKind, ItemState, Key, Level, Link, MilestoneState, Person, Project, Prose, Rag, Risk,
     RiskState, Role, Severity, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
 };
-use crate::domain::{ChannelCheck, ChannelVerdict};
+use crate::domain::{ChangeRequest, ChangeState, ChannelCheck, ChannelVerdict, Move};
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
 
 pub const FORMAT: &str = "drumbeat.program";
@@ -86,6 +86,8 @@ pub struct ProgramDocument {
     /// Assumptions, issues and action items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ItemDoc>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ChangeDoc>,
     #[serde(default)]
     pub status_updates: Vec<StatusDoc>,
     #[serde(default)]
@@ -297,6 +299,33 @@ pub struct DecisionDoc {
     pub decider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decide_by: Option<NaiveDate>,
+}
+
+/// A change request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeDoc {
+    pub number: i64,
+    pub title: Title,
+    pub why: Prose,
+    #[serde(default)]
+    pub moves: Vec<Move>,
+    #[serde(default)]
+    pub scope_out: Prose,
+    pub state: ChangeState,
+    #[serde(default)]
+    pub decider: Option<String>,
+    #[serde(default)]
+    pub proposed_by: Option<String>,
+    #[serde(default)]
+    pub rebaseline: bool,
+    #[serde(default)]
+    pub reason: Prose,
+    #[serde(default)]
+    pub decision: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 /// An assumption, an issue or an action item; numbered per kind.
@@ -626,6 +655,24 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
                 .map_err(|e| bad(format!("items[{i}].link"), e.0))?;
         }
     }
+    let mut change_numbers = HashSet::new();
+    for (i, c) in doc.changes.iter().enumerate() {
+        number(
+            format!("changes[{i}].number"),
+            c.number,
+            &mut change_numbers,
+        )?;
+        person(format!("changes[{i}].decider"), &c.decider)?;
+        person(format!("changes[{i}].proposed_by"), &c.proposed_by)?;
+        for (j, m) in c.moves.iter().enumerate() {
+            if !milestone_keys.contains(&m.milestone) {
+                return Err(bad(
+                    format!("changes[{i}].moves[{j}].milestone"),
+                    format!("no milestone `{}` in this document", m.milestone),
+                ));
+            }
+        }
+    }
     let mut numbers = HashSet::new();
     for (i, d) in doc.decisions.iter().enumerate() {
         number(format!("decisions[{i}].number"), d.number, &mut numbers)?;
@@ -766,6 +813,7 @@ pub async fn export(
     let risks = store::risks(&mut tx, &scope).await?;
     let decisions = store::decisions(&mut tx, &scope).await?;
     let items = store::items(&mut tx, &scope).await?;
+    let change_requests = store::change_requests(&mut tx, &scope).await?;
     let mut updates = store::status_updates(&mut tx, &scope, None, i64::MAX).await?;
     updates.reverse();
     let events = store::events(&mut tx, &scope).await?;
@@ -833,6 +881,7 @@ pub async fn export(
         risks: vec![],
         decisions: vec![],
         items: vec![],
+        changes: vec![],
         status_updates: vec![],
         events: vec![],
     };
@@ -933,6 +982,23 @@ pub async fn export(
             link: it.link.map(|l| format!("{}:{}", l.kind.as_str(), l.number)),
             created_at: it.created_at,
             closed_on: it.closed_on,
+        });
+    }
+    for c in &change_requests {
+        doc.changes.push(ChangeDoc {
+            number: c.number,
+            title: c.title.clone(),
+            why: prose(&c.why)?,
+            moves: c.moves.clone(),
+            scope_out: prose(&c.scope_out)?,
+            state: c.state,
+            decider: maybe(c.decider, &mut used),
+            proposed_by: maybe(c.proposed_by, &mut used),
+            rebaseline: c.rebaseline,
+            reason: prose(&c.reason)?,
+            decision: c.decision,
+            created_at: c.created_at,
+            decided_at: c.decided_at,
         });
     }
     for u in &updates {
@@ -1348,6 +1414,25 @@ pub async fn import(
             accepted_reason: r.accepted_reason.as_ref().map(|p| p.as_str().to_owned()),
         };
         store::insert_risk(&mut tx, &scope, &risk).await?;
+    }
+    for c in &doc.changes {
+        let change = ChangeRequest {
+            id: 0,
+            number: c.number,
+            title: c.title.clone(),
+            why: c.why.as_str().into(),
+            moves: c.moves.clone(),
+            scope_out: c.scope_out.as_str().into(),
+            state: c.state,
+            decider: id(&c.decider),
+            proposed_by: id(&c.proposed_by),
+            rebaseline: c.rebaseline,
+            reason: c.reason.as_str().into(),
+            decision: c.decision,
+            created_at: c.created_at,
+            decided_at: c.decided_at,
+        };
+        store::insert_change(&mut tx, &scope, &change).await?;
     }
     for it in &doc.items {
         let item = Item {

@@ -26,3 +26,24 @@ CREATE INDEX raid_items_owner ON raid_items (owner_id, state);
 
 ALTER TABLE decisions ADD COLUMN decider_id INTEGER REFERENCES people(id);
 ALTER TABLE decisions ADD COLUMN decide_by TEXT;
+
+-- Change requests: a proposed change of scope or schedule with its reason and the moves it
+-- implies; approving one applies the moves as slips and logs a decision.
+CREATE TABLE change_requests (
+    id               INTEGER PRIMARY KEY,
+    program_id       INTEGER NOT NULL REFERENCES programs(id) ON DELETE CASCADE,
+    number           INTEGER NOT NULL,
+    title            TEXT NOT NULL,
+    why              TEXT NOT NULL,
+    moves            TEXT NOT NULL DEFAULT '[]',
+    scope_out        TEXT NOT NULL DEFAULT '',
+    state            TEXT NOT NULL CHECK (state IN ('proposed', 'approved', 'rejected')),
+    decider_id       INTEGER REFERENCES people(id),
+    proposed_by_id   INTEGER REFERENCES people(id),
+    rebaseline       INTEGER NOT NULL DEFAULT 0,
+    reason           TEXT NOT NULL DEFAULT '',
+    decision_number  INTEGER,
+    created_at       TEXT NOT NULL,
+    decided_at       TEXT,
+    UNIQUE (program_id, number)
+);

@@ -209,6 +209,11 @@ impl Change {
                 record: kind,
                 number,
                 title,
+            } if kind == "change" => format!("change #{number} proposed: {title}"),
+            Change::ItemAdded {
+                record: kind,
+                number,
+                title,
             } => format!("{kind} #{number} added: {title}"),
             Change::ItemClosed {
                 record: kind,
@@ -480,22 +485,26 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 on: date(a, "proposed_on").or(date(a, "committed_on")),
                 note: s(a, "note"),
             },
-            "assumption.added" | "issue.added" | "action.added" => Change::ItemAdded {
-                record: e.kind.split('.').next().unwrap_or_default().to_owned(),
-                number: subject,
-                title: s(a, "title"),
-            },
+            "assumption.added" | "issue.added" | "action.added" | "change.proposed" => {
+                Change::ItemAdded {
+                    record: e.kind.split('.').next().unwrap_or_default().to_owned(),
+                    number: subject,
+                    title: s(a, "title"),
+                }
+            }
             "assumption.validated"
             | "assumption.invalidated"
             | "issue.resolved"
-            | "action.done" => {
+            | "action.done"
+            | "change.approved"
+            | "change.rejected" => {
                 let (kind, state) = e.kind.split_once('.').unwrap_or_default();
                 Change::ItemClosed {
                     record: kind.to_owned(),
                     number: subject,
                     title: s(a, "title"),
                     state: state.to_owned(),
-                    note: s(a, "note"),
+                    note: or(s(a, "note"), &|| s(a, "reason")),
                 }
             }
             "decision.edited" => Change::DecisionEdited {

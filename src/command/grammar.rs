@@ -65,6 +65,9 @@ pub enum Command {
     /// Action items: who does what by when, from syncs, decisions and post-mortems
     #[command(subcommand)]
     Action(ActionCmd),
+    /// Change requests: a scope or schedule change, its reason and the moves it implies
+    #[command(subcommand)]
+    Change(ChangeCmd),
     /// Status updates: each project's RAG, summary, blockers and next steps
     #[command(subcommand)]
     Status(StatusCmd),
@@ -862,6 +865,69 @@ pub enum ActionCmd {
     },
 }
 
+/// `KEY:DATE`: a milestone's new target in a change request.
+#[derive(Debug, Clone)]
+pub struct MoveSpec {
+    pub milestone: Key,
+    pub to: DateSpec,
+}
+
+impl std::str::FromStr for MoveSpec {
+    type Err = crate::domain::Invalid;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let Some((key, date)) = raw.split_once(':') else {
+            return Err(crate::domain::Invalid(format!(
+                "`{}` is not a move: write it as MILESTONE:DATE, e.g. api-beta:2027-01-15",
+                crate::domain::truncate_for_error(raw)
+            )));
+        };
+        Ok(MoveSpec {
+            milestone: Key::parse(key.trim())?,
+            to: DateSpec::parse(date.trim())?,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangeCmd {
+    /// Propose a change and see what it moves: `change propose atlas "Cut SSO" --why "vendor late" --move api-beta:2027-01-22`
+    Propose {
+        #[command(flatten)]
+        target: Titled,
+        /// Why it is needed
+        #[arg(long)]
+        why: Prose,
+        /// A milestone's new target, MILESTONE:DATE (repeatable)
+        #[arg(long = "move", value_name = "MILESTONE:DATE")]
+        moves: Vec<MoveSpec>,
+        /// What leaves the scope
+        #[arg(long)]
+        scope_out: Option<Prose>,
+        /// Who may approve it besides the program owner
+        #[arg(long)]
+        decider: Option<PersonRef>,
+    },
+    /// List change requests
+    List(ProgramArg),
+    /// Show a change request and what it would move
+    Show(Numbered),
+    /// Approve it: its moves become slips with it as their reason, and a decision is logged
+    Approve {
+        #[command(flatten)]
+        target: Numbered,
+        /// Make the new dates the baseline of record
+        #[arg(long)]
+        rebaseline: bool,
+    },
+    /// Reject it, saying why
+    Reject {
+        #[command(flatten)]
+        target: Numbered,
+        #[arg(long)]
+        reason: Prose,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum StatusCmd {
     /// Post a project's status: `status post atlas api --rag amber --summary "…"`
@@ -1110,6 +1176,7 @@ impl Command {
             }
             Command::Issue(c) => !matches!(c, IssueCmd::List { .. } | IssueCmd::Show(_)),
             Command::Action(c) => !matches!(c, ActionCmd::List { .. } | ActionCmd::Show(_)),
+            Command::Change(c) => !matches!(c, ChangeCmd::List(_) | ChangeCmd::Show(_)),
             Command::Decision(c) => !matches!(c, DecisionCmd::List(_) | DecisionCmd::Show(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
             Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. }),
@@ -1135,6 +1202,7 @@ impl Command {
             Command::Assumption(c) => ("assumption", subcommand_name(c)),
             Command::Issue(c) => ("issue", subcommand_name(c)),
             Command::Action(c) => ("action", subcommand_name(c)),
+            Command::Change(c) => ("change", subcommand_name(c)),
             Command::Decision(c) => ("decision", subcommand_name(c)),
             Command::Status(c) => ("status", subcommand_name(c)),
             Command::Digest(c) => ("digest", subcommand_name(c)),

@@ -5,8 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    risk_score, Agreement, Days, DepState, DurationUnit, ItemKind, ItemState, Key, Level, LinkKind,
-    MilestoneState, Prose, Rag, RiskBand, RiskState, Role, Severity, Timezone, Title, WorkDays,
+    risk_score, Agreement, ChangeState, Days, DepState, DurationUnit, ItemKind, ItemState, Key,
+    Level, LinkKind, MilestoneState, Prose, Rag, RiskBand, RiskState, Role, Severity, Timezone,
+    Title, WorkDays,
 };
 
 pub type PersonId = i64;
@@ -293,6 +294,36 @@ impl Item {
     pub fn is_open(&self) -> bool {
         self.state == ItemState::Open
     }
+}
+
+/// One milestone's new target in a change request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Move {
+    pub milestone: Key,
+    pub to: NaiveDate,
+}
+
+/// A proposed change of scope or schedule, with its reason and the moves it implies.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRequest {
+    pub id: i64,
+    pub number: i64,
+    pub title: Title,
+    pub why: String,
+    pub moves: Vec<Move>,
+    pub scope_out: String,
+    pub state: ChangeState,
+    /// Who may approve it besides the program owner.
+    pub decider: Option<PersonId>,
+    pub proposed_by: Option<PersonId>,
+    /// Whether approving made the new dates the baseline of record.
+    pub rebaseline: bool,
+    /// Why it was rejected.
+    pub reason: String,
+    /// The decision its approval logged.
+    pub decision: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 /// The parts of a status update a person writes.

@@ -313,6 +313,10 @@ word_enum!(
     Raise, "record to raise", { Risk => "risk", Issue => "issue" }
 );
 word_enum!(
+    /// Where a change request stands.
+    ChangeState, "change request state", { Proposed => "proposed", Approved => "approved", Rejected => "rejected" }
+);
+word_enum!(
     /// What an action is for, or where an issue came from.
     LinkKind, "record kind", { Decision => "decision", Risk => "risk", Issue => "issue", Dep => "dep", Assumption => "assumption" }
 );

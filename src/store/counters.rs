@@ -14,6 +14,7 @@ pub(crate) enum Numbered {
     Assumption,
     Issue,
     Action,
+    Change,
 }
 
 impl Numbered {
@@ -25,6 +26,7 @@ impl Numbered {
             Self::Assumption => "assumption",
             Self::Issue => "issue",
             Self::Action => "action",
+            Self::Change => "change",
         }
     }
 }

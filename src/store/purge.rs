@@ -38,6 +38,7 @@ fn statements() -> Vec<(&'static str, String)> {
         by_program("record_counters"),
         by_program("status_updates"),
         by_program("raid_items"),
+        by_program("change_requests"),
         by_program("decisions"),
         by_program("risks"),
         by_program("dependencies"),

@@ -243,6 +243,27 @@ pub const TABLES: &[Table] = &[
         true,
     ),
     t(
+        "change_requests",
+        &[
+            ("id", Int),
+            ("program_id", Int),
+            ("number", Int),
+            ("title", Text),
+            ("why", Text),
+            ("moves", Json),
+            ("scope_out", Text),
+            ("state", Text),
+            ("decider_id", Int),
+            ("proposed_by_id", Int),
+            ("rebaseline", Bool),
+            ("reason", Text),
+            ("decision_number", Int),
+            ("created_at", Instant),
+            ("decided_at", Instant),
+        ],
+        true,
+    ),
+    t(
         "status_updates",
         &[
             ("id", Int),

@@ -645,3 +645,20 @@ pub async fn update_dependency(
     .context("updating a dependency")?;
     Ok(())
 }
+
+/// Makes `to` a milestone's baseline of record (an approved change with `--rebaseline`).
+pub async fn set_baseline(
+    conn: &mut Conn,
+    scope: &Scope,
+    milestone: i64,
+    to: NaiveDate,
+) -> anyhow::Result<()> {
+    db::query("UPDATE milestones SET baseline = $1 WHERE id = $2 AND program_id = $3")
+        .bind(to)
+        .bind(milestone)
+        .bind(scope.program_id)
+        .execute(&mut *conn)
+        .await
+        .context("rebaselining a milestone")?;
+    Ok(())
+}

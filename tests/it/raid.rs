@@ -247,3 +247,108 @@ async fn actions_are_owned_due_listed_and_done() {
     let doc2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
     assert_eq!(doc2["items"], doc["items"]);
 }
+
+/// A change request shows what it would move; the owner (or its decider) approves it, which
+/// moves the milestones as slips with the change as their reason, optionally rebaselines,
+/// and logs a decision; a rejection says why; both are in the document.
+#[tokio::test]
+async fn a_change_request_is_proposed_approved_as_slips_or_rejected() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    for (line, says) in [
+        (
+            r#"change propose atlas "Cut SSO" --why "vendor late""#,
+            "at least one --move",
+        ),
+        (
+            r#"change propose atlas "Cut SSO" --why "x" --move nowhere:2027-01-30"#,
+            "no milestone `nowhere`",
+        ),
+        (
+            r#"change propose atlas "Cut SSO" --why "x" --move api-beta"#,
+            "not a move",
+        ),
+    ] {
+        let msg = db.refused("tpm", line).await;
+        assert!(msg.contains(says), "{line}: {msg}");
+    }
+    let proposed = db
+        .ok(
+            "tpm",
+            r#"change propose atlas "Later beta" --why "load tests failed" --move api-beta:2026-12-22 --scope-out "SSO" --decider @li"#,
+        )
+        .await;
+    assert!(
+        proposed.contains("Change #1 proposed in atlas"),
+        "{proposed}"
+    );
+    assert!(
+        proposed.contains("If approved, forecasts move"),
+        "{proposed}"
+    );
+    assert!(
+        proposed.contains("`fe-launch`") || proposed.contains("api-beta"),
+        "{proposed}"
+    );
+    let shown = data(&db, "change show atlas 1").await;
+    assert_eq!(shown["state"], "proposed");
+    assert_eq!(shown["decider"], "li");
+    assert_eq!(shown["moves"][0]["milestone"], "api-beta");
+    assert!(
+        shown["what_if"].as_array().is_some_and(|w| !w.is_empty()),
+        "{shown}"
+    );
+    let msg = db.refused("dana", "change approve atlas 1").await;
+    assert!(msg.contains("or the change's decider"), "{msg}");
+
+    // li, the named decider, approves it with a new baseline.
+    let approved = db.ok("li", "change approve atlas 1 --rebaseline").await;
+    assert!(approved.contains("Change #1 approved"), "{approved}");
+    assert!(approved.contains("decision #2"), "{approved}");
+    let m = db.ok("tpm", "milestone show atlas api-beta").await;
+    assert!(m.contains("2026-12-22"), "{m}");
+    assert!(
+        m.contains("change #1 approved: Later beta (load tests failed)"),
+        "the slip carries the change: {m}"
+    );
+    let beta = data(&db, "milestone show atlas api-beta").await;
+    assert_eq!(beta["baseline"], "2026-12-22");
+    let decision = data(&db, "decision show atlas 2").await;
+    assert!(
+        decision["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("Change #1 approved: api-beta → 2026-12-22; out of scope: SSO"),
+        "{decision}"
+    );
+    let msg = db.refused("tpm", "change approve atlas 1").await;
+    assert!(msg.contains("already approved"), "{msg}");
+
+    db.ok(
+        "tpm",
+        r#"change propose atlas "Earlier launch" --why "marketing" --move fe-launch:2027-01-10"#,
+    )
+    .await;
+    let msg = db.refused("tpm", "change reject atlas 2").await;
+    assert!(msg.contains("--reason"), "{msg}");
+    db.ok("tpm", r#"change reject atlas 2 --reason "not feasible""#)
+        .await;
+    let listed = data(&db, "change list atlas").await;
+    assert_eq!(listed["changes"][1]["state"], "rejected");
+    assert_eq!(listed["changes"][1]["reason"], "not feasible");
+    let digest = db
+        .ok("tpm", "digest show atlas --audience engineering")
+        .await;
+    assert!(
+        digest.contains("change #1 approved: Later beta"),
+        "{digest}"
+    );
+    assert!(
+        digest.contains("change #2 rejected: Earlier launch: not feasible"),
+        "{digest}"
+    );
+    let out = db.bin(&["export", "--program", "atlas"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["changes"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["changes"][0]["rebaseline"], true);
+}

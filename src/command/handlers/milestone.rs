@@ -646,6 +646,22 @@ async fn move_target(
 ) -> Result<Reply> {
     let (scope, p, before) = open(s, target, Access::Change).await?;
     require_milestone_edit(s, &scope, &p, &before, "move it").await?;
+    let today = s.today(&p);
+    apply_move(s, &scope, &p, before, date.resolve(today), reason).await
+}
+
+/// Moves a planned milestone's target to `to` as a slip with `reason`, tells the owners of
+/// what moves with it, and says so. Who may move it is the caller's to check: a milestone's
+/// editors, or the approver of a change request.
+pub(super) async fn apply_move(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    p: &Program,
+    before: Milestone,
+    to: NaiveDate,
+    reason: Prose,
+) -> Result<Reply> {
+    let (scope, p) = (scope.clone(), p.clone());
     if before.state != MilestoneState::Planned {
         return refuse(format!(
             "milestone `{}` is {}; only planned milestones move",
@@ -659,7 +675,6 @@ async fn move_target(
         );
     }
     let today = s.today(&p);
-    let to = date.resolve(today);
     if to == before.target {
         return refuse(format!("milestone `{}` already targets {to}", before.key));
     }

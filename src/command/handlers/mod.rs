@@ -4,6 +4,7 @@
 //! `common` holds what the areas share in listing and showing records.
 
 mod analysis;
+mod change;
 mod chart;
 mod common;
 mod dep;
@@ -283,6 +284,7 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
         Command::Assumption(c) => raid::assumption(s, c).await,
         Command::Issue(c) => raid::issue(s, c).await,
         Command::Action(c) => raid::action(s, c).await,
+        Command::Change(c) => change::run(s, c).await,
         Command::Status(c) => status::run(s, c).await,
         Command::Digest(c) => analysis::digest(s, c).await,
         Command::Path(c) => analysis::path(s, c).await,

@@ -250,3 +250,22 @@ pub(super) fn item(projects: &[Project], people: &People, i: &Item, today: Naive
         "closed_on": i.closed_on,
     })
 }
+
+/// A change request.
+pub(super) fn change(people: &People, c: &crate::domain::ChangeRequest) -> Value {
+    json!({
+        "number": c.number,
+        "title": c.title.as_str(),
+        "why": c.why,
+        "moves": c.moves.iter().map(|m| json!({ "milestone": m.milestone.as_str(), "to": m.to })).collect::<Vec<_>>(),
+        "scope_out": c.scope_out,
+        "state": c.state.as_str(),
+        "decider": who(people, c.decider),
+        "proposed_by": who(people, c.proposed_by),
+        "rebaseline": c.rebaseline,
+        "reason": c.reason,
+        "decision": c.decision,
+        "created_at": c.created_at,
+        "decided_at": c.decided_at,
+    })
+}
