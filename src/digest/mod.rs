@@ -659,6 +659,11 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
                                 | Change::MilestoneCancelled { .. }
                                 | Change::MilestoneAdded { .. }
                                 | Change::MilestoneEdited { .. }
+                        ) || matches!(
+                            &c.change,
+                            // Approved scope and schedule changes, with what they moved.
+                            Change::ItemClosed { record, state, .. }
+                                if record == "change" && state == "approved"
                         )
                     })
                     .collect(),

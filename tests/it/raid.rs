@@ -347,6 +347,9 @@ async fn a_change_request_is_proposed_approved_as_slips_or_rejected() {
         digest.contains("change #2 rejected: Earlier launch: not feasible"),
         "{digest}"
     );
+    let product = db.ok("tpm", "digest show atlas --audience product").await;
+    assert!(product.contains("change #1 approved: Later beta"), "{product}");
+    assert!(!product.contains("change #2 rejected"), "{product}");
     let out = db.bin(&["export", "--program", "atlas"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(doc["changes"].as_array().unwrap().len(), 2);
