@@ -348,7 +348,10 @@ async fn a_change_request_is_proposed_approved_as_slips_or_rejected() {
         "{digest}"
     );
     let product = db.ok("tpm", "digest show atlas --audience product").await;
-    assert!(product.contains("change #1 approved: Later beta"), "{product}");
+    assert!(
+        product.contains("change #1 approved: Later beta"),
+        "{product}"
+    );
     assert!(!product.contains("change #2 rejected"), "{product}");
     let out = db.bin(&["export", "--program", "atlas"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
