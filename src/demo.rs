@@ -92,7 +92,23 @@ pub const SETUP: &[(&str, &str)] = &[
     ),
     (
         "tpm",
-        r#"decision add atlas "Launch regions: EU only, or EU and US at GA?" --context "US data residency review not started" --options "EU only at GA; EU and US at GA, +3 weeks""#,
+        r#"decision add atlas "Launch regions: EU only, or EU and US at GA?" --context "US data residency review not started" --options "EU only at GA; EU and US at GA, +3 weeks" --decider @omar --decide-by +1w"#,
+    ),
+    (
+        "tpm",
+        r#"assumption add atlas "EU traffic alone covers the GA revenue target" --owner @omar --validate-by +2w"#,
+    ),
+    (
+        "tpm",
+        r#"issue add atlas "Staging cluster restarts under load" --owner @dana --severity medium --project api"#,
+    ),
+    (
+        "tpm",
+        r#"action add atlas "Send the EU-only launch plan to sales" --owner @omar --due +3d --for decision:2"#,
+    ),
+    (
+        "tpm",
+        r#"change propose atlas "Console beta a week later" --why "Auth endpoints wait on the security review" --move console-beta:+6w --decider @li"#,
     ),
     (
         "dana",
