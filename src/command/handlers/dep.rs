@@ -258,7 +258,8 @@ async fn arrivals(
     p: &Program,
 ) -> Result<HashMap<i64, NaiveDate>> {
     let now = s.ctx.now;
-    let snap = store::load_snapshot(s.conn(), scope, p.clone(), now, Some(now)).await?;
+    // Forecasts need the schedule only: projects, milestones, dependencies.
+    let snap = store::load_schedule(s.conn(), scope, p.clone(), now).await?;
     let f = Forecasts::of(&snap);
     Ok(snap
         .deps
@@ -292,9 +293,14 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<
     let today = s.today(&p);
     let mut rows = Vec::new();
     let mut data = Vec::new();
-    for d in g.deps.iter().filter(|d| !open || d.is_open()) {
+    for (i, d) in g
+        .deps
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !open || d.is_open())
+    {
         let owner = s.maybe_mention(d.owner).await?;
-        let (arrives, _) = records::arrival(&f, &g, d);
+        let (arrives, _) = records::arrival(&f, &g, i);
         rows.push(vec![
             Text::plain(format!("#{}", d.number)),
             Text::plain(end_name(&d.needs, projects, milestones)),
@@ -306,7 +312,7 @@ async fn list(s: &mut Session<'_>, program: Option<&str>, open: bool) -> Result<
             person_cell(owner),
             Text::plain(state_words(d, now, today)),
         ]);
-        data.push(records::dependency(&g, &f, &people, d));
+        data.push(records::dependency(&g, &f, &people, i));
     }
     Ok(counted_table(
         Reply::new(format!("No dependencies in {}", p.key)),
@@ -345,8 +351,12 @@ async fn show(s: &mut Session<'_>, target: &Numbered) -> Result<Reply> {
     let (projects, milestones) = (&g.projects, &g.milestones);
     let owner = s.maybe_mention(d.owner).await?;
     let today = s.today(&p);
-    let (arrival, _) = records::arrival(&f, &g, &d);
-    let data = records::dependency(&g, &f, &people, &d);
+    let i =
+        g.deps.iter().position(|x| x.id == d.id).ok_or_else(|| {
+            anyhow::anyhow!("dependency #{} is missing from its schedule", d.number)
+        })?;
+    let (arrival, _) = records::arrival(&f, &g, i);
+    let data = records::dependency(&g, &f, &people, i);
     Ok(Reply::new(format!("Dependency #{} of {}", d.number, p.key))
         .fields(vec![
             ("What", Text::plain(d.what.as_str())),

@@ -350,7 +350,7 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
     // The dependencies it waits on and the ones it provides, with when each arrives.
     let mut deps = Vec::new();
     let mut dep_data = Vec::new();
-    for d in g.deps.iter().filter(|d| d.is_open()) {
+    for (i, d) in g.deps.iter().enumerate().filter(|(_, d)| d.is_open()) {
         let (needs, gives) = (
             d.needs == Endpoint::Milestone(m.id),
             d.from == Endpoint::Milestone(m.id),
@@ -358,7 +358,7 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
         if !needs && !gives {
             continue;
         }
-        let (arrives, gap) = records::arrival(&f, &g, d);
+        let (arrives, gap) = records::arrival(&f, &g, i);
         let mut t = Text::new()
             .strong(format!("#{} {}", d.number, d.what.as_str()))
             .text(if needs {
@@ -375,7 +375,7 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
         }
         t = t.text(format!("; {}", d.agreement.as_str()));
         deps.push(t);
-        dep_data.push(records::dependency(&g, &f, &people, d));
+        dep_data.push(records::dependency(&g, &f, &people, i));
     }
     if !deps.is_empty() {
         reply = reply.heading("Dependencies").list(deps);

@@ -198,8 +198,9 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
         reply = reply.heading("Open milestones").list(mine);
     }
     // What it needs from others and what others need from it, with when each arrives.
-    let line = |d: &crate::domain::Dependency, other: String| {
-        let (arrives, gap) = records::arrival(&f, &g, d);
+    let line = |i: usize, other: String| {
+        let d = &g.deps[i];
+        let (arrives, gap) = records::arrival(&f, &g, i);
         let mut t = Text::new()
             .strong(format!("#{} {}", d.number, d.what.as_str()))
             .text(format!(" {other}, needed by {}", d.need_by));
@@ -216,13 +217,15 @@ async fn show(s: &mut Session<'_>, target: &Target) -> Result<Reply> {
     };
     let inward: Vec<Text> = deps
         .iter()
-        .filter(|d| d.is_open() && endpoint_in(&d.needs, pr.id, milestones))
-        .map(|d| line(d, format!("from {}", g.endpoint_name(&d.from))))
+        .enumerate()
+        .filter(|(_, d)| d.is_open() && endpoint_in(&d.needs, pr.id, milestones))
+        .map(|(i, d)| line(i, format!("from {}", g.endpoint_name(&d.from))))
         .collect();
     let outward: Vec<Text> = deps
         .iter()
-        .filter(|d| d.is_open() && endpoint_in(&d.from, pr.id, milestones))
-        .map(|d| line(d, format!("for {}", g.endpoint_name(&d.needs))))
+        .enumerate()
+        .filter(|(_, d)| d.is_open() && endpoint_in(&d.from, pr.id, milestones))
+        .map(|(i, d)| line(i, format!("for {}", g.endpoint_name(&d.needs))))
         .collect();
     if !inward.is_empty() {
         reply = reply.heading("It needs").list(inward);

@@ -88,20 +88,18 @@ pub(super) fn milestone(g: &Snapshot, f: &Forecasts, people: &People, i: usize) 
     })
 }
 
-/// When a dependency arrives and how far after its need-by date (0 when in time).
-pub(super) fn arrival(f: &Forecasts, g: &Snapshot, d: &Dependency) -> (Option<NaiveDate>, i64) {
-    let a = g
-        .deps
-        .iter()
-        .position(|x| x.id == d.id)
-        .and_then(|i| f.arrival(i));
-    let gap = a.map_or(0, |a| (a - d.need_by).num_days().max(0));
+/// When the dependency at index `i` of the snapshot arrives, and how far after its need-by
+/// date (0 when in time).
+pub(super) fn arrival(f: &Forecasts, g: &Snapshot, i: usize) -> (Option<NaiveDate>, i64) {
+    let a = f.arrival(i);
+    let gap = a.map_or(0, |a| (a - g.deps[i].need_by).num_days().max(0));
     (a, gap)
 }
 
-/// A dependency with its agreement, arrival and gap.
-pub(super) fn dependency(g: &Snapshot, f: &Forecasts, people: &People, d: &Dependency) -> Value {
-    let (arrives, gap) = arrival(f, g, d);
+/// The dependency at index `i` of the snapshot, with its agreement, arrival and gap.
+pub(super) fn dependency(g: &Snapshot, f: &Forecasts, people: &People, i: usize) -> Value {
+    let d: &Dependency = &g.deps[i];
+    let (arrives, gap) = arrival(f, g, i);
     json!({
         "number": d.number,
         "what": d.what.as_str(),
