@@ -68,7 +68,7 @@ pub const SETUP: &[(&str, &str)] = &[
     ),
     (
         "tpm",
-        r#"dep add atlas --needs frontend --from api --what "Auth endpoints" --by +6d --accepted"#,
+        r#"dep add atlas --needs auth-ready --external "Security team" --what "Token format sign-off" --by +6d --owner @dana"#,
     ),
     (
         "tpm",
@@ -105,6 +105,18 @@ pub const SETUP: &[(&str, &str)] = &[
     (
         "tpm",
         r#"action add atlas "Send the EU-only launch plan to sales" --owner @omar --due +3d --for decision:2"#,
+    ),
+    (
+        "tpm",
+        r#"readiness add atlas "Runbook reviewed by on-call" --owner @dana --milestone api-beta --due +2w"#,
+    ),
+    (
+        "tpm",
+        r#"readiness add atlas "Rate limits documented for partners" --owner @dana --milestone api-beta"#,
+    ),
+    (
+        "tpm",
+        r#"readiness add atlas "Support macros and status page ready" --owner @li"#,
     ),
     (
         "tpm",
@@ -274,6 +286,7 @@ pub const WEEKS: &[(i64, u32, u32, &str, &str)] = &[
     ),
     (7, 15, 0, "tpm", r#"dep unblock atlas 1"#),
     (8, 11, 0, "dana", r#"dep deliver atlas 1"#),
+    (8, 11, 30, "dana", r#"readiness check atlas 1"#),
     (
         8,
         12,
@@ -385,6 +398,8 @@ pub async fn two_weeks(
             "report postmortem atlas --milestone api-beta",
         ),
         ("charter.md", "report charter atlas"),
+        ("readiness-api-beta.md", "report readiness atlas api-beta"),
+        ("scorecard.md", "report scorecard atlas"),
     ] {
         let path = reports.join(name);
         let full = format!(

@@ -88,6 +88,9 @@ pub struct ProgramDocument {
     pub items: Vec<ItemDoc>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<ChangeDoc>,
+    /// The launch readiness checklist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<CheckDoc>,
     #[serde(default)]
     pub status_updates: Vec<StatusDoc>,
     #[serde(default)]
@@ -299,6 +302,26 @@ pub struct DecisionDoc {
     pub decider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decide_by: Option<NaiveDate>,
+}
+
+/// A launch readiness checklist item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDoc {
+    pub number: i64,
+    pub title: Title,
+    /// The milestone it gates; none for the launch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milestone: Option<Key>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_by: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A change request.
@@ -673,6 +696,22 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
             }
         }
     }
+    let mut check_numbers = HashSet::new();
+    for (i, c) in doc.readiness.iter().enumerate() {
+        number(
+            format!("readiness[{i}].number"),
+            c.number,
+            &mut check_numbers,
+        )?;
+        if let Some(m) = c.milestone.as_ref().filter(|m| !milestone_keys.contains(m)) {
+            return Err(bad(
+                format!("readiness[{i}].milestone"),
+                format!("no milestone `{m}` in this document"),
+            ));
+        }
+        person(format!("readiness[{i}].owner"), &c.owner)?;
+        person(format!("readiness[{i}].checked_by"), &c.checked_by)?;
+    }
     let mut numbers = HashSet::new();
     for (i, d) in doc.decisions.iter().enumerate() {
         number(format!("decisions[{i}].number"), d.number, &mut numbers)?;
@@ -754,6 +793,10 @@ fn check_dates(doc: &ProgramDocument) -> Result<(), ImportError> {
         maybe(format!("items[{i}].due"), it.due)?;
         maybe(format!("items[{i}].closed_on"), it.closed_on)?;
     }
+    for (i, c) in doc.readiness.iter().enumerate() {
+        maybe(format!("readiness[{i}].due"), c.due)?;
+        maybe(format!("readiness[{i}].checked_on"), c.checked_on)?;
+    }
     Ok(())
 }
 
@@ -814,6 +857,7 @@ pub async fn export(
     let decisions = store::decisions(&mut tx, &scope).await?;
     let items = store::items(&mut tx, &scope).await?;
     let change_requests = store::change_requests(&mut tx, &scope).await?;
+    let checks = store::checks(&mut tx, &scope).await?;
     let mut updates = store::status_updates(&mut tx, &scope, None, i64::MAX).await?;
     updates.reverse();
     let events = store::events(&mut tx, &scope).await?;
@@ -881,6 +925,7 @@ pub async fn export(
         risks: vec![],
         decisions: vec![],
         items: vec![],
+        readiness: vec![],
         changes: vec![],
         status_updates: vec![],
         events: vec![],
@@ -982,6 +1027,18 @@ pub async fn export(
             link: it.link.map(|l| format!("{}:{}", l.kind.as_str(), l.number)),
             created_at: it.created_at,
             closed_on: it.closed_on,
+        });
+    }
+    for c in &checks {
+        doc.readiness.push(CheckDoc {
+            number: c.number,
+            title: c.title.clone(),
+            milestone: c.milestone.and_then(|id| milestone_key.get(&id).cloned()),
+            owner: maybe(c.owner, &mut used),
+            due: c.due,
+            checked_on: c.checked_on,
+            checked_by: maybe(c.checked_by, &mut used),
+            created_at: c.created_at,
         });
     }
     for c in &change_requests {
@@ -1451,6 +1508,20 @@ pub async fn import(
             closed_on: it.closed_on,
         };
         store::insert_item(&mut tx, &scope, &item).await?;
+    }
+    for c in &doc.readiness {
+        let check = crate::domain::Check {
+            id: 0,
+            number: c.number,
+            milestone: c.milestone.as_ref().map(|k| milestone_ids[k]),
+            title: c.title.clone(),
+            owner: id(&c.owner),
+            due: c.due,
+            checked_on: c.checked_on,
+            checked_by: id(&c.checked_by),
+            created_at: c.created_at,
+        };
+        store::insert_check(&mut tx, &scope, &check).await?;
     }
     for d in &doc.decisions {
         let decision = Decision {

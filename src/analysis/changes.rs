@@ -316,7 +316,9 @@ impl Change {
             }
             Change::HealthChanged { project, from, to } => match from {
                 Some(f) => format!("{project} went {} → {}", f.as_str(), to.as_str()),
-                None => format!("{project} reported {} for the first time", to.as_str()),
+                // Whether there was an earlier report is not known here (an import, or
+                // history before the period): say only what was reported.
+                None => format!("{project} reported {}", to.as_str()),
             },
             Change::DecisionLogged {
                 number,
@@ -485,19 +487,20 @@ pub fn since(events: &[Event], after: DateTime<Utc>, snap: &Snapshot) -> Vec<Dat
                 on: date(a, "proposed_on").or(date(a, "committed_on")),
                 note: s(a, "note"),
             },
-            "assumption.added" | "issue.added" | "action.added" | "change.proposed" => {
-                Change::ItemAdded {
-                    record: e.kind.split('.').next().unwrap_or_default().to_owned(),
-                    number: subject,
-                    title: s(a, "title"),
-                }
-            }
+            "assumption.added" | "issue.added" | "action.added" | "change.proposed"
+            | "readiness.added" => Change::ItemAdded {
+                record: e.kind.split('.').next().unwrap_or_default().to_owned(),
+                number: subject,
+                title: s(a, "title"),
+            },
             "assumption.validated"
             | "assumption.invalidated"
             | "issue.resolved"
             | "action.done"
             | "change.approved"
-            | "change.rejected" => {
+            | "change.rejected"
+            | "readiness.checked"
+            | "readiness.unchecked" => {
                 let (kind, state) = e.kind.split_once('.').unwrap_or_default();
                 Change::ItemClosed {
                     record: kind.to_owned(),

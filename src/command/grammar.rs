@@ -68,6 +68,9 @@ pub enum Command {
     /// Change requests: a scope or schedule change, its reason and the moves it implies
     #[command(subcommand)]
     Change(ChangeCmd),
+    /// Launch readiness: the checklist that must be done before a milestone ships
+    #[command(subcommand)]
+    Readiness(ReadinessCmd),
     /// Status updates: each project's RAG, summary, blockers and next steps
     #[command(subcommand)]
     Status(StatusCmd),
@@ -89,6 +92,12 @@ pub enum Command {
     /// The outbox: messages on their way, and the ones that could not be delivered
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// What is waiting on you across every program: requests, actions, decisions, reviews
+    Inbox {
+        /// Someone else's inbox (editors and tenant admins)
+        #[arg(long = "as", value_name = "PERSON")]
+        as_: Option<PersonRef>,
+    },
     /// Help on the command language: `help`, `help milestone`, `help milestone add`
     Help { topic: Vec<String> },
 }
@@ -132,6 +141,10 @@ target!(
 target!(
     /// `[PROGRAM] TITLE`
     Titled, "TITLE", "title"
+);
+target!(
+    /// `[PROGRAM] TEXT`
+    Noted, "TEXT", "summary"
 );
 target!(
     /// `[PROGRAM] PROJECT`
@@ -865,6 +878,35 @@ pub enum ActionCmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ReadinessCmd {
+    /// Add a checklist item: `readiness add atlas "Runbook reviewed" --owner @li --milestone ga`
+    Add {
+        #[command(flatten)]
+        target: Titled,
+        #[arg(long)]
+        owner: PersonRef,
+        /// The milestone it gates (default: the program's launch)
+        #[arg(long, value_name = "KEY")]
+        milestone: Option<Key>,
+        #[arg(long)]
+        due: Option<DateSpec>,
+    },
+    /// Check an item off
+    Check(Numbered),
+    /// Uncheck an item that turned out not to be done
+    Uncheck(Numbered),
+    /// The checklist: every item, or those gating one milestone
+    Show {
+        /// The program key (optional in a channel bound to a program)
+        #[arg(value_name = "PROGRAM")]
+        first: Option<String>,
+        /// The milestone
+        #[arg(value_name = "MILESTONE")]
+        second: Option<String>,
+    },
+}
+
 /// `KEY:DATE`: a milestone's new target in a change request.
 #[derive(Debug, Clone)]
 pub struct MoveSpec {
@@ -987,6 +1029,14 @@ pub enum DigestCmd {
         #[arg(long, conflicts_with = "slack_webhook")]
         channel: Option<String>,
     },
+    /// Write the summary that leads the next digest:
+    /// `digest note atlas --audience executive "Beta holds; EU launch needs a decision"`
+    Note {
+        #[command(flatten)]
+        target: Noted,
+        #[arg(long, default_value = "executive")]
+        audience: Audience,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1059,12 +1109,33 @@ pub enum ReportCmd {
     },
     /// The weekly sync agenda: decisions, blockers, milestones and risks due, missing updates
     Agenda(ReportArgs),
+    /// Go or no-go for a milestone: its checklist, open risks and issues, dependencies not
+    /// delivered, decisions pending
+    Readiness {
+        #[command(flatten)]
+        target: Target,
+        /// Write the report as Markdown to this file (console and `drumbeat exec` only)
+        #[arg(long, value_name = "FILE")]
+        out: Option<String>,
+    },
     /// The post-mortem of the program, or of one milestone with `--milestone KEY`
     Postmortem {
         #[command(flatten)]
         args: ReportArgs,
         #[arg(long, value_name = "KEY")]
         milestone: Option<String>,
+        /// Record its action items as real actions, owned and due
+        #[arg(long)]
+        actions: bool,
+    },
+    /// Delivery per team: say/do, mean slip, blocker-days caused and suffered, time to
+    /// unblock, status prompts answered
+    Scorecard {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// How many weeks back to look (default 4)
+        #[arg(long, default_value_t = 4)]
+        weeks: u32,
     },
 }
 
@@ -1179,8 +1250,10 @@ impl Command {
             Command::Change(c) => !matches!(c, ChangeCmd::List(_) | ChangeCmd::Show(_)),
             Command::Decision(c) => !matches!(c, DecisionCmd::List(_) | DecisionCmd::Show(_)),
             Command::Status(c) => matches!(c, StatusCmd::Post { .. }),
-            Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. }),
-            Command::Path(_) | Command::Report(_) | Command::Chart(_) => false,
+            Command::Digest(c) => matches!(c, DigestCmd::Subscribe { .. } | DigestCmd::Note { .. }),
+            Command::Readiness(c) => !matches!(c, ReadinessCmd::Show { .. }),
+            Command::Report(c) => matches!(c, ReportCmd::Postmortem { actions: true, .. }),
+            Command::Path(_) | Command::Chart(_) | Command::Inbox { .. } => false,
             Command::Schedule(c) => {
                 matches!(c, ScheduleCmd::Set { .. } | ScheduleCmd::Remove { .. })
             }
@@ -1203,6 +1276,8 @@ impl Command {
             Command::Issue(c) => ("issue", subcommand_name(c)),
             Command::Action(c) => ("action", subcommand_name(c)),
             Command::Change(c) => ("change", subcommand_name(c)),
+            Command::Readiness(c) => ("readiness", subcommand_name(c)),
+            Command::Inbox { .. } => return "inbox".into(),
             Command::Decision(c) => ("decision", subcommand_name(c)),
             Command::Status(c) => ("status", subcommand_name(c)),
             Command::Digest(c) => ("digest", subcommand_name(c)),

@@ -6,6 +6,7 @@
 //! - executive: one screen: health and why, key milestones, the top 3 risks, help needed.
 //! - product: dates and launch readiness, and risks with customer impact.
 
+mod executive;
 mod reply;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -17,6 +18,7 @@ use crate::analysis::{Analysed, Node};
 use crate::domain::{Audience, DepState, Milestone, MilestoneState, PersonId, Rag, Risk, RiskBand};
 use crate::reply::Mention;
 
+pub use executive::{bare, Ask, EndLine};
 pub use reply::to_reply;
 
 /// Float, in working days, at or under which a milestone is near the critical chain.
@@ -170,6 +172,20 @@ pub struct Readiness {
     pub milestones_total: usize,
     /// The latest terminal milestone: the launch, as far as the graph knows.
     pub launch: Option<MilestoneLine>,
+    /// The milestone whose checklist this is: the next key milestone (or, when none is
+    /// marked, the next one with a checklist, else the launch).
+    pub gate: Option<MilestoneLine>,
+    pub checklist: Vec<CheckLine>,
+}
+
+/// One item of a launch readiness checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckLine {
+    pub number: i64,
+    pub title: String,
+    pub owner: Option<Mention>,
+    pub due: Option<NaiveDate>,
+    pub checked_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -207,10 +223,21 @@ pub struct Digest {
     /// Decisions raised and not yet taken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions_needed: Option<Vec<DecisionLine>>,
-    /// Executive: where leadership can help: pending decisions, blockers past need-by, red
-    /// projects' blockers.
+    /// Executive: what leadership is asked for, each once, with who and by when.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub help_needed: Option<Vec<String>>,
+    pub asks: Option<Vec<Ask>>,
+    /// The summary the TPM wrote for this period, which leads the digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Executive: the program's health at the last digest before this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub was: Option<Rag>,
+    /// Executive: the end of the plan against its target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<EndLine>,
+    /// Executive: what changed, in a few phrases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_changed: Option<Vec<String>>,
 }
 
 /// The lines digests and reports are made of, read from the analysed program.
@@ -495,7 +522,11 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
         roll_call: None,
         decisions: None,
         decisions_needed: None,
-        help_needed: None,
+        asks: None,
+        note: None,
+        was: None,
+        end: None,
+        what_changed: None,
     };
 
     let decisions_in_period = || -> Vec<DecisionLine> {
@@ -588,48 +619,9 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
             });
             d.key_milestones = Some(key.into_iter().map(|i| a.milestone_line(i)).collect());
             d.risks = open_risks.iter().take(3).map(|r| a.risk_line(r)).collect();
-            // A pending decision with a decider says who must decide, and by when.
-            let mut help: Vec<String> = s
-                .decisions
-                .iter()
-                .filter(|x| x.outcome.trim().is_empty())
-                .map(|x| {
-                    let decider = x.decider.and_then(|p| s.person(p));
-                    match (decider, x.decide_by) {
-                        (Some(p), Some(by)) => format!(
-                            "decision #{} {}: needs a decision from @{} by {by}",
-                            x.number,
-                            x.title.as_str(),
-                            p.display_name
-                        ),
-                        (Some(p), None) => format!(
-                            "decision #{} {}: needs a decision from @{}",
-                            x.number,
-                            x.title.as_str(),
-                            p.display_name
-                        ),
-                        _ => format!("decide #{}: {}", x.number, x.title.as_str()),
-                    }
-                })
-                .collect();
-            for dep in a.troubled_dependencies() {
-                if dep.state == DepState::Blocked || dep.days_late > 0 {
-                    help.push(format!(
-                        "unblock dependency #{} `{}` from {} for {}",
-                        dep.number, dep.what, dep.from, dep.needed_by
-                    ));
-                }
-            }
-            for p in &a.health.projects {
-                if p.health.rag == Rag::Red {
-                    if let Some(u) = s.latest_status(p.project) {
-                        if !u.blockers.trim().is_empty() {
-                            help.push(format!("{}: {}", p.name, u.blockers.trim()));
-                        }
-                    }
-                }
-            }
-            d.help_needed = Some(help);
+            d.end = executive::end_line(a);
+            d.what_changed = Some(executive::what_changed(a, since, since_day));
+            d.asks = Some(executive::asks(a));
         }
         Audience::Product => {
             let mut dates: Vec<MilestoneLine> = live
@@ -642,10 +634,55 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
                 .iter()
                 .filter(|&&i| s.milestones[i].state == MilestoneState::Done)
                 .count();
+            let launch = a.launch();
+            let planned = |i: &usize| s.milestones[*i].state == MilestoneState::Planned;
+            let by_forecast = |i: &usize| {
+                (
+                    a.forecasts.milestone(*i).map(|f| f.forecast),
+                    s.milestones[*i].target,
+                )
+            };
+            let is_launch = |i: usize| launch == Some(i);
+            let has_checks = |i: usize| {
+                s.checks
+                    .iter()
+                    .any(|c| c.gates(s.milestones[i].id, is_launch(i)))
+            };
+            let gate = live
+                .iter()
+                .copied()
+                .filter(planned)
+                .filter(|&i| s.milestones[i].is_key)
+                .min_by_key(by_forecast)
+                .or_else(|| {
+                    live.iter()
+                        .copied()
+                        .filter(planned)
+                        .filter(|&i| has_checks(i))
+                        .min_by_key(by_forecast)
+                })
+                .or(launch);
+            let checklist = gate
+                .map(|g| {
+                    s.checks
+                        .iter()
+                        .filter(|c| c.gates(s.milestones[g].id, is_launch(g)))
+                        .map(|c| CheckLine {
+                            number: c.number,
+                            title: c.title.as_str().to_owned(),
+                            owner: a.who(c.owner),
+                            due: c.due,
+                            checked_on: c.checked_on,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             d.readiness = Some(Readiness {
                 milestones_done: done,
                 milestones_total: live.len(),
-                launch: a.launch().map(|i| a.milestone_line(i)),
+                launch: launch.map(|i| a.milestone_line(i)),
+                gate: gate.map(|i| a.milestone_line(i)),
+                checklist,
             });
             d.dates = Some(dates);
             d.changes = Some(

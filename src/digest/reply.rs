@@ -166,7 +166,13 @@ pub fn to_reply(d: &Digest) -> Reply {
         d.audience.as_str(),
         period(d)
     );
+    if d.audience == Audience::Executive {
+        return executive(d, title);
+    }
     let mut r = Reply::new(title).tone(rag_badge(d.health.rag));
+    if let Some(note) = &d.note {
+        r = r.paragraph(Text::plain(note));
+    }
     let cap = match d.audience {
         Audience::Engineering => ENGINEERING_CAP,
         Audience::Executive => EXEC_REASONS,
@@ -338,58 +344,8 @@ pub fn to_reply(d: &Digest) -> Reply {
                     .list(capped(items, cap, || format!("decision list {key}")));
             }
         }
-        Audience::Executive => {
-            if let Some(ms) = d.key_milestones.as_ref().filter(|v| !v.is_empty()) {
-                let rows = ms
-                    .iter()
-                    .take(EXEC_MILESTONES)
-                    .map(|m| {
-                        vec![
-                            Text::plain(&m.title),
-                            Text::new().date(m.target),
-                            Text::plain(date(m.forecast)),
-                            Text::plain(float(m.float_days)),
-                        ]
-                    })
-                    .collect();
-                r = r
-                    .heading("Key milestones")
-                    .table(&["Milestone", "Target", "Forecast", "Float"], rows);
-                if ms.len() > EXEC_MILESTONES {
-                    r = r.paragraph(more(ms.len() - EXEC_MILESTONES, format!("path show {key}")));
-                }
-            }
-            r = r.heading("Top risks");
-            r = if d.risks.is_empty() {
-                r.paragraph("No open risks.")
-            } else {
-                let mut items: Vec<Text> = d
-                    .risks
-                    .iter()
-                    .map(|x| {
-                        Text::new()
-                            .strong(format!("#{} {}", x.number, x.title))
-                            .text(format!(" ({}, score {})", x.band.as_str(), x.score))
-                    })
-                    .collect();
-                if d.open_risks > d.risks.len() {
-                    items.push(more(
-                        d.open_risks - d.risks.len(),
-                        format!("risk list {key}"),
-                    ));
-                }
-                r.list(items)
-            };
-            if let Some(help) = &d.help_needed {
-                r = r.heading("Decisions and help needed");
-                r = if help.is_empty() {
-                    r.paragraph("None this week.")
-                } else {
-                    let items = help.iter().map(|h| Text::marked(h)).collect();
-                    r.list(capped(items, EXEC_HELP, || format!("report agenda {key}")))
-                };
-            }
-        }
+        // Written apart: see [`executive`].
+        Audience::Executive => {}
         Audience::Product => {
             if let Some(ready) = &d.readiness {
                 let mut t = Text::plain(format!(
@@ -406,6 +362,54 @@ pub fn to_reply(d: &Digest) -> Reply {
                     ));
                 }
                 r = r.heading("Launch readiness").paragraph(t);
+                if let Some(g) = &ready.gate {
+                    let done = ready
+                        .checklist
+                        .iter()
+                        .filter(|c| c.checked_on.is_some())
+                        .count();
+                    let mut head = Text::plain("Checklist for ").code(&g.key).text(format!(
+                        " ({}): {done} of {} done.",
+                        g.title,
+                        ready.checklist.len()
+                    ));
+                    if ready.checklist.is_empty() {
+                        head = Text::plain("No checklist for ")
+                            .code(&g.key)
+                            .text(format!(" ({}) yet: ", g.title));
+                        head = head.code(format!(
+                            "readiness add {key} \"…\" --owner @someone --milestone {}",
+                            g.key
+                        ));
+                    }
+                    r = r.paragraph(head);
+                    let items: Vec<Text> = ready
+                        .checklist
+                        .iter()
+                        .map(|c| {
+                            let mut t = Text::plain(format!(
+                                "{} #{} {}",
+                                if c.checked_on.is_some() { "✓" } else { "☐" },
+                                c.number,
+                                c.title
+                            ));
+                            t = match (c.checked_on, &c.owner) {
+                                (Some(on), _) => t.text(format!(", done {on}")),
+                                (None, Some(o)) => t.text(format!(", {}", name(&Some(o.clone())))),
+                                (None, None) => t,
+                            };
+                            if let (None, Some(due)) = (c.checked_on, c.due) {
+                                t = t.text(format!(", due {due}"));
+                            }
+                            t
+                        })
+                        .collect();
+                    if !items.is_empty() {
+                        r = r.list(capped(items, PRODUCT_CAP, || {
+                            format!("readiness show {key}")
+                        }));
+                    }
+                }
             }
             if let Some(dates) = d.dates.as_ref().filter(|v| !v.is_empty()) {
                 let mut rows: Vec<Vec<Text>> = dates
@@ -479,5 +483,164 @@ pub fn to_reply(d: &Digest) -> Reply {
             };
         }
     }
+    r
+}
+
+/// The executive digest: one screen for a VP. The TPM's note leads; then the headline (health
+/// against last period, the end date against its target, what changed), why, the key
+/// milestones, the asks with who and by when, and the top three risks. Plain words only: no
+/// command, no code formatting, names without pings.
+fn executive(d: &Digest, title: String) -> Reply {
+    let mut r = Reply::new(title).tone(rag_badge(d.health.rag));
+    if let Some(note) = &d.note {
+        r = r.paragraph(Text::plain(bare(note)));
+    }
+    let mut head = Text::new().text("Overall ").rag(d.health.rag);
+    head = match d.was {
+        Some(was) if was == d.health.rag => head.text(", as last period."),
+        Some(was) => head.text(", was ").rag(was).text("."),
+        None => head.text("."),
+    };
+    if let Some(end) = &d.end {
+        let when = match end.forecast {
+            Some(f) if end.days_late > 0 => format!(
+                " {} is forecast for {f}, {} after its target of {}.",
+                end.title,
+                n_days(end.days_late),
+                end.target
+            ),
+            Some(f) if end.days_late < 0 => format!(
+                " {} is forecast for {f}, {} ahead of its target of {}.",
+                end.title,
+                n_days(-end.days_late),
+                end.target
+            ),
+            Some(f) => format!(" {} is forecast for {f}, on its target.", end.title),
+            None => format!(" {} is due {}.", end.title, end.target),
+        };
+        head = head.text(when);
+        if end.target != end.baseline {
+            head = head.text(format!(" (The first commitment was {}.)", end.baseline));
+        }
+    }
+    r = r.paragraph(head);
+    if let Some(changed) = &d.what_changed {
+        r = r.paragraph(if changed.is_empty() {
+            "This period: no dates moved and nothing new was raised.".to_owned()
+        } else {
+            format!("This period: {}.", changed.join("; "))
+        });
+    }
+    if !d.health.why.is_empty() {
+        let mut why: Vec<Text> = d
+            .health
+            .why
+            .iter()
+            .take(EXEC_REASONS)
+            .map(|w| Text::plain(bare(w)))
+            .collect();
+        if d.health.why.len() > EXEC_REASONS {
+            let n = d.health.why.len() - EXEC_REASONS;
+            why.push(Text::plain(format!(
+                "and {n} more {} in the engineering digest",
+                if n == 1 { "reason" } else { "reasons" }
+            )));
+        }
+        r = r.list(why);
+    }
+    if let Some(ms) = d.key_milestones.as_ref().filter(|v| !v.is_empty()) {
+        let rows = ms
+            .iter()
+            .take(EXEC_MILESTONES)
+            .map(|m| {
+                let late = m.forecast.map(|f| (f - m.target).num_days()).unwrap_or(0);
+                vec![
+                    Text::plain(bare(&m.title)),
+                    Text::new().date(m.target),
+                    Text::plain(date(m.forecast)),
+                    Text::plain(if late > 0 {
+                        format!("{} late", n_days(late))
+                    } else if m.critical {
+                        "on track, no slack".to_owned()
+                    } else {
+                        "on track".to_owned()
+                    }),
+                ]
+            })
+            .collect();
+        r = r
+            .heading("Key milestones")
+            .table(&["Milestone", "Target", "Forecast", "Status"], rows);
+        if ms.len() > EXEC_MILESTONES {
+            let n = ms.len() - EXEC_MILESTONES;
+            r = r.paragraph(format!(
+                "and {n} more {} in the engineering digest",
+                if n == 1 { "milestone" } else { "milestones" }
+            ));
+        }
+    }
+    if let Some(asks) = &d.asks {
+        r = r.heading("Asks");
+        r = if asks.is_empty() {
+            r.paragraph("Nothing is needed from leadership this period.")
+        } else {
+            let mut items: Vec<Text> = asks
+                .iter()
+                .take(EXEC_HELP)
+                .map(|x| {
+                    let mut t = Text::plain(&x.what);
+                    match (&x.who, x.by) {
+                        (Some(w), Some(by)) => {
+                            t = t.text(format!(" — {}, by {by}", Mention::plain(Some(w))))
+                        }
+                        (Some(w), None) => t = t.text(format!(" — {}", Mention::plain(Some(w)))),
+                        (None, Some(by)) => t = t.text(format!(" — by {by}")),
+                        (None, None) => {}
+                    }
+                    t
+                })
+                .collect();
+            if asks.len() > EXEC_HELP {
+                let n = asks.len() - EXEC_HELP;
+                items.push(Text::plain(format!(
+                    "and {n} more {} in the engineering digest",
+                    if n == 1 { "ask" } else { "asks" }
+                )));
+            }
+            r.list(items)
+        };
+    }
+    r = r.heading("Top risks");
+    r = if d.risks.is_empty() {
+        r.paragraph("No open risks.")
+    } else {
+        let mut items: Vec<Text> = d
+            .risks
+            .iter()
+            .map(|x| {
+                let mut t = Text::plain(format!(
+                    "{} ({}, score {})",
+                    bare(&x.title),
+                    x.band.as_str(),
+                    x.score
+                ));
+                if x.owner.is_some() {
+                    t = t.text(format!(", owner {}", name(&x.owner)));
+                }
+                if !x.mitigation.trim().is_empty() {
+                    t = t.text(format!("; mitigation: {}", bare(x.mitigation.trim())));
+                }
+                t
+            })
+            .collect();
+        if d.open_risks > d.risks.len() {
+            let n = d.open_risks - d.risks.len();
+            items.push(Text::plain(format!(
+                "and {n} more open {}",
+                if n == 1 { "risk" } else { "risks" }
+            )));
+        }
+        r.list(items)
+    };
     r
 }

@@ -400,3 +400,39 @@ pub struct Event {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
 }
+
+/// One line of a launch-readiness checklist: what must be true before a milestone ships.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub id: i64,
+    pub number: i64,
+    /// The milestone it gates; none for the program's launch as a whole.
+    pub milestone: Option<MilestoneId>,
+    pub title: Title,
+    pub owner: Option<PersonId>,
+    pub due: Option<NaiveDate>,
+    pub checked_on: Option<NaiveDate>,
+    pub checked_by: Option<PersonId>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Check {
+    pub fn is_checked(&self) -> bool {
+        self.checked_on.is_some()
+    }
+
+    /// Whether it gates `milestone`: named for it, or for the launch as a whole when
+    /// `milestone` is the launch.
+    pub fn gates(&self, milestone: MilestoneId, is_launch: bool) -> bool {
+        self.milestone == Some(milestone) || (self.milestone.is_none() && is_launch)
+    }
+}
+
+/// A summary the TPM wrote for a period; it leads the next digest of its audience.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestNote {
+    pub audience: super::Audience,
+    pub body: String,
+    pub author: Option<PersonId>,
+    pub written_at: DateTime<Utc>,
+}

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
-    Charter, Decision, Dependency, Endpoint, Event, Item, Milestone, MilestoneId, Person, PersonId,
-    Program, Project, ProjectId, Risk, Slip, StatusUpdate,
+    Charter, Check, Decision, Dependency, Endpoint, Event, Item, Milestone, MilestoneId, Person,
+    PersonId, Program, Project, ProjectId, Risk, Slip, StatusUpdate,
 };
 
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub decisions: Vec<Decision>,
     /// Assumptions, issues and action items.
     pub items: Vec<Item>,
+    /// The launch readiness checklist.
+    pub checks: Vec<Check>,
     /// The latest status update of each project that has one.
     pub latest_status: Vec<StatusUpdate>,
     /// Events after `events_since` (all of them when `None`), oldest first.
@@ -47,6 +49,7 @@ pub struct Parts {
     pub risks: Vec<Risk>,
     pub decisions: Vec<Decision>,
     pub items: Vec<Item>,
+    pub checks: Vec<Check>,
     pub latest_status: Vec<StatusUpdate>,
     pub events: Vec<Event>,
     pub events_since: Option<DateTime<Utc>>,
@@ -84,6 +87,7 @@ impl Snapshot {
             risks: p.risks,
             decisions: p.decisions,
             items: p.items,
+            checks: p.checks,
             latest_status: p.latest_status,
             events: p.events,
             events_since: p.events_since,

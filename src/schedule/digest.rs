@@ -36,10 +36,16 @@ impl Job for Digest<'_> {
         // Since the previous digest of this subscription that went out (not this one).
         let previous = store::last_done_before(tx, &self.name(), run.slot).await?;
         let since = digest::period_start(run.slot, previous);
+        let (note, was) =
+            store::digest_context(tx, &sp.scope, &sp.program, audience, since).await?;
         let snap =
             store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(since)).await?;
         let a = Analysed::of(&snap);
-        let d = digest::build(&a, audience, since);
+        let mut d = digest::build(&a, audience, since);
+        d.note = note;
+        d.was = was;
+        // What the next executive digest compares with.
+        store::mark_health(tx, &sp.scope, snap.today(), d.health.rag).await?;
         let reply = digest::to_reply(&d);
         let destination = match &sp.schedule.destination {
             Some(json) => serde_json::from_str(json)?,

@@ -15,6 +15,7 @@ pub(crate) enum Numbered {
     Issue,
     Action,
     Change,
+    Readiness,
 }
 
 impl Numbered {
@@ -27,6 +28,7 @@ impl Numbered {
             Self::Issue => "issue",
             Self::Action => "action",
             Self::Change => "change",
+            Self::Readiness => "readiness",
         }
     }
 }

@@ -31,6 +31,7 @@ pub async fn load_snapshot(
     let risks = super::risks(conn, scope).await?;
     let decisions = super::decisions(conn, scope).await?;
     let items = super::items(conn, scope).await?;
+    let checks = super::checks(conn, scope).await?;
     let latest_status = super::latest_status_updates(conn, scope).await?;
     let events = super::events_since(conn, scope, events_since).await?;
     Ok(Snapshot::new(Parts {
@@ -44,6 +45,7 @@ pub async fn load_snapshot(
         risks,
         decisions,
         items,
+        checks,
         latest_status,
         events,
         events_since,
@@ -74,6 +76,7 @@ pub async fn load_schedule(
         risks: vec![],
         decisions: vec![],
         items: vec![],
+        checks: vec![],
         latest_status: vec![],
         events: vec![],
         events_since: Some(now),

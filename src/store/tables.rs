@@ -264,6 +264,39 @@ pub const TABLES: &[Table] = &[
         true,
     ),
     t(
+        "readiness_items",
+        &[
+            ("id", Int),
+            ("program_id", Int),
+            ("number", Int),
+            ("milestone_id", Int),
+            ("title", Text),
+            ("owner_id", Int),
+            ("due", Date),
+            ("checked_on", Date),
+            ("checked_by_id", Int),
+            ("created_at", Instant),
+        ],
+        true,
+    ),
+    t(
+        "digest_notes",
+        &[
+            ("id", Int),
+            ("program_id", Int),
+            ("audience", Text),
+            ("body", Text),
+            ("author_id", Int),
+            ("written_at", Instant),
+        ],
+        true,
+    ),
+    t(
+        "health_marks",
+        &[("program_id", Int), ("day", Date), ("rag", Text)],
+        false,
+    ),
+    t(
         "status_updates",
         &[
             ("id", Int),

@@ -99,7 +99,51 @@ pub async fn digest(s: &mut Session<'_>, c: DigestCmd) -> Result<Reply> {
             format,
             since,
         } => show_digest(s, program.as_deref(), audience, format, since).await,
+        DigestCmd::Note { target, audience } => digest_note(s, &target, audience).await,
     }
+}
+
+/// `digest note`: the summary that leads the next digest of the audience.
+async fn digest_note(
+    s: &mut Session<'_>,
+    target: &crate::command::grammar::Noted,
+    audience: Audience,
+) -> Result<Reply> {
+    let (program, text) = target.split()?;
+    let body = crate::domain::Prose::parse(text)?;
+    if body.as_str().is_empty() {
+        return refuse("the note is empty: write the summary in quotes after the program");
+    }
+    let (scope, p) = s.program_for_change(program).await?;
+    s.require(
+        &scope,
+        &p,
+        crate::domain::Role::Editor,
+        "write a digest note",
+    )
+    .await?;
+    let author = s.actor_id().await?;
+    let note = crate::domain::DigestNote {
+        audience,
+        body: body.as_str().to_owned(),
+        author: Some(author),
+        written_at: s.ctx.now,
+    };
+    store::insert_digest_note(s.conn(), &scope, &note).await?;
+    s.event(
+        Some(&scope),
+        "digest.noted",
+        format!("digest:{}", audience.as_str()),
+        None::<&()>,
+        Some(&note),
+    )
+    .await?;
+    Ok(Reply::success(format!(
+        "The next {} digest of {} leads with your note",
+        audience.as_str(),
+        p.key
+    ))
+    .paragraph(body.as_str()))
 }
 
 /// `digest subscribe`: a digest schedule, set as `schedule set … digest` sets it.
@@ -136,12 +180,15 @@ async fn show_digest(
     if since >= s.ctx.now {
         return refuse("--since must be before now: the digest covers a period that has started");
     }
+    let (note, was) = store::digest_context(s.conn(), &scope, &p, audience, since).await?;
     let snap = load(s, &scope, p, Some(since)).await?;
     // Analysing and rendering a large program is CPU work: on a blocking thread it
     // holds up neither the gateway nor other commands.
     tokio::task::spawn_blocking(move || {
         let a = Analysed::of(&snap);
-        let d = digest::build(&a, audience, since);
+        let mut d = digest::build(&a, audience, since);
+        d.note = note;
+        d.was = was;
         let reply = digest::to_reply(&d);
         let stem = format!("{}-{}-digest", d.program.key, audience.as_str());
         in_format(reply, format, &stem, &d)
@@ -516,8 +563,56 @@ pub async fn report(s: &mut Session<'_>, c: ReportCmd) -> Result<Reply> {
         ReportCmd::Charter(args) => charter_report(s, &args).await,
         ReportCmd::Status { args, since } => status_report(s, &args, since).await,
         ReportCmd::Agenda(args) => agenda(s, &args).await,
-        ReportCmd::Postmortem { args, milestone } => postmortem(s, &args, milestone).await,
+        ReportCmd::Postmortem {
+            args,
+            milestone,
+            actions,
+        } => postmortem(s, &args, milestone, actions).await,
+        ReportCmd::Readiness { target, out } => readiness_report(s, &target, out).await,
+        ReportCmd::Scorecard { args, weeks } => scorecard(s, &args, weeks).await,
     }
+}
+
+async fn readiness_report(
+    s: &mut Session<'_>,
+    target: &crate::command::grammar::Target,
+    out: Option<String>,
+) -> Result<Reply> {
+    let (program, key) = target.split()?;
+    let args = ReportArgs {
+        program: ProgramArg {
+            program: program.map(str::to_owned),
+        },
+        out,
+    };
+    let (scope, p) = s.program(program).await?;
+    let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
+    let key = parse_key(key, "milestone")?;
+    let Some(id) = snap.milestone_by_key(key.as_str()).map(|m| m.id) else {
+        return not_found(
+            format_args!("milestone `{key}`"),
+            &snap.program,
+            Some(Listing::MILESTONES),
+        );
+    };
+    let stem = format!("{}-{key}-readiness", snap.program.key);
+    build_report(s, &scope, snap, &args, &stem, &[], move |a| {
+        report::readiness(a, id)
+    })
+    .await
+}
+
+async fn scorecard(s: &mut Session<'_>, args: &ReportArgs, weeks: u32) -> Result<Reply> {
+    if !(1..=52).contains(&weeks) {
+        return refuse(format!("--weeks {weeks}: give 1 to 52 weeks"));
+    }
+    let (scope, p) = s.program(args.program.program.as_deref()).await?;
+    let snap = load(s, &scope, p, None).await?;
+    let stem = format!("{}-scorecard", snap.program.key);
+    build_report(s, &scope, snap, args, &stem, &[], move |a| {
+        report::scorecard(a, weeks)
+    })
+    .await
 }
 
 async fn charter_report(s: &mut Session<'_>, args: &ReportArgs) -> Result<Reply> {
@@ -559,8 +654,23 @@ async fn postmortem(
     s: &mut Session<'_>,
     args: &ReportArgs,
     milestone: Option<String>,
+    actions: bool,
 ) -> Result<Reply> {
-    let (scope, p) = s.program(args.program.program.as_deref()).await?;
+    let (scope, p) = if actions {
+        s.program_for_change(args.program.program.as_deref())
+            .await?
+    } else {
+        s.program(args.program.program.as_deref()).await?
+    };
+    if actions {
+        s.require(
+            &scope,
+            &p,
+            crate::domain::Role::Editor,
+            "record a post-mortem's action items",
+        )
+        .await?;
+    }
     let snap = load(s, &scope, p, None).await?;
     let pk = snap.program.key.as_str().to_owned();
     let id = match &milestone {
@@ -579,6 +689,9 @@ async fn postmortem(
         }
         None => None,
     };
+    if actions {
+        return record_actions(s, &scope, &snap, id).await;
+    }
     let stem = match &milestone {
         Some(k) => format!("{pk}-{k}-postmortem"),
         None => format!("{pk}-postmortem"),
@@ -588,4 +701,79 @@ async fn postmortem(
         report::postmortem(a, id)
     })
     .await
+}
+
+/// `report postmortem … --actions`: the post-mortem's action items become action items of
+/// the program, each once (one with the same title still open is not added again).
+async fn record_actions(
+    s: &mut Session<'_>,
+    scope: &Scope,
+    snap: &Snapshot,
+    id: Option<crate::domain::MilestoneId>,
+) -> Result<Reply> {
+    let proposed = report::postmortem_actions(&Analysed::of(snap), id);
+    let key = snap.program.key.as_str();
+    if proposed.is_empty() {
+        return Ok(Reply::new(format!(
+            "The post-mortem of {key} proposes no action items"
+        )));
+    }
+    let mut added = Vec::new();
+    let mut kept = 0;
+    for x in proposed {
+        let title = crate::domain::Title::parse(&x.title)?;
+        if snap
+            .items
+            .iter()
+            .any(|i| i.kind == crate::domain::ItemKind::Action && i.is_open() && i.title == title)
+        {
+            kept += 1;
+            continue;
+        }
+        let mut item = crate::domain::Item {
+            id: 0,
+            kind: crate::domain::ItemKind::Action,
+            number: 0,
+            project: None,
+            title,
+            owner: x.owner.or(Some(snap.program.owner)),
+            due: Some(x.due),
+            state: crate::domain::ItemState::Open,
+            severity: None,
+            note: String::new(),
+            link: x
+                .link
+                .map(|(kind, number)| crate::domain::Link { kind, number }),
+            created_at: s.ctx.now,
+            closed_on: None,
+        };
+        item.number = store::insert_item(s.conn(), scope, &item).await?;
+        s.event(
+            Some(scope),
+            "action.added",
+            format!("action:{}", item.number),
+            None::<&()>,
+            Some(&item),
+        )
+        .await?;
+        let owner = s.maybe_mention(item.owner).await?;
+        let mut t = Text::plain(format!("#{} {}: ", item.number, item.title));
+        if let Some(o) = owner {
+            t = t.person(o);
+        }
+        added.push(t.text(format!(", due {}", x.due)));
+    }
+    let mut r = Reply::success(format!(
+        "{} action items recorded from the post-mortem of {key}",
+        added.len()
+    ));
+    if !added.is_empty() {
+        r = r.list(added);
+    }
+    if kept > 0 {
+        r = r.paragraph(format!(
+            "{kept} already open with the same words, not added again."
+        ));
+    }
+    Ok(r.paragraph(Text::plain("See them with ").code(format!("action list {key}"))))
 }

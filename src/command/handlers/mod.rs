@@ -8,11 +8,13 @@ mod change;
 mod chart;
 mod common;
 mod dep;
+mod inbox;
 mod milestone;
 mod person;
 mod program;
 mod project;
 mod raid;
+mod readiness;
 mod records;
 mod risk;
 mod schedule;
@@ -285,6 +287,8 @@ async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
         Command::Issue(c) => raid::issue(s, c).await,
         Command::Action(c) => raid::action(s, c).await,
         Command::Change(c) => change::run(s, c).await,
+        Command::Readiness(c) => readiness::run(s, c).await,
+        Command::Inbox { as_ } => inbox::run(s, as_).await,
         Command::Status(c) => status::run(s, c).await,
         Command::Digest(c) => analysis::digest(s, c).await,
         Command::Path(c) => analysis::path(s, c).await,

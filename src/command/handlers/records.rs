@@ -267,3 +267,22 @@ pub(super) fn change(people: &People, c: &crate::domain::ChangeRequest) -> Value
         "decided_at": c.decided_at,
     })
 }
+
+/// A launch readiness checklist item.
+pub(super) fn check(
+    milestones: &[crate::domain::Milestone],
+    people: &People,
+    c: &crate::domain::Check,
+) -> Value {
+    json!({
+        "number": c.number,
+        "title": c.title.as_str(),
+        "milestone": c.milestone.and_then(|id| milestones.iter().find(|m| m.id == id)).map(|m| m.key.as_str()),
+        "owner": who(people, c.owner),
+        "due": c.due,
+        "checked": c.is_checked(),
+        "checked_on": c.checked_on,
+        "checked_by": who(people, c.checked_by),
+        "created_at": c.created_at,
+    })
+}
