@@ -303,6 +303,19 @@ pub const WEEKS: &[(i64, u32, u32, &str, &str)] = &[
     ),
 ];
 
+/// The reports written at the end of the two weeks: (file, command).
+pub const REPORTS: &[(&str, &str)] = &[
+    ("status.md", "report status atlas --since -14d"),
+    ("agenda.md", "report agenda atlas"),
+    (
+        "postmortem-api-beta.md",
+        "report postmortem atlas --milestone api-beta",
+    ),
+    ("charter.md", "report charter atlas"),
+    ("readiness-api-beta.md", "report readiness atlas api-beta"),
+    ("scorecard.md", "report scorecard atlas"),
+];
+
 /// How the two simulated weeks went.
 #[derive(Debug, Default)]
 pub struct Weeks {
@@ -390,17 +403,7 @@ pub async fn two_weeks(
     }
     std::fs::create_dir_all(reports).with_context(|| format!("creating {}", reports.display()))?;
     writeln!(out, "\n== Reports ==")?;
-    for (name, line) in [
-        ("status.md", "report status atlas --since -14d"),
-        ("agenda.md", "report agenda atlas"),
-        (
-            "postmortem-api-beta.md",
-            "report postmortem atlas --milestone api-beta",
-        ),
-        ("charter.md", "report charter atlas"),
-        ("readiness-api-beta.md", "report readiness atlas api-beta"),
-        ("scorecard.md", "report scorecard atlas"),
-    ] {
+    for &(name, line) in REPORTS {
         let path = reports.join(name);
         let full = format!(
             "{line} --out {}",

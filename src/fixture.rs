@@ -302,11 +302,75 @@ pub async fn generate(
                 },
                 decided_by: Some(people[0]),
                 decided_on: today - Duration::days(rng.days(0, 300)),
-                decider: None,
-                decide_by: None,
+                decider: Some(people[rng.below(people.len())]),
+                decide_by: Some(today + Duration::days(rng.days(-5, 20))),
             },
         )
         .await?;
+    }
+
+    // The rest of the RAID log, in proportion to the risks: assumptions, issues (a few
+    // high or critical), action items, and a readiness checklist on the key milestones.
+    for n in 0..size.risks {
+        let kind = match n % 4 {
+            0 => crate::domain::ItemKind::Assumption,
+            1 => crate::domain::ItemKind::Issue,
+            _ => crate::domain::ItemKind::Action,
+        };
+        let open = rng.below(3) > 0;
+        let state = match (open, kind) {
+            (true, _) => crate::domain::ItemState::Open,
+            (false, crate::domain::ItemKind::Assumption) => crate::domain::ItemState::Validated,
+            (false, crate::domain::ItemKind::Issue) => crate::domain::ItemState::Resolved,
+            (false, crate::domain::ItemKind::Action) => crate::domain::ItemState::Done,
+        };
+        let severity = (kind == crate::domain::ItemKind::Issue).then(|| match rng.below(20) {
+            0 => crate::domain::Severity::Critical,
+            1..=3 => crate::domain::Severity::High,
+            4..=10 => crate::domain::Severity::Medium,
+            _ => crate::domain::Severity::Low,
+        });
+        store::insert_item(
+            &mut tx,
+            &scope,
+            &crate::domain::Item {
+                id: 0,
+                kind,
+                number: 0,
+                project: Some(projects[rng.below(projects.len())].id),
+                title: title(&text(&mut rng, "Item", n, 200))?,
+                owner: Some(people[rng.below(people.len())]),
+                due: Some(today + Duration::days(rng.days(-20, 40))),
+                state,
+                severity,
+                note: String::new(),
+                link: None,
+                created_at: now - Duration::days(rng.days(1, 90)),
+                closed_on: (!open).then(|| today - Duration::days(rng.days(0, 30))),
+            },
+        )
+        .await?;
+    }
+    for (n, (id, _, _)) in milestones.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
+        for c in 0..3 {
+            let done = rng.below(2) == 0;
+            store::insert_check(
+                &mut tx,
+                &scope,
+                &crate::domain::Check {
+                    id: 0,
+                    number: 0,
+                    milestone: Some(*id),
+                    title: title(&text(&mut rng, "Ready", n * 3 + c, 120))?,
+                    owner: Some(people[rng.below(people.len())]),
+                    due: Some(today + Duration::days(rng.days(-10, 30))),
+                    checked_on: done.then_some(today),
+                    checked_by: done.then_some(people[0]),
+                    created_at: now - Duration::days(30),
+                },
+            )
+            .await?;
+        }
     }
 
     // A year of weekly updates; most projects answered this week, some went quiet.

@@ -28,6 +28,9 @@ pub struct Ask {
     pub what: String,
     pub who: Option<Mention>,
     pub by: Option<NaiveDate>,
+    /// A pending decision: worded "needs a decision from @x by DATE".
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub decision: bool,
 }
 
 /// Executive text carries no code formatting, even from what people typed.
@@ -161,9 +164,10 @@ pub fn asks(a: &Analysed<'_>) -> Vec<Ask> {
     let mut out: Vec<Ask> = Vec::new();
     for x in s.decisions.iter().filter(|x| x.outcome.trim().is_empty()) {
         out.push(Ask {
-            what: format!("Decide “{}”", bare(x.title.as_str())),
+            what: bare(x.title.as_str()),
             who: who(x.decider).or_else(|| who(Some(s.program.owner))),
             by: x.decide_by,
+            decision: true,
         });
     }
     for (i, d) in s.deps.iter().enumerate().filter(|(_, d)| d.is_open()) {
@@ -176,18 +180,24 @@ pub fn asks(a: &Analysed<'_>) -> Vec<Ask> {
                 .map(|t| (s.now - t).num_days().max(0))
                 .unwrap_or(0);
             out.push(Ask {
-                what: format!(
-                    "Unblock {what} from {from} for {needs} (blocked {})",
-                    n_days(days)
-                ),
+                what: if days == 0 {
+                    format!("Unblock {what} from {from} for {needs} (blocked since today)")
+                } else {
+                    format!(
+                        "Unblock {what} from {from} for {needs} (blocked {})",
+                        n_days(days)
+                    )
+                },
                 who: who(d.owner),
                 by: Some(d.need_by.max(today)),
+                decision: false,
             });
         } else if d.agreement == Agreement::Declined {
             out.push(Ask {
                 what: format!("Settle {what}: {from} declined it, and {needs} needs it"),
                 who: who(Some(s.program.owner)),
                 by: Some(d.need_by.max(today)),
+                decision: false,
             });
         } else if d.need_by < today {
             out.push(Ask {
@@ -197,6 +207,7 @@ pub fn asks(a: &Analysed<'_>) -> Vec<Ask> {
                 ),
                 who: who(d.owner),
                 by: None,
+                decision: false,
             });
         } else if a.forecasts.arrival(i).is_some_and(|at| at > d.need_by) {
             let at = a.forecasts.arrival(i).unwrap_or(d.need_by);
@@ -207,6 +218,7 @@ pub fn asks(a: &Analysed<'_>) -> Vec<Ask> {
                 ),
                 who: who(d.owner),
                 by: Some(d.need_by),
+                decision: false,
             });
         }
     }
@@ -217,6 +229,7 @@ pub fn asks(a: &Analysed<'_>) -> Vec<Ask> {
             what: format!("Resolve the critical issue: {}", bare(i.title.as_str())),
             who: who(i.owner),
             by: i.due,
+            decision: false,
         });
     }
     for p in &a.health.projects {
@@ -230,6 +243,7 @@ pub fn asks(a: &Analysed<'_>) -> Vec<Ask> {
                     what: format!("Help {}: {}", bare(&p.name), bare(blockers)),
                     who: who(s.project(p.project).map(|pr| pr.owner)),
                     by: None,
+                    decision: false,
                 });
             }
         }

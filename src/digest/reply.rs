@@ -589,6 +589,16 @@ fn executive(d: &Digest, title: String) -> Reply {
                 .take(EXEC_HELP)
                 .map(|x| {
                     let mut t = Text::plain(&x.what);
+                    if x.decision {
+                        t = t.text(": needs a decision");
+                        if let Some(w) = &x.who {
+                            t = t.text(format!(" from {}", Mention::plain(Some(w))));
+                        }
+                        if let Some(by) = x.by {
+                            t = t.text(format!(" by {by}"));
+                        }
+                        return t;
+                    }
                     match (&x.who, x.by) {
                         (Some(w), Some(by)) => {
                             t = t.text(format!(" — {}, by {by}", Mention::plain(Some(w))))

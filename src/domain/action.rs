@@ -32,6 +32,8 @@ pub enum ActionId {
     ActionDone { program: Key, number: i64 },
     /// A report's "Full digest": `digest:PROGRAM:AUDIENCE`.
     Digest { program: Key, audience: Audience },
+    /// A reminder's "My inbox": everything waiting on whoever clicks, `inbox`.
+    Inbox,
 }
 
 /// Ids are at most this long (Slack's `action_id` and Discord's `custom_id` both take 100,
@@ -58,6 +60,7 @@ impl ActionId {
                     .ok()
                     .filter(|a| a.as_str() == *audience)?,
             }),
+            ["inbox"] => Some(Self::Inbox),
             ["action", program, n, "done"] => Some(Self::ActionDone {
                 program: Key::parse(program).ok()?,
                 number: number(n)?,
@@ -105,6 +108,7 @@ impl ActionId {
             Self::Digest { program, audience } => {
                 format!("digest show {program} --audience {}", audience.as_str())
             }
+            Self::Inbox => "inbox".to_owned(),
         }
     }
 
@@ -147,6 +151,7 @@ impl ActionId {
                 "--audience",
                 audience.as_str(),
             ])),
+            Self::Inbox => Some(words(&["inbox"])),
         }
     }
 }
@@ -176,6 +181,7 @@ impl fmt::Display for ActionId {
             Self::Digest { program, audience } => {
                 write!(f, "digest:{program}:{}", audience.as_str())
             }
+            Self::Inbox => f.write_str("inbox"),
         }
     }
 }
@@ -237,6 +243,7 @@ mod tests {
                 program: key("atlas"),
                 audience: Audience::Engineering,
             },
+            ActionId::Inbox,
         ];
         for id in ids {
             let raw = id.to_string();
@@ -286,6 +293,8 @@ mod tests {
             "digest:atlas",
             "digest:atlas:board",
             "digest:atlas:Engineering",
+            "inbox:atlas",
+            "Inbox",
         ] {
             assert_eq!(ActionId::parse(bad), None, "{bad}");
         }

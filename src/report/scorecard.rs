@@ -122,7 +122,7 @@ pub fn scores(a: &Analysed<'_>, weeks: u32) -> Vec<TeamScore> {
         }
         let net: i64 = slips
             .iter()
-            .filter(|sl| sl.at > start)
+            .filter(|sl| sl.at >= start)
             .map(|sl| (sl.to - sl.from).num_days())
             .sum();
         if net > 0 {
@@ -180,7 +180,7 @@ pub fn scores(a: &Analysed<'_>, weeks: u32) -> Vec<TeamScore> {
     for e in s
         .events
         .iter()
-        .filter(|e| e.kind == "status.posted" && e.at > start)
+        .filter(|e| e.kind == "status.posted" && e.at >= start)
     {
         if let Some(&p) = e
             .subject

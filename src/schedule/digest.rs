@@ -44,8 +44,6 @@ impl Job for Digest<'_> {
         let mut d = digest::build(&a, audience, since);
         d.note = note;
         d.was = was;
-        // What the next executive digest compares with.
-        store::mark_health(tx, &sp.scope, snap.today(), d.health.rag).await?;
         let reply = digest::to_reply(&d);
         let destination = match &sp.schedule.destination {
             Some(json) => serde_json::from_str(json)?,
@@ -71,6 +69,8 @@ impl Job for Digest<'_> {
             wording::digest_reason(audience, key, &sp.schedule.spec.describe(), sp.schedule.id);
         let dedup = format!("digest:{}", run.claim);
         run.send(tx, destination, reply, reason, dedup).await?;
+        // What the next executive digest compares with.
+        store::mark_health(tx, &sp.scope, snap.today(), d.health.rag).await?;
         Ok((
             RunEnd::Done,
             format!("{} digest, {}", audience.as_str(), d.health.rag.as_str()),

@@ -113,6 +113,7 @@ pub fn reminder(
                 ))
                 .code(status_command(program, project)),
         )
+        .action(ActionId::Inbox, "My inbox", "inbox")
 }
 
 pub fn reminder_reason(project_name: &str) -> String {
@@ -362,7 +363,7 @@ pub fn reminders(to: &Person, program: &str, items: &[Remind]) -> Reply {
         };
         reply = reply.action(id, label, line);
     }
-    reply
+    reply.action(ActionId::Inbox, "My inbox", "inbox")
 }
 
 pub fn reminders_reason(program: &str) -> String {

@@ -444,11 +444,22 @@ async fn postmortem_shows_both_slips_and_the_blocker_with_its_duration() {
         "{shown}"
     );
     assert!(shown.contains("2026-12-09: `api-beta` moved 2026-12-22 → 2027-01-05 (+14 days): waited on legal sign-off"), "{shown}");
-    assert!(shown.contains("#3 Token format sign-off from Legal for api-beta (Public API): blocked 9 days, from 2026-11-27 until 2026-12-06 (delivered): legal waiting on the DPA; owner @sam"), "{shown}");
+    assert!(shown.contains("Dependency #3 Token format sign-off from Legal for api-beta (Public API): blocked 9 days, from 2026-11-27 until 2026-12-06 (delivered) (legal waiting on the DPA); owner @sam"), "{shown}");
     assert!(
-        shown.contains("Totals: 21 slip days, 9 blocker-days"),
+        shown.contains("Totals: 21 days of slip, 9 days blocked"),
         "{shown}"
     );
+    // Late by 5 days: needed 2026-12-01, delivered 2026-12-06.
+    assert!(
+        shown.contains("delivered 2026-12-06, 5 days after it was needed (2026-12-01)"),
+        "{shown}"
+    );
+    // The risk that happened carries its note; baseline against actual per milestone.
+    assert!(shown.contains("what happened: SDK shipped late"), "{shown}");
+    assert!(shown.contains("Baseline against actual"), "{shown}");
+    // Only decisions linked to the chain: "Ship without SSO" names none of it.
+    assert!(!shown.contains("Ship without SSO"), "{shown}");
+    assert!(shown.contains("None linked to it."), "{shown}");
     assert!(shown.contains("What went well"), "{shown}");
     assert!(shown.contains("Action items"), "{shown}");
     // The Markdown document says the same.

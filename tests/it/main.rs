@@ -26,6 +26,7 @@ mod ops;
 mod outbox;
 mod processes;
 mod raid;
+mod readiness;
 mod same_words;
 mod scale_out;
 mod schedule;

@@ -485,7 +485,7 @@ fn metrics_count_what_the_demo_did() {
                 + 1
                 + drumbeat::demo::RHYTHM.len()
                 + drumbeat::demo::WEEKS.len()
-                + 4;
+                + drumbeat::demo::REPORTS.len();
             assert_eq!(
                 total(&samples, "drumbeat_commands_total", &[]),
                 lines as f64,

@@ -62,9 +62,9 @@ pub(super) async fn run(s: &mut Session<'_>, as_: Option<PersonRef>) -> Result<R
         waiting.extend(of(&snap, person.id));
     }
     if other && seen_programs == 0 {
-        return refuse(format!(
-            "only an editor of a program can see what waits on someone else there, and you edit none; `inbox` shows yours"
-        ));
+        return refuse(
+            "only an editor of a program can see what waits on someone else there, and you edit none; `inbox` shows yours",
+        );
     }
     waiting.sort_by(|a, b| {
         a.since
