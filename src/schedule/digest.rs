@@ -69,8 +69,7 @@ impl Job for Digest<'_> {
             wording::digest_reason(audience, key, &sp.schedule.spec.describe(), sp.schedule.id);
         let dedup = format!("digest:{}", run.claim);
         run.send(tx, destination, reply, reason, dedup).await?;
-        // What the next executive digest compares with.
-        store::mark_health(tx, &sp.scope, snap.today(), d.health.rag).await?;
+        run.health = Some((snap.today(), d.health.rag));
         Ok((
             RunEnd::Done,
             format!("{} digest, {}", audience.as_str(), d.health.rag.as_str()),

@@ -109,6 +109,9 @@ pub struct Run<'a> {
     pub(super) buffer: Option<Vec<NewMessage>>,
     /// Where the program's person-directed messages go instead of direct messages.
     pub(super) routes: Routes,
+    /// The program's health as a digest found it, recorded when the run is finished (what
+    /// the next executive digest compares with).
+    pub(super) health: Option<(NaiveDate, crate::domain::Rag)>,
 }
 
 impl Run<'_> {

@@ -274,6 +274,7 @@ impl Scheduler {
                 chart_links: self.chart_links.as_ref(),
                 queued: 0,
                 buffer: None,
+                health: None,
                 routes: Default::default(),
             };
             let next = match job.hold() {
@@ -307,6 +308,9 @@ impl Scheduler {
         report.built += 1;
         match job.run(&mut tx, &mut run).await {
             Ok((end, words)) => {
+                if let Some((day, rag)) = run.health {
+                    store::mark_health(&mut tx, &run.sp.scope, day, rag).await?;
+                }
                 store::finish_run(&mut tx, run_id, end, &words, now).await?;
                 tx.commit().await?;
                 report.ran += 1;
@@ -393,6 +397,9 @@ impl Scheduler {
             tx.rollback().await?;
             tracing::warn!(job = name, %slot, "lost the slot's lease; another scheduler runs it");
             return Ok(Next::Go);
+        }
+        if let Some((day, rag)) = run.health {
+            store::mark_health(&mut tx, &run.sp.scope, day, rag).await?;
         }
         let mut queued = 0;
         for m in run.buffer.take().unwrap_or_default() {

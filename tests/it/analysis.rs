@@ -760,4 +760,19 @@ async fn digest_snapshots() {
             insta::assert_snapshot!(format!("digest_{audience}_{format}"), shown);
         }
     }
+    // The documents of the sample program, as Markdown.
+    for (name, line) in [
+        ("agenda", "report agenda atlas"),
+        (
+            "postmortem_api_beta",
+            "report postmortem atlas --milestone api-beta",
+        ),
+        ("readiness_api_beta", "report readiness atlas api-beta"),
+    ] {
+        let reply = db.run("tpm", line).await.unwrap();
+        insta::assert_snapshot!(
+            format!("report_{name}"),
+            drumbeat::reply::markdown::render(&reply)
+        );
+    }
 }

@@ -468,3 +468,60 @@ async fn the_inbox_lists_what_waits_on_one_person() {
     let msg = db.refused("li", "inbox --as @dana").await;
     assert!(msg.contains("only an editor"), "{msg}");
 }
+
+/// A scheduled executive digest records the health it found; the next one says what it
+/// was ("RED, was AMBER").
+#[tokio::test]
+async fn the_executive_digest_compares_health_with_the_last_one() {
+    use chrono::TimeZone as _;
+    use drumbeat::schedule::{Scheduler, SchedulerSettings};
+    let db = TestDb::new().await;
+    let utc = |d: u32, h: u32| chrono::Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+    db.clock.set(utc(1, 8));
+    for line in [
+        r#"program create atlas --name "Atlas" --tz UTC"#,
+        "program bind atlas",
+        r#"project add atlas api --name "Public API" --owner @dana"#,
+        r#"schedule set atlas digest "daily 09:00" --audience executive"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    db.ok(
+        "dana",
+        r#"status post atlas api --rag amber --summary "load tests at 70%" --blockers "capacity""#,
+    )
+    .await;
+    let clock: std::sync::Arc<dyn drumbeat::clock::Clock> = std::sync::Arc::new(db.clock.clone());
+    let scheduler = Scheduler::new(db.store.clone(), clock, SchedulerSettings::default());
+    db.clock.set(utc(1, 9));
+    scheduler.tick().await.unwrap();
+    db.clock.set(utc(2, 8));
+    db.ok(
+        "dana",
+        r#"status post atlas api --rag red --summary "load tests failed" --blockers "capacity""#,
+    )
+    .await;
+    db.clock.set(utc(2, 9));
+    scheduler.tick().await.unwrap();
+    let mut tx = db.store.read().await.unwrap();
+    let rows = drumbeat::store::tenant_outbox::<drumbeat::reply::Reply>(
+        &mut tx,
+        &drumbeat::domain::Tenant::local(),
+    )
+    .await
+    .unwrap();
+    let digests: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            r.dedup_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("digest:"))
+        })
+        .map(|r| drumbeat::reply::text::render(&r.reply))
+        .collect();
+    assert_eq!(digests.len(), 2, "{digests:#?}");
+    let first = digests.iter().find(|d| d.contains("AMBER")).unwrap();
+    assert!(first.contains("Overall AMBER."), "{first}");
+    let second = digests.iter().find(|d| d.contains("Overall RED")).unwrap();
+    assert!(second.contains("Overall RED, was AMBER."), "{second}");
+}
