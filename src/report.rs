@@ -18,11 +18,9 @@ use crate::reply::{Mention, Reply, Text, Tone};
 mod postmortem;
 mod readiness;
 mod scorecard;
-pub use postmortem::{
-    blocked_intervals, postmortem, postmortem_actions, Blocked, Proposed, ACTION_DAYS,
-};
+pub use postmortem::{postmortem, postmortem_actions, Proposed, ACTION_DAYS};
 pub use readiness::{readiness, Verdict};
-pub use scorecard::scorecard;
+pub use scorecard::{scorecard, COLUMNS as SCORECARD_COLUMNS};
 
 fn name(m: Option<&Mention>) -> String {
     Mention::plain(m)

@@ -6,6 +6,7 @@ pub mod forecast;
 pub mod graph;
 pub mod health;
 pub mod schedule;
+pub mod scorecard;
 pub mod trend;
 
 pub use crate::domain::{Parts, Snapshot};

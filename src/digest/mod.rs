@@ -238,6 +238,40 @@ pub struct Digest {
     /// Executive: what changed, in a few phrases.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub what_changed: Option<Vec<String>>,
+    /// Engineering, in the first digest of each month: the delivery scorecard of the last
+    /// [`SCORECARD_WEEKS`] weeks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scorecard: Option<Vec<crate::analysis::scorecard::TeamScore>>,
+}
+
+/// The weeks the monthly scorecard in the engineering digest covers.
+pub const SCORECARD_WEEKS: u32 = 4;
+
+/// Whether a digest carries the monthly scorecard: an engineering digest whose period
+/// starts in an earlier month (the first of each month), or on the 1st.
+pub fn monthly(audience: Audience, first_day: NaiveDate, today: NaiveDate) -> bool {
+    use chrono::Datelike as _;
+    audience == Audience::Engineering
+        && (first_day.month() != today.month()
+            || first_day.year() != today.year()
+            || first_day.day() == 1)
+}
+
+/// Where the events a digest reads start: its period, or, when it carries the monthly
+/// scorecard, far enough back for the scorecard's window.
+pub fn events_from(
+    audience: Audience,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> DateTime<Utc> {
+    let first_day = since.with_timezone(&tz).date_naive();
+    let today = now.with_timezone(&tz).date_naive();
+    if monthly(audience, first_day, today) {
+        since.min(now - Duration::days(i64::from(SCORECARD_WEEKS) * 7 + 1))
+    } else {
+        since
+    }
 }
 
 /// The lines digests and reports are made of, read from the analysed program.
@@ -527,6 +561,7 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
         was: None,
         end: None,
         what_changed: None,
+        scorecard: None,
     };
 
     let decisions_in_period = || -> Vec<DecisionLine> {
@@ -589,6 +624,9 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
             d.roll_call = Some(a.roll_call(since));
             d.decisions = Some(decisions_in_period());
             d.decisions_needed = Some(a.pending_decisions());
+            if monthly(audience, since_day, today) {
+                d.scorecard = Some(crate::analysis::scorecard::scores(a, SCORECARD_WEEKS));
+            }
         }
         Audience::Executive => {
             // The key milestones (or, when none is marked, the ends of the plan), and any

@@ -325,6 +325,50 @@ pub fn to_reply(d: &Digest) -> Reply {
                     .heading("Decisions needed")
                     .list(capped(items, cap, || format!("decision list {key}")));
             }
+            if let Some(teams) = d.scorecard.as_ref().filter(|v| !v.is_empty()) {
+                let rows = teams
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            Text::plain(&t.team),
+                            Text::plain(match t.say_do() {
+                                Some(x) => format!(
+                                    "{:.0}% ({}/{})",
+                                    x * 100.0,
+                                    t.done_on_time,
+                                    t.committed
+                                ),
+                                None => "–".into(),
+                            }),
+                            Text::plain(
+                                t.mean_slip_days
+                                    .map(|v| format!("{v:.1}"))
+                                    .unwrap_or_else(|| "–".into()),
+                            ),
+                            Text::plain(t.blocker_days_caused.to_string()),
+                            Text::plain(t.blocker_days_suffered.to_string()),
+                        ]
+                    })
+                    .collect();
+                r = r
+                    .heading(format!(
+                        "Delivery this month (last {SCORECARD_WEEKS} weeks)"
+                    ))
+                    .table(
+                        &[
+                            "Team",
+                            "Say/do",
+                            "Mean slip (days)",
+                            "Blocker-days caused",
+                            "Blocker-days suffered",
+                        ],
+                        rows,
+                    )
+                    .paragraph(
+                        Text::plain("Time to unblock and updates: ")
+                            .code(format!("report scorecard {key}")),
+                    );
+            }
             if let Some(ds) = d.decisions.as_ref().filter(|v| !v.is_empty()) {
                 let items = ds
                     .iter()

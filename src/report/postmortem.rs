@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::{name, upstream};
+use crate::analysis::scorecard::{blocked_intervals, Blocked};
 use crate::analysis::Analysed;
 use crate::domain::{
-    n_days, DepState, Endpoint, Event, ItemKind, LinkKind, Milestone, MilestoneId, MilestoneState,
-    PersonId, Rag, RiskState,
+    n_days, Endpoint, Event, ItemKind, LinkKind, Milestone, MilestoneId, MilestoneState, PersonId,
+    Rag, RiskState,
 };
 use crate::reply::{Reply, Text};
 
@@ -22,97 +23,6 @@ pub const ACTION_DAYS: i64 = 14;
 const BLOCKED_ACTION_DAYS: i64 = 3;
 /// At most this many action items.
 const MAX_ACTIONS: usize = 5;
-
-/// One blocked interval of a dependency.
-#[derive(Debug, Clone)]
-pub struct Blocked {
-    /// Index into the snapshot's dependencies.
-    pub dep: usize,
-    pub from: DateTime<Utc>,
-    /// When it ended, and whether by delivery (rather than an unblock).
-    pub until: Option<(DateTime<Utc>, bool)>,
-    pub reason: String,
-}
-
-impl Blocked {
-    pub fn days(&self, now: DateTime<Utc>) -> i64 {
-        let end = self.until.map(|(t, _)| t).unwrap_or(now);
-        (end - self.from).num_days().max(0)
-    }
-}
-
-fn text_of(e: &Event, k: &str) -> String {
-    e.after
-        .as_ref()
-        .and_then(|v| v.get(k))
-        .or_else(|| e.before.as_ref().and_then(|v| v.get(k)))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Every blocked interval of every dependency, from the event log (blocked … unblocked or
-/// delivered, or still open); a dependency blocked before history was kept (an import)
-/// counts from its row.
-pub fn blocked_intervals(a: &Analysed<'_>) -> Vec<Blocked> {
-    let s = a.snap;
-    let by_number: HashMap<String, usize> = s
-        .deps
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.number.to_string(), i))
-        .collect();
-    let mut open: HashMap<usize, (DateTime<Utc>, String)> = HashMap::new();
-    let mut out = Vec::new();
-    for e in &s.events {
-        let Some(&i) = e
-            .subject
-            .strip_prefix("dep:")
-            .and_then(|n| by_number.get(n))
-        else {
-            continue;
-        };
-        match e.kind.as_str() {
-            "dep.blocked" => {
-                open.entry(i).or_insert((e.at, text_of(e, "reason")));
-            }
-            "dep.unblocked" | "dep.delivered" => {
-                if let Some((from, reason)) = open.remove(&i) {
-                    out.push(Blocked {
-                        dep: i,
-                        from,
-                        until: Some((e.at, e.kind == "dep.delivered")),
-                        reason,
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    for (i, (from, reason)) in open {
-        out.push(Blocked {
-            dep: i,
-            from,
-            until: None,
-            reason,
-        });
-    }
-    let seen: HashSet<usize> = out.iter().map(|b| b.dep).collect();
-    for (i, d) in s.deps.iter().enumerate() {
-        if d.state == DepState::Blocked && !seen.contains(&i) {
-            if let Some(since) = d.blocked_since {
-                out.push(Blocked {
-                    dep: i,
-                    from: since,
-                    until: None,
-                    reason: d.blocked_reason.clone().unwrap_or_default(),
-                });
-            }
-        }
-    }
-    out.sort_by_key(|b| (b.from, b.dep));
-    out
-}
 
 /// An action item the post-mortem proposes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -799,6 +709,16 @@ pub fn postmortem(a: &Analysed<'_>, milestone: Option<MilestoneId>) -> Reply {
         )
     };
     r
+}
+
+fn text_of(e: &Event, k: &str) -> String {
+    e.after
+        .as_ref()
+        .and_then(|v| v.get(k))
+        .or_else(|| e.before.as_ref().and_then(|v| v.get(k)))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn text_of_after(e: &Event, k: &str) -> String {

@@ -38,8 +38,9 @@ impl Job for Digest<'_> {
         let since = digest::period_start(run.slot, previous);
         let (note, was) =
             store::digest_context(tx, &sp.scope, &sp.program, audience, since).await?;
+        let events = digest::events_from(audience, since, run.now, sp.program.timezone.tz());
         let snap =
-            store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(since)).await?;
+            store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(events)).await?;
         let a = Analysed::of(&snap);
         let mut d = digest::build(&a, audience, since);
         d.note = note;

@@ -525,3 +525,27 @@ async fn the_executive_digest_compares_health_with_the_last_one() {
     let second = digests.iter().find(|d| d.contains("Overall RED")).unwrap();
     assert!(second.contains("Overall RED, was AMBER."), "{second}");
 }
+
+/// The first engineering digest of a month carries the delivery scorecard; the others and
+/// the other audiences do not.
+#[tokio::test]
+async fn the_first_engineering_digest_of_a_month_carries_the_scorecard() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let november = db.ok("tpm", "digest show atlas").await;
+    assert!(!november.contains("Delivery this month"), "{november}");
+    db.clock.advance(Duration::days(4));
+    let december = db.ok("tpm", "digest show atlas").await;
+    assert!(
+        december.contains("Delivery this month (last 4 weeks)"),
+        "{december}"
+    );
+    assert!(december.contains("Public API"), "{december}");
+    let json = data(&db, "digest show atlas --format json").await;
+    assert!(
+        json["scorecard"].as_array().is_some_and(|t| t.len() == 3),
+        "{json}"
+    );
+    let exec = db.ok("tpm", "digest show atlas --audience executive").await;
+    assert!(!exec.contains("Delivery this month"), "{exec}");
+}

@@ -181,7 +181,8 @@ async fn show_digest(
         return refuse("--since must be before now: the digest covers a period that has started");
     }
     let (note, was) = store::digest_context(s.conn(), &scope, &p, audience, since).await?;
-    let snap = load(s, &scope, p, Some(since)).await?;
+    let events = digest::events_from(audience, since, s.ctx.now, p.timezone.tz());
+    let snap = load(s, &scope, p, Some(events)).await?;
     // Analysing and rendering a large program is CPU work: on a blocking thread it
     // holds up neither the gateway nor other commands.
     tokio::task::spawn_blocking(move || {
