@@ -83,7 +83,7 @@ pub fn with_actions(
         let line = id.command_line();
         reply = reply.action(id, format!("Done #{n}"), line);
     }
-    reply
+    reply.action(ActionId::Inbox, "My inbox", "inbox")
 }
 
 /// `when` is the schedule as people read it ("on weekdays at 10:00").

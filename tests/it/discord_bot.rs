@@ -80,9 +80,11 @@ pub(crate) fn text_of(body: &Value) -> String {
 
 /// The custom id of the button labelled `label` in a message's first row.
 fn button_id(message: &Value, label: &str) -> String {
-    message["components"][0]["components"]
+    message["components"]
         .as_array()
         .into_iter()
+        .flatten()
+        .filter_map(|row| row["components"].as_array())
         .flatten()
         .find(|b| b["label"] == label)
         .and_then(|b| b["custom_id"].as_str())
@@ -1567,6 +1569,20 @@ async fn a_prompts_done_button_closes_an_action_item() {
     let done = button_id(&prompt, "Done #1");
     assert_eq!(done, format!("{GUILD}:action:atlas:1:done"));
     let dm = dm_channel_of(DANA);
+    // "My inbox" lists what waits on whoever clicks it, with the command that clears each.
+    let inbox = button_id(&prompt, "My inbox");
+    assert_eq!(inbox, format!("{GUILD}:inbox"));
+    let listed = fake
+        .interact(click(None, &dm, (DANA, "dana"), &prompt, &inbox))
+        .await;
+    assert!(
+        is_ephemeral(&listed.callback["data"]),
+        "{}",
+        listed.callback
+    );
+    let words = listed.callback.to_string();
+    assert!(words.contains("Waiting on you"), "{words}");
+    assert!(words.contains("action done atlas 1"), "{words}");
     // Someone else's click changes nothing.
     let refused = fake
         .interact(click(None, &dm, (LEE, "lee"), &prompt, &done))

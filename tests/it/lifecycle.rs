@@ -189,7 +189,8 @@ async fn permissions_follow_roles_and_project_ownership() {
 #[tokio::test]
 async fn the_demo_script_runs_without_a_refusal_and_twice_is_safe() {
     let db = TestDb::new().await;
-    let out = db.bin(&["demo"]);
+    let reports = tempfile::tempdir().unwrap();
+    let out = db.bin(&["demo", "--reports", reports.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let transcript = stdout(&out);
     assert!(!transcript.contains("error:"), "{transcript}");
@@ -197,6 +198,19 @@ async fn the_demo_script_runs_without_a_refusal_and_twice_is_safe() {
         transcript.contains("Load test failed at 70% of target"),
         "{transcript}"
     );
+    // The post-mortem of api-beta follows its chain to the dependency that held it.
+    let pm = std::fs::read_to_string(reports.path().join("postmortem-api-beta.md")).unwrap();
+    assert!(
+        pm.contains("**Dependency #1 Token format sign-off** from Security team for auth-ready (Public API): blocked 7 days"),
+        "{pm}"
+    );
+    assert!(!pm.contains("Nothing upstream of it was blocked"), "{pm}");
+    // The readiness page and the scorecard are written too.
+    let ready = std::fs::read_to_string(reports.path().join("readiness-api-beta.md")).unwrap();
+    assert!(ready.contains("Runbook reviewed by on-call"), "{ready}");
+    assert!(ready.contains("1 of 2 done"), "{ready}");
+    let card = std::fs::read_to_string(reports.path().join("scorecard.md")).unwrap();
+    assert!(card.contains("| Public API |"), "{card}");
     let again = db.bin(&["demo"]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).contains("already in this database"));

@@ -1643,6 +1643,14 @@ async fn a_slack_prompts_done_button_closes_an_action_item() {
         .message;
     let ids = buttons_of(&prompt);
     assert!(ids.contains(&"action:atlas:1:done".to_owned()), "{ids:?}");
+    assert!(ids.contains(&"inbox".to_owned()), "{ids:?}");
+    s.client
+        .interaction(&click("inbox", &s.fake.response_url("inbox")))
+        .await;
+    let answers = s.fake.wait_for_answers("inbox", 1).await;
+    let listed = slack_message::Msg(answers[0].message.clone()).text();
+    assert!(listed.contains("Waiting on you"), "{listed}");
+    assert!(listed.contains("action done atlas 1"), "{listed}");
     s.client
         .interaction(&click("action:atlas:1:done", &s.fake.response_url("done")))
         .await;
