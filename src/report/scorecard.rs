@@ -59,9 +59,9 @@ pub fn scorecard(a: &Analysed<'_>, weeks: u32) -> Reply {
         start,
         s.today()
     ))
-    .paragraph(format!(
-        "Say/do counts the milestones due in this window by the target they had four weeks before it, and how many were done by then. Blocker-days count inside the window."
-    ));
+    .paragraph(
+        "Say/do counts the milestones due in this window by the target they had four weeks before it, and how many were done by then. Blocker-days count inside the window.",
+    );
     r = if scores.is_empty() {
         r.paragraph("No teams yet.")
     } else {
