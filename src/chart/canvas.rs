@@ -29,6 +29,21 @@ fn register_fonts() {
     });
 }
 
+/// How wide `s` is in the bundled font at `size` px, for layouts worked out before anything
+/// is drawn. Falls back to an estimate if the font cannot be read.
+pub fn text_width(s: &str, size: f64, bold: bool) -> i32 {
+    register_fonts();
+    let style = if bold {
+        FontStyle::Bold
+    } else {
+        FontStyle::Normal
+    };
+    FontDesc::new(FAMILY, size, style)
+        .box_size(s)
+        .map(|(w, _)| w as i32)
+        .unwrap_or((s.chars().count() as f64 * size * 0.6) as i32)
+}
+
 /// A colour as charts name it.
 pub type Colour = RGBColor;
 
@@ -159,7 +174,7 @@ impl Pen<'_, '_> {
         self.polygon(vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)], colour)
     }
 
-    /// A line from `from` to `to` through `via`, with an arrowhead at `to`.
+    /// A line through `points`, with an arrowhead at the last one.
     pub fn arrow(
         &self,
         points: Vec<(i32, i32)>,

@@ -1,14 +1,20 @@
 //! Charts: every kind of the sample program decodes as a PNG of the expected size with
 //! something drawn on it; the dependency map's DOT and Mermaid text are snapshots; reports
-//! write their charts beside the Markdown; bad input is refused and changes nothing.
+//! write their charts beside the Markdown; bad input is refused and changes nothing. The
+//! layouts the pictures are drawn from are checked on real programs: the map's routes go
+//! around its boxes and carry labels.
 
 use std::collections::HashSet;
 
 use chrono::Duration;
+use drumbeat::analysis::{trend, Analysed, Snapshot};
+use drumbeat::chart::depmap;
+use drumbeat::clock::Clock as _;
 use drumbeat::demo;
-use drumbeat::domain::Platform;
+use drumbeat::domain::{DepState, Key, Platform, Tenant};
 use drumbeat::platform::console::present;
 use drumbeat::reply::{Body, Reply};
+use drumbeat::store;
 
 use crate::helpers::{stderr, stdout, TestDb};
 
@@ -312,4 +318,163 @@ fn chart_bytes_survive_the_outbox_json() {
         "attachments":[{"filename":"a.md","media_type":"text/markdown","body":"# A"}]}"##;
     let old: Reply = serde_json::from_str(text).unwrap();
     assert_eq!(old.attachment().unwrap().body, Body::Text("# A".into()));
+}
+
+/// A program as the charts see it now, with the status history the trend reads.
+async fn analysed_parts(db: &TestDb, key: &str) -> (Snapshot, Vec<drumbeat::domain::StatusUpdate>) {
+    let mut tx = db.store.read().await.unwrap();
+    let (scope, program) =
+        store::find_program(&mut tx, &Tenant::local(), &Key::parse(key).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    let snap = store::load_snapshot(&mut tx, &scope, program, db.clock.now(), None)
+        .await
+        .unwrap();
+    let since = trend::window_start(&snap, drumbeat::chart::DEFAULT_WEEKS);
+    let history = store::status_history(&mut tx, &scope, since).await.unwrap();
+    tx.commit().await.unwrap();
+    (snap, history)
+}
+
+/// Every route of the map is made of horizontal and vertical runs from its provider's box
+/// to its consumer's, runs inside no box, and touches no box but its own two; every edge
+/// has a label naming its worst dependency; blocked and late edges come last. With
+/// `labels_clear`, no label covers a box either.
+fn check_map(map: &depmap::DepMap, l: &depmap::MapLayout, labels_clear: bool) {
+    assert_eq!(l.boxes.len(), map.nodes.len());
+    assert_eq!(l.routes.len(), map.edges.len());
+    for r in &l.routes {
+        let e = &map.edges[r.edge];
+        let p = &r.points;
+        assert!(p.len() >= 2, "{}: {p:?}", r.label);
+        assert!(
+            l.boxes[e.from].touched_by(p[0], p[0]),
+            "{}: starts off its box",
+            r.label
+        );
+        assert!(
+            l.boxes[e.to].touched_by(p[p.len() - 1], p[p.len() - 1]),
+            "{}: ends off its box",
+            r.label
+        );
+        for w in p.windows(2) {
+            assert!(
+                w[0].0 == w[1].0 || w[0].1 == w[1].1,
+                "{}: diagonal {w:?}",
+                r.label
+            );
+            for (i, b) in l.boxes.iter().enumerate() {
+                assert!(
+                    !b.entered_by(w[0], w[1]),
+                    "{}: {w:?} through box {i}",
+                    r.label
+                );
+                if i != e.from && i != e.to {
+                    assert!(
+                        !b.touched_by(w[0], w[1]),
+                        "{}: {w:?} touches box {i}",
+                        r.label
+                    );
+                }
+            }
+        }
+        let worst = e
+            .deps
+            .iter()
+            .max_by_key(|d| {
+                let severity = match (d.state, d.arrives_late) {
+                    (DepState::Blocked, _) => 3,
+                    (_, Some(_)) => 2,
+                    (DepState::AtRisk, None) => 1,
+                    _ => 0,
+                };
+                (severity, std::cmp::Reverse(d.number))
+            })
+            .unwrap();
+        assert!(
+            r.label.starts_with(&format!("#{}", worst.number)),
+            "{}",
+            r.label
+        );
+        if worst.state == DepState::Blocked {
+            assert!(r.label.contains("blocked"), "{}", r.label);
+        }
+        if labels_clear {
+            assert!(
+                !l.boxes.iter().any(|b| b.overlaps(&r.label_at)),
+                "{}: the label covers a box",
+                r.label
+            );
+        }
+    }
+    let first_warning = l
+        .routes
+        .iter()
+        .position(|r| r.warning)
+        .unwrap_or(l.routes.len());
+    assert!(l.routes[first_warning..].iter().all(|r| r.warning));
+}
+
+#[tokio::test]
+async fn the_dependency_map_routes_around_its_boxes_and_labels_every_edge() {
+    let db = sample().await;
+    // The API feeds the web console, which feeds billing: the API's own edge to billing
+    // skips the console's column.
+    for line in [
+        r#"dep add atlas --needs frontend --from api --what "Session API" --by +2w"#,
+        r#"dep add atlas --needs billing --from frontend --what "Upgrade page" --by +5w"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let (snap, _) = analysed_parts(&db, "atlas").await;
+    let a = Analysed::of(&snap);
+    let (map, _) = depmap::pictured(&a);
+    let l = depmap::layout(&map);
+    check_map(&map, &l, true);
+    // The API's edge to billing passes the web console's column between boxes.
+    let api = map.nodes.iter().position(|n| n.id == "api").unwrap();
+    let billing = map.nodes.iter().position(|n| n.id == "billing").unwrap();
+    let frontend = map.nodes.iter().position(|n| n.id == "frontend").unwrap();
+    let (b_api, b_web, b_bill) = (l.boxes[api], l.boxes[frontend], l.boxes[billing]);
+    assert!(
+        b_api.x1 < b_web.x0 && b_web.x1 < b_bill.x0,
+        "{b_api:?} {b_web:?} {b_bill:?}"
+    );
+    let long = l
+        .routes
+        .iter()
+        .find(|r| map.edges[r.edge].from == api && map.edges[r.edge].to == billing)
+        .unwrap();
+    let across = long.points.windows(2).find(|w| {
+        w[0].1 == w[1].1 && w[0].0.min(w[1].0) <= b_web.x0 && w[0].0.max(w[1].0) >= b_web.x1
+    });
+    let across = across.unwrap_or_else(|| panic!("{:?}", long.points));
+    assert!(
+        !(b_web.y0..=b_web.y1).contains(&across[0].1),
+        "{across:?} {b_web:?}"
+    );
+    // The sample's API dependency is blocked: drawn last, labelled so, in red.
+    let blocked = l.routes.last().unwrap();
+    assert_eq!(blocked.state, DepState::Blocked);
+    assert!(blocked.label.contains("#1 blocked"), "{}", blocked.label);
+    assert!(blocked.width > l.routes[0].width);
+
+    // The large program: 60 boxes at most, hundreds of edges, still none through a box.
+    drumbeat::fixture::generate(
+        &db.store,
+        &Tenant::local(),
+        "big",
+        drumbeat::fixture::Size::TENTH,
+        crate::helpers::now(),
+    )
+    .await
+    .unwrap();
+    let (snap, _) = analysed_parts(&db, "big").await;
+    let a = Analysed::of(&snap);
+    let (map, total) = depmap::pictured(&a);
+    assert!(map.nodes.len() <= depmap::MAX_NODES && total >= map.nodes.len());
+    let l = depmap::layout(&map);
+    check_map(&map, &l, false);
+    assert!(l.height <= 2400, "{}", l.height);
 }
