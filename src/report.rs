@@ -205,7 +205,7 @@ pub fn status(a: &Analysed<'_>, since: DateTime<Utc>) -> Reply {
                             Text::plain(if m.slipped_days == 0 {
                                 String::new()
                             } else {
-                                format!("{:+} days", m.slipped_days)
+                                crate::domain::signed_days(m.slipped_days)
                             }),
                         ]
                     })
@@ -530,8 +530,13 @@ pub fn agenda(a: &Analysed<'_>) -> Reply {
             format!("forecast {}, {} late", fc.forecast, n_days(-fc.margin_days))
         } else if fc.float_days < 0 {
             format!(
-                "forecast {}, which leaves what follows it {} working days late",
-                fc.forecast, -fc.float_days
+                "forecast {}, which leaves what follows it {} late",
+                fc.forecast,
+                if fc.float_days == -1 {
+                    "1 working day".to_owned()
+                } else {
+                    format!("{} working days", -fc.float_days)
+                }
             )
         } else if let Some((_, why)) = project_reason {
             why.clone()

@@ -402,7 +402,8 @@ pub fn assess(s: &Snapshot, f: &Forecasts) -> ProgramHealth {
                         rag: Rag::Amber,
                         rule: Rule::Stale,
                         text: format!(
-                            "stale: the last update is {age} days old (the window is {window} days)"
+                            "stale: the last update is {age} days old (the window is {})",
+                            crate::domain::n_days(window)
                         ),
                     });
                 }

@@ -469,7 +469,7 @@ pub fn to_reply(d: &Digest) -> Reply {
                             Text::plain(if m.slipped_days == 0 {
                                 String::new()
                             } else {
-                                format!("{:+} days", m.slipped_days)
+                                crate::domain::signed_days(m.slipped_days)
                             }),
                         ]
                     })

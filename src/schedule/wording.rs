@@ -296,6 +296,7 @@ pub fn risk_review(r: &RiskReview<'_>) -> Reply {
                 r.mitigation
             }
         )))
+        .action(ActionId::Inbox, "My inbox", "inbox")
 }
 
 pub fn risk_review_reason(program: &str, number: i64) -> String {
@@ -395,6 +396,7 @@ pub fn due_soon(
     Reply::new(format!("Due soon: {title}"))
         .tone(Tone::Info)
         .paragraph(text.text("."))
+        .action(ActionId::Inbox, "My inbox", "inbox")
 }
 
 pub fn due_soon_reason(program: &str, milestone: &str, horizon_days: i64) -> String {
