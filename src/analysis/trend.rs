@@ -1,7 +1,8 @@
-//! Health over time: each project's reported RAG at the end of each of the last N weeks,
-//! read from its status updates, beside the health the analysis computes now. Reported
-//! history is what exists (computed health is not stored per week), so the trend says what
-//! owners said, and when what they said had gone stale.
+//! Health over time: each project's reported RAG at the end of each week since the program
+//! was created, read from its status updates, beside the health the analysis computes now.
+//! Reported history is what exists (computed health is not stored per week), so the trend
+//! says what owners said, and when what they said had gone stale. It starts where the
+//! program does, so weeks before it existed are never shown as weeks without updates.
 
 use std::collections::HashMap;
 
@@ -33,15 +34,54 @@ pub struct TrendRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Trend {
-    /// The last day of each week, oldest first; the last one is today.
+    /// The day the program was created, where it lives: the first day of the first column.
+    pub start: NaiveDate,
+    /// Weeks each column covers: 1, or more for a program too old for a column a week.
+    pub weeks_per_column: u16,
+    /// The last day of each column, oldest first; the last one is today. The first column
+    /// runs from `start`, which can be fewer days than the others.
     pub week_ends: Vec<NaiveDate>,
     pub rows: Vec<TrendRow>,
 }
 
-/// The first instant the trend of `weeks` weeks needs updates from: the end of the day
-/// before its first week, where the program lives.
-pub fn window_start(s: &Snapshot, weeks: u16) -> DateTime<Utc> {
-    end_of(s, s.today() - Duration::weeks(i64::from(weeks)))
+impl Trend {
+    /// The first and last day of each column, oldest first.
+    pub fn columns(&self) -> impl Iterator<Item = (NaiveDate, NaiveDate)> + '_ {
+        let days = i64::from(self.weeks_per_column) * 7;
+        self.week_ends
+            .iter()
+            .map(move |end| ((*end - Duration::days(days - 1)).max(self.start), *end))
+    }
+}
+
+/// At most this many columns: wider, a column is too thin to read, so an older program's
+/// columns cover several weeks each.
+pub const MAX_COLUMNS: u16 = 52;
+
+/// The day the program was created, where it lives (today at the latest).
+pub fn created_on(s: &Snapshot) -> NaiveDate {
+    s.program.today(s.program.created_at).min(s.today())
+}
+
+/// The first instant the trend needs updates from: the start of the day the program was
+/// created, where it lives. (`_weeks` is no longer the span: the trend covers the whole
+/// life of the program.)
+pub fn window_start(s: &Snapshot, _weeks: u16) -> DateTime<Utc> {
+    end_of(s, created_on(s) - Duration::days(1))
+}
+
+/// The columns from `start` to `today`: how many weeks each covers, and the last day of
+/// each, oldest first. The last column ends today; the first holds `start`.
+fn column_ends(start: NaiveDate, today: NaiveDate) -> (u16, Vec<NaiveDate>) {
+    let days = (today - start).num_days().max(0) + 1;
+    let weeks = (days + 6) / 7;
+    let per = (weeks + i64::from(MAX_COLUMNS) - 1) / i64::from(MAX_COLUMNS);
+    let columns = (weeks + per - 1) / per;
+    let ends = (0..columns)
+        .rev()
+        .map(|i| today - Duration::weeks(i * per))
+        .collect();
+    (per as u16, ends)
 }
 
 /// The instant a program-local day ends.
@@ -58,13 +98,19 @@ fn end_of(s: &Snapshot, day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| next.and_utc())
 }
 
-/// The weekly trend of every active project. `history` is the program's updates from
-/// [`window_start`] on (each project's last one before it included), oldest first, as
-/// `store::status_history` loads them; linear in projects × weeks + updates.
-pub fn weekly(s: &Snapshot, health: &ProgramHealth, history: &[StatusUpdate], weeks: u16) -> Trend {
+/// The weekly trend of every active project since the program was created. `history` is
+/// the program's updates from [`window_start`] on (each project's last one before it
+/// included), oldest first, as `store::status_history` loads them; linear in projects ×
+/// weeks + updates. (`_weeks` is no longer the span: see [`window_start`].)
+pub fn weekly(
+    s: &Snapshot,
+    health: &ProgramHealth,
+    history: &[StatusUpdate],
+    _weeks: u16,
+) -> Trend {
     let today = s.today();
-    let n = i64::from(weeks.max(1));
-    let week_ends: Vec<NaiveDate> = (0..n).rev().map(|i| today - Duration::weeks(i)).collect();
+    let start = created_on(s);
+    let (weeks_per_column, week_ends) = column_ends(start, today);
     let ends: Vec<DateTime<Utc>> = week_ends.iter().map(|d| end_of(s, *d)).collect();
     let staleness = Duration::days(i64::from(s.program.staleness_days));
     let mut by_project: HashMap<ProjectId, Vec<&StatusUpdate>> = HashMap::new();
@@ -107,5 +153,73 @@ pub fn weekly(s: &Snapshot, health: &ProgramHealth, history: &[StatusUpdate], we
             }
         })
         .collect();
-    Trend { week_ends, rows }
+    Trend {
+        start,
+        weeks_per_column,
+        week_ends,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn columns_run_from_the_creation_day_to_today() {
+        // Created on a Wednesday, today the Friday of the third week after.
+        let (per, ends) = column_ends(day("2026-11-04"), day("2026-11-27"));
+        assert_eq!(per, 1);
+        assert_eq!(
+            ends,
+            [
+                day("2026-11-06"),
+                day("2026-11-13"),
+                day("2026-11-20"),
+                day("2026-11-27")
+            ]
+        );
+        let t = Trend {
+            start: day("2026-11-04"),
+            weeks_per_column: per,
+            week_ends: ends,
+            rows: vec![],
+        };
+        let cols: Vec<_> = t.columns().collect();
+        // The first column starts on the day of creation, not a week before it.
+        assert_eq!(cols[0], (day("2026-11-04"), day("2026-11-06")));
+        assert_eq!(cols[1], (day("2026-11-07"), day("2026-11-13")));
+        for w in cols.windows(2) {
+            assert_eq!(w[0].1 + Duration::days(1), w[1].0);
+        }
+    }
+
+    #[test]
+    fn a_program_created_today_has_one_column_of_one_day() {
+        let (per, ends) = column_ends(day("2026-11-27"), day("2026-11-27"));
+        assert_eq!((per, ends), (1, vec![day("2026-11-27")]));
+        // A creation "after" today (a clock set back) still gives one column.
+        let (per, ends) = column_ends(day("2026-11-28"), day("2026-11-27"));
+        assert_eq!((per, ends), (1, vec![day("2026-11-27")]));
+    }
+
+    #[test]
+    fn an_old_program_gets_wider_columns_and_still_starts_at_creation() {
+        let start = day("2024-06-03");
+        let today = day("2026-11-27");
+        let (per, ends) = column_ends(start, today);
+        assert!(ends.len() <= usize::from(MAX_COLUMNS), "{}", ends.len());
+        assert_eq!(per, 3);
+        assert_eq!(*ends.last().unwrap(), today);
+        let first_from = ends[0] - Duration::weeks(i64::from(per)) + Duration::days(1);
+        assert!(
+            first_from <= start && start <= ends[0],
+            "{first_from} {start} {}",
+            ends[0]
+        );
+    }
 }

@@ -65,8 +65,8 @@ pub fn file_name(program: &str, kind: ChartKind) -> String {
 }
 
 /// Where the status history the charts of `kinds` need starts: `Some` when they include
-/// the trend, whose `weeks` reach back to it. The caller loads it from the store
-/// (`store::status_history`) and hands it to [`draw_from`].
+/// the trend, which reaches back to the day the program was created. The caller loads it
+/// from the store (`store::status_history`) and hands it to [`draw_from`].
 pub fn history_since(a: &Analysed<'_>, kinds: &[ChartKind], weeks: u16) -> Option<DateTime<Utc>> {
     kinds
         .contains(&ChartKind::Trend)

@@ -2,11 +2,12 @@
 //! something drawn on it; the dependency map's DOT and Mermaid text are snapshots; reports
 //! write their charts beside the Markdown; bad input is refused and changes nothing. The
 //! layouts the pictures are drawn from are checked on real programs: the map's routes go
-//! around its boxes and carry labels.
+//! around its boxes and carry labels, and the trend starts on the day the program was
+//! created.
 
 use std::collections::HashSet;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use drumbeat::analysis::{trend, Analysed, Snapshot};
 use drumbeat::chart::depmap;
 use drumbeat::clock::Clock as _;
@@ -477,4 +478,46 @@ async fn the_dependency_map_routes_around_its_boxes_and_labels_every_edge() {
     let l = depmap::layout(&map);
     check_map(&map, &l, false);
     assert!(l.height <= 2400, "{}", l.height);
+}
+
+#[tokio::test]
+async fn the_trend_starts_on_the_day_the_program_was_created() {
+    let db = TestDb::new().await;
+    // Created Friday 27 November; the first update ten days later; today three Mondays on.
+    db.ok("tpm", "program create young --tz UTC").await;
+    db.ok("tpm", r#"project add young api --name "API" --owner @dana"#)
+        .await;
+    db.clock.advance(Duration::days(10));
+    db.ok(
+        "dana",
+        r#"status post young api --rag amber --summary "Load tests slow" --blockers "Test rig""#,
+    )
+    .await;
+    db.clock.advance(Duration::days(14));
+    let (snap, history) = analysed_parts(&db, "young").await;
+    let a = Analysed::of(&snap);
+    let t = trend::weekly(&snap, &a.health, &history, drumbeat::chart::DEFAULT_WEEKS);
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    assert_eq!(t.start, day("2026-11-27"));
+    assert_eq!(snap.today(), day("2026-12-21"));
+    // Four columns, not the eight of a fixed window: none before the program existed.
+    let columns: Vec<(NaiveDate, NaiveDate)> = t.columns().collect();
+    assert_eq!(
+        columns,
+        [
+            (day("2026-11-27"), day("2026-11-30")),
+            (day("2026-12-01"), day("2026-12-07")),
+            (day("2026-12-08"), day("2026-12-14")),
+            (day("2026-12-15"), day("2026-12-21")),
+        ]
+    );
+    let cells: Vec<_> = t.rows[0].weeks.iter().map(|c| c.reported).collect();
+    use drumbeat::domain::Rag;
+    assert_eq!(
+        cells,
+        [None, Some(Rag::Amber), Some(Rag::Amber), Some(Rag::Amber)]
+    );
+    // The chart of it draws, the same through the command.
+    let reply = db.run("tpm", "chart show young trend").await.unwrap();
+    assert_drawn(png_of(&reply), 1200, 100);
 }
