@@ -174,6 +174,27 @@ impl Pen<'_, '_> {
         self.polygon(vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)], colour)
     }
 
+    /// The outline of a diamond of half-width `r` centred on `(x, y)`, white inside: a
+    /// date promised rather than forecast.
+    pub fn hollow_diamond(
+        &self,
+        (x, y): (i32, i32),
+        r: i32,
+        colour: RGBColor,
+        width: u32,
+    ) -> anyhow::Result<()> {
+        let corners = vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)];
+        self.polygon(corners.clone(), WHITE)?;
+        let mut closed = corners;
+        closed.push((x, y - r));
+        self.line(closed, colour, width)
+    }
+
+    /// A warning triangle of half-width `r` standing on `(x, y + r)`.
+    pub fn triangle(&self, (x, y): (i32, i32), r: i32, colour: RGBColor) -> anyhow::Result<()> {
+        self.polygon(vec![(x, y - r), (x + r, y + r), (x - r, y + r)], colour)
+    }
+
     /// A line through `points`, with an arrowhead at the last one.
     pub fn arrow(
         &self,

@@ -9,7 +9,7 @@
 mod canvas;
 pub mod depmap;
 mod heatmap;
-mod timeline;
+pub mod timeline;
 mod trend;
 
 use chrono::{DateTime, Utc};

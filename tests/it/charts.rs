@@ -2,14 +2,15 @@
 //! something drawn on it; the dependency map's DOT and Mermaid text are snapshots; reports
 //! write their charts beside the Markdown; bad input is refused and changes nothing. The
 //! layouts the pictures are drawn from are checked on real programs: the map's routes go
-//! around its boxes and carry labels, and the trend starts on the day the program was
-//! created.
+//! around its boxes and carry labels, the trend starts on the day the program was created,
+//! and the timeline has a tick each Monday, forecasts against targets and late arrivals
+//! marked.
 
 use std::collections::HashSet;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use drumbeat::analysis::{trend, Analysed, Snapshot};
-use drumbeat::chart::depmap;
+use drumbeat::chart::{depmap, timeline};
 use drumbeat::clock::Clock as _;
 use drumbeat::demo;
 use drumbeat::domain::{DepState, Key, Platform, Tenant};
@@ -520,4 +521,66 @@ async fn the_trend_starts_on_the_day_the_program_was_created() {
     // The chart of it draws, the same through the command.
     let reply = db.run("tpm", "chart show young trend").await.unwrap();
     assert_drawn(png_of(&reply), 1200, 100);
+}
+
+#[tokio::test]
+async fn the_timeline_ticks_each_monday_and_marks_forecasts_targets_and_late_arrivals() {
+    let db = TestDb::new().await;
+    for line in [
+        r#"program create plan --name "Plan" --tz UTC"#,
+        r#"project add plan payments --name "Payments" --owner @pat"#,
+        r#"project add plan mobile --name "Mobile" --owner @ana"#,
+        r#"milestone add plan sandbox --title "Sandbox ready" --target 2027-01-15 --project payments"#,
+        r#"milestone add plan app --title "App beta" --target 2027-01-29 --project mobile"#,
+        r#"milestone add plan launch --title "Launch" --target 2027-01-20 --after sandbox --duration 10 --project payments"#,
+        r#"dep add plan --needs app --from sandbox --what "Sandbox credentials" --by 2027-01-12"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let (snap, _) = analysed_parts(&db, "plan").await;
+    let a = Analysed::of(&snap);
+    let plan = timeline::plan(&a);
+
+    // A tick every Monday, a week apart, over the whole axis; dates on some of them.
+    assert!(plan.ticks.len() >= 8, "{:?}", plan.ticks);
+    for t in &plan.ticks {
+        assert_eq!(t.day.weekday(), Weekday::Mon, "{}", t.day);
+    }
+    for w in plan.ticks.windows(2) {
+        assert_eq!(w[1].day - w[0].day, Duration::days(7));
+        assert!(w[1].x > w[0].x);
+    }
+    assert!(plan
+        .ticks
+        .iter()
+        .any(|t| t.label.as_deref() == Some("Jan 4 2027")));
+
+    let row = |key: &str| {
+        plan.rows
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| panic!("{key}"))
+    };
+    // On its own target, but making the app's dependency late: red, with no slip of its own.
+    let sandbox = row("sandbox");
+    assert_eq!(sandbox.forecast, sandbox.target);
+    assert!(sandbox.late && sandbox.slip.is_none() && sandbox.conflicts.is_empty());
+    // Ten working days after the sandbox: past its target, so late, the slip drawn.
+    let launch = row("launch");
+    assert!(launch.late);
+    assert!(launch.target < launch.forecast);
+    assert_eq!(launch.slip, Some((launch.target, launch.forecast)));
+    // The sandbox arrives on the 15th, three days after the app needs it: marked on the
+    // app, whose own forecast is still its target.
+    let app = row("app");
+    assert_eq!(app.forecast, app.target);
+    assert!(!app.late && app.slip.is_none());
+    assert_eq!(app.conflicts.len(), 1, "{app:?}");
+    assert_eq!(app.conflicts[0].label, "#1 +3d");
+    assert!(app.conflicts[0].need_by < app.conflicts[0].arrival);
+    assert_eq!(app.conflicts[0].arrival, sandbox.forecast);
+
+    let reply = db.run("tpm", "chart show plan timeline").await.unwrap();
+    assert_drawn(png_of(&reply), 1400, 100);
 }
