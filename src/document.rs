@@ -91,6 +91,9 @@ pub struct ProgramDocument {
     /// The launch readiness checklist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub readiness: Vec<CheckDoc>,
+    /// The summaries TPMs wrote to lead a period's digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digest_notes: Vec<NoteDoc>,
     #[serde(default)]
     pub status_updates: Vec<StatusDoc>,
     #[serde(default)]
@@ -322,6 +325,17 @@ pub struct CheckDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_by: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A summary written to lead a period's digests of one audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteDoc {
+    pub audience: crate::domain::Audience,
+    pub body: Prose,
+    #[serde(default)]
+    pub author: Option<String>,
+    pub written_at: DateTime<Utc>,
 }
 
 /// A change request.
@@ -712,6 +726,15 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
         person(format!("readiness[{i}].owner"), &c.owner)?;
         person(format!("readiness[{i}].checked_by"), &c.checked_by)?;
     }
+    for (i, n) in doc.digest_notes.iter().enumerate() {
+        person(format!("digest_notes[{i}].author"), &n.author)?;
+        if n.body.as_str().is_empty() {
+            return Err(bad(
+                format!("digest_notes[{i}].body"),
+                "a note is not empty",
+            ));
+        }
+    }
     let mut numbers = HashSet::new();
     for (i, d) in doc.decisions.iter().enumerate() {
         number(format!("decisions[{i}].number"), d.number, &mut numbers)?;
@@ -858,6 +881,7 @@ pub async fn export(
     let items = store::items(&mut tx, &scope).await?;
     let change_requests = store::change_requests(&mut tx, &scope).await?;
     let checks = store::checks(&mut tx, &scope).await?;
+    let notes = store::digest_notes(&mut tx, &scope).await?;
     let mut updates = store::status_updates(&mut tx, &scope, None, i64::MAX).await?;
     updates.reverse();
     let events = store::events(&mut tx, &scope).await?;
@@ -926,6 +950,7 @@ pub async fn export(
         decisions: vec![],
         items: vec![],
         readiness: vec![],
+        digest_notes: vec![],
         changes: vec![],
         status_updates: vec![],
         events: vec![],
@@ -1027,6 +1052,14 @@ pub async fn export(
             link: it.link.map(|l| format!("{}:{}", l.kind.as_str(), l.number)),
             created_at: it.created_at,
             closed_on: it.closed_on,
+        });
+    }
+    for n in &notes {
+        doc.digest_notes.push(NoteDoc {
+            audience: n.audience,
+            body: prose(&n.body)?,
+            author: maybe(n.author, &mut used),
+            written_at: n.written_at,
         });
     }
     for c in &checks {
@@ -1508,6 +1541,15 @@ pub async fn import(
             closed_on: it.closed_on,
         };
         store::insert_item(&mut tx, &scope, &item).await?;
+    }
+    for n in &doc.digest_notes {
+        let note = crate::domain::DigestNote {
+            audience: n.audience,
+            body: n.body.as_str().into(),
+            author: id(&n.author),
+            written_at: n.written_at,
+        };
+        store::insert_digest_note(&mut tx, &scope, &note).await?;
     }
     for c in &doc.readiness {
         let check = crate::domain::Check {

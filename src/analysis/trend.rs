@@ -63,11 +63,21 @@ pub fn created_on(s: &Snapshot) -> NaiveDate {
     s.program.today(s.program.created_at).min(s.today())
 }
 
-/// The first instant the trend needs updates from: the start of the day the program was
-/// created, where it lives. (`_weeks` is no longer the span: the trend covers the whole
-/// life of the program.)
-pub fn window_start(s: &Snapshot, _weeks: u16) -> DateTime<Utc> {
-    end_of(s, created_on(s) - Duration::days(1))
+/// The first day the trend shows: the day the program was created, or, with `weeks` > 0,
+/// the first day of the last `weeks` weeks if that is later.
+pub fn first_day(s: &Snapshot, weeks: u16) -> NaiveDate {
+    let created = created_on(s);
+    if weeks == 0 {
+        created
+    } else {
+        created.max(s.today() - Duration::days(i64::from(weeks) * 7 - 1))
+    }
+}
+
+/// The first instant the trend needs updates from: the start of its first day, where the
+/// program lives. `weeks` 0 is the whole life of the program.
+pub fn window_start(s: &Snapshot, weeks: u16) -> DateTime<Utc> {
+    end_of(s, first_day(s, weeks) - Duration::days(1))
 }
 
 /// The columns from `start` to `today`: how many weeks each covers, and the last day of
@@ -102,14 +112,9 @@ fn end_of(s: &Snapshot, day: NaiveDate) -> DateTime<Utc> {
 /// the program's updates from [`window_start`] on (each project's last one before it
 /// included), oldest first, as `store::status_history` loads them; linear in projects ×
 /// weeks + updates. (`_weeks` is no longer the span: see [`window_start`].)
-pub fn weekly(
-    s: &Snapshot,
-    health: &ProgramHealth,
-    history: &[StatusUpdate],
-    _weeks: u16,
-) -> Trend {
+pub fn weekly(s: &Snapshot, health: &ProgramHealth, history: &[StatusUpdate], weeks: u16) -> Trend {
     let today = s.today();
-    let start = created_on(s);
+    let start = first_day(s, weeks);
     let (weeks_per_column, week_ends) = column_ends(start, today);
     let ends: Vec<DateTime<Utc>> = week_ends.iter().map(|d| end_of(s, *d)).collect();
     let staleness = Duration::days(i64::from(s.program.staleness_days));

@@ -25,8 +25,8 @@ pub use timeline::MAX_ROWS as TIMELINE_MAX_ROWS;
 /// The PNG media type, for attachments.
 pub const PNG: &str = "image/png";
 
-/// Weeks the health trend covers unless asked otherwise.
-pub const DEFAULT_WEEKS: u16 = 8;
+/// Weeks the health trend covers unless asked otherwise: 0, the whole life of the program.
+pub const DEFAULT_WEEKS: u16 = 0;
 /// At most a year of weeks: wider, a column is too thin to read.
 pub const MAX_WEEKS: u16 = 52;
 

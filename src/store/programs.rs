@@ -302,6 +302,7 @@ pub async fn clear_program_records(conn: &mut Conn, scope: &Scope) -> anyhow::Re
         ("DELETE FROM record_counters WHERE program_id = $1", false),
         ("DELETE FROM raid_items WHERE program_id = $1", false),
         ("DELETE FROM readiness_items WHERE program_id = $1", false),
+        ("DELETE FROM digest_notes WHERE program_id = $1", false),
         ("DELETE FROM change_requests WHERE program_id = $1", false),
         ("DELETE FROM decisions WHERE program_id = $1", false),
         ("DELETE FROM risks WHERE program_id = $1", false),

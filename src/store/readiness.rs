@@ -200,3 +200,25 @@ pub async fn digest_context(
     };
     Ok((note, was))
 }
+
+/// Every digest note of the program, oldest first (for the program document).
+pub async fn digest_notes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<DigestNote>> {
+    let rows: Vec<(String, String, Option<i64>, DateTime<Utc>)> = db::query_as(
+        "SELECT audience, body, author_id, written_at FROM digest_notes
+         WHERE program_id = $1 ORDER BY written_at, id",
+    )
+    .bind(scope.program_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing digest notes")?;
+    rows.into_iter()
+        .map(|(audience, body, author, written_at)| {
+            Ok(DigestNote {
+                audience: Audience::parse(&audience)?,
+                body,
+                author,
+                written_at,
+            })
+        })
+        .collect()
+}

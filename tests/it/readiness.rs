@@ -299,6 +299,15 @@ async fn a_digest_note_leads_the_executive_digest() {
     // repeat this one.
     let eng = db.ok("tpm", "digest show atlas").await;
     assert!(!eng.contains("Beta holds"), "{eng}");
+    // The program document carries the note.
+    let out = db.bin(&["export", "--program", "atlas"]);
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["digest_notes"][0]["audience"], "executive", "{doc}");
+    assert_eq!(
+        doc["digest_notes"][0]["body"],
+        "Beta holds if security signs off by Friday."
+    );
     db.clock.advance(Duration::days(8));
     let later = db.ok("tpm", "digest show atlas --audience executive").await;
     assert!(!later.contains("Beta holds"), "{later}");

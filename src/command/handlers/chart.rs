@@ -40,7 +40,7 @@ fn caption(a: &Analysed<'_>, kind: ChartKind, weeks: u16) -> Text {
                 .filter(|(i, _)| a.forecasts.milestone(*i).is_some())
                 .count();
             let mut t = Text::plain(format!(
-                "{live} milestones: baseline (grey) above forecast, the target as a tick, today's line, the critical path outlined, arrows from what each waits on."
+                "{live} milestones: baseline (grey) above forecast, the target as a hollow diamond and the forecast as a filled one (red when late), weekly ticks, today's line, the critical path outlined, arrows from what each waits on, dependencies arriving late marked."
             ));
             if let Some(end) = a.launch() {
                 if let Some(fc) = a.forecasts.milestone(end) {
@@ -64,8 +64,11 @@ fn caption(a: &Analysed<'_>, kind: ChartKind, weeks: u16) -> Text {
             s.deps.len(),
             s.program.key
         )),
+        ChartKind::Trend if weeks == DEFAULT_WEEKS => Text::plain(
+            "Each project's reported RAG at the end of each week since the program was created, and its health now.",
+        ),
         ChartKind::Trend => Text::plain(format!(
-            "Each project's reported RAG at the end of each of the last {weeks} weeks, and its health now."
+            "Each project's reported RAG at the end of each of the last {weeks} weeks (or since the program was created), and its health now."
         )),
     }
 }
