@@ -285,7 +285,11 @@ struct Timing {
 }
 
 async fn show_path(s: &mut Session<'_>, program: Option<&str>, near: u32) -> Result<Reply> {
-    let snap = snapshot(s, program, Some(s.ctx.now)).await?;
+    // The schedule and the people who own it: no statuses, risks, RAID log or events.
+    let (scope, p) = s.program(program).await?;
+    let now = s.ctx.now;
+    let mut snap = store::load_schedule(s.conn(), &scope, p, now).await?;
+    snap.people = store::people(s.conn(), scope.tenant()).await?;
     let a = Analysed::of(&snap);
     let steps = a.critical_path();
     let mut reply = path_reply(&snap, &steps);
