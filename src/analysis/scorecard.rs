@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::Analysed;
-use crate::domain::{DepState, Endpoint, Event, Milestone, MilestoneState};
+use crate::domain::{DepState, Endpoint, Milestone, MilestoneState};
 
 /// How far before its target a commitment is taken.
 pub const COMMIT_DAYS: i64 = 28;
@@ -218,16 +218,6 @@ impl Blocked {
     }
 }
 
-fn event_text(e: &Event, k: &str) -> String {
-    e.after
-        .as_ref()
-        .and_then(|v| v.get(k))
-        .or_else(|| e.before.as_ref().and_then(|v| v.get(k)))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Every blocked interval of every dependency, from the event log (blocked … unblocked or
 /// delivered, or still open); a dependency blocked before history was kept (an import)
 /// counts from its row.
@@ -251,7 +241,7 @@ pub fn blocked_intervals(a: &Analysed<'_>) -> Vec<Blocked> {
         };
         match e.kind.as_str() {
             "dep.blocked" => {
-                open.entry(i).or_insert((e.at, event_text(e, "reason")));
+                open.entry(i).or_insert((e.at, e.text("reason")));
             }
             "dep.unblocked" | "dep.delivered" => {
                 if let Some((from, reason)) = open.remove(&i) {

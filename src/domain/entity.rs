@@ -401,6 +401,33 @@ pub struct Event {
     pub after: Option<serde_json::Value>,
 }
 
+impl Event {
+    /// A text field of what it recorded after (empty when absent).
+    pub fn after_text(&self, key: &str) -> String {
+        field(self.after.as_ref(), key)
+    }
+
+    /// A text field of what it recorded before (empty when absent).
+    pub fn before_text(&self, key: &str) -> String {
+        field(self.before.as_ref(), key)
+    }
+
+    /// A text field of after, else of before (a removal records only before).
+    pub fn text(&self, key: &str) -> String {
+        match self.after.as_ref().and_then(|v| v.get(key)) {
+            Some(_) => self.after_text(key),
+            None => self.before_text(key),
+        }
+    }
+}
+
+fn field(v: Option<&serde_json::Value>, key: &str) -> String {
+    v.and_then(|v| v.get(key))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// One line of a launch-readiness checklist: what must be true before a milestone ships.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {

@@ -12,8 +12,8 @@ use super::{name, upstream};
 use crate::analysis::scorecard::{blocked_intervals, Blocked};
 use crate::analysis::Analysed;
 use crate::domain::{
-    n_days, Endpoint, Event, ItemKind, LinkKind, Milestone, MilestoneId, MilestoneState, PersonId,
-    Rag, RiskState,
+    n_days, Endpoint, ItemKind, LinkKind, Milestone, MilestoneId, MilestoneState, PersonId, Rag,
+    RiskState,
 };
 use crate::reply::{Reply, Text};
 
@@ -413,13 +413,13 @@ pub fn postmortem(a: &Analysed<'_>, milestone: Option<MilestoneId>) -> Reply {
                 if !f.in_projects(Some(pid)) {
                     continue;
                 }
-                let Some(to) = Rag::parse(&text_of_after(e, "rag")).ok() else {
+                let Some(to) = Rag::parse(&e.after_text("rag")).ok() else {
                     continue;
                 };
                 let from = reported
                     .get(n)
                     .copied()
-                    .or_else(|| Rag::parse(&text_of_before(e, "rag")).ok());
+                    .or_else(|| Rag::parse(&e.before_text("rag")).ok());
                 reported.insert(n.to_owned(), to);
                 let project = s
                     .project(pid)
@@ -450,13 +450,13 @@ pub fn postmortem(a: &Analysed<'_>, milestone: Option<MilestoneId>) -> Reply {
                 if !f.in_projects(project) {
                     continue;
                 }
-                let note = text_of_after(e, "note");
+                let note = e.after_text("note");
                 realized_notes.insert(n.to_owned(), note.clone());
                 timeline.push((
                     e.at,
                     Text::plain(format!(
                         "risk #{n} happened: {}{}",
-                        text_of(e, "title"),
+                        e.text("title"),
                         if note.is_empty() {
                             String::new()
                         } else {
@@ -535,7 +535,7 @@ pub fn postmortem(a: &Analysed<'_>, milestone: Option<MilestoneId>) -> Reply {
         if let Some(e) = s.events.iter().find(|e| {
             matches!(e.kind.as_str(), "decision.logged" | "decision.decided")
                 && e.subject == format!("decision:{}", d.number)
-                && !text_of_after(e, "outcome").is_empty()
+                && !e.after_text("outcome").is_empty()
         }) {
             timeline.push((
                 e.at,
@@ -709,32 +709,4 @@ pub fn postmortem(a: &Analysed<'_>, milestone: Option<MilestoneId>) -> Reply {
         )
     };
     r
-}
-
-fn text_of(e: &Event, k: &str) -> String {
-    e.after
-        .as_ref()
-        .and_then(|v| v.get(k))
-        .or_else(|| e.before.as_ref().and_then(|v| v.get(k)))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn text_of_after(e: &Event, k: &str) -> String {
-    e.after
-        .as_ref()
-        .and_then(|v| v.get(k))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn text_of_before(e: &Event, k: &str) -> String {
-    e.before
-        .as_ref()
-        .and_then(|v| v.get(k))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned()
 }
