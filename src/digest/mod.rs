@@ -681,10 +681,12 @@ pub fn build(a: &Analysed<'_>, audience: Audience, since: DateTime<Utc>) -> Dige
                 )
             };
             let is_launch = |i: usize| launch == Some(i);
+            // Indexed once: the digest asks this of every live milestone.
+            let named: std::collections::HashSet<i64> =
+                s.checks.iter().filter_map(|c| c.milestone).collect();
+            let launch_has_checks = s.checks.iter().any(|c| c.milestone.is_none());
             let has_checks = |i: usize| {
-                s.checks
-                    .iter()
-                    .any(|c| c.gates(s.milestones[i].id, is_launch(i)))
+                named.contains(&s.milestones[i].id) || (is_launch(i) && launch_has_checks)
             };
             let gate = live
                 .iter()
