@@ -321,3 +321,23 @@ pub async fn start_run(db: &TestDb, envs: &[(&str, String)]) -> (std::process::C
     .unwrap();
     (child, addr)
 }
+
+/// The program's document as `drumbeat export` prints it, and the document of the same
+/// program after importing that one into an empty database: what a round trip keeps.
+pub async fn export_and_reimport(
+    db: &TestDb,
+    program: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let out = db.bin(&["export", "--program", program]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let other = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{program}.json"));
+    std::fs::write(&file, stdout(&out)).unwrap();
+    let imported = other.bin(&["import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let again = other.bin(&["export", "--program", program]);
+    let doc2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    (doc, doc2)
+}

@@ -227,24 +227,10 @@ async fn actions_are_owned_due_listed_and_done() {
     assert_eq!(open["actions"][0]["due"], "2026-12-04");
 
     // The document carries them, and an import brings them back.
-    let out = db.bin(&["export", "--program", "atlas"]);
-    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (doc, doc2) = crate::helpers::export_and_reimport(&db, "atlas").await;
     let items = doc["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{items:#?}");
     assert_eq!(items[0]["link"], "decision:1");
-    let other = TestDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("atlas.json");
-    std::fs::write(&file, stdout(&out)).unwrap();
-    let imported = other.bin(&["import", file.to_str().unwrap()]);
-    assert!(
-        imported.status.success(),
-        "{}",
-        crate::helpers::stderr(&imported)
-    );
-    let again = other.bin(&["export", "--program", "atlas"]);
-    let doc2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
     assert_eq!(doc2["items"], doc["items"]);
 }
 

@@ -115,24 +115,10 @@ async fn a_readiness_checklist_decides_go_or_no_go() {
 
     // Unchecking takes it back; the document carries the checklist through an import.
     db.ok("tpm", "readiness uncheck atlas 1").await;
-    let out = db.bin(&["export", "--program", "atlas"]);
-    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (doc, doc2) = crate::helpers::export_and_reimport(&db, "atlas").await;
     let checks = doc["readiness"].as_array().unwrap();
     assert_eq!(checks.len(), 2, "{checks:#?}");
     assert_eq!(checks[0]["milestone"], "api-beta");
-    let other = TestDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("atlas.json");
-    std::fs::write(&file, stdout(&out)).unwrap();
-    let imported = other.bin(&["import", file.to_str().unwrap()]);
-    assert!(
-        imported.status.success(),
-        "{}",
-        crate::helpers::stderr(&imported)
-    );
-    let again = other.bin(&["export", "--program", "atlas"]);
-    let doc2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
     assert_eq!(doc2["readiness"], doc["readiness"]);
 }
 
