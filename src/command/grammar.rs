@@ -35,6 +35,9 @@ pub enum Command {
     /// Programs: create, list, show, set, bind, archive, grant and revoke roles
     #[command(subcommand)]
     Program(ProgramCmd),
+    /// Portfolios: several programs seen together, with their digests
+    #[command(subcommand)]
+    Portfolio(PortfolioCmd),
     /// The program's charter: goal, scope, success metrics, stakeholders
     #[command(subcommand)]
     Charter(CharterCmd),
@@ -165,6 +168,66 @@ pub struct ProgramArg {
     /// The program key (optional in a channel bound to a program)
     #[arg(value_name = "PROGRAM")]
     pub program: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortfolioCmd {
+    /// Gather programs: `portfolio create payments --name "Payments" --programs atlas,orion`
+    Create {
+        /// Short key, e.g. `payments`
+        key: Key,
+        #[arg(long)]
+        name: Option<Title>,
+        /// Its programs, in the order shown (comma-separated or repeated)
+        #[arg(long, value_delimiter = ',', value_name = "PROGRAM")]
+        programs: Vec<Key>,
+        /// IANA timezone its digest schedules are read in (default: yours, else UTC)
+        #[arg(long)]
+        tz: Option<Timezone>,
+    },
+    /// Change a portfolio: its name, owner, timezone, or its whole list of programs
+    Set {
+        key: Key,
+        #[arg(long)]
+        name: Option<Title>,
+        #[arg(long)]
+        owner: Option<PersonRef>,
+        #[arg(long)]
+        tz: Option<Timezone>,
+        /// The programs, replacing the list (comma-separated or repeated)
+        #[arg(long, value_delimiter = ',', value_name = "PROGRAM")]
+        programs: Option<Vec<Key>>,
+    },
+    /// Add programs at the end: `portfolio add payments ledger`
+    Add {
+        key: Key,
+        #[arg(required = true, value_name = "PROGRAM")]
+        programs: Vec<Key>,
+    },
+    /// Take programs out (the programs themselves stay): `portfolio remove payments ledger`
+    Remove {
+        key: Key,
+        #[arg(required = true, value_name = "PROGRAM")]
+        programs: Vec<Key>,
+    },
+    /// One row per program: health and its top reason, the end against its target with
+    /// float, conflicts, the top risk, the asks. Without a key: every live program
+    Show { key: Option<Key> },
+    /// List the tenant's portfolios
+    List,
+    /// Stop one of the portfolio's digest subscriptions: `portfolio unsubscribe payments 2`
+    Unsubscribe {
+        key: Key,
+        /// The subscription's number, as `portfolio show KEY` lists it
+        number: i64,
+    },
+    /// Remove a portfolio and its subscriptions (its programs stay)
+    Delete {
+        key: Key,
+        /// The key again, to confirm
+        #[arg(long, value_name = "KEY")]
+        confirm: Key,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1002,6 +1065,9 @@ pub enum DigestCmd {
     Show {
         #[command(flatten)]
         program: ProgramArg,
+        /// A portfolio's digest instead: every program of it, one block each
+        #[arg(long, value_name = "KEY", conflicts_with = "program")]
+        portfolio: Option<Key>,
         /// engineering (everything), executive (one screen) or product (dates and customers)
         #[arg(long, default_value = "engineering")]
         audience: Audience,
@@ -1017,6 +1083,9 @@ pub enum DigestCmd {
     Subscribe {
         #[command(flatten)]
         program: ProgramArg,
+        /// Subscribe to a portfolio's digest instead (executive or engineering)
+        #[arg(long, value_name = "KEY", conflicts_with = "program")]
+        portfolio: Option<Key>,
         #[arg(long, default_value = "engineering")]
         audience: Audience,
         /// When: crontab or `weekly fri 16:00`, `weekdays 09:00`
@@ -1202,6 +1271,7 @@ impl Command {
         matches!(
             self,
             Command::Digest(DigestCmd::Show { .. })
+                | Command::Portfolio(PortfolioCmd::Show { .. })
                 | Command::Report(_)
                 | Command::Path(_)
                 | Command::Chart(_)
@@ -1234,6 +1304,7 @@ impl Command {
                 ProgramCmd::IcalToken { .. } => true,
                 _ => true,
             },
+            Command::Portfolio(c) => !matches!(c, PortfolioCmd::Show { .. } | PortfolioCmd::List),
             Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
             Command::Project(c) => !matches!(c, ProjectCmd::List { .. } | ProjectCmd::Show(_)),
             Command::Person(c) => matches!(c, PersonCmd::Set { .. } | PersonCmd::Away { .. }),
@@ -1266,6 +1337,7 @@ impl Command {
     pub fn name(&self) -> String {
         let (area, sub) = match self {
             Command::Program(c) => ("program", subcommand_name(c)),
+            Command::Portfolio(c) => ("portfolio", subcommand_name(c)),
             Command::Charter(c) => ("charter", subcommand_name(c)),
             Command::Project(c) => ("project", subcommand_name(c)),
             Command::Person(c) => ("person", subcommand_name(c)),

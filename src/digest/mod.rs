@@ -7,6 +7,7 @@
 //! - product: dates and launch readiness, and risks with customer impact.
 
 mod executive;
+pub mod portfolio;
 mod reply;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};

@@ -628,32 +628,7 @@ fn executive(d: &Digest, title: String) -> Reply {
         r = if asks.is_empty() {
             r.paragraph("Nothing is needed from leadership this period.")
         } else {
-            let mut items: Vec<Text> = asks
-                .iter()
-                .take(EXEC_HELP)
-                .map(|x| {
-                    let mut t = Text::plain(&x.what);
-                    if x.decision {
-                        t = t.text(": needs a decision");
-                        if let Some(w) = &x.who {
-                            t = t.text(format!(" from {}", Mention::plain(Some(w))));
-                        }
-                        if let Some(by) = x.by {
-                            t = t.text(format!(" by {by}"));
-                        }
-                        return t;
-                    }
-                    match (&x.who, x.by) {
-                        (Some(w), Some(by)) => {
-                            t = t.text(format!(" — {}, by {by}", Mention::plain(Some(w))))
-                        }
-                        (Some(w), None) => t = t.text(format!(" — {}", Mention::plain(Some(w)))),
-                        (None, Some(by)) => t = t.text(format!(" — by {by}")),
-                        (None, None) => {}
-                    }
-                    t
-                })
-                .collect();
+            let mut items: Vec<Text> = asks.iter().take(EXEC_HELP).map(ask_text).collect();
             if asks.len() > EXEC_HELP {
                 let n = asks.len() - EXEC_HELP;
                 items.push(Text::plain(format!(
@@ -697,4 +672,25 @@ fn executive(d: &Digest, title: String) -> Reply {
         r.list(items)
     };
     r
+}
+
+/// One ask in plain words: "… needs a decision from Dana by DATE", or "… — Dana, by DATE".
+pub(super) fn ask_text(x: &Ask) -> Text {
+    let mut t = Text::plain(&x.what);
+    if x.decision {
+        t = t.text(": needs a decision");
+        if let Some(w) = &x.who {
+            t = t.text(format!(" from {}", Mention::plain(Some(w))));
+        }
+        if let Some(by) = x.by {
+            t = t.text(format!(" by {by}"));
+        }
+        return t;
+    }
+    match (&x.who, x.by) {
+        (Some(w), Some(by)) => t.text(format!(" — {}, by {by}", Mention::plain(Some(w)))),
+        (Some(w), None) => t.text(format!(" — {}", Mention::plain(Some(w)))),
+        (None, Some(by)) => t.text(format!(" — by {by}")),
+        (None, None) => t,
+    }
 }

@@ -463,3 +463,18 @@ pub struct DigestNote {
     pub author: Option<PersonId>,
     pub written_at: DateTime<Utc>,
 }
+
+/// Programs of one tenant seen together, for a director: their health, end dates, conflicts,
+/// top risks and asks side by side, and digests of them all.
+#[derive(Debug, Clone, Serialize)]
+pub struct Portfolio {
+    pub id: i64,
+    pub key: Key,
+    pub name: Title,
+    pub owner: PersonId,
+    /// Where its digest schedules are read.
+    pub timezone: Timezone,
+    pub created_at: DateTime<Utc>,
+    /// Its programs' ids, in the order given.
+    pub programs: Vec<i64>,
+}

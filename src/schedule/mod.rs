@@ -6,6 +6,7 @@ mod digest;
 mod job;
 pub mod lead;
 mod nudge;
+mod portfolio;
 mod scheduler;
 mod status;
 pub mod wording;

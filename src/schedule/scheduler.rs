@@ -35,14 +35,14 @@ pub struct TickReport {
 }
 
 pub struct Scheduler {
-    store: Store,
+    pub(super) store: Store,
     clock: Arc<dyn Clock>,
-    settings: SchedulerSettings,
+    pub(super) settings: SchedulerSettings,
     /// `http.public_url` and the link key: digests to Slack show their timeline by link.
     chart_links: Option<ChartLinks>,
     /// Who this scheduler is when it holds a lease: one per scheduler, so two processes
     /// (or two schedulers in one) never mistake each other's claims.
-    claimant: String,
+    pub(super) claimant: String,
 }
 
 /// Where signed chart links point, and the key that signs them.
@@ -100,7 +100,17 @@ impl Scheduler {
             .collect()
             .await;
         let mut report = TickReport::default();
-        for r in reports {
+        let portfolios = match self.tick_portfolios(now).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = ?e, "portfolio digests failed");
+                TickReport {
+                    failed: 1,
+                    ..TickReport::default()
+                }
+            }
+        };
+        for r in reports.into_iter().chain([portfolios]) {
             report.ran += r.ran;
             report.built += r.built;
             report.skipped += r.skipped;

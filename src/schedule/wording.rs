@@ -163,6 +163,19 @@ pub fn digest_reason(audience: Audience, program: &str, when: &str, schedule: i6
     )
 }
 
+/// Why a portfolio digest arrives, and how to stop it.
+pub fn portfolio_digest_reason(
+    audience: Audience,
+    portfolio: &str,
+    when: &str,
+    schedule: i64,
+) -> String {
+    format!(
+        "The {} digest of portfolio {portfolio}, sent {when}. `portfolio show {portfolio}` lists its subscriptions; `portfolio unsubscribe {portfolio} {schedule}` stops this one.",
+        audience.as_str(),
+    )
+}
+
 /// How an open dependency hurts.
 #[derive(Debug, Clone, Copy)]
 pub enum Hurt<'a> {

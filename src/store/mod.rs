@@ -12,6 +12,7 @@ mod migrate;
 mod ops;
 mod outbox;
 mod people;
+mod portfolios;
 mod programs;
 mod purge;
 mod readiness;
@@ -43,6 +44,7 @@ pub use migrate::{compare_databases, copy_database, first_filled, TableCompariso
 pub use ops::{inspect, integrity_check, oldest_due, Inspection};
 pub use outbox::*;
 pub use people::*;
+pub use portfolios::*;
 pub use programs::*;
 pub use purge::{purge_tenant, tenant_purges, Removed};
 pub use readiness::*;

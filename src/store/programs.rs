@@ -224,6 +224,7 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
         "DELETE FROM projects WHERE program_id = $1",
         "DELETE FROM program_roles WHERE program_id = $1",
         "DELETE FROM channel_bindings WHERE program_id = $1",
+        "DELETE FROM portfolio_programs WHERE program_id = $1",
     ] {
         db::query(sql)
             .bind(id)

@@ -31,6 +31,29 @@ fn statements() -> Vec<(&'static str, String)> {
                    (SELECT id FROM schedules WHERE program_id IN {PROGRAMS})"
             ),
         ),
+        (
+            "job_runs",
+            "DELETE FROM job_runs WHERE schedule_id IS NULL AND job IN
+               (SELECT 'portfolio-digest:' || s.id FROM portfolio_schedules s
+                JOIN portfolios f ON f.id = s.portfolio_id WHERE f.tenant = $1)"
+                .into(),
+        ),
+        (
+            "portfolio_schedules",
+            "DELETE FROM portfolio_schedules WHERE portfolio_id IN
+               (SELECT id FROM portfolios WHERE tenant = $1)"
+                .into(),
+        ),
+        (
+            "portfolio_programs",
+            "DELETE FROM portfolio_programs WHERE portfolio_id IN
+               (SELECT id FROM portfolios WHERE tenant = $1)"
+                .into(),
+        ),
+        (
+            "portfolios",
+            "DELETE FROM portfolios WHERE tenant = $1".into(),
+        ),
         by_program("schedules"),
         by_program("snoozes"),
         by_program("routes"),

@@ -368,6 +368,41 @@ pub const TABLES: &[Table] = &[
         true,
     ),
     t(
+        "portfolios",
+        &[
+            ("id", Int),
+            ("tenant", Text),
+            ("key", Text),
+            ("name", Text),
+            ("owner_id", Int),
+            ("timezone", Text),
+            ("created_at", Instant),
+        ],
+        true,
+    ),
+    t(
+        "portfolio_programs",
+        &[
+            ("portfolio_id", Int),
+            ("program_id", Int),
+            ("position", Int),
+        ],
+        false,
+    ),
+    t(
+        "portfolio_schedules",
+        &[
+            ("id", Int),
+            ("portfolio_id", Int),
+            ("spec", Text),
+            ("audience", Text),
+            ("destination", Json),
+            ("created_at", Instant),
+            ("created_by", Int),
+        ],
+        true,
+    ),
+    t(
         "job_runs",
         &[
             ("id", Int),

@@ -24,6 +24,7 @@ mod living_plan;
 mod operations;
 mod ops;
 mod outbox;
+mod portfolio;
 mod processes;
 mod raid;
 mod readiness;

@@ -87,17 +87,41 @@ pub(crate) fn in_format(
 pub async fn digest(s: &mut Session<'_>, c: DigestCmd) -> Result<Reply> {
     match c {
         DigestCmd::Subscribe {
+            portfolio: Some(key),
+            audience,
+            at,
+            slack_webhook,
+            channel,
+            ..
+        } => super::portfolio::subscribe(s, &key, audience, &at, slack_webhook, channel).await,
+        DigestCmd::Subscribe {
             program: ProgramArg { program },
             audience,
             at,
             slack_webhook,
             channel,
+            portfolio: None,
         } => subscribe(s, program.as_deref(), audience, &at, slack_webhook, channel).await,
+        DigestCmd::Show {
+            portfolio: Some(key),
+            audience,
+            format,
+            since,
+            ..
+        } => {
+            if since.is_some() {
+                return refuse(
+                    "--since is for a program's digest: a portfolio digest shows each program as it stands now",
+                );
+            }
+            super::portfolio::show_digest(s, &key, audience, format).await
+        }
         DigestCmd::Show {
             program: ProgramArg { program },
             audience,
             format,
             since,
+            portfolio: None,
         } => show_digest(s, program.as_deref(), audience, format, since).await,
         DigestCmd::Note { target, audience } => digest_note(s, &target, audience).await,
     }

@@ -11,6 +11,7 @@ mod dep;
 mod inbox;
 mod milestone;
 mod person;
+mod portfolio;
 mod program;
 mod project;
 mod raid;
@@ -276,6 +277,7 @@ fn is_contention(e: &anyhow::Error) -> bool {
 async fn dispatch(s: &mut Session<'_>, command: Command) -> Result<Reply> {
     match command {
         Command::Program(c) => program::program(s, c).await,
+        Command::Portfolio(c) => portfolio::portfolio(s, c).await,
         Command::Charter(c) => program::charter(s, c).await,
         Command::Project(c) => project::run(s, c).await,
         Command::Person(c) => person::run(s, c).await,
