@@ -140,7 +140,8 @@ impl Scheduler {
         let programs = store::portfolio_programs(&mut tx, &sp.tenant, &sp.portfolio).await?;
         let mut snaps = Vec::with_capacity(programs.len());
         for (scope, program) in programs {
-            snaps.push(store::load_snapshot(&mut tx, &scope, program, now, None).await?);
+            // A portfolio line reads no history: no event is loaded.
+            snaps.push(store::load_snapshot(&mut tx, &scope, program, now, Some(now)).await?);
         }
         let owner = store::person(&mut tx, &sp.tenant, sp.portfolio.owner).await?;
         tx.rollback().await?;

@@ -373,9 +373,11 @@ async fn snapshots(
         }
         None => (None, store::tenant_programs(s.conn(), &tenant).await?),
     };
+    // A portfolio line reads no history: no event is loaded.
+    let now = s.ctx.now;
     let mut snaps = Vec::with_capacity(programs.len());
     for (scope, program) in programs {
-        snaps.push(load(s, &scope, program, None).await?);
+        snaps.push(load(s, &scope, program, Some(now)).await?);
     }
     Ok((found, snaps))
 }
