@@ -10,7 +10,7 @@ use crate::domain::{
     ChangeRequest, ChangeState, Item, ItemKind, ItemState, Link, LinkKind, Move, Severity, Title,
 };
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ItemRow {
     id: i64,
     kind: String,
@@ -68,11 +68,13 @@ fn counter(kind: ItemKind) -> Numbered {
 
 /// Every assumption, issue and action of the program, by kind and number.
 pub async fn items(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Item>> {
-    let rows: Vec<ItemRow> = db::query_as(format!(
-        "SELECT {ITEM_COLS} FROM raid_items WHERE program_id = $1 ORDER BY kind, number"
-    ))
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
+    let rows: Vec<ItemRow> = super::json_rows(
+        conn,
+        ITEM_COLS,
+        &format!("SELECT {ITEM_COLS} FROM raid_items WHERE program_id = $1"),
+        "kind, number",
+        scope.program_id,
+    )
     .await
     .context("listing the RAID log")?;
     rows.into_iter().map(Item::try_from).collect()

@@ -8,7 +8,7 @@ use super::db;
 use super::{Conn, Scope};
 use crate::domain::{Audience, Check, DigestNote, Program, Rag, Title};
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct CheckRow {
     id: i64,
     number: i64,
@@ -40,13 +40,15 @@ impl TryFrom<CheckRow> for Check {
 
 /// The program's readiness checklist, by number.
 pub async fn checks(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Check>> {
-    let rows: Vec<CheckRow> = db::query_as(
-        "SELECT id, number, milestone_id, title, owner_id, due, checked_on, checked_by_id,
-           created_at
-         FROM readiness_items WHERE program_id = $1 ORDER BY number",
+    const COLS: &str =
+        "id, number, milestone_id, title, owner_id, due, checked_on, checked_by_id, created_at";
+    let rows: Vec<CheckRow> = super::json_rows(
+        conn,
+        COLS,
+        &format!("SELECT {COLS} FROM readiness_items WHERE program_id = $1"),
+        "number",
+        scope.program_id,
     )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
     .await
     .context("listing the readiness checklist")?;
     rows.into_iter().map(Check::try_from).collect()

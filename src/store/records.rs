@@ -128,7 +128,7 @@ pub async fn update_risk(conn: &mut Conn, scope: &Scope, r: &Risk) -> anyhow::Re
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct DecisionRow {
     id: i64,
     number: i64,
@@ -143,13 +143,15 @@ struct DecisionRow {
 }
 
 pub async fn decisions(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Decision>> {
-    let rows: Vec<DecisionRow> = db::query_as(
-        "SELECT id, number, title, context, options, outcome, decided_by_id, decided_on,
-                decider_id, decide_by
-         FROM decisions WHERE program_id = $1 ORDER BY number",
+    const COLS: &str = "id, number, title, context, options, outcome, decided_by_id, decided_on,
+        decider_id, decide_by";
+    let rows: Vec<DecisionRow> = super::json_rows(
+        conn,
+        COLS,
+        &format!("SELECT {COLS} FROM decisions WHERE program_id = $1"),
+        "number",
+        scope.program_id,
     )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
     .await
     .context("listing decisions")?;
     rows.into_iter()
@@ -219,7 +221,7 @@ pub async fn insert_decision(conn: &mut Conn, scope: &Scope, d: &Decision) -> an
     Ok(number)
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct StatusRow {
     id: i64,
     project_id: i64,
@@ -309,18 +311,19 @@ pub async fn latest_status_updates(
     conn: &mut Conn,
     scope: &Scope,
 ) -> anyhow::Result<Vec<StatusUpdate>> {
-    let rows: Vec<StatusRow> = db::query_as(
+    let rows: Vec<StatusRow> = super::json_rows(
+        conn,
+        "id, project_id, rag, summary, blockers, next_steps, author_id, posted_at",
         // One indexed probe per project, not a scan per update.
         "SELECT s.id, s.project_id, s.rag, s.summary, s.blockers, s.next_steps, s.author_id, s.posted_at
          FROM projects p
          JOIN status_updates s ON s.id = (
             SELECT s2.id FROM status_updates s2 WHERE s2.project_id = p.id
             ORDER BY s2.posted_at DESC, s2.id DESC LIMIT 1)
-         WHERE p.program_id = $1
-         ORDER BY s.project_id",
+         WHERE p.program_id = $1",
+        "project_id",
+        scope.program_id,
     )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
     .await
     .context("loading the latest status updates")?;
     rows.into_iter().map(StatusUpdate::try_from).collect()
