@@ -5,8 +5,8 @@
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::domain::{
-    Audience, DateSpec, Days, DepState, Format, Key, Level, Link, MapFormat, PersonRef, Prose, Rag,
-    Raise, RiskState, Role, Severity, Timezone, Title, WorkDays,
+    Audience, DateSpec, Days, DepState, Email, ExternalId, Format, Key, Level, Link, MapFormat,
+    PersonRef, Prose, Rag, Raise, RiskState, Role, Severity, Timezone, Title, WorkDays,
 };
 use crate::schedule::ScheduleSpec;
 
@@ -301,6 +301,9 @@ pub enum ProjectCmd {
         /// The lead (default: you)
         #[arg(long)]
         owner: Option<PersonRef>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List projects
     List {
@@ -352,6 +355,12 @@ pub enum PersonCmd {
         delegate: Option<PersonRef>,
         #[arg(long, conflicts_with = "delegate")]
         no_delegate: bool,
+        /// Their email address, by which imports from trackers find them
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<Email>,
+        /// Forget their email address
+        #[arg(long, conflicts_with = "email")]
+        no_email: bool,
     },
     /// Show a person (default: you)
     Show { person: Option<PersonRef> },
@@ -395,6 +404,9 @@ pub enum MilestoneCmd {
         /// `--key` for short
         #[arg(long = "key-milestone", visible_alias = "key")]
         key: bool,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// Change a milestone: `milestone set atlas api-beta --after auth-ready --duration 5`
     Set {
@@ -496,6 +508,9 @@ pub enum DepCmd {
         /// Already agreed with the providing team: no request is sent
         #[arg(long)]
         accepted: bool,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List dependencies
     List {
@@ -616,6 +631,9 @@ pub enum RiskCmd {
         /// Review it again by this date
         #[arg(long)]
         review_by: Option<DateSpec>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List risks, worst first
     List {
@@ -749,6 +767,9 @@ pub enum AssumptionCmd {
         validate_by: DateSpec,
         #[arg(long)]
         project: Option<Key>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List assumptions (open ones; --all for every one)
     List {
@@ -795,6 +816,9 @@ pub enum IssueCmd {
         /// When it must be resolved by
         #[arg(long)]
         due: Option<DateSpec>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List issues (open ones; --all for every one)
     List {
@@ -844,6 +868,9 @@ pub enum ActionCmd {
         for_: Option<Link>,
         #[arg(long)]
         project: Option<Key>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List open action items (--mine: yours; --overdue: past their due date; --all: done too)
     List {

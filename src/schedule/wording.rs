@@ -418,6 +418,7 @@ mod tests {
             timezone: None,
             away_until: None,
             delegate: None,
+            email: None,
         }
     }
 

@@ -39,7 +39,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             by,
             owner,
             accepted,
+            external_id,
         } => {
+            s.external_id = external_id;
             let new = NewDep {
                 needs,
                 from,
@@ -187,6 +189,8 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         requested_at: requested.then_some(s.ctx.now),
     };
     dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
+    s.keep_external_id(&scope, store::Tracked::Dependency(dep.number))
+        .await?;
     s.event(
         Some(&scope),
         "dep.added",

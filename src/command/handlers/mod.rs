@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::grammar::Command;
 use super::{ChannelVerdict, CommandError, Ctx, Result};
-use crate::domain::{Key, Person, PersonId, PersonRef, Platform, Program, Role};
+use crate::domain::{ExternalId, Key, Person, PersonId, PersonRef, Platform, Program, Role};
 use crate::reply::{Mention, Reply};
 use crate::store::{self, Scope, Store, Tx};
 use crate::telemetry::metrics;
@@ -119,6 +119,17 @@ pub async fn run_plan(
     ctx: &Ctx,
     lines: &[PlanLine],
 ) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
+    run_plan_then(store, ctx, lines, true).await
+}
+
+/// [`run_plan`], committing only when `commit` is set: without it every line is checked
+/// and run, and then all of it is rolled back (a dry run).
+pub async fn run_plan_then(
+    store: &Store,
+    ctx: &Ctx,
+    lines: &[PlanLine],
+    commit: bool,
+) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
     let parse = |line: &PlanLine| -> std::result::Result<Command, (usize, CommandError)> {
         match super::parse(&line.text) {
             Ok(super::Parsed::Run(c)) => Ok(c),
@@ -160,6 +171,7 @@ pub async fn run_plan(
                 actor_id: None,
                 role_on: None,
                 people: None,
+                external_id: None,
             };
             let outcome = dispatch(&mut s, command).await;
             tx = s.tx;
@@ -198,9 +210,15 @@ pub async fn run_plan(
         }
         pending = refused.into_iter().map(|(i, _)| i).collect();
     }
-    tx.commit()
-        .await
-        .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    if commit {
+        tx.commit()
+            .await
+            .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    } else {
+        tx.rollback()
+            .await
+            .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    }
     metrics::command_done("plan", "ok", started.elapsed().as_secs_f64());
     Ok(lines
         .iter()
@@ -233,6 +251,7 @@ async fn run_in_transaction(
         actor_id: None,
         role_on: None,
         people: None,
+        external_id: None,
     };
     let outcome = dispatch(&mut s, command).await;
     match outcome {
@@ -314,6 +333,8 @@ pub(crate) struct Session<'a> {
     /// The actor's granted role on the program looked up last: (program id, role).
     role_on: Option<(i64, Option<Role>)>,
     people: Option<HashMap<PersonId, Person>>,
+    /// The tracker id an `add` was given (`--external-id`), kept on the record it adds.
+    pub external_id: Option<ExternalId>,
 }
 
 /// A user error from a message.
@@ -578,6 +599,27 @@ impl Session<'_> {
         };
         let tenant = self.ctx.tenant.clone();
         store::append_event(&mut self.tx, &tenant, scope, e).await?;
+        Ok(())
+    }
+
+    /// Keeps the tracker id given to this `add` (`--external-id`, remembered by the verb's
+    /// dispatch) on the record it just added, refusing one that another record of its kind
+    /// already holds.
+    pub async fn keep_external_id(
+        &mut self,
+        scope: &Scope,
+        record: store::Tracked<'_>,
+    ) -> Result<()> {
+        if let Some(id) = self.external_id.take() {
+            if let Some(holder) =
+                store::external_id_holder(&mut self.tx, scope, record, &id).await?
+            {
+                return refuse(format!(
+                    "--external-id: `{id}` is already the tracker id of {holder}; one id names one record"
+                ));
+            }
+            store::set_external_id(&mut self.tx, scope, record, &id).await?;
+        }
         Ok(())
     }
 
