@@ -1004,19 +1004,26 @@ pub async fn apply(
                 return Err(CommandError::User(format!("{msg}. Nothing was changed")));
             };
             let sheet = &sheets[origin.sheet];
-            // The column behind the option the refusal names, else behind a value it quotes.
+            // The column behind the option the refusal names, else behind a value it names
+            // (one fed to an option first: the row's own key is rarely what is wrong).
             let column = origin
                 .options
                 .iter()
                 .find(|(flag, _)| mentions(&msg, flag))
+                .or_else(|| {
+                    origin.options.iter().find(|(_, col)| {
+                        origin
+                            .values
+                            .iter()
+                            .any(|(v, c)| c == col && mentions(&msg, v))
+                    })
+                })
                 .map(|(_, c)| c.as_str())
                 .or_else(|| {
                     origin
                         .values
                         .iter()
-                        .find(|(v, _)| {
-                            msg.contains(&format!("`{v}`")) || msg.contains(&format!("'{v}'"))
-                        })
+                        .find(|(v, _)| mentions(&msg, v))
                         .map(|(_, c)| c.as_str())
                 });
             Err(CommandError::User(format!(
@@ -1028,12 +1035,15 @@ pub async fn apply(
     }
 }
 
-/// Whether a refusal names `flag` as a whole option (`--target`, not `--target-x`).
-fn mentions(msg: &str, flag: &str) -> bool {
-    msg.match_indices(flag).any(|(i, _)| {
-        msg[i + flag.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '-'))
-    })
+/// Whether a refusal names `word` whole (`--target`, not `--target-x`; `api`, not
+/// `api-beta`).
+fn mentions(msg: &str, word: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    !word.is_empty()
+        && msg.match_indices(word).any(|(i, _)| {
+            let before = msg[..i].chars().next_back();
+            let after = msg[i + word.len()..].chars().next();
+            (word.starts_with('-') || before.is_none_or(|c| !part(c)))
+                && after.is_none_or(|c| !part(c))
+        })
 }
