@@ -1223,6 +1223,11 @@ pub enum OutboxCmd {
 }
 
 impl Command {
+    /// `dep add`: what a batch plan may run many times on one reading of the schedule.
+    pub fn is_dep_add(&self) -> bool {
+        matches!(self, Command::Dep(DepCmd::Add { .. }))
+    }
+
     /// Whether its answer reads and analyses the whole program: platforms with a reply
     /// deadline (Discord's and Slack's 3 s) acknowledge these first and answer after.
     pub fn is_slow(&self) -> bool {

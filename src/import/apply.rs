@@ -265,11 +265,11 @@ impl<'a> Builder<'a> {
         match self.people.find(raw) {
             Some(id) => Some((Some(id), self.people.refs[&id].clone())),
             None => {
-                self.report
-                    .unmatched
-                    .entry(raw.to_owned())
-                    .or_default()
-                    .push(sheet.place(row.number, row.column(Field::Owner)));
+                let place = sheet.place(row.number, row.column(Field::Owner));
+                let places = self.report.unmatched.entry(raw.to_owned()).or_default();
+                if !places.contains(&place) {
+                    places.push(place);
+                }
                 Some((None, "@me".to_owned()))
             }
         }

@@ -148,6 +148,7 @@ fn dependencies(
     label: &str,
     issues: &[Issue],
     endpoint: &dyn Fn(&Issue) -> Option<String>,
+    owner_column: &str,
     deps: &mut Sheet,
 ) {
     let by_id: HashMap<&str, &Issue> = issues.iter().map(|i| (i.id.as_str(), i)).collect();
@@ -208,7 +209,7 @@ fn dependencies(
         r.set(Field::From, from, column);
         r.set(Field::Needs, needs, column);
         r.set(Field::Due, by, column);
-        r.set(Field::Owner, &p.assignee, column);
+        r.set(Field::Owner, &p.assignee, owner_column);
         r.set(Field::Id, format!("{provider} blocks {consumer}"), column);
         deps.rows.push(r);
     }
@@ -408,7 +409,7 @@ pub fn read_jira(label: &str, text: &str) -> Result<Vec<Sheet>, String> {
             project_of(i)
         }
     };
-    dependencies(label, &issues, &endpoint, &mut deps);
+    dependencies(label, &issues, &endpoint, &name_of(assignee_col), &mut deps);
     Ok(vec![projects, milestones, deps])
 }
 
@@ -584,7 +585,7 @@ pub fn read_linear(label: &str, text: &str) -> Result<Vec<Sheet>, String> {
             project_keys.get(&i.project_name).cloned()
         }
     };
-    dependencies(label, &issues, &endpoint, &mut deps);
+    dependencies(label, &issues, &endpoint, &name_of(assignee_col), &mut deps);
     Ok(vec![projects, milestones, deps])
 }
 

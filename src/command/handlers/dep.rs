@@ -112,11 +112,20 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         accepted,
     } = new;
     let (scope, p) = s.program_for_change(program).await?;
-    let projects = store::projects(s.conn(), &scope).await?;
-    let milestones = store::milestones(s.conn(), &scope).await?;
-    let needs_end = endpoint(&p, &projects, &milestones, &needs, "--needs")?;
+    // A batch of `dep add` lines reads the schedule once and keeps it up to date.
+    let mut memo = match s.memo.take() {
+        Some(m) if m.program_id == scope.program_id() => m,
+        _ => super::PlanMemo::load(s.conn(), &scope).await?,
+    };
+    let super::PlanMemo {
+        projects,
+        milestones,
+        deps,
+        ..
+    } = &memo;
+    let needs_end = endpoint(&p, projects, milestones, &needs, "--needs")?;
     let from_end = match (&from, &external) {
-        (Some(k), None) => endpoint(&p, &projects, &milestones, k, "--from")?,
+        (Some(k), None) => endpoint(&p, projects, milestones, k, "--from")?,
         (None, Some(x)) => Endpoint::External(x.as_str().to_owned()),
         _ => return refuse("give exactly one provider: --from KEY or --external \"Name\""),
     };
@@ -126,7 +135,7 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     // Only the teams on either end (or editors) may record it.
     let mut leads = Vec::new();
     for e in [&needs_end, &from_end] {
-        if let Some(pr) = project_of(e, &projects, &milestones) {
+        if let Some(pr) = project_of(e, projects, milestones) {
             leads.push(pr.owner);
         }
     }
@@ -138,11 +147,10 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         "add this dependency",
     )
     .await?;
-    let deps = store::dependencies(s.conn(), &scope).await?;
-    if let Some(cycle) = cycle_if_added(&milestones, &deps, &from_end, &needs_end) {
+    if let Some(cycle) = cycle_if_added(milestones, deps, &from_end, &needs_end) {
         let names: Vec<String> = cycle
             .iter()
-            .map(|n| node_name(*n, &projects, &milestones))
+            .map(|n| node_name(*n, projects, milestones))
             .collect();
         return refuse(format!(
             "this dependency would close a cycle: {}",
@@ -152,15 +160,15 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     let owner = match (&owner, &from_end) {
         (Some(r), _) => s.person(r).await?.id,
         (None, Endpoint::External(_)) => p.owner,
-        (None, e) => end_owner(e, &projects, &milestones).unwrap_or(p.owner),
+        (None, e) => end_owner(e, projects, milestones).unwrap_or(p.owner),
     };
     let today = s.today(&p);
     let need_by = by.resolve(today);
     // Between two teams, the providing team is asked first, unless it already agreed or
     // is the one recording it.
     let teams = (
-        project_of(&needs_end, &projects, &milestones).map(|pr| pr.id),
-        project_of(&from_end, &projects, &milestones).map(|pr| pr.id),
+        project_of(&needs_end, projects, milestones).map(|pr| pr.id),
+        project_of(&from_end, projects, milestones).map(|pr| pr.id),
     );
     let me = s.actor_id().await?;
     let requested = matches!(teams, (Some(a), Some(b)) if a != b) && !accepted && owner != me;
@@ -201,15 +209,19 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     .await?;
     let owner_id = owner;
     let owner = s.mention(owner).await?;
-    let arrival = arrivals(s, &scope, &p).await?.get(&dep.number).copied();
+    // Only the reply's conflict warning needs the forecast; a batch shows no replies.
+    let arrival = match s.memo_kept {
+        true => None,
+        false => arrivals(s, &scope, &p).await?.get(&dep.number).copied(),
+    };
     let mut reply = Reply::success(format!("Added dependency #{} to {}", dep.number, p.key))
         .paragraph(
             Text::new()
-                .code(end_name(&dep.needs, &projects, &milestones))
+                .code(end_name(&dep.needs, projects, milestones))
                 .text(" needs ")
                 .strong(dep.what.as_str())
                 .text(" from ")
-                .code(end_name(&dep.from, &projects, &milestones))
+                .code(end_name(&dep.from, projects, milestones))
                 .text(" by ")
                 .date(need_by)
                 .text(". Owner: ")
@@ -218,10 +230,10 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     if requested {
         let to = store::person(s.conn(), scope.tenant(), owner_id).await?;
         let asker = s.actor().await?;
-        let about = project_of(&dep.from, &projects, &milestones).map(|pr| pr.id);
+        let about = project_of(&dep.from, projects, milestones).map(|pr| pr.id);
         let (needs, from) = (
-            end_name(&dep.needs, &projects, &milestones),
-            end_name(&dep.from, &projects, &milestones),
+            end_name(&dep.needs, projects, milestones),
+            end_name(&dep.from, projects, milestones),
         );
         let asked = asked(&p, &dep, &needs, &from);
         let message = agreements::request(&to, Some(&asker), &asked);
@@ -251,6 +263,10 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
                 "Conflict: it arrives {a}, {} after it is needed: its provider is forecast later. Move the need-by date, or the provider's milestone.",
                 n_days((a - dep.need_by).num_days())
             )));
+    }
+    if s.memo_kept {
+        memo.deps.push(dep);
+        s.memo = Some(memo);
     }
     Ok(reply)
 }

@@ -119,16 +119,28 @@ pub async fn run_plan(
     ctx: &Ctx,
     lines: &[PlanLine],
 ) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
-    run_plan_then(store, ctx, lines, true).await
+    run_plan_in(store, ctx, lines, true, false).await
 }
 
-/// [`run_plan`], committing only when `commit` is set: without it every line is checked
-/// and run, and then all of it is rolled back (a dry run).
+/// [`run_plan`] for a batch whose replies are not shown (an import), committing only when
+/// `commit` is set: without it every line is checked and run, and then all of it is rolled
+/// back (a dry run). Consecutive `dep add` lines share one reading of the schedule
+/// ([`PlanMemo`]); every line is still checked as when typed.
 pub async fn run_plan_then(
     store: &Store,
     ctx: &Ctx,
     lines: &[PlanLine],
     commit: bool,
+) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
+    run_plan_in(store, ctx, lines, commit, true).await
+}
+
+async fn run_plan_in(
+    store: &Store,
+    ctx: &Ctx,
+    lines: &[PlanLine],
+    commit: bool,
+    batch: bool,
 ) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
     let parse = |line: &PlanLine| -> std::result::Result<Command, (usize, CommandError)> {
         match super::parse(&line.text) {
@@ -150,11 +162,15 @@ pub async fn run_plan_then(
     let mut tx = store.write().await.map_err(|e| (0, e.into()))?;
     let mut replies: Vec<Option<Reply>> = vec![None; lines.len()];
     let mut pending: Vec<usize> = (0..lines.len()).collect();
+    let mut memo: Option<PlanMemo> = None;
     loop {
         let mut refused: Vec<(usize, CommandError)> = Vec::new();
         for &i in &pending {
             let line = &lines[i];
             let command = parse(line)?;
+            if !command.is_dep_add() {
+                memo = None;
+            }
             let savepoint = |sql: &'static str| crate::store::db::query(sql);
             let fail = |e: sqlx::Error| (line.number, CommandError::from(anyhow::Error::from(e)));
             savepoint("SAVEPOINT plan_line")
@@ -172,8 +188,11 @@ pub async fn run_plan_then(
                 role_on: None,
                 people: None,
                 external_id: None,
+                memo: memo.take(),
+                memo_kept: batch,
             };
             let outcome = dispatch(&mut s, command).await;
+            memo = if outcome.is_ok() { s.memo.take() } else { None };
             tx = s.tx;
             match outcome {
                 Ok(reply) => {
@@ -252,6 +271,8 @@ async fn run_in_transaction(
         role_on: None,
         people: None,
         external_id: None,
+        memo: None,
+        memo_kept: false,
     };
     let outcome = dispatch(&mut s, command).await;
     match outcome {
@@ -335,6 +356,33 @@ pub(crate) struct Session<'a> {
     people: Option<HashMap<PersonId, Person>>,
     /// The tracker id an `add` was given (`--external-id`), kept on the record it adds.
     pub external_id: Option<ExternalId>,
+    /// In a batch plan (an import), what consecutive `dep add` lines share.
+    memo: Option<PlanMemo>,
+    /// A batch plan: the memo is kept between lines, and work only a shown reply needs
+    /// (a new dependency's forecast conflict warning) is left out.
+    memo_kept: bool,
+}
+
+/// The schedule as consecutive `dep add` lines of a batch plan see it: read once, and each
+/// added dependency appended, so 5,000 of them do not read the program 5,000 times. Only
+/// `dep add` lines keep it (they change no project or milestone); any other line, or a
+/// refused one, drops it, and the next line reads the store again.
+pub(crate) struct PlanMemo {
+    program_id: i64,
+    projects: Vec<crate::domain::Project>,
+    milestones: Vec<crate::domain::Milestone>,
+    deps: Vec<crate::domain::Dependency>,
+}
+
+impl PlanMemo {
+    async fn load(conn: &mut store::Conn, scope: &Scope) -> Result<Self> {
+        Ok(PlanMemo {
+            program_id: scope.program_id(),
+            projects: store::projects(conn, scope).await?,
+            milestones: store::milestones(conn, scope).await?,
+            deps: store::dependencies(conn, scope).await?,
+        })
+    }
 }
 
 /// A user error from a message.
