@@ -115,7 +115,10 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     // A batch of `dep add` lines reads the schedule once and keeps it up to date.
     let mut memo = match s.memo.take() {
         Some(m) if m.program_id == scope.program_id() => m,
-        _ => super::PlanMemo::load(s.conn(), &scope).await?,
+        _ => {
+            let batch = s.memo_kept;
+            super::PlanMemo::load(s.conn(), &scope, batch).await?
+        }
     };
     let super::PlanMemo {
         projects,
@@ -147,7 +150,11 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         "add this dependency",
     )
     .await?;
-    if let Some(cycle) = cycle_if_added(milestones, deps, &from_end, &needs_end) {
+    let cycle = match &memo.next {
+        Some(next) => cycle_if_added_in(next, &from_end, &needs_end),
+        None => cycle_if_added(milestones, deps, &from_end, &needs_end),
+    };
+    if let Some(cycle) = cycle {
         let names: Vec<String> = cycle
             .iter()
             .map(|n| node_name(*n, projects, milestones))
@@ -265,6 +272,10 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
             )));
     }
     if s.memo_kept {
+        if let (Some(next), Some(a), Some(b)) = (&mut memo.next, node(&dep.from), node(&dep.needs))
+        {
+            next.entry(a).or_default().push(b);
+        }
         memo.deps.push(dep);
         s.memo = Some(memo);
     }
@@ -1110,6 +1121,29 @@ pub(super) fn cycle_if_added(
     needs: &Endpoint,
 ) -> Option<Vec<Node>> {
     let (from, needs) = (node(from)?, node(needs)?);
+    graph::cycle_if_added(&schedule_edges(milestones, deps), from, needs)
+}
+
+/// The schedule graph's successors, for a batch that asks [`cycle_if_added`] many times.
+pub(super) fn schedule_successors(
+    milestones: &[Milestone],
+    deps: &[Dependency],
+) -> std::collections::HashMap<Node, Vec<Node>> {
+    graph::successors(&schedule_edges(milestones, deps))
+}
+
+/// [`cycle_if_added`] on a graph given by its successors.
+fn cycle_if_added_in(
+    next: &std::collections::HashMap<Node, Vec<Node>>,
+    from: &Endpoint,
+    needs: &Endpoint,
+) -> Option<Vec<Node>> {
+    let (from, needs) = (node(from)?, node(needs)?);
+    graph::cycle_if_added_in(next, from, needs)
+}
+
+/// Every edge of the schedule graph: predecessors to milestones, providers to consumers.
+fn schedule_edges(milestones: &[Milestone], deps: &[Dependency]) -> Vec<(Node, Node)> {
     let mut edges: Vec<(Node, Node)> = Vec::new();
     for m in milestones {
         edges.extend(
@@ -1123,7 +1157,7 @@ pub(super) fn cycle_if_added(
             edges.push((a, b));
         }
     }
-    graph::cycle_if_added(&edges, from, needs)
+    edges
 }
 
 fn state_words(

@@ -372,15 +372,22 @@ pub(crate) struct PlanMemo {
     projects: Vec<crate::domain::Project>,
     milestones: Vec<crate::domain::Milestone>,
     deps: Vec<crate::domain::Dependency>,
+    /// In a batch, the schedule graph's successors, kept up to date as well, so each
+    /// cycle check walks only what the new consumer reaches.
+    next: Option<HashMap<dep::Node, Vec<dep::Node>>>,
 }
 
 impl PlanMemo {
-    async fn load(conn: &mut store::Conn, scope: &Scope) -> Result<Self> {
+    async fn load(conn: &mut store::Conn, scope: &Scope, batch: bool) -> Result<Self> {
+        let milestones = store::milestones(conn, scope).await?;
+        let deps = store::dependencies(conn, scope).await?;
+        let next = batch.then(|| dep::schedule_successors(&milestones, &deps));
         Ok(PlanMemo {
             program_id: scope.program_id(),
             projects: store::projects(conn, scope).await?,
-            milestones: store::milestones(conn, scope).await?,
-            deps: store::dependencies(conn, scope).await?,
+            milestones,
+            deps,
+            next,
         })
     }
 }
