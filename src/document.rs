@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::graph;
 use crate::domain::{
-    check_year, Agreement, Charter, Days, Decision, DepState, Dependency, DurationUnit, Endpoint,
-    Item, ItemKind, ItemState, Key, Level, Link, MilestoneState, Person, Project, Prose, Rag, Risk,
-    RiskState, Role, Severity, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
+    check_year, Agreement, Charter, Days, Decision, DepState, Dependency, DurationUnit, Email,
+    Endpoint, Item, ItemKind, ItemState, Key, Level, Link, MilestoneState, Person, Project, Prose,
+    Rag, Risk, RiskState, Role, Severity, Slip, StatusUpdate, Tenant, Timezone, Title, WorkDays,
 };
 use crate::domain::{ChangeRequest, ChangeState, ChannelCheck, ChannelVerdict, Move};
 use crate::store::{self, NewEvent, NewMilestone, NewProgram, ProgramContents, Store};
@@ -141,6 +141,8 @@ pub struct PersonDoc {
     pub away_until: Option<NaiveDate>,
     #[serde(default)]
     pub delegate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -469,6 +471,7 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
         ));
     }
     let mut people = HashSet::new();
+    let mut emails = HashSet::new();
     for (i, p) in doc.people.iter().enumerate() {
         if p.handle.is_empty()
             || p.handle.len() > 64
@@ -487,6 +490,14 @@ fn validate(doc: &ProgramDocument) -> Result<(), ImportError> {
                 format!("people[{i}].handle"),
                 format!("`{}` is listed twice", p.handle),
             ));
+        }
+        if let Some(email) = &p.email {
+            if !emails.insert(email.as_str().to_lowercase()) {
+                return Err(bad(
+                    format!("people[{i}].email"),
+                    format!("`{email}` is the email of two people"),
+                ));
+            }
         }
     }
     let person = |path: String, h: &Option<String>| -> Result<(), ImportError> {
@@ -1144,6 +1155,7 @@ fn person_doc(p: &Person, all: &HashMap<i64, Person>) -> PersonDoc {
             .delegate
             .and_then(|d| all.get(&d))
             .map(|d| d.handle.clone()),
+        email: p.email.clone(),
     }
 }
 
@@ -1350,6 +1362,22 @@ pub async fn import(
         person.timezone = p.timezone;
         person.away_until = p.away_until;
         person.delegate = p.delegate.as_deref().map(|d| ids[d]);
+        if let Some(email) = &p.email {
+            if let Some(other) = store::person_by_email(&mut tx, tenant, email.as_str())
+                .await?
+                .filter(|o| o.id != person.id)
+            {
+                return Err(bad(
+                    "people",
+                    format!(
+                        "`{email}` is already the email of `{}` in this tenant",
+                        other.handle
+                    ),
+                )
+                .into());
+            }
+        }
+        person.email.clone_from(&p.email);
         store::update_person(&mut tx, tenant, &person).await?;
     }
     let id = |h: &Option<String>| h.as_deref().map(|h| ids[h]);

@@ -37,6 +37,9 @@ pub mod command;
 // The interaction core every chat adapter calls.
 pub mod interaction;
 
+// Importing spreadsheets and trackers' exports: rows become commands, run as one plan.
+pub mod import;
+
 // Adapters and the process.
 pub mod app;
 pub mod demo;

@@ -6,10 +6,20 @@ use std::hash::Hash;
 
 /// A path `from →* to` along edges, if there is one (breadth-first, so it is a shortest one).
 pub fn path<T: Copy + Eq + Hash>(edges: &[(T, T)], from: T, to: T) -> Option<Vec<T>> {
+    path_in(&successors(edges), from, to)
+}
+
+/// Each node's successors, for asking [`path_in`] many times of one graph.
+pub fn successors<T: Copy + Eq + Hash>(edges: &[(T, T)]) -> HashMap<T, Vec<T>> {
     let mut next: HashMap<T, Vec<T>> = HashMap::new();
     for &(a, b) in edges {
         next.entry(a).or_default().push(b);
     }
+    next
+}
+
+/// [`path`] over a graph given by its successors.
+pub fn path_in<T: Copy + Eq + Hash>(next: &HashMap<T, Vec<T>>, from: T, to: T) -> Option<Vec<T>> {
     let mut parent: HashMap<T, T> = HashMap::new();
     let mut seen: HashSet<T> = HashSet::from([from]);
     let mut queue = VecDeque::from([from]);
@@ -36,10 +46,19 @@ pub fn path<T: Copy + Eq + Hash>(edges: &[(T, T)], from: T, to: T) -> Option<Vec
 
 /// The cycle that adding `from → to` would close, as `[from, to, …, from]`.
 pub fn cycle_if_added<T: Copy + Eq + Hash>(edges: &[(T, T)], from: T, to: T) -> Option<Vec<T>> {
+    cycle_if_added_in(&successors(edges), from, to)
+}
+
+/// [`cycle_if_added`] over a graph given by its successors.
+pub fn cycle_if_added_in<T: Copy + Eq + Hash>(
+    next: &HashMap<T, Vec<T>>,
+    from: T,
+    to: T,
+) -> Option<Vec<T>> {
     if from == to {
         return Some(vec![from, to]);
     }
-    path(edges, to, from).map(|p| {
+    path_in(next, to, from).map(|p| {
         let mut c = vec![from];
         c.extend(p);
         c

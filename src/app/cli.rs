@@ -67,15 +67,51 @@ pub enum Mode {
         #[arg(required_unless_present = "file", num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
-    /// Write a program as a JSON document (to stdout, or --out FILE)
+    /// Write a program as a JSON document (to stdout, or --out FILE), or with --csv DIR as
+    /// the sheets `import-csv` reads back (milestones.csv, dependencies.csv, risks.csv,
+    /// assumptions.csv, issues.csv, actions.csv)
     Export {
         #[arg(long)]
         program: String,
         #[arg(long)]
         tenant: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         out: Option<PathBuf>,
+        /// Write one CSV per kind of record into this folder
+        #[arg(long, value_name = "DIR")]
+        csv: Option<PathBuf>,
     },
+    /// Import a sheet (CSV) of one kind of record into a program, all or nothing: each row
+    /// runs as the command you would type. Importing again updates what changed (a new date
+    /// is a slip with the import as its reason), adds what is new and deletes nothing
+    ImportCsv {
+        #[command(flatten)]
+        who: Who,
+        #[arg(long)]
+        program: String,
+        /// milestones, dependencies, risks, assumptions, issues or actions
+        #[arg(long)]
+        kind: String,
+        /// Read column COLUMN as FIELD (repeatable); FIELD `ignore` leaves it out
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        map: Vec<String>,
+        /// How the sheet writes dates, e.g. %d/%m/%Y (default: ISO and common forms)
+        #[arg(long, value_name = "FMT")]
+        date_format: Option<String>,
+        /// Show the mapping and what would change, and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
+    /// Import Jira's CSV export: projects and epics become projects, epics and issues with
+    /// a due date milestones, "blocks" links dependencies
+    ImportJira(TrackerImport),
+    /// Import Linear's CSV export: projects, issues with a due date and project milestones,
+    /// "Blocks" / "Blocked by" relations as dependencies
+    ImportLinear(TrackerImport),
+    /// Import GitHub milestones (the JSON of GET /repos/OWNER/REPO/milestones?state=all):
+    /// the repository becomes a project, each milestone with a due date a milestone
+    ImportGithub(TrackerImport),
     /// What a tenant keeps: `tenant export TENANT` writes every program of it
     #[command(subcommand)]
     Tenant(TenantMode),
@@ -120,6 +156,18 @@ pub enum Mode {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrackerImport {
+    #[command(flatten)]
+    pub who: Who,
+    #[arg(long)]
+    pub program: String,
+    /// Show the mapping and what would change, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

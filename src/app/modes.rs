@@ -305,6 +305,90 @@ async fn run(mode: Mode, settings: Settings) -> anyhow::Result<ExitCode> {
             program,
             tenant: t,
             out,
+            csv: Some(dir),
+        } => {
+            let tenant = match tenant(t.as_deref()) {
+                Ok(t) => t,
+                Err(msg) => return Ok(user_error(&msg)),
+            };
+            let key = match Key::parse(&program) {
+                Ok(k) => k,
+                Err(e) => return Ok(user_error(&format!("--program: {}", e.0))),
+            };
+            debug_assert!(out.is_none(), "clap keeps --out and --csv apart");
+            let store = Store::open(&super::store_options(&settings.database)?).await?;
+            let written = crate::import::export_csv(&store, &tenant, &key, &dir).await;
+            store.close().await;
+            let Some(written) = written? else {
+                return Ok(user_error(&format!(
+                    "there is no program `{key}` in tenant {tenant}"
+                )));
+            };
+            for path in written {
+                println!("Wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::ImportCsv {
+            who,
+            program,
+            kind,
+            map,
+            date_format,
+            dry_run,
+            file,
+        } => {
+            let kind = match crate::import::Kind::parse(&kind) {
+                Ok(k) => k,
+                Err(msg) => return Ok(user_error(&format!("--kind: {msg}"))),
+            };
+            let options = crate::import::CsvOptions {
+                maps: map,
+                date_format,
+            };
+            let read = move |label: &str, text: &str| {
+                crate::import::read_csv(kind, label, text, &options).map(|s| vec![s])
+            };
+            import_mode(&settings, &who, &program, &file, dry_run, &read).await
+        }
+        Mode::ImportJira(t) => {
+            import_mode(
+                &settings,
+                &t.who,
+                &t.program,
+                &t.file,
+                t.dry_run,
+                &crate::import::read_jira,
+            )
+            .await
+        }
+        Mode::ImportLinear(t) => {
+            import_mode(
+                &settings,
+                &t.who,
+                &t.program,
+                &t.file,
+                t.dry_run,
+                &crate::import::read_linear,
+            )
+            .await
+        }
+        Mode::ImportGithub(t) => {
+            import_mode(
+                &settings,
+                &t.who,
+                &t.program,
+                &t.file,
+                t.dry_run,
+                &crate::import::read_github,
+            )
+            .await
+        }
+        Mode::Export {
+            program,
+            tenant: t,
+            out,
+            csv: None,
         } => {
             let tenant = match tenant(t.as_deref()) {
                 Ok(t) => t,
@@ -635,6 +719,62 @@ async fn migrate_check(
     } else {
         println!("{} of {} tables differ.", differ.len(), tables.len());
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Reads `file` into sheets with `read`, prints the mapping, then imports them acting as the
+/// console user (like `exec`) and prints what changed.
+async fn import_mode(
+    settings: &Settings,
+    who: &Who,
+    program: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+    read: crate::import::Reader<'_>,
+) -> anyhow::Result<ExitCode> {
+    let console = match console_for(settings, who) {
+        Ok(c) => c,
+        Err(msg) => return Ok(user_error(&msg)),
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return Ok(user_error(&format!("cannot read {}: {e}", file.display()))),
+    };
+    let label = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let sheets = match read(&label, &text) {
+        Ok(s) => s,
+        Err(msg) => return Ok(user_error(&format!("{msg}. Nothing was changed"))),
+    };
+    print!("{}", crate::import::mapping_report(&sheets));
+    let options = match super::store_options(&settings.database) {
+        Ok(o) => o,
+        Err(e) => return Ok(user_error(&format!("{e:#}"))),
+    };
+    let store = Store::open(&options).await?;
+    let clock = clock(who.now);
+    let outcome = crate::import::apply(
+        &store,
+        &console.ctx(clock.as_ref()),
+        program,
+        &sheets,
+        &label,
+        dry_run,
+    )
+    .await;
+    store.close().await;
+    match outcome {
+        Ok(report) => {
+            print!("{}", report.text());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CommandError::User(msg)) => Ok(user_error(&msg)),
+        Err(CommandError::Internal(e)) => {
+            eprintln!("error: {}", console::report_internal(&e));
+            Ok(ExitCode::from(INTERNAL_ERROR))
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::domain::{
-    Audience, DateSpec, Days, DepState, Format, Key, Level, Link, MapFormat, PersonRef, Prose, Rag,
-    Raise, RiskState, Role, Severity, Timezone, Title, WorkDays,
+    Audience, DateSpec, Days, DepState, Email, ExternalId, Format, Key, Level, Link, MapFormat,
+    PersonRef, Prose, Rag, Raise, RiskState, Role, Severity, Timezone, Title, WorkDays,
 };
 use crate::schedule::ScheduleSpec;
 
@@ -364,6 +364,9 @@ pub enum ProjectCmd {
         /// The lead (default: you)
         #[arg(long)]
         owner: Option<PersonRef>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List projects
     List {
@@ -415,6 +418,12 @@ pub enum PersonCmd {
         delegate: Option<PersonRef>,
         #[arg(long, conflicts_with = "delegate")]
         no_delegate: bool,
+        /// Their email address, by which imports from trackers find them
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<Email>,
+        /// Forget their email address
+        #[arg(long, conflicts_with = "email")]
+        no_email: bool,
     },
     /// Show a person (default: you)
     Show { person: Option<PersonRef> },
@@ -458,6 +467,9 @@ pub enum MilestoneCmd {
         /// `--key` for short
         #[arg(long = "key-milestone", visible_alias = "key")]
         key: bool,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// Change a milestone: `milestone set atlas api-beta --after auth-ready --duration 5`
     Set {
@@ -559,6 +571,9 @@ pub enum DepCmd {
         /// Already agreed with the providing team: no request is sent
         #[arg(long)]
         accepted: bool,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List dependencies
     List {
@@ -679,6 +694,9 @@ pub enum RiskCmd {
         /// Review it again by this date
         #[arg(long)]
         review_by: Option<DateSpec>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List risks, worst first
     List {
@@ -812,6 +830,9 @@ pub enum AssumptionCmd {
         validate_by: DateSpec,
         #[arg(long)]
         project: Option<Key>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List assumptions (open ones; --all for every one)
     List {
@@ -858,6 +879,9 @@ pub enum IssueCmd {
         /// When it must be resolved by
         #[arg(long)]
         due: Option<DateSpec>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List issues (open ones; --all for every one)
     List {
@@ -907,6 +931,9 @@ pub enum ActionCmd {
         for_: Option<Link>,
         #[arg(long)]
         project: Option<Key>,
+        /// The record's id in the tracker it comes from; importing again finds it by this
+        #[arg(long, value_name = "ID")]
+        external_id: Option<ExternalId>,
     },
     /// List open action items (--mine: yours; --overdue: past their due date; --all: done too)
     List {
@@ -1265,6 +1292,11 @@ pub enum OutboxCmd {
 }
 
 impl Command {
+    /// `dep add`: what a batch plan may run many times on one reading of the schedule.
+    pub fn is_dep_add(&self) -> bool {
+        matches!(self, Command::Dep(DepCmd::Add { .. }))
+    }
+
     /// Whether its answer reads and analyses the whole program: platforms with a reply
     /// deadline (Discord's and Slack's 3 s) acknowledge these first and answer after.
     pub fn is_slow(&self) -> bool {

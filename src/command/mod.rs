@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use grammar::{parse, parse_argv, Command, ParseError, Parsed};
-pub use handlers::{plan_lines, run, run_plan, PlanLine};
+pub use handlers::{plan_lines, run, run_plan, run_plan_then, PlanLine};
 
 pub use crate::domain::{ChannelCheck, ChannelVerdict, NoPlatform};
 use crate::domain::{Invalid, Platform, Tenant};

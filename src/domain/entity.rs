@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    risk_score, Agreement, ChangeState, Days, DepState, DurationUnit, ItemKind, ItemState, Key,
-    Level, LinkKind, MilestoneState, Prose, Rag, RiskBand, RiskState, Role, Severity, Timezone,
-    Title, WorkDays,
+    risk_score, Agreement, ChangeState, Days, DepState, DurationUnit, Email, ItemKind, ItemState,
+    Key, Level, LinkKind, MilestoneState, Prose, Rag, RiskBand, RiskState, Role, Severity,
+    Timezone, Title, WorkDays,
 };
 
 pub type PersonId = i64;
@@ -23,6 +23,8 @@ pub struct Person {
     pub timezone: Option<Timezone>,
     pub away_until: Option<NaiveDate>,
     pub delegate: Option<PersonId>,
+    /// How trackers and directories name them; imports match people by it.
+    pub email: Option<Email>,
 }
 
 impl Person {

@@ -141,6 +141,86 @@ impl From<&Key> for Title {
     }
 }
 
+/// An email address, as a tracker export or a directory gives it: one `@` with a local part
+/// before it and a domain with a dot after it, no spaces, at most 254 characters. Kept as
+/// written; compared without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        let bad = || {
+            Invalid(format!(
+                "`{}` is not an email address: write it as name@example.com",
+                truncate_for_error(trimmed)
+            ))
+        };
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(Invalid(format!(
+                "an email address is at most {} characters (this one has {})",
+                Self::MAX_LEN,
+                trimmed.len()
+            )));
+        }
+        let (local, domain) = trimmed.split_once('@').ok_or_else(bad)?;
+        let domain_ok = !domain.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.chars().all(|c| {
+                !c.is_whitespace()
+                    && !c.is_control()
+                    && !matches!(c, '<' | '>' | '@' | ',' | ';' | '"')
+            });
+        if !domain_ok || !local_ok {
+            return Err(bad());
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+string_newtype_serde!(Email);
+
+/// The id a record has in the tracker it was imported from (a Jira issue key, a Linear id, a
+/// GitHub milestone's address): one line, at most 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(Invalid::new("a tracker id cannot be empty"));
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS || trimmed.chars().any(char::is_control) {
+            return Err(Invalid(format!(
+                "`{}` is not a tracker id: one line, at most {} characters",
+                truncate_for_error(trimmed),
+                Self::MAX_CHARS
+            )));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+string_newtype_serde!(ExternalId);
+
 /// A paragraph of free text (summary, mitigation, context). At most 4000 characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Prose(String);

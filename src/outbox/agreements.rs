@@ -234,6 +234,7 @@ mod tests {
             timezone: None,
             away_until: None,
             delegate: None,
+            email: None,
         }
     }
 

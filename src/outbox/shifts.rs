@@ -169,6 +169,7 @@ mod tests {
             timezone: None,
             away_until: None,
             delegate: None,
+            email: None,
         }
     }
 

@@ -431,6 +431,7 @@ mod tests {
             timezone: None,
             away_until: None,
             delegate: None,
+            email: None,
         }
     }
 

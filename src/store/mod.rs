@@ -5,6 +5,7 @@
 mod counters;
 pub mod db;
 mod feeds;
+mod imports;
 mod items;
 mod keys;
 mod leader;
@@ -37,6 +38,7 @@ use sqlx::{Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use feeds::*;
+pub use imports::{external_id_holder, external_ids, set_external_id, ExternalIds, Tracked};
 pub use items::*;
 pub use keys::server_key;
 pub use leader::{leader, Leadership, LEADER_LOCK};

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 
 use super::Conn;
-use crate::domain::{Person, PersonId, Tenant, Timezone};
+use crate::domain::{Email, Person, PersonId, Tenant, Timezone};
 
 #[derive(sqlx::FromRow)]
 struct PersonRow {
@@ -17,6 +17,7 @@ struct PersonRow {
     timezone: Option<String>,
     away_until: Option<NaiveDate>,
     delegate_id: Option<i64>,
+    email: Option<String>,
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -29,11 +30,12 @@ impl TryFrom<PersonRow> for Person {
             timezone: r.timezone.as_deref().map(Timezone::parse).transpose()?,
             away_until: r.away_until,
             delegate: r.delegate_id,
+            email: r.email.as_deref().map(Email::parse).transpose()?,
         })
     }
 }
 
-const PERSON_COLS: &str = "id, handle, display_name, timezone, away_until, delegate_id";
+const PERSON_COLS: &str = "id, handle, display_name, timezone, away_until, delegate_id, email";
 
 pub async fn person_by_handle(
     conn: &mut Conn,
@@ -80,6 +82,23 @@ pub async fn person(conn: &mut Conn, tenant: &Tenant, id: PersonId) -> anyhow::R
     row.try_into()
 }
 
+/// The person with this email address, ignoring case.
+pub async fn person_by_email(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    email: &str,
+) -> anyhow::Result<Option<Person>> {
+    let row: Option<PersonRow> = db::query_as(format!(
+        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 AND email IS NOT NULL AND lower(email) = lower($2)"
+    ))
+    .bind(tenant.to_string())
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("looking up a person by email")?;
+    row.map(Person::try_from).transpose()
+}
+
 /// Everyone in the tenant, by id: what renderers need to name people.
 pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<PersonId, Person>> {
     let rows: Vec<PersonRow> = db::query_as(format!(
@@ -123,7 +142,8 @@ pub async fn ensure_person(
 
 pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyhow::Result<()> {
     db::query(
-        "UPDATE people SET display_name = $1, timezone = $2, away_until = $3, delegate_id = $4
+        "UPDATE people SET display_name = $1, timezone = $2, away_until = $3, delegate_id = $4,
+         email = $7
          WHERE tenant = $5 AND id = $6",
     )
     .bind(&p.display_name)
@@ -132,6 +152,7 @@ pub async fn update_person(conn: &mut Conn, tenant: &Tenant, p: &Person) -> anyh
     .bind(p.delegate)
     .bind(tenant.to_string())
     .bind(p.id)
+    .bind(p.email.as_ref().map(|e| e.as_str().to_owned()))
     .execute(&mut *conn)
     .await
     .context("updating a person")?;

@@ -27,7 +27,7 @@ async fn full_program(db: &TestDb) {
         ("tpm", "program bind atlas"),
         (
             "tpm",
-            "person set @dana --tz America/New_York --delegate @li",
+            "person set @dana --tz America/New_York --delegate @li --email dana@example.com",
         ),
         ("tpm", "risk realize atlas 1 --note \"SDK slipped\""),
     ] {

@@ -11,6 +11,7 @@ use std::path::Path;
 /// Modules above the command layer: they may import anything.
 const ABOVE: &[&str] = &[
     "command",
+    "import",
     "interaction",
     "platform",
     "http",

@@ -16,6 +16,7 @@ mod fake_slack;
 mod fake_webhook;
 mod hardening_http;
 mod import_in_place;
+mod imports;
 mod json_data;
 mod layers;
 mod lifecycle;

@@ -39,7 +39,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: DepCmd) -> Result<Reply> {
             by,
             owner,
             accepted,
+            external_id,
         } => {
+            s.external_id = external_id;
             let new = NewDep {
                 needs,
                 from,
@@ -110,11 +112,23 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         accepted,
     } = new;
     let (scope, p) = s.program_for_change(program).await?;
-    let projects = store::projects(s.conn(), &scope).await?;
-    let milestones = store::milestones(s.conn(), &scope).await?;
-    let needs_end = endpoint(&p, &projects, &milestones, &needs, "--needs")?;
+    // A batch of `dep add` lines reads the schedule once and keeps it up to date.
+    let mut memo = match s.memo.take() {
+        Some(m) if m.program_id == scope.program_id() => m,
+        _ => {
+            let batch = s.memo_kept;
+            super::PlanMemo::load(s.conn(), &scope, batch).await?
+        }
+    };
+    let super::PlanMemo {
+        projects,
+        milestones,
+        deps,
+        ..
+    } = &memo;
+    let needs_end = endpoint(&p, projects, milestones, &needs, "--needs")?;
     let from_end = match (&from, &external) {
-        (Some(k), None) => endpoint(&p, &projects, &milestones, k, "--from")?,
+        (Some(k), None) => endpoint(&p, projects, milestones, k, "--from")?,
         (None, Some(x)) => Endpoint::External(x.as_str().to_owned()),
         _ => return refuse("give exactly one provider: --from KEY or --external \"Name\""),
     };
@@ -124,7 +138,7 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     // Only the teams on either end (or editors) may record it.
     let mut leads = Vec::new();
     for e in [&needs_end, &from_end] {
-        if let Some(pr) = project_of(e, &projects, &milestones) {
+        if let Some(pr) = project_of(e, projects, milestones) {
             leads.push(pr.owner);
         }
     }
@@ -136,11 +150,14 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         "add this dependency",
     )
     .await?;
-    let deps = store::dependencies(s.conn(), &scope).await?;
-    if let Some(cycle) = cycle_if_added(&milestones, &deps, &from_end, &needs_end) {
+    let cycle = match &memo.next {
+        Some(next) => cycle_if_added_in(next, &from_end, &needs_end),
+        None => cycle_if_added(milestones, deps, &from_end, &needs_end),
+    };
+    if let Some(cycle) = cycle {
         let names: Vec<String> = cycle
             .iter()
-            .map(|n| node_name(*n, &projects, &milestones))
+            .map(|n| node_name(*n, projects, milestones))
             .collect();
         return refuse(format!(
             "this dependency would close a cycle: {}",
@@ -150,15 +167,15 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     let owner = match (&owner, &from_end) {
         (Some(r), _) => s.person(r).await?.id,
         (None, Endpoint::External(_)) => p.owner,
-        (None, e) => end_owner(e, &projects, &milestones).unwrap_or(p.owner),
+        (None, e) => end_owner(e, projects, milestones).unwrap_or(p.owner),
     };
     let today = s.today(&p);
     let need_by = by.resolve(today);
     // Between two teams, the providing team is asked first, unless it already agreed or
     // is the one recording it.
     let teams = (
-        project_of(&needs_end, &projects, &milestones).map(|pr| pr.id),
-        project_of(&from_end, &projects, &milestones).map(|pr| pr.id),
+        project_of(&needs_end, projects, milestones).map(|pr| pr.id),
+        project_of(&from_end, projects, milestones).map(|pr| pr.id),
     );
     let me = s.actor_id().await?;
     let requested = matches!(teams, (Some(a), Some(b)) if a != b) && !accepted && owner != me;
@@ -187,6 +204,8 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
         requested_at: requested.then_some(s.ctx.now),
     };
     dep.number = store::insert_dependency(s.conn(), &scope, &dep).await?;
+    s.keep_external_id(&scope, store::Tracked::Dependency(dep.number))
+        .await?;
     s.event(
         Some(&scope),
         "dep.added",
@@ -197,15 +216,19 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     .await?;
     let owner_id = owner;
     let owner = s.mention(owner).await?;
-    let arrival = arrivals(s, &scope, &p).await?.get(&dep.number).copied();
+    // Only the reply's conflict warning needs the forecast; a batch shows no replies.
+    let arrival = match s.memo_kept {
+        true => None,
+        false => arrivals(s, &scope, &p).await?.get(&dep.number).copied(),
+    };
     let mut reply = Reply::success(format!("Added dependency #{} to {}", dep.number, p.key))
         .paragraph(
             Text::new()
-                .code(end_name(&dep.needs, &projects, &milestones))
+                .code(end_name(&dep.needs, projects, milestones))
                 .text(" needs ")
                 .strong(dep.what.as_str())
                 .text(" from ")
-                .code(end_name(&dep.from, &projects, &milestones))
+                .code(end_name(&dep.from, projects, milestones))
                 .text(" by ")
                 .date(need_by)
                 .text(". Owner: ")
@@ -214,10 +237,10 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     if requested {
         let to = store::person(s.conn(), scope.tenant(), owner_id).await?;
         let asker = s.actor().await?;
-        let about = project_of(&dep.from, &projects, &milestones).map(|pr| pr.id);
+        let about = project_of(&dep.from, projects, milestones).map(|pr| pr.id);
         let (needs, from) = (
-            end_name(&dep.needs, &projects, &milestones),
-            end_name(&dep.from, &projects, &milestones),
+            end_name(&dep.needs, projects, milestones),
+            end_name(&dep.from, projects, milestones),
         );
         let asked = asked(&p, &dep, &needs, &from);
         let message = agreements::request(&to, Some(&asker), &asked);
@@ -247,6 +270,14 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
                 "Conflict: it arrives {a}, {} after it is needed: its provider is forecast later. Move the need-by date, or the provider's milestone.",
                 n_days((a - dep.need_by).num_days())
             )));
+    }
+    if s.memo_kept {
+        if let (Some(next), Some(a), Some(b)) = (&mut memo.next, node(&dep.from), node(&dep.needs))
+        {
+            next.entry(a).or_default().push(b);
+        }
+        memo.deps.push(dep);
+        s.memo = Some(memo);
     }
     Ok(reply)
 }
@@ -1090,6 +1121,29 @@ pub(super) fn cycle_if_added(
     needs: &Endpoint,
 ) -> Option<Vec<Node>> {
     let (from, needs) = (node(from)?, node(needs)?);
+    graph::cycle_if_added(&schedule_edges(milestones, deps), from, needs)
+}
+
+/// The schedule graph's successors, for a batch that asks [`cycle_if_added`] many times.
+pub(super) fn schedule_successors(
+    milestones: &[Milestone],
+    deps: &[Dependency],
+) -> std::collections::HashMap<Node, Vec<Node>> {
+    graph::successors(&schedule_edges(milestones, deps))
+}
+
+/// [`cycle_if_added`] on a graph given by its successors.
+fn cycle_if_added_in(
+    next: &std::collections::HashMap<Node, Vec<Node>>,
+    from: &Endpoint,
+    needs: &Endpoint,
+) -> Option<Vec<Node>> {
+    let (from, needs) = (node(from)?, node(needs)?);
+    graph::cycle_if_added_in(next, from, needs)
+}
+
+/// Every edge of the schedule graph: predecessors to milestones, providers to consumers.
+fn schedule_edges(milestones: &[Milestone], deps: &[Dependency]) -> Vec<(Node, Node)> {
     let mut edges: Vec<(Node, Node)> = Vec::new();
     for m in milestones {
         edges.extend(
@@ -1103,7 +1157,7 @@ pub(super) fn cycle_if_added(
             edges.push((a, b));
         }
     }
-    graph::cycle_if_added(&edges, from, needs)
+    edges
 }
 
 fn state_words(

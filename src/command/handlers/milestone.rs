@@ -34,7 +34,9 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: MilestoneCmd) -> Result<Reply>
             duration,
             owner,
             key,
+            external_id,
         } => {
+            s.external_id = external_id;
             add(
                 s, &target, title, date, project, after, duration, owner, key,
             )
@@ -183,6 +185,8 @@ async fn add(
     for pred in &m.after {
         store::add_milestone_edge(s.conn(), &scope, *pred, m.id).await?;
     }
+    s.keep_external_id(&scope, store::Tracked::Milestone(&key))
+        .await?;
     s.event(
         Some(&scope),
         "milestone.added",

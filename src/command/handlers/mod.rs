@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use super::grammar::Command;
 use super::{ChannelVerdict, CommandError, Ctx, Result};
-use crate::domain::{Key, Person, PersonId, PersonRef, Platform, Program, Role};
+use crate::domain::{ExternalId, Key, Person, PersonId, PersonRef, Platform, Program, Role};
 use crate::reply::{Mention, Reply};
 use crate::store::{self, Scope, Store, Tx};
 use crate::telemetry::metrics;
@@ -120,6 +120,29 @@ pub async fn run_plan(
     ctx: &Ctx,
     lines: &[PlanLine],
 ) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
+    run_plan_in(store, ctx, lines, true, false).await
+}
+
+/// [`run_plan`] for a batch whose replies are not shown (an import), committing only when
+/// `commit` is set: without it every line is checked and run, and then all of it is rolled
+/// back (a dry run). Consecutive `dep add` lines share one reading of the schedule
+/// ([`PlanMemo`]); every line is still checked as when typed.
+pub async fn run_plan_then(
+    store: &Store,
+    ctx: &Ctx,
+    lines: &[PlanLine],
+    commit: bool,
+) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
+    run_plan_in(store, ctx, lines, commit, true).await
+}
+
+async fn run_plan_in(
+    store: &Store,
+    ctx: &Ctx,
+    lines: &[PlanLine],
+    commit: bool,
+    batch: bool,
+) -> std::result::Result<Vec<(usize, Reply)>, (usize, CommandError)> {
     let parse = |line: &PlanLine| -> std::result::Result<Command, (usize, CommandError)> {
         match super::parse(&line.text) {
             Ok(super::Parsed::Run(c)) => Ok(c),
@@ -140,11 +163,15 @@ pub async fn run_plan(
     let mut tx = store.write().await.map_err(|e| (0, e.into()))?;
     let mut replies: Vec<Option<Reply>> = vec![None; lines.len()];
     let mut pending: Vec<usize> = (0..lines.len()).collect();
+    let mut memo: Option<PlanMemo> = None;
     loop {
         let mut refused: Vec<(usize, CommandError)> = Vec::new();
         for &i in &pending {
             let line = &lines[i];
             let command = parse(line)?;
+            if !command.is_dep_add() {
+                memo = None;
+            }
             let savepoint = |sql: &'static str| crate::store::db::query(sql);
             let fail = |e: sqlx::Error| (line.number, CommandError::from(anyhow::Error::from(e)));
             savepoint("SAVEPOINT plan_line")
@@ -161,8 +188,12 @@ pub async fn run_plan(
                 actor_id: None,
                 role_on: None,
                 people: None,
+                external_id: None,
+                memo: memo.take(),
+                memo_kept: batch,
             };
             let outcome = dispatch(&mut s, command).await;
+            memo = if outcome.is_ok() { s.memo.take() } else { None };
             tx = s.tx;
             match outcome {
                 Ok(reply) => {
@@ -199,9 +230,15 @@ pub async fn run_plan(
         }
         pending = refused.into_iter().map(|(i, _)| i).collect();
     }
-    tx.commit()
-        .await
-        .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    if commit {
+        tx.commit()
+            .await
+            .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    } else {
+        tx.rollback()
+            .await
+            .map_err(|e| (0, CommandError::from(anyhow::Error::from(e))))?;
+    }
     metrics::command_done("plan", "ok", started.elapsed().as_secs_f64());
     Ok(lines
         .iter()
@@ -234,6 +271,9 @@ async fn run_in_transaction(
         actor_id: None,
         role_on: None,
         people: None,
+        external_id: None,
+        memo: None,
+        memo_kept: false,
     };
     let outcome = dispatch(&mut s, command).await;
     match outcome {
@@ -316,6 +356,42 @@ pub(crate) struct Session<'a> {
     /// The actor's granted role on the program looked up last: (program id, role).
     role_on: Option<(i64, Option<Role>)>,
     people: Option<HashMap<PersonId, Person>>,
+    /// The tracker id an `add` was given (`--external-id`), kept on the record it adds.
+    pub external_id: Option<ExternalId>,
+    /// In a batch plan (an import), what consecutive `dep add` lines share.
+    memo: Option<PlanMemo>,
+    /// A batch plan: the memo is kept between lines, and work only a shown reply needs
+    /// (a new dependency's forecast conflict warning) is left out.
+    memo_kept: bool,
+}
+
+/// The schedule as consecutive `dep add` lines of a batch plan see it: read once, and each
+/// added dependency appended, so 5,000 of them do not read the program 5,000 times. Only
+/// `dep add` lines keep it (they change no project or milestone); any other line, or a
+/// refused one, drops it, and the next line reads the store again.
+pub(crate) struct PlanMemo {
+    program_id: i64,
+    projects: Vec<crate::domain::Project>,
+    milestones: Vec<crate::domain::Milestone>,
+    deps: Vec<crate::domain::Dependency>,
+    /// In a batch, the schedule graph's successors, kept up to date as well, so each
+    /// cycle check walks only what the new consumer reaches.
+    next: Option<HashMap<dep::Node, Vec<dep::Node>>>,
+}
+
+impl PlanMemo {
+    async fn load(conn: &mut store::Conn, scope: &Scope, batch: bool) -> Result<Self> {
+        let milestones = store::milestones(conn, scope).await?;
+        let deps = store::dependencies(conn, scope).await?;
+        let next = batch.then(|| dep::schedule_successors(&milestones, &deps));
+        Ok(PlanMemo {
+            program_id: scope.program_id(),
+            projects: store::projects(conn, scope).await?,
+            milestones,
+            deps,
+            next,
+        })
+    }
 }
 
 /// A user error from a message.
@@ -580,6 +656,27 @@ impl Session<'_> {
         };
         let tenant = self.ctx.tenant.clone();
         store::append_event(&mut self.tx, &tenant, scope, e).await?;
+        Ok(())
+    }
+
+    /// Keeps the tracker id given to this `add` (`--external-id`, remembered by the verb's
+    /// dispatch) on the record it just added, refusing one that another record of its kind
+    /// already holds.
+    pub async fn keep_external_id(
+        &mut self,
+        scope: &Scope,
+        record: store::Tracked<'_>,
+    ) -> Result<()> {
+        if let Some(id) = self.external_id.take() {
+            if let Some(holder) =
+                store::external_id_holder(&mut self.tx, scope, record, &id).await?
+            {
+                return refuse(format!(
+                    "--external-id: `{id}` is already the tracker id of {holder}; one id names one record"
+                ));
+            }
+            store::set_external_id(&mut self.tx, scope, record, &id).await?;
+        }
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use super::{refuse, Session};
 use crate::command::grammar::PersonCmd;
 use crate::command::Result;
-use crate::domain::{DateSpec, PersonRef, Timezone, Title};
+use crate::domain::{DateSpec, Email, PersonRef, Timezone, Title};
 use crate::reply::{Reply, Text};
 use crate::store;
 
@@ -17,7 +17,27 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: PersonCmd) -> Result<Reply> {
             back,
             delegate,
             no_delegate,
-        } => set(s, &person, tz, name, away, back, delegate, no_delegate).await,
+            email,
+            no_email,
+        } => {
+            let email = match (email, no_email) {
+                (Some(e), _) => Some(Some(e)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            set(
+                s,
+                &person,
+                tz,
+                name,
+                away,
+                back,
+                delegate,
+                no_delegate,
+                email,
+            )
+            .await
+        }
         PersonCmd::Away {
             person,
             until,
@@ -40,6 +60,7 @@ async fn set(
     back: bool,
     delegate: Option<PersonRef>,
     no_delegate: bool,
+    email: Option<Option<Email>>,
 ) -> Result<Reply> {
     let target = s.person(person).await?;
     let me = s.actor().await?;
@@ -52,8 +73,9 @@ async fn set(
         && !back
         && delegate.is_none()
         && !no_delegate
+        && email.is_none()
     {
-        return refuse("nothing to set: give --tz, --name, --away DATE, --back, --delegate @name or --no-delegate");
+        return refuse("nothing to set: give --tz, --name, --away DATE, --back, --delegate @name, --no-delegate, --email ADDRESS or --no-email");
     }
     let before = target.clone();
     let mut after = target.clone();
@@ -94,6 +116,20 @@ async fn set(
         after.delegate = None;
     }
     let tenant = s.ctx.tenant.clone();
+    if let Some(email) = email {
+        if let Some(e) = &email {
+            if let Some(other) = store::person_by_email(s.conn(), &tenant, e.as_str())
+                .await?
+                .filter(|o| o.id != after.id)
+            {
+                return refuse(format!(
+                    "--email: `{e}` is already {}'s address here; an address names one person",
+                    other.display_name
+                ));
+            }
+        }
+        after.email = email;
+    }
     store::update_person(s.conn(), &tenant, &after).await?;
     s.event(
         None,
@@ -116,7 +152,7 @@ async fn away(
     if until.is_none() && !back {
         return refuse("give --until DATE (the last day away) or --back");
     }
-    set(s, person, None, None, until, back, None, false).await
+    set(s, person, None, None, until, back, None, false, None).await
 }
 
 async fn show(s: &mut Session<'_>, person: Option<PersonRef>) -> Result<Reply> {
@@ -175,6 +211,14 @@ async fn person_reply(
         (
             "Delegate",
             delegate.map_or(Text::plain("(none)"), |m| Text::new().person(m)),
+        ),
+        (
+            "Email",
+            Text::plain(
+                p.email
+                    .as_ref()
+                    .map_or("(none)".to_owned(), |e| e.as_str().to_owned()),
+            ),
         ),
     ]))
 }

@@ -15,7 +15,11 @@ pub(super) async fn run(s: &mut Session<'_>, cmd: ProjectCmd) -> Result<Reply> {
             target,
             name,
             owner,
-        } => add(s, &target, name, owner).await,
+            external_id,
+        } => {
+            s.external_id = external_id;
+            add(s, &target, name, owner).await
+        }
         ProjectCmd::List {
             program: ProgramArg { program },
             all,
@@ -51,6 +55,8 @@ async fn add(
     let owner = s.person_or_actor(owner.as_ref()).await?;
     let name = name.unwrap_or_else(|| Title::from(&key));
     let project = store::insert_project(s.conn(), &scope, &key, &name, owner.id).await?;
+    s.keep_external_id(&scope, store::Tracked::Project(&key))
+        .await?;
     s.event(
         Some(&scope),
         "project.added",

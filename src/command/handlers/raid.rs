@@ -23,7 +23,9 @@ pub(super) async fn assumption(s: &mut Session<'_>, cmd: AssumptionCmd) -> Resul
             owner,
             validate_by,
             project,
+            external_id,
         } => {
+            s.external_id = external_id;
             let new = New {
                 owner,
                 due: Some(validate_by),
@@ -69,7 +71,9 @@ pub(super) async fn issue(s: &mut Session<'_>, cmd: IssueCmd) -> Result<Reply> {
             severity,
             project,
             due,
+            external_id,
         } => {
+            s.external_id = external_id;
             let new = New {
                 owner,
                 due,
@@ -127,7 +131,9 @@ pub(super) async fn action(s: &mut Session<'_>, cmd: ActionCmd) -> Result<Reply>
             due,
             for_,
             project,
+            external_id,
         } => {
+            s.external_id = external_id;
             let new = New {
                 owner,
                 due: Some(due),
@@ -287,6 +293,8 @@ async fn add(s: &mut Session<'_>, kind: ItemKind, target: &Titled, new: New) -> 
         closed_on: None,
     };
     item.number = store::insert_item(s.conn(), &scope, &item).await?;
+    s.keep_external_id(&scope, store::Tracked::Item(kind, item.number))
+        .await?;
     s.event(
         Some(&scope),
         &format!("{}.added", kind.as_str()),

@@ -227,6 +227,7 @@ pub(super) fn person(people: &People, p: &Person) -> Value {
         "timezone": p.timezone.as_ref().map(|t| t.as_str()),
         "away_until": p.away_until,
         "delegate": who(people, p.delegate),
+        "email": p.email.as_ref().map(|e| e.as_str()),
     })
 }
 

@@ -25,7 +25,9 @@ pub(super) async fn risk(s: &mut Session<'_>, cmd: RiskCmd) -> Result<Reply> {
             customer_impact,
             project,
             review_by,
+            external_id,
         } => {
+            s.external_id = external_id;
             add_risk(
                 s,
                 &target,
@@ -126,6 +128,8 @@ async fn add_risk(
         accepted_reason: None,
     };
     r.number = store::insert_risk(s.conn(), &scope, &r).await?;
+    s.keep_external_id(&scope, store::Tracked::Risk(r.number))
+        .await?;
     s.event(
         Some(&scope),
         "risk.opened",
