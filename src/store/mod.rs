@@ -19,6 +19,7 @@ mod records;
 mod replays;
 mod routes;
 mod schedule;
+mod shares;
 mod snapshot;
 pub mod tables;
 mod work;
@@ -50,6 +51,7 @@ pub use records::*;
 pub use replays::{first_sighting, slack_signatures_kept};
 pub use routes::*;
 pub use schedule::*;
+pub use shares::*;
 pub use snapshot::{has_downstream, load_schedule, load_snapshot};
 pub use work::*;
 

@@ -18,6 +18,7 @@ mod readiness;
 mod records;
 mod risk;
 mod schedule;
+mod share;
 mod status;
 
 use std::collections::HashMap;
