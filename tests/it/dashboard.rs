@@ -420,6 +420,85 @@ async fn only_owners_and_editors_share_and_bad_input_changes_nothing() {
     assert_eq!(list.matches("revoked").count(), 2, "{list}");
 }
 
+#[tokio::test]
+async fn digests_link_their_page_and_reuse_the_link_while_it_works_for_a_week_more() {
+    use chrono::TimeZone as _;
+    use drumbeat::config::DeliverySettings;
+    use drumbeat::outbox::{ConsoleSink, Senders, Worker};
+    use drumbeat::schedule::{ChartLinks, Scheduler};
+
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    db.ok("tpm", r#"digest subscribe atlas --at "daily 11:00""#)
+        .await;
+    let base = serve(&db).await;
+    let clock: Arc<dyn Clock> = Arc::new(db.clock.clone());
+    let key = {
+        let mut tx = db.store.write().await.unwrap();
+        let key = LinkKey::load_or_create(&mut tx, clock.now()).await.unwrap();
+        tx.commit().await.unwrap();
+        key
+    };
+    let scheduler = Scheduler::new(db.store.clone(), clock.clone(), Default::default())
+        .with_chart_links(ChartLinks {
+            public_url: Arc::from(base.as_str()),
+            key,
+        });
+    let (sink, lines) = ConsoleSink::memory();
+    let worker = Worker::new(
+        db.store.clone(),
+        Senders::console(sink),
+        clock,
+        &DeliverySettings::default(),
+    );
+    // 11:01 in Berlin on the given day of 2026: the daily digest is due.
+    let digest_on = |month: u32, day: u32| {
+        let scheduler = &scheduler;
+        let worker = &worker;
+        let lines = lines.clone();
+        let db = &db;
+        let base = base.clone();
+        async move {
+            db.clock.set(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, month, day, 10, 1, 0)
+                    .unwrap(),
+            );
+            lines.lock().unwrap().clear();
+            scheduler.tick().await.unwrap();
+            worker.drain().await.unwrap();
+            let text = lines.lock().unwrap().join("\n");
+            let at = text
+                .find(&format!("The program's page: {base}/p/"))
+                .unwrap_or_else(|| panic!("no page link in {text}"));
+            let url = text[at + "The program's page: ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            url
+        }
+    };
+    let first = digest_on(11, 27).await;
+    let page = get(&first).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Atlas cloud launch"));
+    // The next day's digest reuses it: it still works for 13 days.
+    assert_eq!(digest_on(11, 28).await, first);
+    // With less than a week left (it ends on 11 December), a new one.
+    let later = digest_on(12, 5).await;
+    assert_ne!(later, first);
+    assert_eq!(get(&later).await.status, 200);
+    let list = db.ok("tpm", "program share atlas --list").await;
+    assert_eq!(list.matches("a digest").count(), 2, "{list}");
+    // Revoked, it is replaced by the next digest.
+    db.ok("tpm", "program share atlas --revoke-all").await;
+    assert_eq!(get(&later).await.status, 404);
+    let after = digest_on(12, 6).await;
+    assert_ne!(after, later);
+    assert_eq!(get(&after).await.status, 200);
+}
+
 fn body_of(reply: &Reply, media_type: &str) -> String {
     let a = reply.attachment().expect("an attachment");
     assert_eq!(a.media_type, media_type);
