@@ -149,11 +149,14 @@ impl LinkKey {
         else {
             return Err(LinkRefusal::BadSignature);
         };
-        // Digits only: `+1` or `01` would parse to the same number as the signed text.
+        // Digits only, no leading zero: `+1` or `01` would parse to the number signed as `1`.
         let number = |s: &str| {
-            (!s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse::<i64>().ok())
-                .flatten()
+            (!s.is_empty()
+                && s.len() <= 19
+                && !(s.len() > 1 && s.starts_with('0'))
+                && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
         };
         let (Some(id), Some(expires)) = (number(id), number(expires)) else {
             return Err(LinkRefusal::BadSignature);
