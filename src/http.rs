@@ -5,6 +5,9 @@
 //! A feed is read with its token (`?token=…`), which selects the program; anything else — no
 //! token, a wrong one, a program key that is not the token's — is the same bare 404, so the
 //! answer never says whether a program exists. Tokens never reach a log.
+//!
+//! A share link (`/p/{token}`) opens a program's read-only page (`web`) the same way: a
+//! token that is foreign, altered, expired or revoked gets the same bare 404.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +98,9 @@ pub fn router(app: HttpApp, slack: Option<SlackApp>) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/ical/{file}", get(ical))
         .route("/charts/{file}", get(chart))
+        .route("/p/{token}", get(shared_page))
+        .route(crate::web::STYLESHEET_PATH, get(stylesheet))
+        .route(crate::web::ICON_PATH, get(icon))
         .with_state(app);
     match slack {
         Some(s) => own.merge(slack::router(s)),
@@ -569,6 +575,98 @@ async fn chart(
         Err(e) => {
             tracing::error!(error = ?e, "drawing a linked chart failed");
             (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response()
+        }
+    }
+}
+
+/// A dashboard response: the body with the security headers every page carries.
+fn dashboard(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    for (name, value) in crate::web::SECURITY_HEADERS {
+        response.headers_mut().insert(
+            header::HeaderName::from_static(name),
+            header::HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+/// The one answer to every share link that opens nothing: foreign, altered, expired,
+/// revoked, or naming a program that is gone.
+fn page_not_found() -> Response {
+    dashboard(
+        StatusCode::NOT_FOUND,
+        "text/plain; charset=utf-8",
+        String::new(),
+    )
+}
+
+/// The pages' stylesheet, from the binary.
+async fn stylesheet() -> Response {
+    dashboard(
+        StatusCode::OK,
+        crate::web::CSS,
+        crate::web::STYLESHEET.to_owned(),
+    )
+}
+
+/// The pages' icon, from the binary.
+async fn icon() -> Response {
+    dashboard(StatusCode::OK, "image/svg+xml", crate::web::ICON.to_owned())
+}
+
+/// The program page a share link opens. The token's signature and expiry are checked
+/// before the database is read; then its row must be live and name a program of its own
+/// tenant. The snapshot is read in one read transaction, the page drawn on a blocking
+/// thread, and the opening noted in a short write transaction afterwards.
+async fn shared_page(State(app): State<HttpApp>, Path(token): Path<String>) -> Response {
+    let inner = &app.inner;
+    let Some(key) = &inner.links else {
+        return page_not_found();
+    };
+    let now = inner.clock.now();
+    let claimed = match key.verify_share(&token, now) {
+        Ok(claimed) => claimed,
+        Err(why) => {
+            tracing::info!(%why, "a share link was refused");
+            return page_not_found();
+        }
+    };
+    let page = async {
+        let mut tx = inner.store.read().await?;
+        let Some(link) = store::share_link(&mut tx, claimed.id).await? else {
+            return anyhow::Ok(None);
+        };
+        if link.expires_at.timestamp() != claimed.expires {
+            return Ok(None);
+        }
+        let Some((scope, program)) = store::shared_program(&mut tx, &link, now).await? else {
+            return Ok(None);
+        };
+        let since = crate::digest::period_start(now, None);
+        let snap = store::load_snapshot(&mut tx, &scope, program, now, Some(since)).await?;
+        tx.commit().await?;
+        let html = tokio::task::spawn_blocking(move || {
+            let a = crate::analysis::Analysed::of(&snap);
+            crate::web::program_page(&a, since, crate::web::Styles::Linked)
+        })
+        .await
+        .context("drawing a shared page stopped")??;
+        let mut tx = inner.store.write().await?;
+        store::share_link_opened(&mut tx, link.id, now).await?;
+        tx.commit().await?;
+        Ok(Some(html))
+    };
+    match page.await {
+        Ok(Some(html)) => dashboard(StatusCode::OK, crate::web::HTML, html),
+        Ok(None) => page_not_found(),
+        Err(e) => {
+            tracing::error!(error = ?e, "building a shared page failed");
+            dashboard(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain; charset=utf-8",
+                "try again later\n".to_owned(),
+            )
         }
     }
 }

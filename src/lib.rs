@@ -22,7 +22,8 @@ pub mod store;
 // Settings.
 pub mod config;
 
-// Services beside the commands: delivery, the rhythm, charts, links, documents, telemetry.
+// Services beside the commands: delivery, the rhythm, charts, links, read-only pages,
+// documents, telemetry.
 pub mod chart;
 pub mod document;
 pub mod fixture;
@@ -30,6 +31,7 @@ pub mod links;
 pub mod outbox;
 pub mod schedule;
 pub mod telemetry;
+pub mod web;
 
 // Commands: the grammar and one transaction per command.
 pub mod command;

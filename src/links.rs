@@ -29,6 +29,21 @@ pub struct ChartLink {
     pub expires: i64,
 }
 
+/// What a share link's token names: the row of `share_links` and its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareToken {
+    pub id: i64,
+    /// Unix seconds after which the token is refused.
+    pub expires: i64,
+}
+
+const SHARE_PURPOSE: &str = "share-link";
+
+/// The path a share link opens: `/p/{token}`.
+pub fn share_path(token: &str) -> String {
+    format!("/p/{token}")
+}
+
 /// Why a link was refused. Both answer 403, and say nothing of the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LinkRefusal {
@@ -68,19 +83,93 @@ impl LinkKey {
     }
 
     fn mac(&self, link: &ChartLink) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        // Length-prefixed fields: no two different links sign the same bytes.
         let tenant = link.tenant.to_string();
-        for field in [
+        self.mac_of(&[
             tenant.as_str(),
             link.program.as_str(),
             link.chart.as_str(),
             &link.expires.to_string(),
-        ] {
+        ])
+    }
+
+    /// The HMAC of `fields`, each length-prefixed: no two different lists sign the same
+    /// bytes.
+    fn mac_of(&self, fields: &[&str]) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        for field in fields {
             mac.update(&(field.len() as u32).to_be_bytes());
             mac.update(field.as_bytes());
         }
         mac.finalize().into_bytes().into()
+    }
+
+    fn share_mac(&self, token: &ShareToken) -> [u8; 32] {
+        // A purpose of its own first, so no chart link's signature is a share token's.
+        self.mac_of(&[
+            SHARE_PURPOSE,
+            &token.id.to_string(),
+            &token.expires.to_string(),
+        ])
+    }
+
+    /// The address of share link `id`, which expires at `expires_at`: under `public_url`,
+    /// or the bare path (`/p/{token}`) without one.
+    pub fn share_address(
+        &self,
+        public_url: Option<&str>,
+        id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> String {
+        let token = self.share_token(&ShareToken {
+            id,
+            expires: expires_at.timestamp(),
+        });
+        let path = share_path(&token);
+        match public_url {
+            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+            None => path,
+        }
+    }
+
+    /// The token of a share link: `{id}.{expires}.{signature}`, all URL-safe.
+    pub fn share_token(&self, token: &ShareToken) -> String {
+        format!(
+            "{}.{}.{}",
+            token.id,
+            token.expires,
+            hex::encode(self.share_mac(token))
+        )
+    }
+
+    /// The share link a token names, if this key signed it and it has not expired. The
+    /// row it names must still be checked (revoked, expired, its tenant and subject).
+    pub fn verify_share(&self, token: &str, now: DateTime<Utc>) -> Result<ShareToken, LinkRefusal> {
+        let mut parts = token.splitn(3, '.');
+        let (Some(id), Some(expires), Some(signature)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(LinkRefusal::BadSignature);
+        };
+        // Digits only, no leading zero: `+1` or `01` would parse to the number signed as `1`.
+        let number = |s: &str| {
+            (!s.is_empty()
+                && s.len() <= 19
+                && !(s.len() > 1 && s.starts_with('0'))
+                && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
+        };
+        let (Some(id), Some(expires)) = (number(id), number(expires)) else {
+            return Err(LinkRefusal::BadSignature);
+        };
+        let claimed = ShareToken { id, expires };
+        let given = hex::decode(signature).map_err(|_| LinkRefusal::BadSignature)?;
+        if !bool::from(given.ct_eq(&self.share_mac(&claimed))) {
+            return Err(LinkRefusal::BadSignature);
+        }
+        if now.timestamp() > claimed.expires {
+            return Err(LinkRefusal::Expired);
+        }
+        Ok(claimed)
     }
 
     pub fn sign(&self, link: &ChartLink) -> String {
@@ -177,6 +266,48 @@ mod tests {
             key.verify(&link(), "not hex", before),
             Err(LinkRefusal::BadSignature)
         );
+    }
+
+    #[test]
+    fn a_share_token_verifies_until_it_expires_and_not_after_any_change() {
+        let key = LinkKey::from_bytes([7; 32]);
+        let token = key.share_token(&ShareToken {
+            id: 42,
+            expires: 1_800_000_000,
+        });
+        let before = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
+        assert_eq!(
+            key.verify_share(&token, before),
+            Ok(ShareToken {
+                id: 42,
+                expires: 1_800_000_000
+            })
+        );
+        let after = Utc.timestamp_opt(1_800_000_001, 0).unwrap();
+        assert_eq!(key.verify_share(&token, after), Err(LinkRefusal::Expired));
+        let sig = token.rsplit('.').next().unwrap();
+        for altered in [
+            format!("43.1800000000.{sig}"),
+            format!("42.1900000000.{sig}"),
+            format!("042.1800000000.{sig}"),
+            format!("+42.1800000000.{sig}"),
+            format!("42.1800000000.{}", &sig[..63]),
+            "42.1800000000".to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(
+                key.verify_share(&altered, before),
+                Err(LinkRefusal::BadSignature),
+                "{altered}"
+            );
+        }
+        assert_eq!(
+            LinkKey::from_bytes([8; 32]).verify_share(&token, before),
+            Err(LinkRefusal::BadSignature)
+        );
+        // A chart link's signature over the same numbers is not a share token's.
+        let chart = key.mac_of(&["42", "1800000000"]);
+        assert_ne!(hex::encode(chart), sig);
     }
 
     #[test]

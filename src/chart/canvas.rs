@@ -1,12 +1,14 @@
-//! A bitmap to draw on in pixels, with the bundled font, and its PNG encoding. Charts place
-//! things themselves (dates to x, rows to y), so this is all they need from `plotters`.
+//! A canvas to draw on in pixels, with the bundled font: a bitmap encoded as PNG, or SVG
+//! (the same drawing, as vector elements whose text names only the generic `sans-serif`
+//! family, so no font is fetched from anywhere). Charts place things themselves (dates to
+//! x, rows to y), so this is all they need from `plotters`.
 
 use std::sync::Once;
 
 use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::element::{PathElement, Polygon, Rectangle, Text};
-use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea};
+use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea, SVGBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, ShapeStyle, TextStyle};
 
@@ -82,8 +84,30 @@ pub enum Anchor {
     Centre,
 }
 
+/// What a chart is drawn as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+enum Area<'a, 'b> {
+    Bitmap(&'a DrawingArea<BitMapBackend<'b>, Shift>),
+    Svg(&'a DrawingArea<SVGBackend<'b>, Shift>),
+}
+
+/// Runs `$body` with `$a` bound to the pen's drawing area, whichever backend it is on.
+macro_rules! on_area {
+    ($pen:expr, $a:ident => $body:expr) => {
+        match &$pen.area {
+            Area::Bitmap($a) => $body,
+            Area::Svg($a) => $body,
+        }
+    };
+}
+
 pub struct Pen<'a, 'b> {
-    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    area: Area<'a, 'b>,
 }
 
 fn drawing<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -112,9 +136,9 @@ impl Pen<'_, '_> {
         (x1, y1): (i32, i32),
         colour: RGBColor,
     ) -> anyhow::Result<()> {
-        self.area
+        on_area!(self, area => area
             .draw(&Rectangle::new([(x0, y0), (x1, y1)], colour.filled()))
-            .map_err(drawing)
+            .map_err(drawing))
     }
 
     pub fn frame(
@@ -124,12 +148,12 @@ impl Pen<'_, '_> {
         colour: RGBColor,
         width: u32,
     ) -> anyhow::Result<()> {
-        self.area
+        on_area!(self, area => area
             .draw(&Rectangle::new(
                 [(x0, y0), (x1, y1)],
                 ShapeStyle::from(&colour).stroke_width(width),
             ))
-            .map_err(drawing)
+            .map_err(drawing))
     }
 
     pub fn line(
@@ -138,12 +162,12 @@ impl Pen<'_, '_> {
         colour: RGBColor,
         width: u32,
     ) -> anyhow::Result<()> {
-        self.area
+        on_area!(self, area => area
             .draw(&PathElement::new(
                 points,
                 ShapeStyle::from(&colour).stroke_width(width),
             ))
-            .map_err(drawing)
+            .map_err(drawing))
     }
 
     /// A dashed vertical line from `y0` to `y1`.
@@ -164,9 +188,9 @@ impl Pen<'_, '_> {
     }
 
     pub fn polygon(&self, points: Vec<(i32, i32)>, colour: RGBColor) -> anyhow::Result<()> {
-        self.area
+        on_area!(self, area => area
             .draw(&Polygon::new(points, colour.filled()))
-            .map_err(drawing)
+            .map_err(drawing))
     }
 
     /// A diamond of half-width `r` centred on `(x, y)`: a milestone.
@@ -231,20 +255,21 @@ impl Pen<'_, '_> {
         if s.is_empty() {
             return Ok(());
         }
-        self.area
+        on_area!(self, area => area
             .draw(&Text::new(
                 s.to_owned(),
                 at,
                 Self::style(size, bold, colour, anchor),
             ))
-            .map_err(drawing)
+            .map_err(drawing))
     }
 
     pub fn text_width(&self, s: &str, size: f64, bold: bool) -> i32 {
-        self.area
+        on_area!(self, area => area
             .estimate_text_size(s, &Self::style(size, bold, INK, Anchor::Left))
-            .map(|(w, _)| w as i32)
-            .unwrap_or((s.chars().count() as f64 * size * 0.6) as i32)
+            .ok())
+        .map(|(w, _)| w as i32)
+        .unwrap_or((s.chars().count() as f64 * size * 0.6) as i32)
     }
 
     /// A chart's title: bold 20 px ink from `at`, cut to `max` pixels.
@@ -280,20 +305,42 @@ impl Pen<'_, '_> {
     }
 }
 
-/// Draws on a white `width` × `height` bitmap and encodes it as PNG.
+/// Draws on a white `width` × `height` canvas: a bitmap encoded as PNG, or an SVG document
+/// (UTF-8), as `format` says.
 pub fn paint(
+    format: Format,
     width: u32,
     height: u32,
     draw: impl FnOnce(&Pen<'_, '_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Vec<u8>> {
     register_fonts();
-    let mut pixels = vec![255u8; width as usize * height as usize * 3];
-    {
-        let area = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-        draw(&Pen { area: &area })?;
-        area.present().map_err(drawing)?;
+    match format {
+        Format::Png => {
+            let mut pixels = vec![255u8; width as usize * height as usize * 3];
+            {
+                let area =
+                    BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+                draw(&Pen {
+                    area: Area::Bitmap(&area),
+                })?;
+                area.present().map_err(drawing)?;
+            }
+            encode(width, height, &pixels)
+        }
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+                // The bitmap starts white; an SVG starts transparent.
+                area.fill(&WHITE).map_err(drawing)?;
+                draw(&Pen {
+                    area: Area::Svg(&area),
+                })?;
+                area.present().map_err(drawing)?;
+            }
+            Ok(svg.into_bytes())
+        }
     }
-    encode(width, height, &pixels)
 }
 
 /// RGB pixels as a PNG, compressed for speed: charts are sent once and read soon.

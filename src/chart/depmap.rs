@@ -974,11 +974,11 @@ pub fn pictured(a: &Analysed<'_>) -> (DepMap, usize) {
     }
 }
 
-pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>, format: canvas::Format) -> anyhow::Result<Vec<u8>> {
     let (map, total) = pictured(a);
     let plan = layout(&map);
     let title = format!("{}: dependencies", map.title);
-    paint(plan.width, plan.height, |pen| {
+    paint(format, plan.width, plan.height, |pen| {
         pen.title(&title, (MARGIN, 28), 1300)?;
         let open = map
             .edges

@@ -24,7 +24,7 @@ fn band_colour(b: RiskBand) -> canvas::Colour {
     }
 }
 
-pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>, format: canvas::Format) -> anyhow::Result<Vec<u8>> {
     let s = a.snap;
     let open = a.open_risks();
     // counts[likelihood - 1][impact - 1]
@@ -34,7 +34,7 @@ pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
     }
     let top: Vec<_> = open.iter().take(TOP_RISKS).collect();
     let title = format!("{}: risks", s.program.name.as_str());
-    paint(WIDTH, HEIGHT, |pen| {
+    paint(format, WIDTH, HEIGHT, |pen| {
         pen.title(&title, (20, 28), 1100)?;
         pen.text(
             &format!(

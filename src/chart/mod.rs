@@ -1,4 +1,4 @@
-//! Charts as PNG, drawn in-process with `plotters` on a bitmap and a font bundled in the
+//! Charts as PNG or SVG, drawn in-process with `plotters` on a bitmap (or as SVG) and a font bundled in the
 //! binary (DejaVu Sans, `assets/fonts`), so nothing is read from the system or the network.
 //! Every chart is drawn from the analysis ([`Analysed`]): forecasts, the critical path and
 //! health are never worked out again here. The dependency map is also text: DOT and Mermaid.
@@ -18,12 +18,15 @@ use crate::analysis::trend::{self as trend_analysis, Trend};
 use crate::analysis::Analysed;
 use crate::domain::{ChartKind, StatusUpdate};
 
-pub use canvas::encode;
+pub use canvas::{encode, Format};
 pub use depmap::{DepMap, Edge, NodeKind};
 pub use timeline::MAX_ROWS as TIMELINE_MAX_ROWS;
 
 /// The PNG media type, for attachments.
 pub const PNG: &str = "image/png";
+
+/// The SVG media type.
+pub const SVG: &str = "image/svg+xml";
 
 /// Weeks the health trend covers unless asked otherwise: 0, the whole life of the program.
 pub const DEFAULT_WEEKS: u16 = 0;
@@ -51,17 +54,37 @@ impl Input<'_> {
 
 /// The PNG of one chart.
 pub fn render(input: Input<'_>, a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
+    draw(input, a, Format::Png)
+}
+
+/// One chart as `format`: PNG bytes, or an SVG document.
+pub fn draw(input: Input<'_>, a: &Analysed<'_>, format: Format) -> anyhow::Result<Vec<u8>> {
     match input {
-        Input::Timeline => timeline::render(a),
-        Input::Risks => heatmap::render(a),
-        Input::Deps => depmap::render(a),
-        Input::Trend(t) => trend::render(a, t),
+        Input::Timeline => timeline::render(a, format),
+        Input::Risks => heatmap::render(a, format),
+        Input::Deps => depmap::render(a, format),
+        Input::Trend(t) => trend::render(a, t, format),
     }
+}
+
+/// One chart as an SVG document, to inline in a page.
+pub fn svg(input: Input<'_>, a: &Analysed<'_>) -> anyhow::Result<String> {
+    String::from_utf8(draw(input, a, Format::Svg)?)
+        .map_err(|_| anyhow::anyhow!("an SVG chart was not UTF-8"))
 }
 
 /// The file name a chart goes by: `atlas-timeline.png`.
 pub fn file_name(program: &str, kind: ChartKind) -> String {
-    format!("{program}-{}.png", kind.as_str())
+    file_name_as(program, kind, Format::Png)
+}
+
+/// The file name of a chart in `format`: `atlas-timeline.png`, `atlas-timeline.svg`.
+pub fn file_name_as(program: &str, kind: ChartKind, format: Format) -> String {
+    let ext = match format {
+        Format::Png => "png",
+        Format::Svg => "svg",
+    };
+    format!("{program}-{}.{ext}", kind.as_str())
 }
 
 /// Where the status history the charts of `kinds` need starts: `Some` when they include

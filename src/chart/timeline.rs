@@ -347,7 +347,7 @@ pub fn plan(a: &Analysed<'_>) -> Plan {
     }
 }
 
-pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>, format: canvas::Format) -> anyhow::Result<Vec<u8>> {
     let s = a.snap;
     let today = s.today();
     let plan = plan(a);
@@ -355,7 +355,7 @@ pub fn render(a: &Analysed<'_>) -> anyhow::Result<Vec<u8>> {
     let height = (TOP + ROW * rows.len().max(1) as i32 + FOOT) as u32;
     let title = format!("{}: timeline", s.program.name.as_str());
     let conflicted = rows.iter().filter(|r| !r.conflicts.is_empty()).count();
-    paint(WIDTH, height, |pen| {
+    paint(format, WIDTH, height, |pen| {
         pen.title(&title, (LABEL_X, 24), 760)?;
         let mut summary = format!("today {today} · {total} milestones");
         if conflicted > 0 {

@@ -91,7 +91,7 @@ fn axis_labels(cols: &[Column], measure: &dyn Fn(&str) -> i32) -> Vec<AxisLabel>
     out
 }
 
-pub fn render(a: &Analysed<'_>, t: &Trend) -> anyhow::Result<Vec<u8>> {
+pub fn render(a: &Analysed<'_>, t: &Trend, format: canvas::Format) -> anyhow::Result<Vec<u8>> {
     let s = a.snap;
     // Past the limit, the worst now first: those are the ones a reader needs.
     let mut rows: Vec<&_> = t.rows.iter().collect();
@@ -112,7 +112,7 @@ pub fn render(a: &Analysed<'_>, t: &Trend) -> anyhow::Result<Vec<u8>> {
         1 => "each week".to_owned(),
         n => format!("each {n}-week column"),
     };
-    paint(WIDTH, height, |pen| {
+    paint(format, WIDTH, height, |pen| {
         pen.title(&title, (20, 26), 1100)?;
         let subtitle = format!(
             "What each owner reported by the end of {period} since the program was created; at the right, the health computed now from every signal"

@@ -321,6 +321,24 @@ pub enum ProgramCmd {
         #[arg(long, conflicts_with_all = ["slack_webhook", "channel"])]
         clear: bool,
     },
+    /// A read-only page of the program at a signed, expiring link (owners and editors):
+    /// `program share atlas --days 30`; `--list` shows its links, `--revoke ID` ends one
+    Share {
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Days the link works, 1 to 365 (default 14)
+        #[arg(long, conflicts_with_all = ["list", "revoke", "revoke_all"])]
+        days: Option<u32>,
+        /// The program's links: who made each, until when, when each was last opened
+        #[arg(long, conflicts_with_all = ["revoke", "revoke_all"])]
+        list: bool,
+        /// End one link, by the id `--list` shows
+        #[arg(long, value_name = "ID", conflicts_with = "revoke_all")]
+        revoke: Option<String>,
+        /// End every live link of the program
+        #[arg(long)]
+        revoke_all: bool,
+    },
     /// The program's calendar feed (milestones and need-by dates): its address, with a
     /// secret token made the first time; `--rotate` replaces the token
     IcalToken {
@@ -1169,14 +1187,17 @@ pub enum PathCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ChartCmd {
-    /// Draw a chart as PNG: `chart show atlas timeline` (timeline, risks, deps or trend)
+    /// Draw a chart as PNG or SVG: `chart show atlas timeline` (timeline, risks, deps or trend)
     Show {
         #[command(flatten)]
         target: ChartTarget,
         /// The trend's span in weeks, 1 to 52 (default 8)
         #[arg(long)]
         weeks: Option<u16>,
-        /// Write the PNG to this file (console and `drumbeat exec` only)
+        /// png (the default) or svg
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+        /// Write the picture to this file (console and `drumbeat exec` only)
         #[arg(long, value_name = "FILE")]
         out: Option<String>,
     },
@@ -1186,7 +1207,8 @@ pub enum ChartCmd {
 pub struct ReportArgs {
     #[command(flatten)]
     pub program: ProgramArg,
-    /// Write the report as Markdown to this file (console and `drumbeat exec` only)
+    /// Write the report as Markdown to this file (console and `drumbeat exec` only); the
+    /// status report to a `.html` file is the program's page, as its share link shows it
     #[arg(long, value_name = "FILE")]
     pub out: Option<String>,
 }
@@ -1334,6 +1356,7 @@ impl Command {
                 } => slack_webhook.is_some() || channel.is_some() || *clear,
                 // The first look makes the token.
                 ProgramCmd::IcalToken { .. } => true,
+                ProgramCmd::Share { list, .. } => !list,
                 _ => true,
             },
             Command::Portfolio(c) => !matches!(c, PortfolioCmd::Show { .. } | PortfolioCmd::List),

@@ -13,6 +13,10 @@ use crate::outbox::Destination;
 use crate::reply::Reply;
 use crate::store::{self, RunEnd, ScheduledProgram, Tx};
 
+/// A digest's link to its program's page is reused while it works for more than this many
+/// days, so a reader always has a week to open it.
+pub const PAGE_LINK_MIN_DAYS: i64 = 7;
+
 pub struct Digest<'a> {
     pub sp: &'a ScheduledProgram,
 }
@@ -30,6 +34,32 @@ impl Job for Digest<'_> {
         self.sp.program.timezone.tz()
     }
 
+    /// With `http.public_url` set, the digest links its program's page: through the share
+    /// link digests made for it, reused while it works for more than
+    /// [`PAGE_LINK_MIN_DAYS`] days, else a new one for [`crate::links::LINK_DAYS`] days
+    /// (`program share --list` shows it as made by a digest; revoking it makes the next
+    /// digest make another).
+    async fn prepare(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<()> {
+        let Some(links) = run.chart_links else {
+            return Ok(());
+        };
+        let scope = &run.sp.scope;
+        let wanted = run.now + Duration::days(PAGE_LINK_MIN_DAYS);
+        let link = match store::digest_share_link(tx, scope, wanted).await? {
+            Some(link) => link,
+            None => {
+                let expires = run.now + Duration::days(crate::links::LINK_DAYS);
+                store::insert_share_link(tx, scope, None, run.now, expires).await?
+            }
+        };
+        run.page_url = Some(links.key.share_address(
+            Some(&links.public_url),
+            link.id,
+            link.expires_at,
+        ));
+        Ok(())
+    }
+
     async fn run(&self, tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<(RunEnd, String)> {
         let sp = run.sp;
         let audience = sp.schedule.audience.unwrap_or(Audience::Engineering);
@@ -45,7 +75,12 @@ impl Job for Digest<'_> {
         let mut d = digest::build(&a, audience, since);
         d.note = note;
         d.was = was;
-        let reply = digest::to_reply(&d);
+        let mut reply = digest::to_reply(&d);
+        if let Some(url) = &run.page_url {
+            reply = reply.paragraph(crate::reply::Text::plain(format!(
+                "The program's page: {url}"
+            )));
+        }
         let destination = match &sp.schedule.destination {
             Some(json) => serde_json::from_str(json)?,
             None => match program_channel(tx, sp).await? {

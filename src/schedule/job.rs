@@ -67,6 +67,16 @@ pub trait Job: Sync {
         }
     }
 
+    /// Readies what the run needs written before it is built, in the write transaction
+    /// that claims its slot (the build itself may run in a read transaction).
+    fn prepare(
+        &self,
+        _tx: &mut Tx,
+        _run: &mut Run<'_>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        std::future::ready(Ok(()))
+    }
+
     /// Runs one slot: queues its messages through [`Run::send`] and says how it ended.
     fn run(
         &self,
@@ -112,6 +122,9 @@ pub struct Run<'a> {
     /// The program's health as a digest found it, recorded when the run is finished (what
     /// the next executive digest compares with).
     pub(super) health: Option<(NaiveDate, crate::domain::Rag)>,
+    /// The address of the program's page (a share link), made or reused by
+    /// [`Job::prepare`] when `http.public_url` is set.
+    pub(super) page_url: Option<String>,
 }
 
 impl Run<'_> {

@@ -286,6 +286,7 @@ impl Scheduler {
                 buffer: None,
                 health: None,
                 routes: Default::default(),
+                page_url: None,
             };
             let next = match job.hold() {
                 Hold::WriteLock => self.run_locked(job, run, report).await?,
@@ -316,7 +317,11 @@ impl Scheduler {
         };
         run.routes = store::routes(&mut tx, &run.sp.scope).await?;
         report.built += 1;
-        match job.run(&mut tx, &mut run).await {
+        let ran = match job.prepare(&mut tx, &mut run).await {
+            Ok(()) => job.run(&mut tx, &mut run).await,
+            Err(e) => Err(e),
+        };
+        match ran {
             Ok((end, words)) => {
                 if let Some((day, rag)) = run.health {
                     store::mark_health(&mut tx, &run.sp.scope, day, rag).await?;
@@ -371,6 +376,9 @@ impl Scheduler {
                 expires,
             )
             .await?;
+            if claimed.is_some() {
+                job.prepare(&mut tx, &mut run).await?;
+            }
             tx.commit().await?;
             claimed
         };

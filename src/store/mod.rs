@@ -21,6 +21,7 @@ mod records;
 mod replays;
 mod routes;
 mod schedule;
+mod shares;
 mod snapshot;
 pub mod tables;
 mod work;
@@ -54,6 +55,7 @@ pub use records::*;
 pub use replays::{first_sighting, slack_signatures_kept};
 pub use routes::*;
 pub use schedule::*;
+pub use shares::*;
 pub use snapshot::{has_downstream, load_schedule, load_snapshot};
 pub use work::*;
 

@@ -215,6 +215,7 @@ pub async fn delete_program(conn: &mut Conn, scope: &Scope) -> anyhow::Result<()
         "DELETE FROM raid_items WHERE program_id = $1",
         "DELETE FROM readiness_items WHERE program_id = $1",
         "DELETE FROM digest_notes WHERE program_id = $1",
+        "DELETE FROM share_links WHERE subject_kind = 'program' AND subject_id = $1",
         "DELETE FROM health_marks WHERE program_id = $1",
         "DELETE FROM change_requests WHERE program_id = $1",
         "DELETE FROM decisions WHERE program_id = $1",

@@ -23,6 +23,10 @@ fn statements() -> Vec<(&'static str, String)> {
     };
     vec![
         ("events", "DELETE FROM events WHERE tenant = $1".into()),
+        (
+            "share_links",
+            "DELETE FROM share_links WHERE tenant = $1".into(),
+        ),
         ("outbox", "DELETE FROM outbox WHERE tenant = $1".into()),
         (
             "job_runs",

@@ -473,6 +473,21 @@ pub const TABLES: &[Table] = &[
         false,
     ),
     t(
+        "share_links",
+        &[
+            ("id", Int),
+            ("tenant", Text),
+            ("subject_kind", Text),
+            ("subject_id", Int),
+            ("created_by", Int),
+            ("created_at", Instant),
+            ("expires_at", Instant),
+            ("revoked_at", Instant),
+            ("last_opened_at", Instant),
+        ],
+        true,
+    ),
+    t(
         "tenant_purges",
         &[
             ("id", Int),

@@ -7,6 +7,7 @@ mod bad_input;
 mod chart_links;
 mod charts;
 mod crash;
+mod dashboard;
 mod discord;
 mod discord_bot;
 mod discord_interactions;

@@ -543,6 +543,14 @@ async fn with_out(
     let Some(out) = &args.out else {
         return Ok(reply);
     };
+    if is_html(out) {
+        return refuse(format!(
+            "--out {}: only the status report is written as a page (`report status {} --out {}`); this report is written as Markdown, e.g. --out {stem}.md",
+            crate::domain::truncate_for_error(out),
+            a.snap.program.key,
+            crate::domain::truncate_for_error(out),
+        ));
+    }
     let body = markdown::render(&reply);
     let mut reply = reply.attach(Attachment {
         filename: format!("{stem}.md"),
@@ -662,6 +670,10 @@ async fn status_report(
     let since = digest::period_start(s.ctx.now, since.map(|d| day_start(&p, &d, s.ctx.now)));
     let snap = load(s, &scope, p, Some(since)).await?;
     let stem = format!("{}-status", snap.program.key);
+    if let Some(out) = args.out.as_deref().filter(|o| is_html(o)) {
+        out_allowed(s, Some(out), "atlas-status.html")?;
+        return status_page(snap, since, stem, out.to_owned()).await;
+    }
     let charts = [Timeline, Risks, Deps, Trend];
     build_report(s, &scope, snap, args, &stem, &charts, move |a| {
         report::status(a, since)
@@ -805,4 +817,39 @@ async fn record_actions(
         ));
     }
     Ok(r.paragraph(Text::plain("See them with ").code(format!("action list {key}"))))
+}
+
+/// Whether `--out` names an HTML file: the page is written instead of Markdown.
+fn is_html(out: &str) -> bool {
+    let lower = out.trim().to_ascii_lowercase();
+    lower.ends_with(".html") || lower.ends_with(".htm")
+}
+
+/// `report status --out FILE.html`: the program's page as its share link shows it, with
+/// the stylesheet inside, to send by mail.
+async fn status_page(
+    snap: Snapshot,
+    since: DateTime<Utc>,
+    stem: String,
+    out: String,
+) -> Result<Reply> {
+    let name = snap.program.name.as_str().to_owned();
+    let html = tokio::task::spawn_blocking(move || {
+        let a = Analysed::of(&snap);
+        crate::web::program_page(&a, since, crate::web::Styles::Inline)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("building the page stopped: {e}"))??;
+    let bytes = html.len();
+    Ok(Reply::new(format!("{name}: status page"))
+        .paragraph(Text::plain(
+            "The program's page as its share link shows it (health, milestones and forecasts, the timeline, dependencies, risks, the RAID log, decisions and the week's changes), in one HTML file with its stylesheet inside: it opens offline and prints as a status report.",
+        ))
+        .attach(Attachment {
+            filename: format!("{stem}.html"),
+            media_type: crate::web::HTML.into(),
+            body: html.into(),
+            save_to: Some(out),
+        })
+        .data(serde_json::json!({ "file": format!("{stem}.html"), "bytes": bytes })))
 }

@@ -1,4 +1,4 @@
-//! Charts: `chart show` draws one as PNG. Discord uploads it with the reply; the console
+//! Charts: `chart show` draws one as PNG, or as SVG with `--format svg`. Discord uploads it with the reply; the console
 //! writes it with `--out`, and says how without; Slack, which takes no files through a
 //! response URL, gets the reply's words.
 
@@ -83,7 +83,19 @@ pub(crate) fn chart_reply(
     png: Vec<u8>,
     out: Option<String>,
 ) -> Reply {
-    reply_in(s.ctx, a, kind, weeks, png, out)
+    reply_in(s.ctx, a, kind, weeks, (png, chart::Format::Png), out)
+}
+
+/// `--format`: PNG unless SVG is asked for.
+fn format_of(raw: Option<&str>) -> Result<chart::Format> {
+    match raw.map(|f| f.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("png") => Ok(chart::Format::Png),
+        Some("svg") => Ok(chart::Format::Svg),
+        Some(_) => refuse(format!(
+            "--format `{}`: a chart is drawn as png (the default) or svg",
+            crate::domain::truncate_for_error(raw.unwrap_or_default())
+        )),
+    }
 }
 
 /// [`chart_reply`] for a command from `ctx`, where no session is at hand (on a blocking
@@ -93,12 +105,12 @@ fn reply_in(
     a: &Analysed<'_>,
     kind: ChartKind,
     weeks: u16,
-    png: Vec<u8>,
+    (picture, format): (Vec<u8>, chart::Format),
     out: Option<String>,
 ) -> Reply {
     let key = a.snap.program.key.as_str();
-    let name = chart::file_name(key, kind);
-    let bytes = png.len();
+    let name = chart::file_name_as(key, kind, format);
+    let bytes = picture.len();
     let mut reply = Reply::new(format!(
         "{}: {}",
         a.snap.program.name.as_str(),
@@ -115,6 +127,10 @@ fn reply_in(
             format!("chart show {key} trend --weeks {weeks}")
         }
         _ => format!("chart show {key} {}", kind.as_str()),
+    };
+    let command = match format {
+        chart::Format::Png => command,
+        chart::Format::Svg => format!("{command} --format svg"),
     };
     if out.is_none() {
         match ctx.platform {
@@ -139,7 +155,10 @@ fn reply_in(
             }
         }
     }
-    let mut file = Attachment::png(name.clone(), png);
+    let mut file = Attachment::png(name.clone(), picture);
+    if format == chart::Format::Svg {
+        file.media_type = chart::SVG.into();
+    }
     file.save_to = out;
     reply
         .attach(file)
@@ -153,10 +172,16 @@ fn reply_in(
 }
 
 pub async fn chart(s: &mut Session<'_>, c: ChartCmd) -> Result<Reply> {
-    let ChartCmd::Show { target, weeks, out } = c;
+    let ChartCmd::Show {
+        target,
+        weeks,
+        format,
+        out,
+    } = c;
     let (program, kind) = target.split()?;
     let kind = ChartKind::parse(kind)?;
     let weeks = weeks_for(kind, weeks)?;
+    let format = format_of(format.as_deref())?;
     out_allowed(s, out.as_deref(), "atlas-timeline.png")?;
     let (scope, p) = s.program(program).await?;
     let snap = load(s, &scope, p, Some(s.ctx.now)).await?;
@@ -180,8 +205,8 @@ pub async fn chart(s: &mut Session<'_>, c: ChartCmd) -> Result<Reply> {
             (ChartKind::Risks, _) => chart::Input::Risks,
             (ChartKind::Deps, _) => chart::Input::Deps,
         };
-        let png = chart::render(input, &a)?;
-        anyhow::Ok(reply_in(&ctx, &a, kind, weeks, png, out))
+        let picture = chart::draw(input, &a, format)?;
+        anyhow::Ok(reply_in(&ctx, &a, kind, weeks, (picture, format), out))
     })
     .await
     .map_err(|e| anyhow::anyhow!("drawing the chart stopped: {e}"))?;

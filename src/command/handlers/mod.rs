@@ -19,6 +19,7 @@ mod readiness;
 mod records;
 mod risk;
 mod schedule;
+mod share;
 mod status;
 
 use std::collections::HashMap;

@@ -77,6 +77,21 @@ pub(super) async fn program(s: &mut Session<'_>, cmd: ProgramCmd) -> Result<Repl
             )
             .await
         }
+        ProgramCmd::Share {
+            program: ProgramArg { program },
+            days,
+            list,
+            revoke,
+            revoke_all,
+        } => {
+            let what = match (list, revoke, revoke_all) {
+                (true, _, _) => super::share::What::List,
+                (_, Some(id), _) => super::share::What::Revoke(id),
+                (_, _, true) => super::share::What::RevokeAll,
+                _ => super::share::What::Make { days },
+            };
+            super::share::program(s, program.as_deref(), what).await
+        }
         ProgramCmd::IcalToken {
             program: ProgramArg { program },
             rotate,
