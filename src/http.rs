@@ -640,18 +640,31 @@ async fn shared_page(State(app): State<HttpApp>, Path(token): Path<String>) -> R
         if link.expires_at.timestamp() != claimed.expires {
             return Ok(None);
         }
-        let Some((scope, program)) = store::shared_program(&mut tx, &link, now).await? else {
-            return Ok(None);
+        let html = match link.subject {
+            store::ShareSubject::Program(_) => {
+                let Some((scope, program)) = store::shared_program(&mut tx, &link, now).await?
+                else {
+                    return Ok(None);
+                };
+                let since = crate::digest::period_start(now, None);
+                let snap = store::load_snapshot(&mut tx, &scope, program, now, Some(since)).await?;
+                tx.commit().await?;
+                tokio::task::spawn_blocking(move || {
+                    let a = crate::analysis::Analysed::of(&snap);
+                    crate::web::program_page(&a, since, crate::web::Styles::Linked)
+                })
+                .await
+                .context("drawing a shared page stopped")??
+            }
+            store::ShareSubject::Portfolio(_) => {
+                let Some(portfolio) = store::shared_portfolio(&mut tx, &link, now).await? else {
+                    return Ok(None);
+                };
+                let html = portfolio_page(&mut tx, &link.tenant, portfolio, now).await?;
+                tx.commit().await?;
+                html
+            }
         };
-        let since = crate::digest::period_start(now, None);
-        let snap = store::load_snapshot(&mut tx, &scope, program, now, Some(since)).await?;
-        tx.commit().await?;
-        let html = tokio::task::spawn_blocking(move || {
-            let a = crate::analysis::Analysed::of(&snap);
-            crate::web::program_page(&a, since, crate::web::Styles::Linked)
-        })
-        .await
-        .context("drawing a shared page stopped")??;
         let mut tx = inner.store.write().await?;
         store::share_link_opened(&mut tx, link.id, now).await?;
         tx.commit().await?;
@@ -669,4 +682,33 @@ async fn shared_page(State(app): State<HttpApp>, Path(token): Path<String>) -> R
             )
         }
     }
+}
+
+/// A portfolio's page: each of its programs loaded in this read transaction (no events:
+/// a portfolio line reads no history), analysed on a blocking thread.
+pub async fn portfolio_page(
+    conn: &mut store::Conn,
+    tenant: &crate::domain::Tenant,
+    portfolio: crate::domain::Portfolio,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<String> {
+    let programs = store::portfolio_programs(conn, tenant, &portfolio).await?;
+    let mut snaps = Vec::with_capacity(programs.len());
+    for (scope, program) in programs {
+        snaps.push(store::load_snapshot(conn, &scope, program, now, Some(now)).await?);
+    }
+    let today = now.with_timezone(&portfolio.timezone.tz()).date_naive();
+    tokio::task::spawn_blocking(move || {
+        let lines = crate::digest::portfolio::lines(&snaps, false);
+        let d = crate::digest::portfolio::build(
+            Some(portfolio.key.to_string()),
+            portfolio.name.to_string(),
+            crate::domain::Audience::Executive,
+            today,
+            lines,
+        );
+        crate::web::portfolio_page(&d, crate::web::Styles::Linked)
+    })
+    .await
+    .context("drawing a portfolio page stopped")
 }

@@ -213,6 +213,23 @@ pub enum PortfolioCmd {
     /// One row per program: health and its top reason, the end against its target with
     /// float, conflicts, the top risk, the asks. Without a key: every live program
     Show { key: Option<Key> },
+    /// A read-only page of the portfolio at a signed, expiring link (its owner or a tenant
+    /// admin): `portfolio share payments --days 30`; `--list` shows its links
+    Share {
+        key: Key,
+        /// Days the link works, 1 to 365 (default 14)
+        #[arg(long, conflicts_with_all = ["list", "revoke", "revoke_all"])]
+        days: Option<u32>,
+        /// The portfolio's links: who made each, until when, when each was last opened
+        #[arg(long, conflicts_with_all = ["revoke", "revoke_all"])]
+        list: bool,
+        /// End one link, by the id `--list` shows
+        #[arg(long, value_name = "ID", conflicts_with = "revoke_all")]
+        revoke: Option<String>,
+        /// End every live link of the portfolio
+        #[arg(long)]
+        revoke_all: bool,
+    },
     /// List the tenant's portfolios
     List,
     /// Stop one of the portfolio's digest subscriptions: `portfolio unsubscribe payments 2`
@@ -1359,7 +1376,12 @@ impl Command {
                 ProgramCmd::Share { list, .. } => !list,
                 _ => true,
             },
-            Command::Portfolio(c) => !matches!(c, PortfolioCmd::Show { .. } | PortfolioCmd::List),
+            Command::Portfolio(c) => !matches!(
+                c,
+                PortfolioCmd::Show { .. }
+                    | PortfolioCmd::List
+                    | PortfolioCmd::Share { list: true, .. }
+            ),
             Command::Charter(c) => matches!(c, CharterCmd::Set { .. }),
             Command::Project(c) => !matches!(c, ProjectCmd::List { .. } | ProjectCmd::Show(_)),
             Command::Person(c) => matches!(c, PersonCmd::Set { .. } | PersonCmd::Away { .. }),

@@ -75,6 +75,14 @@ pub fn line(a: &Analysed<'_>, detail: bool) -> Line {
     }
 }
 
+/// The lines of several loaded programs, each analysed once.
+pub fn lines(snaps: &[crate::analysis::Snapshot], detail: bool) -> Vec<Line> {
+    snaps
+        .iter()
+        .map(|s| line(&Analysed::of(s), detail))
+        .collect()
+}
+
 /// A portfolio digest, or what `portfolio show` shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortfolioDigest {

@@ -7,7 +7,6 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::scheduler::{Scheduler, TickReport};
 use super::wording;
-use crate::analysis::Analysed;
 use crate::digest::portfolio;
 use crate::domain::Audience;
 use crate::outbox::{Destination, NewMessage};
@@ -150,10 +149,7 @@ impl Scheduler {
         let name = sp.portfolio.name.to_string();
         let today = now.with_timezone(&sp.portfolio.timezone.tz()).date_naive();
         let d = tokio::task::spawn_blocking(move || {
-            let lines = snaps
-                .iter()
-                .map(|s| portfolio::line(&Analysed::of(s), detail))
-                .collect();
+            let lines = portfolio::lines(&snaps, detail);
             portfolio::build(Some(key), name, audience, today, lines)
         })
         .await?;

@@ -75,6 +75,25 @@ pub async fn find_portfolio(
     row.map(Portfolio::try_from).transpose()
 }
 
+/// A portfolio of the tenant by id.
+pub async fn portfolio_by_id(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    id: i64,
+) -> anyhow::Result<Option<Portfolio>> {
+    let sql = format!(
+        "{} WHERE f.tenant = $1 AND f.id = $2",
+        select(conn.dialect())
+    );
+    let row: Option<PortfolioRow> = db::query_as(sql)
+        .bind(tenant.to_string())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("looking a portfolio up")?;
+    row.map(Portfolio::try_from).transpose()
+}
+
 /// Every portfolio of the tenant, by key.
 pub async fn list_portfolios(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<Vec<Portfolio>> {
     let sql = format!(
@@ -174,6 +193,7 @@ pub async fn delete_portfolio(conn: &mut Conn, tenant: &Tenant, id: i64) -> anyh
            (SELECT 'portfolio-digest:' || id FROM portfolio_schedules WHERE portfolio_id = $1)",
         "DELETE FROM portfolio_schedules WHERE portfolio_id = $1",
         "DELETE FROM portfolio_programs WHERE portfolio_id = $1",
+        "DELETE FROM share_links WHERE subject_kind = 'portfolio' AND subject_id = $1",
     ] {
         db::query(sql)
             .bind(id)

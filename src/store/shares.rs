@@ -93,7 +93,7 @@ impl TryFrom<ShareRow> for ShareLink {
 const SHARE_COLS: &str = "id, tenant, subject_kind, subject_id, created_by, created_at, expires_at,
     revoked_at, last_opened_at";
 
-/// A new link to the scope's program, made by `by` (or by a digest, with `None`); its id.
+/// A new link to the scope's program, made by `by` (or by a digest, with `None`).
 pub async fn insert_share_link(
     conn: &mut Conn,
     scope: &Scope,
@@ -101,14 +101,29 @@ pub async fn insert_share_link(
     at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> anyhow::Result<ShareLink> {
+    let subject = ShareSubject::Program(scope.program_id);
+    insert_link(conn, &scope.tenant, subject, by, at, expires_at).await
+}
+
+/// A new link to `subject` of `tenant`; the caller has checked that the subject is the
+/// tenant's.
+pub async fn insert_link(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    subject: ShareSubject,
+    by: Option<PersonId>,
+    at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> anyhow::Result<ShareLink> {
     let row: ShareRow = db::query_as(format!(
         "INSERT INTO share_links (tenant, subject_kind, subject_id, created_by, created_at,
            expires_at)
-         VALUES ($1, 'program', $2, $3, $4, $5)
+         VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING {SHARE_COLS}"
     ))
-    .bind(scope.tenant.to_string())
-    .bind(scope.program_id)
+    .bind(tenant.to_string())
+    .bind(subject.kind())
+    .bind(subject.id())
     .bind(by)
     .bind(at)
     .bind(expires_at)
@@ -118,16 +133,21 @@ pub async fn insert_share_link(
     ShareLink::try_from(row)
 }
 
-/// The program's share links, newest first: revoked and expired ones too, so the list
-/// shows what was shared.
-pub async fn share_links(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<ShareLink>> {
+/// The links of `subject` in `tenant`, newest first: revoked and expired ones too, so the
+/// list shows what was shared.
+pub async fn share_links(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    subject: ShareSubject,
+) -> anyhow::Result<Vec<ShareLink>> {
     let rows: Vec<ShareRow> = db::query_as(format!(
         "SELECT {SHARE_COLS} FROM share_links
-         WHERE tenant = $1 AND subject_kind = 'program' AND subject_id = $2
+         WHERE tenant = $1 AND subject_kind = $2 AND subject_id = $3
          ORDER BY id DESC"
     ))
-    .bind(scope.tenant.to_string())
-    .bind(scope.program_id)
+    .bind(tenant.to_string())
+    .bind(subject.kind())
+    .bind(subject.id())
     .fetch_all(&mut *conn)
     .await
     .context("listing share links")?;
@@ -146,42 +166,46 @@ pub async fn share_link(conn: &mut Conn, id: i64) -> anyhow::Result<Option<Share
     row.map(ShareLink::try_from).transpose()
 }
 
-/// Revokes one of the program's links that is not revoked yet; whether there was one.
+/// Revokes one of the subject's links that is not revoked yet; whether there was one.
 pub async fn revoke_share_link(
     conn: &mut Conn,
-    scope: &Scope,
+    tenant: &Tenant,
+    subject: ShareSubject,
     id: i64,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = db::query(
         "UPDATE share_links SET revoked_at = $1
-         WHERE id = $2 AND tenant = $3 AND subject_kind = 'program' AND subject_id = $4
+         WHERE id = $2 AND tenant = $3 AND subject_kind = $4 AND subject_id = $5
            AND revoked_at IS NULL",
     )
     .bind(at)
     .bind(id)
-    .bind(scope.tenant.to_string())
-    .bind(scope.program_id)
+    .bind(tenant.to_string())
+    .bind(subject.kind())
+    .bind(subject.id())
     .execute(&mut *conn)
     .await
     .context("revoking a share link")?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Revokes every link of the program that is still live; how many.
+/// Revokes every link of the subject that is still live; how many.
 pub async fn revoke_share_links(
     conn: &mut Conn,
-    scope: &Scope,
+    tenant: &Tenant,
+    subject: ShareSubject,
     at: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
     let done = db::query(
         "UPDATE share_links SET revoked_at = $1
-         WHERE tenant = $2 AND subject_kind = 'program' AND subject_id = $3
+         WHERE tenant = $2 AND subject_kind = $3 AND subject_id = $4
            AND revoked_at IS NULL AND expires_at >= $1",
     )
     .bind(at)
-    .bind(scope.tenant.to_string())
-    .bind(scope.program_id)
+    .bind(tenant.to_string())
+    .bind(subject.kind())
+    .bind(subject.id())
     .execute(&mut *conn)
     .await
     .context("revoking share links")?;
@@ -252,4 +276,20 @@ pub async fn shared_program(
         },
         program,
     )))
+}
+
+/// The portfolio a live share link opens, in the link's own tenant, or nothing when the
+/// link is revoked, expired, names something else, or the portfolio is gone.
+pub async fn shared_portfolio(
+    conn: &mut Conn,
+    link: &ShareLink,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<crate::domain::Portfolio>> {
+    let ShareSubject::Portfolio(id) = link.subject else {
+        return Ok(None);
+    };
+    if !link.is_live(now) {
+        return Ok(None);
+    }
+    Ok(super::portfolio_by_id(conn, &link.tenant, id).await?)
 }

@@ -8,10 +8,12 @@
 //! the analysis ([`Analysed`]) and what digests derive from it.
 
 mod page;
+mod portfolio;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 pub use page::program_page;
+pub use portfolio::portfolio_page;
 
 /// The stylesheet of every page: light, dark (`prefers-color-scheme`) and print.
 pub const STYLESHEET: &str = include_str!("drumbeat.css");

@@ -934,3 +934,78 @@ mod browser {
         eprintln!("screenshots in {}", shots.display());
     }
 }
+
+/// `portfolio share`: its owner's link opens the portfolio's page (every program of it,
+/// worst first, with the asks) under the same headers; a revoked, altered or foreign link,
+/// a program's link read as a portfolio's, and a deleted portfolio get the bare 404; the
+/// page never shows a program outside the portfolio.
+#[tokio::test]
+async fn a_portfolio_link_opens_the_portfolio_page_and_nothing_else() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    for line in [
+        r#"program create orion --name "Orion data platform" --tz UTC"#,
+        r#"project add orion ingest --name "Ingest" --owner @kim"#,
+        r#"milestone add orion ingest-ga --title "Ingest GA" --target 2027-01-15 --project ingest"#,
+        r#"decision add orion "Pick a region" --decider @vp --decide-by 2026-12-08"#,
+        r#"program create spare --name "Not in the portfolio" --tz UTC"#,
+        r#"portfolio create payments --name "Payments <group>" --programs atlas,orion"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let base = serve(&db).await;
+    let refused = db.refused("dana", "portfolio share payments").await;
+    assert!(
+        refused.contains("only the owner of portfolio `payments`"),
+        "{refused}"
+    );
+    let (id, path) = share(&db, "portfolio share payments --days 3").await;
+    assert!(path.starts_with("/p/"), "{path}");
+    let page = get(&format!("{base}{path}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_security_headers(&page);
+    let body = &page.body;
+    assert!(body.contains("Payments &lt;group&gt;"), "escaped name");
+    assert!(!body.contains("Payments <group>"));
+    for shown in ["Atlas cloud launch", "Orion data platform", "Pick a region"] {
+        assert!(body.contains(shown), "{shown} missing");
+    }
+    assert!(body.contains("needs a decision from"), "the asks");
+    assert!(
+        !body.contains("Not in the portfolio"),
+        "a program outside it"
+    );
+    let listed = db.ok("tpm", "portfolio share payments --list").await;
+    assert!(
+        listed.contains(&id.to_string()) && !listed.contains("never"),
+        "{listed}"
+    );
+
+    // A program's link names a program, whatever a portfolio's id is.
+    let (_, program_path) = share(&db, "program share atlas").await;
+    let atlas = get(&format!("{base}{program_path}")).await;
+    assert_eq!(atlas.status, 200);
+    assert!(!atlas.body.contains("Orion data platform"));
+
+    // Altered, revoked, and the portfolio gone: the same bare 404.
+    let token = path.trim_start_matches("/p/");
+    let parts: Vec<&str> = token.split('.').collect();
+    let longer = format!(
+        "/p/{}.{}.{}",
+        parts[0],
+        parts[1].parse::<i64>().unwrap() + 86_400,
+        parts[2]
+    );
+    let altered = get(&format!("{base}{longer}")).await;
+    assert_eq!((altered.status, altered.body.as_str()), (404, ""));
+    db.ok("tpm", &format!("portfolio share payments --revoke {id}"))
+        .await;
+    let revoked = get(&format!("{base}{path}")).await;
+    assert_eq!((revoked.status, revoked.body.as_str()), (404, ""));
+    assert_eq!(revoked.headers, altered.headers);
+    let (_, again) = share(&db, "portfolio share payments").await;
+    assert_eq!(get(&format!("{base}{again}")).await.status, 200);
+    db.ok("tpm", "portfolio delete payments --confirm payments")
+        .await;
+    assert_eq!(get(&format!("{base}{again}")).await.status, 404);
+}

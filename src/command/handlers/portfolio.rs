@@ -5,7 +5,7 @@
 use super::analysis::{in_format, load};
 use super::schedule::destination_from;
 use super::{refuse, Session};
-use crate::analysis::{Analysed, Snapshot};
+use crate::analysis::Snapshot;
 use crate::command::grammar::PortfolioCmd;
 use crate::command::Result;
 use crate::digest::portfolio::{self, Line, PortfolioDigest};
@@ -36,6 +36,21 @@ pub async fn portfolio(s: &mut Session<'_>, c: PortfolioCmd) -> Result<Reply> {
         PortfolioCmd::Remove { key, programs } => remove(s, key, programs).await,
         PortfolioCmd::Show { key } => show(s, key.as_ref(), Format::Text).await,
         PortfolioCmd::List => list(s).await,
+        PortfolioCmd::Share {
+            key,
+            days,
+            list,
+            revoke,
+            revoke_all,
+        } => {
+            let what = match (list, revoke, revoke_all) {
+                (true, _, _) => super::share::What::List,
+                (_, Some(id), _) => super::share::What::Revoke(id),
+                (_, _, true) => super::share::What::RevokeAll,
+                _ => super::share::What::Make { days },
+            };
+            super::share::portfolio(s, &key, what).await
+        }
         PortfolioCmd::Unsubscribe { key, number } => unsubscribe(s, key, number).await,
         PortfolioCmd::Delete { key, confirm } => delete(s, key, confirm).await,
     }
@@ -53,7 +68,7 @@ pub(super) async fn find(s: &mut Session<'_>, key: &Key) -> Result<Portfolio> {
 }
 
 /// Refuses unless the actor owns the portfolio or is a tenant admin.
-async fn require_owner(s: &mut Session<'_>, p: &Portfolio, doing: &str) -> Result<()> {
+pub(super) async fn require_owner(s: &mut Session<'_>, p: &Portfolio, doing: &str) -> Result<()> {
     if s.ctx.actor.is_admin {
         return Ok(());
     }
@@ -391,10 +406,7 @@ async fn build(
 ) -> Result<PortfolioDigest> {
     let detail = audience == Audience::Engineering;
     tokio::task::spawn_blocking(move || {
-        let lines: Vec<Line> = snaps
-            .iter()
-            .map(|snap| portfolio::line(&Analysed::of(snap), detail))
-            .collect();
+        let lines: Vec<Line> = portfolio::lines(&snaps, detail);
         let (key, name) = match portfolio {
             Some(p) => (Some(p.key.to_string()), p.name.to_string()),
             None => (None, "Every program".to_owned()),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{parse_number, refuse, Session};
 use crate::command::Result;
-use crate::domain::{Program, Role};
+use crate::domain::Role;
 use crate::links::LinkKey;
 use crate::reply::{Reply, Text};
 use crate::store;
@@ -24,6 +24,18 @@ pub(super) enum What {
     RevokeAll,
 }
 
+/// What a link opens, as the commands name it.
+struct Shared<'a> {
+    tenant: crate::domain::Tenant,
+    subject: store::ShareSubject,
+    /// `program` or `portfolio`.
+    kind: &'static str,
+    key: String,
+    tz: chrono_tz::Tz,
+    /// The program its events belong to (none for a portfolio).
+    scope: Option<&'a store::Scope>,
+}
+
 pub(super) async fn program(
     s: &mut Session<'_>,
     program: Option<&str>,
@@ -36,8 +48,52 @@ pub(super) async fn program(
         What::Revoke(_) | What::RevokeAll => "revoke the program's share links",
     };
     s.require(&scope, &p, Role::Editor, doing).await?;
-    let key = p.key.as_str().to_owned();
+    let shared = Shared {
+        tenant: scope.tenant().clone(),
+        subject: store::ShareSubject::Program(scope.program_id()),
+        kind: "program",
+        key: p.key.as_str().to_owned(),
+        tz: p.timezone.tz(),
+        scope: Some(&scope),
+    };
+    run(s, shared, what).await
+}
+
+/// `portfolio share`: the same links to a portfolio's page, for its owner or a tenant admin.
+pub(super) async fn portfolio(
+    s: &mut Session<'_>,
+    key: &crate::domain::Key,
+    what: What,
+) -> Result<Reply> {
+    let p = super::portfolio::find(s, key).await?;
+    let doing = match what {
+        What::List => "see its share links",
+        What::Make { .. } => "share its page",
+        What::Revoke(_) | What::RevokeAll => "revoke its share links",
+    };
+    super::portfolio::require_owner(s, &p, doing).await?;
+    let shared = Shared {
+        tenant: s.ctx.tenant.clone(),
+        subject: store::ShareSubject::Portfolio(p.id),
+        kind: "portfolio",
+        key: p.key.as_str().to_owned(),
+        tz: p.timezone.tz(),
+        scope: None,
+    };
+    run(s, shared, what).await
+}
+
+async fn run(s: &mut Session<'_>, shared: Shared<'_>, what: What) -> Result<Reply> {
+    let Shared {
+        tenant,
+        subject,
+        kind,
+        key,
+        tz,
+        scope,
+    } = shared;
     let now = s.ctx.now;
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
     match what {
         What::Make { days } => {
             let days = days.unwrap_or(DEFAULT_DAYS);
@@ -49,19 +105,21 @@ pub(super) async fn program(
             let signing = LinkKey::load_or_create(s.conn(), now).await?;
             let by = s.actor_id().await?;
             let expires = now + Duration::days(i64::from(days));
-            let link = store::insert_share_link(s.conn(), &scope, Some(by), now, expires).await?;
+            let link =
+                store::insert_link(s.conn(), &tenant, subject, Some(by), now, expires).await?;
             s.event(
-                Some(&scope),
-                "program.shared",
-                format!("program:{key}"),
+                scope,
+                &format!("{kind}.shared"),
+                format!("{kind}:{key}"),
                 None::<&()>,
                 Some(&json!({ "link": link.id, "expires_at": expires })),
             )
             .await?;
             let url = signing.share_address(s.ctx.public_url.as_deref(), link.id, link.expires_at);
-            let mut reply = Reply::success(format!("Share link {} to {key}'s page", link.id))
-                .ephemeral()
-                .paragraph(Text::new().code(url.clone()));
+            let mut reply =
+                Reply::success(format!("Share link {} to {kind} {key}'s page", link.id))
+                    .ephemeral()
+                    .paragraph(Text::new().code(url.clone()));
             if s.ctx.public_url.is_none() {
                 reply = reply.paragraph(Text::plain(
                     "That is the path on Drumbeat's HTTP server: `http.public_url` is not set, so the full address cannot be shown.",
@@ -69,25 +127,25 @@ pub(super) async fn program(
             }
             Ok(reply
                 .paragraph(Text::plain(format!(
-                    "Anyone with the link can read the program's page until {} ({days} days); `program share {key} --revoke {}` ends it sooner, `program share {key} --list` shows every link.",
-                    local(&p, expires),
+                    "Anyone with the link can read the {kind}'s page until {} ({days} days); `{kind} share {key} --revoke {}` ends it sooner, `{kind} share {key} --list` shows every link.",
+                    local(expires),
                     link.id
                 )))
                 .data(json!({
                     "link": link.id,
-                    "program": key,
+                    kind: key,
                     "url": url,
                     "expires_at": expires,
                 })))
         }
         What::List => {
-            let links = store::share_links(s.conn(), &scope).await?;
+            let links = store::share_links(s.conn(), &tenant, subject).await?;
             if links.is_empty() {
                 return Ok(Reply::new(format!("Share links of {key}"))
                     .ephemeral()
                     .paragraph(
                         Text::plain("None yet: ")
-                            .code(format!("program share {key}"))
+                            .code(format!("{kind} share {key}"))
                             .text(" makes one."),
                     ));
             }
@@ -99,18 +157,15 @@ pub(super) async fn program(
                     None => Text::plain("a digest"),
                 };
                 let state = match (l.revoked_at, l.expires_at < now) {
-                    (Some(at), _) => format!("revoked {}", local(&p, at)),
-                    (None, true) => format!("expired {}", local(&p, l.expires_at)),
-                    (None, false) => format!("until {}", local(&p, l.expires_at)),
+                    (Some(at), _) => format!("revoked {}", local(at)),
+                    (None, true) => format!("expired {}", local(l.expires_at)),
+                    (None, false) => format!("until {}", local(l.expires_at)),
                 };
                 rows.push(vec![
                     Text::plain(l.id.to_string()),
                     by,
                     Text::plain(state),
-                    Text::plain(
-                        l.last_opened_at
-                            .map_or_else(|| "never".to_owned(), |t| local(&p, t)),
-                    ),
+                    Text::plain(l.last_opened_at.map_or_else(|| "never".to_owned(), local)),
                 ]);
                 data.push(json!({
                     "id": l.id,
@@ -124,19 +179,19 @@ pub(super) async fn program(
             Ok(Reply::new(format!("Share links of {key}"))
                 .ephemeral()
                 .table(&["Link", "Created by", "Expiry", "Last opened"], rows)
-                .data(json!({ "program": key, "links": data })))
+                .data(json!({ kind: key, "links": data })))
         }
         What::Revoke(raw) => {
             let id = parse_number(&raw, "share link")?;
-            if !store::revoke_share_link(s.conn(), &scope, id, now).await? {
+            if !store::revoke_share_link(s.conn(), &tenant, subject, id, now).await? {
                 return refuse(format!(
-                    "{key} has no live share link {id}: `program share {key} --list` shows its links"
+                    "{key} has no live share link {id}: `{kind} share {key} --list` shows its links"
                 ));
             }
             s.event(
-                Some(&scope),
-                "program.share_revoked",
-                format!("program:{key}"),
+                scope,
+                &format!("{kind}.share_revoked"),
+                format!("{kind}:{key}"),
                 None::<&()>,
                 Some(&json!({ "link": id })),
             )
@@ -144,15 +199,15 @@ pub(super) async fn program(
             Ok(Reply::success(format!(
                 "Share link {id} of {key} revoked: it opens nothing now"
             ))
-            .data(json!({ "program": key, "revoked": [id] })))
+            .data(json!({ kind: key, "revoked": [id] })))
         }
         What::RevokeAll => {
-            let n = store::revoke_share_links(s.conn(), &scope, now).await?;
+            let n = store::revoke_share_links(s.conn(), &tenant, subject, now).await?;
             if n > 0 {
                 s.event(
-                    Some(&scope),
-                    "program.share_revoked",
-                    format!("program:{key}"),
+                    scope,
+                    &format!("{kind}.share_revoked"),
+                    format!("{kind}:{key}"),
                     None::<&()>,
                     Some(&json!({ "all": n })),
                 )
@@ -163,14 +218,7 @@ pub(super) async fn program(
                 1 => format!("1 share link of {key} revoked"),
                 n => format!("{n} share links of {key} revoked"),
             })
-            .data(json!({ "program": key, "revoked_count": n })))
+            .data(json!({ kind: key, "revoked_count": n })))
         }
     }
-}
-
-/// An instant in the program's timezone, to the minute.
-fn local(p: &Program, t: DateTime<Utc>) -> String {
-    t.with_timezone(&p.timezone.tz())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
