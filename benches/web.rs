@@ -3,10 +3,17 @@
 //!
 //! - The program page of the 200-project fixture (`src/fixture.rs`: 2,000 milestones,
 //!   5,000 dependencies, 1,000 risks, 20,000 events) at its share link: target ≤ 150 ms.
+//! - The portfolio page of 50 programs, each a tenth of the fixture (20 projects, 200
+//!   milestones, 500 dependencies, 100 risks), at its share link: target ≤ 300 ms.
+//! - `import-csv` of 2,000 milestones and 5,000 dependencies (`benches/support/import.rs`,
+//!   as `cargo bench --bench import` measures it): target ≤ 2 s.
 //!
 //! One function per measurement, each returning a [`Figure`]; the last line is one JSON
 //! object of every figure. `DRUMBEAT_BENCH_RUNS=N` changes the runs per measurement
 //! (median reported).
+
+#[path = "support/import.rs"]
+mod import;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,6 +127,70 @@ async fn program_page(b: &Bench) -> Figure {
     }
 }
 
+/// Programs in the portfolio page's portfolio.
+const PORTFOLIO_PROGRAMS: usize = 50;
+
+/// The portfolio page of [`PORTFOLIO_PROGRAMS`] programs at its share link.
+async fn portfolio_page(b: &Bench) -> Figure {
+    let url = {
+        let mut tx = b.store.write().await.expect("write");
+        let mut ids = Vec::new();
+        for i in 0..PORTFOLIO_PROGRAMS {
+            let key = Key::parse(&format!("p{i:02}")).expect("key");
+            let (scope, _) = store::find_program(&mut tx, &b.tenant, &key)
+                .await
+                .expect("lookup")
+                .expect("generated program");
+            ids.push(scope.program_id());
+        }
+        let owner = store::people(&mut tx, &b.tenant)
+            .await
+            .expect("people")
+            .into_keys()
+            .min()
+            .expect("a person");
+        let key = Key::parse("everything").expect("key");
+        let name = drumbeat::domain::Title::parse("Every program").expect("title");
+        let tz = drumbeat::domain::Timezone::default();
+        let id = store::insert_portfolio(
+            &mut tx,
+            &b.tenant,
+            store::NewPortfolio {
+                key: &key,
+                name: &name,
+                owner,
+                timezone: &tz,
+                created_at: b.now,
+            },
+        )
+        .await
+        .expect("portfolio")
+        .expect("a new portfolio");
+        store::set_portfolio_programs(&mut tx, id, &ids)
+            .await
+            .expect("its programs");
+        let link = store::insert_link(
+            &mut tx,
+            &b.tenant,
+            store::ShareSubject::Portfolio(id),
+            None,
+            b.now,
+            b.now + chrono::Duration::days(14),
+        )
+        .await
+        .expect("share link");
+        tx.commit().await.expect("commit");
+        b.key.share_address(Some(&b.base), link.id, link.expires_at)
+    };
+    let (median, bytes) = b.time_get(&url).await;
+    Figure {
+        name: "portfolio page, 50 programs",
+        median,
+        target: Duration::from_millis(300),
+        bytes,
+    }
+}
+
 fn main() {
     let runs = std::env::var("DRUMBEAT_BENCH_RUNS")
         .ok()
@@ -131,7 +202,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async {
+    let mut figures = rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&Options::new(dir.path().join("bench.db")))
             .await
@@ -142,8 +213,13 @@ fn main() {
         fixture::generate(&store, &tenant, "large", Size::FULL, now)
             .await
             .expect("generate");
+        for i in 0..PORTFOLIO_PROGRAMS {
+            fixture::generate(&store, &tenant, &format!("p{i:02}"), Size::TENTH, now)
+                .await
+                .expect("generate");
+        }
         println!(
-            "generated the 200-project program in {:.1} s",
+            "generated the 200-project program and {PORTFOLIO_PROGRAMS} programs of 20 in {:.1} s",
             g.elapsed().as_secs_f64()
         );
         let clock: Arc<dyn Clock> = Arc::new(FakeClock::at(now));
@@ -177,19 +253,29 @@ fn main() {
             runs,
         };
 
-        let figures = vec![program_page(&bench).await];
+        let figures = vec![program_page(&bench).await, portfolio_page(&bench).await];
         for f in &figures {
             f.print();
         }
         let _ = stop.send(true);
         let _ = server.await;
-        println!(
-            "{}",
-            serde_json::json!({
-                "bench": "web",
-                "runs": runs,
-                "figures": figures.iter().map(Figure::json).collect::<Vec<_>>(),
-            })
-        );
+        figures
     });
+    // The import makes its own database and runtime.
+    let imported = import::measure_import();
+    println!("{} ({})", imported.line(), imported.detail);
+    figures.push(Figure {
+        name: imported.name,
+        median: imported.measured,
+        target: imported.target,
+        bytes: 0,
+    });
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "web",
+            "runs": runs,
+            "figures": figures.iter().map(Figure::json).collect::<Vec<_>>(),
+        })
+    );
 }
