@@ -10,6 +10,9 @@ use crate::digest::portfolio::PortfolioDigest;
 use crate::domain::{n_days, Rag};
 use crate::reply::Mention;
 
+/// Asks shown per program; the rest are counted (the program's digest has them all).
+const ASKS_EACH: usize = 5;
+
 const NAV: &[NavItem] = &[
     NavItem {
         id: "programs",
@@ -107,7 +110,7 @@ pub fn portfolio_page(d: &PortfolioDigest, styles: Styles) -> String {
             @for l in d.programs.iter().filter(|l| !l.asks.is_empty()) {
                 h3 { (bare(&l.program.name)) }
                 ul {
-                    @for x in &l.asks {
+                    @for x in l.asks.iter().take(ASKS_EACH) {
                         li {
                             (x.what)
                             @if x.decision {
@@ -119,6 +122,9 @@ pub fn portfolio_page(d: &PortfolioDigest, styles: Styles) -> String {
                                 @if let Some(by) = x.by { ", by " (by) }
                             }
                         }
+                    }
+                    @if l.asks.len() > ASKS_EACH {
+                        li { "and " (l.asks.len() - ASKS_EACH) " more in the program's digest" }
                     }
                 }
             }
