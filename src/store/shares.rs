@@ -291,5 +291,5 @@ pub async fn shared_portfolio(
     if !link.is_live(now) {
         return Ok(None);
     }
-    Ok(super::portfolio_by_id(conn, &link.tenant, id).await?)
+    super::portfolio_by_id(conn, &link.tenant, id).await
 }

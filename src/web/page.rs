@@ -11,6 +11,13 @@ use crate::digest::bare;
 use crate::digest::{self, MilestoneLine};
 use crate::domain::{Audience, ItemKind, MilestoneState, PersonId, Rag, RiskBand, Severity};
 
+/// Rows of the forecast and dependency tables at most.
+const TABLE_ROWS: usize = 150;
+
+/// Rows of the key milestones table at most (as the executive digest, it leads with the
+/// latest).
+const KEY_ROWS: usize = 20;
+
 const NAV: &[NavItem] = &[
     NavItem {
         id: "health",
@@ -94,6 +101,66 @@ pub fn program_page(
                 &y.key,
             ))
     });
+    // A large program's page keeps its tables readable (and printable): the rows that
+    // matter most, in their usual order, and the count of the rest.
+    let total_milestones = forecast.len();
+    if forecast.len() > TABLE_ROWS {
+        let late = |m: &MilestoneLine| m.forecast.is_some_and(|f| f > m.target);
+        let mut ranked: Vec<usize> = (0..forecast.len()).collect();
+        ranked.sort_by_key(|&i| {
+            let m = &forecast[i];
+            (
+                m.state != MilestoneState::Planned,
+                !(m.critical || late(m)),
+                i,
+            )
+        });
+        ranked.truncate(TABLE_ROWS);
+        ranked.sort_unstable();
+        forecast = ranked.into_iter().map(|i| forecast[i].clone()).collect();
+    }
+    let forecast_caption = if forecast.len() < total_milestones {
+        format!(
+            "Forecast of {} of the {total_milestones} milestones, with float in days: the late and critical ones, then the soonest (milestone list shows every one)",
+            forecast.len()
+        )
+    } else {
+        "Forecast of every milestone, with float in days".to_owned()
+    };
+    let mut deps: Vec<usize> = (0..s.deps.len())
+        .filter(|&i| s.deps[i].state != crate::domain::DepState::Cancelled)
+        .collect();
+    let total_deps = deps.len();
+    if deps.len() > TABLE_ROWS {
+        let trouble = |i: usize| {
+            let d = &s.deps[i];
+            d.is_open()
+                && (matches!(
+                    d.state,
+                    crate::domain::DepState::Blocked | crate::domain::DepState::AtRisk
+                ) || d.need_by < today
+                    || a.forecasts.arrival(i).is_some_and(|x| x > d.need_by))
+        };
+        deps.sort_by_key(|&i| (!trouble(i), !s.deps[i].is_open(), s.deps[i].need_by, i));
+        deps.truncate(TABLE_ROWS);
+        deps.sort_unstable();
+    }
+    let deps_caption = if deps.len() < total_deps {
+        format!(
+            "{} of the {total_deps} dependencies, with the provider's agreement: those in trouble, then the soonest needed (dep list shows every one)",
+            deps.len()
+        )
+    } else {
+        "Every dependency, with the provider's agreement".to_owned()
+    };
+    let mut key = exec.key_milestones.clone().unwrap_or_default();
+    let key_caption = if key.len() > KEY_ROWS {
+        let all = key.len();
+        key.truncate(KEY_ROWS);
+        format!("Key milestones: {KEY_ROWS} of {all}, the latest against their targets first")
+    } else {
+        "Key milestones".to_owned()
+    };
     let conflicts = a.forecasts.conflicts(s);
     let open_risks = a.open_risks();
     let changes = changes::since(&s.events, since, s);
@@ -152,14 +219,13 @@ pub fn program_page(
         }
         section #milestones aria-labelledby="milestones-h" {
             h2 #milestones-h { "Milestones" }
-            @let key = exec.key_milestones.clone().unwrap_or_default();
             @if !key.is_empty() {
-                (milestone_table("Key milestones", &key, &who_line))
+                (milestone_table(&key_caption, &key, &who_line))
             }
             @if forecast.is_empty() {
                 p { "No milestones yet." }
             } @else {
-                (milestone_table("Forecast of every milestone, with float in days", &forecast, &who_line))
+                (milestone_table(&forecast_caption, &forecast, &who_line))
             }
         }
         section #timeline aria-labelledby="timeline-h" {
@@ -187,13 +253,12 @@ pub fn program_page(
                     }
                 }
             }
-            @let deps: Vec<usize> = (0..s.deps.len()).filter(|&i| s.deps[i].state != crate::domain::DepState::Cancelled).collect();
             @if deps.is_empty() {
                 p { "No dependencies yet." }
             } @else {
                 div.table-wrap {
                     table {
-                        caption { "Every dependency, with the provider's agreement" }
+                        caption { (deps_caption) }
                         thead { tr {
                             th scope="col" { "#" }
                             th scope="col" { "What" }
@@ -350,11 +415,14 @@ pub fn program_page(
                 p { "No changes in this period." }
             } @else {
                 ul {
-                    @for c in &changes {
+                    @for c in changes.iter().take(TABLE_ROWS) {
                         li {
                             span.muted { (c.at.with_timezone(&tz).date_naive()) " " }
                             (bare(&c.change.describe()))
                         }
+                    }
+                    @if changes.len() > TABLE_ROWS {
+                        li { "and " (changes.len() - TABLE_ROWS) " more in the engineering digest" }
                     }
                 }
             }

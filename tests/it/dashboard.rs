@@ -1009,3 +1009,50 @@ async fn a_portfolio_link_opens_the_portfolio_page_and_nothing_else() {
         .await;
     assert_eq!(get(&format!("{base}{again}")).await.status, 404);
 }
+
+/// A large program's page keeps its forecast table readable: at most 150 rows, the late and
+/// critical milestones kept whatever their date, then the soonest, and the count of all.
+#[tokio::test]
+async fn a_large_programs_page_shows_the_milestones_that_matter_and_counts_the_rest() {
+    let db = TestDb::new().await;
+    let mut plan = vec![
+        r#"program create big --name "Big program" --tz UTC"#.to_owned(),
+        r#"project add big core --name "Core" --owner @kim"#.to_owned(),
+    ];
+    let start = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    for i in 0..158 {
+        let target = start + chrono::Duration::days(i);
+        plan.push(format!(
+            "milestone add big m{i:03} --target {target} --project core"
+        ));
+    }
+    // Far out but late: 300 working days after the first, due long before that.
+    plan.push(
+        "milestone add big m158 --target 2027-06-20 --project core --after m000 --duration 300"
+            .to_owned(),
+    );
+    plan.push("milestone add big m159 --target 2027-06-30 --project core".to_owned());
+    for line in &plan {
+        db.ok("tpm", line).await;
+    }
+    let base = serve(&db).await;
+    let (_, path) = share(&db, "program share big").await;
+    let page = get(&format!("{base}{path}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Forecast of 150 of the 160 milestones"),
+        "the caption counts them all"
+    );
+    assert!(
+        page.body.contains(">m000<") || page.body.contains("m000 "),
+        "the soonest is shown"
+    );
+    assert!(
+        page.body.contains("m158"),
+        "a late milestone is kept whatever its date"
+    );
+    assert!(
+        !page.body.contains("m159"),
+        "the latest on-track one is left out"
+    );
+}
