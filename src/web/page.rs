@@ -53,7 +53,8 @@ const NAV: &[NavItem] = &[
     },
 ];
 
-fn rag(r: Rag) -> Markup {
+/// A RAG colour as a labelled badge.
+pub(super) fn rag(r: Rag) -> Markup {
     let class = match r {
         Rag::Green => "rag rag-green",
         Rag::Amber => "rag rag-amber",

@@ -2,12 +2,13 @@
 //! its top reason, the end against its target and float, conflicts, the top risk and the
 //! asks. It links to no program page: a portfolio link opens the portfolio and nothing else.
 
-use maud::{html, Markup};
+use maud::html;
 
+use super::page::rag;
 use super::{layout, NavItem, Styles};
 use crate::digest::bare;
 use crate::digest::portfolio::PortfolioDigest;
-use crate::domain::{n_days, Rag};
+use crate::domain::n_days;
 use crate::reply::Mention;
 
 /// Asks shown per program; the rest are counted (the program's digest has them all).
@@ -23,15 +24,6 @@ const NAV: &[NavItem] = &[
         label: "Asks",
     },
 ];
-
-fn rag(r: Rag) -> Markup {
-    let class = match r {
-        Rag::Green => "rag rag-green",
-        Rag::Amber => "rag rag-amber",
-        Rag::Red => "rag rag-red",
-    };
-    html! { span class=(class) { (r.as_str()) } }
-}
 
 /// The page of a portfolio's digest value (the engineering lines, with troubled
 /// dependencies left out: the page is for reading across programs).
