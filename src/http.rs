@@ -684,19 +684,15 @@ async fn shared_page(State(app): State<HttpApp>, Path(token): Path<String>) -> R
     }
 }
 
-/// A portfolio's page: each of its programs loaded in this read transaction (no events:
-/// a portfolio line reads no history), analysed on a blocking thread.
+/// A portfolio's page: each of its programs loaded in this read transaction, analysed on a
+/// blocking thread.
 pub async fn portfolio_page(
     conn: &mut store::Conn,
     tenant: &crate::domain::Tenant,
     portfolio: crate::domain::Portfolio,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<String> {
-    let programs = store::portfolio_programs(conn, tenant, &portfolio).await?;
-    let mut snaps = Vec::with_capacity(programs.len());
-    for (scope, program) in programs {
-        snaps.push(store::load_snapshot(conn, &scope, program, now, Some(now)).await?);
-    }
+    let snaps = store::portfolio_snapshots(conn, tenant, &portfolio, now).await?;
     let today = now.with_timezone(&portfolio.timezone.tz()).date_naive();
     tokio::task::spawn_blocking(move || {
         let lines = crate::digest::portfolio::lines(&snaps, false);

@@ -136,12 +136,7 @@ impl Scheduler {
     ) -> anyhow::Result<(NewMessage, String)> {
         let audience = sp.schedule.audience;
         let mut tx = self.store.read().await?;
-        let programs = store::portfolio_programs(&mut tx, &sp.tenant, &sp.portfolio).await?;
-        let mut snaps = Vec::with_capacity(programs.len());
-        for (scope, program) in programs {
-            // A portfolio line reads no history: no event is loaded.
-            snaps.push(store::load_snapshot(&mut tx, &scope, program, now, Some(now)).await?);
-        }
+        let snaps = store::portfolio_snapshots(&mut tx, &sp.tenant, &sp.portfolio, now).await?;
         let owner = store::person(&mut tx, &sp.tenant, sp.portfolio.owner).await?;
         tx.rollback().await?;
         let detail = audience == Audience::Engineering;

@@ -434,3 +434,19 @@ pub async fn remove_portfolio_schedule(
             > 0,
     )
 }
+
+/// Every live program of the portfolio loaded for its lines: no events, as a portfolio line
+/// reads no history.
+pub async fn portfolio_snapshots(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    portfolio: &Portfolio,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<crate::domain::Snapshot>> {
+    let programs = portfolio_programs(conn, tenant, portfolio).await?;
+    let mut snaps = Vec::with_capacity(programs.len());
+    for (scope, program) in programs {
+        snaps.push(super::load_snapshot(conn, &scope, program, now, Some(now)).await?);
+    }
+    Ok(snaps)
+}

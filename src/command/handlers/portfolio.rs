@@ -11,7 +11,7 @@ use crate::command::Result;
 use crate::digest::portfolio::{self, Line, PortfolioDigest};
 use crate::domain::{Audience, Format, Key, Portfolio, Program, ScheduleSpec, Timezone, Title};
 use crate::reply::{Reply, Text};
-use crate::store::{self, NewPortfolio, Scope};
+use crate::store::{self, NewPortfolio};
 
 /// At most this many programs in one portfolio: its digest must stay readable, and a show
 /// analyses each of them.
@@ -380,20 +380,22 @@ async fn snapshots(
     key: Option<&Key>,
 ) -> Result<(Option<Portfolio>, Vec<Snapshot>)> {
     let tenant = s.ctx.tenant.clone();
-    let (found, programs): (Option<Portfolio>, Vec<(Scope, Program)>) = match key {
+    let now = s.ctx.now;
+    let (found, snaps) = match key {
         Some(key) => {
             let p = find(s, key).await?;
-            let programs = store::portfolio_programs(s.conn(), &tenant, &p).await?;
-            (Some(p), programs)
+            let snaps = store::portfolio_snapshots(s.conn(), &tenant, &p, now).await?;
+            (Some(p), snaps)
         }
-        None => (None, store::tenant_programs(s.conn(), &tenant).await?),
+        None => {
+            let mut snaps = Vec::new();
+            for (scope, program) in store::tenant_programs(s.conn(), &tenant).await? {
+                // A portfolio line reads no history: no event is loaded.
+                snaps.push(load(s, &scope, program, Some(now)).await?);
+            }
+            (None, snaps)
+        }
     };
-    // A portfolio line reads no history: no event is loaded.
-    let now = s.ctx.now;
-    let mut snaps = Vec::with_capacity(programs.len());
-    for (scope, program) in programs {
-        snaps.push(load(s, &scope, program, Some(now)).await?);
-    }
     Ok((found, snaps))
 }
 
