@@ -1332,8 +1332,28 @@ pub enum OutboxCmd {
 
 impl Command {
     /// `dep add`: what a batch plan may run many times on one reading of the schedule.
-    pub fn is_dep_add(&self) -> bool {
-        matches!(self, Command::Dep(DepCmd::Add { .. }))
+    /// Whether a batch (an import) may carry what earlier lines looked up (the program,
+    /// the actor, people found by name) across this line: lines that add or change
+    /// records, and change neither people, roles, projects nor the program itself.
+    pub fn keeps_batch(&self) -> bool {
+        matches!(
+            self,
+            Command::Milestone(_)
+                | Command::Dep(_)
+                | Command::Risk(_)
+                | Command::Assumption(_)
+                | Command::Issue(_)
+                | Command::Action(_)
+        )
+    }
+
+    /// Whether a batch may keep its reading of the schedule across this line (see
+    /// `PlanMemo`): `dep add` and `milestone add`, which change nothing but what they add.
+    pub fn keeps_memo(&self) -> bool {
+        matches!(
+            self,
+            Command::Dep(DepCmd::Add { .. }) | Command::Milestone(MilestoneCmd::Add { .. })
+        )
     }
 
     /// Whether its answer reads and analyses the whole program: platforms with a reply

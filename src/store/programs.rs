@@ -522,6 +522,53 @@ pub async fn append_event(
     Ok(())
 }
 
+/// Appends many events in order, a few hundred to a statement (a batch plan's events,
+/// kept until its lines have run). Each entry is its program (or none) and the event.
+pub async fn append_events(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    events: &[(Option<i64>, NewEvent<'_>)],
+) -> anyhow::Result<()> {
+    // Eight arguments a row, 50 rows a statement: SQLite looks each numbered argument up by
+    // name in a list, so binding grows with the square of a statement's arguments.
+    for chunk in events.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO events (tenant, program_id, actor_id, at, kind, subject, before, after) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 8;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut q = db::query(sql);
+        for (program_id, e) in chunk {
+            q = q
+                .bind(tenant.to_string())
+                .bind(*program_id)
+                .bind(e.actor)
+                .bind(e.at)
+                .bind(e.kind)
+                .bind(&e.subject)
+                .bind(e.before.as_ref().map(|v| db::Json(v.to_string())))
+                .bind(e.after.as_ref().map(|v| db::Json(v.to_string())));
+        }
+        q.execute(&mut *conn).await.context("recording events")?;
+    }
+    Ok(())
+}
+
 pub async fn events(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Event>> {
     events_since(conn, scope, None).await
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::counters::{take_number, Numbered};
-use super::{Conn, Scope};
+use super::counters::{raise_counter, take_number, Numbered};
+use super::{Conn, Dialect, Scope};
 use crate::domain::{
     Agreement, Days, DepState, Dependency, DurationUnit, Endpoint, Key, Milestone, MilestoneId,
     MilestoneState, Project, Slip, Title,
@@ -568,41 +568,63 @@ pub async fn insert_dependency(
 ) -> anyhow::Result<i64> {
     let (np, nm, _) = split(&d.needs);
     let (fp, fm, fx) = split(&d.from);
-    let number = take_number(conn, scope.program_id, Numbered::Dependency, d.number).await?;
-    let (number,): (i64,) = db::query_as(
-        "INSERT INTO dependencies (program_id, number, needs_project_id, needs_milestone_id,
+    let columns = "program_id, number, needs_project_id, needs_milestone_id,
            from_project_id, from_milestone_id, from_external, what, need_by, owner_id, state,
            blocked_since, blocked_reason, delivered_on, cancel_reason, agreement, committed_on,
-           proposed_on, agreement_note, requested_at)
-         VALUES ($1, $2,
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                 $20)
-         RETURNING number",
-    )
-    .bind(scope.program_id)
-    .bind(number)
-    .bind(np)
-    .bind(nm)
-    .bind(fp)
-    .bind(fm)
-    .bind(fx)
-    .bind(d.what.as_str())
-    .bind(d.need_by)
-    .bind(d.owner)
-    .bind(d.state.as_str())
-    .bind(d.blocked_since)
-    .bind(&d.blocked_reason)
-    .bind(d.delivered_on)
-    .bind(&d.cancel_reason)
-    .bind(d.agreement.as_str())
-    .bind(d.committed_on)
-    .bind(d.proposed_on)
-    .bind(&d.agreement_note)
-    .bind(d.requested_at)
-    .fetch_one(&mut *conn)
-    .await
-    .context("adding a dependency")?;
-    Ok(number)
+           proposed_on, agreement_note, requested_at";
+    let values =
+        "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20";
+    let (sql, number) = match conn.dialect() {
+        // SQLite runs both statements of one query in turn, with the same numbered
+        // arguments: the number is taken and used in one call, not two. (`$21` is the kind.)
+        Dialect::Sqlite => (
+            format!(
+                "{};
+                 INSERT INTO dependencies ({columns})
+                 VALUES ($1, CASE WHEN $2 > 0 THEN $2 ELSE
+                     (SELECT last FROM record_counters WHERE program_id = $1 AND kind = $21) END,
+                     {values})
+                 RETURNING number",
+                raise_counter("$1", "$2", "$21")
+            ),
+            d.number,
+        ),
+        Dialect::Postgres => (
+            format!(
+                "INSERT INTO dependencies ({columns}) VALUES ($1, $2, {values}) RETURNING number"
+            ),
+            take_number(conn, scope.program_id, Numbered::Dependency, d.number).await?,
+        ),
+    };
+    let rows: Vec<(i64,)> = db::query_as(sql)
+        .bind(scope.program_id)
+        .bind(number)
+        .bind(np)
+        .bind(nm)
+        .bind(fp)
+        .bind(fm)
+        .bind(fx)
+        .bind(d.what.as_str())
+        .bind(d.need_by)
+        .bind(d.owner)
+        .bind(d.state.as_str())
+        .bind(d.blocked_since)
+        .bind(&d.blocked_reason)
+        .bind(d.delivered_on)
+        .bind(&d.cancel_reason)
+        .bind(d.agreement.as_str())
+        .bind(d.committed_on)
+        .bind(d.proposed_on)
+        .bind(&d.agreement_note)
+        .bind(d.requested_at)
+        .bind(Numbered::Dependency.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .context("adding a dependency")?;
+    match rows.last() {
+        Some((number,)) => Ok(*number),
+        None => anyhow::bail!("adding a dependency returned no number"),
+    }
 }
 
 pub async fn update_dependency(

@@ -821,3 +821,80 @@ async fn emails_are_checked_unique_and_shown() {
         .await;
     assert!(e.contains("milestone `m-1`"), "{e}");
 }
+
+/// The events of atlas, oldest first: (kind, subject).
+async fn atlas_events(db: &TestDb) -> Vec<(String, String)> {
+    let mut tx = db.store.read().await.expect("read");
+    let key = drumbeat::domain::Key::parse("atlas").expect("key");
+    let (scope, _) = drumbeat::store::find_program(&mut tx, &Tenant::local(), &key)
+        .await
+        .expect("lookup")
+        .expect("atlas");
+    drumbeat::store::events(&mut tx, &scope)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| (e.kind, e.subject))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_import_records_each_row_once_in_order_whichever_way_it_runs() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let before = atlas_events(&db).await.len();
+    // In order: every row is accepted as it comes.
+    let sheets = csv(
+        Kind::Milestones,
+        "m.csv",
+        "key,project,due,after\nm-1,api,2027-02-01,\nm-2,api,2027-02-08,m-1\n",
+    );
+    applied(&db, &sheets, "m.csv").await;
+    // Out of order: row 2 comes after row 3, which the first pass has not added yet.
+    let sheets = csv(
+        Kind::Milestones,
+        "n.csv",
+        "key,project,due,after\nn-2,frontend,2027-03-08,n-1\nn-1,frontend,2027-03-01,m-2\n",
+    );
+    let r = applied(&db, &sheets, "n.csv").await;
+    assert_eq!(r.added(), 2, "{}", r.text());
+    let shown = db.ok("tpm", "milestone show atlas n-2").await;
+    assert!(shown.contains("n-1"), "{shown}");
+    let deps = csv(
+        Kind::Dependencies,
+        "d.csv",
+        "what,from,needs,need by\nKeys,m-1,n-1,2027-02-20\nDocs,m-2,n-2,2027-03-01\n",
+    );
+    applied(&db, &deps, "d.csv").await;
+    let events = atlas_events(&db).await;
+    let added: Vec<(&str, &str)> = events[before..]
+        .iter()
+        .map(|(k, s)| (k.as_str(), s.as_str()))
+        .collect();
+    // Each row once, none from the refused first attempt, in the order they were added;
+    // the seed's two dependencies are #1 and #2, so the import's are #3 and #4.
+    assert_eq!(
+        added,
+        vec![
+            ("milestone.added", "milestone:m-1"),
+            ("milestone.added", "milestone:m-2"),
+            ("milestone.added", "milestone:n-1"),
+            ("milestone.added", "milestone:n-2"),
+            ("dep.added", "dep:3"),
+            ("dep.added", "dep:4"),
+        ]
+    );
+    let listed = db.ok("tpm", "dep list atlas").await;
+    assert!(
+        listed.contains("Keys") && listed.contains("Docs"),
+        "{listed}"
+    );
+    // A dependency added by hand afterwards takes the next number.
+    let reply = db
+        .ok(
+            "tpm",
+            "dep add atlas --needs n-2 --from m-1 --what Manual --by 2027-03-01",
+        )
+        .await;
+    assert!(reply.contains("#5"), "{reply}");
+}

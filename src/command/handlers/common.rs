@@ -122,7 +122,20 @@ pub(super) async fn find_live_project(
     key: &Key,
     listing: Option<Listing>,
 ) -> Result<Project> {
-    let pr = find_project(s, scope, p, key, listing).await?;
+    let found = store::find_project(s.conn(), scope, key).await?;
+    live_project(found, p, key, listing)
+}
+
+/// The project found by `key` if it is live; refused when there is none or it was removed.
+pub(super) fn live_project(
+    found: Option<Project>,
+    p: &Program,
+    key: &Key,
+    listing: Option<Listing>,
+) -> Result<Project> {
+    let Some(pr) = found else {
+        return not_found(format_args!("project `{key}`"), p, listing);
+    };
     if pr.removed {
         return refuse(format!("project `{key}` was removed from `{}`", p.key));
     }

@@ -113,13 +113,7 @@ async fn add(s: &mut Session<'_>, program: Option<&str>, new: NewDep) -> Result<
     } = new;
     let (scope, p) = s.program_for_change(program).await?;
     // A batch of `dep add` lines reads the schedule once and keeps it up to date.
-    let mut memo = match s.memo.take() {
-        Some(m) if m.program_id == scope.program_id() => m,
-        _ => {
-            let batch = s.memo_kept;
-            super::PlanMemo::load(s.conn(), &scope, batch).await?
-        }
-    };
+    let mut memo = s.plan_memo(&scope).await?;
     let super::PlanMemo {
         projects,
         milestones,

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::common::{
-    counted_table, date_from_today, find_live_project, find_project, milestone_key, not_found,
-    on_or_before, person_cell, project_key, Access, Listing,
+    counted_table, date_from_today, find_live_project, find_project, live_project, milestone_key,
+    not_found, on_or_before, person_cell, project_key, Access, Listing,
 };
 use super::records;
 use super::{parse_key, refuse, Session};
@@ -104,15 +104,32 @@ async fn add(
     let (program, key) = target.split()?;
     let key = parse_key(key, "milestone")?;
     let (scope, p) = s.program_for_change(program).await?;
-    if let Some(kind) = store::key_in_use(s.conn(), &scope, &key).await? {
+    // A batch of `milestone add` lines reads the schedule once and keeps it up to date.
+    let mut memo = match s.memo_kept {
+        true => Some(s.plan_memo(&scope).await?),
+        false => None,
+    };
+    let in_use = match &memo {
+        Some(m) => m.key_kind(&key),
+        None => store::key_in_use(s.conn(), &scope, &key).await?,
+    };
+    if let Some(kind) = in_use {
         return refuse(format!(
             "`{key}` is already a {kind} in `{}`: project and milestone keys share one namespace",
             p.key
         ));
     }
-    let project = match &project {
-        Some(k) => Some(find_live_project(s, &scope, &p, k, Some(Listing::PROJECTS)).await?),
-        None => None,
+    let project = match (&project, &memo) {
+        (Some(k), Some(m)) => Some(live_project(
+            m.projects.iter().find(|pr| pr.key == *k).cloned(),
+            &p,
+            k,
+            Some(Listing::PROJECTS),
+        )?),
+        (Some(k), None) => {
+            Some(find_live_project(s, &scope, &p, k, Some(Listing::PROJECTS)).await?)
+        }
+        (None, _) => None,
     };
     let project_owner: Vec<i64> = project.iter().map(|pr| pr.owner).collect();
     s.require_editor_or(
@@ -125,14 +142,22 @@ async fn add(
     .await?;
     let mut preds = Vec::new();
     for k in &after {
-        match store::find_milestone(s.conn(), &scope, k).await? {
+        let found = match &memo {
+            Some(m) => m.milestones.iter().find(|m| m.key == *k).cloned(),
+            None => store::find_milestone(s.conn(), &scope, k).await?,
+        };
+        match found {
             Some(m) => {
                 if !preds.iter().any(|x: &Milestone| x.id == m.id) {
                     preds.push(m)
                 }
             }
             None => {
-                return match store::key_in_use(s.conn(), &scope, k).await? {
+                let kind = match &memo {
+                    Some(m) => m.key_kind(k),
+                    None => store::key_in_use(s.conn(), &scope, k).await?,
+                };
+                return match kind {
                     Some("project") => {
                         refuse(format!("`{k}` is a project; --after takes milestone keys"))
                     }
@@ -187,6 +212,10 @@ async fn add(
     }
     s.keep_external_id(&scope, store::Tracked::Milestone(&key))
         .await?;
+    if let Some(mut memo) = memo.take() {
+        memo.added_milestone(m.clone());
+        s.memo = Some(memo);
+    }
     s.event(
         Some(&scope),
         "milestone.added",

@@ -24,7 +24,7 @@ mod status;
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::grammar::Command;
@@ -161,76 +161,28 @@ async fn run_plan_in(
             .map_err(|e| (line.number, e))?;
     }
     let started = std::time::Instant::now();
-    let mut tx = store.write().await.map_err(|e| (0, e.into()))?;
-    let mut replies: Vec<Option<Reply>> = vec![None; lines.len()];
-    let mut pending: Vec<usize> = (0..lines.len()).collect();
-    let mut memo: Option<PlanMemo> = None;
-    loop {
-        let mut refused: Vec<(usize, CommandError)> = Vec::new();
-        for &i in &pending {
-            let line = &lines[i];
-            let command = parse(line)?;
-            if !command.is_dep_add() {
-                memo = None;
+    // A batch first runs every line without savepoints: an import whose rows are all
+    // accepted in order (the usual case) needs none. At the first refusal it starts again
+    // from nothing, the way any plan runs: a savepoint per attempt, refused lines retried.
+    let mut savepoints = !batch;
+    let (tx, replies) = loop {
+        let mut tx = Some(store.write().await.map_err(|e| (0, e.into()))?);
+        let outcome = run_plan_lines(&mut tx, ctx, lines, &parse, batch, savepoints).await;
+        let Some(tx) = tx else {
+            return Err((0, anyhow::anyhow!("a plan's transaction was lost").into()));
+        };
+        match outcome {
+            Ok(Some(replies)) => break (tx, replies),
+            Ok(None) => {
+                let _ = tx.rollback().await;
+                savepoints = true;
             }
-            let savepoint = |sql: &'static str| crate::store::db::query(sql);
-            let fail = |e: sqlx::Error| (line.number, CommandError::from(anyhow::Error::from(e)));
-            savepoint("SAVEPOINT plan_line")
-                .execute(&mut tx)
-                .await
-                .map_err(fail)?;
-            // A session of its own per line: what an earlier, rolled-back attempt looked up
-            // (the actor it added, say) is not remembered.
-            let mut s = Session {
-                tx,
-                write: true,
-                ctx,
-                actor: None,
-                actor_id: None,
-                role_on: None,
-                people: None,
-                external_id: None,
-                memo: memo.take(),
-                memo_kept: batch,
-            };
-            let outcome = dispatch(&mut s, command).await;
-            memo = if outcome.is_ok() { s.memo.take() } else { None };
-            tx = s.tx;
-            match outcome {
-                Ok(reply) => {
-                    savepoint("RELEASE SAVEPOINT plan_line")
-                        .execute(&mut tx)
-                        .await
-                        .map_err(fail)?;
-                    replies[i] = Some(reply);
-                }
-                Err(CommandError::User(msg)) => {
-                    savepoint("ROLLBACK TO SAVEPOINT plan_line")
-                        .execute(&mut tx)
-                        .await
-                        .map_err(fail)?;
-                    savepoint("RELEASE SAVEPOINT plan_line")
-                        .execute(&mut tx)
-                        .await
-                        .map_err(fail)?;
-                    refused.push((i, CommandError::User(msg)));
-                }
-                Err(e) => {
-                    let _ = tx.rollback().await;
-                    return Err((line.number, e));
-                }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e);
             }
         }
-        if refused.is_empty() {
-            break;
-        }
-        if refused.len() == pending.len() {
-            let _ = tx.rollback().await;
-            let (i, e) = refused.swap_remove(0);
-            return Err((lines[i].number, e));
-        }
-        pending = refused.into_iter().map(|(i, _)| i).collect();
-    }
+    };
     if commit {
         tx.commit()
             .await
@@ -246,6 +198,207 @@ async fn run_plan_in(
         .zip(replies)
         .filter_map(|(l, r)| r.map(|r| (l.number, r)))
         .collect())
+}
+
+/// Runs a plan's lines in `tx`, retrying refused ones while that makes progress. `None`
+/// when a line was refused and `savepoints` is off: the caller starts again with them.
+/// `slot` holds the transaction between lines (each line's session owns it while it runs).
+async fn run_plan_lines(
+    slot: &mut Option<Tx>,
+    ctx: &Ctx,
+    lines: &[PlanLine],
+    parse: &impl Fn(&PlanLine) -> std::result::Result<Command, (usize, CommandError)>,
+    batch: bool,
+    savepoints: bool,
+) -> std::result::Result<Option<Vec<Option<Reply>>>, (usize, CommandError)> {
+    let mut replies: Vec<Option<Reply>> = vec![None; lines.len()];
+    let mut pending: Vec<usize> = (0..lines.len()).collect();
+    let mut memo: Option<PlanMemo> = None;
+    let mut carried = Carried::default();
+    let mut events: Vec<BufferedEvent> = Vec::new();
+    loop {
+        let mut refused: Vec<(usize, CommandError)> = Vec::new();
+        for &i in &pending {
+            let line = &lines[i];
+            let command = parse(line)?;
+            let fail = |e: anyhow::Error| (line.number, CommandError::from(e));
+            let Some(mut tx) = slot.take() else {
+                return Err(fail(anyhow::anyhow!("a plan's transaction was lost")));
+            };
+            if !command.keeps_memo() {
+                memo = None;
+            }
+            // What a batch carries from line to line holds only across lines that add or
+            // change records; any other line (a person's name, a grant) starts afresh, and
+            // the events kept so far are written before it runs.
+            let keep = batch && command.keeps_batch();
+            if !keep {
+                carried = Carried::default();
+                if let Err(e) = flush_events(&mut tx, ctx, &mut events).await {
+                    *slot = Some(tx);
+                    return Err(fail(e));
+                }
+            }
+            let savepoint = |sql: &'static str| crate::store::db::query(sql);
+            if savepoints {
+                if let Err(e) = savepoint("SAVEPOINT plan_line").execute(&mut tx).await {
+                    *slot = Some(tx);
+                    return Err(fail(e.into()));
+                }
+            }
+            let kept_events = events.len();
+            // A session of its own per line: what an earlier, rolled-back attempt looked up
+            // (the actor it added, say) is not remembered.
+            let mut s = Session {
+                tx,
+                write: true,
+                ctx,
+                actor: carried.actor.take(),
+                actor_id: carried.actor_id.take(),
+                role_on: carried.role_on.take(),
+                people: carried.people.take(),
+                external_id: None,
+                memo: memo.take(),
+                memo_kept: batch,
+                batch: keep.then(|| Batch {
+                    program: carried.program.take(),
+                    found: std::mem::take(&mut carried.found),
+                    events: std::mem::take(&mut events),
+                }),
+            };
+            let outcome = dispatch(&mut s, command).await;
+            memo = if outcome.is_ok() { s.memo.take() } else { None };
+            if let Some(b) = s.batch.take() {
+                events = b.events;
+                if outcome.is_ok() {
+                    carried.program = b.program;
+                    carried.found = b.found;
+                }
+            }
+            if keep && outcome.is_ok() {
+                carried.actor = s.actor.take();
+                carried.actor_id = s.actor_id.take();
+                carried.role_on = s.role_on.take();
+                carried.people = s.people.take();
+            } else {
+                // A refused line's lookups may name what its rollback removed.
+                carried = Carried::default();
+            }
+            let tx = slot.insert(s.tx);
+            match outcome {
+                Ok(reply) => {
+                    if savepoints {
+                        savepoint("RELEASE SAVEPOINT plan_line")
+                            .execute(tx)
+                            .await
+                            .map_err(|e| fail(e.into()))?;
+                    }
+                    replies[i] = Some(reply);
+                }
+                Err(CommandError::User(msg)) => {
+                    if !savepoints {
+                        return Ok(None);
+                    }
+                    events.truncate(kept_events);
+                    savepoint("ROLLBACK TO SAVEPOINT plan_line")
+                        .execute(tx)
+                        .await
+                        .map_err(|e| fail(e.into()))?;
+                    savepoint("RELEASE SAVEPOINT plan_line")
+                        .execute(tx)
+                        .await
+                        .map_err(|e| fail(e.into()))?;
+                    refused.push((i, CommandError::User(msg)));
+                }
+                Err(e) => return Err((line.number, e)),
+            }
+        }
+        if refused.is_empty() {
+            break;
+        }
+        if refused.len() == pending.len() {
+            let (i, e) = refused.swap_remove(0);
+            return Err((lines[i].number, e));
+        }
+        pending = refused.into_iter().map(|(i, _)| i).collect();
+    }
+    if let Some(tx) = slot.as_mut() {
+        flush_events(tx, ctx, &mut events)
+            .await
+            .map_err(|e| (0, CommandError::from(e)))?;
+    }
+    Ok(Some(replies))
+}
+
+/// What consecutive lines of a batch share: who the actor is, their role, the people, the
+/// program, and the people found by name. Dropped at a refusal and at any line that is not
+/// an `add`, `set`, `move` or `done` of records (see [`Command::keeps_batch`]).
+#[derive(Default)]
+struct Carried {
+    actor: Option<Person>,
+    actor_id: Option<PersonId>,
+    role_on: Option<(i64, Option<Role>)>,
+    people: Option<HashMap<PersonId, Person>>,
+    program: Option<(Key, Scope, Program)>,
+    found: HashMap<String, Person>,
+}
+
+/// A batch line's share of what the batch carries (see [`Carried`]), and the events its
+/// lines recorded, written together when the batch ends.
+pub(crate) struct Batch {
+    program: Option<(Key, Scope, Program)>,
+    found: HashMap<String, Person>,
+    events: Vec<BufferedEvent>,
+}
+
+/// How a batch remembers a person found as written: a mention names a handle, a name a
+/// handle or a display name, so the two are kept apart.
+fn found_key(r: &PersonRef) -> Option<String> {
+    match r {
+        PersonRef::Me => None,
+        PersonRef::Mention(id) => Some(format!("@{id}")),
+        PersonRef::Name(name) => Some(format!("={name}")),
+    }
+}
+
+/// An event a batch line recorded, not yet written.
+struct BufferedEvent {
+    program_id: Option<i64>,
+    actor: Option<PersonId>,
+    at: DateTime<Utc>,
+    kind: String,
+    subject: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+}
+
+async fn flush_events(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    events: &mut Vec<BufferedEvent>,
+) -> anyhow::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(Option<i64>, store::NewEvent<'_>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.program_id,
+                store::NewEvent {
+                    actor: e.actor,
+                    at: e.at,
+                    kind: &e.kind,
+                    subject: e.subject.clone(),
+                    before: e.before.clone(),
+                    after: e.after.clone(),
+                },
+            )
+        })
+        .collect();
+    store::append_events(tx, &ctx.tenant, &rows).await?;
+    events.clear();
+    Ok(())
 }
 
 async fn run_in_transaction(
@@ -275,6 +428,7 @@ async fn run_in_transaction(
         external_id: None,
         memo: None,
         memo_kept: false,
+        batch: None,
     };
     let outcome = dispatch(&mut s, command).await;
     match outcome {
@@ -364,12 +518,16 @@ pub(crate) struct Session<'a> {
     /// A batch plan: the memo is kept between lines, and work only a shown reply needs
     /// (a new dependency's forecast conflict warning) is left out.
     memo_kept: bool,
+    /// A batch line that adds or changes records: the program and the people found by
+    /// earlier lines, and the events recorded so far (written when the batch ends).
+    batch: Option<Batch>,
 }
 
-/// The schedule as consecutive `dep add` lines of a batch plan see it: read once, and each
-/// added dependency appended, so 5,000 of them do not read the program 5,000 times. Only
-/// `dep add` lines keep it (they change no project or milestone); any other line, or a
-/// refused one, drops it, and the next line reads the store again.
+/// The schedule as consecutive `dep add` and `milestone add` lines of a batch plan see it:
+/// read once, and each added dependency or milestone appended, so 5,000 of them do not read
+/// the program 5,000 times. Only those lines keep it (they change no project, and no
+/// milestone or dependency other than the one they add); any other line, or a refused one,
+/// drops it, and the next line reads the store again.
 pub(crate) struct PlanMemo {
     program_id: i64,
     projects: Vec<crate::domain::Project>,
@@ -381,6 +539,29 @@ pub(crate) struct PlanMemo {
 }
 
 impl PlanMemo {
+    /// Whether `key` names a project or a milestone, as [`store::key_in_use`] says.
+    fn key_kind(&self, key: &Key) -> Option<&'static str> {
+        if self.projects.iter().any(|p| p.key == *key) {
+            Some("project")
+        } else if self.milestones.iter().any(|m| m.key == *key) {
+            Some("milestone")
+        } else {
+            None
+        }
+    }
+
+    /// Keeps a milestone this batch added, with its edges in the successors map.
+    fn added_milestone(&mut self, m: crate::domain::Milestone) {
+        if let Some(next) = self.next.as_mut() {
+            for p in &m.after {
+                next.entry(dep::Node::Milestone(*p))
+                    .or_default()
+                    .push(dep::Node::Milestone(m.id));
+            }
+        }
+        self.milestones.push(m);
+    }
+
     async fn load(conn: &mut store::Conn, scope: &Scope, batch: bool) -> Result<Self> {
         let milestones = store::milestones(conn, scope).await?;
         let deps = store::dependencies(conn, scope).await?;
@@ -484,6 +665,12 @@ impl Session<'_> {
                 }
             }
         };
+        if let Some((k, scope, program)) = self.batch.as_ref().and_then(|b| b.program.as_ref()) {
+            // Found (and locked) by an earlier line of this batch's transaction.
+            if *k == key {
+                return Ok((scope.clone(), program.clone()));
+            }
+        }
         let tenant = self.ctx.tenant.clone();
         if self.write {
             // Concurrent writers to one program queue here, so what this command reads
@@ -496,6 +683,9 @@ impl Session<'_> {
                     self.actor_id = found.actor;
                 }
                 self.role_on = Some((found.program.id, found.role));
+                if let Some(b) = self.batch.as_mut() {
+                    b.program = Some((key, found.scope.clone(), found.program.clone()));
+                }
                 Ok((found.scope, found.program))
             }
             None => refuse(format!(
@@ -522,6 +712,16 @@ impl Session<'_> {
         if let Some(p) = self.find_person(r).await? {
             return Ok(p);
         }
+        let p = self.add_person(r).await?;
+        // Everyone as loaded before does not hold them.
+        self.people = None;
+        if let (Some(b), Some(k)) = (&mut self.batch, found_key(r)) {
+            b.found.insert(k, p.clone());
+        }
+        Ok(p)
+    }
+
+    async fn add_person(&mut self, r: &PersonRef) -> Result<Person> {
         let tenant = self.ctx.tenant.clone();
         match (r, self.ctx.platform) {
             (PersonRef::Me, _) => self.actor().await,
@@ -539,6 +739,20 @@ impl Session<'_> {
 
     /// Finds a person as written, by handle and then by display name, adding nobody.
     pub async fn find_person(&mut self, r: &PersonRef) -> Result<Option<Person>> {
+        let key = found_key(r);
+        if let (Some(b), Some(k)) = (&self.batch, &key) {
+            if let Some(p) = b.found.get(k) {
+                return Ok(Some(p.clone()));
+            }
+        }
+        let found = self.look_up_person(r).await?;
+        if let (Some(b), Some(p), Some(k)) = (&mut self.batch, &found, key) {
+            b.found.insert(k, p.clone());
+        }
+        Ok(found)
+    }
+
+    async fn look_up_person(&mut self, r: &PersonRef) -> Result<Option<Person>> {
         let tenant = self.ctx.tenant.clone();
         let handle = match r {
             PersonRef::Me => return self.known_actor().await,
@@ -655,6 +869,21 @@ impl Session<'_> {
                 .transpose()
                 .map_err(anyhow::Error::from)?,
         };
+        if let Some(b) = self.batch.as_mut() {
+            if scope.is_some_and(|s| s.tenant() != &self.ctx.tenant) {
+                return Err(anyhow::anyhow!("event scope is from another tenant").into());
+            }
+            b.events.push(BufferedEvent {
+                program_id: scope.map(Scope::program_id),
+                actor: e.actor,
+                at: e.at,
+                kind: e.kind.to_owned(),
+                subject: e.subject,
+                before: e.before,
+                after: e.after,
+            });
+            return Ok(());
+        }
         let tenant = self.ctx.tenant.clone();
         store::append_event(&mut self.tx, &tenant, scope, e).await?;
         Ok(())
@@ -679,6 +908,18 @@ impl Session<'_> {
             store::set_external_id(&mut self.tx, scope, record, &id).await?;
         }
         Ok(())
+    }
+
+    /// The batch's reading of the schedule: the one kept from the line before when it is of
+    /// this program, else read now.
+    pub(crate) async fn plan_memo(&mut self, scope: &Scope) -> Result<PlanMemo> {
+        match self.memo.take() {
+            Some(m) if m.program_id == scope.program_id() => Ok(m),
+            _ => {
+                let batch = self.memo_kept;
+                PlanMemo::load(self.conn(), scope, batch).await
+            }
+        }
     }
 
     /// The actor as a mention, without a query.
