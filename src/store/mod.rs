@@ -56,7 +56,7 @@ pub use replays::{first_sighting, slack_signatures_kept};
 pub use routes::*;
 pub use schedule::*;
 pub use shares::*;
-pub use snapshot::{has_downstream, load_schedule, load_snapshot};
+pub use snapshot::{has_downstream, load_schedule, load_snapshot, load_snapshot_with};
 pub use work::*;
 
 use crate::domain::Tenant;
@@ -73,7 +73,7 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
     columns: &str,
     inner: &str,
     order: &str,
-    bind: i64,
+    bind: impl Into<db::Arg>,
 ) -> anyhow::Result<Vec<T>> {
     let object = columns
         .split(',')

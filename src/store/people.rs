@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use super::Conn;
 use crate::domain::{Email, Person, PersonId, Tenant, Timezone};
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct PersonRow {
     id: i64,
     handle: String,
@@ -101,11 +101,14 @@ pub async fn person_by_email(
 
 /// Everyone in the tenant, by id: what renderers need to name people.
 pub async fn people(conn: &mut Conn, tenant: &Tenant) -> anyhow::Result<HashMap<PersonId, Person>> {
-    let rows: Vec<PersonRow> = db::query_as(format!(
-        "SELECT {PERSON_COLS} FROM people WHERE tenant = $1 ORDER BY id"
-    ))
-    .bind(tenant.to_string())
-    .fetch_all(&mut *conn)
+    // One JSON array rather than a row each: a tenant may have thousands of people.
+    let rows: Vec<PersonRow> = super::json_rows(
+        conn,
+        PERSON_COLS,
+        &format!("SELECT {PERSON_COLS} FROM people WHERE tenant = $1"),
+        "id",
+        tenant.to_string(),
+    )
     .await
     .context("loading people")?;
     rows.into_iter()

@@ -444,9 +444,14 @@ pub async fn portfolio_snapshots(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<crate::domain::Snapshot>> {
     let programs = portfolio_programs(conn, tenant, portfolio).await?;
+    // The tenant's people once, not once per program.
+    let people = super::people(conn, tenant).await?;
     let mut snaps = Vec::with_capacity(programs.len());
     for (scope, program) in programs {
-        snaps.push(super::load_snapshot(conn, &scope, program, now, Some(now)).await?);
+        snaps.push(
+            super::load_snapshot_with(conn, &scope, program, now, Some(now), people.clone())
+                .await?,
+        );
     }
     Ok(snaps)
 }

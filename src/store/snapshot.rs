@@ -18,12 +18,25 @@ pub async fn load_snapshot(
     now: DateTime<Utc>,
     events_since: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Snapshot> {
+    let people = super::people(conn, scope.tenant()).await?;
+    load_snapshot_with(conn, scope, program, now, events_since, people).await
+}
+
+/// [`load_snapshot`] with the tenant's people already loaded (a portfolio loads them once
+/// for all its programs).
+pub async fn load_snapshot_with(
+    conn: &mut Conn,
+    scope: &Scope,
+    program: Program,
+    now: DateTime<Utc>,
+    events_since: Option<DateTime<Utc>>,
+    people: std::collections::HashMap<crate::domain::PersonId, crate::domain::Person>,
+) -> anyhow::Result<Snapshot> {
     anyhow::ensure!(
         program.id == scope.program_id(),
         "snapshot scope is for another program"
     );
     let charter = super::charter(conn, scope).await?;
-    let people = super::people(conn, scope.tenant()).await?;
     let projects = super::projects(conn, scope).await?;
     let milestones = super::milestones(conn, scope).await?;
     let slips = super::slips(conn, scope).await?;

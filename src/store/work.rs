@@ -64,15 +64,38 @@ impl TryFrom<ProjectRow> for Project {
 }
 
 pub async fn projects(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Vec<Project>> {
-    let rows: Vec<ProjectRow> = db::query_as(
-        "SELECT id, key, name, owner_id, removed, holidays FROM projects WHERE program_id = $1
-         ORDER BY key",
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: i64,
+        key: String,
+        name: String,
+        owner_id: i64,
+        #[serde(deserialize_with = "super::db::flag")]
+        removed: bool,
+        holidays: Option<Vec<NaiveDate>>,
+    }
+    let holidays = format!("holidays={}", conn.dialect().embed_json("holidays"));
+    let rows: Vec<Row> = super::json_rows(
+        conn,
+        &format!("id, key, name, owner_id, removed, {holidays}"),
+        "SELECT id, key, name, owner_id, removed, holidays FROM projects WHERE program_id = $1",
+        "key",
+        scope.program_id,
     )
-    .bind(scope.program_id)
-    .fetch_all(&mut *conn)
     .await
     .context("listing projects")?;
-    rows.into_iter().map(Project::try_from).collect()
+    rows.into_iter()
+        .map(|r| {
+            Ok(Project {
+                id: r.id,
+                key: Key::parse(&r.key)?,
+                name: Title::parse(&r.name)?,
+                owner: r.owner_id,
+                removed: r.removed,
+                holidays: r.holidays.unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 pub async fn find_project(
