@@ -18,6 +18,8 @@ pub struct Limiter {
     recent: Arc<Mutex<Vec<Instant>>>,
     /// Accepted requests by message number.
     got: Arc<Mutex<HashMap<String, usize>>>,
+    /// The first and the last accepted request.
+    span: Arc<Mutex<Option<(Instant, Instant)>>>,
     limit: usize,
 }
 
@@ -27,6 +29,7 @@ impl Limiter {
         let l = Self {
             recent: Arc::new(Mutex::new(Vec::new())),
             got: Arc::new(Mutex::new(HashMap::new())),
+            span: Arc::new(Mutex::new(None)),
             limit,
         };
         let app = axum::Router::new()
@@ -43,6 +46,22 @@ impl Limiter {
     /// Distinct messages accepted.
     pub fn delivered(&self) -> usize {
         self.got.lock().expect("lock").len()
+    }
+
+    /// The rate at which requests were accepted, from the first acceptance to the last (the
+    /// senders' start-up left out): acceptances after the first, over that time.
+    #[allow(
+        dead_code,
+        reason = "each bench binary compiles this module; one counts only deliveries"
+    )]
+    pub fn sustained_per_second(&self) -> f64 {
+        let n: usize = self.got.lock().expect("lock").values().sum();
+        match *self.span.lock().expect("lock") {
+            Some((first, last)) if last > first => {
+                (n.saturating_sub(1)) as f64 / last.duration_since(first).as_secs_f64()
+            }
+            _ => 0.0,
+        }
     }
 
     /// Acceptances beyond the first of each message.
@@ -68,6 +87,11 @@ async fn receive(State(l): State<Limiter>, body: String) -> impl IntoResponse {
             .into_response();
     }
     recent.push(now);
+    {
+        let mut span = l.span.lock().expect("lock");
+        let first = span.map_or(now, |(first, _)| first);
+        *span = Some((first, now));
+    }
     let id = body
         .split("message ")
         .nth(1)

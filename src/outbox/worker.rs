@@ -39,20 +39,25 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait after `attempts` failed attempts: random up to base × 2^attempts (capped at
-    /// `max`), so retries of many messages spread out, but never before the destination's
-    /// `Retry-After`. At least a millisecond, so a retry is never due at the instant it
-    /// failed and a drain under a stopped clock ends.
+    /// The wait after `attempts` failed attempts. A destination that said when to come back
+    /// (`Retry-After`) is taken at its word, with up to a tenth more so the rows it turned
+    /// away do not all return at one instant; backing off further would leave its window
+    /// unused. Otherwise random up to base × 2^attempts (capped at `max`), so retries of many
+    /// messages spread out. At least a millisecond, so a retry is never due at the instant
+    /// it failed and a drain under a stopped clock ends.
     pub fn delay(&self, attempts: u32, retry_after: Option<Duration>) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(2u32.saturating_pow(attempts))
-            .min(self.max);
+        let ceiling = match retry_after {
+            Some(after) => after / 10,
+            None => self
+                .base
+                .saturating_mul(2u32.saturating_pow(attempts))
+                .min(self.max),
+        };
         let ceiling_ms = u64::try_from(ceiling.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
         let jittered = Duration::from_millis(rand::random_range(1..=ceiling_ms));
-        jittered.max(retry_after.unwrap_or_default())
+        retry_after.unwrap_or_default() + jittered
     }
 }
 
@@ -464,7 +469,14 @@ mod tests {
             let d3 = p.delay(3, None);
             assert!(d3 <= Duration::from_millis(800));
             assert!(p.delay(40, None) <= Duration::from_secs(2));
-            assert!(p.delay(1, Some(Duration::from_secs(5))) >= Duration::from_secs(5));
+            // A Retry-After is kept, with at most a tenth more, however many attempts failed.
+            for attempts in [1, 4, 40] {
+                let d = p.delay(attempts, Some(Duration::from_secs(5)));
+                assert!(
+                    d > Duration::from_secs(5) && d <= Duration::from_millis(5_500),
+                    "{d:?}"
+                );
+            }
         }
     }
 }
