@@ -91,16 +91,171 @@ impl Dialect {
     }
 }
 
-/// A connection to one of the two databases, borrowed for one statement.
+/// A connection to one of the two databases, borrowed for one statement; or none, while
+/// whole-program reads are being gathered (see [`Gather`]), when any other statement is
+/// refused.
 pub enum Backend<'a> {
     Sqlite(&'a mut SqliteConnection),
     Postgres(&'a mut PgConnection),
+    Gathering,
+}
+
+fn not_while_gathering() -> sqlx::Error {
+    sqlx::Error::Protocol(
+        "a statement other than a whole-program read was run while reads were being gathered"
+            .into(),
+    )
 }
 
 /// Anything a statement can run on: a connection, a pooled one, or a transaction.
 pub trait Db: Send {
     fn backend(&mut self) -> Backend<'_>;
     fn dialect(&self) -> Dialect;
+    /// Whole-program reads being gathered into one statement (see [`Gather`]); `None` for a
+    /// plain connection, which runs each read as it comes.
+    fn gather(&mut self) -> Option<&mut Gathered> {
+        None
+    }
+}
+
+/// The whole-program reads (each one JSON text: see `store::json_rows`) of a run of
+/// loaders, gathered so that the database answers all of them in one statement rather than
+/// one round trip each. The loaders run twice over a [`Gather`]: first recording the reads
+/// they would make (each answered `[]`), then, once the one statement has run, taking its
+/// answers in the same order.
+pub enum Gathered {
+    Record(Vec<(String, Vec<Arg>)>),
+    Replay(std::collections::VecDeque<String>),
+}
+
+/// Stands for a connection while whole-program reads are gathered (see [`Gathered`]): it
+/// records them, or answers them from the one statement that ran them; it runs nothing
+/// itself.
+pub struct Gather {
+    dialect: Dialect,
+    state: Gathered,
+}
+
+impl Gather {
+    /// Records the reads made through it, for a connection to `dialect`.
+    pub fn record(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            state: Gathered::Record(Vec::new()),
+        }
+    }
+
+    /// Runs the recorded reads on `conn` as one statement; the reads made through it next
+    /// are answered, in order, from it.
+    pub async fn replay(self, conn: &mut Conn) -> anyhow::Result<Self> {
+        let Gathered::Record(reads) = self.state else {
+            anyhow::bail!("only recorded reads can be replayed");
+        };
+        Ok(Self {
+            dialect: self.dialect,
+            state: Gathered::Replay(run_gathered(conn, reads).await?),
+        })
+    }
+}
+
+impl Db for Gather {
+    fn backend(&mut self) -> Backend<'_> {
+        Backend::Gathering
+    }
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+    fn gather(&mut self) -> Option<&mut Gathered> {
+        Some(&mut self.state)
+    }
+}
+
+/// One JSON text from `sql` with `args`: run now, or gathered (see [`Gathered`]).
+pub(crate) async fn json_text(
+    conn: &mut Conn,
+    sql: String,
+    args: Vec<Arg>,
+) -> anyhow::Result<String> {
+    match conn.gather() {
+        Some(Gathered::Record(reads)) => {
+            reads.push((sql, args));
+            return Ok("[]".into());
+        }
+        Some(Gathered::Replay(answers)) => {
+            return answers.pop_front().ok_or_else(|| {
+                anyhow::anyhow!("a gathered read was asked for more than it recorded")
+            });
+        }
+        None => {}
+    }
+    let mut q = query_as::<(String,)>(sql);
+    for a in args {
+        q = q.bind(a);
+    }
+    let (json,) = q.fetch_one(conn).await?;
+    Ok(json)
+}
+
+/// The reads as one statement: their texts joined by the ASCII record separator, which
+/// JSON text never holds unescaped; each read's `$N` renumbered after the reads before it.
+async fn run_gathered(
+    conn: &mut Conn,
+    reads: Vec<(String, Vec<Arg>)>,
+) -> anyhow::Result<std::collections::VecDeque<String>> {
+    if reads.is_empty() {
+        return Ok(Default::default());
+    }
+    let count = reads.len();
+    let separator = match conn.dialect() {
+        Dialect::Sqlite => " || char(30) || ",
+        Dialect::Postgres => " || chr(30) || ",
+    };
+    let mut sql = String::from("SELECT ");
+    let mut args: Vec<Arg> = Vec::new();
+    for (i, (read, binds)) in reads.into_iter().enumerate() {
+        if i > 0 {
+            sql.push_str(separator);
+        }
+        sql.push('(');
+        sql.push_str(&renumber(&read, args.len()));
+        sql.push(')');
+        args.extend(binds);
+    }
+    let mut q = query_as::<(String,)>(sql);
+    for a in args {
+        q = q.bind(a);
+    }
+    let (text,) = q.fetch_one(conn).await?;
+    let answers: std::collections::VecDeque<String> =
+        text.split('\u{1e}').map(str::to_owned).collect();
+    anyhow::ensure!(
+        answers.len() == count,
+        "a gathered read gave {} answers for {count} reads",
+        answers.len()
+    );
+    Ok(answers)
+}
+
+/// `sql` with every placeholder `$N` written `$(N + by)`.
+fn renumber(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
 }
 
 /// What store functions take: a connection or transaction of either database.
@@ -433,6 +588,7 @@ impl<O> Query<O> {
                 .execute(c)
                 .await?
                 .rows_affected(),
+            Backend::Gathering => return Err(not_while_gathering()),
         };
         Ok(Done { rows_affected })
     }
@@ -451,6 +607,7 @@ impl<O: Row> Query<O> {
                     .fetch_all(c)
                     .await
             }
+            Backend::Gathering => Err(not_while_gathering()),
         }
     }
 
@@ -466,6 +623,7 @@ impl<O: Row> Query<O> {
                     .fetch_optional(c)
                     .await
             }
+            Backend::Gathering => Err(not_while_gathering()),
         }
     }
 
@@ -498,6 +656,7 @@ impl<O: Value> Scalar<O> {
                     .fetch_all(c)
                     .await
             }
+            Backend::Gathering => Err(not_while_gathering()),
         }
     }
 
@@ -514,6 +673,7 @@ impl<O: Value> Scalar<O> {
                     .fetch_optional(c)
                     .await
             }
+            Backend::Gathering => Err(not_while_gathering()),
         }
     }
 
@@ -563,6 +723,7 @@ pub async fn fetch_values(
             let rows = sqlx::query(sql).fetch_all(c).await?;
             decode_rows!(rows)
         }
+        Backend::Gathering => return Err(not_while_gathering()),
     })
 }
 
@@ -597,5 +758,38 @@ mod tests {
     fn postgres_refuses_json_that_is_not_json() {
         let err = pg_args(vec![Arg::Json(Some("{not json".into()))]).unwrap_err();
         assert!(matches!(err, sqlx::Error::Encode(_)), "{err:?}");
+    }
+
+    #[test]
+    fn placeholders_are_renumbered_and_nothing_else() {
+        assert_eq!(
+            renumber("a = $1 AND b = $12 OR c = $1 AND d = '$'", 3),
+            "a = $4 AND b = $15 OR c = $4 AND d = '$'"
+        );
+        assert_eq!(renumber("no placeholders", 5), "no placeholders");
+    }
+
+    #[tokio::test]
+    async fn gathering_records_reads_and_runs_nothing_else() {
+        let mut g = Gather::record(Dialect::Sqlite);
+        let json = json_text(&mut g, "SELECT '[1]'".into(), vec![Arg::from(7_i64)])
+            .await
+            .expect("recorded");
+        assert_eq!(json, "[]");
+        match &g.state {
+            Gathered::Record(reads) => {
+                assert_eq!(reads.len(), 1);
+                assert_eq!(reads[0].0, "SELECT '[1]'");
+            }
+            Gathered::Replay(_) => panic!("still recording"),
+        }
+        let err = query("DELETE FROM people")
+            .execute(&mut g)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("while reads were being gathered"),
+            "{err}"
+        );
     }
 }

@@ -86,9 +86,7 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = conn.dialect().json_array(&object, inner, order);
-    let (json,): (String,) = db::query_as(sql)
-        .bind(bind)
-        .fetch_one(&mut *conn)
+    let json = db::json_text(conn, sql, vec![bind.into()])
         .await
         .context("reading rows")?;
     serde_json::from_str(&json).context("decoding rows")

@@ -611,13 +611,17 @@ pub async fn events_since(
         ),
         "id",
     );
-    let (json,): (String,) = db::query_as(&sql)
-        .bind(scope.program_id)
-        .bind(scope.tenant.to_string())
-        .bind(since)
-        .fetch_one(&mut *conn)
-        .await
-        .context("loading events")?;
+    let json = db::json_text(
+        conn,
+        sql,
+        vec![
+            scope.program_id.into(),
+            scope.tenant.to_string().into(),
+            since.into(),
+        ],
+    )
+    .await
+    .context("loading events")?;
     let rows: Vec<Row> = serde_json::from_str(&json).context("decoding events")?;
     Ok(rows
         .into_iter()

@@ -336,3 +336,83 @@ async fn racing_dependencies_never_close_a_cycle() {
         );
     }
 }
+
+/// A snapshot reads every table in one statement; what it holds must be what each table's
+/// own read gives, table by table, on either database.
+#[tokio::test]
+async fn a_snapshot_read_in_one_statement_matches_each_tables_own_read() {
+    use drumbeat::domain::Key;
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    for line in [
+        r#"status post atlas api --rag amber --summary "Auth behind" --blockers "SDK""#,
+        "milestone move atlas api-beta --target 2026-12-22 --reason vendor",
+        r#"assumption add atlas "Vendor ships in Q1" --owner @li --validate-by 2027-01-10"#,
+        r#"readiness add atlas "Runbook written" --owner @dana --milestone api-beta"#,
+    ] {
+        db.ok("tpm", line).await;
+    }
+    let tenant = Tenant::local();
+    let mut tx = db.store.read().await.expect("read");
+    let (scope, program) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+        .await
+        .expect("lookup")
+        .expect("atlas");
+    let snap = store::load_snapshot(&mut tx, &scope, program, helpers::now(), None)
+        .await
+        .expect("snapshot");
+    let apart = |v: &dyn std::fmt::Debug| format!("{v:?}");
+    let mut people: Vec<_> = store::people(&mut tx, &tenant)
+        .await
+        .expect("people")
+        .into_values()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    let mut in_snap: Vec<_> = snap.people.values().map(|p| format!("{p:?}")).collect();
+    people.sort();
+    in_snap.sort();
+    assert_eq!(people, in_snap);
+    assert_eq!(
+        apart(&snap.projects),
+        apart(&store::projects(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.milestones),
+        apart(&store::milestones(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.slips),
+        apart(&store::slips(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.deps),
+        apart(&store::dependencies(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.risks),
+        apart(&store::risks(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.decisions),
+        apart(&store::decisions(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.items),
+        apart(&store::items(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.checks),
+        apart(&store::checks(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.latest_status),
+        apart(&store::latest_status_updates(&mut tx, &scope).await.unwrap())
+    );
+    assert_eq!(
+        apart(&snap.events),
+        apart(&store::events(&mut tx, &scope).await.unwrap())
+    );
+    // Something of each kind was read, so the comparison compared something.
+    assert!(snap.slips.len() == 1 && snap.items.len() == 1 && snap.checks.len() == 1);
+    assert!(snap.latest_status.len() == 1 && snap.deps.len() == 2 && !snap.events.is_empty());
+}
