@@ -481,9 +481,13 @@ async fn open_sqlite(path: &Path, options: &Options) -> anyhow::Result<SqlitePoo
             Durability::Normal => SqliteSynchronous::Normal,
             Durability::Full => SqliteSynchronous::Full,
         });
+    // A connection to a local file does not break while it waits in the pool, and sqlx
+    // still checks each one as it comes back: no check on the way out (each would cost a
+    // hand-over to SQLite's worker thread).
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .min_connections(0)
+        .test_before_acquire(false)
         .connect_with(connect)
         .await
         .with_context(|| format!("opening the database {}", path.display()))?;
@@ -513,10 +517,23 @@ pub fn postgres_options(url: &SecretString, options: &Options) -> anyhow::Result
 
 async fn open_postgres(url: &SecretString, options: &Options) -> anyhow::Result<PgPool> {
     let shown = redact_url(url.expose_secret());
+    // sqlx pings every connection as it comes back to the pool, so a broken one is not
+    // kept; one that waited there long (the server may have restarted meanwhile) is pinged
+    // again before use. One busy a moment ago is used as it is, saving a round trip per
+    // transaction.
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(5) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(postgres_options(url, options)?)
         .await
         .with_context(|| format!("connecting to the database {shown}"))?;
