@@ -82,13 +82,16 @@ async fn record_sightings(
         }
         let recorded = async {
             let mut tx = store.write().await?;
-            let mut firsts = Vec::with_capacity(batch.len());
-            for s in &batch {
-                firsts.push(
-                    store::first_sighting(&mut tx, &s.signature, s.signed_at, s.now, keep_secs)
-                        .await?,
-                );
-            }
+            let seen: Vec<(&str, i64)> = batch
+                .iter()
+                .map(|s| (s.signature.as_str(), s.signed_at))
+                .collect();
+            let now = batch
+                .iter()
+                .map(|s| s.now)
+                .max()
+                .unwrap_or_else(chrono::Utc::now);
+            let firsts = store::first_sightings(&mut tx, &seen, now, keep_secs).await?;
             tx.commit().await?;
             anyhow::Ok(firsts)
         }

@@ -48,10 +48,8 @@ impl Scheduler {
         let tz = sp.portfolio.timezone.tz();
         let grace = Duration::minutes(self.settings.grace_digest_mins);
         let (abandoned, resume) = {
-            let mut tx = self.store.read().await?;
-            let abandoned = store::expired_leases(&mut tx, &name, now).await?;
-            let last = store::last_slot(&mut tx, &name).await?;
-            tx.commit().await?;
+            let (abandoned, last) =
+                store::job_place(&mut self.store.conn().await?, &name, now).await?;
             let created = sp.schedule.created_at;
             (abandoned, last.map_or(created, |l| l.max(created)))
         };

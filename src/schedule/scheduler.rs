@@ -245,10 +245,8 @@ impl Scheduler {
         let grace = job.grace(&self.settings);
         let tz = job.timezone();
         let (abandoned, resume) = {
-            let mut tx = self.store.read().await?;
-            let abandoned = store::expired_leases(&mut tx, &name, now).await?;
-            let last = store::last_slot(&mut tx, &name).await?;
-            tx.commit().await?;
+            let (abandoned, last) =
+                store::job_place(&mut self.store.conn().await?, &name, now).await?;
             // A schedule starts from when its spec was set, not from the dawn of time (nor
             // from the last run of the spec it replaced).
             let resume = last.map_or(sp.schedule.created_at, |l| l.max(sp.schedule.created_at));
@@ -365,7 +363,7 @@ impl Scheduler {
         let (name, kind, slot, now) = (job.name(), job.kind().as_str(), run.slot, run.now);
         let expires = now + Duration::seconds(self.settings.lease_secs.max(1));
         let claimed = {
-            let mut tx = self.store.write().await?;
+            let mut tx = self.store.write_lazily().await?;
             let claimed = store::claim_leased_slot(
                 &mut tx,
                 &name,
@@ -408,7 +406,7 @@ impl Scheduler {
                 return Ok(Next::Stop);
             }
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.write_lazily().await?;
         if !store::finish_leased_run(&mut tx, run_id, &self.claimant, end, &words, now).await? {
             // Its lease ran out and another scheduler took the slot over: what was built
             // here is dropped, so nothing is queued twice.

@@ -82,6 +82,15 @@ impl Dialect {
         }
     }
 
+    /// Locks the rows a `SELECT` reads against writers of them, but not against other
+    /// holders of this lock (`FOR SHARE`). Nothing on SQLite.
+    pub fn for_share(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR SHARE",
+        }
+    }
+
     /// Like [`Dialect::for_update`], skipping rows another transaction holds.
     pub fn skip_locked(self) -> &'static str {
         match self {

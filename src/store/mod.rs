@@ -52,7 +52,7 @@ pub use programs::*;
 pub use purge::{purge_tenant, tenant_purges, Removed};
 pub use readiness::*;
 pub use records::*;
-pub use replays::{first_sighting, slack_signatures_kept};
+pub use replays::{first_sightings, slack_signatures_kept};
 pub use routes::*;
 pub use schedule::*;
 pub use shares::*;
@@ -435,6 +435,29 @@ impl Store {
             }
             Pool::Postgres(pool) => {
                 let inner = pool.begin().await.context("starting a write transaction")?;
+                Ok(Tx {
+                    inner: TxInner::Postgres(inner),
+                    _turn: None,
+                })
+            }
+        }
+    }
+
+    /// A write transaction for the scheduler's own bookkeeping (claiming a slot, finishing
+    /// a leased run with what it queued), whose commit on PostgreSQL does not wait for the
+    /// disk (`synchronous_commit = off`, in the same round trip as `BEGIN`). A crash of the
+    /// database may lose the last such commits, but never makes them wrong: a lost claim is
+    /// claimed again, and a lost run (with the messages it queued, none of which can have
+    /// been sent: sending commits with a flush, and the log is flushed in order) runs again
+    /// while its slot is inside its grace window. On SQLite, [`Store::write`].
+    pub async fn write_lazily(&self) -> anyhow::Result<Tx> {
+        match &self.pool {
+            Pool::Sqlite(_) => self.write().await,
+            Pool::Postgres(pool) => {
+                let inner = pool
+                    .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await
+                    .context("starting a write transaction")?;
                 Ok(Tx {
                     inner: TxInner::Postgres(inner),
                     _turn: None,

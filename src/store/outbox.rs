@@ -164,24 +164,13 @@ pub async fn enqueue<B: Serialize>(
     conn: &mut Conn,
     m: &NewMessage<B>,
 ) -> anyhow::Result<Option<i64>> {
-    if let Some(program_id) = m.program_id {
-        let ours: Option<(i64,)> =
-            db::query_as("SELECT id FROM programs WHERE id = $1 AND tenant = $2")
-                .bind(program_id)
-                .bind(m.tenant.to_string())
-                .fetch_optional(&mut *conn)
-                .await
-                .context("checking the program of a message")?;
-        anyhow::ensure!(
-            ours.is_some(),
-            "program {program_id} is not in tenant {}",
-            m.tenant
-        );
-    }
+    // The program's tenant is checked in the insert itself; only when nothing was inserted
+    // is it asked apart, to tell a foreign program from a dedup key already used.
     let row: Option<(i64,)> = db::query_as(
         "INSERT INTO outbox (tenant, program_id, destination, reply, reason, dedup_key, nonce,
                              next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+         WHERE $2 IS NULL OR EXISTS (SELECT 1 FROM programs WHERE id = $2 AND tenant = $1)
          ON CONFLICT (tenant, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
          RETURNING id",
     )
@@ -197,6 +186,22 @@ pub async fn enqueue<B: Serialize>(
     .fetch_optional(&mut *conn)
     .await
     .context("queueing a message")?;
+    if row.is_none() {
+        if let Some(program_id) = m.program_id {
+            let ours: Option<(i64,)> =
+                db::query_as("SELECT id FROM programs WHERE id = $1 AND tenant = $2")
+                    .bind(program_id)
+                    .bind(m.tenant.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .context("checking the program of a message")?;
+            anyhow::ensure!(
+                ours.is_some(),
+                "program {program_id} is not in tenant {}",
+                m.tenant
+            );
+        }
+    }
     Ok(row.map(|(id,)| id))
 }
 

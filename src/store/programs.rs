@@ -81,12 +81,31 @@ struct ProgramForActorRow {
     actor_role: Option<String>,
 }
 
-/// Locks a program's row until the transaction ends (`SELECT … FOR NO KEY UPDATE`), so
-/// commands writing to one program take turns, while jobs that only add rows pointing at it
-/// (messages, events, runs) never wait on them. Nothing on SQLite, whose write
-/// transactions already take turns.
-pub async fn lock_program(conn: &mut Conn, tenant: &Tenant, key: &Key) -> anyhow::Result<()> {
-    let lock = conn.dialect().for_no_key_update();
+/// How a write command holds its program's row until it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramLock {
+    /// Commands writing to one program take turns (`FOR NO KEY UPDATE`).
+    Exclusive,
+    /// Commands that only add a row under one of its projects (a status update) hold it
+    /// together (`FOR SHARE`), and take turns on that project's row
+    /// ([`lock_project`]); every exclusive holder waits for them, and they for it.
+    Shared,
+}
+
+/// Locks a program's row until the transaction ends (see [`ProgramLock`]), so what a
+/// command reads (states, cycles, permissions) still holds when it writes, while jobs that
+/// only add rows pointing at it (messages, events, runs) never wait on them. Nothing on
+/// SQLite, whose write transactions already take turns.
+pub async fn lock_program(
+    conn: &mut Conn,
+    tenant: &Tenant,
+    key: &Key,
+    how: ProgramLock,
+) -> anyhow::Result<()> {
+    let lock = match how {
+        ProgramLock::Exclusive => conn.dialect().for_no_key_update(),
+        ProgramLock::Shared => conn.dialect().for_share(),
+    };
     if lock.is_empty() {
         return Ok(());
     }
@@ -98,6 +117,22 @@ pub async fn lock_program(conn: &mut Conn, tenant: &Tenant, key: &Key) -> anyhow
     .execute(&mut *conn)
     .await
     .context("locking a program")?;
+    Ok(())
+}
+
+/// Locks a project's row until the transaction ends (`FOR NO KEY UPDATE`), for a command
+/// holding its program under [`ProgramLock::Shared`]: writes to one project take turns.
+/// Nothing on SQLite.
+pub async fn lock_project(conn: &mut Conn, project_id: i64) -> anyhow::Result<()> {
+    let lock = conn.dialect().for_no_key_update();
+    if lock.is_empty() {
+        return Ok(());
+    }
+    db::query(format!("SELECT id FROM projects WHERE id = $1{lock}"))
+        .bind(project_id)
+        .execute(&mut *conn)
+        .await
+        .context("locking a project")?;
     Ok(())
 }
 

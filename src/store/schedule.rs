@@ -208,6 +208,34 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
     Ok(out)
 }
 
+/// Where a job stands, read in one statement: the slots whose lease ran out before they
+/// were done, oldest first ([`expired_leases`]), and its latest slot claimed or skipped
+/// ([`last_slot`]), where the scheduler resumes.
+pub async fn job_place(
+    conn: &mut Conn,
+    job: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Vec<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let rows: Vec<(DateTime<Utc>, bool)> = db::query_as(
+        "SELECT scheduled_at, state = 'running' AND lease_expires <= $2 FROM job_runs
+         WHERE job = $1 AND ((state = 'running' AND lease_expires <= $2)
+           OR scheduled_at = (SELECT max(scheduled_at) FROM job_runs WHERE job = $1))
+         ORDER BY scheduled_at",
+    )
+    .bind(job)
+    .bind(now.timestamp_millis())
+    .fetch_all(&mut *conn)
+    .await
+    .context("finding where a job stands")?;
+    let last = rows.last().map(|r| r.0);
+    let expired = rows
+        .into_iter()
+        .filter(|(_, expired)| *expired)
+        .map(|(slot, _)| slot)
+        .collect();
+    Ok((expired, last))
+}
+
 /// The latest slot of a job that was claimed or skipped: where the scheduler resumes.
 pub async fn last_slot(conn: &mut Conn, job: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let row: Option<(DateTime<Utc>,)> =

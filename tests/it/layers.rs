@@ -236,9 +236,9 @@ fn a_forbidden_import_is_caught() {
     assert!(allowed("store", "domain") && allowed("platform", "command"));
     assert_eq!(
         store_items(
-            "use crate::store::{self, Store};\nlet r = store::first_sighting(x); restore::y"
+            "use crate::store::{self, Store};\nlet r = store::first_sightings(x); restore::y"
         ),
-        ["Store", "first_sighting"]
+        ["Store", "first_sightings"]
             .map(String::from)
             .into_iter()
             .collect()

@@ -416,3 +416,163 @@ async fn a_snapshot_read_in_one_statement_matches_each_tables_own_read() {
     assert!(snap.slips.len() == 1 && snap.items.len() == 1 && snap.checks.len() == 1);
     assert!(snap.latest_status.len() == 1 && snap.deps.len() == 2 && !snap.events.is_empty());
 }
+
+/// Owners posting at once hold their program together (on PostgreSQL its row is locked
+/// shared) and take turns per project: every post lands, and each one's "before" is the
+/// post before it. A project removed meanwhile waits for the posts in flight, and no post
+/// lands after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn status_posts_at_once_each_see_the_one_before() {
+    use drumbeat::domain::Key;
+    let db = std::sync::Arc::new(TestDb::new().await);
+    seed_atlas(&db).await;
+    let rags = ["green", "amber", "red"];
+    let mut running = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let d = db.clone();
+        running.spawn(async move {
+            let line = format!(
+                r#"status post atlas api --rag {} --summary "Check {i}" --blockers "none""#,
+                rags[i % 3]
+            );
+            d.run("tpm", &line).await.map(|_| ())
+        });
+        let d = db.clone();
+        running.spawn(async move {
+            let line = format!(
+                r#"status post atlas legal --rag {} --summary "Check {i}" --blockers "none""#,
+                rags[i % 3]
+            );
+            d.run("tpm", &line).await.map(|_| ())
+        });
+        if i == 6 {
+            let d = db.clone();
+            running
+                .spawn(async move { d.run("tpm", "project remove atlas legal").await.map(|_| ()) });
+        }
+    }
+    let mut refused = Vec::new();
+    while let Some(done) = running.join_next().await {
+        if let Err(e) = done.unwrap() {
+            refused.push(format!("{e:?}"));
+        }
+    }
+    let tenant = Tenant::local();
+    let mut tx = db.store.read().await.expect("read");
+    let (scope, _) = store::find_program(&mut tx, &tenant, &Key::parse("atlas").unwrap())
+        .await
+        .expect("lookup")
+        .expect("atlas");
+    let events = store::events(&mut tx, &scope).await.expect("events");
+    tx.commit().await.expect("commit");
+    let rag = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .and_then(|v| v.get("rag"))
+            .and_then(|r| r.as_str())
+            .map(str::to_owned)
+    };
+    let posts_to = |project: &str| -> Vec<&drumbeat::domain::Event> {
+        let subject = format!("project:{project}");
+        events
+            .iter()
+            .filter(|e| e.kind == "status.posted" && e.subject == subject)
+            .collect()
+    };
+    let api = posts_to("api");
+    assert_eq!(api.len(), 12, "every post to api lands");
+    for pair in api.windows(2) {
+        assert_eq!(
+            rag(&pair[1].before),
+            rag(&pair[0].after),
+            "each post's before is the post before it"
+        );
+    }
+    let removed = events
+        .iter()
+        .find(|e| e.kind == "project.removed" && e.subject == "project:legal")
+        .expect("legal removed");
+    let legal = posts_to("legal");
+    assert!(
+        legal.iter().all(|e| e.id < removed.id),
+        "no post lands after its project is removed"
+    );
+    assert_eq!(
+        legal.len() + refused.len(),
+        12,
+        "each post to legal lands or is refused: {refused:?}"
+    );
+    assert!(refused.iter().all(|r| r.contains("removed")), "{refused:?}");
+    for pair in legal.windows(2) {
+        assert_eq!(rag(&pair[1].before), rag(&pair[0].after));
+    }
+}
+
+/// Signed requests recorded together: each is first once, also when it comes twice in one
+/// batch or was recorded in an earlier one.
+#[tokio::test]
+async fn replayed_signatures_are_told_apart_in_one_batch() {
+    let db = TestDb::new().await;
+    let now = helpers::now();
+    let at = now.timestamp();
+    let mut tx = db.store.write().await.expect("write");
+    let first = store::first_sightings(&mut tx, &[("a", at), ("b", at), ("a", at)], now, 360)
+        .await
+        .expect("record");
+    assert_eq!(first, [true, true, false]);
+    let again = store::first_sightings(&mut tx, &[("c", at), ("b", at)], now, 360)
+        .await
+        .expect("record");
+    assert_eq!(again, [true, false]);
+    assert_eq!(store::slack_signatures_kept(&mut tx).await.unwrap(), 3);
+    tx.commit().await.expect("commit");
+}
+
+/// A message is queued only for a program of its own tenant: a foreign one is refused,
+/// and nothing is queued.
+#[tokio::test]
+async fn a_message_for_another_tenants_program_is_refused() {
+    use drumbeat::outbox::Destination;
+    use drumbeat::store::NewMessage;
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let mut tx = db.store.write().await.expect("write");
+    let program = store::find_program(
+        &mut tx,
+        &Tenant::local(),
+        &drumbeat::domain::Key::parse("atlas").unwrap(),
+    )
+    .await
+    .expect("lookup")
+    .expect("atlas")
+    .0
+    .program_id();
+    let message = |tenant: Tenant, dedup: &str| NewMessage {
+        tenant,
+        program_id: Some(program),
+        destination: Destination::Console {
+            channel: "digests".into(),
+        },
+        reply: drumbeat::reply::Reply::success("hello"),
+        reason: "a test".into(),
+        dedup_key: Some(dedup.into()),
+        not_before: helpers::now(),
+    };
+    let foreign = Tenant::parse("slack:T0OTHER").expect("tenant");
+    let refused = store::enqueue(&mut tx, &message(foreign, "x")).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("is not in tenant")),
+        "{refused:?}"
+    );
+    let queued = store::enqueue(&mut tx, &message(Tenant::local(), "x"))
+        .await
+        .expect("queued");
+    assert!(queued.is_some());
+    // The same dedup key again is no error: it is simply not queued twice.
+    let twice = store::enqueue(&mut tx, &message(Tenant::local(), "x"))
+        .await
+        .expect("not an error");
+    assert_eq!(twice, None);
+    tx.commit().await.expect("commit");
+}

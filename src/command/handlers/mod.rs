@@ -252,6 +252,8 @@ async fn run_plan_lines(
             let mut s = Session {
                 tx,
                 write: true,
+                // A batch keeps its program from line to line, whatever the line.
+                lock: store::ProgramLock::Exclusive,
                 ctx,
                 actor: carried.actor.take(),
                 actor_id: carried.actor_id.take(),
@@ -412,6 +414,10 @@ async fn run_in_transaction(
         false => None,
     };
     let write = command.is_write();
+    let lock = match command.shares_program() {
+        true => store::ProgramLock::Shared,
+        false => store::ProgramLock::Exclusive,
+    };
     let tx = if write {
         store.write().await?
     } else {
@@ -420,6 +426,7 @@ async fn run_in_transaction(
     let mut s = Session {
         tx,
         write,
+        lock,
         ctx,
         actor: None,
         actor_id: None,
@@ -504,6 +511,8 @@ pub(crate) struct Session<'a> {
     pub tx: Tx,
     /// A write command: the programs it resolves are locked until it ends.
     write: bool,
+    /// How they are locked (see [`Command::shares_program`]).
+    lock: store::ProgramLock,
     pub ctx: &'a Ctx,
     actor: Option<Person>,
     /// The actor's id once known, from the program lookup or from `actor()`.
@@ -603,6 +612,15 @@ impl Session<'_> {
         &mut self.tx
     }
 
+    /// Holding its program shared, a command takes turns on the project it writes under
+    /// (see [`store::ProgramLock::Shared`]); under the exclusive lock it already has them.
+    pub async fn lock_project(&mut self, project_id: i64) -> Result<()> {
+        if self.lock == store::ProgramLock::Shared {
+            store::lock_project(&mut self.tx, project_id).await?;
+        }
+        Ok(())
+    }
+
     /// The actor as a person, added to the tenant on first use.
     pub async fn actor(&mut self) -> Result<Person> {
         if let Some(p) = &self.actor {
@@ -675,7 +693,7 @@ impl Session<'_> {
         if self.write {
             // Concurrent writers to one program queue here, so what this command reads
             // (states, cycles, permissions) still holds when it writes.
-            store::lock_program(&mut self.tx, &tenant, &key).await?;
+            store::lock_program(&mut self.tx, &tenant, &key, self.lock).await?;
         }
         match store::find_program_for(&mut self.tx, &tenant, &key, &self.ctx.actor.handle).await? {
             Some(found) => {

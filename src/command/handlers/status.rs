@@ -54,6 +54,8 @@ async fn post(
     )
     .or_else(|(_, msg)| refuse(msg))?;
     let author = s.actor_id().await?;
+    // Posts to one project take turns from here, so each reads the one before it.
+    s.lock_project(project.id).await?;
     // The colour before this update, so "what changed" can say amber → red.
     let previous = store::status_updates(s.conn(), &scope, Some(project.id), 1)
         .await?
