@@ -865,7 +865,8 @@ pub async fn export(
     tenant: &Tenant,
     key: &Key,
 ) -> anyhow::Result<Option<ProgramDocument>> {
-    let mut tx = store.read().await?;
+    // A document is of one moment, however many tables it reads.
+    let mut tx = store.snapshot().await?;
     let Some((scope, program)) = store::find_program(&mut tx, tenant, key).await? else {
         return Ok(None);
     };

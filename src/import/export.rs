@@ -18,7 +18,7 @@ pub async fn export_csv(
     key: &Key,
     dir: &Path,
 ) -> anyhow::Result<Option<Vec<PathBuf>>> {
-    let mut tx = store.read().await?;
+    let mut tx = store.snapshot().await?;
     let Some((scope, program)) = store::find_program(&mut tx, tenant, key).await? else {
         return Ok(None);
     };

@@ -109,6 +109,37 @@ pub enum Backend<'a> {
     Gathering,
 }
 
+/// Whether `sql` only reads: a `SELECT`, or a `WITH` that changes no table.
+fn is_read(sql: &str) -> bool {
+    let head: String = sql
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
+        .chars()
+        .take(6)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if head == "SELECT" {
+        return true;
+    }
+    if !head.starts_with("WITH") {
+        return false;
+    }
+    let words = sql.to_ascii_uppercase();
+    !words
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| matches!(w, "INSERT" | "UPDATE" | "DELETE"))
+}
+
+/// The backend to run `sql` on, refusing anything but a read where only reads may run.
+fn backend_for<'a>(conn: &'a mut Conn, sql: &str) -> Result<Backend<'a>, sqlx::Error> {
+    if conn.reads_only() && !is_read(sql) {
+        return Err(sqlx::Error::Protocol(format!(
+            "a statement that is not a read was run in a read: {}",
+            sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
+        )));
+    }
+    Ok(conn.backend())
+}
+
 fn not_while_gathering() -> sqlx::Error {
     sqlx::Error::Protocol(
         "a statement other than a whole-program read was run while reads were being gathered"
@@ -120,6 +151,11 @@ fn not_while_gathering() -> sqlx::Error {
 pub trait Db: Send {
     fn backend(&mut self) -> Backend<'_>;
     fn dialect(&self) -> Dialect;
+    /// Only reads may run on it (see [`crate::store::Store::read`]): any other statement is
+    /// refused before it is sent.
+    fn reads_only(&self) -> bool {
+        false
+    }
     /// Whole-program reads being gathered into one statement (see [`Gather`]); `None` for a
     /// plain connection, which runs each read as it comes.
     fn gather(&mut self) -> Option<&mut Gathered> {
@@ -588,7 +624,7 @@ impl<O> Query<O> {
     }
 
     pub async fn execute(self, conn: &mut Conn) -> Result<Done, sqlx::Error> {
-        let rows_affected = match conn.backend() {
+        let rows_affected = match backend_for(conn, &self.sql)? {
             Backend::Sqlite(c) => sqlx::query_with(&self.sql, sqlite_args(self.args)?)
                 .execute(c)
                 .await?
@@ -605,7 +641,7 @@ impl<O> Query<O> {
 
 impl<O: Row> Query<O> {
     pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<O>, sqlx::Error> {
-        match conn.backend() {
+        match backend_for(conn, &self.sql)? {
             Backend::Sqlite(c) => {
                 sqlx::query_as_with(&self.sql, sqlite_args(self.args)?)
                     .fetch_all(c)
@@ -621,7 +657,7 @@ impl<O: Row> Query<O> {
     }
 
     pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<O>, sqlx::Error> {
-        match conn.backend() {
+        match backend_for(conn, &self.sql)? {
             Backend::Sqlite(c) => {
                 sqlx::query_as_with(&self.sql, sqlite_args(self.args)?)
                     .fetch_optional(c)
@@ -654,7 +690,7 @@ impl<O: Value> Scalar<O> {
 
     pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<O>, sqlx::Error> {
         let q = self.0;
-        match conn.backend() {
+        match backend_for(conn, &q.sql)? {
             Backend::Sqlite(c) => {
                 sqlx::query_scalar_with(&q.sql, sqlite_args(q.args)?)
                     .fetch_all(c)
@@ -671,7 +707,7 @@ impl<O: Value> Scalar<O> {
 
     pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<O>, sqlx::Error> {
         let q = self.0;
-        match conn.backend() {
+        match backend_for(conn, &q.sql)? {
             Backend::Sqlite(c) => {
                 sqlx::query_scalar_with(&q.sql, sqlite_args(q.args)?)
                     .fetch_optional(c)
@@ -723,7 +759,7 @@ pub async fn fetch_values(
             out
         }};
     }
-    Ok(match conn.backend() {
+    Ok(match backend_for(conn, sql)? {
         Backend::Sqlite(c) => {
             let rows = sqlx::query(sql).fetch_all(c).await?;
             decode_rows!(rows)
@@ -754,6 +790,31 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_are_told_from_writes() {
+        for read in [
+            "SELECT 1",
+            "  select id FROM programs",
+            "(SELECT 1) UNION (SELECT 2)",
+            "WITH RECURSIVE up(id) AS (SELECT 1) SELECT id FROM up",
+            "SELECT updated_at, inserted FROM t",
+        ] {
+            assert!(is_read(read), "{read}");
+        }
+        for write in [
+            "UPDATE programs SET name = 'x'",
+            "INSERT INTO t VALUES (1)",
+            "DELETE FROM t",
+            "WITH picked AS (SELECT id FROM t) UPDATE t SET x = 1",
+            "with gone as (delete from t returning id) select count(*) from gone",
+            "PRAGMA wal_checkpoint",
+            "SAVEPOINT a",
+            "",
+        ] {
+            assert!(!is_read(write), "{write}");
+        }
+    }
 
     #[test]
     fn options_keep_their_type_when_empty() {

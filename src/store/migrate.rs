@@ -13,19 +13,6 @@ use super::{Conn, Store};
 /// themselves once a database is in use, so `--check` reports them without comparing.
 pub const WORKING_STATE: &[&str] = &["slack_replays", "outbox_pacing"];
 
-/// Reads the rest of the transaction from one snapshot: on PostgreSQL a `REPEATABLE READ,
-/// READ ONLY` transaction (its default, `READ COMMITTED`, would read each table at another
-/// moment); SQLite's read transactions already read one snapshot.
-async fn one_snapshot(conn: &mut Conn) -> anyhow::Result<()> {
-    if conn.dialect() == super::Dialect::Postgres {
-        super::db::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *conn)
-            .await
-            .context("reading from one snapshot")?;
-    }
-    Ok(())
-}
-
 /// How one table compares in two databases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableComparison {
@@ -60,8 +47,7 @@ pub async fn first_filled(conn: &mut Conn) -> anyhow::Result<Option<(&'static st
 /// the target, read from one snapshot of the source; then compares every table and commits
 /// only if each is the same. Returns the source's summaries.
 pub async fn copy_database(source: &Store, target: &Store) -> anyhow::Result<Vec<Summary>> {
-    let mut from = source.read().await?;
-    one_snapshot(&mut from).await?;
+    let mut from = source.snapshot().await?;
     let mut to = target.write().await?;
     if let Some((table, n)) = first_filled(&mut to).await? {
         anyhow::bail!("the target database is not empty ({table} has {n} rows): copy only into a new, empty database");
@@ -92,10 +78,8 @@ pub async fn copy_database(source: &Store, target: &Store) -> anyhow::Result<Vec
 
 /// Compares two databases table by table.
 pub async fn compare_databases(a: &Store, b: &Store) -> anyhow::Result<Vec<TableComparison>> {
-    let mut first = a.read().await?;
-    one_snapshot(&mut first).await?;
-    let mut second = b.read().await?;
-    one_snapshot(&mut second).await?;
+    let mut first = a.snapshot().await?;
+    let mut second = b.snapshot().await?;
     let mut out = Vec::new();
     for table in TABLES {
         out.push(compare_table(&mut first, &mut second, table).await?);

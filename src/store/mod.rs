@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret as _, SecretString};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, SqlitePool, Transaction};
@@ -100,11 +101,15 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
 pub struct Tx {
     inner: TxInner,
     _turn: Option<OwnedMutexGuard<()>>,
+    /// Made by [`Store::read`]: only reads may run on it, on either database.
+    reads_only: bool,
 }
 
 enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// A read on PostgreSQL: no transaction (see [`Store::read`]).
+    PostgresReads(PoolConnection<Postgres>),
 }
 
 impl Db for TxInner {
@@ -112,12 +117,13 @@ impl Db for TxInner {
         match self {
             TxInner::Sqlite(t) => t.backend(),
             TxInner::Postgres(t) => t.backend(),
+            TxInner::PostgresReads(c) => c.backend(),
         }
     }
     fn dialect(&self) -> Dialect {
         match self {
             TxInner::Sqlite(_) => Dialect::Sqlite,
-            TxInner::Postgres(_) => Dialect::Postgres,
+            TxInner::Postgres(_) | TxInner::PostgresReads(_) => Dialect::Postgres,
         }
     }
 }
@@ -129,6 +135,9 @@ impl Db for Tx {
     fn dialect(&self) -> Dialect {
         self.inner.dialect()
     }
+    fn reads_only(&self) -> bool {
+        self.reads_only
+    }
 }
 
 impl Tx {
@@ -136,6 +145,7 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await,
             TxInner::Postgres(t) => t.commit().await,
+            TxInner::PostgresReads(_) => Ok(()),
         }
     }
 
@@ -143,6 +153,7 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(t) => t.rollback().await,
             TxInner::Postgres(t) => t.rollback().await,
+            TxInner::PostgresReads(_) => Ok(()),
         }
     }
 }
@@ -150,13 +161,13 @@ impl Tx {
 impl std::ops::Deref for Tx {
     type Target = Conn;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        self
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
+        self
     }
 }
 
@@ -431,6 +442,7 @@ impl Store {
                 Ok(Tx {
                     inner: TxInner::Sqlite(inner),
                     _turn: Some(turn),
+                    reads_only: false,
                 })
             }
             Pool::Postgres(pool) => {
@@ -438,6 +450,7 @@ impl Store {
                 Ok(Tx {
                     inner: TxInner::Postgres(inner),
                     _turn: None,
+                    reads_only: false,
                 })
             }
         }
@@ -461,21 +474,55 @@ impl Store {
                 Ok(Tx {
                     inner: TxInner::Postgres(inner),
                     _turn: None,
+                    reads_only: false,
                 })
             }
         }
     }
 
+    /// A read, on which any statement that is not a read is refused (on both databases,
+    /// so tests on either find a write in a read). On SQLite a read transaction: one
+    /// snapshot. On PostgreSQL a connection with no transaction around its statements: at
+    /// `READ COMMITTED`, PostgreSQL's default, a transaction would give each statement its
+    /// own snapshot all the same, and cost two more round trips. Reads that must see one
+    /// moment use [`Store::snapshot`], or read in one statement.
     pub async fn read(&self) -> anyhow::Result<Tx> {
         let inner = match &self.pool {
             Pool::Sqlite(pool) => {
                 TxInner::Sqlite(pool.begin().await.context("starting a read transaction")?)
             }
-            Pool::Postgres(pool) => {
-                TxInner::Postgres(pool.begin().await.context("starting a read transaction")?)
-            }
+            Pool::Postgres(pool) => TxInner::PostgresReads(
+                pool.acquire()
+                    .await
+                    .context("a database connection to read")?,
+            ),
         };
-        Ok(Tx { inner, _turn: None })
+        Ok(Tx {
+            inner,
+            _turn: None,
+            reads_only: true,
+        })
+    }
+
+    /// A read of one moment, however many statements it takes: on PostgreSQL a
+    /// `REPEATABLE READ, READ ONLY` transaction (whole-database copies and comparisons,
+    /// tenant exports); on SQLite a read transaction, which already is one.
+    pub async fn snapshot(&self) -> anyhow::Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => {
+                TxInner::Sqlite(pool.begin().await.context("starting a read transaction")?)
+            }
+            Pool::Postgres(pool) => TxInner::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await
+                    .context("starting a read transaction")?,
+            ),
+        };
+        Ok(Tx {
+            inner,
+            _turn: None,
+            reads_only: true,
+        })
     }
 
     pub async fn close(&self) {

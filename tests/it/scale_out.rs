@@ -576,3 +576,33 @@ async fn a_message_for_another_tenants_program_is_refused() {
     assert_eq!(twice, None);
     tx.commit().await.expect("commit");
 }
+
+/// A read runs reads only: a write through it is refused before it is sent, and changes
+/// nothing, on either database (on PostgreSQL a read has no transaction to undo it).
+#[tokio::test]
+async fn a_read_refuses_a_write() {
+    let db = TestDb::new().await;
+    seed_atlas(&db).await;
+    let before = helpers::dump(&db.store).await;
+    let mut tx = db.store.read().await.expect("read");
+    let names: Vec<(String,)> = store::db::query_as("SELECT name FROM programs")
+        .fetch_all(&mut tx)
+        .await
+        .expect("a select runs");
+    assert_eq!(names.len(), 1);
+    for write in [
+        "UPDATE programs SET name = 'changed'",
+        "  insert into people (tenant, handle, display_name) values ('local', 'x', 'x')",
+        "WITH gone AS (DELETE FROM risks RETURNING id) SELECT count(*) FROM gone",
+    ] {
+        let refused = store::db::query(write).execute(&mut tx).await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("not a read")),
+            "{write}: {refused:?}"
+        );
+    }
+    tx.rollback().await.expect("rollback");
+    assert_eq!(helpers::dump(&db.store).await, before, "nothing changed");
+}
