@@ -1431,8 +1431,8 @@ impl Command {
     }
 
     /// A write that only adds a status update under one project: owners answering a prompt
-    /// at once must not queue behind each other, so it holds its program's row shared and
-    /// takes turns only on its project's (see [`crate::store::ProgramLock`]).
+    /// at once must not queue behind each other, so it holds its program's row shared (see
+    /// [`crate::store::ProgramLock`]).
     pub fn shares_program(&self) -> bool {
         matches!(self, Command::Status(StatusCmd::Post { .. }))
     }

@@ -34,6 +34,11 @@ impl Job for Digest<'_> {
         self.sp.program.timezone.tz()
     }
 
+    /// It reads them itself, with the rest of the program.
+    fn reads_routes(&self) -> bool {
+        false
+    }
+
     /// With `http.public_url` set, the digest links its program's page: through the share
     /// link digests made for it, reused while it works for more than
     /// [`PAGE_LINK_MIN_DAYS`] days, else a new one for [`crate::links::LINK_DAYS`] days
@@ -66,11 +71,19 @@ impl Job for Digest<'_> {
         // Since the previous digest of this subscription that went out (not this one).
         let previous = store::last_done_before(tx, &self.name(), run.slot).await?;
         let since = digest::period_start(run.slot, previous);
-        let (note, was) =
-            store::digest_context(tx, &sp.scope, &sp.program, audience, since).await?;
         let events = digest::events_from(audience, since, run.now, sp.program.timezone.tz());
-        let snap =
-            store::load_snapshot(tx, &sp.scope, sp.program.clone(), run.now, Some(events)).await?;
+        // The routes, the note, the health before and the whole program: one statement on
+        // PostgreSQL, where a Monday's thousands of digests are bound by round trips.
+        let (routes, (note, was), snap) = store::in_one_statement!(tx, |c| async {
+            let routes = store::routes(c, &sp.scope).await?;
+            let context = store::digest_context(c, &sp.scope, &sp.program, audience, since).await?;
+            let snap =
+                store::load_snapshot(c, &sp.scope, sp.program.clone(), run.now, Some(events))
+                    .await?;
+            anyhow::Ok((routes, context, snap))
+        }
+        .await)?;
+        run.routes = routes;
         let a = Analysed::of(&snap);
         let mut d = digest::build(&a, audience, since);
         d.note = note;

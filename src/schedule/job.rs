@@ -67,6 +67,12 @@ pub trait Job: Sync {
         }
     }
 
+    /// Whether the scheduler reads the program's routes ([`Run::routes`]) before a run
+    /// built under a lease; a job that reads them with the rest of the program says no.
+    fn reads_routes(&self) -> bool {
+        true
+    }
+
     /// Readies what the run needs written before it is built, in the write transaction
     /// that claims its slot (the build itself may run in a read transaction).
     fn prepare(

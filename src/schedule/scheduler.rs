@@ -386,7 +386,9 @@ impl Scheduler {
         };
         let built = async {
             let mut rtx = self.store.read().await?;
-            run.routes = store::routes(&mut rtx, &run.sp.scope).await?;
+            if job.reads_routes() {
+                run.routes = store::routes(&mut rtx, &run.sp.scope).await?;
+            }
             run.buffer = Some(Vec::new());
             report.built += 1;
             let built = job.run(&mut rtx, &mut run).await;

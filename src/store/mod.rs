@@ -76,6 +76,17 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
     order: &str,
     bind: impl Into<db::Arg>,
 ) -> anyhow::Result<Vec<T>> {
+    json_rows_with(conn, columns, inner, order, vec![bind.into()]).await
+}
+
+/// [`json_rows`] with any number of binds.
+pub(crate) async fn json_rows_with<T: serde::de::DeserializeOwned>(
+    conn: &mut Conn,
+    columns: &str,
+    inner: &str,
+    order: &str,
+    binds: Vec<db::Arg>,
+) -> anyhow::Result<Vec<T>> {
     let object = columns
         .split(',')
         .map(str::trim)
@@ -87,11 +98,44 @@ pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = conn.dialect().json_array(&object, inner, order);
-    let json = db::json_text(conn, sql, vec![bind.into()])
+    let json = db::json_text(conn, sql, binds)
         .await
         .context("reading rows")?;
     serde_json::from_str(&json).context("decoding rows")
 }
+
+/// Runs `reads` (an expression of `$c`, a `&mut Conn`, that awaits its reads) so that, on
+/// PostgreSQL, the database answers them in one statement: it runs once to record what it
+/// reads (each read answered `[]`), the reads run as one statement, and it runs again on
+/// their answers (see [`db::Gather`]). Only reads of [`json_rows`] may be made in it, and
+/// nothing may be done with the first run's answers but returning them. On SQLite, or
+/// inside another such read, it simply runs. Its value is an `anyhow::Result`.
+macro_rules! in_one_statement {
+    ($conn:expr, |$c:ident| $reads:expr) => {{
+        let conn: &mut $crate::store::Conn = $conn;
+        if conn.dialect() == $crate::store::Dialect::Sqlite || conn.gather().is_some() {
+            let $c = conn;
+            $reads
+        } else {
+            let mut gather = $crate::store::db::Gather::record(conn.dialect());
+            let recorded = {
+                let $c: &mut $crate::store::Conn = &mut gather;
+                $reads
+            };
+            match recorded {
+                Err(e) => Err(e),
+                Ok(_) => match gather.replay(conn).await {
+                    Err(e) => Err(e),
+                    Ok(mut gather) => {
+                        let $c: &mut $crate::store::Conn = &mut gather;
+                        $reads
+                    }
+                },
+            }
+        }
+    }};
+}
+pub(crate) use in_one_statement;
 
 /// A transaction of either database. On SQLite a write transaction also holds this
 /// process's writer turn: writers queue here, first come first served, instead of on

@@ -87,8 +87,8 @@ pub enum ProgramLock {
     /// Commands writing to one program take turns (`FOR NO KEY UPDATE`).
     Exclusive,
     /// Commands that only add a row under one of its projects (a status update) hold it
-    /// together (`FOR SHARE`), and take turns on that project's row
-    /// ([`lock_project`]); every exclusive holder waits for them, and they for it.
+    /// together (`FOR SHARE`): they never wait on each other, while every exclusive holder
+    /// (removing the project, changing who may post) waits for them, and they for it.
     Shared,
 }
 
@@ -117,22 +117,6 @@ pub async fn lock_program(
     .execute(&mut *conn)
     .await
     .context("locking a program")?;
-    Ok(())
-}
-
-/// Locks a project's row until the transaction ends (`FOR NO KEY UPDATE`), for a command
-/// holding its program under [`ProgramLock::Shared`]: writes to one project take turns.
-/// Nothing on SQLite.
-pub async fn lock_project(conn: &mut Conn, project_id: i64) -> anyhow::Result<()> {
-    let lock = conn.dialect().for_no_key_update();
-    if lock.is_empty() {
-        return Ok(());
-    }
-    db::query(format!("SELECT id FROM projects WHERE id = $1{lock}"))
-        .bind(project_id)
-        .execute(&mut *conn)
-        .await
-        .context("locking a project")?;
     Ok(())
 }
 
@@ -379,21 +363,36 @@ pub async fn set_program_created_at(
 }
 
 pub async fn charter(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Charter> {
-    let (goal, scope_in, scope_out, success_metrics, stakeholders): (String, String, String, String, String) =
-        db::query_as(
-            "SELECT goal, scope_in, scope_out, success_metrics, stakeholders FROM programs WHERE id = $1",
-        )
-        .bind(scope.program_id)
-        .fetch_one(&mut *conn)
-        .await
-        .context("loading the charter")?;
-    Ok(Charter {
-        goal,
-        scope_in,
-        scope_out,
-        success_metrics,
-        stakeholders,
-    })
+    #[derive(serde::Deserialize)]
+    struct Row {
+        goal: String,
+        scope_in: String,
+        scope_out: String,
+        success_metrics: String,
+        stakeholders: String,
+    }
+    // As a JSON read, so that a snapshot reads it with everything else in one statement.
+    let rows: Vec<Row> = super::json_rows(
+        conn,
+        "goal, scope_in, scope_out, success_metrics, stakeholders",
+        "SELECT goal, scope_in, scope_out, success_metrics, stakeholders FROM programs WHERE id = $1",
+        "goal",
+        scope.program_id,
+    )
+    .await
+    .context("loading the charter")?;
+    // None while reads are being recorded (see [`super::in_one_statement`]).
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| Charter {
+            goal: r.goal,
+            scope_in: r.scope_in,
+            scope_out: r.scope_out,
+            success_metrics: r.success_metrics,
+            stakeholders: r.stakeholders,
+        })
+        .unwrap_or_default())
 }
 
 pub async fn set_charter(conn: &mut Conn, scope: &Scope, c: &Charter) -> anyhow::Result<()> {

@@ -123,22 +123,33 @@ pub async fn digest_note(
     audience: Audience,
     after: DateTime<Utc>,
 ) -> anyhow::Result<Option<DigestNote>> {
-    let row: Option<(String, Option<i64>, DateTime<Utc>)> = db::query_as(
+    #[derive(serde::Deserialize)]
+    struct Row {
+        body: String,
+        author_id: Option<i64>,
+        written_at: DateTime<Utc>,
+    }
+    // As a JSON read, so that a digest reads it with the program in one statement.
+    let rows: Vec<Row> = super::json_rows_with(
+        conn,
+        "body, author_id, written_at",
         "SELECT body, author_id, written_at FROM digest_notes
          WHERE program_id = $1 AND audience = $2 AND written_at > $3
          ORDER BY written_at DESC, id DESC LIMIT 1",
+        "written_at",
+        vec![
+            scope.program_id.into(),
+            audience.as_str().into(),
+            after.into(),
+        ],
     )
-    .bind(scope.program_id)
-    .bind(audience.as_str())
-    .bind(after)
-    .fetch_optional(&mut *conn)
     .await
     .context("reading the digest note")?;
-    Ok(row.map(|(body, author, written_at)| DigestNote {
+    Ok(rows.into_iter().next().map(|r| DigestNote {
         audience,
-        body,
-        author,
-        written_at,
+        body: r.body,
+        author: r.author_id,
+        written_at: r.written_at,
     }))
 }
 
@@ -169,16 +180,24 @@ pub async fn health_before(
     scope: &Scope,
     day: NaiveDate,
 ) -> anyhow::Result<Option<Rag>> {
-    let row: Option<(String,)> = db::query_as(
+    #[derive(serde::Deserialize)]
+    struct Row {
+        rag: String,
+    }
+    // As a JSON read, so that a digest reads it with the program in one statement.
+    let rows: Vec<Row> = super::json_rows_with(
+        conn,
+        "rag",
         "SELECT rag FROM health_marks WHERE program_id = $1 AND day <= $2
          ORDER BY day DESC LIMIT 1",
+        "rag",
+        vec![scope.program_id.into(), day.into()],
     )
-    .bind(scope.program_id)
-    .bind(day)
-    .fetch_optional(&mut *conn)
     .await
     .context("reading the program's earlier health")?;
-    row.map(|(r,)| Rag::parse(&r).map_err(anyhow::Error::from))
+    rows.into_iter()
+        .next()
+        .map(|r| Rag::parse(&r.rag).map_err(anyhow::Error::from))
         .transpose()
 }
 

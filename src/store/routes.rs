@@ -33,16 +33,29 @@ impl Routes {
 }
 
 pub async fn routes(conn: &mut Conn, scope: &Scope) -> anyhow::Result<Routes> {
-    let rows: Vec<(Option<i64>, db::Json)> =
-        db::query_as("SELECT project_id, destination FROM routes WHERE program_id = $1")
-            .bind(scope.program_id)
-            .fetch_all(&mut *conn)
-            .await
-            .context("loading routes")?;
+    #[derive(serde::Deserialize)]
+    struct Row {
+        project_id: Option<i64>,
+        destination: String,
+    }
+    // As a JSON read, so that a digest reads it with the program in one statement.
+    let rows: Vec<Row> = super::json_rows(
+        conn,
+        "project_id, destination=CAST(destination AS TEXT)",
+        "SELECT project_id, destination, id FROM routes WHERE program_id = $1",
+        "id",
+        scope.program_id,
+    )
+    .await
+    .context("loading routes")?;
     let mut routes = Routes::default();
-    for (project, json) in rows {
+    for Row {
+        project_id: project,
+        destination,
+    } in rows
+    {
         let d: Destination =
-            serde_json::from_str(json.as_str()).context("reading a stored route")?;
+            serde_json::from_str(&destination).context("reading a stored route")?;
         match project {
             Some(p) => {
                 routes.projects.insert(p, d);

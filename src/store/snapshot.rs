@@ -35,9 +35,8 @@ pub async fn load_snapshot_with(
     load(conn, scope, program, now, events_since, Some(people)).await
 }
 
-/// The charter, then every table's rows in one statement: the loaders run once to say what
-/// they read and once more on the answers (see [`db::Gathered`]), so a snapshot costs two
-/// round trips, not fourteen, on PostgreSQL.
+/// The charter and every table's rows in one statement on PostgreSQL (see
+/// [`super::in_one_statement`]): one round trip, not fifteen.
 async fn load(
     conn: &mut Conn,
     scope: &Scope,
@@ -50,17 +49,15 @@ async fn load(
         program.id == scope.program_id(),
         "snapshot scope is for another program"
     );
-    let charter = super::charter(conn, scope).await?;
     // On SQLite a round trip is a hand-over to a thread, cheaper than joining the tables'
     // texts into one: each is read on its own there.
-    let rows = if conn.dialect() == db::Dialect::Sqlite {
-        read_rows(conn, scope, events_since, people.is_none()).await?
-    } else {
-        let mut gather = db::Gather::record(conn.dialect());
-        let _ = read_rows(&mut gather, scope, events_since, people.is_none()).await?;
-        let mut gather = gather.replay(conn).await?;
-        read_rows(&mut gather, scope, events_since, people.is_none()).await?
-    };
+    let with_people = people.is_none();
+    let (charter, rows) = super::in_one_statement!(conn, |c| async {
+        let charter = super::charter(c, scope).await?;
+        let rows = read_rows(c, scope, events_since, with_people).await?;
+        anyhow::Ok((charter, rows))
+    }
+    .await)?;
     Ok(Snapshot::new(Parts {
         program,
         charter,

@@ -612,15 +612,6 @@ impl Session<'_> {
         &mut self.tx
     }
 
-    /// Holding its program shared, a command takes turns on the project it writes under
-    /// (see [`store::ProgramLock::Shared`]); under the exclusive lock it already has them.
-    pub async fn lock_project(&mut self, project_id: i64) -> Result<()> {
-        if self.lock == store::ProgramLock::Shared {
-            store::lock_project(&mut self.tx, project_id).await?;
-        }
-        Ok(())
-    }
-
     /// The actor as a person, added to the tenant on first use.
     pub async fn actor(&mut self) -> Result<Person> {
         if let Some(p) = &self.actor {

@@ -54,9 +54,9 @@ async fn post(
     )
     .or_else(|(_, msg)| refuse(msg))?;
     let author = s.actor_id().await?;
-    // Posts to one project take turns from here, so each reads the one before it.
-    s.lock_project(project.id).await?;
-    // The colour before this update, so "what changed" can say amber → red.
+    // The colour the author saw before this update, so "what changed" can say amber → red.
+    // Posts hold their program shared (see `Command::shares_program`): two posts to one
+    // project in the same instant both name the one they replaced, and the later stands.
     let previous = store::status_updates(s.conn(), &scope, Some(project.id), 1)
         .await?
         .first()
