@@ -69,7 +69,7 @@ impl Job for Digest<'_> {
         let sp = run.sp;
         let audience = sp.schedule.audience.unwrap_or(Audience::Engineering);
         // Since the previous digest of this subscription that went out (not this one).
-        let previous = store::last_done_before(tx, &self.name(), run.slot).await?;
+        let previous = run.previous_done(tx, &self.name()).await?;
         let since = digest::period_start(run.slot, previous);
         let events = digest::events_from(audience, since, run.now, sp.program.timezone.tz());
         // The routes, the note, the health before and the whole program: one statement on

@@ -131,11 +131,26 @@ pub struct Run<'a> {
     /// The address of the program's page (a share link), made or reused by
     /// [`Job::prepare`] when `http.public_url` is set.
     pub(super) page_url: Option<String>,
+    /// The latest slot of this job done before this one, when the scheduler knows it from
+    /// where the job stood; `None` to ask the store ([`Run::previous_done`]).
+    pub(super) previous_done: Option<Option<DateTime<Utc>>>,
 }
 
 impl Run<'_> {
     pub(super) fn tenant(&self) -> &Tenant {
         self.sp.scope.tenant()
+    }
+
+    /// The latest slot of `job` (this run's) done before this one.
+    pub(super) async fn previous_done(
+        &self,
+        tx: &mut Tx,
+        job: &str,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        match self.previous_done {
+            Some(known) => Ok(known),
+            None => store::last_done_before(tx, job, self.slot).await,
+        }
     }
 
     /// Queues (or holds back) one message; whether it was queued, which is `false` when

@@ -248,7 +248,8 @@ async fn nudge(tx: &mut Tx, run: &mut Run<'_>) -> anyhow::Result<String> {
     // decide-by date less the due-soon days, an action's due-soon start and the day after it
     // was due), on the first nudge on or after it; everything one person has that day goes
     // as one message.
-    let previous = store::last_done_before(tx, &format!("nudge:{}", sp.schedule.id), run.slot)
+    let previous = run
+        .previous_done(tx, &format!("nudge:{}", sp.schedule.id))
         .await?
         .map(|t| t.with_timezone(&sp.program.timezone.tz()).date_naive());
     let comes = |day: NaiveDate| day <= today && previous.is_none_or(|p| day > p);

@@ -48,8 +48,11 @@ impl Scheduler {
         let tz = sp.portfolio.timezone.tz();
         let grace = Duration::minutes(self.settings.grace_digest_mins);
         let (abandoned, resume) = {
-            let (abandoned, last) =
-                store::job_place(&mut self.store.conn().await?, &name, now).await?;
+            let store::JobPlace {
+                expired: abandoned,
+                last,
+                ..
+            } = store::job_place(&mut self.store.conn().await?, &name, now).await?;
             let created = sp.schedule.created_at;
             (abandoned, last.map_or(created, |l| l.max(created)))
         };

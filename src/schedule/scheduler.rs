@@ -54,6 +54,9 @@ pub struct ChartLinks {
 
 /// Whether the slots after a slot may run this tick.
 enum Next {
+    /// It ran here, and ended so.
+    Finished(RunEnd),
+    /// Another scheduler has it (or had it): go on.
     Go,
     /// It failed: later slots wait behind it, so slots run in order.
     Stop,
@@ -244,16 +247,24 @@ impl Scheduler {
         let kind = job.kind().as_str();
         let grace = job.grace(&self.settings);
         let tz = job.timezone();
-        let (abandoned, resume) = {
-            let (abandoned, last) =
-                store::job_place(&mut self.store.conn().await?, &name, now).await?;
-            // A schedule starts from when its spec was set, not from the dawn of time (nor
-            // from the last run of the spec it replaced).
-            let resume = last.map_or(sp.schedule.created_at, |l| l.max(sp.schedule.created_at));
-            (abandoned, resume)
-        };
+        let place = store::job_place(&mut self.store.conn().await?, &name, now).await?;
+        // A schedule starts from when its spec was set, not from the dawn of time (nor from
+        // the last run of the spec it replaced).
+        let resume = place
+            .last
+            .map_or(sp.schedule.created_at, |l| l.max(sp.schedule.created_at));
         let due = job.due_slots(resume, now, self.settings.max_slots_per_tick);
-        for slot in abandoned.into_iter().chain(due) {
+        // The latest slot done before each due one, while this drive knows it: every slot
+        // read was before the due ones, and each one done here is the latest since. Asked of
+        // the store for a taken-over slot (later ones may be done), and for every slot once
+        // another scheduler had one of this job.
+        let mut done_before = Some(place.last_done);
+        let slots = place
+            .expired
+            .into_iter()
+            .map(|slot| (slot, false))
+            .chain(due.into_iter().map(|slot| (slot, true)));
+        for (slot, after_all) in slots {
             let schedule = Some(sp.schedule.id);
             let local_day = slot.with_timezone(&tz).date_naive();
             let skip = if now - slot > grace {
@@ -268,6 +279,9 @@ impl Scheduler {
                 if store::skip_slot(&mut tx, &name, schedule, slot, now, why).await? {
                     report.skipped += 1;
                     metrics::job(kind, "skipped");
+                } else {
+                    // Another scheduler had it.
+                    done_before = None;
                 }
                 tx.commit().await?;
                 continue;
@@ -285,13 +299,19 @@ impl Scheduler {
                 health: None,
                 routes: Default::default(),
                 page_url: None,
+                previous_done: if after_all { done_before } else { None },
             };
             let next = match job.hold() {
                 Hold::WriteLock => self.run_locked(job, run, report).await?,
                 Hold::Lease => self.run_leased(job, run, report).await?,
             };
-            if let Next::Stop = next {
-                break;
+            match next {
+                Next::Finished(RunEnd::Done) => {
+                    done_before = done_before.map(|d| Some(d.map_or(slot, |d| d.max(slot))))
+                }
+                Next::Finished(_) => {}
+                Next::Go => done_before = None,
+                Next::Stop => break,
             }
         }
         Ok(())
@@ -336,7 +356,7 @@ impl Scheduler {
                     },
                 );
                 report.queued += run.queued;
-                Ok(Next::Go)
+                Ok(Next::Finished(end))
             }
             Err(e) => {
                 // Nothing it queued survives, and the claim goes with it: the slot is tried
@@ -409,15 +429,23 @@ impl Scheduler {
             }
         };
         let mut tx = self.store.write_lazily().await?;
-        if !store::finish_leased_run(&mut tx, run_id, &self.claimant, end, &words, now).await? {
+        let health = run.health.map(|(day, rag)| (&run.sp.scope, day, rag));
+        let finished = store::finish_leased_run_marking(
+            &mut tx,
+            run_id,
+            &self.claimant,
+            end,
+            &words,
+            now,
+            health,
+        )
+        .await?;
+        if !finished {
             // Its lease ran out and another scheduler took the slot over: what was built
             // here is dropped, so nothing is queued twice.
             tx.rollback().await?;
             tracing::warn!(job = name, %slot, "lost the slot's lease; another scheduler runs it");
             return Ok(Next::Go);
-        }
-        if let Some((day, rag)) = run.health {
-            store::mark_health(&mut tx, &run.sp.scope, day, rag).await?;
         }
         let mut queued = 0;
         for m in run.buffer.take().unwrap_or_default() {
@@ -429,6 +457,6 @@ impl Scheduler {
         report.ran += 1;
         metrics::job(kind, "ran");
         report.queued += queued;
-        Ok(Next::Go)
+        Ok(Next::Finished(end))
     }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{programs::ProgramRow, Conn, Scope};
 use crate::domain::ScheduleSpec;
-use crate::domain::{Audience, PersonId, Program, ScheduleKind, Tenant};
+use crate::domain::{Audience, PersonId, Program, Rag, ScheduleKind, Tenant};
 
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -208,18 +208,27 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
     Ok(out)
 }
 
-/// Where a job stands, read in one statement: the slots whose lease ran out before they
-/// were done, oldest first ([`expired_leases`]), and its latest slot claimed or skipped
-/// ([`last_slot`]), where the scheduler resumes.
-pub async fn job_place(
-    conn: &mut Conn,
-    job: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<(Vec<DateTime<Utc>>, Option<DateTime<Utc>>)> {
-    let rows: Vec<(DateTime<Utc>, bool)> = db::query_as(
-        "SELECT scheduled_at, state = 'running' AND lease_expires <= $2 FROM job_runs
+/// Where a job stands (see [`job_place`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobPlace {
+    /// Slots whose lease ran out before they were done, oldest first
+    /// ([`expired_leases`]).
+    pub expired: Vec<DateTime<Utc>>,
+    /// Its latest slot claimed or skipped ([`last_slot`]), where the scheduler resumes.
+    pub last: Option<DateTime<Utc>>,
+    /// Its latest slot done: for a slot after `last`, the one [`last_done_before`] gives.
+    pub last_done: Option<DateTime<Utc>>,
+}
+
+/// Where a job stands, read in one statement.
+pub async fn job_place(conn: &mut Conn, job: &str, now: DateTime<Utc>) -> anyhow::Result<JobPlace> {
+    let rows: Vec<(DateTime<Utc>, bool, bool)> = db::query_as(
+        "SELECT scheduled_at, state = 'running' AND lease_expires <= $2, state = 'done'
+         FROM job_runs
          WHERE job = $1 AND ((state = 'running' AND lease_expires <= $2)
-           OR scheduled_at = (SELECT max(scheduled_at) FROM job_runs WHERE job = $1))
+           OR scheduled_at = (SELECT max(scheduled_at) FROM job_runs WHERE job = $1)
+           OR scheduled_at = (SELECT max(scheduled_at) FROM job_runs
+                              WHERE job = $1 AND state = 'done'))
          ORDER BY scheduled_at",
     )
     .bind(job)
@@ -227,13 +236,11 @@ pub async fn job_place(
     .fetch_all(&mut *conn)
     .await
     .context("finding where a job stands")?;
-    let last = rows.last().map(|r| r.0);
-    let expired = rows
-        .into_iter()
-        .filter(|(_, expired)| *expired)
-        .map(|(slot, _)| slot)
-        .collect();
-    Ok((expired, last))
+    Ok(JobPlace {
+        last: rows.last().map(|r| r.0),
+        last_done: rows.iter().filter(|r| r.2).map(|r| r.0).max(),
+        expired: rows.iter().filter(|r| r.1).map(|r| r.0).collect(),
+    })
 }
 
 /// The latest slot of a job that was claimed or skipped: where the scheduler resumes.
@@ -346,6 +353,48 @@ pub async fn finish_leased_run(
     .context("finishing a leased job run")?
     .rows_affected()
         > 0)
+}
+
+/// [`finish_leased_run`], and the program's health as the run found it recorded with it
+/// ([`super::mark_health`]) when it was still this claimant's: one statement on PostgreSQL.
+pub async fn finish_leased_run_marking(
+    conn: &mut Conn,
+    run: i64,
+    claimant: &str,
+    end: RunEnd,
+    outcome: &str,
+    now: DateTime<Utc>,
+    health: Option<(&Scope, NaiveDate, Rag)>,
+) -> anyhow::Result<bool> {
+    if conn.dialect() == db::Dialect::Sqlite {
+        let finished = finish_leased_run(conn, run, claimant, end, outcome, now).await?;
+        if let (true, Some((scope, day, rag))) = (finished, health) {
+            super::mark_health(conn, scope, day, rag).await?;
+        }
+        return Ok(finished);
+    }
+    let (finished,): (i64,) = db::query_as(
+        "WITH finished AS (
+             UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3, lease_expires = NULL
+             WHERE id = $4 AND claimant = $5 AND state = 'running' RETURNING id),
+         marked AS (
+             INSERT INTO health_marks (program_id, day, rag)
+             SELECT $6, $7, $8 FROM finished WHERE $6 IS NOT NULL
+             ON CONFLICT (program_id, day) DO UPDATE SET rag = excluded.rag RETURNING 1)
+         SELECT count(*) FROM finished",
+    )
+    .bind(end.as_str())
+    .bind(outcome)
+    .bind(now)
+    .bind(run)
+    .bind(claimant)
+    .bind(health.map(|(scope, _, _)| scope.program_id))
+    .bind(health.map(|(_, day, _)| day))
+    .bind(health.map(|(_, _, rag)| rag.as_str()))
+    .fetch_one(&mut *conn)
+    .await
+    .context("finishing a leased job run")?;
+    Ok(finished > 0)
 }
 
 /// Gives a leased slot back (its build failed): as if it had never been claimed, so it is

@@ -442,6 +442,44 @@ async fn a_digest_covers_the_time_since_the_previous_one() {
     );
 }
 
+/// Slots caught up in one tick: each digest covers the time since the one before it up to
+/// now, also when that one ran in the same tick (the second starts at the first's slot).
+#[tokio::test]
+async fn digests_caught_up_in_one_tick_each_cover_their_own_period() {
+    let db = TestDb::new().await;
+    db.clock.set(utc(2026, 11, 30, 12, 0));
+    db.ok("tpm", r#"program create atlas --name "Atlas" --tz UTC"#)
+        .await;
+    db.ok(
+        "tpm",
+        r#"schedule set atlas digest "daily 09:00" --audience executive"#,
+    )
+    .await;
+    let settings = SchedulerSettings {
+        grace_digest_mins: 3 * 24 * 60,
+        ..SchedulerSettings::default()
+    };
+    let rig = rig(&db, settings);
+    // Down from before the first slot until after the third: one tick runs all three.
+    db.clock.set(utc(2026, 12, 3, 10, 0));
+    let report = rig.scheduler.tick().await.unwrap();
+    assert_eq!(report.ran, 3, "{report:?}");
+    rig.worker.drain().await.unwrap();
+    let lines = std::mem::take(&mut *rig.lines.lock().unwrap());
+    let digests: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("executive digest"))
+        .collect();
+    assert_eq!(digests.len(), 3, "{digests:#?}");
+    for (digest, period) in digests.iter().zip([
+        "2026-11-24 to 2026-12-03",
+        "2026-12-01 to 2026-12-03",
+        "2026-12-02 to 2026-12-03",
+    ]) {
+        assert!(digest.contains(period), "{period}: {digest}");
+    }
+}
+
 /// Two moves in the same instant each tell the downstream owner.
 #[tokio::test]
 async fn every_move_tells_the_downstream_owner() {
