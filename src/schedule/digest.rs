@@ -34,6 +34,11 @@ impl Job for Digest<'_> {
         self.sp.program.timezone.tz()
     }
 
+    /// It links its program's page when there is a public address to link it at.
+    fn prepares(&self, run: &Run<'_>) -> bool {
+        run.chart_links.is_some()
+    }
+
     /// It reads them itself, with the rest of the program.
     fn reads_routes(&self) -> bool {
         false

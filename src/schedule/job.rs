@@ -73,6 +73,12 @@ pub trait Job: Sync {
         true
     }
 
+    /// Whether [`Job::prepare`] has anything to do for this run (else the claim needs no
+    /// transaction of its own).
+    fn prepares(&self, _run: &Run<'_>) -> bool {
+        false
+    }
+
     /// Readies what the run needs written before it is built, in the write transaction
     /// that claims its slot (the build itself may run in a read transaction).
     fn prepare(

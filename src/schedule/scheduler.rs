@@ -89,12 +89,13 @@ impl Scheduler {
             tx.commit().await?;
             all
         };
-        // On PostgreSQL several schedules run at once, each on a connection of its own
-        // (a Monday with thousands of digests due is bound by round trips, not by work);
-        // on SQLite one at a time, as its one writer would have them anyway.
+        // On PostgreSQL several schedules run at once (a Monday with thousands of digests
+        // due is bound by round trips and commits, not by work; each run holds a connection
+        // only for a statement or a short transaction at a time, so commands still get
+        // theirs); on SQLite one at a time, as its one writer would have them anyway.
         let at_once = match self.store.dialect() {
             store::Dialect::Sqlite => 1,
-            store::Dialect::Postgres => 8,
+            store::Dialect::Postgres => 16,
         };
         let scheduled = &scheduled;
         let reports: Vec<TickReport> = futures_util::stream::iter(0..scheduled.len())
@@ -382,7 +383,19 @@ impl Scheduler {
     ) -> anyhow::Result<Next> {
         let (name, kind, slot, now) = (job.name(), job.kind().as_str(), run.slot, run.now);
         let expires = now + Duration::seconds(self.settings.lease_secs.max(1));
-        let claimed = {
+        let claimed = if !job.prepares(&run) && self.store.dialect() == store::Dialect::Postgres {
+            // Nothing to ready: the claim is one statement, committed on its own.
+            store::claim_leased_slot(
+                &mut self.store.conn().await?,
+                &name,
+                Some(run.sp.schedule.id),
+                slot,
+                now,
+                &self.claimant,
+                expires,
+            )
+            .await?
+        } else {
             let mut tx = self.store.write_lazily().await?;
             let claimed = store::claim_leased_slot(
                 &mut tx,
