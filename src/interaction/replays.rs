@@ -81,7 +81,10 @@ async fn record_sightings(
             }
         }
         let recorded = async {
-            let mut tx = store.write().await?;
+            // Without waiting for the disk: a command that writes commits after its
+            // sighting, and that commit flushes the log up to it; a crash of the database
+            // may only forget requests that changed nothing.
+            let mut tx = store.write_lazily().await?;
             let seen: Vec<(&str, i64)> = batch
                 .iter()
                 .map(|s| (s.signature.as_str(), s.signed_at))

@@ -500,13 +500,14 @@ impl Store {
         }
     }
 
-    /// A write transaction for the scheduler's own bookkeeping (claiming a slot, finishing
-    /// a leased run with what it queued), whose commit on PostgreSQL does not wait for the
+    /// A write transaction for bookkeeping whose commit on PostgreSQL does not wait for the
     /// disk (`synchronous_commit = off`, in the same round trip as `BEGIN`). A crash of the
-    /// database may lose the last such commits, but never makes them wrong: a lost claim is
-    /// claimed again, and a lost run (with the messages it queued, none of which can have
-    /// been sent: sending commits with a flush, and the log is flushed in order) runs again
-    /// while its slot is inside its grace window. On SQLite, [`Store::write`].
+    /// database may lose the last such commits, so it is only for what that never makes
+    /// wrong: a lost claim is claimed again; a lost run (with the messages it queued, none
+    /// of which can have been sent: sending commits with a flush, and the log is flushed in
+    /// order) runs again while its slot is inside its grace window; a lost record of a
+    /// signed request is of one that changed nothing (a write's own commit flushes it). On
+    /// SQLite, [`Store::write`].
     pub async fn write_lazily(&self) -> anyhow::Result<Tx> {
         match &self.pool {
             Pool::Sqlite(_) => self.write().await,
