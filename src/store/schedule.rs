@@ -211,10 +211,10 @@ pub async fn all_schedules(conn: &mut Conn) -> anyhow::Result<Vec<ScheduledProgr
 /// Where a job stands (see [`job_place`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobPlace {
-    /// Slots whose lease ran out before they were done, oldest first
-    /// ([`expired_leases`]).
+    /// Slots whose lease ran out before they were done (their claimant died), oldest
+    /// first: the next tick takes them over, or records them as skipped past their grace.
     pub expired: Vec<DateTime<Utc>>,
-    /// Its latest slot claimed or skipped ([`last_slot`]), where the scheduler resumes.
+    /// Its latest slot claimed or skipped, where the scheduler resumes.
     pub last: Option<DateTime<Utc>>,
     /// Its latest slot done: for a slot after `last`, the one [`last_done_before`] gives.
     pub last_done: Option<DateTime<Utc>>,
@@ -241,17 +241,6 @@ pub async fn job_place(conn: &mut Conn, job: &str, now: DateTime<Utc>) -> anyhow
         last_done: rows.iter().filter(|r| r.2).map(|r| r.0).max(),
         expired: rows.iter().filter(|r| r.1).map(|r| r.0).collect(),
     })
-}
-
-/// The latest slot of a job that was claimed or skipped: where the scheduler resumes.
-pub async fn last_slot(conn: &mut Conn, job: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let row: Option<(DateTime<Utc>,)> =
-        db::query_as("SELECT max(scheduled_at) FROM job_runs WHERE job = $1 HAVING count(*) > 0")
-            .bind(job)
-            .fetch_optional(&mut *conn)
-            .await
-            .context("finding a job's last slot")?;
-    Ok(row.map(|r| r.0))
 }
 
 /// The latest slot of a job that ran to completion before `slot`.
@@ -329,6 +318,10 @@ pub async fn claim_leased_slot(
     Ok(row.map(|r| r.0))
 }
 
+/// Finishes run $4 with state $1, outcome $2 at $3 if claimant $5 still holds it.
+const FINISH_LEASED: &str = "UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3,
+       lease_expires = NULL WHERE id = $4 AND claimant = $5 AND state = 'running'";
+
 /// Finishes a leased run if `claimant` still holds it; `false` when someone took it over
 /// (or finished it) since, and then nothing of this claim may be kept.
 pub async fn finish_leased_run(
@@ -339,19 +332,16 @@ pub async fn finish_leased_run(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    Ok(db::query(
-        "UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3, lease_expires = NULL
-         WHERE id = $4 AND claimant = $5 AND state = 'running'",
-    )
-    .bind(end.as_str())
-    .bind(outcome)
-    .bind(now)
-    .bind(run)
-    .bind(claimant)
-    .execute(&mut *conn)
-    .await
-    .context("finishing a leased job run")?
-    .rows_affected()
+    Ok(db::query(FINISH_LEASED)
+        .bind(end.as_str())
+        .bind(outcome)
+        .bind(now)
+        .bind(run)
+        .bind(claimant)
+        .execute(&mut *conn)
+        .await
+        .context("finishing a leased job run")?
+        .rows_affected()
         > 0)
 }
 
@@ -373,16 +363,14 @@ pub async fn finish_leased_run_marking(
         }
         return Ok(finished);
     }
-    let (finished,): (i64,) = db::query_as(
-        "WITH finished AS (
-             UPDATE job_runs SET state = $1, outcome = $2, finished_at = $3, lease_expires = NULL
-             WHERE id = $4 AND claimant = $5 AND state = 'running' RETURNING id),
+    let (finished,): (i64,) = db::query_as(format!(
+        "WITH finished AS ({FINISH_LEASED} RETURNING id),
          marked AS (
              INSERT INTO health_marks (program_id, day, rag)
              SELECT $6, $7, $8 FROM finished WHERE $6 IS NOT NULL
              ON CONFLICT (program_id, day) DO UPDATE SET rag = excluded.rag RETURNING 1)
-         SELECT count(*) FROM finished",
-    )
+         SELECT count(*) FROM finished"
+    ))
     .bind(end.as_str())
     .bind(outcome)
     .bind(now)
@@ -407,25 +395,6 @@ pub async fn release_leased_slot(conn: &mut Conn, run: i64, claimant: &str) -> a
         .await
         .context("releasing a job slot")?;
     Ok(())
-}
-
-/// Slots of `job` whose lease ran out before they were done, oldest first: their claimant
-/// died, and the next tick takes them over (or records them as skipped past their grace).
-pub async fn expired_leases(
-    conn: &mut Conn,
-    job: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Vec<DateTime<Utc>>> {
-    let rows: Vec<(DateTime<Utc>,)> = db::query_as(
-        "SELECT scheduled_at FROM job_runs WHERE job = $1 AND state = 'running'
-           AND lease_expires <= $2 ORDER BY scheduled_at",
-    )
-    .bind(job)
-    .bind(now.timestamp_millis())
-    .fetch_all(&mut *conn)
-    .await
-    .context("finding expired slot leases")?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// Records a slot that will not run (missed beyond its grace window, a day off, …), also
