@@ -25,6 +25,17 @@ pub struct Settings {
     pub slack: SlackSettings,
     #[serde(default)]
     pub http: HttpSettings,
+    #[serde(default)]
+    pub run: RunSettings,
+}
+
+/// `drumbeat run` itself (`[run]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RunSettings {
+    /// Runtime threads; 0 is one per core the process may use (a container's CPU limit
+    /// counts).
+    pub threads: usize,
 }
 
 /// The database (`[database]`). The store takes these as `store::Options`; the program
@@ -606,7 +617,10 @@ mod tests {
             assert_eq!(s.http.header_timeout(), std::time::Duration::from_secs(5));
             assert_eq!(s.http.body_timeout(), std::time::Duration::from_secs(10));
             assert_eq!(s.http.max_connections, 256);
+            assert_eq!(s.run.threads, 0, "one thread per core unless told");
             jail.set_env("DRUMBEAT_HTTP__SHUTDOWN_SECS", "2");
+            jail.set_env("DRUMBEAT_RUN__THREADS", "1");
+            assert_eq!(Settings::load(None).expect("env loads").run.threads, 1);
             assert_eq!(
                 Settings::load(None).expect("env loads").http.shutdown_secs,
                 2

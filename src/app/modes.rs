@@ -45,7 +45,13 @@ pub fn main(cli: Cli) -> ExitCode {
     // thread per core, so no one of them waits on another. One thread is plenty for the
     // rest of the CLI and keeps start-up and memory small.
     let runtime = match cli.command {
-        Mode::Run => tokio::runtime::Builder::new_multi_thread(),
+        Mode::Run => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            if settings.run.threads > 0 {
+                b.worker_threads(settings.run.threads);
+            }
+            b
+        }
         _ => tokio::runtime::Builder::new_current_thread(),
     }
     .enable_all()

@@ -5,9 +5,9 @@ use anyhow::Context as _;
 
 use crate::store::{self, Store};
 
-/// Records signed requests. Requests that arrive together are recorded in one write
-/// transaction, so the record costs one turn at the writer per batch rather than per
-/// request.
+/// Records signed requests. Requests that arrive together are recorded together, so the
+/// record costs one turn at the writer per batch rather than per request: on PostgreSQL
+/// one statement on a connection of its own, on SQLite one write transaction.
 pub struct Replays {
     /// How long a signature is kept: its window and a margin for clocks that disagree.
     keep_secs: i64,
@@ -83,8 +83,9 @@ async fn record_sightings(
         let recorded = async {
             // Without waiting for the disk: a command that writes commits after its
             // sighting, and that commit flushes the log up to it; a crash of the database
-            // may only forget requests that changed nothing.
-            let mut tx = store.write_lazily().await?;
+            // may only forget requests that changed nothing. On a connection of its own,
+            // so the requests waiting here never wait behind the commands for one.
+            let mut tx = store.autocommit_lazily().await?;
             let seen: Vec<(&str, i64)> = batch
                 .iter()
                 .map(|s| (s.signature.as_str(), s.signed_at))

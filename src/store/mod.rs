@@ -154,6 +154,9 @@ enum TxInner {
     Postgres(Transaction<'static, Postgres>),
     /// A read on PostgreSQL: no transaction (see [`Store::read`]).
     PostgresReads(PoolConnection<Postgres>),
+    /// Statements on PostgreSQL each committed as they run (see
+    /// [`Store::autocommit_lazily`]).
+    PostgresAutocommit(PoolConnection<Postgres>),
 }
 
 impl Db for TxInner {
@@ -161,13 +164,15 @@ impl Db for TxInner {
         match self {
             TxInner::Sqlite(t) => t.backend(),
             TxInner::Postgres(t) => t.backend(),
-            TxInner::PostgresReads(c) => c.backend(),
+            TxInner::PostgresReads(c) | TxInner::PostgresAutocommit(c) => c.backend(),
         }
     }
     fn dialect(&self) -> Dialect {
         match self {
             TxInner::Sqlite(_) => Dialect::Sqlite,
-            TxInner::Postgres(_) | TxInner::PostgresReads(_) => Dialect::Postgres,
+            TxInner::Postgres(_) | TxInner::PostgresReads(_) | TxInner::PostgresAutocommit(_) => {
+                Dialect::Postgres
+            }
         }
     }
 }
@@ -189,7 +194,7 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await,
             TxInner::Postgres(t) => t.commit().await,
-            TxInner::PostgresReads(_) => Ok(()),
+            TxInner::PostgresReads(_) | TxInner::PostgresAutocommit(_) => Ok(()),
         }
     }
 
@@ -197,7 +202,7 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(t) => t.rollback().await,
             TxInner::Postgres(t) => t.rollback().await,
-            TxInner::PostgresReads(_) => Ok(()),
+            TxInner::PostgresReads(_) | TxInner::PostgresAutocommit(_) => Ok(()),
         }
     }
 }
@@ -420,6 +425,9 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// On PostgreSQL, one connection apart from the pool whose commits do not wait for the
+    /// disk (see [`Store::autocommit_lazily`]).
+    lazy: Option<PgPool>,
     /// This process's SQLite writers take turns here (see [`Tx`]).
     writer: Arc<Mutex<()>>,
 }
@@ -430,12 +438,19 @@ impl Store {
     /// starting together apply them once.
     #[tracing::instrument(skip(options), fields(database = %options.location.describe()))]
     pub async fn open(options: &Options) -> anyhow::Result<Self> {
-        let pool = match &options.location {
-            Location::Sqlite(path) => Pool::Sqlite(open_sqlite(path, options).await?),
-            Location::Postgres(url) => Pool::Postgres(open_postgres(url, options).await?),
+        let (pool, lazy) = match &options.location {
+            Location::Sqlite(path) => (Pool::Sqlite(open_sqlite(path, options).await?), None),
+            Location::Postgres(url) => {
+                let pool = open_postgres(url, options).await?;
+                let lazy = postgres_pool(1).connect_lazy_with(
+                    postgres_options(url, options)?.options([("synchronous_commit", "off")]),
+                );
+                (Pool::Postgres(pool), Some(lazy))
+            }
         };
         Ok(Self {
             pool,
+            lazy,
             writer: Arc::default(),
         })
     }
@@ -525,6 +540,26 @@ impl Store {
         }
     }
 
+    /// Bookkeeping written one statement at a time, as [`Store::write_lazily`] would
+    /// write it, off the commands' path. On PostgreSQL a connection of its own, apart from
+    /// the pool the commands wait for, whose every statement commits as it runs without
+    /// waiting for the disk: one round trip a statement, so what is written must hold in
+    /// one statement. `commit` and `rollback` do nothing there. On SQLite, [`Store::write`].
+    pub async fn autocommit_lazily(&self) -> anyhow::Result<Tx> {
+        match &self.lazy {
+            None => self.write().await,
+            Some(lazy) => Ok(Tx {
+                inner: TxInner::PostgresAutocommit(
+                    lazy.acquire()
+                        .await
+                        .context("the database connection for bookkeeping")?,
+                ),
+                _turn: None,
+                reads_only: false,
+            }),
+        }
+    }
+
     /// A read, on which any statement that is not a read is refused (on both databases,
     /// so tests on either find a write in a read). On SQLite a read transaction: one
     /// snapshot. On PostgreSQL a connection with no transaction around its statements: at
@@ -571,6 +606,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(lazy) = &self.lazy {
+            lazy.close().await;
+        }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
@@ -630,14 +668,13 @@ pub fn postgres_options(url: &SecretString, options: &Options) -> anyhow::Result
     Ok(connect.options([("lock_timeout", lock_timeout.as_str()), ("timezone", "UTC")]))
 }
 
-async fn open_postgres(url: &SecretString, options: &Options) -> anyhow::Result<PgPool> {
-    let shown = redact_url(url.expose_secret());
-    // sqlx pings every connection as it comes back to the pool, so a broken one is not
-    // kept; one that waited there long (the server may have restarted meanwhile) is pinged
-    // again before use. One busy a moment ago is used as it is, saving a round trip per
-    // transaction.
-    let pool = PgPoolOptions::new()
-        .max_connections(options.max_connections.max(1))
+/// A pool of up to `max` PostgreSQL connections. sqlx pings every connection as it comes
+/// back to the pool, so a broken one is not kept; one that waited there long (the server
+/// may have restarted meanwhile) is pinged again before use. One busy a moment ago is used
+/// as it is, saving a round trip per transaction.
+fn postgres_pool(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max.max(1))
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire(false)
@@ -649,6 +686,11 @@ async fn open_postgres(url: &SecretString, options: &Options) -> anyhow::Result<
                 Ok(true)
             })
         })
+}
+
+async fn open_postgres(url: &SecretString, options: &Options) -> anyhow::Result<PgPool> {
+    let shown = redact_url(url.expose_secret());
+    let pool = postgres_pool(options.max_connections)
         .connect_with(postgres_options(url, options)?)
         .await
         .with_context(|| format!("connecting to the database {shown}"))?;

@@ -4,6 +4,7 @@
 
 use drumbeat::domain::Tenant;
 use drumbeat::store::{self, tables};
+use std::time::Duration;
 
 use crate::helpers::{self, seed_atlas, stderr, stdout, TestDb};
 
@@ -534,6 +535,51 @@ async fn replayed_signatures_are_told_apart_in_one_batch() {
         .expect("record");
     assert_eq!(again, [true, false]);
     assert_eq!(store::slack_signatures_kept(&mut tx).await.unwrap(), 3);
+    tx.commit().await.expect("commit");
+}
+
+/// The record of signed requests has a connection of its own on PostgreSQL: requests are
+/// still told apart while every connection of the commands' pool is held, and what it
+/// wrote stands without a commit.
+#[tokio::test]
+async fn replays_are_recorded_while_the_pool_is_busy() {
+    let db = TestDb::new().await;
+    let Some(url) = db.url.clone() else {
+        eprintln!("skipped: PostgreSQL only (SQLite records replays as one of its writers)");
+        return;
+    };
+    let mut options = store::Options::at(store::Location::Postgres(url.into()));
+    options.max_connections = 1;
+    let small = store::Store::open(&options).await.expect("open");
+    let held = small.write().await.expect("the pool's one connection");
+    let now = helpers::now();
+    let at = now.timestamp();
+    let recorded = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut side = small
+            .autocommit_lazily()
+            .await
+            .expect("the side connection");
+        let first = store::first_sightings(&mut side, &[("x", at), ("x", at)], now, 360)
+            .await
+            .expect("record");
+        let again = store::first_sightings(&mut side, &[("y", at - 400), ("x", at)], now, 360)
+            .await
+            .expect("record");
+        side.rollback().await.expect("nothing to undo");
+        (first, again)
+    })
+    .await
+    .expect("recorded without a connection from the pool");
+    assert_eq!(recorded, (vec![true, false], vec![true, false]));
+    held.rollback().await.expect("rollback");
+    // Written as it ran: the rollback above undid nothing, and a signature older than the
+    // window was pruned in a later batch.
+    let mut tx = db.store.write().await.expect("write");
+    let later = store::first_sightings(&mut tx, &[("z", at)], now, 360)
+        .await
+        .expect("record");
+    assert_eq!(later, [true]);
+    assert_eq!(store::slack_signatures_kept(&mut tx).await.unwrap(), 2);
     tx.commit().await.expect("commit");
 }
 
