@@ -34,7 +34,7 @@ pub struct Settings {
 #[serde(default)]
 pub struct RunSettings {
     /// Runtime threads; 0 is one per core the process may use (a container's CPU limit
-    /// counts).
+    /// counts). One is tokio's single-threaded runtime.
     pub threads: usize,
 }
 

@@ -21,6 +21,14 @@ use crate::{document, telemetry};
 const USER_ERROR: u8 = 2;
 const INTERNAL_ERROR: u8 = 1;
 
+/// The threads `drumbeat run` gets: `run.threads`, or one per core this process may use.
+fn run_threads(settings: &Settings) -> usize {
+    match settings.run.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+}
+
 /// Runs what the command line asks for, and says how it went.
 pub fn main(cli: Cli) -> ExitCode {
     quiet_on_closed_pipe(&cli.command);
@@ -44,14 +52,14 @@ pub fn main(cli: Cli) -> ExitCode {
     // `run` serves the gateway, Slack and HTTP while charts and digests are drawn: it gets a
     // thread per core, so no one of them waits on another. One thread is plenty for the
     // rest of the CLI and keeps start-up and memory small.
-    let runtime = match cli.command {
-        Mode::Run => {
+    let runtime = match (&cli.command, run_threads(&settings)) {
+        (Mode::Run, threads) if threads > 1 => {
             let mut b = tokio::runtime::Builder::new_multi_thread();
-            if settings.run.threads > 0 {
-                b.worker_threads(settings.run.threads);
-            }
+            b.worker_threads(threads);
             b
         }
+        // A process given one core runs on the single-threaded runtime: nothing to hand
+        // over between threads, nothing to steal.
         _ => tokio::runtime::Builder::new_current_thread(),
     }
     .enable_all()

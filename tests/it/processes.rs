@@ -400,7 +400,8 @@ async fn slash(addr: &str, text: &str, trigger: &str) -> String {
 }
 
 /// Item 9: a slash command answered by either process gives the same reply, and
-/// dependencies added through both at once get different numbers.
+/// dependencies added through both at once get different numbers; one process runs on
+/// several threads, the other on one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn either_process_answers_alike() {
     let Some(db) = postgres_db("either_process_answers_alike").await else {
@@ -415,9 +416,15 @@ async fn either_process_answers_alike() {
     ] {
         db.run_in(&team, "tpm", line).await.unwrap();
     }
-    let secret = [("DRUMBEAT_SLACK__SIGNING_SECRET", SECRET.to_owned())];
-    let (_a, one) = start(&db, 0, &secret).await;
-    let (_b, two) = start(&db, 0, &secret).await;
+    let secret = ("DRUMBEAT_SLACK__SIGNING_SECRET", SECRET.to_owned());
+    // One on the multi-threaded runtime, one on the single-threaded one (`run.threads = 1`).
+    let (_a, one) = start(
+        &db,
+        0,
+        &[secret.clone(), ("DRUMBEAT_RUN__THREADS", "2".to_owned())],
+    )
+    .await;
+    let (_b, two) = start(&db, 0, &[secret, ("DRUMBEAT_RUN__THREADS", "1".to_owned())]).await;
 
     let here = slash(&one, "milestone list atlas", "t1").await;
     let there = slash(&two, "milestone list atlas", "t2").await;
