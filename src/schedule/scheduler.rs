@@ -441,9 +441,12 @@ impl Scheduler {
                 return Ok(Next::Stop);
             }
         };
-        let mut tx = self.store.write_lazily().await?;
+        // Finished and queued together, all or nothing, without waiting for the disk (see
+        // `Store::write_lazily`): on PostgreSQL one statement on a connection of its own.
+        let mut tx = self.store.autocommit_lazily().await?;
         let health = run.health.map(|(day, rag)| (&run.sp.scope, day, rag));
-        let finished = store::finish_leased_run_marking(
+        let messages = run.buffer.take().unwrap_or_default();
+        let finished = store::finish_leased_run_queueing(
             &mut tx,
             run_id,
             &self.claimant,
@@ -451,21 +454,16 @@ impl Scheduler {
             &words,
             now,
             health,
+            &messages,
         )
         .await?;
-        if !finished {
+        let Some(queued) = finished else {
             // Its lease ran out and another scheduler took the slot over: what was built
             // here is dropped, so nothing is queued twice.
             tx.rollback().await?;
             tracing::warn!(job = name, %slot, "lost the slot's lease; another scheduler runs it");
             return Ok(Next::Go);
-        }
-        let mut queued = 0;
-        for m in run.buffer.take().unwrap_or_default() {
-            if store::enqueue(&mut tx, &m).await?.is_some() {
-                queued += 1;
-            }
-        }
+        };
         tx.commit().await?;
         report.ran += 1;
         metrics::job(kind, "ran");

@@ -425,8 +425,8 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
-    /// On PostgreSQL, one connection apart from the pool whose commits do not wait for the
-    /// disk (see [`Store::autocommit_lazily`]).
+    /// On PostgreSQL, a few connections apart from the pool (a quarter of its size, at least
+    /// two) whose commits do not wait for the disk (see [`Store::autocommit_lazily`]).
     lazy: Option<PgPool>,
     /// This process's SQLite writers take turns here (see [`Tx`]).
     writer: Arc<Mutex<()>>,
@@ -442,7 +442,9 @@ impl Store {
             Location::Sqlite(path) => (Pool::Sqlite(open_sqlite(path, options).await?), None),
             Location::Postgres(url) => {
                 let pool = open_postgres(url, options).await?;
-                let lazy = postgres_pool(1).connect_lazy_with(
+                // The record of signed requests takes one; the scheduler's finishes share
+                // the rest.
+                let lazy = postgres_pool((options.max_connections / 4).max(2)).connect_lazy_with(
                     postgres_options(url, options)?.options([("synchronous_commit", "off")]),
                 );
                 (Pool::Postgres(pool), Some(lazy))
@@ -541,10 +543,11 @@ impl Store {
     }
 
     /// Bookkeeping written one statement at a time, as [`Store::write_lazily`] would
-    /// write it, off the commands' path. On PostgreSQL a connection of its own, apart from
-    /// the pool the commands wait for, whose every statement commits as it runs without
-    /// waiting for the disk: one round trip a statement, so what is written must hold in
-    /// one statement. `commit` and `rollback` do nothing there. On SQLite, [`Store::write`].
+    /// write it, off the commands' path: the record of signed requests, a scheduled run's
+    /// finish with what it queued. On PostgreSQL a connection apart from the pool the
+    /// commands wait for, whose every statement commits as it runs without waiting for the
+    /// disk: one round trip a statement, so what is written must hold in one statement.
+    /// `commit` and `rollback` do nothing there. On SQLite, [`Store::write`].
     pub async fn autocommit_lazily(&self) -> anyhow::Result<Tx> {
         match &self.lazy {
             None => self.write().await,

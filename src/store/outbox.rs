@@ -151,7 +151,7 @@ impl<B: DeserializeOwned> TryFrom<Row> for OutboxRow<B> {
 const NONCE_LEN: usize = 20;
 
 /// 20 random base-36 characters (about 103 bits).
-fn new_nonce() -> String {
+pub(super) fn new_nonce() -> String {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     (0..NONCE_LEN)
         .map(|_| DIGITS[rand::random_range(0..DIGITS.len())] as char)

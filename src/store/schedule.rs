@@ -345,9 +345,17 @@ pub async fn finish_leased_run(
         > 0)
 }
 
-/// [`finish_leased_run`], and the program's health as the run found it recorded with it
-/// ([`super::mark_health`]) when it was still this claimant's: one statement on PostgreSQL.
-pub async fn finish_leased_run_marking(
+/// [`finish_leased_run`], with the program's health as the run found it recorded
+/// ([`super::mark_health`]) and its messages queued as [`super::enqueue`] would, all or
+/// nothing: `None` when the lease was lost (nothing is finished, marked or queued), else
+/// how many messages were queued (one whose dedup key was used before is not). A message
+/// for a program outside its tenant refuses the whole finish.
+///
+/// On PostgreSQL this is one statement, the messages going as one JSON argument, so it may
+/// run on [`super::Store::autocommit_lazily`]'s connection in one round trip; on SQLite,
+/// one statement per part in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_leased_run_queueing<B: serde::Serialize>(
     conn: &mut Conn,
     run: i64,
     claimant: &str,
@@ -355,21 +363,61 @@ pub async fn finish_leased_run_marking(
     outcome: &str,
     now: DateTime<Utc>,
     health: Option<(&Scope, NaiveDate, Rag)>,
-) -> anyhow::Result<bool> {
+    messages: &[super::NewMessage<B>],
+) -> anyhow::Result<Option<usize>> {
     if conn.dialect() == db::Dialect::Sqlite {
-        let finished = finish_leased_run(conn, run, claimant, end, outcome, now).await?;
-        if let (true, Some((scope, day, rag))) = (finished, health) {
+        if !finish_leased_run(conn, run, claimant, end, outcome, now).await? {
+            return Ok(None);
+        }
+        if let Some((scope, day, rag)) = health {
             super::mark_health(conn, scope, day, rag).await?;
         }
-        return Ok(finished);
+        let mut queued = 0;
+        for m in messages {
+            if super::enqueue(conn, m).await?.is_some() {
+                queued += 1;
+            }
+        }
+        return Ok(Some(queued));
     }
-    let (finished,): (i64,) = db::query_as(format!(
-        "WITH finished AS ({FINISH_LEASED} RETURNING id),
+    let batch = messages
+        .iter()
+        .map(|m| {
+            anyhow::Ok(serde_json::json!({
+                "tenant": m.tenant.to_string(),
+                "program_id": m.program_id,
+                "destination": serde_json::to_value(&m.destination)?,
+                "reply": serde_json::to_value(&m.reply)?,
+                "reason": m.reason,
+                "dedup_key": m.dedup_key,
+                "nonce": super::outbox::new_nonce(),
+                // To the microsecond, as a bound instant is stored.
+                "not_before": m.not_before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            }))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // A message of another tenant's program stops the finish itself, so nothing is kept.
+    const FOREIGN: &str = "SELECT 1 FROM jsonb_to_recordset($9) AS f(tenant text, program_id bigint)
+         WHERE f.program_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM programs p WHERE p.id = f.program_id AND p.tenant = f.tenant)";
+    let (finished, queued, foreign): (i64, i64, bool) = db::query_as(format!(
+        "WITH finished AS ({FINISH_LEASED} AND NOT EXISTS ({FOREIGN}) RETURNING id),
          marked AS (
              INSERT INTO health_marks (program_id, day, rag)
              SELECT $6, $7, $8 FROM finished WHERE $6 IS NOT NULL
-             ON CONFLICT (program_id, day) DO UPDATE SET rag = excluded.rag RETURNING 1)
-         SELECT count(*) FROM finished"
+             ON CONFLICT (program_id, day) DO UPDATE SET rag = excluded.rag RETURNING 1),
+         queued AS (
+             INSERT INTO outbox (tenant, program_id, destination, reply, reason, dedup_key,
+                                 nonce, next_attempt_at, created_at)
+             SELECT m.tenant, m.program_id, m.destination, m.reply, m.reason, m.dedup_key,
+                    m.nonce, m.not_before, m.not_before
+             FROM finished, jsonb_to_recordset($9) AS m(tenant text, program_id bigint,
+                 destination jsonb, reply jsonb, reason text, dedup_key text, nonce text,
+                 not_before timestamptz)
+             ON CONFLICT (tenant, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM finished), (SELECT count(*) FROM queued),
+                EXISTS ({FOREIGN})"
     ))
     .bind(end.as_str())
     .bind(outcome)
@@ -379,10 +427,15 @@ pub async fn finish_leased_run_marking(
     .bind(health.map(|(scope, _, _)| scope.program_id))
     .bind(health.map(|(_, day, _)| day))
     .bind(health.map(|(_, _, rag)| rag.as_str()))
+    .bind(db::Json(serde_json::Value::Array(batch).to_string()))
     .fetch_one(&mut *conn)
     .await
-    .context("finishing a leased job run")?;
-    Ok(finished > 0)
+    .context("finishing a leased job run and queueing its messages")?;
+    anyhow::ensure!(
+        !foreign,
+        "a message of job run {run} is for a program outside its tenant; nothing was queued"
+    );
+    Ok((finished > 0).then(|| usize::try_from(queued).unwrap_or(usize::MAX)))
 }
 
 /// Gives a leased slot back (its build failed): as if it had never been claimed, so it is

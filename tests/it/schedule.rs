@@ -813,6 +813,125 @@ async fn a_claim_taken_over_cannot_finish() {
     assert_eq!(queued(&db, "nudge:").await, 0);
 }
 
+/// A run's finish, health mark and messages are kept together or not at all: not when its
+/// lease was lost, not when a message is for another tenant's program; a dedup key used
+/// twice queues once. On PostgreSQL this is one statement on the bookkeeping connection.
+#[tokio::test]
+async fn a_finish_keeps_its_messages_all_or_nothing() {
+    use drumbeat::domain::{Key, Rag, Tenant};
+    use drumbeat::outbox::{Destination, NewMessage};
+    let db = TestDb::new().await;
+    leased_program(&db).await;
+    let (nudge, id) = job_of(&scheduled(&db).await, "nudge");
+    let slot = utc(2026, 11, 30, 9, 0);
+    let now = utc(2026, 11, 30, 9, 1);
+    let scope = {
+        let mut tx = db.store.read().await.unwrap();
+        store::find_program(&mut tx, &Tenant::local(), &Key::parse("atlas").unwrap())
+            .await
+            .unwrap()
+            .expect("atlas")
+            .0
+    };
+    let run = {
+        let mut tx = db.store.write().await.unwrap();
+        let run = store::claim_leased_slot(
+            &mut tx,
+            &nudge,
+            Some(id),
+            slot,
+            now,
+            "a",
+            now + Duration::minutes(5),
+        )
+        .await
+        .unwrap()
+        .expect("claimed");
+        tx.commit().await.unwrap();
+        run
+    };
+    let message = |tenant: Tenant, key: &str| NewMessage {
+        tenant,
+        program_id: Some(scope.program_id()),
+        destination: Destination::Console {
+            channel: "digests".into(),
+        },
+        reply: drumbeat::reply::Reply::success(format!("message {key}")),
+        reason: "a test".into(),
+        dedup_key: Some(format!("finish:{key}")),
+        not_before: now,
+    };
+    let day = slot.date_naive();
+    let finish = |who: &'static str, messages: Vec<NewMessage>| {
+        let (store, scope) = (db.store.clone(), scope.clone());
+        async move {
+            let mut tx = store.autocommit_lazily().await.unwrap();
+            let got = store::finish_leased_run_queueing(
+                &mut tx,
+                run,
+                who,
+                store::RunEnd::Done,
+                "built",
+                now,
+                Some((&scope, day, Rag::Red)),
+                &messages,
+            )
+            .await;
+            match &got {
+                Ok(Some(_)) => tx.commit().await.unwrap(),
+                _ => tx.rollback().await.unwrap(),
+            }
+            got
+        }
+    };
+    let health = || async {
+        let mut tx = db.store.read().await.unwrap();
+        store::health_before(&mut tx, &scope, day).await.unwrap()
+    };
+    let ours = || {
+        vec![
+            message(Tenant::local(), "1"),
+            message(Tenant::local(), "1"),
+            message(Tenant::local(), "2"),
+        ]
+    };
+
+    assert_eq!(finish("b", ours()).await.unwrap(), None, "b holds no lease");
+    let foreign = Tenant::parse("slack:T0OTHER").unwrap();
+    let refused = finish(
+        "a",
+        vec![message(Tenant::local(), "3"), message(foreign, "4")],
+    )
+    .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("outside its tenant")
+                || format!("{e:#}").contains("not in tenant")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        queued(&db, "finish:").await,
+        0,
+        "nothing of a refused finish is queued"
+    );
+    assert_eq!(health().await, None, "nor its health marked");
+
+    assert_eq!(
+        finish("a", ours()).await.unwrap(),
+        Some(2),
+        "a dedup key queues once"
+    );
+    assert_eq!(queued(&db, "finish:").await, 2);
+    assert_eq!(health().await, Some(Rag::Red));
+    assert_eq!(
+        finish("a", ours()).await.unwrap(),
+        None,
+        "a finished run stays finished"
+    );
+    assert_eq!(queued(&db, "finish:").await, 2);
+}
+
 /// A request the providing team does not answer climbs the ladder: its owner is asked when
 /// it is made, the provider's lead after `rung_work_days`, the program owner after twice
 /// that; an answer stops it.
