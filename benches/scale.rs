@@ -456,6 +456,13 @@ async fn fan_out(schema: &Schema, programs: usize) -> (f64, usize) {
     .execute(&mut conn)
     .await
     .expect("schedules");
+    // A database that grew to 10,000 programs has its planner statistics (autovacuum keeps
+    // them); one loaded in bulk a moment ago has none until its next autovacuum round, and
+    // would be planned as if its tables were empty.
+    store::db::query("ANALYZE people, programs, projects, milestones, milestone_edges, schedules")
+        .execute(&mut conn)
+        .await
+        .expect("analyze");
     drop(conn);
     let due = Utc.with_ymd_and_hms(2026, 11, 27, 15, 0, 0).unwrap(); // 16:00 in Berlin
     let scheduler = Scheduler::new(
