@@ -97,9 +97,14 @@ impl Scheduler {
             store::Dialect::Sqlite => 1,
             store::Dialect::Postgres => 16,
         };
+        let places = self.places(&scheduled, now).await.unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "each job reads where it stands itself this tick");
+            Default::default()
+        });
         let scheduled = &scheduled;
+        let places = &places;
         let reports: Vec<TickReport> = futures_util::stream::iter(0..scheduled.len())
-            .map(|i| self.tick_guarded(&scheduled[i], now))
+            .map(|i| self.tick_guarded(&scheduled[i], now, places))
             .buffer_unordered(at_once)
             .collect()
             .await;
@@ -124,13 +129,47 @@ impl Scheduler {
         Ok(report)
     }
 
+    /// Where the tick's digests and nudges stand, read up front on PostgreSQL in one
+    /// statement per thousand jobs (see [`store::job_places`]); on SQLite each drive reads
+    /// its own as it starts. A place read up front may be a few seconds old when its drive
+    /// starts: the claim is still the guard, so a slot another scheduler took meanwhile is
+    /// found taken, and a lease that ran out meanwhile is taken over next tick.
+    async fn places(
+        &self,
+        scheduled: &[ScheduledProgram],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<std::collections::HashMap<String, store::JobPlace>> {
+        let mut places = std::collections::HashMap::new();
+        if self.store.dialect() == store::Dialect::Sqlite {
+            return Ok(places);
+        }
+        let jobs: Vec<String> = scheduled
+            .iter()
+            .filter_map(|sp| match sp.schedule.kind {
+                ScheduleKind::Digest => Some(Digest { sp }.name()),
+                ScheduleKind::Nudge => Some(Nudge { sp }.name()),
+                ScheduleKind::Prompt | ScheduleKind::Reminder => None,
+            })
+            .collect();
+        for chunk in jobs.chunks(1000) {
+            let mut conn = self.store.conn().await?;
+            places.extend(store::job_places(&mut conn, chunk, now).await?);
+        }
+        Ok(places)
+    }
+
     /// One schedule's due slots. A bug in one program's job must not stop every other
     /// program's rhythm: a failure or a panic is logged and counted here, its transaction
     /// rolls back, and the slot is tried again next tick while it is inside its grace
     /// window.
-    async fn tick_guarded(&self, sp: &ScheduledProgram, now: DateTime<Utc>) -> TickReport {
+    async fn tick_guarded(
+        &self,
+        sp: &ScheduledProgram,
+        now: DateTime<Utc>,
+        places: &std::collections::HashMap<String, store::JobPlace>,
+    ) -> TickReport {
         let mut report = TickReport::default();
-        let one = std::panic::AssertUnwindSafe(self.tick_one(sp, now, &mut report));
+        let one = std::panic::AssertUnwindSafe(self.tick_one(sp, now, places, &mut report));
         match futures_util::FutureExt::catch_unwind(one).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -200,21 +239,24 @@ impl Scheduler {
         &self,
         sp: &ScheduledProgram,
         now: DateTime<Utc>,
+        places: &std::collections::HashMap<String, store::JobPlace>,
         report: &mut TickReport,
     ) -> anyhow::Result<()> {
         match sp.schedule.kind {
             ScheduleKind::Prompt => {
                 for owner in self.owners(sp).await? {
-                    self.drive(&Prompt { sp, owner }, now, report).await?;
+                    self.drive(&Prompt { sp, owner }, now, places, report)
+                        .await?;
                 }
             }
             ScheduleKind::Reminder => {
                 for owner in self.owners(sp).await? {
-                    self.drive(&Reminder { sp, owner }, now, report).await?;
+                    self.drive(&Reminder { sp, owner }, now, places, report)
+                        .await?;
                 }
             }
-            ScheduleKind::Digest => self.drive(&Digest { sp }, now, report).await?,
-            ScheduleKind::Nudge => self.drive(&Nudge { sp }, now, report).await?,
+            ScheduleKind::Digest => self.drive(&Digest { sp }, now, places, report).await?,
+            ScheduleKind::Nudge => self.drive(&Nudge { sp }, now, places, report).await?,
         }
         Ok(())
     }
@@ -236,11 +278,13 @@ impl Scheduler {
 
     /// Every slot of `job` from where it left off up to now (first any whose lease ran
     /// out): run inside the grace window, skipped before it, and skipped on days off for
-    /// the jobs that keep working days.
+    /// the jobs that keep working days. `places` holds where some jobs stood at the start
+    /// of the tick; any other reads its own.
     async fn drive<J: Job>(
         &self,
         job: &J,
         now: DateTime<Utc>,
+        places: &std::collections::HashMap<String, store::JobPlace>,
         report: &mut TickReport,
     ) -> anyhow::Result<()> {
         let sp = job.scheduled();
@@ -248,7 +292,10 @@ impl Scheduler {
         let kind = job.kind().as_str();
         let grace = job.grace(&self.settings);
         let tz = job.timezone();
-        let place = store::job_place(&mut self.store.conn().await?, &name, now).await?;
+        let place = match places.get(&name) {
+            Some(place) => place.clone(),
+            None => store::job_place(&mut self.store.conn().await?, &name, now).await?,
+        };
         // A schedule starts from when its spec was set, not from the dawn of time (nor from
         // the last run of the spec it replaced).
         let resume = place
@@ -384,9 +431,10 @@ impl Scheduler {
         let (name, kind, slot, now) = (job.name(), job.kind().as_str(), run.slot, run.now);
         let expires = now + Duration::seconds(self.settings.lease_secs.max(1));
         let claimed = if !job.prepares(&run) && self.store.dialect() == store::Dialect::Postgres {
-            // Nothing to ready: the claim is one statement, committed on its own.
+            // Nothing to ready: the claim is one statement, committed on its own without
+            // waiting for the disk (see `Store::write_lazily`).
             store::claim_leased_slot(
-                &mut self.store.conn().await?,
+                &mut self.store.autocommit_lazily().await?,
                 &name,
                 Some(run.sp.schedule.id),
                 slot,

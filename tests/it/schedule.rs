@@ -813,6 +813,91 @@ async fn a_claim_taken_over_cannot_finish() {
     assert_eq!(queued(&db, "nudge:").await, 0);
 }
 
+/// Where jobs stand, read for many at once (as a PostgreSQL tick reads its digests' and
+/// nudges'), is where each stands read alone: the latest slot, the latest done, and the
+/// slots whose lease ran out, oldest first; a job that never ran stands nowhere.
+#[tokio::test]
+async fn where_jobs_stand_read_together_is_where_each_stands_alone() {
+    let db = TestDb::new().await;
+    leased_program(&db).await;
+    let all = scheduled(&db).await;
+    let (digest, digest_id) = job_of(&all, "digest");
+    let (nudge, nudge_id) = job_of(&all, "nudge");
+    let day = |d| utc(2026, 11, 30, 9, 0) + Duration::days(d);
+    let now = day(4) + Duration::hours(2);
+    let mut tx = db.store.write().await.unwrap();
+    // The digest: Monday done, Tuesday skipped, Wednesday's lease ran out, Thursday's holds.
+    for (d, who, lease) in [(0, "a", 5), (2, "dead", 5), (3, "live", 60 * 24 * 9)] {
+        let run = store::claim_leased_slot(
+            &mut tx,
+            &digest,
+            Some(digest_id),
+            day(d),
+            day(d),
+            who,
+            day(d) + Duration::minutes(lease),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        if d == 0 {
+            assert!(
+                store::finish_leased_run(&mut tx, run, who, store::RunEnd::Done, "ok", day(d))
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+    assert!(store::skip_slot(
+        &mut tx,
+        &digest,
+        Some(digest_id),
+        day(1),
+        day(1),
+        "not a work day"
+    )
+    .await
+    .unwrap());
+    // The nudge: two slots done.
+    for d in [0, 1] {
+        let run = store::claim_leased_slot(
+            &mut tx,
+            &nudge,
+            Some(nudge_id),
+            day(d),
+            day(d),
+            "a",
+            day(d) + Duration::minutes(5),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        store::finish_leased_run(&mut tx, run, "a", store::RunEnd::Done, "ok", day(d))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let jobs = vec![digest.clone(), nudge.clone(), "digest:0".to_string()];
+    let mut conn = db.store.conn().await.unwrap();
+    let together = store::job_places(&mut conn, &jobs, now).await.unwrap();
+    assert_eq!(together.len(), 3);
+    for job in &jobs {
+        let alone = store::job_place(&mut conn, job, now).await.unwrap();
+        assert_eq!(together[job], alone, "{job}");
+    }
+    assert_eq!(
+        together[&digest],
+        store::JobPlace {
+            expired: vec![day(2)],
+            last: Some(day(3)),
+            last_done: Some(day(0)),
+        }
+    );
+    assert_eq!(together[&nudge].last_done, Some(day(1)));
+    assert_eq!(together["digest:0"], store::JobPlace::default());
+}
+
 /// A run's finish, health mark and messages are kept together or not at all: not when its
 /// lease was lost, not when a message is for another tenant's program; a dedup key used
 /// twice queues once. On PostgreSQL this is one statement on the bookkeeping connection.
