@@ -6,7 +6,7 @@
 //!    SQLite process, one PostgreSQL process, two PostgreSQL processes. p50/p99 latency
 //!    (target p99 ≤ 50 ms) and the two-to-one throughput ratio (target ≥ 1.0 on 2 cores
 //!    shared with PostgreSQL and the load generator). The PostgreSQL configurations take
-//!    turns for several rounds (`DRUMBEAT_BENCH_SCALE_ROUNDS`, 3). Each process gets its
+//!    turns for several rounds (`DRUMBEAT_BENCH_SCALE_ROUNDS`, 5). Each process gets its
 //!    share of the machine: one process all its cores (`run.threads`) and four connections
 //!    to PostgreSQL per core (`database.max_connections`), each of two processes half of
 //!    both. Latencies are pooled over the rounds; throughput is the median round's.
@@ -576,7 +576,7 @@ fn part(name: &str) -> bool {
 async fn run() {
     let count = env_usize("DRUMBEAT_BENCH_SCALE_COMMANDS", 2000);
     let programs = env_usize("DRUMBEAT_BENCH_SCALE_PROGRAMS", 10_000);
-    let rounds = env_usize("DRUMBEAT_BENCH_SCALE_ROUNDS", 3).max(1);
+    let rounds = env_usize("DRUMBEAT_BENCH_SCALE_ROUNDS", 5).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let base = postgres_base();
     let mut json = serde_json::json!({
