@@ -442,8 +442,8 @@ impl Store {
             Location::Sqlite(path) => (Pool::Sqlite(open_sqlite(path, options).await?), None),
             Location::Postgres(url) => {
                 let pool = open_postgres(url, options).await?;
-                // The record of signed requests takes one; the scheduler's finishes share
-                // the rest.
+                // The record of signed requests takes one; the scheduler's claims and
+                // finishes share the rest.
                 let lazy = postgres_pool((options.max_connections / 4).max(2)).connect_lazy_with(
                     postgres_options(url, options)?.options([("synchronous_commit", "off")]),
                 );
@@ -544,7 +544,7 @@ impl Store {
 
     /// Bookkeeping written one statement at a time, as [`Store::write_lazily`] would
     /// write it, off the commands' path: the record of signed requests, a scheduled run's
-    /// finish with what it queued. On PostgreSQL a connection apart from the pool the
+    /// claim, and its finish with what it queued. On PostgreSQL a connection apart from the pool the
     /// commands wait for, whose every statement commits as it runs without waiting for the
     /// disk: one round trip a statement, so what is written must hold in one statement.
     /// `commit` and `rollback` do nothing there. On SQLite, [`Store::write`].
