@@ -45,7 +45,8 @@ pub async fn first_filled(conn: &mut Conn) -> anyhow::Result<Option<(&'static st
 
 /// Copies every row of `source` into `target`, which must be empty, in one transaction on
 /// the target, read from one snapshot of the source; then compares every table and commits
-/// only if each is the same. Returns the source's summaries.
+/// only if each is the same, and on PostgreSQL analyses the tables for the planner. Returns
+/// the source's summaries.
 pub async fn copy_database(source: &Store, target: &Store) -> anyhow::Result<Vec<Summary>> {
     let mut from = source.snapshot().await?;
     let mut to = target.write().await?;
@@ -73,6 +74,22 @@ pub async fn copy_database(source: &Store, target: &Store) -> anyhow::Result<Vec
     }
     to.commit().await?;
     from.commit().await?;
+    if target.dialect() == super::Dialect::Postgres {
+        // Rows copied in bulk have no planner statistics until autovacuum's next round: the
+        // first scheduler tick after the move would be planned as if every table were
+        // empty (a digest scanning every program's milestones). The copy stands either way.
+        let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let analysed = async {
+            let mut conn = target.conn().await?;
+            super::db::query(format!("ANALYZE {}", names.join(", ")))
+                .execute(&mut conn)
+                .await?;
+            anyhow::Ok(())
+        };
+        if let Err(e) = analysed.await {
+            tracing::warn!(error = ?e, "the copy stands, but its tables were not analysed: run ANALYZE on the new database");
+        }
+    }
     Ok(expected)
 }
 
