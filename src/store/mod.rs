@@ -544,9 +544,10 @@ impl Store {
 
     /// Bookkeeping written one statement at a time, as [`Store::write_lazily`] would
     /// write it, off the commands' path: the record of signed requests, a scheduled run's
-    /// claim, and its finish with what it queued. On PostgreSQL a connection apart from the pool the
-    /// commands wait for, whose every statement commits as it runs without waiting for the
-    /// disk: one round trip a statement, so what is written must hold in one statement.
+    /// claim, and its finish with what it queued. On PostgreSQL a connection apart from the
+    /// pool the commands wait for, whose every statement commits as it runs without waiting
+    /// for the disk: one round trip a statement, so what is written must hold in one
+    /// statement.
     /// `commit` and `rollback` do nothing there. On SQLite, [`Store::write`].
     pub async fn autocommit_lazily(&self) -> anyhow::Result<Tx> {
         match &self.lazy {
