@@ -220,6 +220,20 @@ pub struct JobPlace {
     pub last_done: Option<DateTime<Utc>>,
 }
 
+impl JobPlace {
+    /// Takes in one of the job's runs read for its place (the latest, the latest done, or
+    /// one whose lease ran out), the runs coming in slot order.
+    fn add(&mut self, slot: DateTime<Utc>, expired: bool, done: bool) {
+        self.last = Some(slot);
+        if done {
+            self.last_done = Some(slot);
+        }
+        if expired {
+            self.expired.push(slot);
+        }
+    }
+}
+
 /// Where a job stands, read in one statement.
 pub async fn job_place(conn: &mut Conn, job: &str, now: DateTime<Utc>) -> anyhow::Result<JobPlace> {
     let rows: Vec<(DateTime<Utc>, bool, bool)> = db::query_as(
@@ -236,11 +250,11 @@ pub async fn job_place(conn: &mut Conn, job: &str, now: DateTime<Utc>) -> anyhow
     .fetch_all(&mut *conn)
     .await
     .context("finding where a job stands")?;
-    Ok(JobPlace {
-        last: rows.last().map(|r| r.0),
-        last_done: rows.iter().filter(|r| r.2).map(|r| r.0).max(),
-        expired: rows.iter().filter(|r| r.1).map(|r| r.0).collect(),
-    })
+    let mut place = JobPlace::default();
+    for (slot, expired, done) in rows {
+        place.add(slot, expired, done);
+    }
+    Ok(place)
 }
 
 /// Where each of `jobs` stands, as [`job_place`] reads it one job at a time: on
@@ -279,15 +293,8 @@ pub async fn job_places(
     .fetch_all(&mut *conn)
     .await
     .context("finding where jobs stand")?;
-    for (job, at, expired, done) in rows {
-        let place = out.entry(job).or_default();
-        place.last = Some(at);
-        if done {
-            place.last_done = Some(at);
-        }
-        if expired {
-            place.expired.push(at);
-        }
+    for (job, slot, expired, done) in rows {
+        out.entry(job).or_default().add(slot, expired, done);
     }
     Ok(out)
 }
